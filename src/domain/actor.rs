@@ -1,0 +1,65 @@
+//! Who is acting: the authenticated caller, resolved to the organisation it acts for.
+
+use super::ids::ObjectId;
+use super::{PartnerType, Role};
+
+/// The organisation a caller acts for, found by the token's `tid`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Organization {
+    /// A partner; its type always comes from the database, never from the token.
+    Partner {
+        id: ObjectId,
+        partner_type: PartnerType,
+    },
+    Customer {
+        id: ObjectId,
+    },
+    Program,
+}
+
+/// An authenticated caller.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    /// The token's `sub`; recorded in every history entry.
+    pub subject: String,
+    /// `name`, `email` or `preferred_username`, if the token carries one.
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub tenant_id: String,
+    /// Every role in the token, all of the same scope as `organization`.
+    pub roles: Vec<Role>,
+    pub organization: Organization,
+}
+
+impl Actor {
+    pub fn has_role(&self, role: Role) -> bool {
+        self.roles.contains(&role)
+    }
+
+    pub fn has_any(&self, roles: &[Role]) -> bool {
+        roles.iter().any(|r| self.has_role(*r))
+    }
+
+    /// The role recorded in history: the first of the token's roles.
+    pub fn primary_role(&self) -> Role {
+        self.roles.first().copied().unwrap_or(Role::PartnerUser)
+    }
+
+    pub fn partner_id(&self) -> Option<&ObjectId> {
+        match &self.organization {
+            Organization::Partner { id, .. } => Some(id),
+            _ => None,
+        }
+    }
+
+    pub fn customer_id(&self) -> Option<&ObjectId> {
+        match &self.organization {
+            Organization::Customer { id } => Some(id),
+            _ => None,
+        }
+    }
+
+    pub fn is_program(&self) -> bool {
+        self.organization == Organization::Program
+    }
+}

@@ -1,0 +1,72 @@
+//! The append-only change log: who changed what, when.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Transaction, params};
+
+use super::columns::{Instant, instant};
+use super::pagination::{Filter, Page, PageArgs, page, text};
+use crate::domain::actor::Actor;
+use crate::domain::ids::ObjectId;
+use crate::error::Result;
+
+/// One entry of an object's history.
+#[derive(Debug, Clone)]
+pub struct ChangeRow {
+    pub seq: i64,
+    pub at: DateTime<Utc>,
+    pub actor_subject: String,
+    pub actor_name: Option<String>,
+    pub actor_role: String,
+    pub action: String,
+    pub detail: String,
+}
+
+/// Appends a change to `entity`'s history.
+pub fn record(
+    tx: &Transaction<'_>,
+    actor: &Actor,
+    entity: &ObjectId,
+    action: &str,
+    detail: serde_json::Value,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO change_log (entity_id, at, actor_subject, actor_name, actor_role, action, detail) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(params![
+        entity,
+        instant(now),
+        actor.subject,
+        actor.name,
+        actor.primary_role(),
+        action,
+        detail.to_string()
+    ])?;
+    Ok(())
+}
+
+/// A page of `entity`'s history, oldest first. Entries are paged by their
+/// sequence number, carried in the cursor as text.
+pub fn history(tx: &Transaction<'_>, entity: &ObjectId, args: &PageArgs) -> Result<Page<ChangeRow>> {
+    let filter = Filter::new().and("entity_id = ?", [text(entity.as_str())]);
+    page(
+        tx,
+        "id, at, actor_subject, actor_name, actor_role, action, detail",
+        "change_log",
+        "printf('%020d', id)",
+        &filter,
+        args,
+        |r| {
+            Ok(ChangeRow {
+                seq: r.get(0)?,
+                at: r.get::<_, Instant>(1)?.0,
+                actor_subject: r.get(2)?,
+                actor_name: r.get(3)?,
+                actor_role: r.get(4)?,
+                action: r.get(5)?,
+                detail: r.get(6)?,
+            })
+        },
+    )
+}

@@ -1,0 +1,279 @@
+//! Customers and their Microsoft Customer Agreement acceptance (AGR-2).
+
+use chrono::{DateTime, NaiveDate, Utc};
+use rusqlite::{OptionalExtension, Row, Transaction, params};
+
+use super::columns::{Date, Instant, instant};
+use super::pagination::{Filter, Page, PageArgs, page};
+use crate::domain::ids::ObjectId;
+use crate::domain::{AcceptanceMethod, Address, BillingProfile, Contact, CustomerSegment, OrganizationKind};
+use crate::error::Result;
+
+/// A stored customer.
+#[derive(Debug, Clone)]
+pub struct CustomerRow {
+    pub id: ObjectId,
+    pub tenant_id: String,
+    pub domain: String,
+    pub company_name: String,
+    pub country: String,
+    pub segment: CustomerSegment,
+    pub organization_kind: OrganizationKind,
+    pub billing_profile: BillingProfile,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+const COLUMNS: &str = "c.id, c.tenant_id, c.domain, c.company_name, c.country, c.segment, \
+    c.organization_kind, c.billing_legal_name, c.billing_tax_id, c.billing_registration_number, \
+    c.billing_email, c.billing_line1, c.billing_line2, c.billing_city, c.billing_state, \
+    c.billing_postal_code, c.billing_country, c.version, c.created_at, c.updated_at";
+
+fn map(r: &Row<'_>) -> rusqlite::Result<CustomerRow> {
+    Ok(CustomerRow {
+        id: r.get(0)?,
+        tenant_id: r.get(1)?,
+        domain: r.get(2)?,
+        company_name: r.get(3)?,
+        country: r.get(4)?,
+        segment: r.get(5)?,
+        organization_kind: r.get(6)?,
+        billing_profile: BillingProfile {
+            legal_name: r.get(7)?,
+            tax_id: r.get(8)?,
+            registration_number: r.get(9)?,
+            email: r.get(10)?,
+            address: Address {
+                address_line1: r.get(11)?,
+                address_line2: r.get(12)?,
+                city: r.get(13)?,
+                state: r.get(14)?,
+                postal_code: r.get(15)?,
+                country: r.get(16)?,
+            },
+        },
+        version: r.get(17)?,
+        created_at: r.get::<_, Instant>(18)?.0,
+        updated_at: r.get::<_, Instant>(19)?.0,
+    })
+}
+
+pub fn get(tx: &Transaction<'_>, id: &ObjectId) -> Result<Option<CustomerRow>> {
+    Ok(tx
+        .prepare_cached(&format!("SELECT {COLUMNS} FROM customers c WHERE c.id = ?1"))?
+        .query_row([id], map)
+        .optional()?)
+}
+
+pub fn by_tenant(tx: &Transaction<'_>, tenant_id: &str) -> Result<Option<CustomerRow>> {
+    Ok(tx
+        .prepare_cached(&format!("SELECT {COLUMNS} FROM customers c WHERE c.tenant_id = ?1"))?
+        .query_row([tenant_id], map)
+        .optional()?)
+}
+
+/// A page of the customers `filter` lets through (column alias `c`).
+pub fn list(tx: &Transaction<'_>, filter: &Filter, args: &PageArgs) -> Result<Page<CustomerRow>> {
+    page(tx, COLUMNS, "customers c", "c.id", filter, args, map)
+}
+
+fn billing_params(b: &BillingProfile) -> [&Option<String>; 10] {
+    [
+        &b.legal_name,
+        &b.tax_id,
+        &b.registration_number,
+        &b.email,
+        &b.address.address_line1,
+        &b.address.address_line2,
+        &b.address.city,
+        &b.address.state,
+        &b.address.postal_code,
+        &b.address.country,
+    ]
+}
+
+pub fn insert(tx: &Transaction<'_>, c: &CustomerRow) -> Result<()> {
+    let b = billing_params(&c.billing_profile);
+    tx.execute(
+        "INSERT INTO customers (id, tenant_id, domain, company_name, country, segment, organization_kind, \
+            billing_legal_name, billing_tax_id, billing_registration_number, billing_email, billing_line1, \
+            billing_line2, billing_city, billing_state, billing_postal_code, billing_country, \
+            version, created_at, updated_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
+        params![
+            c.id,
+            c.tenant_id,
+            c.domain,
+            c.company_name,
+            c.country,
+            c.segment,
+            c.organization_kind,
+            b[0],
+            b[1],
+            b[2],
+            b[3],
+            b[4],
+            b[5],
+            b[6],
+            b[7],
+            b[8],
+            b[9],
+            c.version,
+            instant(c.created_at),
+            instant(c.updated_at),
+        ],
+    )?;
+    Ok(())
+}
+
+/// Writes the editable fields of `c` and bumps its version.
+pub fn update(tx: &Transaction<'_>, c: &CustomerRow) -> Result<()> {
+    let b = billing_params(&c.billing_profile);
+    tx.execute(
+        "UPDATE customers SET domain = ?2, company_name = ?3, country = ?4, segment = ?5, \
+            organization_kind = ?6, billing_legal_name = ?7, billing_tax_id = ?8, \
+            billing_registration_number = ?9, billing_email = ?10, billing_line1 = ?11, \
+            billing_line2 = ?12, billing_city = ?13, billing_state = ?14, billing_postal_code = ?15, \
+            billing_country = ?16, version = version + 1, updated_at = ?17 \
+         WHERE id = ?1",
+        params![
+            c.id,
+            c.domain,
+            c.company_name,
+            c.country,
+            c.segment,
+            c.organization_kind,
+            b[0],
+            b[1],
+            b[2],
+            b[3],
+            b[4],
+            b[5],
+            b[6],
+            b[7],
+            b[8],
+            b[9],
+            instant(c.updated_at),
+        ],
+    )?;
+    Ok(())
+}
+
+/// AGR-2: a record of the customer's acceptance of the MCA.
+#[derive(Debug, Clone)]
+pub struct CustomerAgreementRow {
+    pub id: ObjectId,
+    pub customer_id: ObjectId,
+    pub date_agreed: NaiveDate,
+    pub primary_contact: Contact,
+    pub acceptance_method: AcceptanceMethod,
+    pub recorded_by_partner: Option<ObjectId>,
+    pub recorded_at: DateTime<Utc>,
+}
+
+/// The newest MCA acceptance of the customer: the one that counts.
+pub fn current_agreement(
+    tx: &Transaction<'_>,
+    customer: &ObjectId,
+) -> Result<Option<CustomerAgreementRow>> {
+    Ok(tx
+        .prepare_cached(
+            "SELECT id, customer_id, date_agreed, contact_first_name, contact_last_name, contact_email, \
+                contact_phone, acceptance_method, recorded_by_partner, recorded_at \
+             FROM customer_agreements WHERE customer_id = ?1 ORDER BY id DESC LIMIT 1",
+        )?
+        .query_row([customer], |r| {
+            Ok(CustomerAgreementRow {
+                id: r.get(0)?,
+                customer_id: r.get(1)?,
+                date_agreed: r.get::<_, Date>(2)?.0,
+                primary_contact: Contact {
+                    first_name: r.get(3)?,
+                    last_name: r.get(4)?,
+                    email: r.get(5)?,
+                    phone_number: r.get(6)?,
+                },
+                acceptance_method: r.get(7)?,
+                recorded_by_partner: r.get(8)?,
+                recorded_at: r.get::<_, Instant>(9)?.0,
+            })
+        })
+        .optional()?)
+}
+
+pub fn insert_agreement(
+    tx: &Transaction<'_>,
+    a: &CustomerAgreementRow,
+    recorded_by: &str,
+) -> Result<()> {
+    tx.execute(
+        "INSERT INTO customer_agreements (id, customer_id, date_agreed, contact_first_name, \
+            contact_last_name, contact_email, contact_phone, acceptance_method, recorded_by_partner, \
+            recorded_at, recorded_by) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        params![
+            a.id,
+            a.customer_id,
+            a.date_agreed.to_string(),
+            a.primary_contact.first_name,
+            a.primary_contact.last_name,
+            a.primary_contact.email,
+            a.primary_contact.phone_number,
+            a.acceptance_method,
+            a.recorded_by_partner,
+            instant(a.recorded_at),
+            recorded_by
+        ],
+    )?;
+    Ok(())
+}
+
+/// ELIG-7: a partner's confirmation of the customer's MCA acceptance.
+#[derive(Debug, Clone)]
+pub struct McaConfirmationRow {
+    pub partner_id: ObjectId,
+    pub agreement_id: ObjectId,
+    pub confirmed_at: DateTime<Utc>,
+}
+
+/// Confirms (or re-confirms, against a newer acceptance) for `partner`.
+pub fn confirm(
+    tx: &Transaction<'_>,
+    customer: &ObjectId,
+    confirmation: &McaConfirmationRow,
+    confirmed_by: &str,
+) -> Result<()> {
+    tx.execute(
+        "INSERT INTO mca_confirmations (customer_id, partner_id, agreement_id, confirmed_at, confirmed_by) \
+         VALUES (?1, ?2, ?3, ?4, ?5) \
+         ON CONFLICT (customer_id, partner_id) DO UPDATE SET agreement_id = excluded.agreement_id, \
+            confirmed_at = excluded.confirmed_at, confirmed_by = excluded.confirmed_by",
+        params![
+            customer,
+            confirmation.partner_id,
+            confirmation.agreement_id,
+            instant(confirmation.confirmed_at),
+            confirmed_by
+        ],
+    )?;
+    Ok(())
+}
+
+/// The confirmations of the customer's MCA acceptance, one per partner.
+pub fn confirmations(tx: &Transaction<'_>, customer: &ObjectId) -> Result<Vec<McaConfirmationRow>> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT partner_id, agreement_id, confirmed_at FROM mca_confirmations \
+         WHERE customer_id = ?1 ORDER BY partner_id",
+    )?;
+    let rows = stmt
+        .query_map([customer], |r| {
+            Ok(McaConfirmationRow {
+                partner_id: r.get(0)?,
+                agreement_id: r.get(1)?,
+                confirmed_at: r.get::<_, Instant>(2)?.0,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}

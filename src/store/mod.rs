@@ -1,0 +1,336 @@
+//! The embedded SQLite store: connection setup, migrations, and the one helper
+//! through which every query runs off the async threads.
+//!
+//! Writes go through a single writer connection, serialised by an async lock
+//! taken *before* moving to a blocking thread, each inside one `IMMEDIATE`
+//! transaction. Reads use a small pool of reader connections behind an async
+//! semaphore, each inside one deferred transaction (a consistent snapshot).
+
+pub mod audit;
+pub mod customers;
+pub mod pagination;
+pub mod partners;
+pub mod relationships;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
+use rusqlite_migration::{M, Migrations};
+use tokio::sync::Semaphore;
+
+use crate::error::{Error, Result};
+
+/// `journal_mode`: WAL locally, DELETE on network filesystems (EFS), where WAL's
+/// shared memory does not work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[clap(rename_all = "UPPER")]
+pub enum JournalMode {
+    Wal,
+    Delete,
+}
+
+impl JournalMode {
+    fn pragma(self) -> &'static str {
+        match self {
+            JournalMode::Wal => "WAL",
+            JournalMode::Delete => "DELETE",
+        }
+    }
+}
+
+/// How to open the database.
+#[derive(Debug, Clone)]
+pub struct StoreConfig {
+    pub path: PathBuf,
+    pub journal_mode: JournalMode,
+    pub readers: usize,
+    pub busy_timeout: Duration,
+}
+
+impl StoreConfig {
+    pub fn new(path: impl Into<PathBuf>, journal_mode: JournalMode) -> Self {
+        StoreConfig {
+            path: path.into(),
+            journal_mode,
+            readers: 4,
+            busy_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+fn migrations() -> Migrations<'static> {
+    Migrations::new(vec![M::up(include_str!("../../migrations/0001_initial.sql"))])
+}
+
+/// Handle to the database; cheap to clone.
+#[derive(Clone)]
+pub struct Db {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: StoreConfig,
+    writer: Arc<tokio::sync::Mutex<Connection>>,
+    readers: Mutex<Vec<Connection>>,
+    reader_permits: Semaphore,
+}
+
+fn open_connection(config: &StoreConfig, read_only: bool) -> Result<Connection> {
+    let flags = if read_only {
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX
+    } else {
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+    };
+    let conn = Connection::open_with_flags(&config.path, flags)?;
+    conn.busy_timeout(config.busy_timeout)?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    if !read_only {
+        conn.pragma_update(None, "journal_mode", config.journal_mode.pragma())?;
+    }
+    // FULL: a transaction is on disk before it is acknowledged, even in WAL mode
+    // and even if the machine (not only the process) goes down.
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.set_prepared_statement_cache_capacity(64);
+    Ok(conn)
+}
+
+impl Db {
+    /// Opens (creating if needed) the database and brings its schema up to date.
+    pub fn open(config: &StoreConfig) -> Result<Self> {
+        if let Some(dir) = config.path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| Error::Internal(format!("creating {}: {e}", dir.display())))?;
+        }
+        let mut writer = open_connection(config, false)?;
+        migrations()
+            .to_latest(&mut writer)
+            .map_err(|e| Error::Internal(format!("migrating the database: {e}")))?;
+        let readers = (0..config.readers.max(1))
+            .map(|_| open_connection(config, true))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Db {
+            inner: Arc::new(Inner {
+                config: config.clone(),
+                writer: Arc::new(tokio::sync::Mutex::new(writer)),
+                reader_permits: Semaphore::new(readers.len()),
+                readers: Mutex::new(readers),
+            }),
+        })
+    }
+
+    /// Runs migrations only (the `migrate` command).
+    pub fn migrate(path: &Path, journal_mode: JournalMode) -> Result<usize> {
+        let config = StoreConfig::new(path, journal_mode);
+        let mut conn = open_connection(&config, false)?;
+        migrations()
+            .to_latest(&mut conn)
+            .map_err(|e| Error::Internal(format!("migrating the database: {e}")))?;
+        let version: usize = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        Ok(version)
+    }
+
+    /// Runs `f` in one write transaction on the writer connection. The
+    /// transaction commits when `f` returns `Ok` and rolls back otherwise, so a
+    /// refusal changes nothing.
+    pub async fn write<T, F>(&self, f: F) -> Result<T>
+    where
+        F: FnOnce(&Transaction<'_>) -> Result<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let mut conn = self.inner.writer.clone().lock_owned().await;
+        let span = tracing::Span::current();
+        tokio::task::spawn_blocking(move || {
+            let _entered = span.enter();
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let out = f(&tx)?;
+            tx.commit()?;
+            Ok(out)
+        })
+        .await
+        .map_err(|e| Error::Internal(format!("write task failed: {e}")))?
+    }
+
+    /// Runs `f` in one read transaction on a reader connection.
+    pub async fn read<T, F>(&self, f: F) -> Result<T>
+    where
+        F: FnOnce(&Transaction<'_>) -> Result<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let _permit = self
+            .inner
+            .reader_permits
+            .acquire()
+            .await
+            .map_err(|_| Error::Internal("reader pool closed".into()))?;
+        let pooled = self
+            .inner
+            .readers
+            .lock()
+            .map_err(|_| Error::Internal("reader pool poisoned".into()))?
+            .pop();
+        // A connection is lost only if a read panicked; replace it.
+        let mut conn = match pooled {
+            Some(conn) => conn,
+            None => open_connection(&self.inner.config, true)?,
+        };
+        let span = tracing::Span::current();
+        let (conn, out) = tokio::task::spawn_blocking(move || {
+            let _entered = span.enter();
+            let out = conn
+                .transaction()
+                .map_err(Error::from)
+                .and_then(|tx| f(&tx));
+            (conn, out)
+        })
+        .await
+        .map_err(|e| Error::Internal(format!("read task failed: {e}")))?;
+        if let Ok(mut pool) = self.inner.readers.lock() {
+            pool.push(conn);
+        }
+        out
+    }
+
+    /// `true` when the database answers (the health check).
+    pub async fn ping(&self) -> bool {
+        self.read(|tx| Ok(tx.query_row("SELECT 1", [], |r| r.get::<_, i64>(0))?))
+            .await
+            .is_ok()
+    }
+}
+
+/// Stored text columns that hold an enum, a decimal, an instant or an id.
+pub mod columns {
+    use crate::domain::ids::ObjectId;
+    use crate::domain::money;
+    use chrono::{DateTime, NaiveDate, Utc};
+    use rust_decimal::Decimal;
+    use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
+    use std::str::FromStr;
+
+    fn text_of(value: ValueRef<'_>) -> FromSqlResult<&str> {
+        value.as_str()
+    }
+
+    fn other<E: std::error::Error + Send + Sync + 'static>(e: E) -> FromSqlError {
+        FromSqlError::Other(Box::new(e))
+    }
+
+    macro_rules! enum_columns {
+        ($($t:ty),+ $(,)?) => {$(
+            impl ToSql for $t {
+                fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+                    Ok(ToSqlOutput::from(self.as_str()))
+                }
+            }
+            impl FromSql for $t {
+                fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+                    <$t>::from_str(text_of(value)?).map_err(other)
+                }
+            }
+        )+};
+    }
+
+    use crate::domain::*;
+    enum_columns!(
+        PartnerType,
+        CustomerSegment,
+        OrganizationKind,
+        RelationshipStatus,
+        AcceptanceMethod,
+        AgreementStatus,
+        AcoRequestStatus,
+        AcoScenario,
+        GrantStatus,
+        BenefitCreditKind,
+        BenefitPurpose,
+        SupportPlan,
+        Role,
+    );
+
+    impl ToSql for ObjectId {
+        fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+            Ok(ToSqlOutput::from(self.as_str()))
+        }
+    }
+    impl FromSql for ObjectId {
+        fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+            Ok(ObjectId::from_trusted(text_of(value)?.to_owned()))
+        }
+    }
+
+    /// Money as canonical text.
+    pub struct Money(pub Decimal);
+    impl ToSql for Money {
+        fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+            Ok(ToSqlOutput::from(money::to_text(self.0)))
+        }
+    }
+    impl FromSql for Money {
+        fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+            money::parse_money(text_of(value)?).map(Money).map_err(other)
+        }
+    }
+
+    /// An instant as RFC 3339 UTC text.
+    pub fn instant(at: DateTime<Utc>) -> String {
+        crate::domain::time::instant_text(at)
+    }
+
+    /// Reads an RFC 3339 instant column.
+    pub struct Instant(pub DateTime<Utc>);
+    impl FromSql for Instant {
+        fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+            DateTime::parse_from_rfc3339(text_of(value)?)
+                .map(|d| Instant(d.with_timezone(&Utc)))
+                .map_err(other)
+        }
+    }
+
+    /// Reads a `YYYY-MM-DD` column.
+    pub struct Date(pub NaiveDate);
+    impl FromSql for Date {
+        fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+            NaiveDate::parse_from_str(text_of(value)?, "%Y-%m-%d")
+                .map(Date)
+                .map_err(other)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_are_valid() {
+        assert!(migrations().validate().is_ok());
+    }
+
+    #[tokio::test]
+    async fn history_tables_refuse_updates_and_deletes() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&StoreConfig::new(dir.path().join("t.db"), JournalMode::Wal)).unwrap();
+        db.write(|tx| {
+            tx.execute(
+                "INSERT INTO change_log (entity_id, at, actor_subject, actor_role, action) \
+                 VALUES ('x', '2027-01-01T00:00:00Z', 's', 'PROGRAM_ADMIN', 'CREATED')",
+                [],
+            )?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+        let update = db
+            .write(|tx| Ok(tx.execute("UPDATE change_log SET action = 'X'", [])?))
+            .await;
+        assert!(update.unwrap_err().to_string().contains("append-only"));
+        let delete = db
+            .write(|tx| Ok(tx.execute("DELETE FROM change_log", [])?))
+            .await;
+        assert!(delete.unwrap_err().to_string().contains("append-only"));
+    }
+}

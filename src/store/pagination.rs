@@ -1,0 +1,144 @@
+//! Keyset pagination over id-ordered tables (ids are UUID v7: creation order).
+
+use rusqlite::types::Value;
+use rusqlite::{Row, Transaction, params_from_iter};
+
+use crate::error::Result;
+
+/// A validated page request: cursors are already decoded into the sort keys
+/// they stand for (an object id, or a history sequence number).
+#[derive(Debug, Clone, Default)]
+pub struct PageArgs {
+    pub first: Option<usize>,
+    pub after: Option<String>,
+    pub last: Option<usize>,
+    pub before: Option<String>,
+}
+
+/// Rows of one page and where it stands in the whole list.
+#[derive(Debug, Clone)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub has_previous: bool,
+    pub has_next: bool,
+    pub total: i64,
+}
+
+/// A `WHERE` condition with its parameters, e.g. who may see which rows.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    conditions: Vec<String>,
+    params: Vec<Value>,
+}
+
+impl Filter {
+    pub fn new() -> Self {
+        Filter::default()
+    }
+
+    /// Adds a condition; its `?` placeholders take `params` in order.
+    pub fn and(mut self, condition: &str, params: impl IntoIterator<Item = Value>) -> Self {
+        self.conditions.push(format!("({condition})"));
+        self.params.extend(params);
+        self
+    }
+
+    /// Matches nothing: the scope of a caller who may see none of these rows.
+    pub fn nothing(self) -> Self {
+        self.and("0", [])
+    }
+
+    pub fn sql(&self) -> String {
+        if self.conditions.is_empty() {
+            "1".to_owned()
+        } else {
+            self.conditions.join(" AND ")
+        }
+    }
+
+    pub fn params(&self) -> &[Value] {
+        &self.params
+    }
+}
+
+pub fn text(value: impl Into<String>) -> Value {
+    Value::Text(value.into())
+}
+
+/// Reads one page of `SELECT {columns} FROM {from} WHERE {filter}` ordered by
+/// `{id_column}`, plus the total count, in the caller's transaction.
+pub fn page<T>(
+    tx: &Transaction<'_>,
+    columns: &str,
+    from: &str,
+    id_column: &str,
+    filter: &Filter,
+    args: &PageArgs,
+    map: impl Fn(&Row<'_>) -> rusqlite::Result<T>,
+) -> Result<Page<T>> {
+    let total: i64 = tx.query_row(
+        &format!("SELECT COUNT(*) FROM {from} WHERE {}", filter.sql()),
+        params_from_iter(filter.params()),
+        |r| r.get(0),
+    )?;
+
+    let mut window = filter.clone();
+    if let Some(after) = &args.after {
+        window = window.and(&format!("{id_column} > ?"), [text(after.as_str())]);
+    }
+    if let Some(before) = &args.before {
+        window = window.and(&format!("{id_column} < ?"), [text(before.as_str())]);
+    }
+    let backwards = args.last.is_some() && args.first.is_none();
+    let size = if backwards { args.last } else { args.first }.unwrap_or(DEFAULT_PAGE_SIZE);
+    let order = if backwards { "DESC" } else { "ASC" };
+    let sql = format!(
+        "SELECT {columns} FROM {from} WHERE {} ORDER BY {id_column} {order} LIMIT {}",
+        window.sql(),
+        size + 1
+    );
+    let mut stmt = tx.prepare_cached(&sql)?;
+    let mut items = stmt
+        .query_map(params_from_iter(window.params()), &map)?
+        .collect::<rusqlite::Result<Vec<T>>>()?;
+    let more = items.len() > size;
+    items.truncate(size);
+    if backwards {
+        items.reverse();
+    }
+
+    let exists_beyond = |op: &str, cursor: &String| -> Result<bool> {
+        let probe = filter
+            .clone()
+            .and(&format!("{id_column} {op} ?"), [text(cursor.as_str())]);
+        Ok(tx.query_row(
+            &format!("SELECT EXISTS (SELECT 1 FROM {from} WHERE {})", probe.sql()),
+            params_from_iter(probe.params()),
+            |r| r.get(0),
+        )?)
+    };
+    let (has_previous, has_next) = if backwards {
+        let next = match &args.before {
+            Some(b) => exists_beyond(">=", b)?,
+            None => false,
+        };
+        (more, next)
+    } else {
+        let previous = match &args.after {
+            Some(a) => exists_beyond("<=", a)?,
+            None => false,
+        };
+        (previous, more)
+    };
+    Ok(Page {
+        items,
+        has_previous,
+        has_next,
+        total,
+    })
+}
+
+/// Page size when the caller gives neither `first` nor `last`.
+pub const DEFAULT_PAGE_SIZE: usize = 20;
+/// The most `first` or `last` may ask for.
+pub const MAX_PAGE_SIZE: usize = 100;

@@ -1,0 +1,259 @@
+//! Partners, their indirect links and their Microsoft Partner Agreement (AGR-1).
+
+use chrono::{DateTime, NaiveDate, Utc};
+use rusqlite::{OptionalExtension, Row, Transaction, params};
+
+use super::columns::{Date, Instant, instant};
+use super::pagination::{Filter, Page, PageArgs, page, text};
+use crate::domain::ids::ObjectId;
+use crate::domain::{Address, Contact, PartnerType};
+use crate::error::Result;
+
+/// A stored partner.
+#[derive(Debug, Clone)]
+pub struct PartnerRow {
+    pub id: ObjectId,
+    pub tenant_id: String,
+    pub company_name: String,
+    pub domain: String,
+    pub partner_type: PartnerType,
+    pub mpn_id: Option<String>,
+    pub default_address: Address,
+    pub primary_contact: Contact,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+const COLUMNS: &str = "p.id, p.tenant_id, p.company_name, p.domain, p.partner_type, p.mpn_id, \
+    p.address_line1, p.address_line2, p.address_city, p.address_state, p.address_postal_code, \
+    p.address_country, p.contact_first_name, p.contact_last_name, p.contact_email, p.contact_phone, \
+    p.version, p.created_at, p.updated_at";
+
+fn map(r: &Row<'_>) -> rusqlite::Result<PartnerRow> {
+    Ok(PartnerRow {
+        id: r.get(0)?,
+        tenant_id: r.get(1)?,
+        company_name: r.get(2)?,
+        domain: r.get(3)?,
+        partner_type: r.get(4)?,
+        mpn_id: r.get(5)?,
+        default_address: Address {
+            address_line1: r.get(6)?,
+            address_line2: r.get(7)?,
+            city: r.get(8)?,
+            state: r.get(9)?,
+            postal_code: r.get(10)?,
+            country: r.get(11)?,
+        },
+        primary_contact: Contact {
+            first_name: r.get(12)?,
+            last_name: r.get(13)?,
+            email: r.get(14)?,
+            phone_number: r.get(15)?,
+        },
+        version: r.get(16)?,
+        created_at: r.get::<_, Instant>(17)?.0,
+        updated_at: r.get::<_, Instant>(18)?.0,
+    })
+}
+
+pub fn get(tx: &Transaction<'_>, id: &ObjectId) -> Result<Option<PartnerRow>> {
+    Ok(tx
+        .prepare_cached(&format!("SELECT {COLUMNS} FROM partners p WHERE p.id = ?1"))?
+        .query_row([id], map)
+        .optional()?)
+}
+
+pub fn get_many(tx: &Transaction<'_>, ids: &[ObjectId]) -> Result<Vec<PartnerRow>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let marks = vec!["?"; ids.len()].join(", ");
+    let mut stmt = tx.prepare(&format!(
+        "SELECT {COLUMNS} FROM partners p WHERE p.id IN ({marks})"
+    ))?;
+    let rows = stmt
+        .query_map(rusqlite::params_from_iter(ids), map)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+pub fn by_tenant(tx: &Transaction<'_>, tenant_id: &str) -> Result<Option<PartnerRow>> {
+    Ok(tx
+        .prepare_cached(&format!("SELECT {COLUMNS} FROM partners p WHERE p.tenant_id = ?1"))?
+        .query_row([tenant_id], map)
+        .optional()?)
+}
+
+/// A page of the partners `filter` lets through (column alias `p`).
+pub fn list(tx: &Transaction<'_>, filter: &Filter, args: &PageArgs) -> Result<Page<PartnerRow>> {
+    page(tx, COLUMNS, "partners p", "p.id", filter, args, map)
+}
+
+/// Whether any organisation (partner or customer) already uses this tenant id.
+pub fn tenant_in_use(tx: &Transaction<'_>, tenant_id: &str) -> Result<bool> {
+    Ok(tx.query_row(
+        "SELECT EXISTS (SELECT 1 FROM partners WHERE tenant_id = ?1) \
+             OR EXISTS (SELECT 1 FROM customers WHERE tenant_id = ?1)",
+        [tenant_id],
+        |r| r.get(0),
+    )?)
+}
+
+pub fn insert(tx: &Transaction<'_>, p: &PartnerRow) -> Result<()> {
+    tx.execute(
+        "INSERT INTO partners (id, tenant_id, company_name, domain, partner_type, mpn_id, \
+            address_line1, address_line2, address_city, address_state, address_postal_code, address_country, \
+            contact_first_name, contact_last_name, contact_email, contact_phone, version, created_at, updated_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
+        params![
+            p.id,
+            p.tenant_id,
+            p.company_name,
+            p.domain,
+            p.partner_type,
+            p.mpn_id,
+            p.default_address.address_line1,
+            p.default_address.address_line2,
+            p.default_address.city,
+            p.default_address.state,
+            p.default_address.postal_code,
+            p.default_address.country,
+            p.primary_contact.first_name,
+            p.primary_contact.last_name,
+            p.primary_contact.email,
+            p.primary_contact.phone_number,
+            p.version,
+            instant(p.created_at),
+            instant(p.updated_at),
+        ],
+    )?;
+    Ok(())
+}
+
+/// Writes the editable fields of `p` and bumps its version.
+pub fn update(tx: &Transaction<'_>, p: &PartnerRow) -> Result<()> {
+    tx.execute(
+        "UPDATE partners SET company_name = ?2, domain = ?3, mpn_id = ?4, \
+            address_line1 = ?5, address_line2 = ?6, address_city = ?7, address_state = ?8, \
+            address_postal_code = ?9, address_country = ?10, contact_first_name = ?11, \
+            contact_last_name = ?12, contact_email = ?13, contact_phone = ?14, \
+            version = version + 1, updated_at = ?15 \
+         WHERE id = ?1",
+        params![
+            p.id,
+            p.company_name,
+            p.domain,
+            p.mpn_id,
+            p.default_address.address_line1,
+            p.default_address.address_line2,
+            p.default_address.city,
+            p.default_address.state,
+            p.default_address.postal_code,
+            p.default_address.country,
+            p.primary_contact.first_name,
+            p.primary_contact.last_name,
+            p.primary_contact.email,
+            p.primary_contact.phone_number,
+            instant(p.updated_at),
+        ],
+    )?;
+    Ok(())
+}
+
+/// Links an indirect reseller to an indirect provider; `false` if already linked.
+pub fn link(
+    tx: &Transaction<'_>,
+    reseller: &ObjectId,
+    provider: &ObjectId,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let n = tx.execute(
+        "INSERT OR IGNORE INTO indirect_links (reseller_id, provider_id, linked_at) VALUES (?1, ?2, ?3)",
+        params![reseller, provider, instant(now)],
+    )?;
+    Ok(n == 1)
+}
+
+/// The providers a reseller is linked to, or the resellers linked to a provider.
+pub fn linked(tx: &Transaction<'_>, partner: &PartnerRow) -> Result<Vec<ObjectId>> {
+    let sql = match partner.partner_type {
+        PartnerType::IndirectReseller => {
+            "SELECT provider_id FROM indirect_links WHERE reseller_id = ?1 ORDER BY provider_id"
+        }
+        PartnerType::IndirectProvider => {
+            "SELECT reseller_id FROM indirect_links WHERE provider_id = ?1 ORDER BY reseller_id"
+        }
+        PartnerType::DirectBill => return Ok(Vec::new()),
+    };
+    let mut stmt = tx.prepare_cached(sql)?;
+    let ids = stmt
+        .query_map([&partner.id], |r| r.get(0))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(ids)
+}
+
+/// AGR-1: the partner's signature of the Microsoft Partner Agreement.
+#[derive(Debug, Clone)]
+pub struct PartnerAgreementRow {
+    pub signer_name: String,
+    pub signer_email: String,
+    pub date_agreed: NaiveDate,
+    pub recorded_at: DateTime<Utc>,
+}
+
+/// The partner's latest MPA signature, if any.
+pub fn partner_agreement(
+    tx: &Transaction<'_>,
+    partner: &ObjectId,
+) -> Result<Option<PartnerAgreementRow>> {
+    Ok(tx
+        .prepare_cached(
+            "SELECT signer_name, signer_email, date_agreed, recorded_at FROM partner_agreements \
+             WHERE partner_id = ?1 ORDER BY id DESC LIMIT 1",
+        )?
+        .query_row([partner], |r| {
+            Ok(PartnerAgreementRow {
+                signer_name: r.get(0)?,
+                signer_email: r.get(1)?,
+                date_agreed: r.get::<_, Date>(2)?.0,
+                recorded_at: r.get::<_, Instant>(3)?.0,
+            })
+        })
+        .optional()?)
+}
+
+pub fn insert_partner_agreement(
+    tx: &Transaction<'_>,
+    partner: &ObjectId,
+    agreement: &PartnerAgreementRow,
+    recorded_by: &str,
+) -> Result<()> {
+    tx.execute(
+        "INSERT INTO partner_agreements (partner_id, signer_name, signer_email, date_agreed, recorded_at, recorded_by) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![
+            partner,
+            agreement.signer_name,
+            agreement.signer_email,
+            agreement.date_agreed.to_string(),
+            instant(agreement.recorded_at),
+            recorded_by
+        ],
+    )?;
+    Ok(())
+}
+
+/// Filter: partners linked (either way) to `partner`, or `partner` itself.
+pub fn self_or_linked(partner: &ObjectId) -> Filter {
+    Filter::new().and(
+        "p.id = ? OR p.id IN (SELECT provider_id FROM indirect_links WHERE reseller_id = ?) \
+         OR p.id IN (SELECT reseller_id FROM indirect_links WHERE provider_id = ?)",
+        [
+            text(partner.as_str()),
+            text(partner.as_str()),
+            text(partner.as_str()),
+        ],
+    )
+}

@@ -1,0 +1,123 @@
+//! Reseller relationships between partners and customers (§1).
+
+use chrono::{DateTime, Utc};
+use rusqlite::{OptionalExtension, Row, Transaction, params};
+
+use super::columns::{Instant, instant};
+use super::pagination::{Filter, Page, PageArgs, page};
+use crate::domain::RelationshipStatus;
+use crate::domain::ids::ObjectId;
+use crate::error::Result;
+
+/// A stored reseller relationship.
+#[derive(Debug, Clone)]
+pub struct RelationshipRow {
+    pub id: ObjectId,
+    pub partner_id: ObjectId,
+    pub customer_id: ObjectId,
+    pub status: RelationshipStatus,
+    pub requested_at: DateTime<Utc>,
+    pub accepted_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub revoke_reason: Option<String>,
+}
+
+const COLUMNS: &str = "r.id, r.partner_id, r.customer_id, r.status, r.requested_at, r.accepted_at, \
+    r.revoked_at, r.revoke_reason";
+
+fn map(r: &Row<'_>) -> rusqlite::Result<RelationshipRow> {
+    Ok(RelationshipRow {
+        id: r.get(0)?,
+        partner_id: r.get(1)?,
+        customer_id: r.get(2)?,
+        status: r.get(3)?,
+        requested_at: r.get::<_, Instant>(4)?.0,
+        accepted_at: r.get::<_, Option<Instant>>(5)?.map(|i| i.0),
+        revoked_at: r.get::<_, Option<Instant>>(6)?.map(|i| i.0),
+        revoke_reason: r.get(7)?,
+    })
+}
+
+pub fn get(tx: &Transaction<'_>, id: &ObjectId) -> Result<Option<RelationshipRow>> {
+    Ok(tx
+        .prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM reseller_relationships r WHERE r.id = ?1"
+        ))?
+        .query_row([id], map)
+        .optional()?)
+}
+
+/// The live (pending or active) relationship between a partner and a customer.
+pub fn live(
+    tx: &Transaction<'_>,
+    partner: &ObjectId,
+    customer: &ObjectId,
+) -> Result<Option<RelationshipRow>> {
+    Ok(tx
+        .prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM reseller_relationships r \
+             WHERE r.partner_id = ?1 AND r.customer_id = ?2 AND r.status IN ('PENDING', 'ACTIVE')"
+        ))?
+        .query_row([partner, customer], map)
+        .optional()?)
+}
+
+/// Whether the partner has an active relationship with the customer.
+pub fn is_active(tx: &Transaction<'_>, partner: &ObjectId, customer: &ObjectId) -> Result<bool> {
+    Ok(tx
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM reseller_relationships \
+             WHERE partner_id = ?1 AND customer_id = ?2 AND status = 'ACTIVE')",
+        )?
+        .query_row([partner, customer], |r| r.get(0))?)
+}
+
+/// A page of the relationships `filter` lets through (column alias `r`).
+pub fn list(
+    tx: &Transaction<'_>,
+    filter: &Filter,
+    args: &PageArgs,
+) -> Result<Page<RelationshipRow>> {
+    page(tx, COLUMNS, "reseller_relationships r", "r.id", filter, args, map)
+}
+
+pub fn insert(tx: &Transaction<'_>, r: &RelationshipRow, requested_by: &str) -> Result<()> {
+    tx.execute(
+        "INSERT INTO reseller_relationships (id, partner_id, customer_id, status, requested_at, \
+            requested_by, accepted_at, revoked_at, revoke_reason) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        params![
+            r.id,
+            r.partner_id,
+            r.customer_id,
+            r.status,
+            instant(r.requested_at),
+            requested_by,
+            r.accepted_at.map(instant),
+            r.revoked_at.map(instant),
+            r.revoke_reason
+        ],
+    )?;
+    Ok(())
+}
+
+/// Moves a relationship from `from` to its new status; `false` if it was no longer in `from`.
+pub fn set_status(
+    tx: &Transaction<'_>,
+    r: &RelationshipRow,
+    from: RelationshipStatus,
+) -> Result<bool> {
+    let n = tx.execute(
+        "UPDATE reseller_relationships SET status = ?2, accepted_at = ?3, revoked_at = ?4, \
+            revoke_reason = ?5 WHERE id = ?1 AND status = ?6",
+        params![
+            r.id,
+            r.status,
+            r.accepted_at.map(instant),
+            r.revoked_at.map(instant),
+            r.revoke_reason,
+            from
+        ],
+    )?;
+    Ok(n == 1)
+}
