@@ -4,7 +4,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{OptionalExtension, Row, Transaction, params};
 
 use super::columns::{Date, Instant, instant};
-use super::pagination::{Filter, Page, PageArgs, page};
+use super::pagination::{Filter, Page, PageArgs, find_one, page};
 use crate::domain::ids::ObjectId;
 use crate::domain::{AcceptanceMethod, Address, BillingProfile, Contact, CustomerSegment, OrganizationKind};
 use crate::error::Result;
@@ -71,6 +71,11 @@ pub fn by_tenant(tx: &Transaction<'_>, tenant_id: &str) -> Result<Option<Custome
         .prepare_cached(&format!("SELECT {COLUMNS} FROM customers c WHERE c.tenant_id = ?1"))?
         .query_row([tenant_id], map)
         .optional()?)
+}
+
+/// The first row `filter` lets through (column alias `c`).
+pub fn find(tx: &Transaction<'_>, filter: &Filter) -> Result<Option<CustomerRow>> {
+    find_one(tx, COLUMNS, "customers c", filter, map)
 }
 
 /// A page of the customers `filter` lets through (column alias `c`).

@@ -142,3 +142,19 @@ pub fn page<T>(
 pub const DEFAULT_PAGE_SIZE: usize = 20;
 /// The most `first` or `last` may ask for.
 pub const MAX_PAGE_SIZE: usize = 100;
+
+/// The first row `filter` lets through, if any.
+pub fn find_one<T>(
+    tx: &Transaction<'_>,
+    columns: &str,
+    from: &str,
+    filter: &Filter,
+    map: impl FnOnce(&Row<'_>) -> rusqlite::Result<T>,
+) -> Result<Option<T>> {
+    use rusqlite::OptionalExtension;
+    let sql = format!("SELECT {columns} FROM {from} WHERE {} LIMIT 1", filter.sql());
+    Ok(tx
+        .prepare_cached(&sql)?
+        .query_row(params_from_iter(filter.params()), map)
+        .optional()?)
+}

@@ -4,7 +4,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{OptionalExtension, Row, Transaction, params};
 
 use super::columns::{Date, Instant, instant};
-use super::pagination::{Filter, Page, PageArgs, page, text};
+use super::pagination::{Filter, Page, PageArgs, find_one, page, text};
 use crate::domain::ids::ObjectId;
 use crate::domain::{Address, Contact, PartnerType};
 use crate::error::Result;
@@ -84,6 +84,11 @@ pub fn by_tenant(tx: &Transaction<'_>, tenant_id: &str) -> Result<Option<Partner
         .prepare_cached(&format!("SELECT {COLUMNS} FROM partners p WHERE p.tenant_id = ?1"))?
         .query_row([tenant_id], map)
         .optional()?)
+}
+
+/// The first row `filter` lets through (column alias `p`).
+pub fn find(tx: &Transaction<'_>, filter: &Filter) -> Result<Option<PartnerRow>> {
+    find_one(tx, COLUMNS, "partners p", filter, map)
 }
 
 /// A page of the partners `filter` lets through (column alias `p`).

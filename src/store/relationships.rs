@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, Row, Transaction, params};
 
 use super::columns::{Instant, instant};
-use super::pagination::{Filter, Page, PageArgs, page};
+use super::pagination::{Filter, Page, PageArgs, find_one, page};
 use crate::domain::RelationshipStatus;
 use crate::domain::ids::ObjectId;
 use crate::error::Result;
@@ -70,6 +70,11 @@ pub fn is_active(tx: &Transaction<'_>, partner: &ObjectId, customer: &ObjectId) 
              WHERE partner_id = ?1 AND customer_id = ?2 AND status = 'ACTIVE')",
         )?
         .query_row([partner, customer], |r| r.get(0))?)
+}
+
+/// The first row `filter` lets through (column alias `r`).
+pub fn find(tx: &Transaction<'_>, filter: &Filter) -> Result<Option<RelationshipRow>> {
+    find_one(tx, COLUMNS, "reseller_relationships r", filter, map)
 }
 
 /// A page of the relationships `filter` lets through (column alias `r`).

@@ -1,0 +1,122 @@
+//! Who may see what (DOMAIN §1, ROLE-3), decided in one place per kind of object.
+//!
+//! Each kind has one *scope*: the SQL condition of the rows a caller may see.
+//! Lists use it directly, and lookups by id (`customer(id)`, `node`, nested
+//! fields, mutations) run the very same condition with `AND id = ?`, so every
+//! path to an object is authorized the same way. What a caller may not see
+//! does not exist for it: `NOT_FOUND`, never `FORBIDDEN`.
+
+use rusqlite::Transaction;
+
+use crate::domain::Role;
+use crate::domain::actor::{Actor, Organization};
+use crate::domain::ids::ObjectId;
+use crate::error::{Error, Result};
+use crate::store::pagination::{Filter, text};
+use crate::store::{customers, partners, relationships};
+
+/// Partners: programme roles see all; a partner sees itself and the partners it
+/// is linked to (its providers, or its resellers); a customer signer sees the
+/// partners it has an active relationship with. Alias `p`.
+pub fn partner_scope(actor: &Actor) -> Filter {
+    match &actor.organization {
+        Organization::Program => Filter::new(),
+        Organization::Partner { id, .. } => partners::self_or_linked(id),
+        Organization::Customer { id } => Filter::new().and(
+            "p.id IN (SELECT partner_id FROM reseller_relationships \
+             WHERE customer_id = ? AND status = 'ACTIVE')",
+            [text(id.as_str())],
+        ),
+    }
+}
+
+/// Customers: programme roles see all; a partner sees the customers it has an
+/// active relationship with; a customer signer sees its own customer. Alias `c`.
+pub fn customer_scope(actor: &Actor) -> Filter {
+    match &actor.organization {
+        Organization::Program => Filter::new(),
+        Organization::Partner { id, .. } => Filter::new().and(
+            "c.id IN (SELECT customer_id FROM reseller_relationships \
+             WHERE partner_id = ? AND status = 'ACTIVE')",
+            [text(id.as_str())],
+        ),
+        Organization::Customer { id } => Filter::new().and("c.id = ?", [text(id.as_str())]),
+    }
+}
+
+/// Relationships: a partner sees its own (also pending and revoked ones), a
+/// customer signer its customer's, programme roles all. Alias `r`.
+pub fn relationship_scope(actor: &Actor) -> Filter {
+    match &actor.organization {
+        Organization::Program => Filter::new(),
+        Organization::Partner { id, .. } => {
+            Filter::new().and("r.partner_id = ?", [text(id.as_str())])
+        }
+        Organization::Customer { id } => {
+            Filter::new().and("r.customer_id = ?", [text(id.as_str())])
+        }
+    }
+}
+
+fn by_id(scope: Filter, column: &str, id: &ObjectId) -> Filter {
+    scope.and(&format!("{column} = ?"), [text(id.as_str())])
+}
+
+/// The partner, if the caller may see it.
+pub fn find_partner(
+    tx: &Transaction<'_>,
+    actor: &Actor,
+    id: &ObjectId,
+) -> Result<Option<partners::PartnerRow>> {
+    partners::find(tx, &by_id(partner_scope(actor), "p.id", id))
+}
+
+/// The customer, if the caller may see it.
+pub fn find_customer(
+    tx: &Transaction<'_>,
+    actor: &Actor,
+    id: &ObjectId,
+) -> Result<Option<customers::CustomerRow>> {
+    customers::find(tx, &by_id(customer_scope(actor), "c.id", id))
+}
+
+/// The relationship, if the caller may see it.
+pub fn find_relationship(
+    tx: &Transaction<'_>,
+    actor: &Actor,
+    id: &ObjectId,
+) -> Result<Option<relationships::RelationshipRow>> {
+    relationships::find(tx, &by_id(relationship_scope(actor), "r.id", id))
+}
+
+pub fn partner(tx: &Transaction<'_>, actor: &Actor, id: &ObjectId) -> Result<partners::PartnerRow> {
+    find_partner(tx, actor, id)?.ok_or(Error::NotFound)
+}
+
+pub fn customer(
+    tx: &Transaction<'_>,
+    actor: &Actor,
+    id: &ObjectId,
+) -> Result<customers::CustomerRow> {
+    find_customer(tx, actor, id)?.ok_or(Error::NotFound)
+}
+
+pub fn relationship(
+    tx: &Transaction<'_>,
+    actor: &Actor,
+    id: &ObjectId,
+) -> Result<relationships::RelationshipRow> {
+    find_relationship(tx, actor, id)?.ok_or(Error::NotFound)
+}
+
+/// Refuses a caller none of whose roles may do `what` (DOMAIN §1, ROLE-2).
+pub fn require_role(actor: &Actor, allowed: &[Role], what: &str) -> Result<()> {
+    if actor.has_any(allowed) {
+        return Ok(());
+    }
+    let names = allowed.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", ");
+    Err(Error::forbidden(
+        "ROLE_NOT_PERMITTED",
+        format!("only {names} may {what}"),
+    ))
+}

@@ -1,0 +1,290 @@
+//! Configuration: parsed once at start-up from flags and environment variables.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::auth::{Authenticator, Secret, SharedSecret};
+use crate::domain::Role;
+use crate::domain::time::Clock;
+use crate::store::{JournalMode, StoreConfig};
+
+/// Development-only defaults, used in dev mode where `ACO_JWT_SECRET` is not set.
+pub mod dev {
+    pub const SECRET: &str = "aco-api-development-secret-never-use-in-production";
+    pub const ISSUER: &str = "https://login.aco-api.local/dev/v2.0";
+    pub const AUDIENCE: &str = "api://aco-api-dev";
+    pub const PROGRAM_TENANT_ID: &str = "a0c0a0c0-0000-4000-8000-000000000001";
+}
+
+#[derive(Debug, Parser)]
+#[command(name = "aco-api", version, about = "GraphQL API for the Azure Credit Offer (ACO) through CSP programme")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the API (locally, or on AWS Lambda when AWS_LAMBDA_RUNTIME_API is set).
+    Serve(ServeArgs),
+    /// Create the database if needed and bring its schema up to date.
+    Migrate(DatabaseArgs),
+    /// Print the GraphQL schema (SDL).
+    Schema,
+    /// Mint a development token (dev mode only).
+    Token(TokenArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DatabaseArgs {
+    /// The SQLite file, created with its folder.
+    #[arg(long, env = "ACO_DATABASE_PATH", default_value = "./data/aco.db")]
+    pub database_path: PathBuf,
+    /// WAL, or DELETE on network filesystems such as EFS.
+    #[arg(long, env = "ACO_JOURNAL_MODE", value_enum, default_value = "WAL", ignore_case = true)]
+    pub journal_mode: JournalMode,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct JwtArgs {
+    /// HS256 shared secret.
+    #[arg(long, env = "ACO_JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+    /// A JWKS document, inline JSON or a file path (RS256/ES256).
+    #[arg(long, env = "ACO_JWT_JWKS")]
+    pub jwt_jwks: Option<String>,
+    /// Required value of the `iss` claim.
+    #[arg(long, env = "ACO_JWT_ISSUER")]
+    pub jwt_issuer: Option<String>,
+    /// Required value of the `aud` claim.
+    #[arg(long, env = "ACO_JWT_AUDIENCE")]
+    pub jwt_audience: Option<String>,
+    /// Clock skew allowed on `exp` and `nbf`, in seconds.
+    #[arg(long, env = "ACO_JWT_LEEWAY_SECONDS", default_value_t = 60)]
+    pub jwt_leeway_seconds: u64,
+    /// The programme's own tenant: tokens with programme roles must carry it.
+    #[arg(long, env = "ACO_PROGRAM_TENANT_ID")]
+    pub program_tenant_id: Option<String>,
+    /// Dev mode: explorer, demo data, fixed clock, built-in development JWT settings.
+    #[arg(long, env = "ACO_DEV", default_value_t = false)]
+    pub dev: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    #[command(flatten)]
+    pub jwt: JwtArgs,
+    /// Address and port of the local server.
+    #[arg(long, env = "ACO_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+    /// The programme time zone, an IANA name.
+    #[arg(long, env = "ACO_TIMEZONE", default_value = "UTC")]
+    pub timezone: String,
+    /// Allowed browser origins for the local server, comma-separated.
+    #[arg(long, env = "ACO_CORS_ORIGINS", value_delimiter = ',')]
+    pub cors_origins: Vec<String>,
+    /// Log format (default: json on Lambda, text elsewhere).
+    #[arg(long, env = "ACO_LOG_FORMAT", value_enum)]
+    pub log_format: Option<LogFormat>,
+    /// Serve the GraphiQL explorer at GET /graphql (default: on in dev mode only).
+    #[arg(long, env = "ACO_EXPLORER")]
+    pub explorer: Option<bool>,
+    /// Load the demo data set into an empty database (dev mode only).
+    #[arg(long, env = "ACO_DEMO", default_value_t = false)]
+    pub demo: bool,
+    /// A fixed clock, RFC 3339 (dev mode only).
+    #[arg(long, env = "ACO_NOW")]
+    pub now: Option<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct TokenArgs {
+    #[command(flatten)]
+    pub jwt: JwtArgs,
+    /// The role (repeat for several of the same kind).
+    #[arg(long, required = true, value_parser = parse_role)]
+    pub role: Vec<Role>,
+    /// The tenant id of the partner, customer or programme the token acts for.
+    #[arg(long)]
+    pub tenant: String,
+    /// The `sub` claim.
+    #[arg(long, default_value = "dev-user")]
+    pub sub: String,
+    /// The `name` claim.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Lifetime in seconds.
+    #[arg(long, default_value_t = 12 * 3600)]
+    pub ttl: i64,
+}
+
+fn parse_role(text: &str) -> Result<Role, String> {
+    text.to_ascii_uppercase().parse().map_err(|e: crate::domain::UnknownValue| e.to_string())
+}
+
+/// JWT settings, resolved.
+#[derive(Debug, Clone)]
+pub struct JwtConfig {
+    pub secret: Option<Secret>,
+    pub issuer: String,
+    pub audience: String,
+    pub leeway_seconds: u64,
+    pub program_tenant_id: String,
+}
+
+impl JwtConfig {
+    /// Applies dev defaults, or refuses incomplete production settings.
+    pub fn resolve(args: &JwtArgs) -> Result<Self, ConfigError> {
+        let dev_defaults = args.dev && args.jwt_secret.is_none() && args.jwt_jwks.is_none();
+        let pick = |value: &Option<String>, default: &str, name: &'static str| {
+            match (value, args.dev) {
+                (Some(v), _) => Ok(v.clone()),
+                (None, true) => Ok(default.to_owned()),
+                (None, false) => Err(ConfigError::Missing(name)),
+            }
+        };
+        if args.jwt_jwks.is_some() {
+            return Err(ConfigError::Invalid(
+                "ACO_JWT_JWKS: JWKS (RS256/ES256) key sets are not supported by this version; set ACO_JWT_SECRET".into(),
+            ));
+        }
+        let secret = match (&args.jwt_secret, dev_defaults) {
+            (Some(s), _) if s.len() < 32 => {
+                return Err(ConfigError::Invalid(
+                    "ACO_JWT_SECRET must be at least 32 characters".into(),
+                ));
+            }
+            (Some(s), _) => Secret::new(s.clone()),
+            (None, true) => Secret::new(dev::SECRET),
+            (None, false) => return Err(ConfigError::Missing("ACO_JWT_SECRET or ACO_JWT_JWKS")),
+        };
+        let program_tenant_id = pick(&args.program_tenant_id, dev::PROGRAM_TENANT_ID, "ACO_PROGRAM_TENANT_ID")?;
+        let program_tenant_id = crate::domain::validate::tenant_id(&program_tenant_id)
+            .ok_or_else(|| ConfigError::Invalid("ACO_PROGRAM_TENANT_ID must be a GUID".into()))?;
+        Ok(JwtConfig {
+            secret: Some(secret),
+            issuer: pick(&args.jwt_issuer, dev::ISSUER, "ACO_JWT_ISSUER")?,
+            audience: pick(&args.jwt_audience, dev::AUDIENCE, "ACO_JWT_AUDIENCE")?,
+            leeway_seconds: args.jwt_leeway_seconds,
+            program_tenant_id,
+        })
+    }
+
+    pub fn authenticator(&self) -> Authenticator {
+        let secret = self.secret.clone().unwrap_or_else(|| Secret::new(""));
+        Authenticator::new(
+            Arc::new(SharedSecret::new(secret)),
+            self.issuer.clone(),
+            self.audience.clone(),
+            self.leeway_seconds,
+            self.program_tenant_id.clone(),
+        )
+    }
+}
+
+/// Everything the application needs, resolved and checked.
+#[derive(Debug, Clone)]
+pub struct AppConfig {
+    pub store: StoreConfig,
+    pub jwt: JwtConfig,
+    pub bind: SocketAddr,
+    pub timezone: chrono_tz::Tz,
+    pub cors_origins: Vec<String>,
+    pub dev: bool,
+    pub demo: bool,
+    pub explorer: bool,
+    pub clock: Clock,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{0} is required outside dev mode")]
+    Missing(&'static str),
+    #[error("{0} is only allowed in dev mode (--dev)")]
+    DevOnly(&'static str),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl AppConfig {
+    pub fn from_args(args: &ServeArgs) -> Result<Self, ConfigError> {
+        let dev = args.jwt.dev;
+        if !dev && args.now.is_some() {
+            return Err(ConfigError::DevOnly("ACO_NOW / --now"));
+        }
+        if !dev && args.demo {
+            return Err(ConfigError::DevOnly("ACO_DEMO / --demo"));
+        }
+        let clock = match &args.now {
+            Some(text) => Clock::Fixed(
+                DateTime::parse_from_rfc3339(text)
+                    .map_err(|e| ConfigError::Invalid(format!("ACO_NOW: {e}")))?
+                    .with_timezone(&Utc),
+            ),
+            None => Clock::System,
+        };
+        let timezone: chrono_tz::Tz = args
+            .timezone
+            .parse()
+            .map_err(|_| ConfigError::Invalid(format!("ACO_TIMEZONE: unknown time zone {:?}", args.timezone)))?;
+        Ok(AppConfig {
+            store: StoreConfig::new(&args.database.database_path, args.database.journal_mode),
+            jwt: JwtConfig::resolve(&args.jwt)?,
+            bind: args.bind,
+            timezone,
+            cors_origins: args.cors_origins.iter().filter(|o| !o.is_empty()).cloned().collect(),
+            dev,
+            demo: args.demo,
+            explorer: args.explorer.unwrap_or(dev),
+            clock,
+            max_body_bytes: 1024 * 1024,
+        })
+    }
+
+    /// A dev-mode configuration on `database_path`: for tests and examples.
+    pub fn for_dev(database_path: impl Into<PathBuf>) -> Self {
+        let args = ServeArgs::parse_from_dev(database_path.into());
+        AppConfig::from_args(&args).unwrap_or_else(|e| unreachable!("dev defaults are valid: {e}"))
+    }
+}
+
+impl ServeArgs {
+    fn parse_from_dev(path: PathBuf) -> Self {
+        ServeArgs {
+            database: DatabaseArgs {
+                database_path: path,
+                journal_mode: JournalMode::Wal,
+            },
+            jwt: JwtArgs {
+                jwt_secret: None,
+                jwt_jwks: None,
+                jwt_issuer: None,
+                jwt_audience: None,
+                jwt_leeway_seconds: 60,
+                program_tenant_id: None,
+                dev: true,
+            },
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            timezone: "UTC".into(),
+            cors_origins: Vec::new(),
+            log_format: None,
+            explorer: None,
+            demo: false,
+            now: None,
+        }
+    }
+}

@@ -1,0 +1,186 @@
+//! Managing partners (§1, programme admin) and their MPA (AGR-1).
+
+use chrono::NaiveDate;
+use rusqlite::Transaction;
+use serde_json::json;
+
+use super::Call;
+use crate::authz;
+use crate::domain::ids::{IdKind, ObjectId};
+use crate::domain::{Address, Contact, PartnerType, Role};
+use crate::error::{Error, Result, UserError};
+use crate::store::partners::{self, PartnerAgreementRow, PartnerRow};
+use crate::store::audit;
+
+/// A partner to create, already shape-checked.
+#[derive(Debug, Clone)]
+pub struct NewPartner {
+    pub tenant_id: String,
+    pub company_name: String,
+    pub domain: String,
+    pub partner_type: PartnerType,
+    pub mpn_id: Option<String>,
+    pub default_address: Address,
+    pub primary_contact: Contact,
+}
+
+/// Fields to change; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct PartnerChanges {
+    pub company_name: Option<String>,
+    pub domain: Option<String>,
+    pub mpn_id: Option<String>,
+    pub default_address: Option<Address>,
+    pub primary_contact: Option<Contact>,
+}
+
+/// Refuses a tenant id that any organisation, or the programme, already uses.
+pub(crate) fn ensure_tenant_free(tx: &Transaction<'_>, call: &Call, tenant_id: &str) -> Result<()> {
+    if tenant_id == call.program_tenant_id || partners::tenant_in_use(tx, tenant_id)? {
+        return Err(Error::rejected(
+            UserError::new("TENANT_IN_USE", "another organisation already has this tenant id")
+                .at(&["input", "tenantId"]),
+        ));
+    }
+    Ok(())
+}
+
+pub fn create_partner(tx: &Transaction<'_>, call: &Call, new: NewPartner) -> Result<PartnerRow> {
+    authz::require_role(&call.actor, &[Role::ProgramAdmin], "create partners")?;
+    ensure_tenant_free(tx, call, &new.tenant_id)?;
+    let row = PartnerRow {
+        id: ObjectId::generate(IdKind::Partner),
+        tenant_id: new.tenant_id,
+        company_name: new.company_name,
+        domain: new.domain,
+        partner_type: new.partner_type,
+        mpn_id: new.mpn_id,
+        default_address: new.default_address,
+        primary_contact: new.primary_contact,
+        version: 1,
+        created_at: call.now,
+        updated_at: call.now,
+    };
+    partners::insert(tx, &row)?;
+    audit::record(
+        tx,
+        &call.actor,
+        &row.id,
+        "PARTNER_CREATED",
+        json!({ "tenantId": row.tenant_id, "partnerType": row.partner_type.as_str() }),
+        call.now,
+    )?;
+    Ok(row)
+}
+
+pub fn update_partner(
+    tx: &Transaction<'_>,
+    call: &Call,
+    id: &ObjectId,
+    changes: PartnerChanges,
+) -> Result<PartnerRow> {
+    authz::require_role(&call.actor, &[Role::ProgramAdmin], "update partners")?;
+    let mut row = authz::partner(tx, &call.actor, id)?;
+    let mut changed = Vec::new();
+    if let Some(v) = changes.company_name {
+        changed.push("companyName");
+        row.company_name = v;
+    }
+    if let Some(v) = changes.domain {
+        changed.push("domain");
+        row.domain = v;
+    }
+    if let Some(v) = changes.mpn_id {
+        changed.push("mpnId");
+        row.mpn_id = Some(v);
+    }
+    if let Some(v) = changes.default_address {
+        changed.push("defaultAddress");
+        row.default_address = v;
+    }
+    if let Some(v) = changes.primary_contact {
+        changed.push("primaryContact");
+        row.primary_contact = v;
+    }
+    if changed.is_empty() {
+        return Ok(row);
+    }
+    row.updated_at = call.now;
+    partners::update(tx, &row)?;
+    audit::record(tx, &call.actor, &row.id, "PARTNER_UPDATED", json!({ "fields": changed }), call.now)?;
+    authz::partner(tx, &call.actor, id)
+}
+
+/// Links an indirect reseller to an indirect provider (§1).
+pub fn link_indirect_reseller(
+    tx: &Transaction<'_>,
+    call: &Call,
+    reseller_id: &ObjectId,
+    provider_id: &ObjectId,
+) -> Result<(PartnerRow, PartnerRow)> {
+    authz::require_role(&call.actor, &[Role::ProgramAdmin], "link indirect resellers")?;
+    let reseller = authz::partner(tx, &call.actor, reseller_id)?;
+    let provider = authz::partner(tx, &call.actor, provider_id)?;
+    let mut errors = Vec::new();
+    if reseller.partner_type != PartnerType::IndirectReseller {
+        errors.push(
+            UserError::new("NOT_INDIRECT_RESELLER", "the reseller must be an INDIRECT_RESELLER partner")
+                .at(&["input", "resellerId"]),
+        );
+    }
+    if provider.partner_type != PartnerType::IndirectProvider {
+        errors.push(
+            UserError::new("NOT_INDIRECT_PROVIDER", "the provider must be an INDIRECT_PROVIDER partner")
+                .at(&["input", "providerId"]),
+        );
+    }
+    if !errors.is_empty() {
+        return Err(Error::Rejected(errors));
+    }
+    if !partners::link(tx, &reseller.id, &provider.id, call.now)? {
+        return Err(Error::rejected(UserError::new(
+            "ALREADY_LINKED",
+            "the reseller is already linked to this provider",
+        )));
+    }
+    let detail = json!({ "resellerId": reseller.id.as_str(), "providerId": provider.id.as_str() });
+    audit::record(tx, &call.actor, &reseller.id, "INDIRECT_PROVIDER_LINKED", detail.clone(), call.now)?;
+    audit::record(tx, &call.actor, &provider.id, "INDIRECT_RESELLER_LINKED", detail, call.now)?;
+    Ok((reseller, provider))
+}
+
+/// AGR-1: a partner admin records the partner's signature of the MPA.
+pub fn sign_partner_agreement(
+    tx: &Transaction<'_>,
+    call: &Call,
+    signer_name: String,
+    signer_email: String,
+    date_agreed: Option<NaiveDate>,
+) -> Result<PartnerRow> {
+    authz::require_role(&call.actor, &[Role::PartnerAdmin], "sign the Microsoft Partner Agreement")?;
+    let partner_id = call.actor.partner_id().cloned().ok_or(Error::NotFound)?;
+    let partner = authz::partner(tx, &call.actor, &partner_id)?;
+    let date_agreed = date_agreed.unwrap_or_else(|| call.today());
+    if date_agreed > call.today() {
+        return Err(Error::rejected(
+            UserError::new("DATE_IN_FUTURE", "the agreement cannot be dated in the future")
+                .at(&["input", "dateAgreed"]),
+        ));
+    }
+    let agreement = PartnerAgreementRow {
+        signer_name,
+        signer_email,
+        date_agreed,
+        recorded_at: call.now,
+    };
+    partners::insert_partner_agreement(tx, &partner.id, &agreement, &call.actor.subject)?;
+    audit::record(
+        tx,
+        &call.actor,
+        &partner.id,
+        "PARTNER_AGREEMENT_SIGNED",
+        json!({ "signerEmail": agreement.signer_email, "dateAgreed": date_agreed.to_string() }),
+        call.now,
+    )?;
+    Ok(partner)
+}
