@@ -182,7 +182,10 @@ impl Authenticator {
         let roles = claims
             .roles
             .iter()
-            .map(|r| r.parse::<Role>().map_err(|_| AuthError::UnknownRole(r.clone())))
+            .map(|r| {
+                r.parse::<Role>()
+                    .map_err(|_| AuthError::UnknownRole(r.clone()))
+            })
             .collect::<Result<Vec<_>, _>>()?;
         let scope = roles.first().ok_or(AuthError::NoRole)?.scope();
         if roles.iter().any(|r| r.scope() != scope) {
@@ -254,7 +257,11 @@ pub fn mint_hs256(
     let claims = Claims {
         sub: request.subject.clone(),
         tid: request.tenant_id.clone(),
-        roles: request.roles.iter().map(|r| r.as_str().to_owned()).collect(),
+        roles: request
+            .roles
+            .iter()
+            .map(|r| r.as_str().to_owned())
+            .collect(),
         name: request.name.clone(),
         email: request.email.clone(),
         preferred_username: None,
@@ -281,7 +288,9 @@ mod tests {
 
     fn authenticator() -> Authenticator {
         Authenticator::new(
-            Arc::new(SharedSecret::new(Secret::new("s3cret-s3cret-s3cret-s3cret-s3cret"))),
+            Arc::new(SharedSecret::new(Secret::new(
+                "s3cret-s3cret-s3cret-s3cret-s3cret",
+            ))),
             "iss",
             "aud",
             0,
@@ -308,21 +317,36 @@ mod tests {
         let good = mint_hs256(&secret, "iss", "aud", &request()).unwrap();
         assert_eq!(auth.verify(&good).unwrap().sub, "u1");
 
-        let other = mint_hs256(&Secret::new("other-secret-other-secret-other"), "iss", "aud", &request()).unwrap();
+        let other = mint_hs256(
+            &Secret::new("other-secret-other-secret-other"),
+            "iss",
+            "aud",
+            &request(),
+        )
+        .unwrap();
         assert_eq!(auth.verify(&other).unwrap_err(), AuthError::BadSignature);
         let wrong_iss = mint_hs256(&secret, "evil", "aud", &request()).unwrap();
         assert_eq!(auth.verify(&wrong_iss).unwrap_err(), AuthError::WrongIssuer);
         let wrong_aud = mint_hs256(&secret, "iss", "evil", &request()).unwrap();
-        assert_eq!(auth.verify(&wrong_aud).unwrap_err(), AuthError::WrongAudience);
+        assert_eq!(
+            auth.verify(&wrong_aud).unwrap_err(),
+            AuthError::WrongAudience
+        );
         let expired = mint_hs256(
             &secret,
             "iss",
             "aud",
-            &TokenRequest { issued_at: Utc::now() - chrono::Duration::hours(2), ..request() },
+            &TokenRequest {
+                issued_at: Utc::now() - chrono::Duration::hours(2),
+                ..request()
+            },
         )
         .unwrap();
         assert_eq!(auth.verify(&expired).unwrap_err(), AuthError::Expired);
-        assert_eq!(auth.verify("not.a.token").unwrap_err(), AuthError::Malformed);
+        assert_eq!(
+            auth.verify("not.a.token").unwrap_err(),
+            AuthError::Malformed
+        );
     }
 
     #[test]

@@ -109,14 +109,28 @@ pub fn relationship(
     find_relationship(tx, actor, id)?.ok_or(Error::NotFound)
 }
 
-/// Refuses a caller none of whose roles may do `what` (DOMAIN §1, ROLE-2).
-pub fn require_role(actor: &Actor, allowed: &[Role], what: &str) -> Result<()> {
-    if actor.has_any(allowed) {
+/// Which roles may perform an operation (DOMAIN §1, ROLE-2).
+#[derive(Debug, Clone, Copy)]
+pub struct Permission {
+    pub roles: &'static [Role],
+    /// What the operation does, for the refusal's message: "create partners".
+    pub action: &'static str,
+}
+
+/// Refuses a caller none of whose roles may perform the operation:
+/// `FORBIDDEN` with reason `ROLE_NOT_PERMITTED`, whatever the input.
+pub fn require(actor: &Actor, permission: &Permission) -> Result<()> {
+    if actor.has_any(permission.roles) {
         return Ok(());
     }
-    let names = allowed.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", ");
+    let names = permission
+        .roles
+        .iter()
+        .map(|r| r.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
     Err(Error::forbidden(
         "ROLE_NOT_PERMITTED",
-        format!("only {names} may {what}"),
+        format!("only {names} may {}", permission.action),
     ))
 }

@@ -21,7 +21,11 @@ pub mod dev {
 }
 
 #[derive(Debug, Parser)]
-#[command(name = "aco-api", version, about = "GraphQL API for the Azure Credit Offer (ACO) through CSP programme")]
+#[command(
+    name = "aco-api",
+    version,
+    about = "GraphQL API for the Azure Credit Offer (ACO) through CSP programme"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -45,7 +49,13 @@ pub struct DatabaseArgs {
     #[arg(long, env = "ACO_DATABASE_PATH", default_value = "./data/aco.db")]
     pub database_path: PathBuf,
     /// WAL, or DELETE on network filesystems such as EFS.
-    #[arg(long, env = "ACO_JOURNAL_MODE", value_enum, default_value = "WAL", ignore_case = true)]
+    #[arg(
+        long,
+        env = "ACO_JOURNAL_MODE",
+        value_enum,
+        default_value = "WAL",
+        ignore_case = true
+    )]
     pub journal_mode: JournalMode,
 }
 
@@ -131,7 +141,9 @@ pub struct TokenArgs {
 }
 
 fn parse_role(text: &str) -> Result<Role, String> {
-    text.to_ascii_uppercase().parse().map_err(|e: crate::domain::UnknownValue| e.to_string())
+    text.to_ascii_uppercase()
+        .parse()
+        .map_err(|e: crate::domain::UnknownValue| e.to_string())
 }
 
 /// JWT settings, resolved.
@@ -148,13 +160,12 @@ impl JwtConfig {
     /// Applies dev defaults, or refuses incomplete production settings.
     pub fn resolve(args: &JwtArgs) -> Result<Self, ConfigError> {
         let dev_defaults = args.dev && args.jwt_secret.is_none() && args.jwt_jwks.is_none();
-        let pick = |value: &Option<String>, default: &str, name: &'static str| {
-            match (value, args.dev) {
+        let pick =
+            |value: &Option<String>, default: &str, name: &'static str| match (value, args.dev) {
                 (Some(v), _) => Ok(v.clone()),
                 (None, true) => Ok(default.to_owned()),
                 (None, false) => Err(ConfigError::Missing(name)),
-            }
-        };
+            };
         if args.jwt_jwks.is_some() {
             return Err(ConfigError::Invalid(
                 "ACO_JWT_JWKS: JWKS (RS256/ES256) key sets are not supported by this version; set ACO_JWT_SECRET".into(),
@@ -170,7 +181,11 @@ impl JwtConfig {
             (None, true) => Secret::new(dev::SECRET),
             (None, false) => return Err(ConfigError::Missing("ACO_JWT_SECRET or ACO_JWT_JWKS")),
         };
-        let program_tenant_id = pick(&args.program_tenant_id, dev::PROGRAM_TENANT_ID, "ACO_PROGRAM_TENANT_ID")?;
+        let program_tenant_id = pick(
+            &args.program_tenant_id,
+            dev::PROGRAM_TENANT_ID,
+            "ACO_PROGRAM_TENANT_ID",
+        )?;
         let program_tenant_id = crate::domain::validate::tenant_id(&program_tenant_id)
             .ok_or_else(|| ConfigError::Invalid("ACO_PROGRAM_TENANT_ID must be a GUID".into()))?;
         Ok(JwtConfig {
@@ -237,16 +252,23 @@ impl AppConfig {
             ),
             None => Clock::System,
         };
-        let timezone: chrono_tz::Tz = args
-            .timezone
-            .parse()
-            .map_err(|_| ConfigError::Invalid(format!("ACO_TIMEZONE: unknown time zone {:?}", args.timezone)))?;
+        let timezone: chrono_tz::Tz = args.timezone.parse().map_err(|_| {
+            ConfigError::Invalid(format!(
+                "ACO_TIMEZONE: unknown time zone {:?}",
+                args.timezone
+            ))
+        })?;
         Ok(AppConfig {
             store: StoreConfig::new(&args.database.database_path, args.database.journal_mode),
             jwt: JwtConfig::resolve(&args.jwt)?,
             bind: args.bind,
             timezone,
-            cors_origins: args.cors_origins.iter().filter(|o| !o.is_empty()).cloned().collect(),
+            cors_origins: args
+                .cors_origins
+                .iter()
+                .filter(|o| !o.is_empty())
+                .cloned()
+                .collect(),
             dev,
             demo: args.demo,
             explorer: args.explorer.unwrap_or(dev),

@@ -88,11 +88,12 @@ impl Error {
         match self {
             Error::Unauthenticated => async_graphql::Error::new(self.to_string())
                 .extend_with(|_, e| e.set("code", "UNAUTHENTICATED")),
-            Error::Forbidden { reason, message } => async_graphql::Error::new(message)
-                .extend_with(|_, e| {
+            Error::Forbidden { reason, message } => {
+                async_graphql::Error::new(message).extend_with(|_, e| {
                     e.set("code", "FORBIDDEN");
                     e.set("reason", reason);
-                }),
+                })
+            }
             Error::NotFound => async_graphql::Error::new("not found")
                 .extend_with(|_, e| e.set("code", "NOT_FOUND")),
             Error::BadInput { message, field } => {

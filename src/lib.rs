@@ -3,7 +3,13 @@
 pub mod auth;
 pub mod authz;
 pub mod config;
+pub mod demo;
 pub mod domain;
 pub mod error;
+pub mod graphql;
+pub mod http;
 pub mod service;
 pub mod store;
+
+pub use config::AppConfig;
+pub use http::build_app;

@@ -1,1 +1,160 @@
-fn main() {}
+//! The `aco-api` binary: parses the command line and chooses how to serve.
+
+use std::process::ExitCode;
+
+use aco_api::auth::{TokenRequest, mint_hs256};
+use aco_api::config::{AppConfig, Cli, Command, JwtConfig, LogFormat, ServeArgs, TokenArgs};
+use aco_api::http::{AppState, router};
+use aco_api::store::Db;
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let outcome = match cli.command {
+        Command::Schema => {
+            print!("{}", aco_api::graphql::sdl());
+            Ok(())
+        }
+        Command::Migrate(args) => Db::migrate(&args.database_path, args.journal_mode)
+            .map(|version| println!("{}: schema version {version}", args.database_path.display()))
+            .map_err(|e| e.to_string()),
+        Command::Token(args) => token(&args),
+        Command::Serve(args) => serve(args),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("aco-api: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn token(args: &TokenArgs) -> Result<(), String> {
+    if !args.jwt.dev {
+        return Err("`token` mints development tokens only: pass --dev (or ACO_DEV=true)".into());
+    }
+    let jwt = JwtConfig::resolve(&args.jwt).map_err(|e| e.to_string())?;
+    let secret = jwt.secret.ok_or("no JWT secret")?;
+    let tenant_id =
+        aco_api::domain::validate::tenant_id(&args.tenant).ok_or("--tenant must be a GUID")?;
+    let token = mint_hs256(
+        &secret,
+        &jwt.issuer,
+        &jwt.audience,
+        &TokenRequest {
+            tenant_id,
+            roles: args.role.clone(),
+            subject: args.sub.clone(),
+            name: args.name.clone(),
+            email: None,
+            issued_at: chrono::Utc::now(),
+            ttl_seconds: args.ttl,
+        },
+    )
+    .map_err(|e| e.to_string())?;
+    println!("{token}");
+    Ok(())
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tower_http=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    match format {
+        LogFormat::Json => builder.json().flatten_event(true).init(),
+        LogFormat::Text => builder.init(),
+    }
+}
+
+fn serve(args: ServeArgs) -> Result<(), String> {
+    let on_lambda = std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some();
+    let default_format = if on_lambda {
+        LogFormat::Json
+    } else {
+        LogFormat::Text
+    };
+    init_logging(args.log_format.unwrap_or(default_format));
+    let config = AppConfig::from_args(&args).map_err(|e| e.to_string())?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("starting the runtime: {e}"))?;
+    runtime.block_on(async move {
+        let db = Db::open(&config.store).map_err(|e| e.to_string())?;
+        if config.demo
+            && aco_api::demo::seed(&db, &config)
+                .await
+                .map_err(|e| e.to_string())?
+        {
+            tracing::info!("demo data loaded");
+        }
+        let state = AppState::new(config.clone(), db);
+        let app = router(state);
+        if on_lambda {
+            return lambda_http::run(app).await.map_err(|e| e.to_string());
+        }
+        let listener = tokio::net::TcpListener::bind(config.bind)
+            .await
+            .map_err(|e| format!("binding {}: {e}", config.bind))?;
+        let address = listener.local_addr().map_err(|e| e.to_string())?;
+        if config.dev {
+            print_dev_banner(&config, address);
+        }
+        tracing::info!(%address, database = %config.store.path.display(), "serving");
+        axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown_signal())
+            .await
+            .map_err(|e| e.to_string())
+    })
+}
+
+fn print_dev_banner(config: &AppConfig, address: std::net::SocketAddr) {
+    println!("\naco-api dev mode — never use these settings in production");
+    println!("  GraphQL:  POST http://{address}/graphql");
+    if config.explorer {
+        println!(
+            "  Explorer: http://{address}/graphql  (add the header  Authorization: Bearer <token>)"
+        );
+    }
+    println!("  Database: {}", config.store.path.display());
+    println!(
+        "  Issuer {}  audience {}  programme tenant {}",
+        config.jwt.issuer, config.jwt.audience, config.jwt.program_tenant_id
+    );
+    if let aco_api::domain::time::Clock::Fixed(at) = config.clock {
+        println!("  Clock fixed at {at}");
+    }
+    if config.demo {
+        match aco_api::demo::tokens(config) {
+            Ok(tokens) => {
+                println!("\nTokens (valid 12 hours):");
+                for t in tokens {
+                    println!("\n  {}\n  {}", t.label, t.token);
+                }
+            }
+            Err(e) => eprintln!("could not mint demo tokens: {e}"),
+        }
+    }
+    println!();
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        if let Ok(mut signal) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            signal.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}

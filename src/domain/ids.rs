@@ -135,16 +135,29 @@ mod tests {
         let a = ObjectId::generate(IdKind::Customer);
         let b = ObjectId::generate(IdKind::Customer);
         assert!(a < b);
-        assert_eq!(ObjectId::parse(a.as_str()).unwrap(), (IdKind::Customer, a.clone()));
+        assert_eq!(
+            ObjectId::parse(a.as_str()).unwrap(),
+            (IdKind::Customer, a.clone())
+        );
         assert_eq!(
             ObjectId::parse_kind(a.as_str(), IdKind::Partner),
-            Err(IdError::WrongKind { expected: "Partner", actual: "Customer" })
+            Err(IdError::WrongKind {
+                expected: "Partner",
+                actual: "Customer"
+            })
         );
     }
 
     #[test]
     fn foreign_text_is_malformed() {
-        for bad in ["", "cus", "cus_", "xyz_0123", "cus_0190ZZZZ", "cus_0190'; DROP TABLE x"] {
+        for bad in [
+            "",
+            "cus",
+            "cus_",
+            "xyz_0123",
+            "cus_0190ZZZZ",
+            "cus_0190'; DROP TABLE x",
+        ] {
             assert_eq!(ObjectId::parse(bad), Err(IdError::Malformed), "{bad}");
         }
     }

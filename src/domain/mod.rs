@@ -232,7 +232,10 @@ mod tests {
             .filter(|s| s.is_finished())
             .map(|s| s.as_str())
             .collect();
-        assert_eq!(finished, ["ACTIVE", "EXHAUSTED", "LAPSED", "REJECTED", "CANCELLED"]);
+        assert_eq!(
+            finished,
+            ["ACTIVE", "EXHAUSTED", "LAPSED", "REJECTED", "CANCELLED"]
+        );
     }
 
     #[test]

@@ -87,7 +87,15 @@ mod tests {
     #[test]
     fn months_parse_strictly() {
         assert_eq!("2027-01".parse::<Month>().unwrap().to_string(), "2027-01");
-        for bad in ["2027-13", "2027-00", "2027-1", "27-01", "2027/01", "2027-01-01", ""] {
+        for bad in [
+            "2027-13",
+            "2027-00",
+            "2027-1",
+            "27-01",
+            "2027/01",
+            "2027-01-01",
+            "",
+        ] {
             assert!(bad.parse::<Month>().is_err(), "{bad}");
         }
     }

@@ -6,17 +6,37 @@ use serde_json::json;
 
 use super::Call;
 use super::partners::ensure_tenant_free;
-use crate::authz;
+use crate::authz::{self, Permission};
 use crate::domain::actor::Organization;
 use crate::domain::ids::{IdKind, ObjectId};
 use crate::domain::{
-    AcceptanceMethod, BillingProfile, Contact, CustomerSegment, OrganizationKind, RelationshipStatus,
-    Role,
+    AcceptanceMethod, BillingProfile, Contact, CustomerSegment, OrganizationKind,
+    RelationshipStatus, Role,
 };
 use crate::error::{Error, Result, UserError};
+use crate::store::audit;
 use crate::store::customers::{self, CustomerAgreementRow, CustomerRow, McaConfirmationRow};
 use crate::store::relationships::{self, RelationshipRow};
-use crate::store::audit;
+
+pub const CREATE_CUSTOMER: Permission = Permission {
+    roles: &[Role::PartnerAdmin, Role::ProgramAdmin],
+    action: "create customers",
+};
+
+pub const UPDATE_CUSTOMER: Permission = Permission {
+    roles: &[Role::PartnerAdmin, Role::ProgramAdmin],
+    action: "update customers",
+};
+
+pub const RECORD_CUSTOMER_AGREEMENT: Permission = Permission {
+    roles: &[Role::PartnerAdmin, Role::CustomerSigner],
+    action: "record a customer's acceptance of the Microsoft Customer Agreement",
+};
+
+pub const CONFIRM_CUSTOMER_AGREEMENT: Permission = Permission {
+    roles: &[Role::PartnerAdmin],
+    action: "confirm a customer's MCA acceptance",
+};
 
 /// A customer to create, already shape-checked.
 #[derive(Debug, Clone)]
@@ -45,7 +65,7 @@ pub struct CustomerChanges {
 /// its own partner (as Partner Center does); a programme admin creates one
 /// without any relationship.
 pub fn create_customer(tx: &Transaction<'_>, call: &Call, new: NewCustomer) -> Result<CustomerRow> {
-    authz::require_role(&call.actor, &[Role::PartnerAdmin, Role::ProgramAdmin], "create customers")?;
+    authz::require(&call.actor, &CREATE_CUSTOMER)?;
     ensure_tenant_free(tx, call, &new.tenant_id)?;
     let row = CustomerRow {
         id: ObjectId::generate(IdKind::Customer),
@@ -61,7 +81,14 @@ pub fn create_customer(tx: &Transaction<'_>, call: &Call, new: NewCustomer) -> R
         updated_at: call.now,
     };
     customers::insert(tx, &row)?;
-    audit::record(tx, &call.actor, &row.id, "CUSTOMER_CREATED", json!({ "tenantId": row.tenant_id }), call.now)?;
+    audit::record(
+        tx,
+        &call.actor,
+        &row.id,
+        "CUSTOMER_CREATED",
+        json!({ "tenantId": row.tenant_id }),
+        call.now,
+    )?;
     if let Organization::Partner { id: partner_id, .. } = &call.actor.organization {
         let relationship = RelationshipRow {
             id: ObjectId::generate(IdKind::ResellerRelationship),
@@ -92,7 +119,7 @@ pub fn update_customer(
     id: &ObjectId,
     changes: CustomerChanges,
 ) -> Result<CustomerRow> {
-    authz::require_role(&call.actor, &[Role::PartnerAdmin, Role::ProgramAdmin], "update customers")?;
+    authz::require(&call.actor, &UPDATE_CUSTOMER)?;
     let mut row = authz::customer(tx, &call.actor, id)?;
     let mut changed = Vec::new();
     if let Some(v) = changes.domain {
@@ -124,7 +151,14 @@ pub fn update_customer(
     }
     row.updated_at = call.now;
     customers::update(tx, &row)?;
-    audit::record(tx, &call.actor, &row.id, "CUSTOMER_UPDATED", json!({ "fields": changed }), call.now)?;
+    audit::record(
+        tx,
+        &call.actor,
+        &row.id,
+        "CUSTOMER_UPDATED",
+        json!({ "fields": changed }),
+        call.now,
+    )?;
     authz::customer(tx, &call.actor, id)
 }
 
@@ -145,23 +179,27 @@ pub fn record_customer_agreement(
     customer_id: &ObjectId,
     new: NewCustomerAgreement,
 ) -> Result<(CustomerRow, CustomerAgreementRow)> {
-    authz::require_role(
-        &call.actor,
-        &[Role::PartnerAdmin, Role::CustomerSigner],
-        "record a customer's acceptance of the Microsoft Customer Agreement",
-    )?;
+    authz::require(&call.actor, &RECORD_CUSTOMER_AGREEMENT)?;
     let customer = authz::customer(tx, &call.actor, customer_id)?;
     let mut errors = Vec::new();
-    if call.actor.customer_id().is_some() && new.acceptance_method == AcceptanceMethod::PartnerAttested {
+    if call.actor.customer_id().is_some()
+        && new.acceptance_method == AcceptanceMethod::PartnerAttested
+    {
         errors.push(
-            UserError::new("ACCEPTANCE_METHOD_NOT_ALLOWED", "a customer records its own acceptance as CUSTOMER_ACCEPTED")
-                .at(&["input", "acceptanceMethod"]),
+            UserError::new(
+                "ACCEPTANCE_METHOD_NOT_ALLOWED",
+                "a customer records its own acceptance as CUSTOMER_ACCEPTED",
+            )
+            .at(&["input", "acceptanceMethod"]),
         );
     }
     if new.date_agreed > call.today() {
         errors.push(
-            UserError::new("DATE_IN_FUTURE", "the acceptance cannot be dated in the future")
-                .at(&["input", "dateAgreed"]),
+            UserError::new(
+                "DATE_IN_FUTURE",
+                "the acceptance cannot be dated in the future",
+            )
+            .at(&["input", "dateAgreed"]),
         );
     }
     if !errors.is_empty() {
@@ -199,13 +237,16 @@ pub fn confirm_customer_agreement(
     call: &Call,
     customer_id: &ObjectId,
 ) -> Result<CustomerRow> {
-    authz::require_role(&call.actor, &[Role::PartnerAdmin], "confirm a customer's MCA acceptance")?;
+    authz::require(&call.actor, &CONFIRM_CUSTOMER_AGREEMENT)?;
     let customer = authz::customer(tx, &call.actor, customer_id)?;
     let partner_id = call.actor.partner_id().cloned().ok_or(Error::NotFound)?;
     let agreement = customers::current_agreement(tx, &customer.id)?.ok_or_else(|| {
         Error::rejected(
-            UserError::new("MCA_NOT_ACCEPTED", "the customer has not accepted the Microsoft Customer Agreement")
-                .at(&["input", "customerId"]),
+            UserError::new(
+                "MCA_NOT_ACCEPTED",
+                "the customer has not accepted the Microsoft Customer Agreement",
+            )
+            .at(&["input", "customerId"]),
         )
     })?;
     let confirmation = McaConfirmationRow {

@@ -5,12 +5,32 @@ use rusqlite::Transaction;
 use serde_json::json;
 
 use super::Call;
-use crate::authz;
+use crate::authz::{self, Permission};
 use crate::domain::ids::{IdKind, ObjectId};
 use crate::domain::{Address, Contact, PartnerType, Role};
 use crate::error::{Error, Result, UserError};
-use crate::store::partners::{self, PartnerAgreementRow, PartnerRow};
 use crate::store::audit;
+use crate::store::partners::{self, PartnerAgreementRow, PartnerRow};
+
+pub const CREATE_PARTNER: Permission = Permission {
+    roles: &[Role::ProgramAdmin],
+    action: "create partners",
+};
+
+pub const UPDATE_PARTNER: Permission = Permission {
+    roles: &[Role::ProgramAdmin],
+    action: "update partners",
+};
+
+pub const LINK_INDIRECT_RESELLER: Permission = Permission {
+    roles: &[Role::ProgramAdmin],
+    action: "link indirect resellers to providers",
+};
+
+pub const SIGN_PARTNER_AGREEMENT: Permission = Permission {
+    roles: &[Role::PartnerAdmin],
+    action: "sign the Microsoft Partner Agreement for their partner",
+};
 
 /// A partner to create, already shape-checked.
 #[derive(Debug, Clone)]
@@ -38,15 +58,18 @@ pub struct PartnerChanges {
 pub(crate) fn ensure_tenant_free(tx: &Transaction<'_>, call: &Call, tenant_id: &str) -> Result<()> {
     if tenant_id == call.program_tenant_id || partners::tenant_in_use(tx, tenant_id)? {
         return Err(Error::rejected(
-            UserError::new("TENANT_IN_USE", "another organisation already has this tenant id")
-                .at(&["input", "tenantId"]),
+            UserError::new(
+                "TENANT_IN_USE",
+                "another organisation already has this tenant id",
+            )
+            .at(&["input", "tenantId"]),
         ));
     }
     Ok(())
 }
 
 pub fn create_partner(tx: &Transaction<'_>, call: &Call, new: NewPartner) -> Result<PartnerRow> {
-    authz::require_role(&call.actor, &[Role::ProgramAdmin], "create partners")?;
+    authz::require(&call.actor, &CREATE_PARTNER)?;
     ensure_tenant_free(tx, call, &new.tenant_id)?;
     let row = PartnerRow {
         id: ObjectId::generate(IdKind::Partner),
@@ -79,7 +102,7 @@ pub fn update_partner(
     id: &ObjectId,
     changes: PartnerChanges,
 ) -> Result<PartnerRow> {
-    authz::require_role(&call.actor, &[Role::ProgramAdmin], "update partners")?;
+    authz::require(&call.actor, &UPDATE_PARTNER)?;
     let mut row = authz::partner(tx, &call.actor, id)?;
     let mut changed = Vec::new();
     if let Some(v) = changes.company_name {
@@ -107,7 +130,14 @@ pub fn update_partner(
     }
     row.updated_at = call.now;
     partners::update(tx, &row)?;
-    audit::record(tx, &call.actor, &row.id, "PARTNER_UPDATED", json!({ "fields": changed }), call.now)?;
+    audit::record(
+        tx,
+        &call.actor,
+        &row.id,
+        "PARTNER_UPDATED",
+        json!({ "fields": changed }),
+        call.now,
+    )?;
     authz::partner(tx, &call.actor, id)
 }
 
@@ -118,20 +148,26 @@ pub fn link_indirect_reseller(
     reseller_id: &ObjectId,
     provider_id: &ObjectId,
 ) -> Result<(PartnerRow, PartnerRow)> {
-    authz::require_role(&call.actor, &[Role::ProgramAdmin], "link indirect resellers")?;
+    authz::require(&call.actor, &LINK_INDIRECT_RESELLER)?;
     let reseller = authz::partner(tx, &call.actor, reseller_id)?;
     let provider = authz::partner(tx, &call.actor, provider_id)?;
     let mut errors = Vec::new();
     if reseller.partner_type != PartnerType::IndirectReseller {
         errors.push(
-            UserError::new("NOT_INDIRECT_RESELLER", "the reseller must be an INDIRECT_RESELLER partner")
-                .at(&["input", "resellerId"]),
+            UserError::new(
+                "NOT_INDIRECT_RESELLER",
+                "the reseller must be an INDIRECT_RESELLER partner",
+            )
+            .at(&["input", "resellerId"]),
         );
     }
     if provider.partner_type != PartnerType::IndirectProvider {
         errors.push(
-            UserError::new("NOT_INDIRECT_PROVIDER", "the provider must be an INDIRECT_PROVIDER partner")
-                .at(&["input", "providerId"]),
+            UserError::new(
+                "NOT_INDIRECT_PROVIDER",
+                "the provider must be an INDIRECT_PROVIDER partner",
+            )
+            .at(&["input", "providerId"]),
         );
     }
     if !errors.is_empty() {
@@ -144,8 +180,22 @@ pub fn link_indirect_reseller(
         )));
     }
     let detail = json!({ "resellerId": reseller.id.as_str(), "providerId": provider.id.as_str() });
-    audit::record(tx, &call.actor, &reseller.id, "INDIRECT_PROVIDER_LINKED", detail.clone(), call.now)?;
-    audit::record(tx, &call.actor, &provider.id, "INDIRECT_RESELLER_LINKED", detail, call.now)?;
+    audit::record(
+        tx,
+        &call.actor,
+        &reseller.id,
+        "INDIRECT_PROVIDER_LINKED",
+        detail.clone(),
+        call.now,
+    )?;
+    audit::record(
+        tx,
+        &call.actor,
+        &provider.id,
+        "INDIRECT_RESELLER_LINKED",
+        detail,
+        call.now,
+    )?;
     Ok((reseller, provider))
 }
 
@@ -157,14 +207,17 @@ pub fn sign_partner_agreement(
     signer_email: String,
     date_agreed: Option<NaiveDate>,
 ) -> Result<PartnerRow> {
-    authz::require_role(&call.actor, &[Role::PartnerAdmin], "sign the Microsoft Partner Agreement")?;
+    authz::require(&call.actor, &SIGN_PARTNER_AGREEMENT)?;
     let partner_id = call.actor.partner_id().cloned().ok_or(Error::NotFound)?;
     let partner = authz::partner(tx, &call.actor, &partner_id)?;
     let date_agreed = date_agreed.unwrap_or_else(|| call.today());
     if date_agreed > call.today() {
         return Err(Error::rejected(
-            UserError::new("DATE_IN_FUTURE", "the agreement cannot be dated in the future")
-                .at(&["input", "dateAgreed"]),
+            UserError::new(
+                "DATE_IN_FUTURE",
+                "the agreement cannot be dated in the future",
+            )
+            .at(&["input", "dateAgreed"]),
         ));
     }
     let agreement = PartnerAgreementRow {

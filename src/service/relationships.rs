@@ -5,12 +5,27 @@ use rusqlite::Transaction;
 use serde_json::json;
 
 use super::Call;
-use crate::authz;
+use crate::authz::{self, Permission};
 use crate::domain::ids::{IdKind, ObjectId};
 use crate::domain::{RelationshipStatus, Role};
 use crate::error::{Error, Result, UserError};
 use crate::store::relationships::{self, RelationshipRow};
 use crate::store::{audit, customers};
+
+pub const REQUEST: Permission = Permission {
+    roles: &[Role::PartnerAdmin],
+    action: "request reseller relationships",
+};
+
+pub const ACCEPT: Permission = Permission {
+    roles: &[Role::CustomerSigner, Role::ProgramAdmin],
+    action: "accept reseller relationships",
+};
+
+pub const REVOKE: Permission = Permission {
+    roles: &[Role::PartnerAdmin, Role::CustomerSigner, Role::ProgramAdmin],
+    action: "revoke reseller relationships",
+};
 
 /// A partner admin asks the customer with `customer_tenant_id` for a reseller
 /// relationship. The partner cannot see the customer until it is accepted.
@@ -19,7 +34,7 @@ pub fn request(
     call: &Call,
     customer_tenant_id: &str,
 ) -> Result<RelationshipRow> {
-    authz::require_role(&call.actor, &[Role::PartnerAdmin], "request reseller relationships")?;
+    authz::require(&call.actor, &REQUEST)?;
     let partner_id = call.actor.partner_id().cloned().ok_or(Error::NotFound)?;
     let customer = customers::by_tenant(tx, customer_tenant_id)?.ok_or_else(|| {
         Error::rejected(
@@ -30,7 +45,10 @@ pub fn request(
     if let Some(live) = relationships::live(tx, &partner_id, &customer.id)? {
         return Err(Error::rejected(UserError::new(
             "RELATIONSHIP_EXISTS",
-            format!("a {} relationship with this customer exists already", live.status),
+            format!(
+                "a {} relationship with this customer exists already",
+                live.status
+            ),
         )));
     }
     let row = RelationshipRow {
@@ -66,7 +84,10 @@ fn transition(
     if row.status != from {
         return Err(Error::rejected(UserError::new(
             "INVALID_TRANSITION",
-            format!("the relationship is {}; only a {from} relationship can become {to}", row.status),
+            format!(
+                "the relationship is {}; only a {from} relationship can become {to}",
+                row.status
+            ),
         )));
     }
     row.status = to;
@@ -97,13 +118,16 @@ fn transition(
 
 /// The customer (or a programme admin) accepts a pending relationship.
 pub fn accept(tx: &Transaction<'_>, call: &Call, id: &ObjectId) -> Result<RelationshipRow> {
-    authz::require_role(
-        &call.actor,
-        &[Role::CustomerSigner, Role::ProgramAdmin],
-        "accept reseller relationships",
-    )?;
+    authz::require(&call.actor, &ACCEPT)?;
     let row = authz::relationship(tx, &call.actor, id)?;
-    transition(tx, call, row, RelationshipStatus::Pending, RelationshipStatus::Active, None)
+    transition(
+        tx,
+        call,
+        row,
+        RelationshipStatus::Pending,
+        RelationshipStatus::Active,
+        None,
+    )
 }
 
 /// Either side (or a programme admin) ends a pending or active relationship.
@@ -113,11 +137,7 @@ pub fn revoke(
     id: &ObjectId,
     reason: Option<String>,
 ) -> Result<RelationshipRow> {
-    authz::require_role(
-        &call.actor,
-        &[Role::PartnerAdmin, Role::CustomerSigner, Role::ProgramAdmin],
-        "revoke reseller relationships",
-    )?;
+    authz::require(&call.actor, &REVOKE)?;
     let row = authz::relationship(tx, &call.actor, id)?;
     let from = match row.status {
         RelationshipStatus::Revoked => RelationshipStatus::Active,

@@ -48,7 +48,11 @@ pub fn record(
 
 /// A page of `entity`'s history, oldest first. Entries are paged by their
 /// sequence number, carried in the cursor as text.
-pub fn history(tx: &Transaction<'_>, entity: &ObjectId, args: &PageArgs) -> Result<Page<ChangeRow>> {
+pub fn history(
+    tx: &Transaction<'_>,
+    entity: &ObjectId,
+    args: &PageArgs,
+) -> Result<Page<ChangeRow>> {
     let filter = Filter::new().and("entity_id = ?", [text(entity.as_str())]);
     page(
         tx,

@@ -6,7 +6,9 @@ use rusqlite::{OptionalExtension, Row, Transaction, params};
 use super::columns::{Date, Instant, instant};
 use super::pagination::{Filter, Page, PageArgs, find_one, page};
 use crate::domain::ids::ObjectId;
-use crate::domain::{AcceptanceMethod, Address, BillingProfile, Contact, CustomerSegment, OrganizationKind};
+use crate::domain::{
+    AcceptanceMethod, Address, BillingProfile, Contact, CustomerSegment, OrganizationKind,
+};
 use crate::error::Result;
 
 /// A stored customer.
@@ -61,14 +63,18 @@ fn map(r: &Row<'_>) -> rusqlite::Result<CustomerRow> {
 
 pub fn get(tx: &Transaction<'_>, id: &ObjectId) -> Result<Option<CustomerRow>> {
     Ok(tx
-        .prepare_cached(&format!("SELECT {COLUMNS} FROM customers c WHERE c.id = ?1"))?
+        .prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM customers c WHERE c.id = ?1"
+        ))?
         .query_row([id], map)
         .optional()?)
 }
 
 pub fn by_tenant(tx: &Transaction<'_>, tenant_id: &str) -> Result<Option<CustomerRow>> {
     Ok(tx
-        .prepare_cached(&format!("SELECT {COLUMNS} FROM customers c WHERE c.tenant_id = ?1"))?
+        .prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM customers c WHERE c.tenant_id = ?1"
+        ))?
         .query_row([tenant_id], map)
         .optional()?)
 }
@@ -177,33 +183,47 @@ pub struct CustomerAgreementRow {
     pub recorded_at: DateTime<Utc>,
 }
 
+const AGREEMENT_COLUMNS: &str = "id, customer_id, date_agreed, contact_first_name, contact_last_name, \
+    contact_email, contact_phone, acceptance_method, recorded_by_partner, recorded_at";
+
+fn map_agreement(r: &Row<'_>) -> rusqlite::Result<CustomerAgreementRow> {
+    Ok(CustomerAgreementRow {
+        id: r.get(0)?,
+        customer_id: r.get(1)?,
+        date_agreed: r.get::<_, Date>(2)?.0,
+        primary_contact: Contact {
+            first_name: r.get(3)?,
+            last_name: r.get(4)?,
+            email: r.get(5)?,
+            phone_number: r.get(6)?,
+        },
+        acceptance_method: r.get(7)?,
+        recorded_by_partner: r.get(8)?,
+        recorded_at: r.get::<_, Instant>(9)?.0,
+    })
+}
+
 /// The newest MCA acceptance of the customer: the one that counts.
 pub fn current_agreement(
     tx: &Transaction<'_>,
     customer: &ObjectId,
 ) -> Result<Option<CustomerAgreementRow>> {
     Ok(tx
-        .prepare_cached(
-            "SELECT id, customer_id, date_agreed, contact_first_name, contact_last_name, contact_email, \
-                contact_phone, acceptance_method, recorded_by_partner, recorded_at \
-             FROM customer_agreements WHERE customer_id = ?1 ORDER BY id DESC LIMIT 1",
-        )?
-        .query_row([customer], |r| {
-            Ok(CustomerAgreementRow {
-                id: r.get(0)?,
-                customer_id: r.get(1)?,
-                date_agreed: r.get::<_, Date>(2)?.0,
-                primary_contact: Contact {
-                    first_name: r.get(3)?,
-                    last_name: r.get(4)?,
-                    email: r.get(5)?,
-                    phone_number: r.get(6)?,
-                },
-                acceptance_method: r.get(7)?,
-                recorded_by_partner: r.get(8)?,
-                recorded_at: r.get::<_, Instant>(9)?.0,
-            })
-        })
+        .prepare_cached(&format!(
+            "SELECT {AGREEMENT_COLUMNS} FROM customer_agreements \
+             WHERE customer_id = ?1 ORDER BY id DESC LIMIT 1"
+        ))?
+        .query_row([customer], map_agreement)
+        .optional()?)
+}
+
+/// One MCA acceptance record by id (not scoped: check the customer).
+pub fn agreement(tx: &Transaction<'_>, id: &ObjectId) -> Result<Option<CustomerAgreementRow>> {
+    Ok(tx
+        .prepare_cached(&format!(
+            "SELECT {AGREEMENT_COLUMNS} FROM customer_agreements WHERE id = ?1"
+        ))?
+        .query_row([id], map_agreement)
         .optional()?)
 }
 

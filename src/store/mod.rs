@@ -61,7 +61,9 @@ impl StoreConfig {
 }
 
 fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(include_str!("../../migrations/0001_initial.sql"))])
+    Migrations::new(vec![M::up(include_str!(
+        "../../migrations/0001_initial.sql"
+    ))])
 }
 
 /// Handle to the database; cheap to clone.
@@ -207,8 +209,8 @@ pub mod columns {
     use crate::domain::ids::ObjectId;
     use crate::domain::money;
     use chrono::{DateTime, NaiveDate, Utc};
-    use rust_decimal::Decimal;
     use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
+    use rust_decimal::Decimal;
     use std::str::FromStr;
 
     fn text_of(value: ValueRef<'_>) -> FromSqlResult<&str> {
@@ -271,7 +273,9 @@ pub mod columns {
     }
     impl FromSql for Money {
         fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
-            money::parse_money(text_of(value)?).map(Money).map_err(other)
+            money::parse_money(text_of(value)?)
+                .map(Money)
+                .map_err(other)
         }
     }
 

@@ -152,7 +152,10 @@ pub fn find_one<T>(
     map: impl FnOnce(&Row<'_>) -> rusqlite::Result<T>,
 ) -> Result<Option<T>> {
     use rusqlite::OptionalExtension;
-    let sql = format!("SELECT {columns} FROM {from} WHERE {} LIMIT 1", filter.sql());
+    let sql = format!(
+        "SELECT {columns} FROM {from} WHERE {} LIMIT 1",
+        filter.sql()
+    );
     Ok(tx
         .prepare_cached(&sql)?
         .query_row(params_from_iter(filter.params()), map)

@@ -81,7 +81,9 @@ pub fn get_many(tx: &Transaction<'_>, ids: &[ObjectId]) -> Result<Vec<PartnerRow
 
 pub fn by_tenant(tx: &Transaction<'_>, tenant_id: &str) -> Result<Option<PartnerRow>> {
     Ok(tx
-        .prepare_cached(&format!("SELECT {COLUMNS} FROM partners p WHERE p.tenant_id = ?1"))?
+        .prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM partners p WHERE p.tenant_id = ?1"
+        ))?
         .query_row([tenant_id], map)
         .optional()?)
 }

@@ -83,7 +83,15 @@ pub fn list(
     filter: &Filter,
     args: &PageArgs,
 ) -> Result<Page<RelationshipRow>> {
-    page(tx, COLUMNS, "reseller_relationships r", "r.id", filter, args, map)
+    page(
+        tx,
+        COLUMNS,
+        "reseller_relationships r",
+        "r.id",
+        filter,
+        args,
+        map,
+    )
 }
 
 pub fn insert(tx: &Transaction<'_>, r: &RelationshipRow, requested_by: &str) -> Result<()> {

@@ -1,0 +1,484 @@
+//! The demo world (`serve --dev --demo`): a direct bill partner, an indirect
+//! provider with two linked resellers, and twelve customers that between them
+//! fail each customer- and partner-side eligibility rule (ELIG-1…9) and pass
+//! all of them three times. Everything is created through the same use cases
+//! the API runs, so the demo obeys every rule.
+
+use chrono::{Duration, Utc};
+
+use crate::auth::{TokenRequest, mint_hs256};
+use crate::config::AppConfig;
+use crate::domain::actor::{Actor, Organization};
+use crate::domain::ids::ObjectId;
+use crate::domain::{
+    AcceptanceMethod, Address, BillingProfile, Contact, CustomerSegment, OrganizationKind,
+    PartnerType, Role,
+};
+use crate::error::{Error, Result};
+use crate::service::customers::{self, NewCustomer, NewCustomerAgreement};
+use crate::service::partners::{self, NewPartner};
+use crate::service::{Call, relationships};
+use crate::store::Db;
+
+/// A partner of the demo world.
+pub struct DemoPartner {
+    pub key: &'static str,
+    pub tenant_id: &'static str,
+    pub name: &'static str,
+    pub domain: &'static str,
+    pub partner_type: PartnerType,
+    pub signs_mpa: bool,
+}
+
+pub const PARTNERS: [DemoPartner; 4] = [
+    DemoPartner {
+        key: "contoso",
+        tenant_id: "11111111-1111-4111-8111-000000000001",
+        name: "Contoso Cloud Services",
+        domain: "contosocloud.com",
+        partner_type: PartnerType::DirectBill,
+        signs_mpa: true,
+    },
+    DemoPartner {
+        key: "northwind",
+        tenant_id: "11111111-1111-4111-8111-000000000002",
+        name: "Northwind Distribution",
+        domain: "northwinddist.com",
+        partner_type: PartnerType::IndirectProvider,
+        signs_mpa: true,
+    },
+    DemoPartner {
+        key: "fabrikam",
+        tenant_id: "11111111-1111-4111-8111-000000000003",
+        name: "Fabrikam IT Solutions",
+        domain: "fabrikamit.com",
+        partner_type: PartnerType::IndirectReseller,
+        signs_mpa: true,
+    },
+    DemoPartner {
+        key: "tailspin",
+        tenant_id: "11111111-1111-4111-8111-000000000004",
+        name: "Tailspin Technology",
+        domain: "tailspintech.com",
+        partner_type: PartnerType::IndirectReseller,
+        signs_mpa: false,
+    },
+];
+
+/// A customer of the demo world and the one rule it is built to fail.
+pub struct DemoCustomer {
+    pub tenant_id: &'static str,
+    pub name: &'static str,
+    pub domain: &'static str,
+    /// The transacting partner (its key in [`PARTNERS`]).
+    pub partner: &'static str,
+    /// For an indirect reseller's customer: does the provider relate to it too?
+    pub provider_relationship: bool,
+    pub country: &'static str,
+    pub segment: CustomerSegment,
+    pub kind: OrganizationKind,
+    pub tax_id: bool,
+    pub mca: bool,
+    pub confirmed: bool,
+    pub revoked: bool,
+    /// The eligibility rule this customer fails, if any.
+    pub fails: Option<&'static str>,
+}
+
+const fn customer(
+    tenant_id: &'static str,
+    name: &'static str,
+    domain: &'static str,
+    partner: &'static str,
+) -> DemoCustomer {
+    DemoCustomer {
+        tenant_id,
+        name,
+        domain,
+        partner,
+        provider_relationship: true,
+        country: "US",
+        segment: CustomerSegment::Smb,
+        kind: OrganizationKind::Commercial,
+        tax_id: true,
+        mca: true,
+        confirmed: true,
+        revoked: false,
+        fails: None,
+    }
+}
+
+pub const CUSTOMERS: [DemoCustomer; 12] = [
+    customer(
+        "22222222-2222-4222-8222-000000000001",
+        "Alpine Ski House",
+        "alpineskihouse.com",
+        "contoso",
+    ),
+    customer(
+        "22222222-2222-4222-8222-000000000002",
+        "Coho Winery",
+        "cohowinery.com",
+        "contoso",
+    ),
+    customer(
+        "22222222-2222-4222-8222-000000000003",
+        "Blue Yonder Airlines",
+        "blueyonderairlines.com",
+        "fabrikam",
+    ),
+    DemoCustomer {
+        country: "CA",
+        fails: Some("CUSTOMER_NOT_US"),
+        ..customer(
+            "22222222-2222-4222-8222-000000000004",
+            "A. Datum Corporation",
+            "adatum.ca",
+            "contoso",
+        )
+    },
+    DemoCustomer {
+        segment: CustomerSegment::Enterprise,
+        fails: Some("CUSTOMER_NOT_SMB"),
+        ..customer(
+            "22222222-2222-4222-8222-000000000005",
+            "Fourth Coffee",
+            "fourthcoffee.com",
+            "contoso",
+        )
+    },
+    DemoCustomer {
+        kind: OrganizationKind::Education,
+        fails: Some("CUSTOMER_NOT_COMMERCIAL"),
+        ..customer(
+            "22222222-2222-4222-8222-000000000006",
+            "Graphic Design Institute",
+            "graphicdesigninstitute.edu",
+            "fabrikam",
+        )
+    },
+    DemoCustomer {
+        tax_id: false,
+        fails: Some("BILLING_PROFILE_INCOMPLETE"),
+        ..customer(
+            "22222222-2222-4222-8222-000000000007",
+            "Humongous Insurance",
+            "humongousinsurance.com",
+            "contoso",
+        )
+    },
+    DemoCustomer {
+        mca: false,
+        confirmed: false,
+        fails: Some("MCA_NOT_ACCEPTED"),
+        ..customer(
+            "22222222-2222-4222-8222-000000000008",
+            "Lamna Healthcare",
+            "lamnahealthcare.com",
+            "contoso",
+        )
+    },
+    DemoCustomer {
+        fails: Some("MPA_NOT_SIGNED"),
+        ..customer(
+            "22222222-2222-4222-8222-000000000009",
+            "Margie's Travel",
+            "margiestravel.com",
+            "tailspin",
+        )
+    },
+    DemoCustomer {
+        confirmed: false,
+        fails: Some("MCA_NOT_CONFIRMED"),
+        ..customer(
+            "22222222-2222-4222-8222-000000000010",
+            "Proseware",
+            "proseware.com",
+            "contoso",
+        )
+    },
+    DemoCustomer {
+        revoked: true,
+        fails: Some("NO_RESELLER_RELATIONSHIP"),
+        ..customer(
+            "22222222-2222-4222-8222-000000000011",
+            "Relecloud",
+            "relecloud.com",
+            "contoso",
+        )
+    },
+    DemoCustomer {
+        provider_relationship: false,
+        fails: Some("PROVIDER_RELATIONSHIP_MISSING"),
+        ..customer(
+            "22222222-2222-4222-8222-000000000012",
+            "Wide World Importers",
+            "wideworldimporters.com",
+            "fabrikam",
+        )
+    },
+];
+
+fn partner_def(key: &str) -> Result<&'static DemoPartner> {
+    PARTNERS
+        .iter()
+        .find(|p| p.key == key)
+        .ok_or_else(|| Error::Internal(format!("demo partner {key}")))
+}
+
+fn actor(subject: &str, tenant_id: &str, role: Role, organization: Organization) -> Actor {
+    Actor {
+        subject: subject.to_owned(),
+        name: Some("Demo loader".to_owned()),
+        email: None,
+        tenant_id: tenant_id.to_owned(),
+        roles: vec![role],
+        organization,
+    }
+}
+
+/// Loads the demo world into an empty database; does nothing if any partner exists.
+/// Returns whether it loaded.
+pub async fn seed(db: &Db, config: &AppConfig) -> Result<bool> {
+    let program_tenant = config.jwt.program_tenant_id.clone();
+    let now = config.clock.now();
+    let timezone = config.timezone;
+    db.write(move |tx| {
+        let existing: i64 = tx.query_row("SELECT COUNT(*) FROM partners", [], |r| r.get(0))?;
+        if existing > 0 {
+            return Ok(false);
+        }
+        let call_as = |actor: Actor| Call {
+            actor,
+            now,
+            program_tenant_id: program_tenant.clone(),
+            timezone,
+        };
+        let admin = call_as(actor(
+            "demo-loader",
+            &program_tenant,
+            Role::ProgramAdmin,
+            Organization::Program,
+        ));
+
+        let mut ids: Vec<(&'static str, ObjectId, PartnerType)> = Vec::new();
+        for p in &PARTNERS {
+            let row = partners::create_partner(
+                tx,
+                &admin,
+                NewPartner {
+                    tenant_id: p.tenant_id.to_owned(),
+                    company_name: p.name.to_owned(),
+                    domain: p.domain.to_owned(),
+                    partner_type: p.partner_type,
+                    mpn_id: Some(format!("{}", 4_100_000 + ids.len() as u32 * 1_117)),
+                    default_address: Address {
+                        address_line1: Some("1 Microsoft Way".into()),
+                        address_line2: None,
+                        city: Some("Redmond".into()),
+                        state: Some("WA".into()),
+                        postal_code: Some("98052".into()),
+                        country: Some("US".into()),
+                    },
+                    primary_contact: Contact {
+                        first_name: Some("Avery".into()),
+                        last_name: Some("Admin".into()),
+                        email: Some(format!("admin.contact@{}", p.domain)),
+                        phone_number: Some("+1 425 555 0100".into()),
+                    },
+                },
+            )?;
+            ids.push((p.key, row.id, p.partner_type));
+        }
+        let id_of = |key: &str| -> Result<(ObjectId, PartnerType)> {
+            ids.iter()
+                .find(|(k, ..)| *k == key)
+                .map(|(_, id, t)| (id.clone(), *t))
+                .ok_or_else(|| Error::Internal(format!("demo partner {key}")))
+        };
+        let partner_call = |key: &str| -> Result<Call> {
+            let def = partner_def(key)?;
+            let (id, partner_type) = id_of(key)?;
+            Ok(call_as(actor(
+                &format!("demo-admin@{}", def.domain),
+                def.tenant_id,
+                Role::PartnerAdmin,
+                Organization::Partner { id, partner_type },
+            )))
+        };
+        let (northwind, _) = id_of("northwind")?;
+        for reseller in ["fabrikam", "tailspin"] {
+            partners::link_indirect_reseller(tx, &admin, &id_of(reseller)?.0, &northwind)?;
+        }
+        for p in PARTNERS.iter().filter(|p| p.signs_mpa) {
+            partners::sign_partner_agreement(
+                tx,
+                &partner_call(p.key)?,
+                "Avery Admin".into(),
+                format!("avery@{}", p.domain),
+                Some(admin.today() - Duration::days(400)),
+            )?;
+        }
+
+        for c in &CUSTOMERS {
+            let seller = partner_call(c.partner)?;
+            let created = customers::create_customer(
+                tx,
+                &seller,
+                NewCustomer {
+                    tenant_id: c.tenant_id.to_owned(),
+                    domain: c.domain.to_owned(),
+                    company_name: c.name.to_owned(),
+                    country: c.country.to_owned(),
+                    segment: c.segment,
+                    organization_kind: c.kind,
+                    billing_profile: BillingProfile {
+                        legal_name: Some(format!("{} LLC", c.name)),
+                        tax_id: c
+                            .tax_id
+                            .then(|| format!("{}-{}", &c.tenant_id[24..26], &c.tenant_id[29..36])),
+                        registration_number: Some(format!("REG-{}", &c.tenant_id[30..36])),
+                        email: Some(format!("billing@{}", c.domain)),
+                        address: Address {
+                            address_line1: Some("500 Main Street".into()),
+                            address_line2: None,
+                            city: Some(
+                                if c.country == "US" {
+                                    "Seattle"
+                                } else {
+                                    "Vancouver"
+                                }
+                                .into(),
+                            ),
+                            state: Some(if c.country == "US" { "WA" } else { "BC" }.into()),
+                            postal_code: Some(
+                                if c.country == "US" {
+                                    "98101"
+                                } else {
+                                    "V6B 1A1"
+                                }
+                                .into(),
+                            ),
+                            country: Some(c.country.into()),
+                        },
+                    },
+                },
+            )?;
+            if c.mca {
+                customers::record_customer_agreement(
+                    tx,
+                    &seller,
+                    &created.id,
+                    NewCustomerAgreement {
+                        date_agreed: admin.today() - Duration::days(90),
+                        primary_contact: Contact {
+                            first_name: Some("Jordan".into()),
+                            last_name: Some("Signer".into()),
+                            email: Some(format!("jordan.signer@{}", c.domain)),
+                            phone_number: None,
+                        },
+                        acceptance_method: AcceptanceMethod::CustomerAccepted,
+                    },
+                )?;
+            }
+            if c.confirmed {
+                customers::confirm_customer_agreement(tx, &seller, &created.id)?;
+            }
+            let seller_type = id_of(c.partner)?.1;
+            if seller_type == PartnerType::IndirectReseller && c.provider_relationship {
+                let provider =
+                    relationships::request(tx, &partner_call("northwind")?, c.tenant_id)?;
+                relationships::accept(tx, &admin, &provider.id)?;
+            }
+            if c.revoked {
+                let (seller_id, _) = id_of(c.partner)?;
+                if let Some(live) = crate::store::relationships::live(tx, &seller_id, &created.id)?
+                {
+                    relationships::revoke(
+                        tx,
+                        &seller,
+                        &live.id,
+                        Some("customer moved to another partner".into()),
+                    )?;
+                }
+            }
+        }
+        Ok(true)
+    })
+    .await
+}
+
+/// A ready-to-paste token for one role of the demo world.
+pub struct DemoToken {
+    pub label: String,
+    pub token: String,
+}
+
+/// Tokens for every role: programme roles, partner admins and users, a customer signer.
+pub fn tokens(config: &AppConfig) -> Result<Vec<DemoToken>> {
+    let secret = config
+        .jwt
+        .secret
+        .clone()
+        .ok_or_else(|| Error::Internal("no JWT secret".into()))?;
+    let mut wanted: Vec<(String, String, Role, String)> = Vec::new();
+    for role in [
+        Role::ProgramAdmin,
+        Role::Plsr,
+        Role::ChannelSales,
+        Role::Finance,
+        Role::Operations,
+    ] {
+        wanted.push((
+            format!("{role} (programme)"),
+            config.jwt.program_tenant_id.clone(),
+            role,
+            format!("{}@programme.example", role.as_str().to_ascii_lowercase()),
+        ));
+    }
+    for p in &PARTNERS {
+        wanted.push((
+            format!("PARTNER_ADMIN {} ({})", p.name, p.partner_type),
+            p.tenant_id.into(),
+            Role::PartnerAdmin,
+            format!("admin@{}", p.domain),
+        ));
+    }
+    for key in ["contoso", "fabrikam"] {
+        let p = partner_def(key)?;
+        wanted.push((
+            format!("PARTNER_USER {} ({})", p.name, p.partner_type),
+            p.tenant_id.into(),
+            Role::PartnerUser,
+            format!("user@{}", p.domain),
+        ));
+    }
+    let alpine = &CUSTOMERS[0];
+    wanted.push((
+        format!("CUSTOMER_SIGNER {}", alpine.name),
+        alpine.tenant_id.into(),
+        Role::CustomerSigner,
+        format!("jordan.signer@{}", alpine.domain),
+    ));
+    wanted
+        .into_iter()
+        .map(|(label, tenant_id, role, email)| {
+            let token = mint_hs256(
+                &secret,
+                &config.jwt.issuer,
+                &config.jwt.audience,
+                &TokenRequest {
+                    tenant_id,
+                    roles: vec![role],
+                    subject: email.clone(),
+                    name: Some(email.clone()),
+                    email: Some(email),
+                    issued_at: Utc::now(),
+                    ttl_seconds: 12 * 3600,
+                },
+            )
+            .map_err(|e| Error::Internal(format!("minting a demo token: {e}")))?;
+            Ok(DemoToken { label, token })
+        })
+        .collect()
+}

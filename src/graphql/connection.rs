@@ -1,0 +1,160 @@
+//! Relay connections: argument checks, opaque cursors, and building a
+//! connection from a store page.
+
+use async_graphql::connection::{Connection, Edge, EmptyFields};
+use async_graphql::{OutputType, SimpleObject};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+use crate::domain::ids::{IdKind, ObjectId};
+use crate::error::{Error, Result};
+use crate::store::pagination::{MAX_PAGE_SIZE, Page, PageArgs};
+
+/// Fields every connection has besides edges, nodes and pageInfo.
+#[derive(SimpleObject)]
+pub struct ConnectionFields {
+    /// How many items the whole list has, across all pages.
+    pub total_count: i64,
+}
+
+pub type Conn<T> = Connection<String, T, ConnectionFields, EmptyFields>;
+
+/// What a cursor stands for.
+#[derive(Debug, Clone, Copy)]
+pub enum CursorKey {
+    /// An object id of this kind.
+    Object(IdKind),
+    /// A history sequence number.
+    Sequence,
+}
+
+const CURSOR_PREFIX: &str = "c1:";
+
+pub fn encode_cursor(key: &str) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{CURSOR_PREFIX}{key}"))
+}
+
+fn decode_cursor(cursor: &str, kind: CursorKey, field: &str) -> Result<String> {
+    let invalid = || {
+        Error::bad_input(
+            &[field],
+            format!("`{field}` is not a valid cursor for this list"),
+        )
+    };
+    let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| invalid())?;
+    let text = String::from_utf8(bytes).map_err(|_| invalid())?;
+    let key = text.strip_prefix(CURSOR_PREFIX).ok_or_else(invalid)?;
+    let valid = match kind {
+        CursorKey::Object(k) => ObjectId::parse_kind(key, k).is_ok(),
+        CursorKey::Sequence => key.len() == 20 && key.bytes().all(|b| b.is_ascii_digit()),
+    };
+    if !valid {
+        return Err(invalid());
+    }
+    Ok(key.to_owned())
+}
+
+/// Checks `first`/`last` (0 to 100, not both) and decodes the cursors.
+pub fn page_args(
+    first: Option<i32>,
+    after: Option<String>,
+    last: Option<i32>,
+    before: Option<String>,
+    kind: CursorKey,
+) -> Result<PageArgs> {
+    let size = |value: Option<i32>, name: &str| -> Result<Option<usize>> {
+        match value {
+            None => Ok(None),
+            Some(n) if n < 0 => Err(Error::bad_input(
+                &[name],
+                format!("`{name}` must not be negative"),
+            )),
+            Some(n) if n as usize > MAX_PAGE_SIZE => Err(Error::bad_input(
+                &[name],
+                format!("`{name}` may be at most {MAX_PAGE_SIZE}"),
+            )),
+            Some(n) => Ok(Some(n as usize)),
+        }
+    };
+    if first.is_some() && last.is_some() {
+        return Err(Error::bad_input(
+            &["last"],
+            "give `first` or `last`, not both",
+        ));
+    }
+    Ok(PageArgs {
+        first: size(first, "first")?,
+        last: size(last, "last")?,
+        after: after
+            .map(|c| decode_cursor(&c, kind, "after"))
+            .transpose()?,
+        before: before
+            .map(|c| decode_cursor(&c, kind, "before"))
+            .transpose()?,
+    })
+}
+
+/// Builds a connection from a page; `key` gives each row's cursor key.
+pub fn connection<R, T: OutputType>(
+    page: Page<R>,
+    key: impl Fn(&R) -> String,
+    node: impl Fn(R) -> T,
+) -> Conn<T> {
+    let mut conn = Connection::with_additional_fields(
+        page.has_previous,
+        page.has_next,
+        ConnectionFields {
+            total_count: page.total,
+        },
+    );
+    conn.edges.extend(
+        page.items
+            .into_iter()
+            .map(|row| Edge::new(encode_cursor(&key(&row)), node(row))),
+    );
+    conn
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_tampering_is_refused() {
+        let id = ObjectId::generate(IdKind::Customer);
+        let cursor = encode_cursor(id.as_str());
+        let args = page_args(
+            Some(5),
+            Some(cursor.clone()),
+            None,
+            None,
+            CursorKey::Object(IdKind::Customer),
+        )
+        .unwrap();
+        assert_eq!(args.after.as_deref(), Some(id.as_str()));
+        assert!(
+            page_args(
+                None,
+                Some(cursor),
+                None,
+                None,
+                CursorKey::Object(IdKind::Partner)
+            )
+            .is_err()
+        );
+        assert!(page_args(None, Some("!!".into()), None, None, CursorKey::Sequence).is_err());
+        assert!(
+            page_args(
+                None,
+                Some(encode_cursor("x' OR 1=1")),
+                None,
+                None,
+                CursorKey::Sequence
+            )
+            .is_err()
+        );
+        assert!(page_args(Some(101), None, None, None, CursorKey::Sequence).is_err());
+        assert!(page_args(Some(-1), None, None, None, CursorKey::Sequence).is_err());
+        assert!(page_args(Some(1), None, Some(1), None, CursorKey::Sequence).is_err());
+    }
+}

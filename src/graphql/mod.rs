@@ -1,0 +1,123 @@
+//! The GraphQL API: schema, context, and the types clients see.
+
+pub mod connection;
+pub mod input;
+pub mod mutation;
+pub mod query;
+pub mod scalars;
+pub mod types;
+
+use std::sync::Arc;
+
+use async_graphql::{Context, EmptySubscription, Schema, SchemaBuilder};
+use chrono::{DateTime, Utc};
+use rusqlite::Transaction;
+
+use crate::config::AppConfig;
+use crate::domain::actor::Actor;
+use crate::error::{Error, Result, UserError};
+use crate::service::Call;
+use crate::store::Db;
+
+pub type AcoSchema = Schema<query::QueryRoot, mutation::MutationRoot, EmptySubscription>;
+
+/// What every request shares: the store and the configuration.
+#[derive(Clone)]
+pub struct AppData {
+    pub db: Db,
+    pub config: Arc<AppConfig>,
+}
+
+/// What one request carries: the caller (if any), its id and the time.
+#[derive(Debug, Clone)]
+pub struct RequestContext {
+    pub actor: Option<Actor>,
+    pub request_id: String,
+    pub now: DateTime<Utc>,
+}
+
+/// Limits on what one query may ask for.
+pub const MAX_DEPTH: usize = 12;
+pub const MAX_COMPLEXITY: usize = 2_000;
+
+/// The schema with its limits, without data: enough to print the SDL.
+pub fn schema_builder() -> SchemaBuilder<query::QueryRoot, mutation::MutationRoot, EmptySubscription>
+{
+    Schema::build(
+        query::QueryRoot,
+        mutation::MutationRoot::default(),
+        EmptySubscription,
+    )
+    .limit_depth(MAX_DEPTH)
+    .limit_complexity(MAX_COMPLEXITY)
+    .limit_recursive_depth(32)
+}
+
+/// The SDL: what `aco-api schema` prints and `schema.graphql` holds.
+pub fn sdl() -> String {
+    schema_builder().finish().sdl()
+}
+
+pub fn build_schema(data: AppData) -> AcoSchema {
+    schema_builder().data(data).finish()
+}
+
+pub(crate) fn request<'a>(ctx: &Context<'a>) -> &'a RequestContext {
+    ctx.data_unchecked::<RequestContext>()
+}
+
+fn app<'a>(ctx: &Context<'a>) -> &'a AppData {
+    ctx.data_unchecked::<AppData>()
+}
+
+/// Maps our error to the client's, with the request id for internal ones.
+pub(crate) fn to_gql(ctx: &Context<'_>, e: Error) -> async_graphql::Error {
+    e.into_graphql(&request(ctx).request_id)
+}
+
+/// The authenticated caller, or `UNAUTHENTICATED`.
+pub(crate) fn actor(ctx: &Context<'_>) -> async_graphql::Result<Actor> {
+    request(ctx)
+        .actor
+        .clone()
+        .ok_or_else(|| to_gql(ctx, Error::Unauthenticated))
+}
+
+/// Runs `f` in a read transaction as the authenticated caller.
+pub(crate) async fn read<T, F>(ctx: &Context<'_>, f: F) -> async_graphql::Result<T>
+where
+    F: FnOnce(&Transaction<'_>, &Actor) -> Result<T> + Send + 'static,
+    T: Send + 'static,
+{
+    let actor = actor(ctx)?;
+    app(ctx)
+        .db
+        .read(move |tx| f(tx, &actor))
+        .await
+        .map_err(|e| to_gql(ctx, e))
+}
+
+/// Runs a use case in one write transaction as the authenticated caller.
+/// Business-rule refusals come back as `Err(user_errors)`, everything else
+/// as a GraphQL error.
+pub(crate) async fn write<T, F>(
+    ctx: &Context<'_>,
+    f: F,
+) -> async_graphql::Result<Result<T, Vec<UserError>>>
+where
+    F: FnOnce(&Transaction<'_>, &Call) -> Result<T> + Send + 'static,
+    T: Send + 'static,
+{
+    let data = app(ctx);
+    let call = Call {
+        actor: actor(ctx)?,
+        now: request(ctx).now,
+        program_tenant_id: data.config.jwt.program_tenant_id.clone(),
+        timezone: data.config.timezone,
+    };
+    match data.db.write(move |tx| f(tx, &call)).await {
+        Ok(value) => Ok(Ok(value)),
+        Err(Error::Rejected(errors)) => Ok(Err(errors)),
+        Err(e) => Err(to_gql(ctx, e)),
+    }
+}

@@ -1,0 +1,313 @@
+//! Mutations: each takes one `input` and returns a payload with `userErrors`.
+//! The caller's role is checked first (`FORBIDDEN` whatever the input), then
+//! the input's shape (`BAD_USER_INPUT`), then the business rules inside one
+//! write transaction (refusals in `userErrors`, nothing changed).
+
+use async_graphql::{Context, Object, SimpleObject};
+
+use super::input::*;
+use super::types::{Customer, CustomerAgreement, Partner, ResellerRelationship};
+use super::{actor, to_gql, write};
+use crate::authz::{self, Permission};
+use crate::domain::ids::IdKind;
+use crate::error::{Result, UserError};
+use crate::service::{customers, partners, relationships};
+
+#[derive(Default)]
+pub struct MutationRoot;
+
+/// The role check that comes before anything else.
+fn permit(ctx: &Context<'_>, permission: &Permission) -> async_graphql::Result<()> {
+    authz::require(&actor(ctx)?, permission).map_err(|e| to_gql(ctx, e))
+}
+
+fn checked<T>(ctx: &Context<'_>, value: Result<T>) -> async_graphql::Result<T> {
+    value.map_err(|e| to_gql(ctx, e))
+}
+
+/// Splits a use case's outcome into the payload's object and its user errors.
+fn split<T, U>(
+    outcome: std::result::Result<T, Vec<UserError>>,
+    f: impl FnOnce(T) -> U,
+) -> (Option<U>, Vec<UserError>) {
+    match outcome {
+        Ok(value) => (Some(f(value)), Vec::new()),
+        Err(errors) => (None, errors),
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct CreatePartnerPayload {
+    pub partner: Option<Partner>,
+    pub user_errors: Vec<UserError>,
+}
+
+#[derive(SimpleObject)]
+pub struct UpdatePartnerPayload {
+    pub partner: Option<Partner>,
+    pub user_errors: Vec<UserError>,
+}
+
+#[derive(SimpleObject)]
+pub struct LinkIndirectResellerPayload {
+    pub reseller: Option<Partner>,
+    pub provider: Option<Partner>,
+    pub user_errors: Vec<UserError>,
+}
+
+#[derive(SimpleObject)]
+pub struct SignPartnerAgreementPayload {
+    pub partner: Option<Partner>,
+    pub user_errors: Vec<UserError>,
+}
+
+#[derive(SimpleObject)]
+pub struct CreateCustomerPayload {
+    pub customer: Option<Customer>,
+    pub user_errors: Vec<UserError>,
+}
+
+#[derive(SimpleObject)]
+pub struct UpdateCustomerPayload {
+    pub customer: Option<Customer>,
+    pub user_errors: Vec<UserError>,
+}
+
+#[derive(SimpleObject)]
+pub struct RecordCustomerAgreementPayload {
+    pub customer: Option<Customer>,
+    pub customer_agreement: Option<CustomerAgreement>,
+    pub user_errors: Vec<UserError>,
+}
+
+#[derive(SimpleObject)]
+pub struct ConfirmCustomerAgreementPayload {
+    pub customer: Option<Customer>,
+    pub user_errors: Vec<UserError>,
+}
+
+#[derive(SimpleObject)]
+pub struct ResellerRelationshipPayload {
+    pub relationship: Option<ResellerRelationship>,
+    pub user_errors: Vec<UserError>,
+}
+
+#[Object]
+impl MutationRoot {
+    /// Programme admin: adds a CSP partner.
+    async fn create_partner(
+        &self,
+        ctx: &Context<'_>,
+        input: CreatePartnerInput,
+    ) -> async_graphql::Result<CreatePartnerPayload> {
+        permit(ctx, &partners::CREATE_PARTNER)?;
+        let new = checked(ctx, input.into_new())?;
+        let outcome = write(ctx, move |tx, call| partners::create_partner(tx, call, new)).await?;
+        let (partner, user_errors) = split(outcome, Partner);
+        Ok(CreatePartnerPayload {
+            partner,
+            user_errors,
+        })
+    }
+
+    /// Programme admin: changes a partner's company details.
+    async fn update_partner(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdatePartnerInput,
+    ) -> async_graphql::Result<UpdatePartnerPayload> {
+        permit(ctx, &partners::UPDATE_PARTNER)?;
+        let (id, changes) = checked(ctx, input.into_changes())?;
+        let outcome = write(ctx, move |tx, call| {
+            partners::update_partner(tx, call, &id, changes)
+        })
+        .await?;
+        let (partner, user_errors) = split(outcome, Partner);
+        Ok(UpdatePartnerPayload {
+            partner,
+            user_errors,
+        })
+    }
+
+    /// Programme admin: links an indirect reseller to an indirect provider.
+    async fn link_indirect_reseller(
+        &self,
+        ctx: &Context<'_>,
+        input: LinkIndirectResellerInput,
+    ) -> async_graphql::Result<LinkIndirectResellerPayload> {
+        permit(ctx, &partners::LINK_INDIRECT_RESELLER)?;
+        let (reseller_id, provider_id) = checked(ctx, input.ids())?;
+        let outcome = write(ctx, move |tx, call| {
+            partners::link_indirect_reseller(tx, call, &reseller_id, &provider_id)
+        })
+        .await?;
+        let (pair, user_errors) = split(outcome, |(r, p)| (Partner(r), Partner(p)));
+        let (reseller, provider) = pair.map_or((None, None), |(r, p)| (Some(r), Some(p)));
+        Ok(LinkIndirectResellerPayload {
+            reseller,
+            provider,
+            user_errors,
+        })
+    }
+
+    /// AGR-1, partner admin: records the partner's signature of the Microsoft Partner Agreement.
+    async fn sign_partner_agreement(
+        &self,
+        ctx: &Context<'_>,
+        input: SignPartnerAgreementInput,
+    ) -> async_graphql::Result<SignPartnerAgreementPayload> {
+        permit(ctx, &partners::SIGN_PARTNER_AGREEMENT)?;
+        let (name, email, date) = checked(ctx, input.checked())?;
+        let outcome = write(ctx, move |tx, call| {
+            partners::sign_partner_agreement(tx, call, name, email, date)
+        })
+        .await?;
+        let (partner, user_errors) = split(outcome, Partner);
+        Ok(SignPartnerAgreementPayload {
+            partner,
+            user_errors,
+        })
+    }
+
+    /// Partner admin (with an active relationship to the new customer) or programme admin.
+    async fn create_customer(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateCustomerInput,
+    ) -> async_graphql::Result<CreateCustomerPayload> {
+        permit(ctx, &customers::CREATE_CUSTOMER)?;
+        let new = checked(ctx, input.into_new())?;
+        let outcome = write(ctx, move |tx, call| {
+            customers::create_customer(tx, call, new)
+        })
+        .await?;
+        let (customer, user_errors) = split(outcome, Customer);
+        Ok(CreateCustomerPayload {
+            customer,
+            user_errors,
+        })
+    }
+
+    /// Partner admin of a partner with an active relationship, or programme admin.
+    async fn update_customer(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateCustomerInput,
+    ) -> async_graphql::Result<UpdateCustomerPayload> {
+        permit(ctx, &customers::UPDATE_CUSTOMER)?;
+        let (id, changes) = checked(ctx, input.into_changes())?;
+        let outcome = write(ctx, move |tx, call| {
+            customers::update_customer(tx, call, &id, changes)
+        })
+        .await?;
+        let (customer, user_errors) = split(outcome, Customer);
+        Ok(UpdateCustomerPayload {
+            customer,
+            user_errors,
+        })
+    }
+
+    /// AGR-2: records the customer's acceptance of the Microsoft Customer Agreement.
+    async fn record_customer_agreement(
+        &self,
+        ctx: &Context<'_>,
+        input: RecordCustomerAgreementInput,
+    ) -> async_graphql::Result<RecordCustomerAgreementPayload> {
+        permit(ctx, &customers::RECORD_CUSTOMER_AGREEMENT)?;
+        let (id, new) = checked(ctx, input.into_new())?;
+        let outcome = write(ctx, move |tx, call| {
+            customers::record_customer_agreement(tx, call, &id, new)
+        })
+        .await?;
+        let (pair, user_errors) = split(outcome, |(c, a)| (Customer(c), CustomerAgreement(a)));
+        let (customer, customer_agreement) = pair.map_or((None, None), |(c, a)| (Some(c), Some(a)));
+        Ok(RecordCustomerAgreementPayload {
+            customer,
+            customer_agreement,
+            user_errors,
+        })
+    }
+
+    /// AGR-2, ELIG-7, partner admin: confirms the customer's MCA acceptance in the partner's records.
+    async fn confirm_customer_agreement(
+        &self,
+        ctx: &Context<'_>,
+        input: ConfirmCustomerAgreementInput,
+    ) -> async_graphql::Result<ConfirmCustomerAgreementPayload> {
+        permit(ctx, &customers::CONFIRM_CUSTOMER_AGREEMENT)?;
+        let id = checked(
+            ctx,
+            input_id(&input.customer_id, "customerId", IdKind::Customer),
+        )?;
+        let outcome = write(ctx, move |tx, call| {
+            customers::confirm_customer_agreement(tx, call, &id)
+        })
+        .await?;
+        let (customer, user_errors) = split(outcome, Customer);
+        Ok(ConfirmCustomerAgreementPayload {
+            customer,
+            user_errors,
+        })
+    }
+
+    /// Partner admin: asks a customer (by its tenant id) for a reseller relationship.
+    async fn request_reseller_relationship(
+        &self,
+        ctx: &Context<'_>,
+        input: RequestResellerRelationshipInput,
+    ) -> async_graphql::Result<ResellerRelationshipPayload> {
+        permit(ctx, &relationships::REQUEST)?;
+        let tenant = checked(ctx, input.tenant())?;
+        let outcome = write(ctx, move |tx, call| {
+            relationships::request(tx, call, &tenant)
+        })
+        .await?;
+        let (relationship, user_errors) = split(outcome, ResellerRelationship);
+        Ok(ResellerRelationshipPayload {
+            relationship,
+            user_errors,
+        })
+    }
+
+    /// The customer's signer (or a programme admin) accepts a pending relationship.
+    async fn accept_reseller_relationship(
+        &self,
+        ctx: &Context<'_>,
+        input: AcceptResellerRelationshipInput,
+    ) -> async_graphql::Result<ResellerRelationshipPayload> {
+        permit(ctx, &relationships::ACCEPT)?;
+        let id = checked(
+            ctx,
+            input_id(
+                &input.relationship_id,
+                "relationshipId",
+                IdKind::ResellerRelationship,
+            ),
+        )?;
+        let outcome = write(ctx, move |tx, call| relationships::accept(tx, call, &id)).await?;
+        let (relationship, user_errors) = split(outcome, ResellerRelationship);
+        Ok(ResellerRelationshipPayload {
+            relationship,
+            user_errors,
+        })
+    }
+
+    /// Either side (or a programme admin) ends a pending or active relationship.
+    async fn revoke_reseller_relationship(
+        &self,
+        ctx: &Context<'_>,
+        input: RevokeResellerRelationshipInput,
+    ) -> async_graphql::Result<ResellerRelationshipPayload> {
+        permit(ctx, &relationships::REVOKE)?;
+        let (id, reason) = checked(ctx, input.checked())?;
+        let outcome = write(ctx, move |tx, call| {
+            relationships::revoke(tx, call, &id, reason)
+        })
+        .await?;
+        let (relationship, user_errors) = split(outcome, ResellerRelationship);
+        Ok(ResellerRelationshipPayload {
+            relationship,
+            user_errors,
+        })
+    }
+}

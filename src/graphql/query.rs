@@ -1,0 +1,191 @@
+//! Queries.
+
+use async_graphql::{Context, ID, Object};
+use rusqlite::Transaction;
+
+use super::connection::{Conn, CursorKey, connection, page_args};
+use super::types::{Customer, CustomerAgreement, Node, Partner, ResellerRelationship, Viewer};
+use super::{actor, read, to_gql};
+use crate::authz;
+use crate::domain::actor::Actor;
+use crate::domain::ids::{IdKind, ObjectId};
+use crate::domain::{CustomerSegment, PartnerType};
+use crate::error::{Error, Result};
+use crate::store::pagination::text;
+use crate::store::{customers, partners};
+
+pub struct QueryRoot;
+
+/// Resolves any id the caller may see; `None` for ids it may not.
+fn find_node(
+    tx: &Transaction<'_>,
+    actor: &Actor,
+    kind: IdKind,
+    id: &ObjectId,
+) -> Result<Option<Node>> {
+    Ok(match kind {
+        IdKind::Partner => authz::find_partner(tx, actor, id)?.map(|p| Node::Partner(Partner(p))),
+        IdKind::Customer => {
+            authz::find_customer(tx, actor, id)?.map(|c| Node::Customer(Customer(c)))
+        }
+        IdKind::ResellerRelationship => authz::find_relationship(tx, actor, id)?
+            .map(|r| Node::ResellerRelationship(ResellerRelationship(r))),
+        IdKind::CustomerAgreement => match customers::agreement(tx, id)? {
+            Some(a) if authz::find_customer(tx, actor, &a.customer_id)?.is_some() => {
+                Some(Node::CustomerAgreement(CustomerAgreement(a)))
+            }
+            _ => None,
+        },
+        // Kinds that have no object type yet resolve to nothing.
+        _ => None,
+    })
+}
+
+fn parse_id(field: &str, id: &ID, kind: IdKind) -> Result<ObjectId> {
+    ObjectId::parse_kind(id, kind).map_err(|e| Error::bad_id(&[field], e))
+}
+
+#[Object]
+impl QueryRoot {
+    /// The caller: subject, roles, and the partner or customer it acts for.
+    async fn me(&self, ctx: &Context<'_>) -> async_graphql::Result<Viewer> {
+        Ok(Viewer(actor(ctx)?))
+    }
+
+    /// Any object by its global id. `NOT_FOUND` when it does not exist or the
+    /// caller may not see it.
+    async fn node(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Node>> {
+        let (kind, id) =
+            ObjectId::parse(&id).map_err(|e| to_gql(ctx, Error::bad_id(&["id"], e)))?;
+        read(ctx, move |tx, actor| {
+            find_node(tx, actor, kind, &id)?
+                .map(Some)
+                .ok_or(Error::NotFound)
+        })
+        .await
+    }
+
+    /// Objects by their global ids, in the same order; `null` (with a
+    /// `NOT_FOUND` error) for each one that does not exist or the caller may not see.
+    async fn nodes(
+        &self,
+        ctx: &Context<'_>,
+        ids: Vec<ID>,
+    ) -> async_graphql::Result<Vec<Option<Node>>> {
+        if ids.len() > crate::store::pagination::MAX_PAGE_SIZE {
+            return Err(to_gql(
+                ctx,
+                Error::bad_input(&["ids"], "at most 100 ids at once"),
+            ));
+        }
+        let parsed = ids
+            .iter()
+            .map(|id| ObjectId::parse(id).map_err(|e| Error::bad_id(&["ids"], e)))
+            .collect::<Result<Vec<_>>>()
+            .map_err(|e| to_gql(ctx, e))?;
+        let found = read(ctx, move |tx, actor| {
+            parsed
+                .iter()
+                .map(|(kind, id)| find_node(tx, actor, *kind, id))
+                .collect::<Result<Vec<_>>>()
+        })
+        .await?;
+        for (index, node) in found.iter().enumerate() {
+            if node.is_none() {
+                let mut error = to_gql(ctx, Error::NotFound).into_server_error(ctx.item.pos);
+                error.path = vec![
+                    async_graphql::PathSegment::Field("nodes".into()),
+                    async_graphql::PathSegment::Index(index),
+                ];
+                ctx.add_error(error);
+            }
+        }
+        Ok(found)
+    }
+
+    /// A partner the caller may see.
+    async fn partner(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Partner> {
+        let id = parse_id("id", &id, IdKind::Partner).map_err(|e| to_gql(ctx, e))?;
+        read(ctx, move |tx, actor| {
+            authz::partner(tx, actor, &id).map(Partner)
+        })
+        .await
+    }
+
+    /// The partners the caller may see: programme roles all of them, a partner
+    /// itself and the partners it is linked to, a customer its partners.
+    async fn partners(
+        &self,
+        ctx: &Context<'_>,
+        partner_type: Option<PartnerType>,
+        after: Option<String>,
+        first: Option<i32>,
+        before: Option<String>,
+        last: Option<i32>,
+    ) -> async_graphql::Result<Conn<Partner>> {
+        read(ctx, move |tx, actor| {
+            let args = page_args(
+                first,
+                after,
+                last,
+                before,
+                CursorKey::Object(IdKind::Partner),
+            )?;
+            let mut filter = authz::partner_scope(actor);
+            if let Some(t) = partner_type {
+                filter = filter.and("p.partner_type = ?", [text(t.as_str())]);
+            }
+            Ok(connection(
+                partners::list(tx, &filter, &args)?,
+                |p| p.id.to_string(),
+                Partner,
+            ))
+        })
+        .await
+    }
+
+    /// A customer the caller may see.
+    async fn customer(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Customer> {
+        let id = parse_id("id", &id, IdKind::Customer).map_err(|e| to_gql(ctx, e))?;
+        read(ctx, move |tx, actor| {
+            authz::customer(tx, actor, &id).map(Customer)
+        })
+        .await
+    }
+
+    /// The customers the caller may see: programme roles all of them, a
+    /// partner those it has an active relationship with, a customer signer its own.
+    async fn customers(
+        &self,
+        ctx: &Context<'_>,
+        country: Option<String>,
+        segment: Option<CustomerSegment>,
+        after: Option<String>,
+        first: Option<i32>,
+        before: Option<String>,
+        last: Option<i32>,
+    ) -> async_graphql::Result<Conn<Customer>> {
+        read(ctx, move |tx, actor| {
+            let args = page_args(
+                first,
+                after,
+                last,
+                before,
+                CursorKey::Object(IdKind::Customer),
+            )?;
+            let mut filter = authz::customer_scope(actor);
+            if let Some(country) = country {
+                filter = filter.and("c.country = ?", [text(country.to_ascii_uppercase())]);
+            }
+            if let Some(segment) = segment {
+                filter = filter.and("c.segment = ?", [text(segment.as_str())]);
+            }
+            Ok(connection(
+                customers::list(tx, &filter, &args)?,
+                |c| c.id.to_string(),
+                Customer,
+            ))
+        })
+        .await
+    }
+}

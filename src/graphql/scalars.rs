@@ -1,0 +1,93 @@
+//! The API's scalars: `Decimal` (money as a string), `DateTime`, `Date`, `Month`.
+
+use async_graphql::{InputValueError, InputValueResult, Scalar, ScalarType, Value};
+use chrono::{NaiveDate, Utc};
+
+use crate::domain::money;
+use crate::domain::time::{self, Month as DomainMonth};
+
+/// Money in USD as a decimal string, `"1500.00"`. Input accepts strings only:
+/// a JSON number would have passed through floating point.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Decimal(pub rust_decimal::Decimal);
+
+#[Scalar(name = "Decimal")]
+impl ScalarType for Decimal {
+    fn parse(value: Value) -> InputValueResult<Self> {
+        match value {
+            Value::String(s) => money::parse_money(&s)
+                .map(Decimal)
+                .map_err(|e| InputValueError::custom(e.to_string())),
+            _ => Err(InputValueError::custom(
+                "Decimal must be a string such as \"1500.00\", not a number",
+            )),
+        }
+    }
+
+    fn to_value(&self) -> Value {
+        Value::String(money::to_text(self.0))
+    }
+}
+
+/// An instant, RFC 3339 in UTC.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DateTime(pub chrono::DateTime<Utc>);
+
+#[Scalar(name = "DateTime")]
+impl ScalarType for DateTime {
+    fn parse(value: Value) -> InputValueResult<Self> {
+        match value {
+            Value::String(s) => chrono::DateTime::parse_from_rfc3339(&s)
+                .map(|d| DateTime(d.with_timezone(&Utc)))
+                .map_err(|_| {
+                    InputValueError::custom("DateTime must be RFC 3339, e.g. 2027-01-20T10:00:00Z")
+                }),
+            _ => Err(InputValueError::expected_type(value)),
+        }
+    }
+
+    fn to_value(&self) -> Value {
+        Value::String(time::instant_text(self.0))
+    }
+}
+
+/// A calendar date, `YYYY-MM-DD`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Date(pub NaiveDate);
+
+#[Scalar(name = "Date")]
+impl ScalarType for Date {
+    fn parse(value: Value) -> InputValueResult<Self> {
+        match value {
+            Value::String(s) if s.len() == 10 => NaiveDate::parse_from_str(&s, "%Y-%m-%d")
+                .map(Date)
+                .map_err(|_| InputValueError::custom("Date must be YYYY-MM-DD")),
+            _ => Err(InputValueError::custom("Date must be YYYY-MM-DD")),
+        }
+    }
+
+    fn to_value(&self) -> Value {
+        Value::String(self.0.format("%Y-%m-%d").to_string())
+    }
+}
+
+/// A calendar month, `YYYY-MM`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Month(pub DomainMonth);
+
+#[Scalar(name = "Month")]
+impl ScalarType for Month {
+    fn parse(value: Value) -> InputValueResult<Self> {
+        match value {
+            Value::String(s) => s
+                .parse()
+                .map(Month)
+                .map_err(|e: time::MonthError| InputValueError::custom(e.to_string())),
+            _ => Err(InputValueError::custom("Month must be YYYY-MM")),
+        }
+    }
+
+    fn to_value(&self) -> Value {
+        Value::String(self.0.to_string())
+    }
+}

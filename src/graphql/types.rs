@@ -1,0 +1,634 @@
+//! The object types of the API. Each wraps a store row; nested fields load
+//! through [`authz`](crate::authz), so every path to an object is scoped the
+//! same way.
+
+use async_graphql::{ComplexObject, Context, ID, Interface, Object, SimpleObject};
+
+use super::connection::{Conn, CursorKey, connection, page_args};
+use super::read;
+use super::scalars::{Date, DateTime};
+use crate::authz;
+use crate::domain::actor::{Actor, Organization};
+use crate::domain::ids::IdKind;
+use crate::domain::{
+    self, AcceptanceMethod, CustomerSegment, OrganizationKind, PartnerType, RelationshipStatus,
+    Role,
+};
+use crate::store::audit::{self, ChangeRow};
+use crate::store::customers::{self, CustomerAgreementRow, CustomerRow, McaConfirmationRow};
+use crate::store::pagination::text;
+use crate::store::partners::{self, PartnerAgreementRow, PartnerRow};
+use crate::store::relationships::{self, RelationshipRow};
+
+/// An object with a global id, resolvable through `node(id:)`.
+#[derive(Interface)]
+#[graphql(field(name = "id", ty = "ID", desc = "The object's global id."))]
+pub enum Node {
+    Partner(Partner),
+    Customer(Customer),
+    ResellerRelationship(ResellerRelationship),
+    CustomerAgreement(CustomerAgreement),
+}
+
+/// A postal address (Partner Center's `defaultAddress`).
+#[derive(SimpleObject)]
+pub struct Address {
+    pub address_line1: Option<String>,
+    pub address_line2: Option<String>,
+    pub city: Option<String>,
+    pub state: Option<String>,
+    pub postal_code: Option<String>,
+    /// ISO 3166-1 alpha-2.
+    pub country: Option<String>,
+}
+
+impl From<domain::Address> for Address {
+    fn from(a: domain::Address) -> Self {
+        Address {
+            address_line1: a.address_line1,
+            address_line2: a.address_line2,
+            city: a.city,
+            state: a.state,
+            postal_code: a.postal_code,
+            country: a.country,
+        }
+    }
+}
+
+/// A person to contact (Partner Center's `primaryContact`).
+#[derive(SimpleObject)]
+pub struct Contact {
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub email: Option<String>,
+    pub phone_number: Option<String>,
+}
+
+impl From<domain::Contact> for Contact {
+    fn from(c: domain::Contact) -> Self {
+        Contact {
+            first_name: c.first_name,
+            last_name: c.last_name,
+            email: c.email,
+            phone_number: c.phone_number,
+        }
+    }
+}
+
+/// One entry of an object's append-only history.
+#[derive(SimpleObject)]
+pub struct ChangeEvent {
+    pub at: DateTime,
+    /// The token subject of whoever made the change.
+    pub actor_subject: String,
+    pub actor_name: Option<String>,
+    pub actor_role: String,
+    pub action: String,
+    /// What changed, as a JSON object.
+    pub detail: async_graphql::Json<serde_json::Value>,
+}
+
+impl From<ChangeRow> for ChangeEvent {
+    fn from(r: ChangeRow) -> Self {
+        ChangeEvent {
+            at: DateTime(r.at),
+            actor_subject: r.actor_subject,
+            actor_name: r.actor_name,
+            actor_role: r.actor_role,
+            action: r.action,
+            detail: async_graphql::Json(serde_json::from_str(&r.detail).unwrap_or_default()),
+        }
+    }
+}
+
+/// History is for programme roles and for the organisation itself.
+async fn history(
+    ctx: &Context<'_>,
+    entity: crate::domain::ids::ObjectId,
+    own: impl Fn(&Actor) -> bool + Send + 'static,
+    args: (Option<String>, Option<i32>, Option<String>, Option<i32>),
+) -> async_graphql::Result<Option<Conn<ChangeEvent>>> {
+    let (after, first, before, last) = args;
+    read(ctx, move |tx, actor| {
+        if !(actor.is_program() || own(actor)) {
+            return Ok(None);
+        }
+        let args = page_args(first, after, last, before, CursorKey::Sequence)?;
+        let page = audit::history(tx, &entity, &args)?;
+        Ok(Some(connection(
+            page,
+            |r| format!("{:020}", r.seq),
+            ChangeEvent::from,
+        )))
+    })
+    .await
+}
+
+/// A CSP partner (§1).
+pub struct Partner(pub PartnerRow);
+
+#[Object]
+impl Partner {
+    pub async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    /// The partner's Microsoft Entra tenant.
+    async fn tenant_id(&self) -> &str {
+        &self.0.tenant_id
+    }
+    async fn company_name(&self) -> &str {
+        &self.0.company_name
+    }
+    async fn domain(&self) -> &str {
+        &self.0.domain
+    }
+    async fn partner_type(&self) -> PartnerType {
+        self.0.partner_type
+    }
+    /// The partner's PartnerID (MPN id).
+    async fn mpn_id(&self) -> Option<&str> {
+        self.0.mpn_id.as_deref()
+    }
+    async fn default_address(&self) -> Address {
+        self.0.default_address.clone().into()
+    }
+    async fn primary_contact(&self) -> Contact {
+        self.0.primary_contact.clone().into()
+    }
+    /// AGR-1: the partner's latest signature of the Microsoft Partner Agreement.
+    async fn partner_agreement(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<PartnerAgreement>> {
+        let id = self.0.id.clone();
+        read(ctx, move |tx, _| {
+            Ok(partners::partner_agreement(tx, &id)?.map(PartnerAgreement))
+        })
+        .await
+    }
+    /// For an indirect reseller: the indirect providers it works through.
+    async fn indirect_providers(
+        &self,
+        ctx: &Context<'_>,
+        after: Option<String>,
+        first: Option<i32>,
+        before: Option<String>,
+        last: Option<i32>,
+    ) -> async_graphql::Result<Conn<Partner>> {
+        let id = self.0.id.clone();
+        read(ctx, move |tx, actor| {
+            let args = page_args(
+                first,
+                after,
+                last,
+                before,
+                CursorKey::Object(IdKind::Partner),
+            )?;
+            let filter = authz::partner_scope(actor).and(
+                "p.id IN (SELECT provider_id FROM indirect_links WHERE reseller_id = ?)",
+                [text(id.as_str())],
+            );
+            Ok(connection(
+                partners::list(tx, &filter, &args)?,
+                |p| p.id.to_string(),
+                Partner,
+            ))
+        })
+        .await
+    }
+    /// For an indirect provider: the indirect resellers linked to it.
+    async fn indirect_resellers(
+        &self,
+        ctx: &Context<'_>,
+        after: Option<String>,
+        first: Option<i32>,
+        before: Option<String>,
+        last: Option<i32>,
+    ) -> async_graphql::Result<Conn<Partner>> {
+        let id = self.0.id.clone();
+        read(ctx, move |tx, actor| {
+            let args = page_args(
+                first,
+                after,
+                last,
+                before,
+                CursorKey::Object(IdKind::Partner),
+            )?;
+            let filter = authz::partner_scope(actor).and(
+                "p.id IN (SELECT reseller_id FROM indirect_links WHERE provider_id = ?)",
+                [text(id.as_str())],
+            );
+            Ok(connection(
+                partners::list(tx, &filter, &args)?,
+                |p| p.id.to_string(),
+                Partner,
+            ))
+        })
+        .await
+    }
+    /// The customers this partner has an active reseller relationship with,
+    /// among those the caller may see.
+    async fn customers(
+        &self,
+        ctx: &Context<'_>,
+        after: Option<String>,
+        first: Option<i32>,
+        before: Option<String>,
+        last: Option<i32>,
+    ) -> async_graphql::Result<Conn<Customer>> {
+        let id = self.0.id.clone();
+        read(ctx, move |tx, actor| {
+            let args = page_args(first, after, last, before, CursorKey::Object(IdKind::Customer))?;
+            let filter = authz::customer_scope(actor).and(
+                "c.id IN (SELECT customer_id FROM reseller_relationships WHERE partner_id = ? AND status = 'ACTIVE')",
+                [text(id.as_str())],
+            );
+            Ok(connection(customers::list(tx, &filter, &args)?, |c| c.id.to_string(), Customer))
+        })
+        .await
+    }
+    /// The partner's reseller relationships, among those the caller may see.
+    async fn relationships(
+        &self,
+        ctx: &Context<'_>,
+        status: Option<RelationshipStatus>,
+        after: Option<String>,
+        first: Option<i32>,
+        before: Option<String>,
+        last: Option<i32>,
+    ) -> async_graphql::Result<Conn<ResellerRelationship>> {
+        let id = self.0.id.clone();
+        read(ctx, move |tx, actor| {
+            let args = page_args(
+                first,
+                after,
+                last,
+                before,
+                CursorKey::Object(IdKind::ResellerRelationship),
+            )?;
+            let mut filter =
+                authz::relationship_scope(actor).and("r.partner_id = ?", [text(id.as_str())]);
+            if let Some(status) = status {
+                filter = filter.and("r.status = ?", [text(status.as_str())]);
+            }
+            Ok(connection(
+                relationships::list(tx, &filter, &args)?,
+                |r| r.id.to_string(),
+                ResellerRelationship,
+            ))
+        })
+        .await
+    }
+    /// Every change to this partner, oldest first. Only programme roles and the
+    /// partner itself see it; `null` for anyone else.
+    async fn history(
+        &self,
+        ctx: &Context<'_>,
+        after: Option<String>,
+        first: Option<i32>,
+        before: Option<String>,
+        last: Option<i32>,
+    ) -> async_graphql::Result<Option<Conn<ChangeEvent>>> {
+        let id = self.0.id.clone();
+        let own = id.clone();
+        history(
+            ctx,
+            id,
+            move |a| a.partner_id() == Some(&own),
+            (after, first, before, last),
+        )
+        .await
+    }
+    async fn version(&self) -> i64 {
+        self.0.version
+    }
+    async fn created_at(&self) -> DateTime {
+        DateTime(self.0.created_at)
+    }
+    async fn updated_at(&self) -> DateTime {
+        DateTime(self.0.updated_at)
+    }
+}
+
+/// AGR-1: a signature of the Microsoft Partner Agreement.
+pub struct PartnerAgreement(pub PartnerAgreementRow);
+
+#[Object]
+impl PartnerAgreement {
+    async fn signer_name(&self) -> &str {
+        &self.0.signer_name
+    }
+    async fn signer_email(&self) -> &str {
+        &self.0.signer_email
+    }
+    async fn date_agreed(&self) -> Date {
+        Date(self.0.date_agreed)
+    }
+    async fn recorded_at(&self) -> DateTime {
+        DateTime(self.0.recorded_at)
+    }
+}
+
+/// A customer's billing profile; ELIG-4 needs all of it.
+#[derive(SimpleObject)]
+#[graphql(complex)]
+pub struct BillingProfile {
+    pub legal_name: Option<String>,
+    pub tax_id: Option<String>,
+    pub registration_number: Option<String>,
+    pub email: Option<String>,
+    pub default_address: Address,
+    #[graphql(skip)]
+    complete: bool,
+}
+
+#[ComplexObject]
+impl BillingProfile {
+    /// ELIG-4: legal name, tax id, registration number and a complete address are present.
+    async fn is_complete(&self) -> bool {
+        self.complete
+    }
+}
+
+impl From<domain::BillingProfile> for BillingProfile {
+    fn from(b: domain::BillingProfile) -> Self {
+        BillingProfile {
+            complete: b.is_complete(),
+            legal_name: b.legal_name,
+            tax_id: b.tax_id,
+            registration_number: b.registration_number,
+            email: b.email,
+            default_address: b.address.into(),
+        }
+    }
+}
+
+/// An end customer with an Azure tenant (§1).
+pub struct Customer(pub CustomerRow);
+
+#[Object]
+impl Customer {
+    pub async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    async fn tenant_id(&self) -> &str {
+        &self.0.tenant_id
+    }
+    /// The customer's primary domain.
+    async fn domain(&self) -> &str {
+        &self.0.domain
+    }
+    async fn company_name(&self) -> &str {
+        &self.0.company_name
+    }
+    /// ISO 3166-1 alpha-2.
+    async fn country(&self) -> &str {
+        &self.0.country
+    }
+    async fn segment(&self) -> CustomerSegment {
+        self.0.segment
+    }
+    async fn organization_kind(&self) -> OrganizationKind {
+        self.0.organization_kind
+    }
+    async fn billing_profile(&self) -> BillingProfile {
+        self.0.billing_profile.clone().into()
+    }
+    /// AGR-2: the customer's current acceptance of the Microsoft Customer
+    /// Agreement; `null` for a customer still on legacy CSP.
+    async fn customer_agreement(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<CustomerAgreement>> {
+        let id = self.0.id.clone();
+        read(ctx, move |tx, _| {
+            Ok(customers::current_agreement(tx, &id)?.map(CustomerAgreement))
+        })
+        .await
+    }
+    /// ELIG-7: partners' confirmations of the customer's MCA acceptance, among
+    /// the partners the caller may see.
+    async fn mca_confirmations(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<McaConfirmation>> {
+        let id = self.0.id.clone();
+        read(ctx, move |tx, actor| {
+            let current = customers::current_agreement(tx, &id)?.map(|a| a.id);
+            let mut out = Vec::new();
+            for row in customers::confirmations(tx, &id)? {
+                if let Some(partner) = authz::find_partner(tx, actor, &row.partner_id)? {
+                    let current = current.as_ref() == Some(&row.agreement_id);
+                    out.push(McaConfirmation {
+                        row,
+                        partner,
+                        current,
+                    });
+                }
+            }
+            Ok(out)
+        })
+        .await
+    }
+    /// The customer's reseller relationships, among those the caller may see.
+    async fn relationships(
+        &self,
+        ctx: &Context<'_>,
+        status: Option<RelationshipStatus>,
+        after: Option<String>,
+        first: Option<i32>,
+        before: Option<String>,
+        last: Option<i32>,
+    ) -> async_graphql::Result<Conn<ResellerRelationship>> {
+        let id = self.0.id.clone();
+        read(ctx, move |tx, actor| {
+            let args = page_args(
+                first,
+                after,
+                last,
+                before,
+                CursorKey::Object(IdKind::ResellerRelationship),
+            )?;
+            let mut filter =
+                authz::relationship_scope(actor).and("r.customer_id = ?", [text(id.as_str())]);
+            if let Some(status) = status {
+                filter = filter.and("r.status = ?", [text(status.as_str())]);
+            }
+            Ok(connection(
+                relationships::list(tx, &filter, &args)?,
+                |r| r.id.to_string(),
+                ResellerRelationship,
+            ))
+        })
+        .await
+    }
+    /// Every change to this customer, oldest first. Only programme roles and
+    /// the customer itself see it; `null` for anyone else.
+    async fn history(
+        &self,
+        ctx: &Context<'_>,
+        after: Option<String>,
+        first: Option<i32>,
+        before: Option<String>,
+        last: Option<i32>,
+    ) -> async_graphql::Result<Option<Conn<ChangeEvent>>> {
+        let id = self.0.id.clone();
+        let own = id.clone();
+        history(
+            ctx,
+            id,
+            move |a| a.customer_id() == Some(&own),
+            (after, first, before, last),
+        )
+        .await
+    }
+    async fn version(&self) -> i64 {
+        self.0.version
+    }
+    async fn created_at(&self) -> DateTime {
+        DateTime(self.0.created_at)
+    }
+    async fn updated_at(&self) -> DateTime {
+        DateTime(self.0.updated_at)
+    }
+}
+
+/// AGR-2: a record of a customer's acceptance of the Microsoft Customer Agreement.
+pub struct CustomerAgreement(pub CustomerAgreementRow);
+
+#[Object]
+impl CustomerAgreement {
+    pub async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    async fn date_agreed(&self) -> Date {
+        Date(self.0.date_agreed)
+    }
+    /// Who accepted for the customer.
+    async fn primary_contact(&self) -> Contact {
+        self.0.primary_contact.clone().into()
+    }
+    async fn acceptance_method(&self) -> AcceptanceMethod {
+        self.0.acceptance_method
+    }
+    async fn recorded_at(&self) -> DateTime {
+        DateTime(self.0.recorded_at)
+    }
+    async fn customer(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Customer>> {
+        let id = self.0.customer_id.clone();
+        read(ctx, move |tx, actor| {
+            Ok(authz::find_customer(tx, actor, &id)?.map(Customer))
+        })
+        .await
+    }
+}
+
+/// ELIG-7: a partner's confirmation, in its own records, of the customer's MCA acceptance.
+pub struct McaConfirmation {
+    row: McaConfirmationRow,
+    partner: PartnerRow,
+    current: bool,
+}
+
+#[Object]
+impl McaConfirmation {
+    async fn partner(&self) -> Partner {
+        Partner(self.partner.clone())
+    }
+    async fn confirmed_at(&self) -> DateTime {
+        DateTime(self.row.confirmed_at)
+    }
+    /// `false` once a newer acceptance has been recorded that this partner has not confirmed.
+    async fn is_current(&self) -> bool {
+        self.current
+    }
+}
+
+/// A reseller relationship between a partner and a customer (§1).
+pub struct ResellerRelationship(pub RelationshipRow);
+
+#[Object]
+impl ResellerRelationship {
+    pub async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    async fn status(&self) -> RelationshipStatus {
+        self.0.status
+    }
+    /// The partner, if the caller may see it.
+    async fn partner(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Partner>> {
+        let id = self.0.partner_id.clone();
+        read(ctx, move |tx, actor| {
+            Ok(authz::find_partner(tx, actor, &id)?.map(Partner))
+        })
+        .await
+    }
+    /// The customer, if the caller may see it (a partner sees it once the
+    /// relationship is active).
+    async fn customer(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Customer>> {
+        let id = self.0.customer_id.clone();
+        read(ctx, move |tx, actor| {
+            Ok(authz::find_customer(tx, actor, &id)?.map(Customer))
+        })
+        .await
+    }
+    async fn requested_at(&self) -> DateTime {
+        DateTime(self.0.requested_at)
+    }
+    async fn accepted_at(&self) -> Option<DateTime> {
+        self.0.accepted_at.map(DateTime)
+    }
+    async fn revoked_at(&self) -> Option<DateTime> {
+        self.0.revoked_at.map(DateTime)
+    }
+    async fn revoke_reason(&self) -> Option<&str> {
+        self.0.revoke_reason.as_deref()
+    }
+}
+
+/// The caller.
+pub struct Viewer(pub Actor);
+
+#[Object]
+impl Viewer {
+    /// The token's `sub`.
+    async fn subject(&self) -> &str {
+        &self.0.subject
+    }
+    async fn name(&self) -> Option<&str> {
+        self.0.name.as_deref()
+    }
+    async fn email(&self) -> Option<&str> {
+        self.0.email.as_deref()
+    }
+    async fn tenant_id(&self) -> &str {
+        &self.0.tenant_id
+    }
+    async fn roles(&self) -> Vec<Role> {
+        self.0.roles.clone()
+    }
+    /// The partner the caller acts for, if a partner role.
+    async fn partner(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Partner>> {
+        let Some(id) = self.0.partner_id().cloned() else {
+            return Ok(None);
+        };
+        read(ctx, move |tx, actor| {
+            Ok(authz::find_partner(tx, actor, &id)?.map(Partner))
+        })
+        .await
+    }
+    /// The customer the caller acts for, if a customer signer.
+    async fn customer(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Customer>> {
+        let Some(id) = self.0.customer_id().cloned() else {
+            return Ok(None);
+        };
+        read(ctx, move |tx, actor| {
+            Ok(authz::find_customer(tx, actor, &id)?.map(Customer))
+        })
+        .await
+    }
+    /// `true` for programme roles (PLSR, channel sales, finance, operations, programme admin).
+    async fn is_program(&self) -> bool {
+        matches!(self.0.organization, Organization::Program)
+    }
+}

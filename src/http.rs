@@ -1,0 +1,306 @@
+//! The HTTP surface: `POST /graphql`, the explorer at `GET /graphql`, `/healthz`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_graphql::http::GraphiQLSource;
+use async_graphql::parser::types::OperationType;
+use async_graphql_axum::GraphQLResponse;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use serde_json::json;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+use crate::auth::{AuthError, Authenticator};
+use crate::config::AppConfig;
+use crate::graphql::{AcoSchema, AppData, RequestContext, build_schema};
+use crate::store::Db;
+
+const REQUEST_ID: &str = "x-request-id";
+
+/// Everything a request handler needs; built once per process.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub config: Arc<AppConfig>,
+    pub auth: Arc<Authenticator>,
+    pub schema: AcoSchema,
+}
+
+impl AppState {
+    pub fn new(config: AppConfig, db: Db) -> Self {
+        let config = Arc::new(config);
+        let schema = build_schema(AppData {
+            db: db.clone(),
+            config: config.clone(),
+        });
+        AppState {
+            auth: Arc::new(config.jwt.authenticator()),
+            db,
+            config,
+            schema,
+        }
+    }
+}
+
+/// Opens the store and builds the router: what the binary serves locally and
+/// on Lambda, and what the tests call.
+pub fn build_app(config: AppConfig) -> crate::error::Result<Router> {
+    let db = Db::open(&config.store)?;
+    Ok(router(AppState::new(config, db)))
+}
+
+pub fn router(state: AppState) -> Router {
+    let max_body = state.config.max_body_bytes;
+    let cors = cors_layer(&state.config.cors_origins);
+    let mut app = Router::new()
+        .route("/graphql", get(graphql_get).post(graphql_post))
+        .route("/healthz", get(healthz))
+        .with_state(state)
+        .layer(RequestBodyLimitLayer::new(max_body))
+        .layer(CatchPanicLayer::custom(|_| {
+            error_response(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "INTERNAL_SERVER_ERROR",
+                "internal error",
+            )
+        }));
+    if let Some(cors) = cors {
+        app = app.layer(cors);
+    }
+    app.layer(TraceLayer::new_for_http())
+        .layer(PropagateRequestIdLayer::new(
+            REQUEST_ID.parse().unwrap_or_else(|_| unreachable!()),
+        ))
+        .layer(SetRequestIdLayer::new(
+            REQUEST_ID.parse().unwrap_or_else(|_| unreachable!()),
+            MakeRequestUuid,
+        ))
+}
+
+fn cors_layer(origins: &[String]) -> Option<CorsLayer> {
+    if origins.is_empty() {
+        return None;
+    }
+    let origins: Vec<HeaderValue> = origins.iter().filter_map(|o| o.parse().ok()).collect();
+    Some(
+        CorsLayer::new()
+            .allow_origin(AllowOrigin::list(origins))
+            .allow_methods([Method::GET, Method::POST])
+            .allow_headers([AUTHORIZATION, CONTENT_TYPE])
+            .max_age(Duration::from_secs(600)),
+    )
+}
+
+/// A GraphQL-shaped error body with `extensions.code`.
+pub fn error_response(status: StatusCode, code: &str, message: &str) -> Response {
+    let body = json!({ "errors": [{ "message": message, "extensions": { "code": code } }] });
+    (status, axum::Json(body)).into_response()
+}
+
+fn request_id(headers: &HeaderMap) -> String {
+    headers
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-")
+        .to_owned()
+}
+
+/// Validates the bearer token, if any, and finds the caller's organisation.
+/// `Ok(None)` means no token: anonymous, which only introspection may serve.
+async fn authenticate(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Option<crate::domain::actor::Actor>, AuthError> {
+    let Some(value) = headers.get(AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let value = value.to_str().map_err(|_| AuthError::MalformedHeader)?;
+    let token = value
+        .strip_prefix("Bearer ")
+        .or_else(|| value.strip_prefix("bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or(AuthError::MalformedHeader)?;
+    let claims = state.auth.verify(token)?;
+    let auth = state.auth.clone();
+    let actor = state
+        .db
+        .read(move |tx| Ok(auth.resolve(tx, claims)))
+        .await
+        .map_err(|_| AuthError::Unavailable)??;
+    Ok(Some(actor))
+}
+
+fn unauthenticated(error: AuthError) -> Response {
+    let mut response = error_response(
+        StatusCode::UNAUTHORIZED,
+        "UNAUTHENTICATED",
+        &error.to_string(),
+    );
+    response
+        .headers_mut()
+        .insert("www-authenticate", HeaderValue::from_static("Bearer"));
+    response
+}
+
+async fn execute(
+    state: &AppState,
+    headers: &HeaderMap,
+    request: async_graphql::Request,
+) -> Response {
+    let actor = match authenticate(state, headers).await {
+        Ok(actor) => actor,
+        Err(e) => return unauthenticated(e),
+    };
+    let context = RequestContext {
+        actor,
+        request_id: request_id(headers),
+        now: state.config.clock.now(),
+    };
+    let mut response = state.schema.execute(request.data(context)).await;
+    for error in &mut response.errors {
+        let code = error_code(&error.message);
+        let extensions = error.extensions.get_or_insert_with(Default::default);
+        if extensions.get("code").is_none() {
+            extensions.set("code", code);
+        }
+    }
+    GraphQLResponse::from(response).into_response()
+}
+
+/// The code for an error raised by the GraphQL engine itself (parsing,
+/// validation, limits) rather than by a resolver.
+fn error_code(message: &str) -> &'static str {
+    if message.contains("nested too deep") {
+        "QUERY_TOO_DEEP"
+    } else if message.contains("too complex") {
+        "QUERY_TOO_COMPLEX"
+    } else {
+        "BAD_USER_INPUT"
+    }
+}
+
+async fn graphql_post(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let is_json = headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .eq_ignore_ascii_case("application/json")
+        })
+        .unwrap_or(false);
+    if !is_json {
+        return error_response(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "BAD_USER_INPUT",
+            "send the request as Content-Type: application/json",
+        );
+    }
+    let request = match serde_json::from_slice::<serde_json::Value>(&body) {
+        Ok(serde_json::Value::Array(_)) => {
+            return error_response(
+                StatusCode::BAD_REQUEST,
+                "BAD_USER_INPUT",
+                "batched requests are not supported: send one operation per request",
+            );
+        }
+        Ok(value) => match serde_json::from_value::<async_graphql::Request>(value) {
+            Ok(request) => request,
+            Err(e) => {
+                return error_response(
+                    StatusCode::BAD_REQUEST,
+                    "BAD_USER_INPUT",
+                    &format!("not a GraphQL request: {e}"),
+                );
+            }
+        },
+        Err(e) => {
+            return error_response(
+                StatusCode::BAD_REQUEST,
+                "BAD_USER_INPUT",
+                &format!("the body is not valid JSON: {e}"),
+            );
+        }
+    };
+    execute(&state, &headers, request).await
+}
+
+/// `GET /graphql?query=…` runs queries (never mutations: `405`); without a
+/// query it serves the explorer, when enabled.
+async fn graphql_get(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let query = query.unwrap_or_default();
+    if query.is_empty() {
+        if state.config.explorer {
+            return Html(
+                GraphiQLSource::build()
+                    .endpoint("/graphql")
+                    .title("aco-api explorer")
+                    .finish(),
+            )
+            .into_response();
+        }
+        return error_response(
+            StatusCode::NOT_FOUND,
+            "NOT_FOUND",
+            "the explorer is disabled; POST GraphQL requests to /graphql",
+        );
+    }
+    let request = match async_graphql::http::parse_query_string(&query) {
+        Ok(request) => request,
+        Err(e) => return error_response(StatusCode::BAD_REQUEST, "BAD_USER_INPUT", &e.to_string()),
+    };
+    if is_mutation(&request) {
+        let mut response = error_response(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "BAD_USER_INPUT",
+            "mutations must be sent with POST",
+        );
+        response
+            .headers_mut()
+            .insert("allow", HeaderValue::from_static("POST"));
+        return response;
+    }
+    execute(&state, &headers, request).await
+}
+
+fn is_mutation(request: &async_graphql::Request) -> bool {
+    let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
+        return false;
+    };
+    document.operations.iter().any(|(name, op)| {
+        let selected = match (&request.operation_name, name) {
+            (Some(wanted), Some(name)) => wanted == name.as_str(),
+            _ => true,
+        };
+        selected && op.node.ty == OperationType::Mutation
+    })
+}
+
+async fn healthz(State(state): State<AppState>) -> Response {
+    if state.db.ping().await {
+        (StatusCode::OK, axum::Json(json!({ "status": "ok" }))).into_response()
+    } else {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            axum::Json(json!({ "status": "unavailable" })),
+        )
+            .into_response()
+    }
+}
