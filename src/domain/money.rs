@@ -14,7 +14,7 @@ pub fn parse_money(text: &str) -> Result<Decimal, MoneyError> {
     let well_formed = !int.is_empty()
         && int.bytes().all(|b| b.is_ascii_digit())
         && frac.bytes().all(|b| b.is_ascii_digit())
-        && (frac.is_empty() == !digits.contains('.'));
+        && (frac.is_empty() != digits.contains('.'));
     if !well_formed {
         return Err(MoneyError::Malformed);
     }

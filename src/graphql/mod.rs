@@ -45,9 +45,12 @@ pub fn schema_builder() -> SchemaBuilder<query::QueryRoot, mutation::MutationRoo
 {
     Schema::build(
         query::QueryRoot,
-        mutation::MutationRoot::default(),
+        mutation::MutationRoot,
         EmptySubscription,
     )
+    // Scalars that later fields use; registered so clients see them now.
+    .register_output_type::<scalars::Decimal>()
+    .register_output_type::<scalars::Month>()
     .limit_depth(MAX_DEPTH)
     .limit_complexity(MAX_COMPLEXITY)
     .limit_recursive_depth(32)

@@ -8,10 +8,10 @@ use crate::domain::time::{self, Month as DomainMonth};
 
 /// Money in USD as a decimal string, `"1500.00"`. Input accepts strings only:
 /// a JSON number would have passed through floating point.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, async_graphql::Description)]
 pub struct Decimal(pub rust_decimal::Decimal);
 
-#[Scalar(name = "Decimal")]
+#[Scalar(name = "Decimal", use_type_description)]
 impl ScalarType for Decimal {
     fn parse(value: Value) -> InputValueResult<Self> {
         match value {
@@ -30,10 +30,10 @@ impl ScalarType for Decimal {
 }
 
 /// An instant, RFC 3339 in UTC.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, async_graphql::Description)]
 pub struct DateTime(pub chrono::DateTime<Utc>);
 
-#[Scalar(name = "DateTime")]
+#[Scalar(name = "DateTime", use_type_description)]
 impl ScalarType for DateTime {
     fn parse(value: Value) -> InputValueResult<Self> {
         match value {
@@ -52,10 +52,10 @@ impl ScalarType for DateTime {
 }
 
 /// A calendar date, `YYYY-MM-DD`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, async_graphql::Description)]
 pub struct Date(pub NaiveDate);
 
-#[Scalar(name = "Date")]
+#[Scalar(name = "Date", use_type_description)]
 impl ScalarType for Date {
     fn parse(value: Value) -> InputValueResult<Self> {
         match value {
@@ -72,10 +72,10 @@ impl ScalarType for Date {
 }
 
 /// A calendar month, `YYYY-MM`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, async_graphql::Description)]
 pub struct Month(pub DomainMonth);
 
-#[Scalar(name = "Month")]
+#[Scalar(name = "Month", use_type_description)]
 impl ScalarType for Month {
     fn parse(value: Value) -> InputValueResult<Self> {
         match value {

@@ -1,0 +1,9 @@
+//! The API's integration tests: the real router in-process, real signed
+//! tokens, a fresh database for each test.
+
+mod auth;
+mod isolation;
+mod mutations;
+mod schema;
+mod support;
+mod transport;

@@ -1,0 +1,293 @@
+//! HTTP transport (API.md "Transport", "Errors"), input validation, and
+//! durability across restarts.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use serde_json::{Value, json};
+
+use crate::support::*;
+
+#[tokio::test]
+async fn healthz_answers_when_the_database_does() {
+    let app = TestApp::new();
+    let (status, body, _) = app
+        .send(Request::get("/healthz").body(Body::empty()).unwrap())
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body, json!({ "status": "ok" }));
+}
+
+#[tokio::test]
+async fn malformed_requests_get_clear_errors() {
+    let app = TestApp::new();
+    let post = |content_type: &'static str, body: &'static [u8]| {
+        Request::post("/graphql")
+            .header("content-type", content_type)
+            .body(Body::from(body))
+            .unwrap()
+    };
+    for (request, status) in [
+        (
+            post("application/json", b"{not json"),
+            StatusCode::BAD_REQUEST,
+        ),
+        (post("application/json", b""), StatusCode::BAD_REQUEST),
+        (
+            post("application/json", b"[{\"query\":\"{ __typename }\"}]"),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            post("application/json", b"{\"variables\": 3}"),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            post("application/json", b"\xff\xfe{}"),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            post("text/plain", b"{\"query\":\"{ __typename }\"}"),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        ),
+    ] {
+        let (got, body, _) = app.send(request).await;
+        assert_eq!(got, status, "{body}");
+        assert_eq!(code(&body), "BAD_USER_INPUT", "{body}");
+    }
+    // The service still answers normally.
+    let body = app.gql(None, "{ __typename }", json!({})).await;
+    assert_eq!(body["data"]["__typename"], "QueryRoot");
+}
+
+#[tokio::test]
+async fn mutations_over_get_are_405_and_queries_work() {
+    let world = World::new();
+    let uri = format!("/graphql?query={}", "mutation%20%7B%20__typename%20%7D");
+    let (status, body, headers) = world
+        .app
+        .send(Request::get(uri).body(Body::empty()).unwrap())
+        .await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED, "{body}");
+    assert_eq!(headers["allow"], "POST");
+
+    let uri = "/graphql?query=%7B%20me%20%7B%20isProgram%20%7D%20%7D";
+    let request = Request::get(uri)
+        .header("authorization", format!("Bearer {}", world.admin))
+        .body(Body::empty())
+        .unwrap();
+    let (status, body, _) = world.app.send(request).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["data"]["me"]["isProgram"], true);
+}
+
+#[tokio::test]
+async fn the_explorer_is_served_in_dev_mode() {
+    let app = TestApp::new();
+    let (status, body, headers) = app
+        .send(Request::get("/graphql").body(Body::empty()).unwrap())
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    assert!(body.as_str().unwrap().contains("graphiql"));
+}
+
+#[tokio::test]
+async fn bad_user_input_names_the_field() {
+    let world = World::new();
+    let app = &world.app;
+    let cases = [
+        (
+            json!({ "tenantId": "not-a-guid" }),
+            vec!["input", "tenantId"],
+        ),
+        (json!({ "country": "USA" }), vec!["input", "country"]),
+        (json!({ "domain": "localhost" }), vec!["input", "domain"]),
+        (
+            json!({ "companyName": "   " }),
+            vec!["input", "companyName"],
+        ),
+        (
+            json!({ "companyName": "x".repeat(300) }),
+            vec!["input", "companyName"],
+        ),
+        (
+            json!({ "billingProfile": { "email": "nope" } }),
+            vec!["input", "billingProfile", "email"],
+        ),
+        (
+            json!({ "billingProfile": { "defaultAddress": { "country": "United States" } } }),
+            vec!["input", "billingProfile", "defaultAddress", "country"],
+        ),
+    ];
+    for (patch, field) in cases {
+        let mut input = customer_input(&new_tenant(), "Alpine");
+        for (k, v) in patch.as_object().unwrap() {
+            input[k] = v.clone();
+        }
+        let body = app
+            .gql(
+                Some(&world.admin),
+                CREATE_CUSTOMER,
+                json!({ "input": input }),
+            )
+            .await;
+        assert_eq!(code(&body), "BAD_USER_INPUT", "{body}");
+        assert_eq!(
+            body["errors"][0]["extensions"]["field"],
+            json!(field),
+            "{body}"
+        );
+    }
+    // An enum value that is not one of DOMAIN's, and a wrong variable type.
+    let mut input = customer_input(&new_tenant(), "Alpine");
+    input["segment"] = json!("MEDIUM");
+    let body = app
+        .gql(
+            Some(&world.admin),
+            CREATE_CUSTOMER,
+            json!({ "input": input }),
+        )
+        .await;
+    assert_eq!(code(&body), "BAD_USER_INPUT", "{body}");
+    let body = app
+        .gql(
+            Some(&world.admin),
+            "query($id: ID!) { customer(id: $id) { id } }",
+            json!({ "id": { "x": 1 } }),
+        )
+        .await;
+    assert_eq!(code(&body), "BAD_USER_INPUT", "{body}");
+    assert_eq!(
+        app.ok(&world.admin, "{ customers { totalCount } }", json!({}))
+            .await["customers"]["totalCount"],
+        0
+    );
+}
+
+#[tokio::test]
+async fn ids_and_cursors_are_validated_never_trusted() {
+    let world = World::new();
+    let contoso = world.partner("Contoso", "DIRECT_BILL").await;
+    let app = &world.app;
+    for (query, vars) in [
+        (
+            "query($id: ID!) { customer(id: $id) { id } }",
+            json!({ "id": "garbage" }),
+        ),
+        (
+            "query($id: ID!) { customer(id: $id) { id } }",
+            json!({ "id": contoso.id }),
+        ),
+        (
+            "query($id: ID!) { node(id: $id) { id } }",
+            json!({ "id": "cus_' OR 1=1 --" }),
+        ),
+        (
+            "query($a: String) { customers(after: $a) { totalCount } }",
+            json!({ "a": "bm90LWEtY3Vyc29y" }),
+        ),
+        (
+            "query($a: String) { customers(after: $a) { totalCount } }",
+            json!({ "a": "%%%" }),
+        ),
+        ("{ customers(first: 101) { totalCount } }", json!({})),
+        ("{ customers(first: -1) { totalCount } }", json!({})),
+        ("{ customers(first: 1, last: 1) { totalCount } }", json!({})),
+    ] {
+        let body = app.gql(Some(&world.admin), query, vars).await;
+        assert_eq!(code(&body), "BAD_USER_INPUT", "{query}: {body}");
+    }
+    // A partner's cursor given to the customer list is refused too.
+    let data = app
+        .ok(
+            &world.admin,
+            "{ partners(first: 1) { edges { cursor } } }",
+            json!({}),
+        )
+        .await;
+    let cursor = data["partners"]["edges"][0]["cursor"].clone();
+    let body = app
+        .gql(
+            Some(&world.admin),
+            "query($a: String) { customers(after: $a) { totalCount } }",
+            json!({ "a": cursor }),
+        )
+        .await;
+    assert_eq!(code(&body), "BAD_USER_INPUT");
+}
+
+#[tokio::test]
+async fn lists_page_forwards_and_backwards_with_total_count() {
+    let world = World::new();
+    let contoso = world.partner("Contoso", "DIRECT_BILL").await;
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        ids.push(world.customer(&contoso, &format!("Customer {i}")).await.id);
+    }
+    let app = &world.app;
+    const PAGE: &str = "query($first: Int, $after: String, $last: Int, $before: String) { customers(first: $first, after: $after, last: $last, before: $before) { totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor } nodes { id } } }";
+    let mut seen = Vec::new();
+    let mut after = Value::Null;
+    loop {
+        let data = app
+            .ok(&contoso.user, PAGE, json!({ "first": 2, "after": after }))
+            .await;
+        let page = &data["customers"];
+        assert_eq!(page["totalCount"], 5);
+        assert_eq!(page["pageInfo"]["hasPreviousPage"], !seen.is_empty());
+        seen.extend(
+            page["nodes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|n| n["id"].as_str().unwrap().to_owned()),
+        );
+        if page["pageInfo"]["hasNextPage"] == false {
+            break;
+        }
+        after = page["pageInfo"]["endCursor"].clone();
+    }
+    assert_eq!(seen, ids);
+
+    let data = app.ok(&contoso.user, PAGE, json!({ "last": 2 })).await;
+    assert_eq!(
+        data["customers"]["nodes"],
+        json!([{ "id": ids[3] }, { "id": ids[4] }])
+    );
+    assert_eq!(data["customers"]["pageInfo"]["hasPreviousPage"], true);
+    assert_eq!(data["customers"]["pageInfo"]["hasNextPage"], false);
+    let before = data["customers"]["pageInfo"]["startCursor"].clone();
+    let data = app
+        .ok(&contoso.user, PAGE, json!({ "last": 2, "before": before }))
+        .await;
+    assert_eq!(
+        data["customers"]["nodes"],
+        json!([{ "id": ids[1] }, { "id": ids[2] }])
+    );
+    assert_eq!(data["customers"]["pageInfo"]["hasNextPage"], true);
+}
+
+#[tokio::test]
+async fn data_survives_a_restart_on_the_same_file() {
+    let world = World::new();
+    let contoso = world.partner("Contoso", "DIRECT_BILL").await;
+    let alpine = world.customer(&contoso, "Alpine").await;
+    let World { app, admin } = world;
+    let app = app.restart();
+    let data = app
+        .ok(&contoso.user, "query($id: ID!) { customer(id: $id) { companyName relationships { nodes { status } } } }", json!({ "id": alpine.id }))
+        .await;
+    assert_eq!(data["customer"]["companyName"], "Alpine");
+    assert_eq!(
+        data["customer"]["relationships"]["nodes"],
+        json!([{ "status": "ACTIVE" }])
+    );
+    let data = app
+        .ok(&admin, "{ partners { totalCount } }", json!({}))
+        .await;
+    assert_eq!(data["partners"]["totalCount"], 1);
+}
