@@ -43,17 +43,13 @@ pub const MAX_COMPLEXITY: usize = 2_000;
 /// The schema with its limits, without data: enough to print the SDL.
 pub fn schema_builder() -> SchemaBuilder<query::QueryRoot, mutation::MutationRoot, EmptySubscription>
 {
-    Schema::build(
-        query::QueryRoot,
-        mutation::MutationRoot,
-        EmptySubscription,
-    )
-    // Scalars that later fields use; registered so clients see them now.
-    .register_output_type::<scalars::Decimal>()
-    .register_output_type::<scalars::Month>()
-    .limit_depth(MAX_DEPTH)
-    .limit_complexity(MAX_COMPLEXITY)
-    .limit_recursive_depth(32)
+    Schema::build(query::QueryRoot, mutation::MutationRoot, EmptySubscription)
+        // Scalars that later fields use; registered so clients see them now.
+        .register_output_type::<scalars::Decimal>()
+        .register_output_type::<scalars::Month>()
+        .limit_depth(MAX_DEPTH)
+        .limit_complexity(MAX_COMPLEXITY)
+        .limit_recursive_depth(32)
 }
 
 /// The SDL: what `aco-api schema` prints and `schema.graphql` holds.
