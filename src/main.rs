@@ -80,8 +80,9 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         .enable_all()
         .build()
         .map_err(|e| format!("starting the runtime: {e}"))?;
+    // Opening the database and migrating happen once, before serving.
+    let db = Db::open(&config.store).map_err(|e| e.to_string())?;
     runtime.block_on(async move {
-        let db = Db::open(&config.store).map_err(|e| e.to_string())?;
         if config.demo
             && aco_api::demo::seed(&db, &config)
                 .await

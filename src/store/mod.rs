@@ -79,6 +79,14 @@ struct Inner {
     reader_permits: Semaphore,
 }
 
+fn create_parent_dir(path: &Path) -> Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| Error::Internal(format!("creating {}: {e}", dir.display())))?;
+    }
+    Ok(())
+}
+
 fn open_connection(config: &StoreConfig, read_only: bool) -> Result<Connection> {
     let flags = if read_only {
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX
@@ -103,10 +111,7 @@ fn open_connection(config: &StoreConfig, read_only: bool) -> Result<Connection> 
 impl Db {
     /// Opens (creating if needed) the database and brings its schema up to date.
     pub fn open(config: &StoreConfig) -> Result<Self> {
-        if let Some(dir) = config.path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| Error::Internal(format!("creating {}: {e}", dir.display())))?;
-        }
+        create_parent_dir(&config.path)?;
         let mut writer = open_connection(config, false)?;
         migrations()
             .to_latest(&mut writer)
@@ -127,6 +132,7 @@ impl Db {
     /// Runs migrations only (the `migrate` command).
     pub fn migrate(path: &Path, journal_mode: JournalMode) -> Result<usize> {
         let config = StoreConfig::new(path, journal_mode);
+        create_parent_dir(path)?;
         let mut conn = open_connection(&config, false)?;
         migrations()
             .to_latest(&mut conn)
