@@ -170,9 +170,14 @@ CREATE TABLE aco_requests (
     estimated_acr          TEXT NOT NULL,
     aco_amount             TEXT NOT NULL,
     channel_sales_manager  TEXT,
+    -- FLOW-5: the state that asked for information, while NEEDS_INFO.
     info_requested_from    TEXT,
+    info_requested_at      TEXT,
     decision_reason        TEXT,
+    -- FLOW-19: when the current service-level stage began, and its due instant
+    -- (NULL outside the review stages and while the clock is paused in NEEDS_INFO).
     stage_entered_at       TEXT NOT NULL,
+    due_at                 TEXT,
     version                INTEGER NOT NULL DEFAULT 1,
     submitted_at           TEXT NOT NULL,
     submitted_by           TEXT NOT NULL,
@@ -184,6 +189,7 @@ CREATE UNIQUE INDEX aco_requests_one_open_per_customer ON aco_requests (customer
 CREATE INDEX aco_requests_partner ON aco_requests (partner_id, id);
 CREATE INDEX aco_requests_provider ON aco_requests (indirect_provider_id, id);
 CREATE INDEX aco_requests_status ON aco_requests (status, id);
+CREATE INDEX aco_requests_due ON aco_requests (due_at) WHERE due_at IS NOT NULL;
 CREATE INDEX aco_requests_customer ON aco_requests (customer_id, id);
 
 -- FLOW-17: every transition, append-only.

@@ -5,6 +5,9 @@
 //! knows about GraphQL.
 
 pub mod actor;
+pub mod calendar;
+pub mod eligibility;
+pub mod workflow;
 pub mod ids;
 pub mod money;
 pub mod time;
