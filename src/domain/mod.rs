@@ -10,6 +10,7 @@ pub mod eligibility;
 pub mod workflow;
 pub mod ids;
 pub mod money;
+pub mod sla;
 pub mod time;
 pub mod validate;
 

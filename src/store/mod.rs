@@ -6,11 +6,13 @@
 //! transaction. Reads use a small pool of reader connections behind an async
 //! semaphore, each inside one deferred transaction (a consistent snapshot).
 
+pub mod agreements;
 pub mod audit;
 pub mod customers;
 pub mod pagination;
 pub mod partners;
 pub mod relationships;
+pub mod requests;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};

@@ -1,0 +1,197 @@
+//! ACO agreements (AGR-3…6) and the credit grants their signature creates (LEDGER-1).
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Row, Transaction, params};
+use rust_decimal::Decimal;
+
+use super::columns::{Instant, Money, instant};
+use super::pagination::{Filter, Page, PageArgs, find_one, page, text};
+use crate::domain::ids::ObjectId;
+use crate::domain::time::Month;
+use crate::domain::{AgreementStatus, GrantStatus};
+use crate::error::Result;
+
+/// A stored ACO agreement.
+#[derive(Debug, Clone)]
+pub struct AcoAgreementRow {
+    pub id: ObjectId,
+    pub request_id: ObjectId,
+    pub customer_id: ObjectId,
+    pub status: AgreementStatus,
+    pub signer_name: String,
+    pub signer_email: String,
+    pub credit_period_months: u32,
+    pub aco_amount: Decimal,
+    pub published_at: DateTime<Utc>,
+    pub published_by: String,
+    pub expires_at: DateTime<Utc>,
+    pub signed_at: Option<DateTime<Utc>>,
+    pub signed_by: Option<String>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub closed_reason: Option<String>,
+}
+
+const COLUMNS: &str = "a.id, a.request_id, a.customer_id, a.status, a.signer_name, a.signer_email, \
+    a.credit_period_months, a.aco_amount, a.published_at, a.published_by, a.expires_at, a.signed_at, \
+    a.signed_by, a.closed_at, a.closed_reason";
+
+fn map(r: &Row<'_>) -> rusqlite::Result<AcoAgreementRow> {
+    Ok(AcoAgreementRow {
+        id: r.get(0)?,
+        request_id: r.get(1)?,
+        customer_id: r.get(2)?,
+        status: r.get(3)?,
+        signer_name: r.get(4)?,
+        signer_email: r.get(5)?,
+        credit_period_months: r.get(6)?,
+        aco_amount: r.get::<_, Money>(7)?.0,
+        published_at: r.get::<_, Instant>(8)?.0,
+        published_by: r.get(9)?,
+        expires_at: r.get::<_, Instant>(10)?.0,
+        signed_at: r.get::<_, Option<Instant>>(11)?.map(|i| i.0),
+        signed_by: r.get(12)?,
+        closed_at: r.get::<_, Option<Instant>>(13)?.map(|i| i.0),
+        closed_reason: r.get(14)?,
+    })
+}
+
+/// The first agreement `filter` lets through (column alias `a`).
+pub fn find(tx: &Transaction<'_>, filter: &Filter) -> Result<Option<AcoAgreementRow>> {
+    find_one(tx, COLUMNS, "aco_agreements a", filter, map)
+}
+
+/// A page of the agreements `filter` lets through (column alias `a`).
+pub fn list(tx: &Transaction<'_>, filter: &Filter, args: &PageArgs) -> Result<Page<AcoAgreementRow>> {
+    page(tx, COLUMNS, "aco_agreements a", "a.id", filter, args, map)
+}
+
+/// The request's published agreement, if any.
+pub fn published_for(tx: &Transaction<'_>, request: &ObjectId) -> Result<Option<AcoAgreementRow>> {
+    find(
+        tx,
+        &Filter::new()
+            .and("a.request_id = ?", [text(request.as_str())])
+            .and("a.status = 'PUBLISHED'", []),
+    )
+}
+
+/// Published agreements whose signing deadline has passed.
+pub fn overdue_published(tx: &Transaction<'_>, now: DateTime<Utc>) -> Result<Vec<AcoAgreementRow>> {
+    let mut stmt = tx.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM aco_agreements a WHERE a.status = 'PUBLISHED' AND a.expires_at < ?1 ORDER BY a.id"
+    ))?;
+    let rows = stmt
+        .query_map([instant(now)], map)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+pub fn insert(tx: &Transaction<'_>, a: &AcoAgreementRow) -> Result<()> {
+    tx.execute(
+        "INSERT INTO aco_agreements (id, request_id, customer_id, status, signer_name, signer_email, \
+            credit_period_months, aco_amount, published_at, published_by, expires_at, signed_at, signed_by, \
+            closed_at, closed_reason) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+        params![
+            a.id,
+            a.request_id,
+            a.customer_id,
+            a.status,
+            a.signer_name,
+            a.signer_email,
+            a.credit_period_months,
+            Money(a.aco_amount),
+            instant(a.published_at),
+            a.published_by,
+            instant(a.expires_at),
+            a.signed_at.map(instant),
+            a.signed_by,
+            a.closed_at.map(instant),
+            a.closed_reason
+        ],
+    )?;
+    Ok(())
+}
+
+/// Moves a published agreement to its new status; `false` if it was no longer published.
+pub fn close(tx: &Transaction<'_>, a: &AcoAgreementRow) -> Result<bool> {
+    let n = tx.execute(
+        "UPDATE aco_agreements SET status = ?2, signed_at = ?3, signed_by = ?4, closed_at = ?5, \
+            closed_reason = ?6 WHERE id = ?1 AND status = 'PUBLISHED'",
+        params![
+            a.id,
+            a.status,
+            a.signed_at.map(instant),
+            a.signed_by,
+            a.closed_at.map(instant),
+            a.closed_reason
+        ],
+    )?;
+    Ok(n == 1)
+}
+
+/// LEDGER-1: a credit granted to a customer by a signed agreement.
+#[derive(Debug, Clone)]
+pub struct CreditGrantRow {
+    pub id: ObjectId,
+    pub customer_id: ObjectId,
+    pub request_id: ObjectId,
+    pub agreement_id: ObjectId,
+    pub amount: Decimal,
+    pub first_month: Month,
+    pub last_month: Month,
+    pub status: GrantStatus,
+    pub granted_at: DateTime<Utc>,
+}
+
+const GRANT_COLUMNS: &str = "g.id, g.customer_id, g.request_id, g.agreement_id, g.amount, g.first_month, \
+    g.last_month, g.status, g.granted_at";
+
+fn map_grant(r: &Row<'_>) -> rusqlite::Result<CreditGrantRow> {
+    let month = |i: usize| -> rusqlite::Result<Month> {
+        let text: String = r.get(i)?;
+        text.parse().map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
+        })
+    };
+    Ok(CreditGrantRow {
+        id: r.get(0)?,
+        customer_id: r.get(1)?,
+        request_id: r.get(2)?,
+        agreement_id: r.get(3)?,
+        amount: r.get::<_, Money>(4)?.0,
+        first_month: month(5)?,
+        last_month: month(6)?,
+        status: r.get(7)?,
+        granted_at: r.get::<_, Instant>(8)?.0,
+    })
+}
+
+pub fn insert_grant(tx: &Transaction<'_>, g: &CreditGrantRow) -> Result<()> {
+    tx.execute(
+        "INSERT INTO credit_grants (id, customer_id, request_id, agreement_id, amount, first_month, \
+            last_month, status, granted_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        params![
+            g.id,
+            g.customer_id,
+            g.request_id,
+            g.agreement_id,
+            Money(g.amount),
+            g.first_month.to_string(),
+            g.last_month.to_string(),
+            g.status,
+            instant(g.granted_at)
+        ],
+    )?;
+    Ok(())
+}
+
+/// The first grant `filter` lets through (column alias `g`).
+pub fn find_grant(tx: &Transaction<'_>, filter: &Filter) -> Result<Option<CreditGrantRow>> {
+    find_one(tx, GRANT_COLUMNS, "credit_grants g", filter, map_grant)
+}
+
+/// A page of the grants `filter` lets through (column alias `g`).
+pub fn list_grants(tx: &Transaction<'_>, filter: &Filter, args: &PageArgs) -> Result<Page<CreditGrantRow>> {
+    page(tx, GRANT_COLUMNS, "credit_grants g", "g.id", filter, args, map_grant)
+}

@@ -1,0 +1,240 @@
+//! ACO requests and their append-only history (§5, FLOW-17).
+
+use chrono::{DateTime, NaiveDate, Utc};
+use rusqlite::{OptionalExtension, Row, Transaction, params};
+use rust_decimal::Decimal;
+
+use super::columns::{Date, Instant, Money, instant};
+use super::pagination::{Filter, Page, PageArgs, find_one, page, text};
+use crate::domain::ids::ObjectId;
+use crate::domain::{AcoRequestStatus, AcoScenario};
+use crate::error::Result;
+
+/// A stored ACO request.
+#[derive(Debug, Clone)]
+pub struct AcoRequestRow {
+    pub id: ObjectId,
+    pub customer_id: ObjectId,
+    pub partner_id: ObjectId,
+    pub indirect_provider_id: Option<ObjectId>,
+    pub status: AcoRequestStatus,
+    pub scenario: AcoScenario,
+    pub workloads: Vec<String>,
+    pub timeline_start: NaiveDate,
+    pub timeline_end: NaiveDate,
+    pub estimated_acr: Decimal,
+    pub aco_amount: Decimal,
+    pub channel_sales_manager: Option<String>,
+    pub info_requested_from: Option<AcoRequestStatus>,
+    pub info_requested_at: Option<DateTime<Utc>>,
+    pub decision_reason: Option<String>,
+    pub stage_entered_at: DateTime<Utc>,
+    pub due_at: Option<DateTime<Utc>>,
+    pub version: i64,
+    pub submitted_at: DateTime<Utc>,
+    pub submitted_by: String,
+    pub updated_at: DateTime<Utc>,
+}
+
+const COLUMNS: &str = "q.id, q.customer_id, q.partner_id, q.indirect_provider_id, q.status, q.scenario, \
+    q.workloads, q.timeline_start, q.timeline_end, q.estimated_acr, q.aco_amount, q.channel_sales_manager, \
+    q.info_requested_from, q.info_requested_at, q.decision_reason, q.stage_entered_at, q.due_at, q.version, \
+    q.submitted_at, q.submitted_by, q.updated_at";
+
+fn map(r: &Row<'_>) -> rusqlite::Result<AcoRequestRow> {
+    let workloads: String = r.get(6)?;
+    Ok(AcoRequestRow {
+        id: r.get(0)?,
+        customer_id: r.get(1)?,
+        partner_id: r.get(2)?,
+        indirect_provider_id: r.get(3)?,
+        status: r.get(4)?,
+        scenario: r.get(5)?,
+        workloads: serde_json::from_str(&workloads).map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(6, rusqlite::types::Type::Text, Box::new(e))
+        })?,
+        timeline_start: r.get::<_, Date>(7)?.0,
+        timeline_end: r.get::<_, Date>(8)?.0,
+        estimated_acr: r.get::<_, Money>(9)?.0,
+        aco_amount: r.get::<_, Money>(10)?.0,
+        channel_sales_manager: r.get(11)?,
+        info_requested_from: r.get(12)?,
+        info_requested_at: r.get::<_, Option<Instant>>(13)?.map(|i| i.0),
+        decision_reason: r.get(14)?,
+        stage_entered_at: r.get::<_, Instant>(15)?.0,
+        due_at: r.get::<_, Option<Instant>>(16)?.map(|i| i.0),
+        version: r.get(17)?,
+        submitted_at: r.get::<_, Instant>(18)?.0,
+        submitted_by: r.get(19)?,
+        updated_at: r.get::<_, Instant>(20)?.0,
+    })
+}
+
+/// The first request `filter` lets through (column alias `q`).
+pub fn find(tx: &Transaction<'_>, filter: &Filter) -> Result<Option<AcoRequestRow>> {
+    find_one(tx, COLUMNS, "aco_requests q", filter, map)
+}
+
+/// A page of the requests `filter` lets through (column alias `q`).
+pub fn list(tx: &Transaction<'_>, filter: &Filter, args: &PageArgs) -> Result<Page<AcoRequestRow>> {
+    page(tx, COLUMNS, "aco_requests q", "q.id", filter, args, map)
+}
+
+pub fn get(tx: &Transaction<'_>, id: &ObjectId) -> Result<Option<AcoRequestRow>> {
+    find(tx, &Filter::new().and("q.id = ?", [text(id.as_str())]))
+}
+
+/// ELIG-13: whether the customer has a request that is not finished.
+pub fn open_request_exists(tx: &Transaction<'_>, customer: &ObjectId) -> Result<bool> {
+    Ok(tx
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM aco_requests WHERE customer_id = ?1 \
+             AND status NOT IN ('REJECTED', 'CANCELLED', 'ACTIVE', 'EXHAUSTED', 'LAPSED'))",
+        )?
+        .query_row([customer], |r| r.get(0))?)
+}
+
+fn workloads_json(workloads: &[String]) -> String {
+    serde_json::Value::from(workloads.to_vec()).to_string()
+}
+
+pub fn insert(tx: &Transaction<'_>, q: &AcoRequestRow) -> Result<()> {
+    tx.execute(
+        "INSERT INTO aco_requests (id, customer_id, partner_id, indirect_provider_id, status, scenario, \
+            workloads, timeline_start, timeline_end, estimated_acr, aco_amount, channel_sales_manager, \
+            info_requested_from, info_requested_at, decision_reason, stage_entered_at, due_at, version, \
+            submitted_at, submitted_by, updated_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
+        params![
+            q.id,
+            q.customer_id,
+            q.partner_id,
+            q.indirect_provider_id,
+            q.status,
+            q.scenario,
+            workloads_json(&q.workloads),
+            q.timeline_start.to_string(),
+            q.timeline_end.to_string(),
+            Money(q.estimated_acr),
+            Money(q.aco_amount),
+            q.channel_sales_manager,
+            q.info_requested_from,
+            q.info_requested_at.map(instant),
+            q.decision_reason,
+            instant(q.stage_entered_at),
+            q.due_at.map(instant),
+            q.version,
+            instant(q.submitted_at),
+            q.submitted_by,
+            instant(q.updated_at),
+        ],
+    )?;
+    Ok(())
+}
+
+/// Writes `q`'s new state if the stored version is still `seen_version`, and
+/// bumps the version. `false` means someone else changed it first (FLOW-18).
+pub fn update(tx: &Transaction<'_>, q: &AcoRequestRow, seen_version: i64) -> Result<bool> {
+    let n = tx.execute(
+        "UPDATE aco_requests SET status = ?3, scenario = ?4, workloads = ?5, timeline_start = ?6, \
+            timeline_end = ?7, estimated_acr = ?8, aco_amount = ?9, channel_sales_manager = ?10, \
+            info_requested_from = ?11, info_requested_at = ?12, decision_reason = ?13, \
+            stage_entered_at = ?14, due_at = ?15, updated_at = ?16, version = version + 1 \
+         WHERE id = ?1 AND version = ?2",
+        params![
+            q.id,
+            seen_version,
+            q.status,
+            q.scenario,
+            workloads_json(&q.workloads),
+            q.timeline_start.to_string(),
+            q.timeline_end.to_string(),
+            Money(q.estimated_acr),
+            Money(q.aco_amount),
+            q.channel_sales_manager,
+            q.info_requested_from,
+            q.info_requested_at.map(instant),
+            q.decision_reason,
+            instant(q.stage_entered_at),
+            q.due_at.map(instant),
+            instant(q.updated_at),
+        ],
+    )?;
+    Ok(n == 1)
+}
+
+/// One transition in a request's history.
+#[derive(Debug, Clone)]
+pub struct HistoryRow {
+    pub seq: i64,
+    pub request_id: ObjectId,
+    pub at: DateTime<Utc>,
+    pub actor_subject: String,
+    pub actor_name: Option<String>,
+    pub actor_role: String,
+    pub action: String,
+    pub from_status: Option<AcoRequestStatus>,
+    pub to_status: AcoRequestStatus,
+    pub comment: Option<String>,
+}
+
+pub fn append_history(tx: &Transaction<'_>, h: &HistoryRow) -> Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO aco_request_history (request_id, at, actor_subject, actor_name, actor_role, action, \
+            from_status, to_status, comment) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )?
+    .execute(params![
+        h.request_id,
+        instant(h.at),
+        h.actor_subject,
+        h.actor_name,
+        h.actor_role,
+        h.action,
+        h.from_status,
+        h.to_status,
+        h.comment
+    ])?;
+    Ok(())
+}
+
+const HISTORY_COLUMNS: &str = "h.id, h.request_id, h.at, h.actor_subject, h.actor_name, h.actor_role, \
+    h.action, h.from_status, h.to_status, h.comment";
+
+fn map_history(r: &Row<'_>) -> rusqlite::Result<HistoryRow> {
+    Ok(HistoryRow {
+        seq: r.get(0)?,
+        request_id: r.get(1)?,
+        at: r.get::<_, Instant>(2)?.0,
+        actor_subject: r.get(3)?,
+        actor_name: r.get(4)?,
+        actor_role: r.get(5)?,
+        action: r.get(6)?,
+        from_status: r.get(7)?,
+        to_status: r.get(8)?,
+        comment: r.get(9)?,
+    })
+}
+
+/// A page of a request's history, oldest first; cursors are sequence numbers.
+pub fn history(tx: &Transaction<'_>, request: &ObjectId, args: &PageArgs) -> Result<Page<HistoryRow>> {
+    let filter = Filter::new().and("h.request_id = ?", [text(request.as_str())]);
+    page(
+        tx,
+        HISTORY_COLUMNS,
+        "aco_request_history h",
+        "printf('%020d', h.id)",
+        &filter,
+        args,
+        map_history,
+    )
+}
+
+/// The newest history entry of a request.
+pub fn last_history(tx: &Transaction<'_>, request: &ObjectId) -> Result<Option<HistoryRow>> {
+    Ok(tx
+        .prepare_cached(&format!(
+            "SELECT {HISTORY_COLUMNS} FROM aco_request_history h WHERE h.request_id = ?1 ORDER BY h.id DESC LIMIT 1"
+        ))?
+        .query_row([request], map_history)
+        .optional()?)
+}
