@@ -13,18 +13,19 @@ use crate::domain::actor::{Actor, Organization};
 use crate::domain::ids::ObjectId;
 use crate::error::{Error, Result};
 use crate::store::pagination::{Filter, text};
-use crate::store::{customers, partners, relationships};
+use crate::store::{agreements, customers, partners, relationships, requests};
 
 /// Partners: programme roles see all; a partner sees itself and the partners it
 /// is linked to (its providers, or its resellers); a customer signer sees the
-/// partners it has an active relationship with. Alias `p`.
+/// partners it has a pending or active relationship with (it decides on the
+/// pending ones). Alias `p`.
 pub fn partner_scope(actor: &Actor) -> Filter {
     match &actor.organization {
         Organization::Program => Filter::new(),
         Organization::Partner { id, .. } => partners::self_or_linked(id),
         Organization::Customer { id } => Filter::new().and(
             "p.id IN (SELECT partner_id FROM reseller_relationships \
-             WHERE customer_id = ? AND status = 'ACTIVE')",
+             WHERE customer_id = ? AND status IN ('PENDING', 'ACTIVE'))",
             [text(id.as_str())],
         ),
     }
@@ -58,6 +59,48 @@ pub fn relationship_scope(actor: &Actor) -> Filter {
     }
 }
 
+/// ACO requests: a partner sees its own requests, and an indirect provider
+/// also those of its linked resellers (read-only); programme roles see all; a
+/// customer signer sees its customer's agreements, not the requests. Alias `q`.
+pub fn request_scope(actor: &Actor) -> Filter {
+    match &actor.organization {
+        Organization::Program => Filter::new(),
+        Organization::Partner { id, .. } => Filter::new().and(
+            "q.partner_id = ? OR q.partner_id IN (SELECT reseller_id FROM indirect_links WHERE provider_id = ?)",
+            [text(id.as_str()), text(id.as_str())],
+        ),
+        Organization::Customer { .. } => Filter::new().nothing(),
+    }
+}
+
+/// ACO agreements: those of the requests the caller sees; a customer signer
+/// sees its own customer's. Alias `a`.
+pub fn agreement_scope(actor: &Actor) -> Filter {
+    match &actor.organization {
+        Organization::Customer { id } => {
+            Filter::new().and("a.customer_id = ?", [text(id.as_str())])
+        }
+        _ => Filter::new().and_within(
+            "a.request_id IN (SELECT q.id FROM aco_requests q WHERE {})",
+            &request_scope(actor),
+        ),
+    }
+}
+
+/// Credit grants: those of the requests the caller sees; a customer signer
+/// sees its own customer's. Alias `g`.
+pub fn grant_scope(actor: &Actor) -> Filter {
+    match &actor.organization {
+        Organization::Customer { id } => {
+            Filter::new().and("g.customer_id = ?", [text(id.as_str())])
+        }
+        _ => Filter::new().and_within(
+            "g.request_id IN (SELECT q.id FROM aco_requests q WHERE {})",
+            &request_scope(actor),
+        ),
+    }
+}
+
 fn by_id(scope: Filter, column: &str, id: &ObjectId) -> Filter {
     scope.and(&format!("{column} = ?"), [text(id.as_str())])
 }
@@ -87,6 +130,49 @@ pub fn find_relationship(
     id: &ObjectId,
 ) -> Result<Option<relationships::RelationshipRow>> {
     relationships::find(tx, &by_id(relationship_scope(actor), "r.id", id))
+}
+
+/// The ACO request, if the caller may see it.
+pub fn find_request(
+    tx: &Transaction<'_>,
+    actor: &Actor,
+    id: &ObjectId,
+) -> Result<Option<requests::AcoRequestRow>> {
+    requests::find(tx, &by_id(request_scope(actor), "q.id", id))
+}
+
+/// The ACO agreement, if the caller may see it.
+pub fn find_agreement(
+    tx: &Transaction<'_>,
+    actor: &Actor,
+    id: &ObjectId,
+) -> Result<Option<agreements::AcoAgreementRow>> {
+    agreements::find(tx, &by_id(agreement_scope(actor), "a.id", id))
+}
+
+/// The credit grant, if the caller may see it.
+pub fn find_grant(
+    tx: &Transaction<'_>,
+    actor: &Actor,
+    id: &ObjectId,
+) -> Result<Option<agreements::CreditGrantRow>> {
+    agreements::find_grant(tx, &by_id(grant_scope(actor), "g.id", id))
+}
+
+pub fn request(
+    tx: &Transaction<'_>,
+    actor: &Actor,
+    id: &ObjectId,
+) -> Result<requests::AcoRequestRow> {
+    find_request(tx, actor, id)?.ok_or(Error::NotFound)
+}
+
+pub fn agreement(
+    tx: &Transaction<'_>,
+    actor: &Actor,
+    id: &ObjectId,
+) -> Result<agreements::AcoAgreementRow> {
+    find_agreement(tx, actor, id)?.ok_or(Error::NotFound)
 }
 
 pub fn partner(tx: &Transaction<'_>, actor: &Actor, id: &ObjectId) -> Result<partners::PartnerRow> {

@@ -16,16 +16,16 @@ fn last_weekday(year: i32, month: u32, weekday: Weekday) -> Option<NaiveDate> {
 pub fn federal_holidays(year: i32) -> Vec<NaiveDate> {
     let fixed = |month, day| NaiveDate::from_ymd_opt(year, month, day);
     let mut days = vec![
-        fixed(1, 1),                                // New Year's Day
-        nth_weekday(year, 1, Weekday::Mon, 3),      // Birthday of Martin Luther King, Jr.
-        nth_weekday(year, 2, Weekday::Mon, 3),      // Washington's Birthday
-        last_weekday(year, 5, Weekday::Mon),        // Memorial Day
-        fixed(7, 4),                                // Independence Day
-        nth_weekday(year, 9, Weekday::Mon, 1),      // Labor Day
-        nth_weekday(year, 10, Weekday::Mon, 2),     // Columbus Day
-        fixed(11, 11),                              // Veterans Day
-        nth_weekday(year, 11, Weekday::Thu, 4),     // Thanksgiving Day
-        fixed(12, 25),                              // Christmas Day
+        fixed(1, 1),                            // New Year's Day
+        nth_weekday(year, 1, Weekday::Mon, 3),  // Birthday of Martin Luther King, Jr.
+        nth_weekday(year, 2, Weekday::Mon, 3),  // Washington's Birthday
+        last_weekday(year, 5, Weekday::Mon),    // Memorial Day
+        fixed(7, 4),                            // Independence Day
+        nth_weekday(year, 9, Weekday::Mon, 1),  // Labor Day
+        nth_weekday(year, 10, Weekday::Mon, 2), // Columbus Day
+        fixed(11, 11),                          // Veterans Day
+        nth_weekday(year, 11, Weekday::Thu, 4), // Thanksgiving Day
+        fixed(12, 25),                          // Christmas Day
     ];
     if year >= 2021 {
         days.push(fixed(6, 19)); // Juneteenth National Independence Day
@@ -104,7 +104,10 @@ mod tests {
         // Memorial Day: last Monday of May; MLK: third Monday of January.
         assert!(is_observed_holiday(d("2027-05-31")));
         assert!(is_observed_holiday(d("2027-01-18")));
-        assert!(is_observed_holiday(d("2027-06-18")), "Juneteenth 2027 is a Saturday");
+        assert!(
+            is_observed_holiday(d("2027-06-18")),
+            "Juneteenth 2027 is a Saturday"
+        );
         assert!(is_business_day(d("2027-01-20")));
     }
 

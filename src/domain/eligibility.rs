@@ -14,7 +14,8 @@ pub const MINIMUM_ACR: Decimal = Decimal::from_parts(500_000, 0, 0, false, 2);
 /// ELIG-11: the ACO amount is the estimated ACR divided by 10, rounded down
 /// to the cent (never above 10:1).
 pub fn aco_amount(estimated_acr: Decimal) -> Decimal {
-    let mut amount = (estimated_acr / Decimal::TEN).round_dp_with_strategy(2, RoundingStrategy::ToZero);
+    let mut amount =
+        (estimated_acr / Decimal::TEN).round_dp_with_strategy(2, RoundingStrategy::ToZero);
     amount.rescale(2);
     amount
 }
@@ -148,7 +149,9 @@ pub const RULES: &[Rule] = &[
         code: "PROVIDER_RELATIONSHIP_MISSING",
         passes: |f| {
             f.partner_type != PartnerType::IndirectReseller
-                || f.provider.as_ref().is_some_and(|p| p.linked && p.relationship_active)
+                || f.provider
+                    .as_ref()
+                    .is_some_and(|p| p.linked && p.relationship_active)
         },
         holds: "The indirect provider requirement is met (or does not apply).",
         fails: "The request must name an indirect provider that is linked to the reseller and has its own active reseller relationship with the customer.",
@@ -235,12 +238,22 @@ mod tests {
     }
 
     fn failing(facts: &Facts) -> Vec<&'static str> {
-        evaluate(facts).into_iter().filter(|r| !r.passed).map(|r| r.code).collect()
+        evaluate(facts)
+            .into_iter()
+            .filter(|r| !r.passed)
+            .map(|r| r.code)
+            .collect()
     }
 
     #[test]
     fn elig_11_aco_amount_is_a_tenth_rounded_down_to_the_cent() {
-        for (acr, aco) in [("15000.00", "1500.00"), ("12345.67", "1234.56"), ("5000.00", "500.00"), ("5000.09", "500.00"), ("99999.99", "9999.99")] {
+        for (acr, aco) in [
+            ("15000.00", "1500.00"),
+            ("12345.67", "1234.56"),
+            ("5000.00", "500.00"),
+            ("5000.09", "500.00"),
+            ("99999.99", "9999.99"),
+        ] {
             assert_eq!(aco_amount(acr.parse().unwrap()).to_string(), aco, "{acr}");
         }
     }
@@ -250,15 +263,27 @@ mod tests {
         assert!(failing(&eligible()).is_empty());
         let cases: Vec<(&str, fn(&mut Facts))> = vec![
             ("CUSTOMER_NOT_US", |f| f.customer_country = "CA".into()),
-            ("CUSTOMER_NOT_SMB", |f| f.customer_segment = CustomerSegment::Enterprise),
-            ("CUSTOMER_NOT_COMMERCIAL", |f| f.customer_kind = OrganizationKind::Government),
-            ("BILLING_PROFILE_INCOMPLETE", |f| f.billing_profile_complete = false),
+            ("CUSTOMER_NOT_SMB", |f| {
+                f.customer_segment = CustomerSegment::Enterprise
+            }),
+            ("CUSTOMER_NOT_COMMERCIAL", |f| {
+                f.customer_kind = OrganizationKind::Government
+            }),
+            ("BILLING_PROFILE_INCOMPLETE", |f| {
+                f.billing_profile_complete = false
+            }),
             ("MCA_NOT_ACCEPTED", |f| f.mca_accepted = false),
             ("MPA_NOT_SIGNED", |f| f.mpa_signed = false),
             ("MCA_NOT_CONFIRMED", |f| f.mca_confirmed = false),
-            ("NO_RESELLER_RELATIONSHIP", |f| f.relationship_active = false),
-            ("PROVIDER_RELATIONSHIP_MISSING", |f| f.partner_type = PartnerType::IndirectReseller),
-            ("DEAL_BELOW_MINIMUM", |f| f.estimated_acr = "4999.99".parse().unwrap()),
+            ("NO_RESELLER_RELATIONSHIP", |f| {
+                f.relationship_active = false
+            }),
+            ("PROVIDER_RELATIONSHIP_MISSING", |f| {
+                f.partner_type = PartnerType::IndirectReseller
+            }),
+            ("DEAL_BELOW_MINIMUM", |f| {
+                f.estimated_acr = "4999.99".parse().unwrap()
+            }),
             ("SCOPE_MISSING", |f| f.scope.workloads.clear()),
             ("OPEN_REQUEST_EXISTS", |f| f.open_request_exists = true),
         ];
@@ -276,8 +301,15 @@ mod tests {
     fn elig_9_needs_a_linked_provider_with_its_own_relationship() {
         let mut f = eligible();
         f.partner_type = PartnerType::IndirectReseller;
-        for (linked, active, ok) in [(true, true, true), (false, true, false), (true, false, false)] {
-            f.provider = Some(ProviderFacts { linked, relationship_active: active });
+        for (linked, active, ok) in [
+            (true, true, true),
+            (false, true, false),
+            (true, false, false),
+        ] {
+            f.provider = Some(ProviderFacts {
+                linked,
+                relationship_active: active,
+            });
             assert_eq!(failing(&f).is_empty(), ok, "{linked} {active}");
         }
     }

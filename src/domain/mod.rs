@@ -7,12 +7,12 @@
 pub mod actor;
 pub mod calendar;
 pub mod eligibility;
-pub mod workflow;
 pub mod ids;
 pub mod money;
 pub mod sla;
 pub mod time;
 pub mod validate;
+pub mod workflow;
 
 use std::fmt;
 use std::str::FromStr;

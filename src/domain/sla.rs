@@ -24,7 +24,10 @@ pub fn local_date(at: DateTime<Utc>, tz: Tz) -> NaiveDate {
 fn start_of_day(date: NaiveDate, tz: Tz) -> DateTime<Utc> {
     let midnight = date.and_hms_opt(0, 0, 0).unwrap_or_default();
     (0..=3)
-        .find_map(|h| tz.from_local_datetime(&(midnight + Duration::hours(h))).earliest())
+        .find_map(|h| {
+            tz.from_local_datetime(&(midnight + Duration::hours(h)))
+                .earliest()
+        })
         .map(|d| d.with_timezone(&Utc))
         .unwrap_or_else(|| Utc.from_utc_datetime(&midnight))
 }
@@ -54,7 +57,12 @@ pub fn stage_due(start: DateTime<Utc>, business_days: u32, tz: Tz) -> DateTime<U
 
 /// FLOW-19: time in `NEEDS_INFO` does not count. Moves `due` later by the
 /// business days between asking (`paused_at`) and answering (`resumed_at`).
-pub fn resume_due(due: DateTime<Utc>, paused_at: DateTime<Utc>, resumed_at: DateTime<Utc>, tz: Tz) -> DateTime<Utc> {
+pub fn resume_due(
+    due: DateTime<Utc>,
+    paused_at: DateTime<Utc>,
+    resumed_at: DateTime<Utc>,
+    tz: Tz,
+) -> DateTime<Utc> {
     let paused = business_days_between(local_date(paused_at, tz), local_date(resumed_at, tz));
     end_of_day(add_business_days(local_date(due, tz), paused), tz)
 }
@@ -72,7 +80,11 @@ pub fn clock_runs(status: AcoRequestStatus) -> bool {
 }
 
 /// Whether a request in `status` with deadline `due` is overdue at `now`.
-pub fn is_overdue(status: AcoRequestStatus, due: Option<DateTime<Utc>>, now: DateTime<Utc>) -> bool {
+pub fn is_overdue(
+    status: AcoRequestStatus,
+    due: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> bool {
     clock_runs(status) && due.is_some_and(|due| now > due)
 }
 
@@ -87,21 +99,39 @@ mod tests {
     #[test]
     fn agr_4_deadline_is_the_end_of_the_publishing_month() {
         let utc: Tz = "UTC".parse().unwrap();
-        assert_eq!(agreement_expires_at(at("2027-07-20T10:00:00Z"), utc), at("2027-07-31T23:59:59Z"));
+        assert_eq!(
+            agreement_expires_at(at("2027-07-20T10:00:00Z"), utc),
+            at("2027-07-31T23:59:59Z")
+        );
         // February of a leap year, and December into the next year.
-        assert_eq!(agreement_expires_at(at("2028-02-03T00:00:00Z"), utc), at("2028-02-29T23:59:59Z"));
-        assert_eq!(agreement_expires_at(at("2027-02-03T00:00:00Z"), utc), at("2027-02-28T23:59:59Z"));
-        assert_eq!(agreement_expires_at(at("2027-12-31T23:00:00Z"), utc), at("2027-12-31T23:59:59Z"));
+        assert_eq!(
+            agreement_expires_at(at("2028-02-03T00:00:00Z"), utc),
+            at("2028-02-29T23:59:59Z")
+        );
+        assert_eq!(
+            agreement_expires_at(at("2027-02-03T00:00:00Z"), utc),
+            at("2027-02-28T23:59:59Z")
+        );
+        assert_eq!(
+            agreement_expires_at(at("2027-12-31T23:00:00Z"), utc),
+            at("2027-12-31T23:59:59Z")
+        );
     }
 
     #[test]
     fn agr_4_the_programme_time_zone_decides_the_month() {
         // 1 August 03:00 UTC is still 31 July in Los Angeles (UTC-7 in summer).
         let la: Tz = "America/Los_Angeles".parse().unwrap();
-        assert_eq!(agreement_expires_at(at("2027-08-01T03:00:00Z"), la), at("2027-08-01T06:59:59Z"));
+        assert_eq!(
+            agreement_expires_at(at("2027-08-01T03:00:00Z"), la),
+            at("2027-08-01T06:59:59Z")
+        );
         // 31 July 20:00 UTC is already 1 August in Tokyo (UTC+9).
         let tokyo: Tz = "Asia/Tokyo".parse().unwrap();
-        assert_eq!(agreement_expires_at(at("2027-07-31T20:00:00Z"), tokyo), at("2027-08-31T14:59:59Z"));
+        assert_eq!(
+            agreement_expires_at(at("2027-07-31T20:00:00Z"), tokyo),
+            at("2027-08-31T14:59:59Z")
+        );
     }
 
     #[test]
@@ -111,10 +141,27 @@ mod tests {
         let due = stage_due(at("2026-11-24T15:00:00Z"), APPLICATION_REVIEW_DAYS, utc);
         assert_eq!(due, at("2026-12-02T23:59:59Z"));
         // Asked Wed 25 Nov, answered Mon 30 Nov: two business days (27th, 30th) paused.
-        let resumed = resume_due(due, at("2026-11-25T09:00:00Z"), at("2026-11-30T09:00:00Z"), utc);
+        let resumed = resume_due(
+            due,
+            at("2026-11-25T09:00:00Z"),
+            at("2026-11-30T09:00:00Z"),
+            utc,
+        );
         assert_eq!(resumed, at("2026-12-04T23:59:59Z"));
-        assert!(is_overdue(AcoRequestStatus::Submitted, Some(due), at("2026-12-03T00:00:00Z")));
-        assert!(!is_overdue(AcoRequestStatus::NeedsInfo, Some(due), at("2026-12-03T00:00:00Z")));
-        assert!(!is_overdue(AcoRequestStatus::Submitted, Some(due), at("2026-12-02T23:59:59Z")));
+        assert!(is_overdue(
+            AcoRequestStatus::Submitted,
+            Some(due),
+            at("2026-12-03T00:00:00Z")
+        ));
+        assert!(!is_overdue(
+            AcoRequestStatus::NeedsInfo,
+            Some(due),
+            at("2026-12-03T00:00:00Z")
+        ));
+        assert!(!is_overdue(
+            AcoRequestStatus::Submitted,
+            Some(due),
+            at("2026-12-02T23:59:59Z")
+        ));
     }
 }

@@ -98,22 +98,118 @@ const BEFORE_ACTIVE: &[S] = &[
 
 /// DOMAIN §5, FLOW-2…15. Submission (FLOW-1) creates a request and is not a transition.
 pub const TABLE: &[Transition] = &[
-    Transition { rule: "FLOW-2", from: &[S::Submitted], action: A::PassComplianceCheck, by: &[R(Role::Plsr)], to: Target::To(S::ChannelReview) },
-    Transition { rule: "FLOW-3", from: &[S::Submitted], action: A::RequestInformation, by: &[R(Role::Plsr)], to: Target::To(S::NeedsInfo) },
-    Transition { rule: "FLOW-4", from: &[S::ChannelReview], action: A::RequestInformation, by: &[R(Role::ChannelSales)], to: Target::To(S::NeedsInfo) },
-    Transition { rule: "FLOW-5", from: &[S::NeedsInfo], action: A::AnswerInformationRequest, by: PARTNER, to: Target::Back },
-    Transition { rule: "FLOW-6", from: &[S::Submitted], action: A::Reject, by: &[R(Role::Plsr)], to: Target::To(S::Rejected) },
-    Transition { rule: "FLOW-6", from: &[S::ChannelReview], action: A::Reject, by: &[R(Role::ChannelSales)], to: Target::To(S::Rejected) },
-    Transition { rule: "FLOW-6", from: &[S::FinanceReview], action: A::Reject, by: &[R(Role::Finance)], to: Target::To(S::Rejected) },
-    Transition { rule: "FLOW-7", from: &[S::ChannelReview], action: A::Support, by: &[R(Role::ChannelSales)], to: Target::To(S::FinanceReview) },
-    Transition { rule: "FLOW-8", from: &[S::FinanceReview], action: A::Approve, by: &[R(Role::Finance)], to: Target::To(S::OperationsReview) },
-    Transition { rule: "FLOW-9", from: &[S::OperationsReview], action: A::PublishAgreement, by: &[R(Role::Operations)], to: Target::To(S::AwaitingSignature) },
-    Transition { rule: "FLOW-10", from: &[S::AwaitingSignature], action: A::SignAgreement, by: &[R(Role::CustomerSigner)], to: Target::To(S::Active) },
-    Transition { rule: "FLOW-11", from: &[S::AwaitingSignature], action: A::ExpireAgreement, by: &[R(Role::Operations), R(Role::CustomerSigner), System], to: Target::To(S::FinanceReview) },
-    Transition { rule: "FLOW-12", from: &[S::AwaitingSignature], action: A::WithdrawAgreement, by: &[R(Role::Operations)], to: Target::To(S::FinanceReview) },
-    Transition { rule: "FLOW-13", from: BEFORE_ACTIVE, action: A::Cancel, by: PARTNER, to: Target::To(S::Cancelled) },
-    Transition { rule: "FLOW-14", from: &[S::Active], action: A::Exhaust, by: &[System], to: Target::To(S::Exhausted) },
-    Transition { rule: "FLOW-15", from: &[S::Active], action: A::Lapse, by: &[System], to: Target::To(S::Lapsed) },
+    Transition {
+        rule: "FLOW-2",
+        from: &[S::Submitted],
+        action: A::PassComplianceCheck,
+        by: &[R(Role::Plsr)],
+        to: Target::To(S::ChannelReview),
+    },
+    Transition {
+        rule: "FLOW-3",
+        from: &[S::Submitted],
+        action: A::RequestInformation,
+        by: &[R(Role::Plsr)],
+        to: Target::To(S::NeedsInfo),
+    },
+    Transition {
+        rule: "FLOW-4",
+        from: &[S::ChannelReview],
+        action: A::RequestInformation,
+        by: &[R(Role::ChannelSales)],
+        to: Target::To(S::NeedsInfo),
+    },
+    Transition {
+        rule: "FLOW-5",
+        from: &[S::NeedsInfo],
+        action: A::AnswerInformationRequest,
+        by: PARTNER,
+        to: Target::Back,
+    },
+    Transition {
+        rule: "FLOW-6",
+        from: &[S::Submitted],
+        action: A::Reject,
+        by: &[R(Role::Plsr)],
+        to: Target::To(S::Rejected),
+    },
+    Transition {
+        rule: "FLOW-6",
+        from: &[S::ChannelReview],
+        action: A::Reject,
+        by: &[R(Role::ChannelSales)],
+        to: Target::To(S::Rejected),
+    },
+    Transition {
+        rule: "FLOW-6",
+        from: &[S::FinanceReview],
+        action: A::Reject,
+        by: &[R(Role::Finance)],
+        to: Target::To(S::Rejected),
+    },
+    Transition {
+        rule: "FLOW-7",
+        from: &[S::ChannelReview],
+        action: A::Support,
+        by: &[R(Role::ChannelSales)],
+        to: Target::To(S::FinanceReview),
+    },
+    Transition {
+        rule: "FLOW-8",
+        from: &[S::FinanceReview],
+        action: A::Approve,
+        by: &[R(Role::Finance)],
+        to: Target::To(S::OperationsReview),
+    },
+    Transition {
+        rule: "FLOW-9",
+        from: &[S::OperationsReview],
+        action: A::PublishAgreement,
+        by: &[R(Role::Operations)],
+        to: Target::To(S::AwaitingSignature),
+    },
+    Transition {
+        rule: "FLOW-10",
+        from: &[S::AwaitingSignature],
+        action: A::SignAgreement,
+        by: &[R(Role::CustomerSigner)],
+        to: Target::To(S::Active),
+    },
+    Transition {
+        rule: "FLOW-11",
+        from: &[S::AwaitingSignature],
+        action: A::ExpireAgreement,
+        by: &[R(Role::Operations), R(Role::CustomerSigner), System],
+        to: Target::To(S::FinanceReview),
+    },
+    Transition {
+        rule: "FLOW-12",
+        from: &[S::AwaitingSignature],
+        action: A::WithdrawAgreement,
+        by: &[R(Role::Operations)],
+        to: Target::To(S::FinanceReview),
+    },
+    Transition {
+        rule: "FLOW-13",
+        from: BEFORE_ACTIVE,
+        action: A::Cancel,
+        by: PARTNER,
+        to: Target::To(S::Cancelled),
+    },
+    Transition {
+        rule: "FLOW-14",
+        from: &[S::Active],
+        action: A::Exhaust,
+        by: &[System],
+        to: Target::To(S::Exhausted),
+    },
+    Transition {
+        rule: "FLOW-15",
+        from: &[S::Active],
+        action: A::Lapse,
+        by: &[System],
+        to: Target::To(S::Lapsed),
+    },
 ];
 
 /// Why a transition is refused.
@@ -175,7 +271,12 @@ mod tests {
             (ExpireAgreement | WithdrawAgreement, S::AwaitingSignature) => S::FinanceReview,
             (
                 Cancel,
-                S::Submitted | S::ChannelReview | S::FinanceReview | S::OperationsReview | S::AwaitingSignature | S::NeedsInfo,
+                S::Submitted
+                | S::ChannelReview
+                | S::FinanceReview
+                | S::OperationsReview
+                | S::AwaitingSignature
+                | S::NeedsInfo,
             ) => S::Cancelled,
             (Exhaust, S::Active) => S::Exhausted,
             (Lapse, S::Active) => S::Lapsed,
@@ -213,7 +314,11 @@ mod tests {
                 let got = decide(*from, action, by, Some(S::ChannelReview)).map(|(_, to)| to);
                 match expected(*from, action) {
                     Some(to) => assert_eq!(got, Ok(to), "{from} {action:?}"),
-                    None => assert_eq!(got, Err(Refusal::InvalidTransition { state: *from }), "{from} {action:?}"),
+                    None => assert_eq!(
+                        got,
+                        Err(Refusal::InvalidTransition { state: *from }),
+                        "{from} {action:?}"
+                    ),
                 }
             }
         }
@@ -222,27 +327,66 @@ mod tests {
     #[test]
     fn role_2_roles_never_step_outside_their_part() {
         // Partner roles never review; programme roles never answer or cancel.
-        for action in [A::PassComplianceCheck, A::Support, A::Approve, A::Reject, A::PublishAgreement, A::SignAgreement] {
+        for action in [
+            A::PassComplianceCheck,
+            A::Support,
+            A::Approve,
+            A::Reject,
+            A::PublishAgreement,
+            A::SignAgreement,
+        ] {
             for role in [Role::PartnerAdmin, Role::PartnerUser] {
-                assert_eq!(decide(S::Submitted, action, R(role), None).unwrap_err(), Refusal::NotPermitted);
+                assert_eq!(
+                    decide(S::Submitted, action, R(role), None).unwrap_err(),
+                    Refusal::NotPermitted
+                );
             }
         }
-        for role in [Role::Plsr, Role::ChannelSales, Role::Finance, Role::Operations, Role::ProgramAdmin] {
-            assert_eq!(decide(S::NeedsInfo, A::AnswerInformationRequest, R(role), None).unwrap_err(), Refusal::NotPermitted);
-            assert_eq!(decide(S::Submitted, A::Cancel, R(role), None).unwrap_err(), Refusal::NotPermitted);
+        for role in [
+            Role::Plsr,
+            Role::ChannelSales,
+            Role::Finance,
+            Role::Operations,
+            Role::ProgramAdmin,
+        ] {
+            assert_eq!(
+                decide(S::NeedsInfo, A::AnswerInformationRequest, R(role), None).unwrap_err(),
+                Refusal::NotPermitted
+            );
+            assert_eq!(
+                decide(S::Submitted, A::Cancel, R(role), None).unwrap_err(),
+                Refusal::NotPermitted
+            );
         }
-        assert_eq!(decide(S::AwaitingSignature, A::SignAgreement, R(Role::Operations), None).unwrap_err(), Refusal::NotPermitted);
+        assert_eq!(
+            decide(
+                S::AwaitingSignature,
+                A::SignAgreement,
+                R(Role::Operations),
+                None
+            )
+            .unwrap_err(),
+            Refusal::NotPermitted
+        );
         // A reviewer acting in another reviewer's state: not permitted there.
         assert_eq!(
             decide(S::Submitted, A::Reject, R(Role::Finance), None).unwrap_err(),
-            Refusal::InvalidTransition { state: S::Submitted }
+            Refusal::InvalidTransition {
+                state: S::Submitted
+            }
         );
     }
 
     #[test]
     fn flow_5_answer_goes_back_to_the_state_that_asked() {
         for asked in [S::Submitted, S::ChannelReview] {
-            let (row, to) = decide(S::NeedsInfo, A::AnswerInformationRequest, R(Role::PartnerAdmin), Some(asked)).unwrap();
+            let (row, to) = decide(
+                S::NeedsInfo,
+                A::AnswerInformationRequest,
+                R(Role::PartnerAdmin),
+                Some(asked),
+            )
+            .unwrap();
             assert_eq!((row.rule, to), ("FLOW-5", asked));
         }
     }

@@ -1,5 +1,6 @@
 //! The GraphQL API: schema, context, and the types clients see.
 
+pub mod aco;
 pub mod connection;
 pub mod input;
 pub mod mutation;
@@ -43,13 +44,17 @@ pub const MAX_COMPLEXITY: usize = 2_000;
 /// The schema with its limits, without data: enough to print the SDL.
 pub fn schema_builder() -> SchemaBuilder<query::QueryRoot, mutation::MutationRoot, EmptySubscription>
 {
-    Schema::build(query::QueryRoot, mutation::MutationRoot, EmptySubscription)
-        // Scalars that later fields use; registered so clients see them now.
-        .register_output_type::<scalars::Decimal>()
-        .register_output_type::<scalars::Month>()
-        .limit_depth(MAX_DEPTH)
-        .limit_complexity(MAX_COMPLEXITY)
-        .limit_recursive_depth(32)
+    Schema::build(
+        query::QueryRoot::default(),
+        mutation::MutationRoot::default(),
+        EmptySubscription,
+    )
+    // Scalars that later fields use; registered so clients see them now.
+    .register_output_type::<scalars::Decimal>()
+    .register_output_type::<scalars::Month>()
+    .limit_depth(MAX_DEPTH)
+    .limit_complexity(MAX_COMPLEXITY)
+    .limit_recursive_depth(32)
 }
 
 /// The SDL: what `aco-api schema` prints and `schema.graphql` holds.
@@ -96,6 +101,31 @@ where
         .map_err(|e| to_gql(ctx, e))
 }
 
+/// The authenticated caller as a use case sees it: who, when, where.
+pub(crate) fn call(ctx: &Context<'_>) -> async_graphql::Result<Call> {
+    let data = app(ctx);
+    Ok(Call {
+        actor: actor(ctx)?,
+        now: request(ctx).now,
+        program_tenant_id: data.config.jwt.program_tenant_id.clone(),
+        timezone: data.config.timezone,
+    })
+}
+
+/// Runs a read-only use case in a read transaction as the authenticated caller.
+pub(crate) async fn read_as_call<T, F>(ctx: &Context<'_>, f: F) -> async_graphql::Result<T>
+where
+    F: FnOnce(&Transaction<'_>, &Call) -> Result<T> + Send + 'static,
+    T: Send + 'static,
+{
+    let call = call(ctx)?;
+    app(ctx)
+        .db
+        .read(move |tx| f(tx, &call))
+        .await
+        .map_err(|e| to_gql(ctx, e))
+}
+
 /// Runs a use case in one write transaction as the authenticated caller.
 /// Business-rule refusals come back as `Err(user_errors)`, everything else
 /// as a GraphQL error.
@@ -107,14 +137,8 @@ where
     F: FnOnce(&Transaction<'_>, &Call) -> Result<T> + Send + 'static,
     T: Send + 'static,
 {
-    let data = app(ctx);
-    let call = Call {
-        actor: actor(ctx)?,
-        now: request(ctx).now,
-        program_tenant_id: data.config.jwt.program_tenant_id.clone(),
-        timezone: data.config.timezone,
-    };
-    match data.db.write(move |tx| f(tx, &call)).await {
+    let call = call(ctx)?;
+    match app(ctx).db.write(move |tx| f(tx, &call)).await {
         Ok(value) => Ok(Ok(value)),
         Err(Error::Rejected(errors)) => Ok(Err(errors)),
         Err(e) => Err(to_gql(ctx, e)),

@@ -13,8 +13,13 @@ use crate::domain::ids::IdKind;
 use crate::error::{Result, UserError};
 use crate::service::{customers, partners, relationships};
 
+/// Partners, customers, relationships and their agreements.
 #[derive(Default)]
-pub struct MutationRoot;
+pub struct CoreMutation;
+
+/// The mutation root.
+#[derive(async_graphql::MergedObject, Default)]
+pub struct MutationRoot(CoreMutation, super::aco::AcoMutation);
 
 /// The role check that comes before anything else.
 fn permit(ctx: &Context<'_>, permission: &Permission) -> async_graphql::Result<()> {
@@ -93,7 +98,7 @@ pub struct ResellerRelationshipPayload {
 }
 
 #[Object]
-impl MutationRoot {
+impl CoreMutation {
     /// Programme admin: adds a CSP partner.
     async fn create_partner(
         &self,

@@ -3,6 +3,7 @@
 use async_graphql::{Context, ID, Object};
 use rusqlite::Transaction;
 
+use super::aco::{AcoAgreement, AcoRequest, CreditGrant};
 use super::connection::{Conn, CursorKey, connection, page_args};
 use super::types::{Customer, CustomerAgreement, Node, Partner, ResellerRelationship, Viewer};
 use super::{actor, read, to_gql};
@@ -14,7 +15,13 @@ use crate::error::{Error, Result};
 use crate::store::pagination::text;
 use crate::store::{customers, partners};
 
-pub struct QueryRoot;
+/// Partners, customers and the caller.
+#[derive(Default)]
+pub struct CoreQuery;
+
+/// The query root.
+#[derive(async_graphql::MergedObject, Default)]
+pub struct QueryRoot(CoreQuery, super::aco::AcoQuery);
 
 /// Resolves any id the caller may see; `None` for ids it may not.
 fn find_node(
@@ -36,8 +43,17 @@ fn find_node(
             }
             _ => None,
         },
-        // Kinds that have no object type yet resolve to nothing.
-        _ => None,
+        IdKind::AcoRequest => {
+            authz::find_request(tx, actor, id)?.map(|q| Node::AcoRequest(AcoRequest(q)))
+        }
+        IdKind::AcoAgreement => {
+            authz::find_agreement(tx, actor, id)?.map(|a| Node::AcoAgreement(AcoAgreement(a)))
+        }
+        IdKind::CreditGrant => {
+            authz::find_grant(tx, actor, id)?.map(|g| Node::CreditGrant(CreditGrant(g)))
+        }
+        // Benefit credits have no object type yet.
+        IdKind::BenefitCredit => None,
     })
 }
 
@@ -46,7 +62,7 @@ fn parse_id(field: &str, id: &ID, kind: IdKind) -> Result<ObjectId> {
 }
 
 #[Object]
-impl QueryRoot {
+impl CoreQuery {
     /// The caller: subject, roles, and the partner or customer it acts for.
     async fn me(&self, ctx: &Context<'_>) -> async_graphql::Result<Viewer> {
         Ok(Viewer(actor(ctx)?))

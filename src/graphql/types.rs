@@ -28,6 +28,9 @@ pub enum Node {
     Customer(Customer),
     ResellerRelationship(ResellerRelationship),
     CustomerAgreement(CustomerAgreement),
+    AcoRequest(super::aco::AcoRequest),
+    AcoAgreement(super::aco::AcoAgreement),
+    CreditGrant(super::aco::CreditGrant),
 }
 
 /// A postal address (Partner Center's `defaultAddress`).

@@ -4,9 +4,11 @@
 //! [`Error::Rejected`](crate::error::Error::Rejected), which rolls the whole
 //! transaction back: a refused mutation changes nothing.
 
+pub mod agreements;
 pub mod customers;
 pub mod partners;
 pub mod relationships;
+pub mod requests;
 
 use chrono::{DateTime, NaiveDate, Utc};
 

@@ -61,7 +61,11 @@ pub fn find(tx: &Transaction<'_>, filter: &Filter) -> Result<Option<AcoAgreement
 }
 
 /// A page of the agreements `filter` lets through (column alias `a`).
-pub fn list(tx: &Transaction<'_>, filter: &Filter, args: &PageArgs) -> Result<Page<AcoAgreementRow>> {
+pub fn list(
+    tx: &Transaction<'_>,
+    filter: &Filter,
+    args: &PageArgs,
+) -> Result<Page<AcoAgreementRow>> {
     page(tx, COLUMNS, "aco_agreements a", "a.id", filter, args, map)
 }
 
@@ -192,6 +196,18 @@ pub fn find_grant(tx: &Transaction<'_>, filter: &Filter) -> Result<Option<Credit
 }
 
 /// A page of the grants `filter` lets through (column alias `g`).
-pub fn list_grants(tx: &Transaction<'_>, filter: &Filter, args: &PageArgs) -> Result<Page<CreditGrantRow>> {
-    page(tx, GRANT_COLUMNS, "credit_grants g", "g.id", filter, args, map_grant)
+pub fn list_grants(
+    tx: &Transaction<'_>,
+    filter: &Filter,
+    args: &PageArgs,
+) -> Result<Page<CreditGrantRow>> {
+    page(
+        tx,
+        GRANT_COLUMNS,
+        "credit_grants g",
+        "g.id",
+        filter,
+        args,
+        map_grant,
+    )
 }

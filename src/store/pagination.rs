@@ -43,6 +43,15 @@ impl Filter {
         self
     }
 
+    /// Adds a condition built around another filter: `template` holds `{}`
+    /// where `inner`'s condition goes, e.g. `a.request_id IN (SELECT q.id FROM aco_requests q WHERE {})`.
+    pub fn and_within(mut self, template: &str, inner: &Filter) -> Self {
+        self.conditions
+            .push(format!("({})", template.replace("{}", &inner.sql())));
+        self.params.extend(inner.params.iter().cloned());
+        self
+    }
+
     /// Matches nothing: the scope of a caller who may see none of these rows.
     pub fn nothing(self) -> Self {
         self.and("0", [])

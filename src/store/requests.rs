@@ -216,7 +216,11 @@ fn map_history(r: &Row<'_>) -> rusqlite::Result<HistoryRow> {
 }
 
 /// A page of a request's history, oldest first; cursors are sequence numbers.
-pub fn history(tx: &Transaction<'_>, request: &ObjectId, args: &PageArgs) -> Result<Page<HistoryRow>> {
+pub fn history(
+    tx: &Transaction<'_>,
+    request: &ObjectId,
+    args: &PageArgs,
+) -> Result<Page<HistoryRow>> {
     let filter = Filter::new().and("h.request_id = ?", [text(request.as_str())]);
     page(
         tx,

@@ -1,0 +1,567 @@
+//! ACO requests: eligibility (§3), submission (FLOW-1, ROLE-1/2) and every
+//! workflow step (§5), each one write transaction with its history entry.
+
+use chrono::NaiveDate;
+use rusqlite::Transaction;
+use rust_decimal::Decimal;
+
+use super::Call;
+use crate::authz::{self, Permission};
+use crate::domain::actor::{Actor, Organization};
+use crate::domain::eligibility::{self, Facts, ProviderFacts, RuleResult, Scope};
+use crate::domain::ids::{IdKind, ObjectId};
+use crate::domain::workflow::{self, Performer, Refusal, WorkflowAction};
+use crate::domain::{AcoRequestStatus, AcoScenario, PartnerType, Role, sla};
+use crate::error::{Error, Result, UserError};
+use crate::store::customers::{self, CustomerRow};
+use crate::store::partners::{self, PartnerRow};
+use crate::store::relationships;
+use crate::store::requests::{self, AcoRequestRow, HistoryRow};
+
+pub const CHECK_ELIGIBILITY: Permission = Permission {
+    roles: &[
+        Role::PartnerAdmin,
+        Role::PartnerUser,
+        Role::Plsr,
+        Role::ChannelSales,
+        Role::Finance,
+        Role::Operations,
+        Role::ProgramAdmin,
+    ],
+    action: "check ACO eligibility",
+};
+
+pub const SUBMIT: Permission = Permission {
+    roles: &[Role::PartnerAdmin, Role::PartnerUser],
+    action: "submit ACO requests",
+};
+
+/// ROLE-1 and ROLE-2: callers who may never submit, whatever the input.
+pub fn ensure_may_submit(actor: &Actor) -> Result<()> {
+    match &actor.organization {
+        Organization::Partner {
+            partner_type: PartnerType::IndirectProvider,
+            ..
+        } => Err(Error::forbidden(
+            "INDIRECT_PROVIDER_CANNOT_SUBMIT",
+            "an indirect provider can never submit an ACO request, for itself or for a reseller (ROLE-1)",
+        )),
+        Organization::Program => Err(Error::forbidden(
+            "PROGRAM_ROLE_CANNOT_SUBMIT",
+            "programme roles review ACO requests; they never submit them (ROLE-2)",
+        )),
+        Organization::Customer { .. } => Err(Error::forbidden(
+            "CUSTOMER_CANNOT_SUBMIT",
+            "customer signers sign ACO agreements; the transacting partner submits the request (ROLE-2)",
+        )),
+        Organization::Partner { .. } => authz::require(actor, &SUBMIT),
+    }
+}
+
+/// A deal to check or submit, already shape-checked.
+#[derive(Debug, Clone)]
+pub struct Deal {
+    pub customer_id: ObjectId,
+    /// The partner to check for, when a programme role asks; partners check for themselves.
+    pub partner_id: Option<ObjectId>,
+    pub indirect_provider_id: Option<ObjectId>,
+    pub estimated_acr: Decimal,
+    pub scope: Scope,
+}
+
+/// The outcome of every rule of §3 for one deal.
+#[derive(Debug, Clone)]
+pub struct EligibilityReport {
+    pub customer: CustomerRow,
+    pub partner: PartnerRow,
+    pub results: Vec<RuleResult>,
+    pub aco_amount: Decimal,
+}
+
+impl EligibilityReport {
+    pub fn eligible(&self) -> bool {
+        self.results.iter().all(|r| r.passed)
+    }
+
+    fn failures(&self) -> Vec<UserError> {
+        self.results
+            .iter()
+            .filter(|r| !r.passed)
+            .map(|r| {
+                let error = UserError::new(r.code, r.message);
+                match r.code {
+                    "DEAL_BELOW_MINIMUM" => error.at(&["input", "estimatedAcr"]),
+                    "SCOPE_MISSING" => error.at(&["input", "scope"]),
+                    "PROVIDER_RELATIONSHIP_MISSING" => error.at(&["input", "indirectProviderId"]),
+                    _ => error,
+                }
+            })
+            .collect()
+    }
+}
+
+/// The partner a deal is checked for: the caller's own, or (for programme
+/// roles) the one named.
+fn deal_partner(tx: &Transaction<'_>, actor: &Actor, deal: &Deal) -> Result<PartnerRow> {
+    match &actor.organization {
+        Organization::Partner { id, .. } => {
+            if deal.partner_id.as_ref().is_some_and(|p| p != id) {
+                return Err(Error::bad_input(
+                    &["input", "partnerId"],
+                    "partners check eligibility for themselves; leave partnerId out",
+                ));
+            }
+            authz::partner(tx, actor, id)
+        }
+        Organization::Program => {
+            let id = deal.partner_id.as_ref().ok_or_else(|| {
+                Error::bad_input(
+                    &["input", "partnerId"],
+                    "programme roles name the partner to check for",
+                )
+            })?;
+            authz::partner(tx, actor, id)
+        }
+        Organization::Customer { .. } => Err(Error::NotFound),
+    }
+}
+
+/// Gathers the facts the rules look at.
+fn facts(
+    tx: &Transaction<'_>,
+    customer: &CustomerRow,
+    partner: &PartnerRow,
+    deal: &Deal,
+) -> Result<Facts> {
+    let current = customers::current_agreement(tx, &customer.id)?;
+    let confirmed = match &current {
+        Some(agreement) => customers::confirmations(tx, &customer.id)?
+            .iter()
+            .any(|c| c.partner_id == partner.id && c.agreement_id == agreement.id),
+        None => false,
+    };
+    let provider = match &deal.indirect_provider_id {
+        Some(provider_id) => {
+            let is_provider = partners::get(tx, provider_id)?
+                .is_some_and(|p| p.partner_type == PartnerType::IndirectProvider);
+            let linked = is_provider && partners::linked(tx, partner)?.contains(provider_id);
+            Some(ProviderFacts {
+                linked,
+                relationship_active: linked
+                    && relationships::is_active(tx, provider_id, &customer.id)?,
+            })
+        }
+        None => None,
+    };
+    Ok(Facts {
+        customer_country: customer.country.clone(),
+        customer_segment: customer.segment,
+        customer_kind: customer.organization_kind,
+        billing_profile_complete: customer.billing_profile.is_complete(),
+        mca_accepted: current.is_some(),
+        partner_type: partner.partner_type,
+        mpa_signed: partners::partner_agreement(tx, &partner.id)?.is_some(),
+        mca_confirmed: confirmed,
+        relationship_active: relationships::is_active(tx, &partner.id, &customer.id)?,
+        provider,
+        estimated_acr: deal.estimated_acr,
+        scope: deal.scope.clone(),
+        open_request_exists: requests::open_request_exists(tx, &customer.id)?,
+    })
+}
+
+/// §3: every rule for the deal, and the ACO amount it would get (ELIG-11).
+pub fn check_eligibility(
+    tx: &Transaction<'_>,
+    call: &Call,
+    deal: &Deal,
+) -> Result<EligibilityReport> {
+    authz::require(&call.actor, &CHECK_ELIGIBILITY)?;
+    if let Organization::Partner {
+        partner_type: PartnerType::IndirectProvider,
+        ..
+    } = call.actor.organization
+    {
+        ensure_may_submit(&call.actor)?;
+    }
+    let partner = deal_partner(tx, &call.actor, deal)?;
+    let customer = authz::customer(tx, &call.actor, &deal.customer_id)?;
+    if deal.indirect_provider_id.is_some() && partner.partner_type != PartnerType::IndirectReseller
+    {
+        return Err(Error::bad_input(
+            &["input", "indirectProviderId"],
+            "only an indirect reseller's request names an indirect provider",
+        ));
+    }
+    let facts = facts(tx, &customer, &partner, deal)?;
+    Ok(EligibilityReport {
+        results: eligibility::evaluate(&facts),
+        aco_amount: eligibility::aco_amount(deal.estimated_acr),
+        customer,
+        partner,
+    })
+}
+
+fn history_entry(
+    actor: &Actor,
+    request: &AcoRequestRow,
+    action: &str,
+    from: Option<AcoRequestStatus>,
+    comment: Option<String>,
+) -> HistoryRow {
+    HistoryRow {
+        seq: 0,
+        request_id: request.id.clone(),
+        at: request.updated_at,
+        actor_subject: actor.subject.clone(),
+        actor_name: actor.name.clone(),
+        actor_role: actor.primary_role().as_str().to_owned(),
+        action: action.to_owned(),
+        from_status: from,
+        to_status: request.status,
+        comment,
+    }
+}
+
+/// FLOW-1: submits the deal if every rule passes; otherwise refuses with every
+/// failing rule and stores nothing.
+pub fn submit(
+    tx: &Transaction<'_>,
+    call: &Call,
+    deal: Deal,
+    comment: Option<String>,
+) -> Result<AcoRequestRow> {
+    ensure_may_submit(&call.actor)?;
+    let report = check_eligibility(tx, call, &deal)?;
+    if !report.eligible() {
+        return Err(Error::Rejected(report.failures()));
+    }
+    let (start, end) = deal.scope.timeline.unwrap_or_default();
+    let row = AcoRequestRow {
+        id: ObjectId::generate(IdKind::AcoRequest),
+        customer_id: report.customer.id.clone(),
+        partner_id: report.partner.id.clone(),
+        indirect_provider_id: deal.indirect_provider_id,
+        status: AcoRequestStatus::Submitted,
+        scenario: deal.scope.scenario.unwrap_or(AcoScenario::Migration),
+        workloads: deal.scope.workloads,
+        timeline_start: start,
+        timeline_end: end,
+        estimated_acr: deal.estimated_acr,
+        aco_amount: report.aco_amount,
+        channel_sales_manager: None,
+        info_requested_from: None,
+        info_requested_at: None,
+        decision_reason: None,
+        stage_entered_at: call.now,
+        due_at: Some(sla::stage_due(
+            call.now,
+            sla::APPLICATION_REVIEW_DAYS,
+            call.timezone,
+        )),
+        version: 1,
+        submitted_at: call.now,
+        submitted_by: call.actor.subject.clone(),
+        updated_at: call.now,
+    };
+    requests::insert(tx, &row)?;
+    requests::append_history(
+        tx,
+        &history_entry(&call.actor, &row, "SUBMIT", None, comment),
+    )?;
+    Ok(row)
+}
+
+/// What a caller saw: the request and its version (FLOW-18).
+#[derive(Debug, Clone)]
+pub struct Step {
+    pub request_id: ObjectId,
+    pub version: i64,
+    pub comment: Option<String>,
+}
+
+/// Loads the request as the caller sees it and checks the version it saw.
+pub(crate) fn load(tx: &Transaction<'_>, actor: &Actor, step: &Step) -> Result<AcoRequestRow> {
+    let row = authz::request(tx, actor, &step.request_id)?;
+    if row.version != step.version {
+        return Err(conflict(&row));
+    }
+    Ok(row)
+}
+
+fn conflict(row: &AcoRequestRow) -> Error {
+    Error::rejected(
+        UserError::new(
+            "CONFLICT",
+            format!(
+                "the request changed since you read it: it is now version {} in state {}; read it again",
+                row.version, row.status
+            ),
+        )
+        .at(&["input", "version"]),
+    )
+}
+
+/// Who performs `action`: the first of the caller's roles the table lets act.
+fn performer(actor: Option<&Actor>, action: WorkflowAction) -> Performer {
+    match actor {
+        None => Performer::System,
+        Some(actor) => actor
+            .roles
+            .iter()
+            .map(|r| Performer::Role(*r))
+            .find(|p| workflow::performers(action).any(|q| q == *p))
+            .unwrap_or(Performer::Role(actor.primary_role())),
+    }
+}
+
+/// The system's own identity in history (the expiry sweep, the ledger).
+pub fn system_actor() -> Actor {
+    Actor {
+        subject: "system".into(),
+        name: Some("aco-api".into()),
+        email: None,
+        tenant_id: String::new(),
+        roles: Vec::new(),
+        organization: Organization::Program,
+    }
+}
+
+/// Applies one row of the transition table to `row`, runs `change` on the
+/// new state, writes it if nobody changed it meanwhile, and appends history.
+/// `by` is `None` for the system.
+pub(crate) fn transition(
+    tx: &Transaction<'_>,
+    call: &Call,
+    by: Option<&Actor>,
+    mut row: AcoRequestRow,
+    action: WorkflowAction,
+    comment: Option<String>,
+    change: impl FnOnce(&mut AcoRequestRow) -> Result<()>,
+) -> Result<AcoRequestRow> {
+    let from = row.status;
+    let seen = row.version;
+    let (_, to) = workflow::decide(from, action, performer(by, action), row.info_requested_from)
+        .map_err(|refusal| match refusal {
+            Refusal::NotPermitted => Error::forbidden(
+                "ROLE_NOT_PERMITTED",
+                format!(
+                    "your role may not {} ACO requests",
+                    action.as_str().to_ascii_lowercase().replace('_', " ")
+                ),
+            ),
+            Refusal::InvalidTransition { state } => Error::rejected(UserError::new(
+                "INVALID_TRANSITION",
+                format!(
+                    "{} is not possible while the request is {state}",
+                    action.as_str()
+                ),
+            )),
+        })?;
+    row.status = to;
+    row.updated_at = call.now;
+    let tz = call.timezone;
+    if to == AcoRequestStatus::NeedsInfo {
+        row.info_requested_from = Some(from);
+        row.info_requested_at = Some(call.now);
+    } else if from == AcoRequestStatus::NeedsInfo {
+        if let (Some(due), Some(paused)) = (row.due_at, row.info_requested_at) {
+            row.due_at = Some(sla::resume_due(due, paused, call.now, tz));
+        }
+        row.info_requested_from = None;
+        row.info_requested_at = None;
+    }
+    if to == AcoRequestStatus::FinanceReview {
+        row.stage_entered_at = call.now;
+        row.due_at = Some(sla::stage_due(
+            call.now,
+            sla::FINANCE_AND_OPERATIONS_DAYS,
+            tz,
+        ));
+    }
+    if !sla::clock_runs(to) && to != AcoRequestStatus::NeedsInfo {
+        row.due_at = None;
+    }
+    change(&mut row)?;
+    if !requests::update(tx, &row, seen)? {
+        return Err(conflict(&row));
+    }
+    row.version = seen + 1;
+    let system = system_actor();
+    let actor = by.unwrap_or(&system);
+    let mut entry = history_entry(actor, &row, action.as_str(), Some(from), comment);
+    if by.is_none() {
+        entry.actor_role = "SYSTEM".into();
+    }
+    requests::append_history(tx, &entry)?;
+    Ok(row)
+}
+
+/// A review step that needs nothing but the version and a comment.
+pub fn step(
+    tx: &Transaction<'_>,
+    call: &Call,
+    action: WorkflowAction,
+    step: Step,
+) -> Result<AcoRequestRow> {
+    let row = load(tx, &call.actor, &step)?;
+    if action == WorkflowAction::Reject && step.comment.is_none() {
+        return Err(Error::bad_input(
+            &["input", "reason"],
+            "a rejection states its reason",
+        ));
+    }
+    let reason = (action == WorkflowAction::Reject)
+        .then(|| step.comment.clone())
+        .flatten();
+    transition(
+        tx,
+        call,
+        Some(&call.actor),
+        row,
+        action,
+        step.comment,
+        |r| {
+            if reason.is_some() {
+                r.decision_reason = reason;
+            }
+            Ok(())
+        },
+    )
+}
+
+/// FLOW-2: PLSR passes the quality & compliance check and assigns a channel sales manager.
+pub fn pass_compliance_check(
+    tx: &Transaction<'_>,
+    call: &Call,
+    step: Step,
+    channel_sales_manager: String,
+) -> Result<AcoRequestRow> {
+    let row = load(tx, &call.actor, &step)?;
+    transition(
+        tx,
+        call,
+        Some(&call.actor),
+        row,
+        WorkflowAction::PassComplianceCheck,
+        step.comment,
+        |r| {
+            r.channel_sales_manager = Some(channel_sales_manager);
+            Ok(())
+        },
+    )
+}
+
+/// FLOW-5: corrections a partner may make when answering.
+#[derive(Debug, Clone, Default)]
+pub struct Corrections {
+    pub estimated_acr: Option<Decimal>,
+    pub scenario: Option<AcoScenario>,
+    pub workloads: Option<Vec<String>>,
+    pub timeline: Option<(NaiveDate, NaiveDate)>,
+}
+
+/// Refuses a partner that is not the request's submitting partner (an
+/// indirect provider sees its resellers' requests read-only).
+fn ensure_submitting_partner(actor: &Actor, row: &AcoRequestRow) -> Result<()> {
+    match actor.partner_id() {
+        Some(id) if *id == row.partner_id => Ok(()),
+        Some(_) => Err(Error::forbidden(
+            "NOT_SUBMITTING_PARTNER",
+            "only the partner that submitted the request may act on it",
+        )),
+        None => Ok(()),
+    }
+}
+
+/// FLOW-5: the partner answers, optionally correcting scope or estimate; the
+/// ACO amount is recomputed and ELIG-10 and ELIG-12 checked again.
+pub fn answer_information_request(
+    tx: &Transaction<'_>,
+    call: &Call,
+    step: Step,
+    corrections: Corrections,
+) -> Result<AcoRequestRow> {
+    let row = load(tx, &call.actor, &step)?;
+    ensure_submitting_partner(&call.actor, &row)?;
+    transition(
+        tx,
+        call,
+        Some(&call.actor),
+        row,
+        WorkflowAction::AnswerInformationRequest,
+        step.comment,
+        |r| {
+            if let Some(acr) = corrections.estimated_acr {
+                r.estimated_acr = acr;
+                r.aco_amount = eligibility::aco_amount(acr);
+            }
+            if let Some(s) = corrections.scenario {
+                r.scenario = s;
+            }
+            if let Some(w) = corrections.workloads {
+                r.workloads = w;
+            }
+            if let Some((start, end)) = corrections.timeline {
+                r.timeline_start = start;
+                r.timeline_end = end;
+            }
+            let scope = Scope {
+                scenario: Some(r.scenario),
+                workloads: r.workloads.clone(),
+                timeline: Some((r.timeline_start, r.timeline_end)),
+            };
+            let mut errors = Vec::new();
+            if r.estimated_acr < eligibility::MINIMUM_ACR {
+                errors.push(
+                    UserError::new(
+                        "DEAL_BELOW_MINIMUM",
+                        "the estimated 12-month incremental ACR is below USD 5,000.00",
+                    )
+                    .at(&["input", "estimatedAcr"]),
+                );
+            }
+            if !scope.is_complete() {
+                errors.push(
+                    UserError::new(
+                        "SCOPE_MISSING",
+                        "the scenario, workloads and project timeline must all be stated",
+                    )
+                    .at(&["input", "scope"]),
+                );
+            }
+            if errors.is_empty() {
+                Ok(())
+            } else {
+                Err(Error::Rejected(errors))
+            }
+        },
+    )
+}
+
+/// FLOW-13: the submitting partner cancels a request that is not yet active.
+pub fn cancel(tx: &Transaction<'_>, call: &Call, step: Step) -> Result<AcoRequestRow> {
+    let row = load(tx, &call.actor, &step)?;
+    ensure_submitting_partner(&call.actor, &row)?;
+    let open_agreement = crate::store::agreements::published_for(tx, &row.id)?;
+    let reason = step.comment.clone();
+    let row = transition(
+        tx,
+        call,
+        Some(&call.actor),
+        row,
+        WorkflowAction::Cancel,
+        step.comment,
+        |r| {
+            r.decision_reason = reason.clone();
+            Ok(())
+        },
+    )?;
+    if let Some(mut agreement) = open_agreement {
+        agreement.status = crate::domain::AgreementStatus::Withdrawn;
+        agreement.closed_at = Some(call.now);
+        agreement.closed_reason = Some("the request was cancelled".into());
+        crate::store::agreements::close(tx, &agreement)?;
+    }
+    Ok(row)
+}
