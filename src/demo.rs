@@ -1,24 +1,32 @@
 //! The demo world (`serve --dev --demo`): a direct bill partner, an indirect
-//! provider with two linked resellers, and twelve customers that between them
-//! fail each customer- and partner-side eligibility rule (ELIG-1…9) and pass
-//! all of them three times. Everything is created through the same use cases
-//! the API runs, so the demo obeys every rule.
+//! provider with two linked resellers, and eighteen customers. Three meet every
+//! eligibility rule (with finished requests behind them: active, rejected,
+//! cancelled); nine fail one rule each of ELIG-1…9; six have a request open in
+//! each review state, so a new one would fail ELIG-13. Everything is created
+//! through the same use cases the API runs, so the demo obeys every rule.
 
 use chrono::{Duration, Utc};
 
 use crate::auth::{TokenRequest, mint_hs256};
 use crate::config::AppConfig;
 use crate::domain::actor::{Actor, Organization};
+use crate::domain::eligibility::Scope;
 use crate::domain::ids::ObjectId;
+use crate::domain::workflow::WorkflowAction;
 use crate::domain::{
     AcceptanceMethod, Address, BillingProfile, Contact, CustomerSegment, OrganizationKind,
     PartnerType, Role,
 };
+use crate::domain::{AcoRequestStatus, AcoScenario};
 use crate::error::{Error, Result};
+use crate::service::agreements::{self, Publication};
 use crate::service::customers::{self, NewCustomer, NewCustomerAgreement};
 use crate::service::partners::{self, NewPartner};
+use crate::service::requests::{self, Deal, Step};
 use crate::service::{Call, relationships};
 use crate::store::Db;
+use crate::store::requests::AcoRequestRow;
+use rust_decimal::Decimal;
 
 /// A partner of the demo world.
 pub struct DemoPartner {
@@ -83,6 +91,8 @@ pub struct DemoCustomer {
     pub revoked: bool,
     /// The eligibility rule this customer fails, if any.
     pub fails: Option<&'static str>,
+    /// The ACO requests it has, each walked through the workflow to this state.
+    pub requests: &'static [AcoRequestStatus],
 }
 
 const fn customer(
@@ -105,28 +115,38 @@ const fn customer(
         confirmed: true,
         revoked: false,
         fails: None,
+        requests: &[],
     }
 }
 
-pub const CUSTOMERS: [DemoCustomer; 12] = [
-    customer(
-        "22222222-2222-4222-8222-000000000001",
-        "Alpine Ski House",
-        "alpineskihouse.com",
-        "contoso",
-    ),
-    customer(
-        "22222222-2222-4222-8222-000000000002",
-        "Coho Winery",
-        "cohowinery.com",
-        "contoso",
-    ),
-    customer(
-        "22222222-2222-4222-8222-000000000003",
-        "Blue Yonder Airlines",
-        "blueyonderairlines.com",
-        "fabrikam",
-    ),
+pub const CUSTOMERS: [DemoCustomer; 18] = [
+    DemoCustomer {
+        requests: &[AcoRequestStatus::Active],
+        ..customer(
+            "22222222-2222-4222-8222-000000000001",
+            "Alpine Ski House",
+            "alpineskihouse.com",
+            "contoso",
+        )
+    },
+    DemoCustomer {
+        requests: &[AcoRequestStatus::Rejected, AcoRequestStatus::Cancelled],
+        ..customer(
+            "22222222-2222-4222-8222-000000000002",
+            "Coho Winery",
+            "cohowinery.com",
+            "contoso",
+        )
+    },
+    DemoCustomer {
+        requests: &[AcoRequestStatus::Active],
+        ..customer(
+            "22222222-2222-4222-8222-000000000003",
+            "Blue Yonder Airlines",
+            "blueyonderairlines.com",
+            "fabrikam",
+        )
+    },
     DemoCustomer {
         country: "CA",
         fails: Some("CUSTOMER_NOT_US"),
@@ -214,6 +234,66 @@ pub const CUSTOMERS: [DemoCustomer; 12] = [
             "22222222-2222-4222-8222-000000000012",
             "Wide World Importers",
             "wideworldimporters.com",
+            "fabrikam",
+        )
+    },
+    DemoCustomer {
+        requests: &[AcoRequestStatus::Submitted],
+        fails: Some("OPEN_REQUEST_EXISTS"),
+        ..customer(
+            "22222222-2222-4222-8222-000000000013",
+            "Trey Research",
+            "treyresearch.net",
+            "contoso",
+        )
+    },
+    DemoCustomer {
+        requests: &[AcoRequestStatus::ChannelReview],
+        fails: Some("OPEN_REQUEST_EXISTS"),
+        ..customer(
+            "22222222-2222-4222-8222-000000000014",
+            "VanArsdel Ltd",
+            "vanarsdel.com",
+            "contoso",
+        )
+    },
+    DemoCustomer {
+        requests: &[AcoRequestStatus::NeedsInfo],
+        fails: Some("OPEN_REQUEST_EXISTS"),
+        ..customer(
+            "22222222-2222-4222-8222-000000000015",
+            "Woodgrove Bank",
+            "woodgrovebank.com",
+            "contoso",
+        )
+    },
+    DemoCustomer {
+        requests: &[AcoRequestStatus::FinanceReview],
+        fails: Some("OPEN_REQUEST_EXISTS"),
+        ..customer(
+            "22222222-2222-4222-8222-000000000016",
+            "Southridge Video",
+            "southridgevideo.com",
+            "fabrikam",
+        )
+    },
+    DemoCustomer {
+        requests: &[AcoRequestStatus::OperationsReview],
+        fails: Some("OPEN_REQUEST_EXISTS"),
+        ..customer(
+            "22222222-2222-4222-8222-000000000017",
+            "Wingtip Toys",
+            "wingtiptoys.com",
+            "contoso",
+        )
+    },
+    DemoCustomer {
+        requests: &[AcoRequestStatus::AwaitingSignature],
+        fails: Some("OPEN_REQUEST_EXISTS"),
+        ..customer(
+            "22222222-2222-4222-8222-000000000018",
+            "First Up Consultants",
+            "firstupconsultants.com",
             "fabrikam",
         )
     },
@@ -402,10 +482,205 @@ pub async fn seed(db: &Db, config: &AppConfig) -> Result<bool> {
                     )?;
                 }
             }
+            let provider =
+                (seller_type == PartnerType::IndirectReseller).then(|| northwind.clone());
+            let signer = call_as(actor(
+                &format!("jordan.signer@{}", c.domain),
+                c.tenant_id,
+                Role::CustomerSigner,
+                Organization::Customer {
+                    id: created.id.clone(),
+                },
+            ));
+            let reviewers = Reviewers {
+                call_as: &call_as,
+                program_tenant: &program_tenant,
+            };
+            for (n, target) in c.requests.iter().enumerate() {
+                walk(
+                    tx,
+                    &seller,
+                    &signer,
+                    &reviewers,
+                    &created.id,
+                    provider.clone(),
+                    n,
+                    *target,
+                )?;
+            }
         }
         Ok(true)
     })
     .await
+}
+
+/// Programme reviewers of the demo world.
+struct Reviewers<'a, F: Fn(Actor) -> Call> {
+    call_as: &'a F,
+    program_tenant: &'a str,
+}
+
+impl<F: Fn(Actor) -> Call> Reviewers<'_, F> {
+    fn as_role(&self, role: Role) -> Call {
+        let subject = format!("{}@programme.example", role.as_str().to_ascii_lowercase());
+        (self.call_as)(actor(
+            &subject,
+            self.program_tenant,
+            role,
+            Organization::Program,
+        ))
+    }
+}
+
+/// Submits a request for the customer and walks it to `target` along the
+/// rule book's path.
+#[allow(clippy::too_many_arguments)]
+fn walk<F: Fn(Actor) -> Call>(
+    tx: &rusqlite::Transaction<'_>,
+    seller: &Call,
+    signer: &Call,
+    reviewers: &Reviewers<'_, F>,
+    customer: &ObjectId,
+    provider: Option<ObjectId>,
+    n: usize,
+    target: AcoRequestStatus,
+) -> Result<()> {
+    use AcoRequestStatus as S;
+    use WorkflowAction as A;
+    let acr = Decimal::new(1_500_000 + 250_000 * n as i64, 2);
+    let today = seller.today();
+    let deal = Deal {
+        customer_id: customer.clone(),
+        partner_id: None,
+        indirect_provider_id: provider,
+        estimated_acr: acr,
+        scope: Scope {
+            scenario: Some(
+                [
+                    AcoScenario::Migration,
+                    AcoScenario::NewWorkloadPoc,
+                    AcoScenario::Adoption,
+                ][n % 3],
+            ),
+            workloads: vec![
+                "Azure Kubernetes Service".into(),
+                "Azure SQL Database".into(),
+            ],
+            timeline: Some((today + Duration::days(14), today + Duration::days(194))),
+        },
+    };
+    let mut row = requests::submit(
+        tx,
+        seller,
+        deal,
+        Some("Customer is moving its on-premises workloads to Azure.".into()),
+    )?;
+    let step = |row: &AcoRequestRow, comment: &str| Step {
+        request_id: row.id.clone(),
+        version: row.version,
+        comment: Some(comment.to_owned()),
+    };
+    let path: &[(S, &str)] = match target {
+        S::Submitted => &[],
+        S::Cancelled => &[(S::Cancelled, "")],
+        S::ChannelReview => &[(S::ChannelReview, "")],
+        S::NeedsInfo => &[(S::ChannelReview, ""), (S::NeedsInfo, "")],
+        S::FinanceReview => &[(S::ChannelReview, ""), (S::FinanceReview, "")],
+        S::Rejected => &[
+            (S::ChannelReview, ""),
+            (S::FinanceReview, ""),
+            (S::Rejected, ""),
+        ],
+        S::OperationsReview => &[
+            (S::ChannelReview, ""),
+            (S::FinanceReview, ""),
+            (S::OperationsReview, ""),
+        ],
+        S::AwaitingSignature | S::Active | S::Exhausted | S::Lapsed => &[
+            (S::ChannelReview, ""),
+            (S::FinanceReview, ""),
+            (S::OperationsReview, ""),
+            (S::AwaitingSignature, ""),
+            (S::Active, ""),
+        ],
+    };
+    for (next, _) in path {
+        if row.status == target {
+            break;
+        }
+        row = match next {
+            S::ChannelReview => requests::pass_compliance_check(
+                tx,
+                &reviewers.as_role(Role::Plsr),
+                step(&row, "Prerequisites verified."),
+                "channel_sales@programme.example".into(),
+            )?,
+            S::NeedsInfo => requests::step(
+                tx,
+                &reviewers.as_role(Role::ChannelSales),
+                A::RequestInformation,
+                step(
+                    &row,
+                    "Please add the migration plan and the current monthly spend.",
+                ),
+            )?,
+            S::FinanceReview => requests::step(
+                tx,
+                &reviewers.as_role(Role::ChannelSales),
+                A::Support,
+                step(&row, "Strong migration case; supported."),
+            )?,
+            S::Rejected => requests::step(
+                tx,
+                &reviewers.as_role(Role::Finance),
+                A::Reject,
+                step(&row, "The estimate is not supported by the usage history."),
+            )?,
+            S::OperationsReview => requests::step(
+                tx,
+                &reviewers.as_role(Role::Finance),
+                A::Approve,
+                step(&row, "Approved."),
+            )?,
+            S::Cancelled => requests::cancel(
+                tx,
+                seller,
+                step(&row, "The customer postponed the project."),
+            )?,
+            S::AwaitingSignature => {
+                let publication = Publication {
+                    signer_name: "Jordan Signer".into(),
+                    signer_email: signer.actor.subject.clone(),
+                    credit_period_months: agreements::DEFAULT_CREDIT_PERIOD_MONTHS,
+                };
+                agreements::publish(
+                    tx,
+                    &reviewers.as_role(Role::Operations),
+                    step(&row, "Published to the customer's signer."),
+                    publication,
+                )?
+                .0
+            }
+            S::Active => {
+                let agreement = crate::store::agreements::published_for(tx, &row.id)?
+                    .ok_or_else(|| Error::Internal("demo: no published agreement".into()))?;
+                match agreements::sign(tx, signer, &agreement.id)? {
+                    agreements::Signature::Signed { request, .. } => request,
+                    agreements::Signature::Expired { .. } => {
+                        return Err(Error::Internal("demo: agreement expired".into()));
+                    }
+                }
+            }
+            _ => row,
+        };
+    }
+    if row.status != target {
+        return Err(Error::Internal(format!(
+            "demo: request reached {} instead of {target}",
+            row.status
+        )));
+    }
+    Ok(())
 }
 
 /// A ready-to-paste token for one role of the demo world.

@@ -90,11 +90,12 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         {
             tracing::info!("demo data loaded");
         }
-        let state = AppState::new(config.clone(), db);
+        let state = AppState::new(config.clone(), db.clone());
         let app = router(state);
         if on_lambda {
             return lambda_http::run(app).await.map_err(|e| e.to_string());
         }
+        tokio::spawn(aco_api::jobs::run_expiry_sweeps(db, config.clone()));
         let listener = tokio::net::TcpListener::bind(config.bind)
             .await
             .map_err(|e| format!("binding {}: {e}", config.bind))?;

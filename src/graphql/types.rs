@@ -19,6 +19,7 @@ use crate::store::customers::{self, CustomerAgreementRow, CustomerRow, McaConfir
 use crate::store::pagination::text;
 use crate::store::partners::{self, PartnerAgreementRow, PartnerRow};
 use crate::store::relationships::{self, RelationshipRow};
+use crate::store::{agreements, requests};
 
 /// An object with a global id, resolvable through `node(id:)`.
 #[derive(Interface)]
@@ -282,6 +283,33 @@ impl Partner {
         })
         .await
     }
+    /// The ACO requests this partner submitted, among those the caller may see.
+    async fn aco_requests(
+        &self,
+        ctx: &Context<'_>,
+        after: Option<String>,
+        first: Option<i32>,
+        before: Option<String>,
+        last: Option<i32>,
+    ) -> async_graphql::Result<Conn<super::aco::AcoRequest>> {
+        let id = self.0.id.clone();
+        read(ctx, move |tx, actor| {
+            let args = page_args(
+                first,
+                after,
+                last,
+                before,
+                CursorKey::Object(IdKind::AcoRequest),
+            )?;
+            let filter = authz::request_scope(actor).and("q.partner_id = ?", [text(id.as_str())]);
+            Ok(connection(
+                requests::list(tx, &filter, &args)?,
+                |q| q.id.to_string(),
+                super::aco::AcoRequest,
+            ))
+        })
+        .await
+    }
     /// Every change to this partner, oldest first. Only programme roles and the
     /// partner itself see it; `null` for anyone else.
     async fn history(
@@ -461,6 +489,92 @@ impl Customer {
                 relationships::list(tx, &filter, &args)?,
                 |r| r.id.to_string(),
                 ResellerRelationship,
+            ))
+        })
+        .await
+    }
+    /// The customer's ACO requests the caller may see, oldest first.
+    async fn aco_requests(
+        &self,
+        ctx: &Context<'_>,
+        after: Option<String>,
+        first: Option<i32>,
+        before: Option<String>,
+        last: Option<i32>,
+    ) -> async_graphql::Result<Conn<super::aco::AcoRequest>> {
+        let id = self.0.id.clone();
+        read(ctx, move |tx, actor| {
+            let args = page_args(
+                first,
+                after,
+                last,
+                before,
+                CursorKey::Object(IdKind::AcoRequest),
+            )?;
+            let filter = authz::request_scope(actor).and("q.customer_id = ?", [text(id.as_str())]);
+            Ok(connection(
+                requests::list(tx, &filter, &args)?,
+                |q| q.id.to_string(),
+                super::aco::AcoRequest,
+            ))
+        })
+        .await
+    }
+    /// The customer's ACO agreements the caller may see, oldest first (AGR-6 keeps them all).
+    async fn aco_agreements(
+        &self,
+        ctx: &Context<'_>,
+        status: Option<crate::domain::AgreementStatus>,
+        after: Option<String>,
+        first: Option<i32>,
+        before: Option<String>,
+        last: Option<i32>,
+    ) -> async_graphql::Result<Conn<super::aco::AcoAgreement>> {
+        let id = self.0.id.clone();
+        read(ctx, move |tx, actor| {
+            let args = page_args(
+                first,
+                after,
+                last,
+                before,
+                CursorKey::Object(IdKind::AcoAgreement),
+            )?;
+            let mut filter =
+                authz::agreement_scope(actor).and("a.customer_id = ?", [text(id.as_str())]);
+            if let Some(status) = status {
+                filter = filter.and("a.status = ?", [text(status.as_str())]);
+            }
+            Ok(connection(
+                agreements::list(tx, &filter, &args)?,
+                |a| a.id.to_string(),
+                super::aco::AcoAgreement,
+            ))
+        })
+        .await
+    }
+    /// The customer's ACO credit grants the caller may see (LEDGER-1).
+    async fn credit_grants(
+        &self,
+        ctx: &Context<'_>,
+        after: Option<String>,
+        first: Option<i32>,
+        before: Option<String>,
+        last: Option<i32>,
+    ) -> async_graphql::Result<Conn<super::aco::CreditGrant>> {
+        let id = self.0.id.clone();
+        read(ctx, move |tx, actor| {
+            let args = page_args(
+                first,
+                after,
+                last,
+                before,
+                CursorKey::Object(IdKind::CreditGrant),
+            )?;
+            let filter = authz::grant_scope(actor).and("g.customer_id = ?", [text(id.as_str())]);
+            Ok(connection(
+                agreements::list_grants(tx, &filter, &args)?,
+                |g| g.id.to_string(),
+                super::aco::CreditGrant,
             ))
         })
         .await

@@ -1,0 +1,41 @@
+//! Work the service does on its own: the ACO agreement expiry sweep (AGR-4, FLOW-11).
+
+use std::time::Duration;
+
+use crate::config::AppConfig;
+use crate::error::Result;
+use crate::service::{Call, agreements, requests};
+use crate::store::Db;
+
+/// How often the local server sweeps for expired agreements.
+pub const SWEEP_INTERVAL: Duration = Duration::from_secs(5 * 60);
+
+/// Expires every published agreement past its deadline; returns how many.
+pub async fn sweep_expired_agreements(db: &Db, config: &AppConfig) -> Result<usize> {
+    let call = Call {
+        actor: requests::system_actor(),
+        now: config.clock.now(),
+        program_tenant_id: config.jwt.program_tenant_id.clone(),
+        timezone: config.timezone,
+    };
+    let expired = db
+        .write(move |tx| agreements::expire_overdue(tx, &call, false))
+        .await?;
+    Ok(expired.len())
+}
+
+/// Sweeps now and then every [`SWEEP_INTERVAL`], for as long as the server runs.
+pub async fn run_expiry_sweeps(db: Db, config: AppConfig) {
+    let mut ticks = tokio::time::interval(SWEEP_INTERVAL);
+    loop {
+        ticks.tick().await;
+        match sweep_expired_agreements(&db, &config).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(
+                expired = n,
+                "expired ACO agreements past their signing deadline"
+            ),
+            Err(e) => tracing::error!(error = %e, "the expiry sweep failed"),
+        }
+    }
+}
