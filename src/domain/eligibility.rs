@@ -261,7 +261,8 @@ mod tests {
     #[test]
     fn every_rule_fails_alone_and_all_fail_together() {
         assert!(failing(&eligible()).is_empty());
-        let cases: Vec<(&str, fn(&mut Facts))> = vec![
+        type Change = fn(&mut Facts);
+        let cases: Vec<(&str, Change)> = vec![
             ("CUSTOMER_NOT_US", |f| f.customer_country = "CA".into()),
             ("CUSTOMER_NOT_SMB", |f| {
                 f.customer_segment = CustomerSegment::Enterprise

@@ -6,7 +6,7 @@ use super::connection::{Conn, CursorKey, connection, page_args};
 use super::input::input_id;
 use super::scalars::{Date, DateTime, Decimal, Month};
 use super::types::{Customer, Partner};
-use super::{actor, read, read_as_call, request, to_gql, write};
+use super::{read, read_as_call, request, to_gql, write};
 use crate::authz;
 use crate::domain::eligibility::{RuleResult, Scope};
 use crate::domain::ids::{IdKind, ObjectId};
@@ -154,10 +154,11 @@ impl AcoRequest {
             S::Submitted | S::ChannelReview => Some(ServiceLevelStage::ApplicationReview),
             S::FinanceReview | S::OperationsReview => Some(ServiceLevelStage::FinanceAndOperations),
             S::AwaitingSignature => Some(ServiceLevelStage::Signature),
-            S::NeedsInfo => match self.0.info_requested_from {
-                Some(_) => Some(ServiceLevelStage::ApplicationReview),
-                None => None,
-            },
+            // Only application review asks for information (FLOW-3, FLOW-4).
+            S::NeedsInfo => self
+                .0
+                .info_requested_from
+                .map(|_| ServiceLevelStage::ApplicationReview),
             _ => None,
         }
     }
@@ -659,41 +660,11 @@ fn request_payload(
     }
 }
 
-/// The role check for a workflow step, before its input is looked at.
-fn permit_step(ctx: &Context<'_>, action: WorkflowAction) -> async_graphql::Result<()> {
-    use crate::domain::workflow::{Performer, performers};
-    let actor = actor(ctx)?;
-    let allowed = performers(action).any(|p| matches!(p, Performer::Role(r) if actor.has_role(r)));
-    if allowed {
-        return Ok(());
-    }
-    let reason = if actor.partner_id().is_some() {
-        "PARTNER_CANNOT_REVIEW"
-    } else {
-        "ROLE_NOT_PERMITTED"
-    };
-    let reason = match action {
-        WorkflowAction::AnswerInformationRequest | WorkflowAction::Cancel => "ROLE_NOT_PERMITTED",
-        _ => reason,
-    };
-    Err(to_gql(
-        ctx,
-        Error::forbidden(
-            reason,
-            format!(
-                "your role may not {} (ROLE-2)",
-                action.as_str().to_ascii_lowercase().replace('_', " ")
-            ),
-        ),
-    ))
-}
-
 async fn run_step(
     ctx: &Context<'_>,
     action: WorkflowAction,
     step: Result<Step>,
 ) -> async_graphql::Result<AcoRequestPayload> {
-    permit_step(ctx, action)?;
     let step = checked(ctx, step)?;
     Ok(request_payload(
         write(ctx, move |tx, call| requests::step(tx, call, action, step)).await?,
@@ -772,11 +743,6 @@ impl AcoQuery {
         ctx: &Context<'_>,
         input: AcoEligibilityInput,
     ) -> async_graphql::Result<AcoEligibility> {
-        let actor = actor(ctx)?;
-        checked(ctx, authz::require(&actor, &requests::CHECK_ELIGIBILITY))?;
-        if actor.partner_id().is_some() {
-            checked(ctx, requests::ensure_may_submit(&actor))?;
-        }
         let deal = checked(ctx, input.into_deal())?;
         let report = read_as_call(ctx, move |tx, call| {
             requests::check_eligibility(tx, call, &deal)
@@ -799,7 +765,6 @@ impl AcoMutation {
         ctx: &Context<'_>,
         input: SubmitAcoRequestInput,
     ) -> async_graphql::Result<SubmitAcoRequestPayload> {
-        checked(ctx, requests::ensure_may_submit(&actor(ctx)?))?;
         let note = checked(ctx, comment(input.comment.clone(), "comment"))?;
         let deal = checked(
             ctx,
@@ -833,7 +798,6 @@ impl AcoMutation {
         ctx: &Context<'_>,
         input: PassAcoComplianceCheckInput,
     ) -> async_graphql::Result<AcoRequestPayload> {
-        permit_step(ctx, WorkflowAction::PassComplianceCheck)?;
         let manager = checked(
             ctx,
             validate::email(&input.channel_sales_manager).ok_or_else(|| {
@@ -884,7 +848,6 @@ impl AcoMutation {
         ctx: &Context<'_>,
         input: AnswerAcoInformationRequestInput,
     ) -> async_graphql::Result<AcoRequestPayload> {
-        permit_step(ctx, WorkflowAction::AnswerInformationRequest)?;
         let parsed = (|| -> Result<(Step, Corrections)> {
             let answer = required_comment(input.answer, "answer")?;
             let step = AcoRequestStepInput {
@@ -954,7 +917,6 @@ impl AcoMutation {
         ctx: &Context<'_>,
         input: CancelAcoRequestInput,
     ) -> async_graphql::Result<AcoRequestPayload> {
-        permit_step(ctx, WorkflowAction::Cancel)?;
         let step = checked(
             ctx,
             AcoRequestStepInput {
@@ -975,7 +937,6 @@ impl AcoMutation {
         ctx: &Context<'_>,
         input: PublishAcoAgreementInput,
     ) -> async_graphql::Result<AcoAgreementPayload> {
-        permit_step(ctx, WorkflowAction::PublishAgreement)?;
         let parsed = (|| -> Result<(Step, Publication)> {
             let signer_name = validate::text(&input.signer_name).ok_or_else(|| {
                 Error::bad_input(
@@ -1035,7 +996,6 @@ impl AcoMutation {
         ctx: &Context<'_>,
         input: WithdrawAcoAgreementInput,
     ) -> async_graphql::Result<AcoAgreementPayload> {
-        permit_step(ctx, WorkflowAction::WithdrawAgreement)?;
         let step = checked(
             ctx,
             required_comment(input.reason, "reason").and_then(|r| {
@@ -1070,7 +1030,6 @@ impl AcoMutation {
         ctx: &Context<'_>,
         input: SignAcoAgreementInput,
     ) -> async_graphql::Result<SignAcoAgreementPayload> {
-        checked(ctx, authz::require(&actor(ctx)?, &agreements::SIGN))?;
         let id = checked(
             ctx,
             input_id(&input.agreement_id, "agreementId", IdKind::AcoAgreement),
@@ -1110,7 +1069,6 @@ impl AcoMutation {
         ctx: &Context<'_>,
         input: Option<ExpireAcoAgreementsInput>,
     ) -> async_graphql::Result<ExpireAcoAgreementsPayload> {
-        checked(ctx, authz::require(&actor(ctx)?, &agreements::EXPIRE))?;
         let input = input.unwrap_or_default();
         let outcome = write(ctx, move |tx, call| {
             agreements::expire_overdue(tx, call, true)

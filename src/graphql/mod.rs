@@ -2,6 +2,7 @@
 
 pub mod aco;
 pub mod connection;
+pub mod gate;
 pub mod input;
 pub mod mutation;
 pub mod query;
@@ -52,6 +53,7 @@ pub fn schema_builder() -> SchemaBuilder<query::QueryRoot, mutation::MutationRoo
     // Scalars that later fields use; registered so clients see them now.
     .register_output_type::<scalars::Decimal>()
     .register_output_type::<scalars::Month>()
+    .extension(gate::RoleGate)
     .limit_depth(MAX_DEPTH)
     .limit_complexity(MAX_COMPLEXITY)
     .limit_recursive_depth(32)

@@ -1,14 +1,13 @@
 //! Mutations: each takes one `input` and returns a payload with `userErrors`.
-//! The caller's role is checked first (`FORBIDDEN` whatever the input), then
-//! the input's shape (`BAD_USER_INPUT`), then the business rules inside one
+//! The caller's role is checked first by the [role gate](super::gate)
+//! (`FORBIDDEN` whatever the input), then the input's shape (`BAD_USER_INPUT`), then the business rules inside one
 //! write transaction (refusals in `userErrors`, nothing changed).
 
 use async_graphql::{Context, Object, SimpleObject};
 
 use super::input::*;
 use super::types::{Customer, CustomerAgreement, Partner, ResellerRelationship};
-use super::{actor, to_gql, write};
-use crate::authz::{self, Permission};
+use super::{to_gql, write};
 use crate::domain::ids::IdKind;
 use crate::error::{Result, UserError};
 use crate::service::{customers, partners, relationships};
@@ -20,11 +19,6 @@ pub struct CoreMutation;
 /// The mutation root.
 #[derive(async_graphql::MergedObject, Default)]
 pub struct MutationRoot(CoreMutation, super::aco::AcoMutation);
-
-/// The role check that comes before anything else.
-fn permit(ctx: &Context<'_>, permission: &Permission) -> async_graphql::Result<()> {
-    authz::require(&actor(ctx)?, permission).map_err(|e| to_gql(ctx, e))
-}
 
 fn checked<T>(ctx: &Context<'_>, value: Result<T>) -> async_graphql::Result<T> {
     value.map_err(|e| to_gql(ctx, e))
@@ -105,7 +99,6 @@ impl CoreMutation {
         ctx: &Context<'_>,
         input: CreatePartnerInput,
     ) -> async_graphql::Result<CreatePartnerPayload> {
-        permit(ctx, &partners::CREATE_PARTNER)?;
         let new = checked(ctx, input.into_new())?;
         let outcome = write(ctx, move |tx, call| partners::create_partner(tx, call, new)).await?;
         let (partner, user_errors) = split(outcome, Partner);
@@ -121,7 +114,6 @@ impl CoreMutation {
         ctx: &Context<'_>,
         input: UpdatePartnerInput,
     ) -> async_graphql::Result<UpdatePartnerPayload> {
-        permit(ctx, &partners::UPDATE_PARTNER)?;
         let (id, changes) = checked(ctx, input.into_changes())?;
         let outcome = write(ctx, move |tx, call| {
             partners::update_partner(tx, call, &id, changes)
@@ -140,7 +132,6 @@ impl CoreMutation {
         ctx: &Context<'_>,
         input: LinkIndirectResellerInput,
     ) -> async_graphql::Result<LinkIndirectResellerPayload> {
-        permit(ctx, &partners::LINK_INDIRECT_RESELLER)?;
         let (reseller_id, provider_id) = checked(ctx, input.ids())?;
         let outcome = write(ctx, move |tx, call| {
             partners::link_indirect_reseller(tx, call, &reseller_id, &provider_id)
@@ -161,7 +152,6 @@ impl CoreMutation {
         ctx: &Context<'_>,
         input: SignPartnerAgreementInput,
     ) -> async_graphql::Result<SignPartnerAgreementPayload> {
-        permit(ctx, &partners::SIGN_PARTNER_AGREEMENT)?;
         let (name, email, date) = checked(ctx, input.checked())?;
         let outcome = write(ctx, move |tx, call| {
             partners::sign_partner_agreement(tx, call, name, email, date)
@@ -180,7 +170,6 @@ impl CoreMutation {
         ctx: &Context<'_>,
         input: CreateCustomerInput,
     ) -> async_graphql::Result<CreateCustomerPayload> {
-        permit(ctx, &customers::CREATE_CUSTOMER)?;
         let new = checked(ctx, input.into_new())?;
         let outcome = write(ctx, move |tx, call| {
             customers::create_customer(tx, call, new)
@@ -199,7 +188,6 @@ impl CoreMutation {
         ctx: &Context<'_>,
         input: UpdateCustomerInput,
     ) -> async_graphql::Result<UpdateCustomerPayload> {
-        permit(ctx, &customers::UPDATE_CUSTOMER)?;
         let (id, changes) = checked(ctx, input.into_changes())?;
         let outcome = write(ctx, move |tx, call| {
             customers::update_customer(tx, call, &id, changes)
@@ -218,7 +206,6 @@ impl CoreMutation {
         ctx: &Context<'_>,
         input: RecordCustomerAgreementInput,
     ) -> async_graphql::Result<RecordCustomerAgreementPayload> {
-        permit(ctx, &customers::RECORD_CUSTOMER_AGREEMENT)?;
         let (id, new) = checked(ctx, input.into_new())?;
         let outcome = write(ctx, move |tx, call| {
             customers::record_customer_agreement(tx, call, &id, new)
@@ -239,7 +226,6 @@ impl CoreMutation {
         ctx: &Context<'_>,
         input: ConfirmCustomerAgreementInput,
     ) -> async_graphql::Result<ConfirmCustomerAgreementPayload> {
-        permit(ctx, &customers::CONFIRM_CUSTOMER_AGREEMENT)?;
         let id = checked(
             ctx,
             input_id(&input.customer_id, "customerId", IdKind::Customer),
@@ -261,7 +247,6 @@ impl CoreMutation {
         ctx: &Context<'_>,
         input: RequestResellerRelationshipInput,
     ) -> async_graphql::Result<ResellerRelationshipPayload> {
-        permit(ctx, &relationships::REQUEST)?;
         let tenant = checked(ctx, input.tenant())?;
         let outcome = write(ctx, move |tx, call| {
             relationships::request(tx, call, &tenant)
@@ -280,7 +265,6 @@ impl CoreMutation {
         ctx: &Context<'_>,
         input: AcceptResellerRelationshipInput,
     ) -> async_graphql::Result<ResellerRelationshipPayload> {
-        permit(ctx, &relationships::ACCEPT)?;
         let id = checked(
             ctx,
             input_id(
@@ -303,7 +287,6 @@ impl CoreMutation {
         ctx: &Context<'_>,
         input: RevokeResellerRelationshipInput,
     ) -> async_graphql::Result<ResellerRelationshipPayload> {
-        permit(ctx, &relationships::REVOKE)?;
         let (id, reason) = checked(ctx, input.checked())?;
         let outcome = write(ctx, move |tx, call| {
             relationships::revoke(tx, call, &id, reason)

@@ -151,8 +151,9 @@ fn expire(
     close(tx, agreement, AgreementStatus::Expired, call, Some(comment))
 }
 
-/// The outcome of a signature.
+/// The outcome of a signature (a short-lived return value: its size does not matter).
 #[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
 pub enum Signature {
     Signed {
         agreement: AcoAgreementRow,

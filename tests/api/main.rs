@@ -2,6 +2,7 @@
 //! tokens, a fresh database for each test.
 
 mod auth;
+mod eligibility;
 mod isolation;
 mod mutations;
 mod schema;

@@ -179,6 +179,19 @@ pub struct World {
 pub const CREATE_PARTNER: &str = "mutation($input: CreatePartnerInput!) { createPartner(input: $input) { partner { id tenantId partnerType } userErrors { code message field } } }";
 pub const CREATE_CUSTOMER: &str = "mutation($input: CreateCustomerInput!) { createCustomer(input: $input) { customer { id tenantId } userErrors { code message field } } }";
 
+/// A deal that passes every deal-side rule.
+pub fn deal(customer: &str, acr: &str) -> Value {
+    json!({
+        "customerId": customer,
+        "estimatedAcr": acr,
+        "scenario": "MIGRATION",
+        "workloads": ["Azure Kubernetes Service"],
+        "timeline": { "start": "2027-02-01", "end": "2027-08-01" }
+    })
+}
+
+pub const SUBMIT: &str = "mutation($input: SubmitAcoRequestInput!) { submitAcoRequest(input: $input) { acoRequest { id status version acoAmount } userErrors { code message field } } }";
+
 pub fn customer_input(tenant: &str, name: &str) -> Value {
     json!({
         "tenantId": tenant,
@@ -197,11 +210,78 @@ pub fn customer_input(tenant: &str, name: &str) -> Value {
     })
 }
 
+/// A fixed clock for `--now`.
+pub fn at(instant: &str) -> aco_api::domain::time::Clock {
+    aco_api::domain::time::Clock::Fixed(instant.parse().expect("RFC 3339"))
+}
+
 impl World {
     pub fn new() -> Self {
-        let app = TestApp::new();
+        Self::on(TestApp::new())
+    }
+
+    pub fn on(app: TestApp) -> Self {
         let admin = app.token(PROGRAM_TENANT, &[Role::ProgramAdmin], "program-admin");
         World { app, admin }
+    }
+
+    /// A programme role's token.
+    pub fn reviewer(&self, role: Role) -> String {
+        self.app.token(
+            PROGRAM_TENANT,
+            &[role],
+            &format!("{}@programme.example", role.as_str().to_lowercase()),
+        )
+    }
+
+    /// A partner that has signed the MPA (AGR-1).
+    pub async fn signed_partner(&self, name: &str, partner_type: &str) -> PartnerHandle {
+        let partner = self.partner(name, partner_type).await;
+        let data = self
+            .app
+            .ok(
+                &partner.admin,
+                "mutation($input: SignPartnerAgreementInput!) { signPartnerAgreement(input: $input) { userErrors { code } } }",
+                json!({ "input": { "signerName": "Avery Admin", "signerEmail": format!("avery@{}.example.com", name.to_lowercase()), "dateAgreed": "2025-01-02" } }),
+            )
+            .await;
+        assert_eq!(data["signPartnerAgreement"]["userErrors"], json!([]));
+        partner
+    }
+
+    /// Records the customer's MCA acceptance (AGR-2) as `partner`'s admin.
+    pub async fn accept_mca(&self, partner: &PartnerHandle, customer: &CustomerHandle) {
+        let data = self
+            .app
+            .ok(
+                &partner.admin,
+                "mutation($input: RecordCustomerAgreementInput!) { recordCustomerAgreement(input: $input) { userErrors { code } } }",
+                json!({ "input": { "customerId": customer.id, "dateAgreed": "2025-06-01", "acceptanceMethod": "CUSTOMER_ACCEPTED",
+                    "primaryContact": { "firstName": "Jordan", "lastName": "Signer", "email": "jordan@customer.example.com" } } }),
+            )
+            .await;
+        assert_eq!(data["recordCustomerAgreement"]["userErrors"], json!([]));
+    }
+
+    /// `partner` confirms the customer's MCA acceptance (ELIG-7).
+    pub async fn confirm_mca(&self, partner: &PartnerHandle, customer: &CustomerHandle) {
+        let data = self
+            .app
+            .ok(
+                &partner.admin,
+                "mutation($input: ConfirmCustomerAgreementInput!) { confirmCustomerAgreement(input: $input) { userErrors { code } } }",
+                json!({ "input": { "customerId": customer.id } }),
+            )
+            .await;
+        assert_eq!(data["confirmCustomerAgreement"]["userErrors"], json!([]));
+    }
+
+    /// A customer of `partner` that meets every customer- and partner-side rule.
+    pub async fn eligible_customer(&self, partner: &PartnerHandle, name: &str) -> CustomerHandle {
+        let customer = self.customer(partner, name).await;
+        self.accept_mca(partner, &customer).await;
+        self.confirm_mca(partner, &customer).await;
+        customer
     }
 
     pub async fn partner(&self, name: &str, partner_type: &str) -> PartnerHandle {
@@ -293,5 +373,180 @@ impl World {
             "ACTIVE"
         );
         id
+    }
+}
+
+/// An ACO request as a caller last saw it.
+#[derive(Debug, Clone)]
+pub struct RequestHandle {
+    pub id: String,
+    pub version: i64,
+}
+
+impl RequestHandle {
+    pub fn from_payload(payload: &Value) -> Self {
+        let request = &payload["acoRequest"];
+        RequestHandle {
+            id: request["id"]
+                .as_str()
+                .unwrap_or_else(|| panic!("no request in {payload}"))
+                .to_owned(),
+            version: request["version"].as_i64().expect("version"),
+        }
+    }
+}
+
+/// The input type of each workflow mutation.
+fn input_type(mutation: &str) -> &'static str {
+    match mutation {
+        "passAcoComplianceCheck" => "PassAcoComplianceCheckInput",
+        "requestAcoInformation" => "RequestAcoInformationInput",
+        "answerAcoInformationRequest" => "AnswerAcoInformationRequestInput",
+        "supportAcoRequest" | "approveAcoRequest" => "AcoRequestStepInput",
+        "rejectAcoRequest" => "RejectAcoRequestInput",
+        "cancelAcoRequest" => "CancelAcoRequestInput",
+        "publishAcoAgreement" => "PublishAcoAgreementInput",
+        "withdrawAcoAgreement" => "WithdrawAcoAgreementInput",
+        other => panic!("unknown workflow mutation {other}"),
+    }
+}
+
+impl World {
+    /// Submits a passing deal for `customer` as `partner`'s user.
+    pub async fn submitted(
+        &self,
+        partner: &PartnerHandle,
+        customer: &CustomerHandle,
+        provider: Option<&PartnerHandle>,
+    ) -> RequestHandle {
+        let mut input = deal(&customer.id, "15000.00");
+        if let Some(p) = provider {
+            input["indirectProviderId"] = json!(p.id);
+        }
+        let data = self
+            .app
+            .ok(&partner.user, SUBMIT, json!({ "input": input }))
+            .await;
+        assert_eq!(data["submitAcoRequest"]["userErrors"], json!([]), "{data}");
+        RequestHandle::from_payload(&data["submitAcoRequest"])
+    }
+
+    /// Runs a workflow mutation; the whole response body.
+    pub async fn act_raw(&self, token: &str, mutation: &str, input: Value) -> Value {
+        let query = format!(
+            "mutation($input: {}!) {{ {mutation}(input: $input) {{ acoRequest {{ id status version dueAt overdue acoAmount }} userErrors {{ code message field }} }} }}",
+            input_type(mutation)
+        );
+        self.app
+            .gql(Some(token), &query, json!({ "input": input }))
+            .await
+    }
+
+    /// Runs a workflow step on `request` with the version the caller saw; its payload.
+    pub async fn act(
+        &self,
+        token: &str,
+        mutation: &str,
+        request: &RequestHandle,
+        extra: Value,
+    ) -> Value {
+        let mut input = json!({ "id": request.id, "version": request.version });
+        for (k, v) in extra.as_object().expect("object") {
+            input[k] = v.clone();
+        }
+        let body = self.act_raw(token, mutation, input).await;
+        assert!(body.get("errors").is_none(), "{mutation}: {body}");
+        body["data"][mutation].clone()
+    }
+
+    /// Runs a step that must succeed; the request as it is now.
+    pub async fn advance(
+        &self,
+        token: &str,
+        mutation: &str,
+        request: &RequestHandle,
+        extra: Value,
+    ) -> (RequestHandle, Value) {
+        let payload = self.act(token, mutation, request, extra).await;
+        assert_eq!(payload["userErrors"], json!([]), "{mutation}: {payload}");
+        (
+            RequestHandle::from_payload(&payload),
+            payload["acoRequest"].clone(),
+        )
+    }
+
+    /// Walks a submitted request to OPERATIONS_REVIEW.
+    pub async fn approved(&self, request: &RequestHandle) -> RequestHandle {
+        use aco_api::domain::Role;
+        let (r, _) = self
+            .advance(
+                &self.reviewer(Role::Plsr),
+                "passAcoComplianceCheck",
+                request,
+                json!({ "channelSalesManager": "csm@programme.example" }),
+            )
+            .await;
+        let (r, _) = self
+            .advance(
+                &self.reviewer(Role::ChannelSales),
+                "supportAcoRequest",
+                &r,
+                json!({}),
+            )
+            .await;
+        let (r, _) = self
+            .advance(
+                &self.reviewer(Role::Finance),
+                "approveAcoRequest",
+                &r,
+                json!({}),
+            )
+            .await;
+        r
+    }
+
+    /// Publishes the agreement (Operations); the request and the agreement's id.
+    pub async fn published(&self, request: &RequestHandle) -> (RequestHandle, String) {
+        let token = self.reviewer(aco_api::domain::Role::Operations);
+        let body = self
+            .app
+            .gql(
+                Some(&token),
+                "mutation($input: PublishAcoAgreementInput!) { publishAcoAgreement(input: $input) { acoRequest { id status version } acoAgreement { id status expiresAt } userErrors { code message } } }",
+                json!({ "input": { "id": request.id, "version": request.version, "signerName": "Jordan Signer", "signerEmail": "jordan@customer.example.com" } }),
+            )
+            .await;
+        let payload = &body["data"]["publishAcoAgreement"];
+        assert_eq!(payload["userErrors"], json!([]), "{body}");
+        (
+            RequestHandle::from_payload(payload),
+            payload["acoAgreement"]["id"].as_str().unwrap().to_owned(),
+        )
+    }
+
+    /// The customer's signer signs; the payload.
+    pub async fn sign(&self, customer: &CustomerHandle, agreement: &str) -> Value {
+        let data = self
+            .app
+            .ok(
+                &customer.signer,
+                "mutation($input: SignAcoAgreementInput!) { signAcoAgreement(input: $input) { acoAgreement { id status expiresAt signedAt } creditGrant { amount firstMonth lastMonth status } userErrors { code message } } }",
+                json!({ "input": { "agreementId": agreement } }),
+            )
+            .await;
+        data["signAcoAgreement"].clone()
+    }
+
+    /// The request as a programme admin sees it.
+    pub async fn request_state(&self, request: &RequestHandle) -> Value {
+        let data = self
+            .app
+            .ok(
+                &self.admin,
+                "query($id: ID!) { acoRequest(id: $id) { id status version acoAmount dueAt overdue stage informationRequestedFrom decisionReason history { totalCount nodes { action fromStatus toStatus actorRole actorSubject comment } } } }",
+                json!({ "id": request.id }),
+            )
+            .await;
+        data["acoRequest"].clone()
     }
 }
