@@ -8,3 +8,4 @@ mod mutations;
 mod schema;
 mod support;
 mod transport;
+mod workflow;

@@ -30,8 +30,14 @@ pub struct TestApp {
 
 impl TestApp {
     pub fn new() -> Self {
+        Self::configured(|_| {})
+    }
+
+    /// A fresh app whose dev configuration `change` adjusts (clock, time zone).
+    pub fn configured(change: impl FnOnce(&mut AppConfig)) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
-        let config = AppConfig::for_dev(dir.path().join("aco.db"));
+        let mut config = AppConfig::for_dev(dir.path().join("aco.db"));
+        change(&mut config);
         let router = aco_api::build_app(config.clone()).expect("app");
         TestApp {
             router,
@@ -42,12 +48,18 @@ impl TestApp {
 
     /// The same database file, opened again by a new app: a restart.
     pub fn restart(self) -> Self {
+        self.restart_with(|_| {})
+    }
+
+    /// A restart with a changed configuration, e.g. a later `--now`.
+    pub fn restart_with(self, change: impl FnOnce(&mut AppConfig)) -> Self {
         let TestApp {
             router,
-            config,
+            mut config,
             dir,
         } = self;
         drop(router);
+        change(&mut config);
         let router = aco_api::build_app(config.clone()).expect("app after restart");
         TestApp {
             router,

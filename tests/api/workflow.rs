@@ -1,0 +1,778 @@
+//! DOMAIN §5 through the API: every step by its role in its state, CONFLICT
+//! for concurrent reviewers, append-only history, the ACO agreement and its
+//! month-end deadline, and service levels in US business days.
+
+use aco_api::domain::Role;
+use serde_json::{Value, json};
+
+use crate::support::*;
+
+async fn direct_world(app: TestApp) -> (World, PartnerHandle, CustomerHandle) {
+    let world = World::on(app);
+    let partner = world.signed_partner("Contoso", "DIRECT_BILL").await;
+    let customer = world.eligible_customer(&partner, "Alpine").await;
+    (world, partner, customer)
+}
+
+fn history_actions(state: &Value) -> Vec<String> {
+    state["history"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["action"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn flow_1_to_10_happy_path_for_a_direct_bill_partner() {
+    let (world, partner, customer) = direct_world(TestApp::configured(|c| {
+        c.clock = at("2027-01-20T10:00:00Z")
+    }))
+    .await;
+    let request = world.submitted(&partner, &customer, None).await;
+    let state = world.request_state(&request).await;
+    assert_eq!(state["status"], "SUBMITTED");
+    assert_eq!(state["stage"], "APPLICATION_REVIEW");
+    let request = world.approved(&request).await;
+    assert_eq!(
+        world.request_state(&request).await["status"],
+        "OPERATIONS_REVIEW"
+    );
+    let (request, agreement) = world.published(&request).await;
+    let payload = world.sign(&customer, &agreement).await;
+    assert_eq!(payload["userErrors"], json!([]));
+    assert_eq!(payload["acoAgreement"]["status"], "SIGNED");
+    assert_eq!(
+        payload["acoAgreement"]["expiresAt"],
+        "2027-01-31T23:59:59.000000Z"
+    );
+    // LEDGER-1: the credit is granted at once, from the month of signing, for 12 months.
+    assert_eq!(
+        payload["creditGrant"],
+        json!({ "amount": "1500.00", "firstMonth": "2027-01", "lastMonth": "2027-12", "status": "ACTIVE" })
+    );
+
+    let state = world.request_state(&request).await;
+    assert_eq!(state["status"], "ACTIVE");
+    assert_eq!(state["dueAt"], Value::Null);
+    assert_eq!(
+        history_actions(&state),
+        [
+            "SUBMIT",
+            "PASS_COMPLIANCE_CHECK",
+            "SUPPORT",
+            "APPROVE",
+            "PUBLISH_AGREEMENT",
+            "SIGN_AGREEMENT"
+        ]
+    );
+    let history = state["history"]["nodes"].as_array().unwrap();
+    assert_eq!(history[0]["fromStatus"], Value::Null);
+    assert_eq!(history[0]["actorRole"], "PARTNER_USER");
+    assert_eq!(
+        history[3],
+        json!({ "action": "APPROVE", "fromStatus": "FINANCE_REVIEW", "toStatus": "OPERATIONS_REVIEW", "actorRole": "FINANCE", "actorSubject": "finance@programme.example", "comment": null })
+    );
+    assert_eq!(history[5]["actorRole"], "CUSTOMER_SIGNER");
+
+    // The partner follows its request and sees the grant through it.
+    let data = world
+        .app
+        .ok(&partner.user, "query($id: ID!) { acoRequest(id: $id) { status creditGrant { amount } agreements { status } customer { companyName } } }", json!({ "id": request.id }))
+        .await;
+    assert_eq!(
+        data["acoRequest"],
+        json!({ "status": "ACTIVE", "creditGrant": { "amount": "1500.00" }, "agreements": [{ "status": "SIGNED" }], "customer": { "companyName": "Alpine" } })
+    );
+}
+
+#[tokio::test]
+async fn flow_1_to_10_happy_path_for_an_indirect_reseller() {
+    let world = World::new();
+    let provider = world.signed_partner("Northwind", "INDIRECT_PROVIDER").await;
+    let reseller = world.signed_partner("Fabrikam", "INDIRECT_RESELLER").await;
+    world.link(&reseller, &provider).await;
+    let customer = world.eligible_customer(&reseller, "Alpine").await;
+    world.relate(&provider, &customer).await;
+    let request = world.submitted(&reseller, &customer, Some(&provider)).await;
+    let request = world.approved(&request).await;
+    let (request, agreement) = world.published(&request).await;
+    assert_eq!(
+        world.sign(&customer, &agreement).await["userErrors"],
+        json!([])
+    );
+    assert_eq!(world.request_state(&request).await["status"], "ACTIVE");
+
+    // The provider reads its reseller's request, but may not act on it.
+    let data = world
+        .app
+        .ok(&provider.user, "query($id: ID!) { acoRequest(id: $id) { status partner { id } indirectProvider { id } } }", json!({ "id": request.id }))
+        .await;
+    assert_eq!(
+        data["acoRequest"],
+        json!({ "status": "ACTIVE", "partner": { "id": reseller.id }, "indirectProvider": { "id": provider.id } })
+    );
+    let data = world
+        .app
+        .ok(&provider.admin, "{ acoRequests { totalCount } }", json!({}))
+        .await;
+    assert_eq!(data["acoRequests"]["totalCount"], 1);
+}
+
+#[tokio::test]
+async fn flow_16_a_step_in_the_wrong_state_is_an_invalid_transition() {
+    let (world, partner, customer) = direct_world(TestApp::new()).await;
+    let request = world.submitted(&partner, &customer, None).await;
+    let payload = world
+        .act(
+            &world.reviewer(Role::Finance),
+            "approveAcoRequest",
+            &request,
+            json!({}),
+        )
+        .await;
+    assert_eq!(user_error_codes(&payload), ["INVALID_TRANSITION"]);
+    assert!(
+        payload["userErrors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("SUBMITTED")
+    );
+    assert_eq!(payload["acoRequest"], Value::Null);
+    // A reviewer acting in another reviewer's state.
+    let payload = world
+        .act(
+            &world.reviewer(Role::ChannelSales),
+            "rejectAcoRequest",
+            &request,
+            json!({ "reason": "no" }),
+        )
+        .await;
+    assert_eq!(user_error_codes(&payload), ["INVALID_TRANSITION"]);
+    // Nothing changed.
+    let state = world.request_state(&request).await;
+    assert_eq!(
+        (state["status"].clone(), state["version"].clone()),
+        (json!("SUBMITTED"), json!(1))
+    );
+    assert_eq!(history_actions(&state), ["SUBMIT"]);
+}
+
+#[tokio::test]
+async fn role_2_partners_never_review_and_reviewers_never_act_for_partners() {
+    let (world, partner, customer) = direct_world(TestApp::new()).await;
+    let request = world.submitted(&partner, &customer, None).await;
+    for mutation in ["supportAcoRequest", "approveAcoRequest"] {
+        let body = world
+            .act_raw(
+                &partner.admin,
+                mutation,
+                json!({ "id": request.id, "version": 1 }),
+            )
+            .await;
+        assert_eq!(code(&body), "FORBIDDEN", "{mutation}");
+        assert_eq!(
+            body["errors"][0]["extensions"]["reason"],
+            "PARTNER_CANNOT_REVIEW"
+        );
+    }
+    let body = world
+        .act_raw(
+            &partner.user,
+            "passAcoComplianceCheck",
+            json!({ "id": request.id, "version": 1, "channelSalesManager": "x@y.com" }),
+        )
+        .await;
+    assert_eq!(
+        body["errors"][0]["extensions"]["reason"],
+        "PARTNER_CANNOT_REVIEW"
+    );
+    let body = world
+        .act_raw(
+            &world.reviewer(Role::Plsr),
+            "cancelAcoRequest",
+            json!({ "id": request.id, "version": 1 }),
+        )
+        .await;
+    assert_eq!(code(&body), "FORBIDDEN");
+    let body = world
+        .act_raw(
+            &customer.signer,
+            "approveAcoRequest",
+            json!({ "id": request.id, "version": 1 }),
+        )
+        .await;
+    assert_eq!(code(&body), "FORBIDDEN");
+    // Another partner cannot even see it.
+    let other = world.signed_partner("Litware", "DIRECT_BILL").await;
+    let body = world
+        .act_raw(
+            &other.admin,
+            "cancelAcoRequest",
+            json!({ "id": request.id, "version": 1 }),
+        )
+        .await;
+    assert_eq!(code(&body), "NOT_FOUND");
+    let body = world
+        .app
+        .gql(
+            Some(&other.user),
+            "query($id: ID!) { node(id: $id) { id } }",
+            json!({ "id": request.id }),
+        )
+        .await;
+    assert_eq!(code(&body), "NOT_FOUND");
+    let data = world
+        .app
+        .ok(&other.user, "{ acoRequests { totalCount } }", json!({}))
+        .await;
+    assert_eq!(data["acoRequests"]["totalCount"], 0);
+}
+
+#[tokio::test]
+async fn flow_18_two_reviewers_at_once_exactly_one_wins() {
+    let (world, partner, customer) = direct_world(TestApp::new()).await;
+    for _ in 0..5 {
+        let request = world.submitted(&partner, &customer, None).await;
+        let plsr = world.reviewer(Role::Plsr);
+        let pass = world.act(
+            &plsr,
+            "passAcoComplianceCheck",
+            &request,
+            json!({ "channelSalesManager": "csm@programme.example" }),
+        );
+        let reject = world.act(
+            &plsr,
+            "rejectAcoRequest",
+            &request,
+            json!({ "reason": "duplicate" }),
+        );
+        let (a, b) = tokio::join!(pass, reject);
+        let outcomes = [&a, &b].map(|p| user_error_codes(p));
+        let won = outcomes.iter().filter(|c| c.is_empty()).count();
+        let conflicted = outcomes
+            .iter()
+            .filter(|c| c.as_slice() == ["CONFLICT"])
+            .count();
+        assert_eq!((won, conflicted), (1, 1), "{a} {b}");
+        let state = world.request_state(&request).await;
+        assert_eq!(state["version"], 2);
+        assert_eq!(state["history"]["totalCount"], 2);
+        // A stale version is refused even when the step would be valid.
+        let stale = world
+            .act(
+                &world.reviewer(Role::Finance),
+                "rejectAcoRequest",
+                &request,
+                json!({ "reason": "late" }),
+            )
+            .await;
+        assert_eq!(user_error_codes(&stale), ["CONFLICT"]);
+        if state["status"] == "CHANNEL_REVIEW" {
+            let current = RequestHandle {
+                id: request.id.clone(),
+                version: 2,
+            };
+            world
+                .advance(
+                    &world.reviewer(Role::ChannelSales),
+                    "rejectAcoRequest",
+                    &current,
+                    json!({ "reason": "tidy up" }),
+                )
+                .await;
+        }
+    }
+}
+
+#[tokio::test]
+async fn flow_3_to_5_information_requests_return_to_the_state_that_asked() {
+    let (world, partner, customer) = direct_world(TestApp::new()).await;
+    let request = world.submitted(&partner, &customer, None).await;
+    let (request, state) = world
+        .advance(
+            &world.reviewer(Role::Plsr),
+            "requestAcoInformation",
+            &request,
+            json!({ "question": "Which workloads move first?" }),
+        )
+        .await;
+    assert_eq!(state["status"], "NEEDS_INFO");
+    assert_eq!(state["dueAt"], Value::Null, "the clock stops in NEEDS_INFO");
+
+    // A correction below the minimum is refused and changes nothing.
+    let payload = world
+        .act(
+            &partner.user,
+            "answerAcoInformationRequest",
+            &request,
+            json!({ "answer": "AKS first.", "estimatedAcr": "4000.00" }),
+        )
+        .await;
+    assert_eq!(user_error_codes(&payload), ["DEAL_BELOW_MINIMUM"]);
+    let (request, state) = world
+        .advance(
+            &partner.user,
+            "answerAcoInformationRequest",
+            &request,
+            json!({ "answer": "AKS first.", "estimatedAcr": "23456.78" }),
+        )
+        .await;
+    assert_eq!(state["status"], "SUBMITTED");
+    assert_eq!(
+        state["acoAmount"], "2345.67",
+        "the ACO amount is recomputed"
+    );
+
+    let (request, _) = world
+        .advance(
+            &world.reviewer(Role::Plsr),
+            "passAcoComplianceCheck",
+            &request,
+            json!({ "channelSalesManager": "csm@programme.example" }),
+        )
+        .await;
+    let (request, _) = world
+        .advance(
+            &world.reviewer(Role::ChannelSales),
+            "requestAcoInformation",
+            &request,
+            json!({ "question": "Business justification?" }),
+        )
+        .await;
+    let (request, state) = world
+        .advance(
+            &partner.admin,
+            "answerAcoInformationRequest",
+            &request,
+            json!({ "answer": "Competitive offer." }),
+        )
+        .await;
+    assert_eq!(state["status"], "CHANNEL_REVIEW");
+    let history = world.request_state(&request).await;
+    assert_eq!(
+        history_actions(&history),
+        [
+            "SUBMIT",
+            "REQUEST_INFORMATION",
+            "ANSWER_INFORMATION_REQUEST",
+            "PASS_COMPLIANCE_CHECK",
+            "REQUEST_INFORMATION",
+            "ANSWER_INFORMATION_REQUEST"
+        ]
+    );
+    assert_eq!(
+        history["history"]["nodes"][1]["comment"],
+        "Which workloads move first?"
+    );
+}
+
+#[tokio::test]
+async fn flow_6_and_13_rejection_and_cancellation_are_final() {
+    let (world, partner, customer) = direct_world(TestApp::new()).await;
+    let request = world.submitted(&partner, &customer, None).await;
+    let body = world
+        .act_raw(
+            &world.reviewer(Role::Plsr),
+            "rejectAcoRequest",
+            json!({ "id": request.id, "version": 1, "reason": " " }),
+        )
+        .await;
+    assert_eq!(
+        code(&body),
+        "BAD_USER_INPUT",
+        "a rejection states its reason"
+    );
+    let (request, _) = world
+        .advance(
+            &world.reviewer(Role::Plsr),
+            "rejectAcoRequest",
+            &request,
+            json!({ "reason": "Duplicate of an earlier request." }),
+        )
+        .await;
+    let state = world.request_state(&request).await;
+    assert_eq!(
+        (state["status"].clone(), state["decisionReason"].clone()),
+        (json!("REJECTED"), json!("Duplicate of an earlier request."))
+    );
+    let payload = world
+        .act(&partner.user, "cancelAcoRequest", &request, json!({}))
+        .await;
+    assert_eq!(user_error_codes(&payload), ["INVALID_TRANSITION"]);
+
+    // Cancelling while awaiting signature withdraws the published agreement.
+    let request = world.submitted(&partner, &customer, None).await;
+    let request = world.approved(&request).await;
+    let (request, agreement) = world.published(&request).await;
+    world
+        .advance(
+            &partner.user,
+            "cancelAcoRequest",
+            &request,
+            json!({ "reason": "Project stopped." }),
+        )
+        .await;
+    let payload = world.sign(&customer, &agreement).await;
+    assert_eq!(user_error_codes(&payload), ["INVALID_TRANSITION"]);
+}
+
+#[tokio::test]
+async fn flow_12_agr_6_withdrawn_agreements_are_kept_and_a_new_one_published() {
+    let (world, partner, customer) = direct_world(TestApp::new()).await;
+    let request = world.submitted(&partner, &customer, None).await;
+    let request = world.approved(&request).await;
+    let (request, first) = world.published(&request).await;
+    let (request, state) = world
+        .advance(
+            &world.reviewer(Role::Operations),
+            "withdrawAcoAgreement",
+            &request,
+            json!({ "reason": "Signer changed." }),
+        )
+        .await;
+    assert_eq!(state["status"], "FINANCE_REVIEW");
+    let (request, _) = world
+        .advance(
+            &world.reviewer(Role::Finance),
+            "approveAcoRequest",
+            &request,
+            json!({}),
+        )
+        .await;
+    let (_, second) = world.published(&request).await;
+    assert_eq!(
+        user_error_codes(&world.sign(&customer, &first).await),
+        ["INVALID_TRANSITION"]
+    );
+    assert_eq!(
+        world.sign(&customer, &second).await["userErrors"],
+        json!([])
+    );
+    let data = world
+        .app
+        .ok(&customer.signer, "query($id: ID!) { customer(id: $id) { acoAgreements { nodes { status closedReason acoRequest { id } } } } }", json!({ "id": customer.id }))
+        .await;
+    assert_eq!(
+        data["customer"]["acoAgreements"]["nodes"],
+        json!([{ "status": "WITHDRAWN", "closedReason": "Signer changed.", "acoRequest": null }, { "status": "SIGNED", "closedReason": null, "acoRequest": null }]),
+        "the signer sees its agreements, not the requests"
+    );
+}
+
+#[tokio::test]
+async fn agr_4_signing_on_the_first_of_the_next_month_is_agreement_expired() {
+    let (world, partner, customer) = direct_world(TestApp::configured(|c| {
+        c.clock = at("2027-07-20T15:00:00Z")
+    }))
+    .await;
+    let request = world.submitted(&partner, &customer, None).await;
+    let request = world.approved(&request).await;
+    let (request, agreement) = world.published(&request).await;
+    let state = world.request_state(&request).await;
+    assert_eq!(
+        state["dueAt"], "2027-07-31T23:59:59.000000Z",
+        "the signing deadline is the stage's due date"
+    );
+
+    // No sweep has run; the signer comes back on 1 August.
+    let World { app, admin } = world;
+    let world = World {
+        app: app.restart_with(|c| c.clock = at("2027-08-01T00:00:00Z")),
+        admin,
+    };
+    let payload = world.sign(&customer, &agreement).await;
+    assert_eq!(user_error_codes(&payload), ["AGREEMENT_EXPIRED"]);
+    assert_eq!(payload["acoAgreement"]["status"], "EXPIRED");
+    assert_eq!(payload["creditGrant"], Value::Null);
+    let state = world.request_state(&request).await;
+    assert_eq!(
+        state["status"], "FINANCE_REVIEW",
+        "FLOW-11: back to Finance for re-approval"
+    );
+    let last = state["history"]["nodes"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (last["action"].clone(), last["actorRole"].clone()),
+        (json!("EXPIRE_AGREEMENT"), json!("SYSTEM"))
+    );
+    let data = world
+        .app
+        .ok(
+            &customer.signer,
+            "query($id: ID!) { customer(id: $id) { creditGrants { totalCount } } }",
+            json!({ "id": customer.id }),
+        )
+        .await;
+    assert_eq!(data["customer"]["creditGrants"]["totalCount"], 0);
+}
+
+async fn publish_then_sign_at(timezone: &str, published: &str, signed: &str) -> (String, Value) {
+    let tz = timezone.parse().unwrap();
+    let (world, partner, customer) = direct_world(TestApp::configured(|c| {
+        c.clock = at(published);
+        c.timezone = tz;
+    }))
+    .await;
+    let request = world.submitted(&partner, &customer, None).await;
+    let request = world.approved(&request).await;
+    let (_, agreement) = world.published(&request).await;
+    let World { app, admin } = world;
+    let world = World {
+        app: app.restart_with(|c| c.clock = at(signed)),
+        admin,
+    };
+    let payload = world.sign(&customer, &agreement).await;
+    (
+        payload["acoAgreement"]["expiresAt"]
+            .as_str()
+            .unwrap()
+            .to_owned(),
+        payload,
+    )
+}
+
+#[tokio::test]
+async fn agr_4_month_ends_of_a_leap_february_and_of_december() {
+    let (expires, payload) =
+        publish_then_sign_at("UTC", "2028-02-10T09:00:00Z", "2028-02-29T23:59:00Z").await;
+    assert_eq!(expires, "2028-02-29T23:59:59.000000Z");
+    assert_eq!(payload["userErrors"], json!([]));
+    let (_, payload) =
+        publish_then_sign_at("UTC", "2028-02-10T09:00:00Z", "2028-03-01T00:00:00Z").await;
+    assert_eq!(user_error_codes(&payload), ["AGREEMENT_EXPIRED"]);
+    let (expires, payload) =
+        publish_then_sign_at("UTC", "2027-12-15T09:00:00Z", "2027-12-31T23:00:00Z").await;
+    assert_eq!(expires, "2027-12-31T23:59:59.000000Z");
+    assert_eq!(payload["creditGrant"]["firstMonth"], "2027-12");
+    assert_eq!(payload["creditGrant"]["lastMonth"], "2028-11");
+    let (_, payload) =
+        publish_then_sign_at("UTC", "2027-12-15T09:00:00Z", "2028-01-01T00:00:00Z").await;
+    assert_eq!(user_error_codes(&payload), ["AGREEMENT_EXPIRED"]);
+}
+
+#[tokio::test]
+async fn agr_4_programme_time_zones_either_side_of_utc() {
+    // West of UTC: 1 August 05:00 UTC is still 31 July in Los Angeles.
+    let (expires, payload) = publish_then_sign_at(
+        "America/Los_Angeles",
+        "2027-07-20T18:00:00Z",
+        "2027-08-01T05:00:00Z",
+    )
+    .await;
+    assert_eq!(expires, "2027-08-01T06:59:59.000000Z");
+    assert_eq!(payload["userErrors"], json!([]));
+    assert_eq!(payload["creditGrant"]["firstMonth"], "2027-07");
+    let (_, payload) = publish_then_sign_at(
+        "America/Los_Angeles",
+        "2027-07-20T18:00:00Z",
+        "2027-08-01T07:00:00Z",
+    )
+    .await;
+    assert_eq!(user_error_codes(&payload), ["AGREEMENT_EXPIRED"]);
+    // East of UTC: published 31 July 20:00 UTC is 1 August in Tokyo, so August's deadline applies.
+    let (expires, payload) =
+        publish_then_sign_at("Asia/Tokyo", "2027-07-31T20:00:00Z", "2027-08-20T00:00:00Z").await;
+    assert_eq!(expires, "2027-08-31T14:59:59.000000Z");
+    assert_eq!(payload["userErrors"], json!([]));
+    let (_, payload) =
+        publish_then_sign_at("Asia/Tokyo", "2027-07-31T20:00:00Z", "2027-08-31T15:00:00Z").await;
+    assert_eq!(user_error_codes(&payload), ["AGREEMENT_EXPIRED"]);
+}
+
+#[tokio::test]
+async fn agr_4_the_expiry_sweep_sends_requests_back_to_finance() {
+    let (world, partner, customer) = direct_world(TestApp::configured(|c| {
+        c.clock = at("2027-07-20T15:00:00Z")
+    }))
+    .await;
+    let request = world.submitted(&partner, &customer, None).await;
+    let request = world.approved(&request).await;
+    let (request, _) = world.published(&request).await;
+    const SWEEP: &str =
+        "mutation { expireAcoAgreements { expiredAgreements { status } userErrors { code } } }";
+    let data = world
+        .app
+        .ok(&world.reviewer(Role::Operations), SWEEP, json!({}))
+        .await;
+    assert_eq!(
+        data["expireAcoAgreements"]["expiredAgreements"],
+        json!([]),
+        "nothing is due yet"
+    );
+    let body = world.app.gql(Some(&partner.admin), SWEEP, json!({})).await;
+    assert_eq!(code(&body), "FORBIDDEN");
+
+    let World { app, admin } = world;
+    let world = World {
+        app: app.restart_with(|c| c.clock = at("2027-08-02T08:00:00Z")),
+        admin,
+    };
+    // Overdue before the sweep: the signing deadline has passed.
+    let data = world
+        .app
+        .ok(
+            &world.reviewer(Role::Operations),
+            "{ acoRequests(filter: { overdue: true }) { nodes { id status } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        data["acoRequests"]["nodes"],
+        json!([{ "id": request.id, "status": "AWAITING_SIGNATURE" }])
+    );
+    let data = world
+        .app
+        .ok(&world.reviewer(Role::Operations), SWEEP, json!({}))
+        .await;
+    assert_eq!(
+        data["expireAcoAgreements"]["expiredAgreements"],
+        json!([{ "status": "EXPIRED" }])
+    );
+    let state = world.request_state(&request).await;
+    assert_eq!(state["status"], "FINANCE_REVIEW");
+    assert_eq!(
+        state["dueAt"], "2027-08-11T23:59:59.000000Z",
+        "7 business days from re-entering finance review"
+    );
+
+    // The service's own sweep does the same.
+    let count = aco_api::jobs::sweep_expired_agreements(
+        &aco_api::store::Db::open(&world.app.config.store).unwrap(),
+        &world.app.config,
+    )
+    .await
+    .unwrap();
+    assert_eq!(count, 0, "nothing left to expire");
+}
+
+#[tokio::test]
+async fn flow_19_due_dates_across_thanksgiving_and_overdue_lists() {
+    let (world, partner, customer) = direct_world(TestApp::configured(|c| {
+        c.clock = at("2026-11-24T15:00:00Z")
+    }))
+    .await;
+    let request = world.submitted(&partner, &customer, None).await;
+    let state = world.request_state(&request).await;
+    assert_eq!(
+        state["dueAt"], "2026-12-02T23:59:59.000000Z",
+        "Tue 24 Nov + 5 business days, Thanksgiving skipped"
+    );
+    assert_eq!(state["overdue"], false);
+    // Asked on Wed 25 Nov, answered Mon 30 Nov: the 27th and the 30th do not count.
+    let World { app, admin } = world;
+    let world = World {
+        app: app.restart_with(|c| c.clock = at("2026-11-25T10:00:00Z")),
+        admin,
+    };
+    let (request, _) = world
+        .advance(
+            &world.reviewer(Role::Plsr),
+            "requestAcoInformation",
+            &request,
+            json!({ "question": "Timeline?" }),
+        )
+        .await;
+    let World { app, admin } = world;
+    let world = World {
+        app: app.restart_with(|c| c.clock = at("2026-11-30T10:00:00Z")),
+        admin,
+    };
+    let (request, state) = world
+        .advance(
+            &partner.user,
+            "answerAcoInformationRequest",
+            &request,
+            json!({ "answer": "Q1." }),
+        )
+        .await;
+    assert_eq!(state["dueAt"], "2026-12-04T23:59:59.000000Z");
+
+    let World { app, admin } = world;
+    let world = World {
+        app: app.restart_with(|c| c.clock = at("2026-12-05T09:00:00Z")),
+        admin,
+    };
+    let reviewer = world.reviewer(Role::Plsr);
+    let data = world
+        .app
+        .ok(
+            &reviewer,
+            "{ acoRequests(filter: { overdue: true }) { totalCount nodes { id overdue stage } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        data["acoRequests"]["nodes"],
+        json!([{ "id": request.id, "overdue": true, "stage": "APPLICATION_REVIEW" }])
+    );
+    let data = world
+        .app
+        .ok(
+            &reviewer,
+            "{ acoRequests(filter: { overdue: false }) { totalCount } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(data["acoRequests"]["totalCount"], 0);
+    let data = world
+        .app
+        .ok(
+            &reviewer,
+            "{ acoRequests(filter: { status: [ACTIVE, REJECTED] }) { totalCount } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(data["acoRequests"]["totalCount"], 0);
+}
+
+#[tokio::test]
+async fn flow_19_due_dates_across_christmas_and_a_saturday_new_year() {
+    let (world, partner, customer) = direct_world(TestApp::configured(|c| {
+        c.clock = at("2027-12-23T12:00:00Z")
+    }))
+    .await;
+    let request = world.submitted(&partner, &customer, None).await;
+    // Thu 23 Dec 2027 + 5 business days: Fri 24 (Christmas observed) and Fri 31
+    // (New Year's Day 2028 observed) are skipped.
+    assert_eq!(
+        world.request_state(&request).await["dueAt"],
+        "2028-01-03T23:59:59.000000Z"
+    );
+    let (request, _) = world
+        .advance(
+            &world.reviewer(Role::Plsr),
+            "passAcoComplianceCheck",
+            &request,
+            json!({ "channelSalesManager": "csm@programme.example" }),
+        )
+        .await;
+    let (request, _) = world
+        .advance(
+            &world.reviewer(Role::ChannelSales),
+            "supportAcoRequest",
+            &request,
+            json!({}),
+        )
+        .await;
+    // Finance and operations: 7 business days from entering finance review.
+    assert_eq!(
+        world.request_state(&request).await["dueAt"],
+        "2028-01-05T23:59:59.000000Z"
+    );
+}
+
+#[tokio::test]
+async fn flow_17_history_is_append_only_in_the_database() {
+    let (world, partner, customer) = direct_world(TestApp::new()).await;
+    world.submitted(&partner, &customer, None).await;
+    let conn = rusqlite::Connection::open(&world.app.config.store.path).unwrap();
+    let update = conn.execute("UPDATE aco_request_history SET comment = 'rewritten'", []);
+    assert!(update.unwrap_err().to_string().contains("append-only"));
+    let delete = conn.execute("DELETE FROM aco_request_history", []);
+    assert!(delete.unwrap_err().to_string().contains("append-only"));
+}
