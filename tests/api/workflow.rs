@@ -248,7 +248,7 @@ async fn flow_18_two_reviewers_at_once_exactly_one_wins() {
             json!({ "reason": "duplicate" }),
         );
         let (a, b) = tokio::join!(pass, reject);
-        let outcomes = [&a, &b].map(|p| user_error_codes(p));
+        let outcomes = [&a, &b].map(user_error_codes);
         let won = outcomes.iter().filter(|c| c.is_empty()).count();
         let conflicted = outcomes
             .iter()
