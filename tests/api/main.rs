@@ -2,6 +2,7 @@
 //! tokens, a fresh database for each test.
 
 mod auth;
+mod demo;
 mod eligibility;
 mod isolation;
 mod mutations;
