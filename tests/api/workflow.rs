@@ -39,6 +39,18 @@ async fn flow_1_to_10_happy_path_for_a_direct_bill_partner() {
         "OPERATIONS_REVIEW"
     );
     let (request, agreement) = world.published(&request).await;
+    // Only the customer's own signer signs; another customer's signer cannot even see it.
+    let other = world.customer(&partner, "Coho").await;
+    let body = world
+        .app
+        .gql(Some(&other.signer), "mutation($input: SignAcoAgreementInput!) { signAcoAgreement(input: $input) { userErrors { code } } }", json!({ "input": { "agreementId": agreement } }))
+        .await;
+    assert_eq!(code(&body), "NOT_FOUND");
+    let body = world
+        .app
+        .gql(Some(&partner.admin), "mutation($input: SignAcoAgreementInput!) { signAcoAgreement(input: $input) { userErrors { code } } }", json!({ "input": { "agreementId": agreement } }))
+        .await;
+    assert_eq!(code(&body), "FORBIDDEN");
     let payload = world.sign(&customer, &agreement).await;
     assert_eq!(payload["userErrors"], json!([]));
     assert_eq!(payload["acoAgreement"]["status"], "SIGNED");
