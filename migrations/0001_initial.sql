@@ -279,19 +279,6 @@ BEGIN SELECT RAISE(ABORT, 'monthly_usage_history is append-only'); END;
 CREATE TRIGGER monthly_usage_history_no_delete BEFORE DELETE ON monthly_usage_history
 BEGIN SELECT RAISE(ABORT, 'monthly_usage_history is append-only'); END;
 
--- LEDGER-3..8: what each month applied from each grant (recomputed on corrections).
-CREATE TABLE ledger_entries (
-    grant_id         TEXT NOT NULL REFERENCES credit_grants (id),
-    month            TEXT NOT NULL,
-    opening_balance  TEXT NOT NULL,
-    applied          TEXT NOT NULL,
-    above_aco        TEXT NOT NULL,
-    pec              TEXT NOT NULL,
-    invoice_amount   TEXT NOT NULL,
-    closing_balance  TEXT NOT NULL,
-    PRIMARY KEY (grant_id, month)
-) STRICT;
-
 -- §7 Partner benefit credits ----------------------------------------------------------
 CREATE TABLE benefit_credits (
     id                  TEXT PRIMARY KEY,

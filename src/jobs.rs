@@ -1,10 +1,11 @@
-//! Work the service does on its own: the ACO agreement expiry sweep (AGR-4, FLOW-11).
+//! Work the service does on its own: the ACO agreement expiry sweep (AGR-4,
+//! FLOW-11) and lapsing credits whose period has ended (FLOW-15).
 
 use std::time::Duration;
 
 use crate::config::AppConfig;
 use crate::error::Result;
-use crate::service::{Call, agreements, requests};
+use crate::service::{Call, agreements, credits, requests};
 use crate::store::Db;
 
 /// How often the local server sweeps for expired agreements.
@@ -19,7 +20,11 @@ pub async fn sweep_expired_agreements(db: &Db, config: &AppConfig) -> Result<usi
         timezone: config.timezone,
     };
     let expired = db
-        .write(move |tx| agreements::expire_overdue(tx, &call, false))
+        .write(move |tx| {
+            let expired = agreements::expire_overdue(tx, &call, false)?;
+            credits::settle_all(tx, &call)?;
+            Ok(expired)
+        })
         .await?;
     Ok(expired.len())
 }

@@ -8,6 +8,7 @@ pub mod actor;
 pub mod calendar;
 pub mod eligibility;
 pub mod ids;
+pub mod ledger;
 pub mod money;
 pub mod sla;
 pub mod time;

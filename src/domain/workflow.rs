@@ -18,10 +18,11 @@ pub enum WorkflowAction {
     Cancel,
     Exhaust,
     Lapse,
+    Reopen,
 }
 
 impl WorkflowAction {
-    pub const ALL: [WorkflowAction; 13] = [
+    pub const ALL: [WorkflowAction; 14] = [
         WorkflowAction::PassComplianceCheck,
         WorkflowAction::RequestInformation,
         WorkflowAction::AnswerInformationRequest,
@@ -35,6 +36,7 @@ impl WorkflowAction {
         WorkflowAction::Cancel,
         WorkflowAction::Exhaust,
         WorkflowAction::Lapse,
+        WorkflowAction::Reopen,
     ];
 
     /// The name recorded in history.
@@ -53,6 +55,7 @@ impl WorkflowAction {
             WorkflowAction::Cancel => "CANCEL",
             WorkflowAction::Exhaust => "EXHAUST",
             WorkflowAction::Lapse => "LAPSE",
+            WorkflowAction::Reopen => "REOPEN",
         }
     }
 }
@@ -96,7 +99,7 @@ const BEFORE_ACTIVE: &[S] = &[
     S::NeedsInfo,
 ];
 
-/// DOMAIN §5, FLOW-2…15. Submission (FLOW-1) creates a request and is not a transition.
+/// DOMAIN §5, FLOW-2…15, and LEDGER-2's corrections. Submission (FLOW-1) creates a request and is not a transition.
 pub const TABLE: &[Transition] = &[
     Transition {
         rule: "FLOW-2",
@@ -210,6 +213,15 @@ pub const TABLE: &[Transition] = &[
         by: &[System],
         to: Target::To(S::Lapsed),
     },
+    // LEDGER-2 (our decision): a usage correction that gives an exhausted or
+    // lapsed credit a balance back within its period makes the request active again.
+    Transition {
+        rule: "LEDGER-2",
+        from: &[S::Exhausted, S::Lapsed],
+        action: A::Reopen,
+        by: &[System],
+        to: Target::To(S::Active),
+    },
 ];
 
 /// Why a transition is refused.
@@ -280,6 +292,7 @@ mod tests {
             ) => S::Cancelled,
             (Exhaust, S::Active) => S::Exhausted,
             (Lapse, S::Active) => S::Lapsed,
+            (Reopen, S::Exhausted | S::Lapsed) => S::Active,
             _ => return None,
         })
     }
@@ -301,7 +314,7 @@ mod tests {
             A::Approve => R(Role::Finance),
             A::PublishAgreement | A::WithdrawAgreement => R(Role::Operations),
             A::SignAgreement => R(Role::CustomerSigner),
-            A::ExpireAgreement | A::Exhaust | A::Lapse => System,
+            A::ExpireAgreement | A::Exhaust | A::Lapse | A::Reopen => System,
             A::AnswerInformationRequest | A::Cancel => R(Role::PartnerUser),
         }
     }

@@ -52,6 +52,7 @@ fn check(field: &str, actor: &Actor) -> Result<()> {
         "revokeResellerRelationship" => &relationships::REVOKE,
         "signAcoAgreement" => &agreements::SIGN,
         "expireAcoAgreements" => &agreements::EXPIRE,
+        "recordMonthlyUsage" => &crate::service::credits::RECORD_USAGE,
         "submitAcoRequest" => return requests::ensure_may_submit(actor),
         "acoEligibility" => {
             authz::require(actor, &requests::CHECK_ELIGIBILITY)?;

@@ -2,6 +2,7 @@
 
 pub mod aco;
 pub mod connection;
+pub mod credits;
 pub mod gate;
 pub mod input;
 pub mod mutation;

@@ -18,7 +18,11 @@ pub struct CoreMutation;
 
 /// The mutation root.
 #[derive(async_graphql::MergedObject, Default)]
-pub struct MutationRoot(CoreMutation, super::aco::AcoMutation);
+pub struct MutationRoot(
+    CoreMutation,
+    super::aco::AcoMutation,
+    super::credits::CreditsMutation,
+);
 
 fn checked<T>(ctx: &Context<'_>, value: Result<T>) -> async_graphql::Result<T> {
     value.map_err(|e| to_gql(ctx, e))

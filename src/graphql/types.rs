@@ -579,6 +579,34 @@ impl Customer {
         })
         .await
     }
+    /// LEDGER-1…7: the customer's ACO credit now, per grant (among the grants the caller may see).
+    async fn credit_balance(&self, ctx: &Context<'_>) -> async_graphql::Result<super::credits::CreditBalance> {
+        super::credits::credit_balance(ctx, self.0.id.clone()).await
+    }
+    /// LEDGER-8: month by month from `from` to `to` (at most 60 months): ACR,
+    /// opening balance, applied, above ACO, PEC, invoice amount, closing balance.
+    async fn reconciliation(
+        &self,
+        ctx: &Context<'_>,
+        from: super::scalars::Month,
+        to: super::scalars::Month,
+    ) -> async_graphql::Result<Vec<super::credits::ReconciliationMonth>> {
+        super::credits::reconciliation(ctx, self.0.id.clone(), from, to).await
+    }
+    /// When the balance is expected to run out at the trailing three-month
+    /// average, or which grants will lapse with an amount left.
+    async fn credit_forecast(&self, ctx: &Context<'_>) -> async_graphql::Result<super::credits::CreditForecast> {
+        super::credits::forecast(ctx, self.0.id.clone()).await
+    }
+    /// The usage recorded for the customer, oldest month first; with `month`,
+    /// every revision of that month (corrections keep the earlier figures).
+    async fn monthly_usage(
+        &self,
+        ctx: &Context<'_>,
+        month: Option<super::scalars::Month>,
+    ) -> async_graphql::Result<Vec<super::credits::MonthlyUsage>> {
+        super::credits::usage_history(ctx, self.0.id.clone(), month).await
+    }
     /// Every change to this customer, oldest first. Only programme roles and
     /// the customer itself see it; `null` for anyone else.
     async fn history(

@@ -13,6 +13,7 @@ pub mod pagination;
 pub mod partners;
 pub mod relationships;
 pub mod requests;
+pub mod usage;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};

@@ -1,0 +1,317 @@
+//! ACO credit balances, reconciliation, forecasts and usage recording (DOMAIN §6).
+
+use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
+
+use super::aco::CreditGrant;
+use super::input::input_id;
+use super::scalars::{DateTime, Decimal, Month};
+use super::types::Customer;
+use super::{read_as_call, to_gql, write};
+use crate::authz;
+use crate::domain::ids::{IdKind, ObjectId};
+use crate::domain::ledger::{GrantState, Row};
+use crate::domain::{GrantStatus, money};
+use crate::error::{Error, Result, UserError};
+use crate::service::credits::{self, UsageReport};
+use crate::store::pagination::text;
+use crate::store::usage::UsageRow;
+
+/// One grant's standing (LEDGER-7: used + remaining = granted).
+#[derive(SimpleObject)]
+pub struct GrantBalance {
+    pub grant: CreditGrant,
+    pub granted: Decimal,
+    pub used: Decimal,
+    pub remaining: Decimal,
+    pub status: GrantStatus,
+    /// The month the balance reached zero.
+    pub exhausted_in: Option<Month>,
+    /// What lapsed at the end of the credit period.
+    pub lapsed_amount: Decimal,
+}
+
+/// The customer's ACO credit, over the grants the caller may see.
+#[derive(SimpleObject)]
+pub struct CreditBalance {
+    pub granted: Decimal,
+    pub used: Decimal,
+    pub remaining: Decimal,
+    pub lapsed: Decimal,
+    pub currency_code: String,
+    pub grants: Vec<GrantBalance>,
+}
+
+/// One month of the reconciliation (LEDGER-8).
+#[derive(SimpleObject)]
+pub struct ReconciliationMonth {
+    pub month: Month,
+    /// Whether usage was recorded for the month (if not, its figures are zero).
+    pub recorded: bool,
+    /// First-party Azure consumed revenue (ACR at ERP rate).
+    pub acr: Decimal,
+    pub third_party_charges: Decimal,
+    pub opening_balance: Decimal,
+    pub applied: Decimal,
+    /// First-party usage above the balance, in the final month only (LEDGER-5).
+    pub above_aco: Decimal,
+    /// 15% of `aboveAco` in the final month (LEDGER-5).
+    pub pec: Decimal,
+    /// `aboveAco − pec` in the final month, nothing for covered usage, all first-party usage
+    /// when no ACO balance applies, plus third-party charges always.
+    pub invoice_amount: Decimal,
+    pub closing_balance: Decimal,
+    /// Whether any ACO balance applied this month.
+    pub aco_applies: bool,
+}
+
+/// A grant expected to lapse with an amount left.
+#[derive(SimpleObject)]
+pub struct ExpectedLapse {
+    pub grant_id: ID,
+    /// The last month of its credit period.
+    pub month: Month,
+    pub amount: Decimal,
+}
+
+/// When the balance is expected to run out at the trailing three-month average.
+#[derive(SimpleObject)]
+pub struct CreditForecast {
+    /// The average first-party usage of the last three recorded months.
+    pub average_monthly_acr: Decimal,
+    pub remaining: Decimal,
+    /// The month the balance is expected to reach zero; `null` if some of it lapses first.
+    pub exhausted_in: Option<Month>,
+    pub lapses: Vec<ExpectedLapse>,
+}
+
+/// One month's usage as recorded, with its revision (LEDGER-2).
+#[derive(SimpleObject)]
+pub struct MonthlyUsage {
+    pub month: Month,
+    pub first_party_acr: Decimal,
+    pub third_party_charges: Decimal,
+    /// 1 for the first recording; each correction adds one.
+    pub revision: i64,
+    pub recorded_at: DateTime,
+    pub recorded_by: String,
+}
+
+impl From<UsageRow> for MonthlyUsage {
+    fn from(u: UsageRow) -> Self {
+        MonthlyUsage {
+            month: Month(u.month),
+            first_party_acr: Decimal(u.first_party_acr),
+            third_party_charges: Decimal(u.third_party_charges),
+            revision: u.revision,
+            recorded_at: DateTime(u.recorded_at),
+            recorded_by: u.recorded_by,
+        }
+    }
+}
+
+fn reconciliation_month(row: &Row<ObjectId>, recorded: bool) -> ReconciliationMonth {
+    ReconciliationMonth {
+        month: Month(row.month),
+        recorded,
+        acr: Decimal(row.first_party),
+        third_party_charges: Decimal(row.third_party),
+        opening_balance: Decimal(row.opening_balance),
+        applied: Decimal(row.applied),
+        above_aco: Decimal(row.above_aco),
+        pec: Decimal(row.pec),
+        invoice_amount: Decimal(row.invoice_amount),
+        closing_balance: Decimal(row.closing_balance),
+        aco_applies: row.aco_applies,
+    }
+}
+
+/// The longest reconciliation one query may ask for.
+pub const MAX_RECONCILIATION_MONTHS: u32 = 60;
+
+pub(crate) async fn credit_balance(ctx: &Context<'_>, customer: ObjectId) -> async_graphql::Result<CreditBalance> {
+    read_as_call(ctx, move |tx, call| {
+        let current = credits::customer_ledger(tx, &customer, credits::current_month(call))?;
+        let visible = authz::grant_scope(&call.actor).and("g.customer_id = ?", [text(customer.as_str())]);
+        let visible_ids: Vec<ObjectId> = crate::store::agreements::list_grants(
+            tx,
+            &visible,
+            &crate::store::pagination::PageArgs { first: Some(crate::store::pagination::MAX_PAGE_SIZE), ..Default::default() },
+        )?
+        .items
+        .into_iter()
+        .map(|g| g.id)
+        .collect();
+        let states: Vec<(&GrantState<ObjectId>, _)> = current
+            .ledger
+            .grants
+            .iter()
+            .zip(current.grants.iter())
+            .filter(|(s, _)| visible_ids.contains(&s.id))
+            .collect();
+        let sum = |f: fn(&GrantState<ObjectId>) -> rust_decimal::Decimal| {
+            Decimal(money::normalize(states.iter().map(|(s, _)| f(s)).sum()))
+        };
+        Ok(CreditBalance {
+            granted: sum(|s| s.granted),
+            used: sum(|s| s.used),
+            remaining: sum(|s| if s.status == GrantStatus::Active { s.remaining } else { rust_decimal::Decimal::ZERO }),
+            lapsed: sum(|s| s.lapsed),
+            currency_code: "USD".into(),
+            grants: states
+                .iter()
+                .map(|(s, row)| GrantBalance {
+                    grant: CreditGrant((*row).clone()),
+                    granted: Decimal(s.granted),
+                    used: Decimal(s.used),
+                    remaining: Decimal(s.remaining),
+                    status: s.status,
+                    exhausted_in: s.exhausted_in.map(Month),
+                    lapsed_amount: Decimal(s.lapsed),
+                })
+                .collect(),
+        })
+    })
+    .await
+}
+
+pub(crate) async fn reconciliation(
+    ctx: &Context<'_>,
+    customer: ObjectId,
+    from: Month,
+    to: Month,
+) -> async_graphql::Result<Vec<ReconciliationMonth>> {
+    if to.0 < from.0 {
+        return Err(to_gql(ctx, Error::bad_input(&["to"], "`to` must not be before `from`")));
+    }
+    if to.0 > from.0.plus(MAX_RECONCILIATION_MONTHS - 1) {
+        return Err(to_gql(ctx, Error::bad_input(&["to"], "at most 60 months at once")));
+    }
+    read_as_call(ctx, move |tx, call| {
+        let current = credits::customer_ledger(tx, &customer, credits::current_month(call))?;
+        // Months without recorded usage still show the balance carried through them.
+        let mut usage = current.usage.clone();
+        let mut month = from.0;
+        while month <= to.0 {
+            if !usage.iter().any(|u| u.month == month) {
+                usage.push(UsageRow {
+                    month,
+                    first_party_acr: rust_decimal::Decimal::ZERO,
+                    third_party_charges: rust_decimal::Decimal::ZERO,
+                    revision: 0,
+                    recorded_at: call.now,
+                    recorded_by: String::new(),
+                });
+            }
+            month = month.plus(1);
+        }
+        let grants: Vec<_> = current
+            .grants
+            .iter()
+            .map(|g| crate::domain::ledger::Grant { id: g.id.clone(), amount: g.amount, first_month: g.first_month, last_month: g.last_month })
+            .collect();
+        let usage_in: Vec<_> = usage
+            .iter()
+            .map(|u| crate::domain::ledger::Usage { month: u.month, first_party: u.first_party_acr, third_party: u.third_party_charges })
+            .collect();
+        let ledger = crate::domain::ledger::run(&grants, &usage_in, credits::current_month(call));
+        Ok(ledger
+            .rows
+            .iter()
+            .filter(|r| from.0 <= r.month && r.month <= to.0)
+            .map(|r| reconciliation_month(r, current.usage.iter().any(|u| u.month == r.month)))
+            .collect())
+    })
+    .await
+}
+
+pub(crate) async fn forecast(ctx: &Context<'_>, customer: ObjectId) -> async_graphql::Result<CreditForecast> {
+    read_as_call(ctx, move |tx, call| {
+        let as_of = credits::current_month(call);
+        let current = credits::customer_ledger(tx, &customer, as_of)?;
+        let f = credits::forecast(&current, as_of);
+        let remaining = current.ledger.grants.iter().filter(|g| g.status == GrantStatus::Active).map(|g| g.remaining).sum();
+        Ok(CreditForecast {
+            average_monthly_acr: Decimal(f.average_monthly_usage),
+            remaining: Decimal(money::normalize(remaining)),
+            exhausted_in: f.exhausted_in.map(Month),
+            lapses: f
+                .lapses
+                .into_iter()
+                .map(|(id, month, amount)| ExpectedLapse { grant_id: ID(id.to_string()), month: Month(month), amount: Decimal(amount) })
+                .collect(),
+        })
+    })
+    .await
+}
+
+pub(crate) async fn usage_history(ctx: &Context<'_>, customer: ObjectId, month: Option<Month>) -> async_graphql::Result<Vec<MonthlyUsage>> {
+    read_as_call(ctx, move |tx, _| {
+        let rows = match month {
+            Some(m) => crate::store::usage::history(tx, &customer, m.0)?,
+            None => crate::store::usage::all(tx, &customer)?,
+        };
+        Ok(rows.into_iter().map(MonthlyUsage::from).collect())
+    })
+    .await
+}
+
+#[derive(InputObject)]
+pub struct RecordMonthlyUsageInput {
+    pub customer_id: ID,
+    pub month: Month,
+    /// First-party Azure consumption (ACR at ERP rate), e.g. `"85.00"`.
+    pub first_party_acr: Decimal,
+    /// Third-party marketplace charges; never covered by ACO.
+    pub third_party_charges: Decimal,
+}
+
+impl RecordMonthlyUsageInput {
+    fn into_report(self) -> Result<UsageReport> {
+        for (name, value) in [("firstPartyAcr", self.first_party_acr), ("thirdPartyCharges", self.third_party_charges)] {
+            if value.0.is_sign_negative() && !value.0.is_zero() {
+                return Err(Error::bad_input(&["input", name], format!("`{name}` must not be negative")));
+            }
+        }
+        Ok(UsageReport {
+            customer_id: input_id(&self.customer_id, "customerId", IdKind::Customer)?,
+            month: self.month.0,
+            first_party_acr: self.first_party_acr.0,
+            third_party_charges: self.third_party_charges.0,
+        })
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct RecordMonthlyUsagePayload {
+    pub customer: Option<Customer>,
+    pub usage: Option<MonthlyUsage>,
+    /// `false` when the same figures were already recorded: nothing changed.
+    pub changed: bool,
+    /// `true` when earlier figures were corrected (they stay in the history).
+    pub corrected: bool,
+    pub user_errors: Vec<UserError>,
+}
+
+#[derive(Default)]
+pub struct CreditsMutation;
+
+#[Object]
+impl CreditsMutation {
+    /// LEDGER-2: the customer's transacting partner (or a programme role) records
+    /// a month's usage. The same figures again change nothing; other figures are
+    /// a correction, and every month from it onward is recomputed.
+    async fn record_monthly_usage(&self, ctx: &Context<'_>, input: RecordMonthlyUsageInput) -> async_graphql::Result<RecordMonthlyUsagePayload> {
+        let report = input.into_report().map_err(|e| to_gql(ctx, e))?;
+        let outcome = write(ctx, move |tx, call| credits::record_monthly_usage(tx, call, report)).await?;
+        Ok(match outcome {
+            Ok(r) => RecordMonthlyUsagePayload {
+                customer: Some(Customer(r.customer)),
+                usage: Some(r.usage.into()),
+                changed: r.changed,
+                corrected: r.corrected,
+                user_errors: Vec::new(),
+            },
+            Err(user_errors) => RecordMonthlyUsagePayload { customer: None, usage: None, changed: false, corrected: false, user_errors },
+        })
+    }
+}

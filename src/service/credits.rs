@@ -1,0 +1,199 @@
+//! ACO credits: recording monthly usage (LEDGER-2), settling the ledger into
+//! grant and request states (FLOW-14, FLOW-15), and reading balances,
+//! reconciliations and forecasts (LEDGER-8).
+
+use rusqlite::Transaction;
+use rust_decimal::Decimal;
+
+use super::Call;
+use super::requests::transition;
+use crate::authz::{self, Permission};
+use crate::domain::actor::{Actor, Organization};
+use crate::domain::ids::ObjectId;
+use crate::domain::ledger::{self, Forecast, Grant, Ledger, Usage};
+use crate::domain::time::Month;
+use crate::domain::workflow::WorkflowAction;
+use crate::domain::{AcoRequestStatus, GrantStatus, PartnerType, Role, sla};
+use crate::error::{Error, Result, UserError};
+use crate::store::agreements::{self, CreditGrantRow};
+use crate::store::customers::CustomerRow;
+use crate::store::usage::{self, UsageRow};
+use crate::store::{audit, requests};
+
+pub const RECORD_USAGE: Permission = Permission {
+    roles: &[
+        Role::PartnerAdmin,
+        Role::PartnerUser,
+        Role::Plsr,
+        Role::ChannelSales,
+        Role::Finance,
+        Role::Operations,
+        Role::ProgramAdmin,
+    ],
+    action: "record monthly usage",
+};
+
+/// The month now, in the programme time zone.
+pub fn current_month(call: &Call) -> Month {
+    Month::of(sla::local_date(call.now, call.timezone))
+}
+
+fn ledger_grants(rows: &[CreditGrantRow]) -> Vec<Grant<ObjectId>> {
+    rows.iter()
+        .map(|g| Grant {
+            id: g.id.clone(),
+            amount: g.amount,
+            first_month: g.first_month,
+            last_month: g.last_month,
+        })
+        .collect()
+}
+
+fn ledger_usage(rows: &[UsageRow]) -> Vec<Usage> {
+    rows.iter()
+        .map(|u| Usage {
+            month: u.month,
+            first_party: u.first_party_acr,
+            third_party: u.third_party_charges,
+        })
+        .collect()
+}
+
+/// A customer's grants, usage and ledger as of a month.
+pub struct CustomerLedger {
+    pub grants: Vec<CreditGrantRow>,
+    pub usage: Vec<UsageRow>,
+    pub ledger: Ledger<ObjectId>,
+}
+
+pub fn customer_ledger(tx: &Transaction<'_>, customer: &ObjectId, as_of: Month) -> Result<CustomerLedger> {
+    let grants = agreements::customer_grants(tx, customer)?;
+    let usage = usage::all(tx, customer)?;
+    let ledger = ledger::run(&ledger_grants(&grants), &ledger_usage(&usage), as_of);
+    Ok(CustomerLedger { grants, usage, ledger })
+}
+
+/// Brings every grant's status, and its request's, in line with the ledger
+/// (FLOW-14 exhausted, FLOW-15 lapsed, LEDGER-2 reopened by a correction).
+/// The request moves through the transition table, as the system.
+pub fn settle(tx: &Transaction<'_>, call: &Call, customer: &ObjectId) -> Result<()> {
+    let current = customer_ledger(tx, customer, current_month(call))?;
+    for (row, state) in current.grants.iter().zip(&current.ledger.grants) {
+        if row.status == state.status {
+            continue;
+        }
+        agreements::set_grant_status(tx, &row.id, state.status)?;
+        let Some(mut request) = requests::get(tx, &row.request_id)? else {
+            continue;
+        };
+        let steps: &[WorkflowAction] = match (request.status, state.status) {
+            (AcoRequestStatus::Active, GrantStatus::Exhausted) => &[WorkflowAction::Exhaust],
+            (AcoRequestStatus::Active, GrantStatus::Lapsed) => &[WorkflowAction::Lapse],
+            (AcoRequestStatus::Exhausted | AcoRequestStatus::Lapsed, GrantStatus::Active) => &[WorkflowAction::Reopen],
+            (AcoRequestStatus::Exhausted, GrantStatus::Lapsed) => &[WorkflowAction::Reopen, WorkflowAction::Lapse],
+            (AcoRequestStatus::Lapsed, GrantStatus::Exhausted) => &[WorkflowAction::Reopen, WorkflowAction::Exhaust],
+            _ => &[],
+        };
+        for action in steps {
+            let comment = match action {
+                WorkflowAction::Exhaust => format!("the balance reached zero in {}", state.exhausted_in.map(|m| m.to_string()).unwrap_or_default()),
+                WorkflowAction::Lapse => format!("the credit period ended in {} with {} left, which lapses", row.last_month, state.lapsed),
+                _ => "a usage correction gave the credit a balance back".to_owned(),
+            };
+            request = transition(tx, call, None, request, *action, Some(comment), |_| Ok(()))?;
+        }
+    }
+    Ok(())
+}
+
+/// LEDGER-2: one month's usage as reported.
+#[derive(Debug, Clone)]
+pub struct UsageReport {
+    pub customer_id: ObjectId,
+    pub month: Month,
+    pub first_party_acr: Decimal,
+    pub third_party_charges: Decimal,
+}
+
+/// What recording did.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    pub customer: CustomerRow,
+    pub usage: UsageRow,
+    /// `false` when the same figures were recorded again: nothing changed.
+    pub changed: bool,
+    /// `true` when earlier figures were corrected.
+    pub corrected: bool,
+}
+
+/// Refuses partners that do not transact for the customer.
+fn ensure_may_record(tx: &Transaction<'_>, actor: &Actor, customer: &CustomerRow) -> Result<()> {
+    authz::require(actor, &RECORD_USAGE)?;
+    match &actor.organization {
+        Organization::Partner { partner_type: PartnerType::IndirectProvider, .. } => Err(Error::forbidden(
+            "NOT_TRANSACTING_PARTNER",
+            "usage is recorded by the customer's transacting partner, not its indirect provider",
+        )),
+        Organization::Partner { id, .. } if !crate::store::relationships::is_active(tx, id, &customer.id)? => Err(Error::NotFound),
+        Organization::Customer { .. } => Err(Error::forbidden("ROLE_NOT_PERMITTED", "customers do not record usage")),
+        _ => Ok(()),
+    }
+}
+
+/// LEDGER-2: records a month; the same figures again change nothing, other
+/// figures are a correction that keeps the earlier ones in the history and
+/// recomputes every later month.
+pub fn record_monthly_usage(tx: &Transaction<'_>, call: &Call, report: UsageReport) -> Result<Recorded> {
+    let customer = authz::customer(tx, &call.actor, &report.customer_id)?;
+    ensure_may_record(tx, &call.actor, &customer)?;
+    if report.month > current_month(call) {
+        return Err(Error::rejected(
+            UserError::new("MONTH_IN_FUTURE", "usage can only be recorded for a month that has begun").at(&["input", "month"]),
+        ));
+    }
+    let existing = usage::get(tx, &customer.id, report.month)?;
+    if let Some(current) = &existing {
+        if current.first_party_acr == report.first_party_acr && current.third_party_charges == report.third_party_charges {
+            return Ok(Recorded { customer, usage: current.clone(), changed: false, corrected: false });
+        }
+    }
+    let row = UsageRow {
+        month: report.month,
+        first_party_acr: report.first_party_acr,
+        third_party_charges: report.third_party_charges,
+        revision: existing.as_ref().map_or(1, |e| e.revision + 1),
+        recorded_at: call.now,
+        recorded_by: call.actor.subject.clone(),
+    };
+    usage::record(tx, &customer.id, &row, call.actor.primary_role().as_str())?;
+    let corrected = existing.is_some();
+    audit::record(
+        tx,
+        &call.actor,
+        &customer.id,
+        if corrected { "USAGE_CORRECTED" } else { "USAGE_RECORDED" },
+        serde_json::json!({
+            "month": row.month.to_string(),
+            "firstPartyAcr": crate::domain::money::to_text(row.first_party_acr),
+            "thirdPartyCharges": crate::domain::money::to_text(row.third_party_charges),
+            "revision": row.revision,
+        }),
+        call.now,
+    )?;
+    settle(tx, call, &customer.id)?;
+    Ok(Recorded { customer, usage: row, changed: true, corrected })
+}
+
+/// Settles every customer whose grants may have lapsed as time passed (the sweep).
+pub fn settle_all(tx: &Transaction<'_>, call: &Call) -> Result<usize> {
+    let customers = usage::customers_with_open_grants(tx)?;
+    for customer in &customers {
+        settle(tx, call, customer)?;
+    }
+    Ok(customers.len())
+}
+
+/// The forecast of a customer's balance.
+pub fn forecast(current: &CustomerLedger, as_of: Month) -> Forecast<ObjectId> {
+    ledger::forecast(&ledger_grants(&current.grants), &ledger_usage(&current.usage), as_of)
+}

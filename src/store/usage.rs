@@ -1,0 +1,112 @@
+//! Monthly usage per customer (LEDGER-2) and its append-only history.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{OptionalExtension, Row, Transaction, params};
+use rust_decimal::Decimal;
+
+use super::columns::{Instant, Money, instant};
+use crate::domain::ids::ObjectId;
+use crate::domain::time::Month;
+use crate::error::Result;
+
+/// The current figures of one month.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UsageRow {
+    pub month: Month,
+    pub first_party_acr: Decimal,
+    pub third_party_charges: Decimal,
+    pub revision: i64,
+    pub recorded_at: DateTime<Utc>,
+    pub recorded_by: String,
+}
+
+fn month_column(r: &Row<'_>, i: usize) -> rusqlite::Result<Month> {
+    let text: String = r.get(i)?;
+    text.parse()
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e)))
+}
+
+fn map(r: &Row<'_>) -> rusqlite::Result<UsageRow> {
+    Ok(UsageRow {
+        month: month_column(r, 0)?,
+        first_party_acr: r.get::<_, Money>(1)?.0,
+        third_party_charges: r.get::<_, Money>(2)?.0,
+        revision: r.get(3)?,
+        recorded_at: r.get::<_, Instant>(4)?.0,
+        recorded_by: r.get(5)?,
+    })
+}
+
+const COLUMNS: &str = "month, first_party_acr, third_party_charges, revision, recorded_at, recorded_by";
+
+pub fn get(tx: &Transaction<'_>, customer: &ObjectId, month: Month) -> Result<Option<UsageRow>> {
+    Ok(tx
+        .prepare_cached(&format!("SELECT {COLUMNS} FROM monthly_usage WHERE customer_id = ?1 AND month = ?2"))?
+        .query_row(params![customer, month.to_string()], map)
+        .optional()?)
+}
+
+/// Every month of the customer's usage, oldest first.
+pub fn all(tx: &Transaction<'_>, customer: &ObjectId) -> Result<Vec<UsageRow>> {
+    let mut stmt = tx.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM monthly_usage WHERE customer_id = ?1 ORDER BY month"
+    ))?;
+    let rows = stmt.query_map([customer], map)?.collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+/// Writes the month's figures (insert or correction) and appends them to the history.
+pub fn record(tx: &Transaction<'_>, customer: &ObjectId, row: &UsageRow, recorded_by_role: &str) -> Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO monthly_usage (customer_id, month, first_party_acr, third_party_charges, recorded_at, recorded_by, revision) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) \
+         ON CONFLICT (customer_id, month) DO UPDATE SET first_party_acr = excluded.first_party_acr, \
+            third_party_charges = excluded.third_party_charges, recorded_at = excluded.recorded_at, \
+            recorded_by = excluded.recorded_by, revision = excluded.revision",
+    )?
+    .execute(params![
+        customer,
+        row.month.to_string(),
+        Money(row.first_party_acr),
+        Money(row.third_party_charges),
+        instant(row.recorded_at),
+        row.recorded_by,
+        row.revision
+    ])?;
+    tx.prepare_cached(
+        "INSERT INTO monthly_usage_history (customer_id, month, first_party_acr, third_party_charges, revision, \
+            recorded_at, recorded_by, recorded_by_role) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?
+    .execute(params![
+        customer,
+        row.month.to_string(),
+        Money(row.first_party_acr),
+        Money(row.third_party_charges),
+        row.revision,
+        instant(row.recorded_at),
+        row.recorded_by,
+        recorded_by_role
+    ])?;
+    Ok(())
+}
+
+/// Every figure ever recorded for the month, oldest first (corrections keep the earlier ones).
+pub fn history(tx: &Transaction<'_>, customer: &ObjectId, month: Month) -> Result<Vec<UsageRow>> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT month, first_party_acr, third_party_charges, revision, recorded_at, recorded_by \
+         FROM monthly_usage_history WHERE customer_id = ?1 AND month = ?2 ORDER BY id",
+    )?;
+    let rows = stmt
+        .query_map(params![customer, month.to_string()], map)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+/// Customers with a grant whose status may change as time passes (the sweep).
+pub fn customers_with_open_grants(tx: &Transaction<'_>) -> Result<Vec<ObjectId>> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT DISTINCT customer_id FROM credit_grants WHERE status IN ('ACTIVE', 'LAPSED') ORDER BY customer_id",
+    )?;
+    let ids = stmt.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(ids)
+}
