@@ -227,7 +227,7 @@ pub struct AppConfig {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("{0} is required outside dev mode")]
+    #[error("{0} is required (dev mode supplies it only while ACO_JWT_SECRET is not set)")]
     Missing(&'static str),
     #[error("{0} is only allowed in dev mode (--dev)")]
     DevOnly(&'static str),

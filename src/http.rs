@@ -67,11 +67,14 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .with_state(state)
         .layer(RequestBodyLimitLayer::new(max_body))
+        .layer(axum::middleware::map_response(body_too_large))
         .layer(CatchPanicLayer::custom(|_| {
+            let id = uuid::Uuid::new_v4();
+            tracing::error!(request_id = %id, "a request handler panicked");
             error_response(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "INTERNAL_SERVER_ERROR",
-                "internal error",
+                &format!("internal error (request id {id})"),
             )
         }));
     if let Some(cors) = cors {
@@ -107,12 +110,30 @@ pub fn error_response(status: StatusCode, code: &str, message: &str) -> Response
     (status, axum::Json(body)).into_response()
 }
 
+/// The request id (set by the id layer, or the client's own if it is a sane token).
 fn request_id(headers: &HeaderMap) -> String {
     headers
         .get(REQUEST_ID)
         .and_then(|v| v.to_str().ok())
+        .filter(|v| {
+            v.len() <= 64
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+        })
         .unwrap_or("-")
         .to_owned()
+}
+
+/// Answers a refused body size with the same JSON error shape as everything else.
+async fn body_too_large(response: Response) -> Response {
+    if response.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        return error_response(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "QUERY_TOO_LARGE",
+            "the request body is too large",
+        );
+    }
+    response
 }
 
 /// Validates the bearer token, if any, and finds the caller's organisation.
@@ -160,6 +181,14 @@ async fn execute(
 ) -> Response {
     let actor = match authenticate(state, headers).await {
         Ok(actor) => actor,
+        // The token may be fine: the organisation could not be looked up.
+        Err(AuthError::Unavailable) => {
+            return error_response(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "INTERNAL_SERVER_ERROR",
+                "the service cannot answer right now; try again",
+            );
+        }
         Err(e) => return unauthenticated(e),
     };
     let context = RequestContext {

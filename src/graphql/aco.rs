@@ -1044,13 +1044,7 @@ impl AcoMutation {
                 user_errors: Vec::new(),
             },
             Ok(Signature::Expired { agreement }) => SignAcoAgreementPayload {
-                user_errors: vec![UserError::new(
-                    "AGREEMENT_EXPIRED",
-                    format!(
-                        "the agreement could be signed until {}; it has expired and the request is back with Finance",
-                        crate::domain::time::instant_text(agreement.expires_at)
-                    ),
-                )],
+                user_errors: vec![agreements::too_late(&agreement)],
                 aco_agreement: Some(AcoAgreement(agreement)),
                 credit_grant: None,
             },

@@ -128,14 +128,21 @@ fn reconciliation_month(row: &Row<ObjectId>, recorded: bool) -> ReconciliationMo
 /// The longest reconciliation one query may ask for.
 pub const MAX_RECONCILIATION_MONTHS: u32 = 60;
 
-pub(crate) async fn credit_balance(ctx: &Context<'_>, customer: ObjectId) -> async_graphql::Result<CreditBalance> {
+pub(crate) async fn credit_balance(
+    ctx: &Context<'_>,
+    customer: ObjectId,
+) -> async_graphql::Result<CreditBalance> {
     read_as_call(ctx, move |tx, call| {
         let current = credits::customer_ledger(tx, &customer, credits::current_month(call))?;
-        let visible = authz::grant_scope(&call.actor).and("g.customer_id = ?", [text(customer.as_str())]);
+        let visible =
+            authz::grant_scope(&call.actor).and("g.customer_id = ?", [text(customer.as_str())]);
         let visible_ids: Vec<ObjectId> = crate::store::agreements::list_grants(
             tx,
             &visible,
-            &crate::store::pagination::PageArgs { first: Some(crate::store::pagination::MAX_PAGE_SIZE), ..Default::default() },
+            &crate::store::pagination::PageArgs {
+                first: Some(crate::store::pagination::MAX_PAGE_SIZE),
+                ..Default::default()
+            },
         )?
         .items
         .into_iter()
@@ -154,7 +161,13 @@ pub(crate) async fn credit_balance(ctx: &Context<'_>, customer: ObjectId) -> asy
         Ok(CreditBalance {
             granted: sum(|s| s.granted),
             used: sum(|s| s.used),
-            remaining: sum(|s| if s.status == GrantStatus::Active { s.remaining } else { rust_decimal::Decimal::ZERO }),
+            remaining: sum(|s| {
+                if s.status == GrantStatus::Active {
+                    s.remaining
+                } else {
+                    rust_decimal::Decimal::ZERO
+                }
+            }),
             lapsed: sum(|s| s.lapsed),
             currency_code: "USD".into(),
             grants: states
@@ -181,10 +194,16 @@ pub(crate) async fn reconciliation(
     to: Month,
 ) -> async_graphql::Result<Vec<ReconciliationMonth>> {
     if to.0 < from.0 {
-        return Err(to_gql(ctx, Error::bad_input(&["to"], "`to` must not be before `from`")));
+        return Err(to_gql(
+            ctx,
+            Error::bad_input(&["to"], "`to` must not be before `from`"),
+        ));
     }
     if to.0 > from.0.plus(MAX_RECONCILIATION_MONTHS - 1) {
-        return Err(to_gql(ctx, Error::bad_input(&["to"], "at most 60 months at once")));
+        return Err(to_gql(
+            ctx,
+            Error::bad_input(&["to"], "at most 60 months at once"),
+        ));
     }
     read_as_call(ctx, move |tx, call| {
         let current = credits::customer_ledger(tx, &customer, credits::current_month(call))?;
@@ -207,11 +226,20 @@ pub(crate) async fn reconciliation(
         let grants: Vec<_> = current
             .grants
             .iter()
-            .map(|g| crate::domain::ledger::Grant { id: g.id.clone(), amount: g.amount, first_month: g.first_month, last_month: g.last_month })
+            .map(|g| crate::domain::ledger::Grant {
+                id: g.id.clone(),
+                amount: g.amount,
+                first_month: g.first_month,
+                last_month: g.last_month,
+            })
             .collect();
         let usage_in: Vec<_> = usage
             .iter()
-            .map(|u| crate::domain::ledger::Usage { month: u.month, first_party: u.first_party_acr, third_party: u.third_party_charges })
+            .map(|u| crate::domain::ledger::Usage {
+                month: u.month,
+                first_party: u.first_party_acr,
+                third_party: u.third_party_charges,
+            })
             .collect();
         let ledger = crate::domain::ledger::run(&grants, &usage_in, credits::current_month(call));
         Ok(ledger
@@ -224,12 +252,21 @@ pub(crate) async fn reconciliation(
     .await
 }
 
-pub(crate) async fn forecast(ctx: &Context<'_>, customer: ObjectId) -> async_graphql::Result<CreditForecast> {
+pub(crate) async fn forecast(
+    ctx: &Context<'_>,
+    customer: ObjectId,
+) -> async_graphql::Result<CreditForecast> {
     read_as_call(ctx, move |tx, call| {
         let as_of = credits::current_month(call);
         let current = credits::customer_ledger(tx, &customer, as_of)?;
         let f = credits::forecast(&current, as_of);
-        let remaining = current.ledger.grants.iter().filter(|g| g.status == GrantStatus::Active).map(|g| g.remaining).sum();
+        let remaining = current
+            .ledger
+            .grants
+            .iter()
+            .filter(|g| g.status == GrantStatus::Active)
+            .map(|g| g.remaining)
+            .sum();
         Ok(CreditForecast {
             average_monthly_acr: Decimal(f.average_monthly_usage),
             remaining: Decimal(money::normalize(remaining)),
@@ -237,14 +274,22 @@ pub(crate) async fn forecast(ctx: &Context<'_>, customer: ObjectId) -> async_gra
             lapses: f
                 .lapses
                 .into_iter()
-                .map(|(id, month, amount)| ExpectedLapse { grant_id: ID(id.to_string()), month: Month(month), amount: Decimal(amount) })
+                .map(|(id, month, amount)| ExpectedLapse {
+                    grant_id: ID(id.to_string()),
+                    month: Month(month),
+                    amount: Decimal(amount),
+                })
                 .collect(),
         })
     })
     .await
 }
 
-pub(crate) async fn usage_history(ctx: &Context<'_>, customer: ObjectId, month: Option<Month>) -> async_graphql::Result<Vec<MonthlyUsage>> {
+pub(crate) async fn usage_history(
+    ctx: &Context<'_>,
+    customer: ObjectId,
+    month: Option<Month>,
+) -> async_graphql::Result<Vec<MonthlyUsage>> {
     read_as_call(ctx, move |tx, _| {
         let rows = match month {
             Some(m) => crate::store::usage::history(tx, &customer, m.0)?,
@@ -267,9 +312,15 @@ pub struct RecordMonthlyUsageInput {
 
 impl RecordMonthlyUsageInput {
     fn into_report(self) -> Result<UsageReport> {
-        for (name, value) in [("firstPartyAcr", self.first_party_acr), ("thirdPartyCharges", self.third_party_charges)] {
+        for (name, value) in [
+            ("firstPartyAcr", self.first_party_acr),
+            ("thirdPartyCharges", self.third_party_charges),
+        ] {
             if value.0.is_sign_negative() && !value.0.is_zero() {
-                return Err(Error::bad_input(&["input", name], format!("`{name}` must not be negative")));
+                return Err(Error::bad_input(
+                    &["input", name],
+                    format!("`{name}` must not be negative"),
+                ));
             }
         }
         Ok(UsageReport {
@@ -300,9 +351,16 @@ impl CreditsMutation {
     /// LEDGER-2: the customer's transacting partner (or a programme role) records
     /// a month's usage. The same figures again change nothing; other figures are
     /// a correction, and every month from it onward is recomputed.
-    async fn record_monthly_usage(&self, ctx: &Context<'_>, input: RecordMonthlyUsageInput) -> async_graphql::Result<RecordMonthlyUsagePayload> {
+    async fn record_monthly_usage(
+        &self,
+        ctx: &Context<'_>,
+        input: RecordMonthlyUsageInput,
+    ) -> async_graphql::Result<RecordMonthlyUsagePayload> {
         let report = input.into_report().map_err(|e| to_gql(ctx, e))?;
-        let outcome = write(ctx, move |tx, call| credits::record_monthly_usage(tx, call, report)).await?;
+        let outcome = write(ctx, move |tx, call| {
+            credits::record_monthly_usage(tx, call, report)
+        })
+        .await?;
         Ok(match outcome {
             Ok(r) => RecordMonthlyUsagePayload {
                 customer: Some(Customer(r.customer)),
@@ -311,7 +369,13 @@ impl CreditsMutation {
                 corrected: r.corrected,
                 user_errors: Vec::new(),
             },
-            Err(user_errors) => RecordMonthlyUsagePayload { customer: None, usage: None, changed: false, corrected: false, user_errors },
+            Err(user_errors) => RecordMonthlyUsagePayload {
+                customer: None,
+                usage: None,
+                changed: false,
+                corrected: false,
+                user_errors,
+            },
         })
     }
 }

@@ -580,7 +580,10 @@ impl Customer {
         .await
     }
     /// LEDGER-1…7: the customer's ACO credit now, per grant (among the grants the caller may see).
-    async fn credit_balance(&self, ctx: &Context<'_>) -> async_graphql::Result<super::credits::CreditBalance> {
+    async fn credit_balance(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<super::credits::CreditBalance> {
         super::credits::credit_balance(ctx, self.0.id.clone()).await
     }
     /// LEDGER-8: month by month from `from` to `to` (at most 60 months): ACR,
@@ -595,7 +598,10 @@ impl Customer {
     }
     /// When the balance is expected to run out at the trailing three-month
     /// average, or which grants will lapse with an amount left.
-    async fn credit_forecast(&self, ctx: &Context<'_>) -> async_graphql::Result<super::credits::CreditForecast> {
+    async fn credit_forecast(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<super::credits::CreditForecast> {
         super::credits::forecast(ctx, self.0.id.clone()).await
     }
     /// The usage recorded for the customer, oldest month first; with `month`,

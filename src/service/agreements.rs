@@ -110,6 +110,13 @@ pub fn withdraw(
 ) -> Result<(AcoRequestRow, Option<AcoAgreementRow>)> {
     let row = load(tx, &call.actor, &step)?;
     let published = agreements::published_for(tx, &row.id)?;
+    // FLOW-11, found at this write: an agreement past its deadline expires
+    // rather than being withdrawn; either way the request goes back to Finance.
+    if let Some(agreement) = published.clone().filter(|a| call.now > a.expires_at) {
+        let agreement = expire(tx, call, agreement)?;
+        let request = requests::get(tx, &row.id)?.ok_or(Error::NotFound)?;
+        return Ok((request, Some(agreement)));
+    }
     let reason = step.comment.clone();
     let row = transition(
         tx,
@@ -151,6 +158,17 @@ fn expire(
     close(tx, agreement, AgreementStatus::Expired, call, Some(comment))
 }
 
+/// The refusal of a signature after the deadline (AGR-4).
+pub fn too_late(agreement: &AcoAgreementRow) -> UserError {
+    UserError::new(
+        "AGREEMENT_EXPIRED",
+        format!(
+            "the agreement could be signed until {}; it has expired and the request is back with Finance",
+            crate::domain::time::instant_text(agreement.expires_at)
+        ),
+    )
+}
+
 /// The outcome of a signature (a short-lived return value: its size does not matter).
 #[derive(Debug)]
 #[allow(clippy::large_enum_variant)]
@@ -170,6 +188,10 @@ pub enum Signature {
 pub fn sign(tx: &Transaction<'_>, call: &Call, agreement_id: &ObjectId) -> Result<Signature> {
     authz::require(&call.actor, &SIGN)?;
     let agreement = authz::agreement(tx, &call.actor, agreement_id)?;
+    // AGR-4: too late whether or not the sweep got there first.
+    if agreement.status == AgreementStatus::Expired {
+        return Err(Error::rejected(too_late(&agreement)));
+    }
     if agreement.status != AgreementStatus::Published {
         return Err(Error::rejected(UserError::new(
             "INVALID_TRANSITION",

@@ -66,11 +66,19 @@ pub struct CustomerLedger {
     pub ledger: Ledger<ObjectId>,
 }
 
-pub fn customer_ledger(tx: &Transaction<'_>, customer: &ObjectId, as_of: Month) -> Result<CustomerLedger> {
+pub fn customer_ledger(
+    tx: &Transaction<'_>,
+    customer: &ObjectId,
+    as_of: Month,
+) -> Result<CustomerLedger> {
     let grants = agreements::customer_grants(tx, customer)?;
     let usage = usage::all(tx, customer)?;
     let ledger = ledger::run(&ledger_grants(&grants), &ledger_usage(&usage), as_of);
-    Ok(CustomerLedger { grants, usage, ledger })
+    Ok(CustomerLedger {
+        grants,
+        usage,
+        ledger,
+    })
 }
 
 /// Brings every grant's status, and its request's, in line with the ledger
@@ -89,15 +97,30 @@ pub fn settle(tx: &Transaction<'_>, call: &Call, customer: &ObjectId) -> Result<
         let steps: &[WorkflowAction] = match (request.status, state.status) {
             (AcoRequestStatus::Active, GrantStatus::Exhausted) => &[WorkflowAction::Exhaust],
             (AcoRequestStatus::Active, GrantStatus::Lapsed) => &[WorkflowAction::Lapse],
-            (AcoRequestStatus::Exhausted | AcoRequestStatus::Lapsed, GrantStatus::Active) => &[WorkflowAction::Reopen],
-            (AcoRequestStatus::Exhausted, GrantStatus::Lapsed) => &[WorkflowAction::Reopen, WorkflowAction::Lapse],
-            (AcoRequestStatus::Lapsed, GrantStatus::Exhausted) => &[WorkflowAction::Reopen, WorkflowAction::Exhaust],
+            (AcoRequestStatus::Exhausted | AcoRequestStatus::Lapsed, GrantStatus::Active) => {
+                &[WorkflowAction::Reopen]
+            }
+            (AcoRequestStatus::Exhausted, GrantStatus::Lapsed) => {
+                &[WorkflowAction::Reopen, WorkflowAction::Lapse]
+            }
+            (AcoRequestStatus::Lapsed, GrantStatus::Exhausted) => {
+                &[WorkflowAction::Reopen, WorkflowAction::Exhaust]
+            }
             _ => &[],
         };
         for action in steps {
             let comment = match action {
-                WorkflowAction::Exhaust => format!("the balance reached zero in {}", state.exhausted_in.map(|m| m.to_string()).unwrap_or_default()),
-                WorkflowAction::Lapse => format!("the credit period ended in {} with {} left, which lapses", row.last_month, state.lapsed),
+                WorkflowAction::Exhaust => format!(
+                    "the balance reached zero in {}",
+                    state
+                        .exhausted_in
+                        .map(|m| m.to_string())
+                        .unwrap_or_default()
+                ),
+                WorkflowAction::Lapse => format!(
+                    "the credit period ended in {} with {} left, which lapses",
+                    row.last_month, state.lapsed
+                ),
                 _ => "a usage correction gave the credit a balance back".to_owned(),
             };
             request = transition(tx, call, None, request, *action, Some(comment), |_| Ok(()))?;
@@ -130,12 +153,22 @@ pub struct Recorded {
 fn ensure_may_record(tx: &Transaction<'_>, actor: &Actor, customer: &CustomerRow) -> Result<()> {
     authz::require(actor, &RECORD_USAGE)?;
     match &actor.organization {
-        Organization::Partner { partner_type: PartnerType::IndirectProvider, .. } => Err(Error::forbidden(
+        Organization::Partner {
+            partner_type: PartnerType::IndirectProvider,
+            ..
+        } => Err(Error::forbidden(
             "NOT_TRANSACTING_PARTNER",
             "usage is recorded by the customer's transacting partner, not its indirect provider",
         )),
-        Organization::Partner { id, .. } if !crate::store::relationships::is_active(tx, id, &customer.id)? => Err(Error::NotFound),
-        Organization::Customer { .. } => Err(Error::forbidden("ROLE_NOT_PERMITTED", "customers do not record usage")),
+        Organization::Partner { id, .. }
+            if !crate::store::relationships::is_active(tx, id, &customer.id)? =>
+        {
+            Err(Error::NotFound)
+        }
+        Organization::Customer { .. } => Err(Error::forbidden(
+            "ROLE_NOT_PERMITTED",
+            "customers do not record usage",
+        )),
         _ => Ok(()),
     }
 }
@@ -143,18 +176,33 @@ fn ensure_may_record(tx: &Transaction<'_>, actor: &Actor, customer: &CustomerRow
 /// LEDGER-2: records a month; the same figures again change nothing, other
 /// figures are a correction that keeps the earlier ones in the history and
 /// recomputes every later month.
-pub fn record_monthly_usage(tx: &Transaction<'_>, call: &Call, report: UsageReport) -> Result<Recorded> {
+pub fn record_monthly_usage(
+    tx: &Transaction<'_>,
+    call: &Call,
+    report: UsageReport,
+) -> Result<Recorded> {
     let customer = authz::customer(tx, &call.actor, &report.customer_id)?;
     ensure_may_record(tx, &call.actor, &customer)?;
     if report.month > current_month(call) {
         return Err(Error::rejected(
-            UserError::new("MONTH_IN_FUTURE", "usage can only be recorded for a month that has begun").at(&["input", "month"]),
+            UserError::new(
+                "MONTH_IN_FUTURE",
+                "usage can only be recorded for a month that has begun",
+            )
+            .at(&["input", "month"]),
         ));
     }
     let existing = usage::get(tx, &customer.id, report.month)?;
     if let Some(current) = &existing {
-        if current.first_party_acr == report.first_party_acr && current.third_party_charges == report.third_party_charges {
-            return Ok(Recorded { customer, usage: current.clone(), changed: false, corrected: false });
+        if current.first_party_acr == report.first_party_acr
+            && current.third_party_charges == report.third_party_charges
+        {
+            return Ok(Recorded {
+                customer,
+                usage: current.clone(),
+                changed: false,
+                corrected: false,
+            });
         }
     }
     let row = UsageRow {
@@ -171,7 +219,11 @@ pub fn record_monthly_usage(tx: &Transaction<'_>, call: &Call, report: UsageRepo
         tx,
         &call.actor,
         &customer.id,
-        if corrected { "USAGE_CORRECTED" } else { "USAGE_RECORDED" },
+        if corrected {
+            "USAGE_CORRECTED"
+        } else {
+            "USAGE_RECORDED"
+        },
         serde_json::json!({
             "month": row.month.to_string(),
             "firstPartyAcr": crate::domain::money::to_text(row.first_party_acr),
@@ -181,7 +233,12 @@ pub fn record_monthly_usage(tx: &Transaction<'_>, call: &Call, report: UsageRepo
         call.now,
     )?;
     settle(tx, call, &customer.id)?;
-    Ok(Recorded { customer, usage: row, changed: true, corrected })
+    Ok(Recorded {
+        customer,
+        usage: row,
+        changed: true,
+        corrected,
+    })
 }
 
 /// Settles every customer whose grants may have lapsed as time passed (the sweep).
@@ -195,5 +252,9 @@ pub fn settle_all(tx: &Transaction<'_>, call: &Call) -> Result<usize> {
 
 /// The forecast of a customer's balance.
 pub fn forecast(current: &CustomerLedger, as_of: Month) -> Forecast<ObjectId> {
-    ledger::forecast(&ledger_grants(&current.grants), &ledger_usage(&current.usage), as_of)
+    ledger::forecast(
+        &ledger_grants(&current.grants),
+        &ledger_usage(&current.usage),
+        as_of,
+    )
 }

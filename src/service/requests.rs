@@ -303,16 +303,22 @@ fn conflict(row: &AcoRequestRow) -> Error {
 }
 
 /// Who performs `action`: the first of the caller's roles the table lets act.
-fn performer(actor: Option<&Actor>, action: WorkflowAction) -> Performer {
-    match actor {
-        None => Performer::System,
-        Some(actor) => actor
-            .roles
-            .iter()
-            .map(|r| Performer::Role(*r))
-            .find(|p| workflow::performers(action).any(|q| q == *p))
-            .unwrap_or(Performer::Role(actor.primary_role())),
-    }
+/// A token may carry several roles of one kind: the one that acts is the
+/// first the table lets take `action` from `from`, else the first that may
+/// take it at all (so the refusal names the state), else the first role.
+fn performer(actor: Option<&Actor>, action: WorkflowAction, from: AcoRequestStatus) -> Performer {
+    let Some(actor) = actor else {
+        return Performer::System;
+    };
+    let roles = || actor.roles.iter().map(|r| Performer::Role(*r));
+    roles()
+        .find(|p| {
+            workflow::TABLE
+                .iter()
+                .any(|t| t.action == action && t.from.contains(&from) && t.by.contains(p))
+        })
+        .or_else(|| roles().find(|p| workflow::performers(action).any(|q| q == *p)))
+        .unwrap_or(Performer::Role(actor.primary_role()))
 }
 
 /// The system's own identity in history (the expiry sweep, the ledger).
@@ -341,22 +347,25 @@ pub(crate) fn transition(
 ) -> Result<AcoRequestRow> {
     let from = row.status;
     let seen = row.version;
-    let (_, to) = workflow::decide(from, action, performer(by, action), row.info_requested_from)
-        .map_err(|refusal| match refusal {
-            Refusal::NotPermitted => Error::forbidden(
-                "ROLE_NOT_PERMITTED",
-                format!(
-                    "your role may not {} ACO requests",
-                    action.as_str().to_ascii_lowercase().replace('_', " ")
+    let acting = performer(by, action, from);
+    let (_, to) =
+        workflow::decide(from, action, acting, row.info_requested_from).map_err(|refusal| {
+            match refusal {
+                Refusal::NotPermitted => Error::forbidden(
+                    "ROLE_NOT_PERMITTED",
+                    format!(
+                        "your role may not {} ACO requests",
+                        action.as_str().to_ascii_lowercase().replace('_', " ")
+                    ),
                 ),
-            ),
-            Refusal::InvalidTransition { state } => Error::rejected(UserError::new(
-                "INVALID_TRANSITION",
-                format!(
-                    "{} is not possible while the request is {state}",
-                    action.as_str()
-                ),
-            )),
+                Refusal::InvalidTransition { state } => Error::rejected(UserError::new(
+                    "INVALID_TRANSITION",
+                    format!(
+                        "{} is not possible while the request is {state}",
+                        action.as_str()
+                    ),
+                )),
+            }
         })?;
     row.status = to;
     row.updated_at = call.now;
@@ -388,11 +397,18 @@ pub(crate) fn transition(
     }
     row.version = seen + 1;
     let system = system_actor();
-    let actor = by.unwrap_or(&system);
-    let mut entry = history_entry(actor, &row, action.as_str(), Some(from), comment);
-    if by.is_none() {
-        entry.actor_role = "SYSTEM".into();
-    }
+    let mut entry = history_entry(
+        by.unwrap_or(&system),
+        &row,
+        action.as_str(),
+        Some(from),
+        comment,
+    );
+    // FLOW-17: the role that acted, or the system.
+    entry.actor_role = match acting {
+        Performer::Role(role) => role.as_str().to_owned(),
+        Performer::System => "SYSTEM".into(),
+    };
     requests::append_history(tx, &entry)?;
     Ok(row)
 }
@@ -558,7 +574,12 @@ pub fn cancel(tx: &Transaction<'_>, call: &Call, step: Step) -> Result<AcoReques
         },
     )?;
     if let Some(mut agreement) = open_agreement {
-        agreement.status = crate::domain::AgreementStatus::Withdrawn;
+        // An agreement already past its deadline expired; one still open is withdrawn.
+        agreement.status = if call.now > agreement.expires_at {
+            crate::domain::AgreementStatus::Expired
+        } else {
+            crate::domain::AgreementStatus::Withdrawn
+        };
         agreement.closed_at = Some(call.now);
         agreement.closed_reason = Some("the request was cancelled".into());
         crate::store::agreements::close(tx, &agreement)?;

@@ -217,11 +217,16 @@ pub fn customer_grants(tx: &Transaction<'_>, customer: &ObjectId) -> Result<Vec<
     let mut stmt = tx.prepare_cached(&format!(
         "SELECT {GRANT_COLUMNS} FROM credit_grants g WHERE g.customer_id = ?1 ORDER BY g.id"
     ))?;
-    let rows = stmt.query_map([customer], map_grant)?.collect::<rusqlite::Result<Vec<_>>>()?;
+    let rows = stmt
+        .query_map([customer], map_grant)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(rows)
 }
 
 pub fn set_grant_status(tx: &Transaction<'_>, grant: &ObjectId, status: GrantStatus) -> Result<()> {
-    tx.execute("UPDATE credit_grants SET status = ?2 WHERE id = ?1", params![grant, status])?;
+    tx.execute(
+        "UPDATE credit_grants SET status = ?2 WHERE id = ?1",
+        params![grant, status],
+    )?;
     Ok(())
 }

@@ -22,8 +22,9 @@ pub struct UsageRow {
 
 fn month_column(r: &Row<'_>, i: usize) -> rusqlite::Result<Month> {
     let text: String = r.get(i)?;
-    text.parse()
-        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e)))
+    text.parse().map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
+    })
 }
 
 fn map(r: &Row<'_>) -> rusqlite::Result<UsageRow> {
@@ -37,11 +38,14 @@ fn map(r: &Row<'_>) -> rusqlite::Result<UsageRow> {
     })
 }
 
-const COLUMNS: &str = "month, first_party_acr, third_party_charges, revision, recorded_at, recorded_by";
+const COLUMNS: &str =
+    "month, first_party_acr, third_party_charges, revision, recorded_at, recorded_by";
 
 pub fn get(tx: &Transaction<'_>, customer: &ObjectId, month: Month) -> Result<Option<UsageRow>> {
     Ok(tx
-        .prepare_cached(&format!("SELECT {COLUMNS} FROM monthly_usage WHERE customer_id = ?1 AND month = ?2"))?
+        .prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM monthly_usage WHERE customer_id = ?1 AND month = ?2"
+        ))?
         .query_row(params![customer, month.to_string()], map)
         .optional()?)
 }
@@ -51,12 +55,19 @@ pub fn all(tx: &Transaction<'_>, customer: &ObjectId) -> Result<Vec<UsageRow>> {
     let mut stmt = tx.prepare_cached(&format!(
         "SELECT {COLUMNS} FROM monthly_usage WHERE customer_id = ?1 ORDER BY month"
     ))?;
-    let rows = stmt.query_map([customer], map)?.collect::<rusqlite::Result<Vec<_>>>()?;
+    let rows = stmt
+        .query_map([customer], map)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(rows)
 }
 
 /// Writes the month's figures (insert or correction) and appends them to the history.
-pub fn record(tx: &Transaction<'_>, customer: &ObjectId, row: &UsageRow, recorded_by_role: &str) -> Result<()> {
+pub fn record(
+    tx: &Transaction<'_>,
+    customer: &ObjectId,
+    row: &UsageRow,
+    recorded_by_role: &str,
+) -> Result<()> {
     tx.prepare_cached(
         "INSERT INTO monthly_usage (customer_id, month, first_party_acr, third_party_charges, recorded_at, recorded_by, revision) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) \
@@ -107,6 +118,8 @@ pub fn customers_with_open_grants(tx: &Transaction<'_>) -> Result<Vec<ObjectId>>
     let mut stmt = tx.prepare_cached(
         "SELECT DISTINCT customer_id FROM credit_grants WHERE status IN ('ACTIVE', 'LAPSED') ORDER BY customer_id",
     )?;
-    let ids = stmt.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<Vec<_>>>()?;
+    let ids = stmt
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(ids)
 }

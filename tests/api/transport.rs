@@ -291,3 +291,23 @@ async fn data_survives_a_restart_on_the_same_file() {
         .await;
     assert_eq!(data["partners"]["totalCount"], 1);
 }
+
+#[tokio::test]
+async fn an_oversized_body_is_413_with_a_code() {
+    let app = TestApp::new();
+    let body = format!(
+        "{{\"query\": \"{{ __typename }}\", \"variables\": {{\"x\": \"{}\"}}}}",
+        "a".repeat(2 * 1024 * 1024)
+    );
+    let request = Request::post("/graphql")
+        .header("content-type", "application/json")
+        .body(Body::from(body))
+        .unwrap();
+    let (status, body, _) = app.send(request).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(code(&body), "QUERY_TOO_LARGE");
+    assert_eq!(
+        app.gql(None, "{ __typename }", json!({})).await["data"]["__typename"],
+        "QueryRoot"
+    );
+}

@@ -652,6 +652,23 @@ async fn agr_4_the_expiry_sweep_sends_requests_back_to_finance() {
         "7 business days from re-entering finance review"
     );
 
+    // Signing after the sweep is refused just the same.
+    let agreement = world
+        .app
+        .ok(
+            &customer.signer,
+            "query($id: ID!) { customer(id: $id) { acoAgreements { nodes { id } } } }",
+            json!({ "id": customer.id }),
+        )
+        .await["customer"]["acoAgreements"]["nodes"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        user_error_codes(&world.sign(&customer, &agreement).await),
+        ["AGREEMENT_EXPIRED"]
+    );
+
     // The service's own sweep does the same.
     let count = aco_api::jobs::sweep_expired_agreements(
         &aco_api::store::Db::open(&world.app.config.store).unwrap(),
@@ -787,4 +804,47 @@ async fn flow_17_history_is_append_only_in_the_database() {
     assert!(update.unwrap_err().to_string().contains("append-only"));
     let delete = conn.execute("DELETE FROM aco_request_history", []);
     assert!(delete.unwrap_err().to_string().contains("append-only"));
+}
+
+#[tokio::test]
+async fn flow_17_a_token_with_several_roles_acts_and_is_recorded_as_the_role_that_may() {
+    let (world, partner, customer) = direct_world(TestApp::new()).await;
+    let request = world.submitted(&partner, &customer, None).await;
+    let both = world.app.token(
+        PROGRAM_TENANT,
+        &[Role::Plsr, Role::Finance],
+        "reviewer@programme.example",
+    );
+    let (request, _) = world
+        .advance(
+            &both,
+            "passAcoComplianceCheck",
+            &request,
+            json!({ "channelSalesManager": "csm@programme.example" }),
+        )
+        .await;
+    let (request, _) = world
+        .advance(
+            &world.reviewer(Role::ChannelSales),
+            "supportAcoRequest",
+            &request,
+            json!({}),
+        )
+        .await;
+    let (request, _) = world
+        .advance(
+            &both,
+            "rejectAcoRequest",
+            &request,
+            json!({ "reason": "Budget withdrawn." }),
+        )
+        .await;
+    let state = world.request_state(&request).await;
+    let roles: Vec<&str> = state["history"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["actorRole"].as_str().unwrap())
+        .collect();
+    assert_eq!(roles, ["PARTNER_USER", "PLSR", "CHANNEL_SALES", "FINANCE"]);
 }
