@@ -193,17 +193,16 @@ pub fn record_monthly_usage(
         ));
     }
     let existing = usage::get(tx, &customer.id, report.month)?;
-    if let Some(current) = &existing {
-        if current.first_party_acr == report.first_party_acr
-            && current.third_party_charges == report.third_party_charges
-        {
-            return Ok(Recorded {
-                customer,
-                usage: current.clone(),
-                changed: false,
-                corrected: false,
-            });
-        }
+    if let Some(current) = existing.as_ref().filter(|c| {
+        c.first_party_acr == report.first_party_acr
+            && c.third_party_charges == report.third_party_charges
+    }) {
+        return Ok(Recorded {
+            customer,
+            usage: current.clone(),
+            changed: false,
+            corrected: false,
+        });
     }
     let row = UsageRow {
         month: report.month,
