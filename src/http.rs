@@ -65,6 +65,7 @@ pub fn router(state: AppState) -> Router {
     let mut app = Router::new()
         .route("/graphql", get(graphql_get).post(graphql_post))
         .route("/healthz", get(healthz))
+        .route("/reports/credit-balance.csv", get(credit_balance_report))
         .with_state(state)
         .layer(RequestBodyLimitLayer::new(max_body))
         .layer(axum::middleware::map_response(body_too_large))
@@ -331,5 +332,109 @@ async fn healthz(State(state): State<AppState>) -> Response {
             axum::Json(json!({ "status": "unavailable" })),
         )
             .into_response()
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct ReportQuery {
+    month: Option<String>,
+}
+
+/// `GET /reports/credit-balance.csv?month=YYYY-MM`: the credit balance report
+/// for finance tools, with the same bearer token and visibility as the API.
+async fn credit_balance_report(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    axum::extract::Query(query): axum::extract::Query<ReportQuery>,
+) -> Response {
+    let actor = match authenticate(&state, &headers).await {
+        Ok(Some(actor)) => actor,
+        Ok(None) => return unauthenticated(AuthError::MalformedHeader),
+        Err(AuthError::Unavailable) => {
+            return error_response(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "INTERNAL_SERVER_ERROR",
+                "the service cannot answer right now; try again",
+            );
+        }
+        Err(e) => return unauthenticated(e),
+    };
+    let Some(month) = query
+        .month
+        .as_deref()
+        .and_then(|m| m.parse::<crate::domain::time::Month>().ok())
+    else {
+        return error_response(
+            StatusCode::BAD_REQUEST,
+            "BAD_USER_INPUT",
+            "give the invoice month as ?month=YYYY-MM",
+        );
+    };
+    let lines = match state
+        .db
+        .read(move |tx| crate::service::credits::balance_report(tx, &actor, month))
+        .await
+    {
+        Ok(lines) => lines,
+        Err(e) => {
+            let id = request_id(&headers);
+            tracing::error!(request_id = %id, error = %e, "credit balance report failed");
+            return error_response(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "INTERNAL_SERVER_ERROR",
+                &format!("internal error (request id {id})"),
+            );
+        }
+    };
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    // The header row is written even when there are no lines.
+    let header = [
+        "PartnerId",
+        "CustomerId",
+        "InvoiceMonth",
+        "CreditName",
+        "CreditAmount",
+        "Status",
+        "BalanceAmount",
+        "CurrencyCode",
+        "AgreementId",
+        "EffectiveDate",
+        "ExpiryDate",
+    ];
+    let written = if lines.is_empty() {
+        writer.write_record(header).map_err(|e| e.to_string())
+    } else {
+        lines
+            .iter()
+            .try_for_each(|line| writer.serialize(line))
+            .map_err(|e| e.to_string())
+    };
+    match written.and_then(|()| writer.into_inner().map_err(|e| e.to_string())) {
+        Ok(body) => (
+            StatusCode::OK,
+            [
+                (
+                    CONTENT_TYPE,
+                    HeaderValue::from_static("text/csv; charset=utf-8"),
+                ),
+                (
+                    axum::http::header::CONTENT_DISPOSITION,
+                    HeaderValue::from_str(&format!(
+                        "attachment; filename=\"credit-balance-{month}.csv\""
+                    ))
+                    .unwrap_or(HeaderValue::from_static("attachment")),
+                ),
+            ],
+            body,
+        )
+            .into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "writing the CSV failed");
+            error_response(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "INTERNAL_SERVER_ERROR",
+                "internal error",
+            )
+        }
     }
 }

@@ -257,3 +257,84 @@ pub fn forecast(current: &CustomerLedger, as_of: Month) -> Forecast<ObjectId> {
         as_of,
     )
 }
+
+/// One line of the credit balance report (Partner Center's Azure credit balance report columns).
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct BalanceReportLine {
+    pub partner_id: String,
+    pub customer_id: String,
+    pub invoice_month: String,
+    pub credit_name: String,
+    /// Cumulative amount used up to and including the invoice month.
+    pub credit_amount: String,
+    pub status: String,
+    pub balance_amount: String,
+    pub currency_code: String,
+    pub agreement_id: String,
+    pub effective_date: String,
+    pub expiry_date: String,
+}
+
+fn first_day(month: Month) -> Option<chrono::NaiveDate> {
+    chrono::NaiveDate::from_ymd_opt(month.year, month.month, 1)
+}
+
+/// The credit balance report for `month`: every grant the caller may see that
+/// had begun by then, with what was used through that month and what is left.
+pub fn balance_report(
+    tx: &Transaction<'_>,
+    actor: &Actor,
+    month: Month,
+) -> Result<Vec<BalanceReportLine>> {
+    let grants = agreements::grants_with_tenants(tx, &authz::grant_scope(actor), month)?;
+    let mut lines = Vec::with_capacity(grants.len());
+    let mut cached: Option<(ObjectId, Ledger<ObjectId>)> = None;
+    for g in grants {
+        let customer = &g.grant.customer_id;
+        if cached.as_ref().is_none_or(|(id, _)| id != customer) {
+            let all = agreements::customer_grants(tx, customer)?;
+            let usage: Vec<UsageRow> = usage::all(tx, customer)?
+                .into_iter()
+                .filter(|u| u.month <= month)
+                .collect();
+            cached = Some((
+                customer.clone(),
+                ledger::run(&ledger_grants(&all), &ledger_usage(&usage), month),
+            ));
+        }
+        let Some((_, ledger)) = &cached else { continue };
+        let Some(state) = ledger.grants.iter().find(|s| s.id == g.grant.id) else {
+            continue;
+        };
+        let status = match state.status {
+            GrantStatus::Active => "Active",
+            GrantStatus::Exhausted => "Exhausted",
+            GrantStatus::Lapsed => "Lapsed",
+        };
+        let expiry = first_day(g.grant.last_month.plus(1)).map(|d| d - chrono::Duration::days(1));
+        lines.push(BalanceReportLine {
+            partner_id: g.partner_tenant_id,
+            customer_id: g.customer_tenant_id,
+            invoice_month: month.to_string(),
+            credit_name: format!(
+                "Azure Credit Offer {}",
+                crate::domain::money::to_text(g.grant.amount)
+            ),
+            credit_amount: crate::domain::money::to_text(state.used),
+            status: status.to_owned(),
+            balance_amount: crate::domain::money::to_text(if state.status == GrantStatus::Lapsed {
+                Decimal::ZERO
+            } else {
+                state.remaining
+            }),
+            currency_code: "USD".to_owned(),
+            agreement_id: g.grant.agreement_id.to_string(),
+            effective_date: first_day(g.grant.first_month)
+                .map(|d| d.to_string())
+                .unwrap_or_default(),
+            expiry_date: expiry.map(|d| d.to_string()).unwrap_or_default(),
+        });
+    }
+    Ok(lines)
+}

@@ -230,3 +230,41 @@ pub fn set_grant_status(tx: &Transaction<'_>, grant: &ObjectId, status: GrantSta
     )?;
     Ok(())
 }
+
+/// A grant with the tenant ids of its transacting partner and its customer.
+#[derive(Debug, Clone)]
+pub struct GrantWithTenants {
+    pub grant: CreditGrantRow,
+    pub partner_tenant_id: String,
+    pub customer_tenant_id: String,
+}
+
+/// Every grant `filter` lets through (alias `g`) that began by `month`, with tenants.
+pub fn grants_with_tenants(
+    tx: &Transaction<'_>,
+    filter: &Filter,
+    month: Month,
+) -> Result<Vec<GrantWithTenants>> {
+    let filter = filter
+        .clone()
+        .and("g.first_month <= ?", [text(month.to_string())]);
+    let sql = format!(
+        "SELECT {GRANT_COLUMNS}, p.tenant_id, c.tenant_id FROM credit_grants g \
+         JOIN aco_requests r ON r.id = g.request_id \
+         JOIN partners p ON p.id = r.partner_id \
+         JOIN customers c ON c.id = g.customer_id \
+         WHERE {} ORDER BY g.customer_id, g.id",
+        filter.sql()
+    );
+    let mut stmt = tx.prepare(&sql)?;
+    let rows = stmt
+        .query_map(rusqlite::params_from_iter(filter.params()), |r| {
+            Ok(GrantWithTenants {
+                grant: map_grant(r)?,
+                partner_tenant_id: r.get(9)?,
+                customer_tenant_id: r.get(10)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}

@@ -519,13 +519,22 @@ impl World {
 
     /// Publishes the agreement (Operations); the request and the agreement's id.
     pub async fn published(&self, request: &RequestHandle) -> (RequestHandle, String) {
+        self.published_for(request, 12).await
+    }
+
+    /// Publishes the agreement with a credit period of `months`.
+    pub async fn published_for(
+        &self,
+        request: &RequestHandle,
+        months: i32,
+    ) -> (RequestHandle, String) {
         let token = self.reviewer(aco_api::domain::Role::Operations);
         let body = self
             .app
             .gql(
                 Some(&token),
                 "mutation($input: PublishAcoAgreementInput!) { publishAcoAgreement(input: $input) { acoRequest { id status version } acoAgreement { id status expiresAt } userErrors { code message } } }",
-                json!({ "input": { "id": request.id, "version": request.version, "signerName": "Jordan Signer", "signerEmail": "jordan@customer.example.com" } }),
+                json!({ "input": { "id": request.id, "version": request.version, "signerName": "Jordan Signer", "signerEmail": "jordan@customer.example.com", "creditPeriodMonths": months } }),
             )
             .await;
         let payload = &body["data"]["publishAcoAgreement"];
