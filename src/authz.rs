@@ -101,6 +101,26 @@ pub fn grant_scope(actor: &Actor) -> Filter {
     }
 }
 
+/// Benefit credits: a partner sees its own, programme roles all. Alias `b`.
+pub fn benefit_scope(actor: &Actor) -> Filter {
+    match &actor.organization {
+        Organization::Program => Filter::new(),
+        Organization::Partner { id, .. } => {
+            Filter::new().and("b.partner_id = ?", [text(id.as_str())])
+        }
+        Organization::Customer { .. } => Filter::new().nothing(),
+    }
+}
+
+/// The benefit credit, if the caller may see it.
+pub fn find_benefit_credit(
+    tx: &Transaction<'_>,
+    actor: &Actor,
+    id: &ObjectId,
+) -> Result<Option<crate::store::benefits::BenefitCreditRow>> {
+    crate::store::benefits::find(tx, &by_id(benefit_scope(actor), "b.id", id))
+}
+
 fn by_id(scope: Filter, column: &str, id: &ObjectId) -> Filter {
     scope.and(&format!("{column} = ?"), [text(id.as_str())])
 }

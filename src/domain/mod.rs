@@ -5,6 +5,7 @@
 //! knows about GraphQL.
 
 pub mod actor;
+pub mod benefits;
 pub mod calendar;
 pub mod eligibility;
 pub mod ids;

@@ -53,6 +53,9 @@ fn check(field: &str, actor: &Actor) -> Result<()> {
         "signAcoAgreement" => &agreements::SIGN,
         "expireAcoAgreements" => &agreements::EXPIRE,
         "recordMonthlyUsage" => &crate::service::credits::RECORD_USAGE,
+        "createBenefitCredit" => &crate::service::benefits::CREATE,
+        "assignBenefitCredit" => &crate::service::benefits::ASSIGN,
+        "recordBenefitUsage" => &crate::service::benefits::USE,
         "submitAcoRequest" => return requests::ensure_may_submit(actor),
         "acoEligibility" => {
             authz::require(actor, &requests::CHECK_ELIGIBILITY)?;

@@ -22,6 +22,7 @@ pub struct MutationRoot(
     CoreMutation,
     super::aco::AcoMutation,
     super::credits::CreditsMutation,
+    super::benefits::BenefitsMutation,
 );
 
 fn checked<T>(ctx: &Context<'_>, value: Result<T>) -> async_graphql::Result<T> {

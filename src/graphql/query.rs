@@ -52,8 +52,8 @@ fn find_node(
         IdKind::CreditGrant => {
             authz::find_grant(tx, actor, id)?.map(|g| Node::CreditGrant(CreditGrant(g)))
         }
-        // Benefit credits have no object type yet.
-        IdKind::BenefitCredit => None,
+        IdKind::BenefitCredit => authz::find_benefit_credit(tx, actor, id)?
+            .map(|b| Node::BenefitCredit(super::benefits::BenefitCredit(b))),
     })
 }
 

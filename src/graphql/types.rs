@@ -32,6 +32,7 @@ pub enum Node {
     AcoRequest(super::aco::AcoRequest),
     AcoAgreement(super::aco::AcoAgreement),
     CreditGrant(super::aco::CreditGrant),
+    BenefitCredit(super::benefits::BenefitCredit),
 }
 
 /// A postal address (Partner Center's `defaultAddress`).
@@ -306,6 +307,33 @@ impl Partner {
                 requests::list(tx, &filter, &args)?,
                 |q| q.id.to_string(),
                 super::aco::AcoRequest,
+            ))
+        })
+        .await
+    }
+    /// §7: the partner's own benefit credits (the partner and programme roles see them).
+    async fn benefit_credits(
+        &self,
+        ctx: &Context<'_>,
+        after: Option<String>,
+        first: Option<i32>,
+        before: Option<String>,
+        last: Option<i32>,
+    ) -> async_graphql::Result<Conn<super::benefits::BenefitCredit>> {
+        let id = self.0.id.clone();
+        read(ctx, move |tx, actor| {
+            let args = page_args(
+                first,
+                after,
+                last,
+                before,
+                CursorKey::Object(IdKind::BenefitCredit),
+            )?;
+            let filter = authz::benefit_scope(actor).and("b.partner_id = ?", [text(id.as_str())]);
+            Ok(connection(
+                crate::store::benefits::list(tx, &filter, &args)?,
+                |b| b.id.to_string(),
+                super::benefits::BenefitCredit,
             ))
         })
         .await

@@ -5,6 +5,7 @@
 //! transaction back: a refused mutation changes nothing.
 
 pub mod agreements;
+pub mod benefits;
 pub mod credits;
 pub mod customers;
 pub mod partners;

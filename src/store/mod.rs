@@ -8,6 +8,7 @@
 
 pub mod agreements;
 pub mod audit;
+pub mod benefits;
 pub mod customers;
 pub mod pagination;
 pub mod partners;

@@ -1,0 +1,278 @@
+//! Partner benefit credits (DOMAIN §7).
+
+use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
+
+use super::input::input_id;
+use super::scalars::{Date, DateTime, Decimal};
+use super::types::Partner;
+use super::{read_as_call, to_gql, write};
+use crate::authz;
+use crate::domain::benefits::MAX_REASSIGNMENTS;
+use crate::domain::ids::IdKind;
+use crate::domain::{BenefitCreditKind, BenefitPurpose, money, validate};
+use crate::error::{Error, Result, UserError};
+use crate::service::benefits::{self, NewBenefitCredit, allowance_window};
+use crate::store::benefits::{BenefitCreditRow, used_between};
+
+/// Where a benefit credit stands today.
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+pub enum BenefitCreditStatus {
+    /// Not yet assigned to a user (BEN-2).
+    NotActivated,
+    Active,
+    /// Its period is over (BEN-7).
+    Ended,
+}
+
+/// The user a credit is assigned to.
+#[derive(SimpleObject)]
+pub struct BenefitAssignee {
+    pub email: String,
+    pub name: Option<String>,
+}
+
+/// A partner's own Azure credit (§7).
+pub struct BenefitCredit(pub BenefitCreditRow);
+
+#[Object]
+impl BenefitCredit {
+    pub async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    async fn kind(&self) -> BenefitCreditKind {
+        self.0.kind
+    }
+    async fn purpose(&self) -> BenefitPurpose {
+        self.0.purpose
+    }
+    /// Per calendar month (MONTHLY) or for the whole period (BULK).
+    async fn amount(&self) -> Decimal {
+        Decimal(self.0.amount)
+    }
+    async fn starts_on(&self) -> Date {
+        Date(self.0.starts_on)
+    }
+    /// The last day it may be used (a monthly credit: 13 months from activation).
+    async fn ends_on(&self) -> Date {
+        Date(self.0.ends_on)
+    }
+    async fn activated_at(&self) -> Option<DateTime> {
+        self.0.activated_at.map(DateTime)
+    }
+    async fn status(&self, ctx: &Context<'_>) -> async_graphql::Result<BenefitCreditStatus> {
+        let today = super::call(ctx)?.today();
+        Ok(if self.0.activated_at.is_none() {
+            BenefitCreditStatus::NotActivated
+        } else if today > self.0.ends_on {
+            BenefitCreditStatus::Ended
+        } else {
+            BenefitCreditStatus::Active
+        })
+    }
+    async fn assignee(&self) -> Option<BenefitAssignee> {
+        self.0.assignee_email.clone().map(|email| BenefitAssignee {
+            email,
+            name: self.0.assignee_name.clone(),
+        })
+    }
+    /// BEN-4: reassignments made (the first assignment does not count).
+    async fn reassignments_used(&self) -> u32 {
+        self.0.reassignments
+    }
+    /// BEN-4/5: reassignments left: up to 5 for a monthly credit, none for a bulk one.
+    async fn reassignments_left(&self) -> u32 {
+        match self.0.kind {
+            BenefitCreditKind::Monthly => MAX_REASSIGNMENTS.saturating_sub(self.0.reassignments),
+            BenefitCreditKind::Bulk => 0,
+        }
+    }
+    /// What is left this calendar month (MONTHLY) or in total (BULK); zero when
+    /// the credit is not active today. Nothing carries over between months (BEN-7).
+    async fn remaining(&self, ctx: &Context<'_>) -> async_graphql::Result<Decimal> {
+        let row = self.0.clone();
+        read_as_call(ctx, move |tx, call| {
+            let today = call.today();
+            let active = row.activated_at.is_some() && today <= row.ends_on;
+            if !active {
+                return Ok(Decimal(money::normalize(rust_decimal::Decimal::ZERO)));
+            }
+            let (from, to) = allowance_window(&row, today);
+            let used = used_between(tx, &row.id, from, to)?;
+            Ok(Decimal(money::normalize(
+                (row.amount - used).max(rust_decimal::Decimal::ZERO),
+            )))
+        })
+        .await
+    }
+    /// What was used in total.
+    async fn used(&self, ctx: &Context<'_>) -> async_graphql::Result<Decimal> {
+        let row = self.0.clone();
+        read_as_call(ctx, move |tx, _| {
+            let used = used_between(tx, &row.id, row.starts_on, row.ends_on)?;
+            Ok(Decimal(money::normalize(used)))
+        })
+        .await
+    }
+    /// The owning partner.
+    async fn partner(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Partner>> {
+        let id = self.0.partner_id.clone();
+        super::read(ctx, move |tx, actor| {
+            Ok(authz::find_partner(tx, actor, &id)?.map(Partner))
+        })
+        .await
+    }
+}
+
+#[derive(InputObject)]
+pub struct CreateBenefitCreditInput {
+    pub partner_id: ID,
+    pub kind: BenefitCreditKind,
+    #[graphql(default_with = "BenefitPurpose::General")]
+    pub purpose: BenefitPurpose,
+    /// Per month (MONTHLY) or in total (BULK).
+    pub amount: Decimal,
+    /// Default: today.
+    pub starts_on: Option<Date>,
+    /// BULK only; default: a year after `startsOn`. A MONTHLY credit ends 13 months after activation.
+    pub ends_on: Option<Date>,
+}
+
+#[derive(InputObject)]
+pub struct AssignBenefitCreditInput {
+    pub credit_id: ID,
+    /// A company address of one of the partner's users (BEN-3).
+    pub assignee_email: String,
+    pub assignee_name: Option<String>,
+}
+
+#[derive(InputObject)]
+pub struct RecordBenefitUsageInput {
+    pub credit_id: ID,
+    /// Default: today.
+    pub used_on: Option<Date>,
+    pub amount: Decimal,
+    #[graphql(default_with = "BenefitPurpose::General")]
+    pub purpose: BenefitPurpose,
+}
+
+#[derive(SimpleObject)]
+pub struct BenefitCreditPayload {
+    pub benefit_credit: Option<BenefitCredit>,
+    pub user_errors: Vec<UserError>,
+}
+
+fn positive(value: Decimal, field: &str) -> Result<rust_decimal::Decimal> {
+    if value.0 <= rust_decimal::Decimal::ZERO {
+        return Err(Error::bad_input(
+            &["input", field],
+            format!("`{field}` must be more than zero"),
+        ));
+    }
+    Ok(value.0)
+}
+
+fn payload(outcome: std::result::Result<BenefitCreditRow, Vec<UserError>>) -> BenefitCreditPayload {
+    match outcome {
+        Ok(row) => BenefitCreditPayload {
+            benefit_credit: Some(BenefitCredit(row)),
+            user_errors: Vec::new(),
+        },
+        Err(user_errors) => BenefitCreditPayload {
+            benefit_credit: None,
+            user_errors,
+        },
+    }
+}
+
+#[derive(Default)]
+pub struct BenefitsMutation;
+
+#[Object]
+impl BenefitsMutation {
+    /// BEN-1, programme admin: gives a partner a monthly or bulk benefit credit.
+    async fn create_benefit_credit(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateBenefitCreditInput,
+    ) -> async_graphql::Result<BenefitCreditPayload> {
+        let parsed = (|| -> Result<NewBenefitCredit> {
+            if input.kind == BenefitCreditKind::Monthly && input.ends_on.is_some() {
+                return Err(Error::bad_input(
+                    &["input", "endsOn"],
+                    "a monthly credit ends 13 months after activation; leave `endsOn` out",
+                ));
+            }
+            Ok(NewBenefitCredit {
+                partner_id: input_id(&input.partner_id, "partnerId", IdKind::Partner)?,
+                kind: input.kind,
+                purpose: input.purpose,
+                amount: positive(input.amount, "amount")?,
+                starts_on: input.starts_on.map(|d| d.0),
+                ends_on: input.ends_on.map(|d| d.0),
+            })
+        })();
+        let new = parsed.map_err(|e| to_gql(ctx, e))?;
+        Ok(payload(
+            write(ctx, move |tx, call| benefits::create(tx, call, new)).await?,
+        ))
+    }
+
+    /// BEN-2…6, partner admin: assigns the credit to one of the partner's users
+    /// (activating it), or reassigns a monthly credit.
+    async fn assign_benefit_credit(
+        &self,
+        ctx: &Context<'_>,
+        input: AssignBenefitCreditInput,
+    ) -> async_graphql::Result<BenefitCreditPayload> {
+        let parsed = (|| -> Result<_> {
+            let id = input_id(&input.credit_id, "creditId", IdKind::BenefitCredit)?;
+            let email = validate::email(&input.assignee_email).ok_or_else(|| {
+                Error::bad_input(
+                    &["input", "assigneeEmail"],
+                    "`assigneeEmail` must be an email address",
+                )
+            })?;
+            let name = match input.assignee_name {
+                Some(n) if !n.trim().is_empty() => Some(validate::text(&n).ok_or_else(|| {
+                    Error::bad_input(
+                        &["input", "assigneeName"],
+                        "`assigneeName` is text of at most 256 characters",
+                    )
+                })?),
+                _ => None,
+            };
+            Ok((id, email, name))
+        })();
+        let (id, email, name) = parsed.map_err(|e| to_gql(ctx, e))?;
+        Ok(payload(
+            write(ctx, move |tx, call| {
+                benefits::assign(tx, call, &id, email, name)
+            })
+            .await?,
+        ))
+    }
+
+    /// BEN-1, 7, 8: records usage of an active credit within what is left this
+    /// month (MONTHLY) or in total (BULK), for its purpose.
+    async fn record_benefit_usage(
+        &self,
+        ctx: &Context<'_>,
+        input: RecordBenefitUsageInput,
+    ) -> async_graphql::Result<BenefitCreditPayload> {
+        let parsed = (|| -> Result<_> {
+            Ok((
+                input_id(&input.credit_id, "creditId", IdKind::BenefitCredit)?,
+                positive(input.amount, "amount")?,
+            ))
+        })();
+        let (id, amount) = parsed.map_err(|e| to_gql(ctx, e))?;
+        let (used_on, purpose) = (input.used_on.map(|d| d.0), input.purpose);
+        Ok(payload(
+            write(ctx, move |tx, call| {
+                let day = used_on.unwrap_or_else(|| call.today());
+                benefits::record_usage(tx, call, &id, day, amount, purpose)
+            })
+            .await?,
+        ))
+    }
+}

@@ -1,0 +1,242 @@
+//! Partner benefit credits (§7): created by the programme, assigned by the
+//! partner to one of its users (BEN-2…6), used within their rules (BEN-1, 7, 8).
+
+use chrono::{Datelike, NaiveDate};
+use rusqlite::Transaction;
+use rust_decimal::Decimal;
+use serde_json::json;
+
+use super::Call;
+use crate::authz::{self, Permission};
+use crate::domain::benefits::{self, Assignment, Credit};
+use crate::domain::ids::{IdKind, ObjectId};
+use crate::domain::{BenefitCreditKind, BenefitPurpose, Role};
+use crate::error::{Error, Result, UserError};
+use crate::store::audit;
+use crate::store::benefits::{self as store, BenefitCreditRow};
+
+pub const CREATE: Permission = Permission {
+    roles: &[Role::ProgramAdmin],
+    action: "create benefit credits",
+};
+pub const ASSIGN: Permission = Permission {
+    roles: &[Role::PartnerAdmin],
+    action: "assign benefit credits",
+};
+pub const USE: Permission = Permission {
+    roles: &[Role::PartnerAdmin, Role::PartnerUser, Role::ProgramAdmin],
+    action: "record benefit credit usage",
+};
+
+fn rules_view(row: &BenefitCreditRow, call: &Call) -> Credit {
+    Credit {
+        kind: row.kind,
+        purpose: row.purpose,
+        amount: row.amount,
+        starts_on: row.starts_on,
+        ends_on: row.ends_on,
+        activated_on: row
+            .activated_at
+            .map(|a| a.with_timezone(&call.timezone).date_naive()),
+        assignee_email: row.assignee_email.clone(),
+        reassignments: row.reassignments,
+    }
+}
+
+fn refusals(codes: Vec<&'static str>, field: &[&str]) -> Error {
+    Error::Rejected(
+        codes
+            .into_iter()
+            .map(|code| {
+                let message = match code {
+                    "FREE_MAIL_DOMAIN" => {
+                        "benefit credits go to company email addresses, not free-mail ones (BEN-3)"
+                    }
+                    "REASSIGNMENT_LIMIT" => {
+                        "a monthly credit can be reassigned at most 5 times (BEN-4)"
+                    }
+                    "BULK_NOT_REASSIGNABLE" => {
+                        "a bulk credit cannot be reassigned once assigned (BEN-5)"
+                    }
+                    "BULK_ALREADY_ASSIGNED" => "the user already holds a bulk credit (BEN-6)",
+                    "MONTHLY_ALREADY_ASSIGNED" => "the user already holds a monthly credit (BEN-6)",
+                    "CREDIT_ENDED" => "the credit's period has ended (BEN-7)",
+                    "CREDIT_NOT_ACTIVE" => {
+                        "the credit is not active on that day: assign it first (BEN-2)"
+                    }
+                    "PURPOSE_RESTRICTED" => "this credit may only be used for its purpose (BEN-8)",
+                    "INSUFFICIENT_CREDIT" => {
+                        "the amount is more than is left of the credit for that period"
+                    }
+                    _ => "refused",
+                };
+                UserError::new(code, message).at(field)
+            })
+            .collect(),
+    )
+}
+
+/// A credit to create.
+#[derive(Debug, Clone)]
+pub struct NewBenefitCredit {
+    pub partner_id: ObjectId,
+    pub kind: BenefitCreditKind,
+    pub purpose: BenefitPurpose,
+    pub amount: Decimal,
+    pub starts_on: Option<NaiveDate>,
+    pub ends_on: Option<NaiveDate>,
+}
+
+/// BEN-1: a monthly allowance (valid 13 months from activation) or one bulk
+/// amount usable between its start and end dates (a year by default).
+pub fn create(
+    tx: &Transaction<'_>,
+    call: &Call,
+    new: NewBenefitCredit,
+) -> Result<BenefitCreditRow> {
+    authz::require(&call.actor, &CREATE)?;
+    let partner = authz::partner(tx, &call.actor, &new.partner_id)?;
+    let starts_on = new.starts_on.unwrap_or_else(|| call.today());
+    let ends_on = match new.kind {
+        // Set again at activation: 13 months from then.
+        BenefitCreditKind::Monthly => benefits::monthly_end(starts_on),
+        BenefitCreditKind::Bulk => new.ends_on.unwrap_or_else(|| {
+            starts_on
+                .with_year(starts_on.year() + 1)
+                .and_then(|d| d.pred_opt())
+                .unwrap_or(starts_on)
+        }),
+    };
+    if ends_on < starts_on {
+        return Err(Error::bad_input(
+            &["input", "endsOn"],
+            "`endsOn` must not be before `startsOn`",
+        ));
+    }
+    let row = BenefitCreditRow {
+        id: ObjectId::generate(IdKind::BenefitCredit),
+        partner_id: partner.id,
+        kind: new.kind,
+        purpose: new.purpose,
+        amount: new.amount,
+        starts_on,
+        ends_on,
+        activated_at: None,
+        assignee_email: None,
+        assignee_name: None,
+        reassignments: 0,
+        version: 1,
+        created_at: call.now,
+    };
+    store::insert(tx, &row, &call.actor.subject)?;
+    audit::record(
+        tx,
+        &call.actor,
+        &row.id,
+        "BENEFIT_CREDIT_CREATED",
+        json!({ "kind": row.kind.as_str(), "amount": crate::domain::money::to_text(row.amount) }),
+        call.now,
+    )?;
+    Ok(row)
+}
+
+/// BEN-2…6: a partner admin assigns (activates) or reassigns a credit.
+pub fn assign(
+    tx: &Transaction<'_>,
+    call: &Call,
+    id: &ObjectId,
+    email: String,
+    name: Option<String>,
+) -> Result<BenefitCreditRow> {
+    authz::require(&call.actor, &ASSIGN)?;
+    let mut row = authz::find_benefit_credit(tx, &call.actor, id)?.ok_or(Error::NotFound)?;
+    let today = call.today();
+    let holds = store::holds_other(tx, &email, row.kind, &row.id, today)?;
+    let outcome = benefits::assign(&rules_view(&row, call), &email, holds, today)
+        .map_err(|codes| refusals(codes, &["input", "assigneeEmail"]))?;
+    let seen = row.version;
+    match outcome {
+        Assignment::Unchanged => return Ok(row),
+        Assignment::Activate => {
+            row.activated_at = Some(call.now);
+            if row.kind == BenefitCreditKind::Monthly {
+                row.ends_on = benefits::monthly_end(today.max(row.starts_on));
+            }
+        }
+        Assignment::Reassign => row.reassignments += 1,
+    }
+    let previous = row.assignee_email.replace(email);
+    row.assignee_name = name;
+    if !store::assign(tx, &row, seen)? {
+        return Err(Error::rejected(UserError::new(
+            "CONFLICT",
+            "the credit changed meanwhile; read it again",
+        )));
+    }
+    row.version = seen + 1;
+    audit::record(
+        tx,
+        &call.actor,
+        &row.id,
+        if previous.is_some() {
+            "BENEFIT_CREDIT_REASSIGNED"
+        } else {
+            "BENEFIT_CREDIT_ACTIVATED"
+        },
+        json!({ "from": previous, "to": row.assignee_email, "reassignments": row.reassignments }),
+        call.now,
+    )?;
+    Ok(row)
+}
+
+/// The window the amount is counted against: the calendar month (MONTHLY,
+/// nothing carries over, BEN-7) or the whole period (BULK).
+pub fn allowance_window(row: &BenefitCreditRow, day: NaiveDate) -> (NaiveDate, NaiveDate) {
+    match row.kind {
+        BenefitCreditKind::Monthly => {
+            let first = day.with_day(1).unwrap_or(day);
+            let last = first
+                .checked_add_months(chrono::Months::new(1))
+                .and_then(|d| d.pred_opt())
+                .unwrap_or(day);
+            (first, last)
+        }
+        BenefitCreditKind::Bulk => (row.starts_on, row.ends_on),
+    }
+}
+
+/// BEN-1, 7, 8: records usage of an active credit within what is left.
+pub fn record_usage(
+    tx: &Transaction<'_>,
+    call: &Call,
+    id: &ObjectId,
+    day: NaiveDate,
+    amount: Decimal,
+    purpose: BenefitPurpose,
+) -> Result<BenefitCreditRow> {
+    authz::require(&call.actor, &USE)?;
+    let row = authz::find_benefit_credit(tx, &call.actor, id)?.ok_or(Error::NotFound)?;
+    if day > call.today() {
+        return Err(Error::rejected(
+            UserError::new(
+                "DATE_IN_FUTURE",
+                "usage cannot be recorded for a day to come",
+            )
+            .at(&["input", "usedOn"]),
+        ));
+    }
+    let (from, to) = allowance_window(&row, day);
+    let used = store::used_between(tx, &row.id, from, to)?;
+    benefits::use_credit(&rules_view(&row, call), day, purpose, amount, used)
+        .map_err(|codes| refusals(codes, &["input"]))?;
+    store::insert_usage(
+        tx,
+        &row.id,
+        day,
+        amount,
+        purpose,
+        call.now,
+        &call.actor.subject,
+    )?;
+    Ok(row)
+}
