@@ -1,8 +1,10 @@
 //! The demo world (`serve --dev --demo`): a direct bill partner, an indirect
 //! provider with two linked resellers, and eighteen customers. Three meet every
-//! eligibility rule (with finished requests behind them: active, rejected,
-//! cancelled); nine fail one rule each of ELIG-1…9; six have a request open in
-//! each review state, so a new one would fail ELIG-13. Everything is created
+//! eligibility rule, with finished requests behind them and an ACO credit each
+//! — active and partly used, exhausted (the programme guide's worked example),
+//! lapsed with a balance left — and months of usage; nine fail one rule each of
+//! ELIG-1…9; six have a request open in each review state, so a new one would
+//! fail ELIG-13. Everything is created
 //! through the same use cases the API runs, so the demo obeys every rule.
 
 use chrono::{Duration, Utc};
@@ -12,6 +14,7 @@ use crate::config::AppConfig;
 use crate::domain::actor::{Actor, Organization};
 use crate::domain::eligibility::Scope;
 use crate::domain::ids::ObjectId;
+use crate::domain::time::Month;
 use crate::domain::workflow::WorkflowAction;
 use crate::domain::{
     AcceptanceMethod, Address, BillingProfile, Contact, CustomerSegment, OrganizationKind,
@@ -20,6 +23,7 @@ use crate::domain::{
 use crate::domain::{AcoRequestStatus, AcoScenario};
 use crate::error::{Error, Result};
 use crate::service::agreements::{self, Publication};
+use crate::service::credits::{self, UsageReport};
 use crate::service::customers::{self, NewCustomer, NewCustomerAgreement};
 use crate::service::partners::{self, NewPartner};
 use crate::service::requests::{self, Deal, Step};
@@ -93,6 +97,17 @@ pub struct DemoCustomer {
     pub fails: Option<&'static str>,
     /// The ACO requests it has, each walked through the workflow to this state.
     pub requests: &'static [AcoRequestStatus],
+    /// An ACO signed months ago, with the usage recorded since.
+    pub credit: Option<DemoCredit>,
+}
+
+/// An ACO granted `months_ago` and consumed month by month since (§6).
+pub struct DemoCredit {
+    pub months_ago: u32,
+    pub estimated_acr: &'static str,
+    pub credit_period_months: u32,
+    /// First-party usage of each month from the month of signing.
+    pub usage: &'static [&'static str],
 }
 
 const fn customer(
@@ -116,12 +131,19 @@ const fn customer(
         revoked: false,
         fails: None,
         requests: &[],
+        credit: None,
     }
 }
 
 pub const CUSTOMERS: [DemoCustomer; 18] = [
+    // An active credit, partly used.
     DemoCustomer {
-        requests: &[AcoRequestStatus::Active],
+        credit: Some(DemoCredit {
+            months_ago: 3,
+            estimated_acr: "15000.00",
+            credit_period_months: 12,
+            usage: &["310.00", "290.00", "355.20"],
+        }),
         ..customer(
             "22222222-2222-4222-8222-000000000001",
             "Alpine Ski House",
@@ -129,8 +151,15 @@ pub const CUSTOMERS: [DemoCustomer; 18] = [
             "contoso",
         )
     },
+    // A credit that lapsed with a balance left, after a rejected and a cancelled request.
     DemoCustomer {
         requests: &[AcoRequestStatus::Rejected, AcoRequestStatus::Cancelled],
+        credit: Some(DemoCredit {
+            months_ago: 14,
+            estimated_acr: "5000.00",
+            credit_period_months: 12,
+            usage: &["20.00", "35.00", "40.00"],
+        }),
         ..customer(
             "22222222-2222-4222-8222-000000000002",
             "Coho Winery",
@@ -138,8 +167,14 @@ pub const CUSTOMERS: [DemoCustomer; 18] = [
             "contoso",
         )
     },
+    // The programme guide's worked example: 500.00 exhausted in the sixth month.
     DemoCustomer {
-        requests: &[AcoRequestStatus::Active],
+        credit: Some(DemoCredit {
+            months_ago: 7,
+            estimated_acr: "5000.00",
+            credit_period_months: 12,
+            usage: &["75.00", "85.00", "90.00", "112.00", "85.00", "100.00"],
+        }),
         ..customer(
             "22222222-2222-4222-8222-000000000003",
             "Blue Yonder Airlines",
@@ -495,8 +530,15 @@ pub async fn seed(db: &Db, config: &AppConfig) -> Result<bool> {
             let reviewers = Reviewers {
                 call_as: &call_as,
                 program_tenant: &program_tenant,
+                now,
             };
             for (n, target) in c.requests.iter().enumerate() {
+                let acr = Decimal::new(1_500_000 + 250_000 * n as i64, 2);
+                let journey = Journey {
+                    target: *target,
+                    acr,
+                    period: agreements::DEFAULT_CREDIT_PERIOD_MONTHS,
+                };
                 walk(
                     tx,
                     &seller,
@@ -505,8 +547,54 @@ pub async fn seed(db: &Db, config: &AppConfig) -> Result<bool> {
                     &created.id,
                     provider.clone(),
                     n,
-                    *target,
+                    journey,
                 )?;
+            }
+            if let Some(credit) = &c.credit {
+                let then = now
+                    .checked_sub_months(chrono::Months::new(credit.months_ago))
+                    .ok_or_else(|| Error::Internal("demo: date out of range".into()))?;
+                let at_then = |call: &Call| Call {
+                    now: then,
+                    ..call.clone()
+                };
+                let past = Reviewers {
+                    now: then,
+                    ..reviewers
+                };
+                let journey = Journey {
+                    target: AcoRequestStatus::Active,
+                    acr: credit
+                        .estimated_acr
+                        .parse()
+                        .map_err(|_| Error::Internal("demo: bad amount".into()))?,
+                    period: credit.credit_period_months,
+                };
+                walk(
+                    tx,
+                    &at_then(&seller),
+                    &at_then(&signer),
+                    &past,
+                    &created.id,
+                    provider.clone(),
+                    c.requests.len(),
+                    journey,
+                )?;
+                let first = Month::of(crate::domain::sla::local_date(then, timezone));
+                for (i, amount) in credit.usage.iter().enumerate() {
+                    credits::record_monthly_usage(
+                        tx,
+                        &seller,
+                        UsageReport {
+                            customer_id: created.id.clone(),
+                            month: first.plus(i as u32),
+                            first_party_acr: amount
+                                .parse()
+                                .map_err(|_| Error::Internal("demo: bad amount".into()))?,
+                            third_party_charges: Decimal::ZERO,
+                        },
+                    )?;
+                }
             }
         }
         Ok(true)
@@ -518,18 +606,29 @@ pub async fn seed(db: &Db, config: &AppConfig) -> Result<bool> {
 struct Reviewers<'a, F: Fn(Actor) -> Call> {
     call_as: &'a F,
     program_tenant: &'a str,
+    /// When they act (the demo's past credits were reviewed months ago).
+    now: chrono::DateTime<Utc>,
 }
 
 impl<F: Fn(Actor) -> Call> Reviewers<'_, F> {
     fn as_role(&self, role: Role) -> Call {
         let subject = format!("{}@programme.example", role.as_str().to_ascii_lowercase());
-        (self.call_as)(actor(
+        let mut call = (self.call_as)(actor(
             &subject,
             self.program_tenant,
             role,
             Organization::Program,
-        ))
+        ));
+        call.now = self.now;
+        call
     }
+}
+
+/// Where one demo request goes.
+struct Journey {
+    target: AcoRequestStatus,
+    acr: Decimal,
+    period: u32,
 }
 
 /// Submits a request for the customer and walks it to `target` along the
@@ -543,11 +642,15 @@ fn walk<F: Fn(Actor) -> Call>(
     customer: &ObjectId,
     provider: Option<ObjectId>,
     n: usize,
-    target: AcoRequestStatus,
+    journey: Journey,
 ) -> Result<()> {
     use AcoRequestStatus as S;
     use WorkflowAction as A;
-    let acr = Decimal::new(1_500_000 + 250_000 * n as i64, 2);
+    let Journey {
+        target,
+        acr,
+        period,
+    } = journey;
     let today = seller.today();
     let deal = Deal {
         customer_id: customer.clone(),
@@ -651,7 +754,7 @@ fn walk<F: Fn(Actor) -> Call>(
                 let publication = Publication {
                     signer_name: "Jordan Signer".into(),
                     signer_email: signer.actor.subject.clone(),
-                    credit_period_months: agreements::DEFAULT_CREDIT_PERIOD_MONTHS,
+                    credit_period_months: period,
                 };
                 agreements::publish(
                     tx,

@@ -131,6 +131,8 @@ async fn demo_has_requests_in_every_review_state() {
         "OPERATIONS_REVIEW",
         "AWAITING_SIGNATURE",
         "ACTIVE",
+        "EXHAUSTED",
+        "LAPSED",
         "REJECTED",
         "CANCELLED",
     ] {
@@ -143,6 +145,36 @@ async fn demo_has_requests_in_every_review_state() {
             .iter()
             .all(|n| n["history"]["totalCount"].as_i64().unwrap() >= 1)
     );
+}
+
+#[tokio::test]
+async fn demo_credits_are_active_exhausted_and_lapsed_with_months_of_usage() {
+    let world = demo_world().await;
+    let customers = ids_by_tenant(&world, "customers").await;
+    let mut seen = Vec::new();
+    for c in CUSTOMERS.iter().filter(|c| c.credit.is_some()) {
+        let data = world
+            .app
+            .ok(
+                &world.admin,
+                "query($id: ID!) { customer(id: $id) { monthlyUsage { month } creditBalance { grants { status used remaining lapsedAmount } } } }",
+                json!({ "id": customers[c.tenant_id] }),
+            )
+            .await;
+        let customer = &data["customer"];
+        assert_eq!(
+            customer["monthlyUsage"].as_array().unwrap().len(),
+            c.credit.as_ref().unwrap().usage.len()
+        );
+        seen.push(
+            customer["creditBalance"]["grants"][0]["status"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    seen.sort();
+    assert_eq!(seen, ["ACTIVE", "EXHAUSTED", "LAPSED"]);
 }
 
 #[tokio::test]
