@@ -10,7 +10,7 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use serde_json::json;
@@ -81,14 +81,22 @@ pub fn router(state: AppState) -> Router {
     if let Some(cors) = cors {
         app = app.layer(cors);
     }
-    app.layer(TraceLayer::new_for_http())
-        .layer(PropagateRequestIdLayer::new(
-            REQUEST_ID.parse().unwrap_or_else(|_| unreachable!()),
-        ))
+    let app = app
+        .layer(TraceLayer::new_for_http())
+        .layer(PropagateRequestIdLayer::new(HeaderName::from_static(
+            REQUEST_ID,
+        )))
         .layer(SetRequestIdLayer::new(
-            REQUEST_ID.parse().unwrap_or_else(|_| unreachable!()),
+            HeaderName::from_static(REQUEST_ID),
             MakeRequestUuid,
-        ))
+        ));
+    // Lambda requests are adjusted (stage prefix, request id) before routing,
+    // so this wraps the whole router rather than its routes.
+    let lambda = tower::Layer::layer(
+        &axum::middleware::from_fn(crate::lambda::lambda_request),
+        app,
+    );
+    Router::new().fallback_service(lambda)
 }
 
 fn cors_layer(origins: &[String]) -> Option<CorsLayer> {
@@ -192,12 +200,27 @@ async fn execute(
         }
         Err(e) => return unauthenticated(e),
     };
+    let started = std::time::Instant::now();
+    let tenant = actor
+        .as_ref()
+        .map(|a| a.tenant_id.clone())
+        .unwrap_or_default();
+    let operation = request.operation_name.clone().unwrap_or_default();
     let context = RequestContext {
         actor,
         request_id: request_id(headers),
         now: state.config.clock.now(),
     };
+    let request_id = context.request_id.clone();
     let mut response = state.schema.execute(request.data(context)).await;
+    tracing::info!(
+        request_id = %request_id,
+        tenant = %tenant,
+        operation = %operation,
+        errors = response.errors.len(),
+        duration_ms = started.elapsed().as_secs_f64() * 1000.0,
+        "graphql"
+    );
     for error in &mut response.errors {
         let code = error_code(&error.message);
         let extensions = error.extensions.get_or_insert_with(Default::default);
@@ -205,7 +228,18 @@ async fn execute(
             extensions.set("code", code);
         }
     }
-    GraphQLResponse::from(response).into_response()
+    let wants_graphql_media_type = headers
+        .get(axum::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("application/graphql-response+json"));
+    let mut http_response = GraphQLResponse::from(response).into_response();
+    if !wants_graphql_media_type {
+        // Clients that did not ask for the newer media type get plain JSON.
+        http_response
+            .headers_mut()
+            .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    }
+    http_response
 }
 
 /// The code for an error raised by the GraphQL engine itself (parsing,

@@ -5,10 +5,23 @@ use std::process::ExitCode;
 use aco_api::auth::{TokenRequest, mint_hs256};
 use aco_api::config::{AppConfig, Cli, Command, JwtConfig, LogFormat, ServeArgs, TokenArgs};
 use aco_api::http::{AppState, router};
+use aco_api::lambda::LambdaHandler;
 use aco_api::store::Db;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    // On Lambda the process is started without arguments: configuration comes
+    // from environment variables only.
+    if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some() {
+        let args = LambdaCli::parse_from(["bootstrap"]);
+        return match serve(args.serve, args.handler) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(message) => {
+                eprintln!("aco-api: {message}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let cli = Cli::parse();
     let outcome = match cli.command {
         Command::Schema => {
@@ -19,7 +32,7 @@ fn main() -> ExitCode {
             .map(|version| println!("{}: schema version {version}", args.database_path.display()))
             .map_err(|e| e.to_string()),
         Command::Token(args) => token(&args),
-        Command::Serve(args) => serve(args),
+        Command::Serve(args) => serve(args, LambdaHandler::Http),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -67,7 +80,17 @@ fn init_logging(format: LogFormat) {
     }
 }
 
-fn serve(args: ServeArgs) -> Result<(), String> {
+/// The configuration of a Lambda container: environment variables only.
+#[derive(Parser)]
+struct LambdaCli {
+    #[command(flatten)]
+    serve: ServeArgs,
+    /// `http` for API Gateway, ALB and Function URL events; `sweep` for scheduled events.
+    #[arg(long, env = "ACO_LAMBDA_HANDLER", value_enum, default_value = "http")]
+    handler: LambdaHandler,
+}
+
+fn serve(args: ServeArgs, lambda_handler: LambdaHandler) -> Result<(), String> {
     let on_lambda = std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some();
     let default_format = if on_lambda {
         LogFormat::Json
@@ -93,7 +116,11 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         let state = AppState::new(config.clone(), db.clone());
         let app = router(state);
         if on_lambda {
-            return lambda_http::run(app).await.map_err(|e| e.to_string());
+            return match lambda_handler {
+                LambdaHandler::Http => aco_api::lambda::run_http(app).await,
+                LambdaHandler::Sweep => aco_api::lambda::run_sweep(db, config).await,
+            }
+            .map_err(|e| e.to_string());
         }
         tokio::spawn(aco_api::jobs::run_expiry_sweeps(db, config.clone()));
         let listener = tokio::net::TcpListener::bind(config.bind)

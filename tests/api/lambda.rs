@@ -1,0 +1,330 @@
+//! AWS Lambda without AWS: events written as fixtures answered by the router,
+//! and the whole loop — the binary polling a Runtime API served here on
+//! loopback — for an HTTP invocation and for the scheduled sweep.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use aco_api::domain::Role;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
+use tower::ServiceExt;
+
+use crate::support::*;
+
+fn fixture(name: &str, token: &str, body: &Value) -> String {
+    let path = format!("{}/tests/api/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+    let raw = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let body_literal = serde_json::to_string(&body.to_string()).unwrap();
+    raw.replace("{{TOKEN}}", token)
+        .replace("\"{{BODY}}\"", &body_literal)
+}
+
+async fn answer(app: &TestApp, event: &str) -> (StatusCode, HeaderMap, Value) {
+    let request = lambda_http::request::from_str(event).expect("a Lambda event");
+    let response = app
+        .router
+        .clone()
+        .oneshot(request)
+        .await
+        .expect("router answers");
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    (
+        status,
+        headers,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
+#[tokio::test]
+async fn api_gateway_http_api_events_reach_the_router() {
+    let world = World::new();
+    let query = json!({ "query": "{ me { roles isProgram } }" });
+    let (status, headers, body) = answer(
+        &world.app,
+        &fixture("apigw_v2_http_api.json", &world.admin, &query),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        body["data"]["me"],
+        json!({ "roles": ["PROGRAM_ADMIN"], "isProgram": true })
+    );
+    assert!(headers.contains_key("x-request-id"));
+
+    let mutation = json!({
+        "query": "mutation($input: CreatePartnerInput!) { createPartner(input: $input) { partner { companyName } userErrors { code } } }",
+        "variables": { "input": { "tenantId": new_tenant(), "domain": "contoso.example.com", "companyName": "Contoso", "partnerType": "DIRECT_BILL" } }
+    });
+    let (status, _, body) = answer(
+        &world.app,
+        &fixture("apigw_v2_http_api.json", &world.admin, &mutation),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        body["data"]["createPartner"]["partner"]["companyName"],
+        "Contoso"
+    );
+
+    let (status, _, body) = answer(
+        &world.app,
+        &fixture("apigw_v2_http_api.json", "not.a.token", &query),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(code(&body), "UNAUTHENTICATED");
+}
+
+#[tokio::test]
+async fn rest_api_alb_and_function_url_events_reach_the_router() {
+    let world = World::new();
+    let query = json!({ "query": "{ me { roles } }" });
+    let partner_user = world.reviewer(Role::Finance);
+    // A REST API (v1) event from the named stage `prod`: its path carries the stage.
+    let (status, _, body) = answer(
+        &world.app,
+        &fixture("apigw_v1_rest_api.json", &partner_user, &query),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["data"]["me"]["roles"], json!(["FINANCE"]));
+    let (status, _, body) = answer(
+        &world.app,
+        &fixture("function_url.json", &partner_user, &query),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["data"]["me"]["roles"], json!(["FINANCE"]));
+    let (status, _, body) = answer(&world.app, &fixture("alb.json", "", &Value::Null)).await;
+    assert_eq!((status, body), (StatusCode::OK, json!({ "status": "ok" })));
+    // An HTTP API with a named stage puts it in front of the path: still /healthz.
+    let (status, _, body) = answer(
+        &world.app,
+        &fixture("apigw_v2_named_stage.json", "", &Value::Null),
+    )
+    .await;
+    assert_eq!((status, body), (StatusCode::OK, json!({ "status": "ok" })));
+}
+
+/// A Lambda Runtime API on loopback: hands out `events` one by one and
+/// reports what the function posts back.
+struct FakeRuntime {
+    address: String,
+    posted: mpsc::UnboundedReceiver<(String, String, Value)>,
+}
+
+#[derive(Clone)]
+struct RuntimeState {
+    events: Arc<Mutex<VecDeque<(String, String)>>>,
+    posted: mpsc::UnboundedSender<(String, String, Value)>,
+}
+
+async fn next_invocation(State(state): State<RuntimeState>) -> axum::response::Response {
+    let next = state.events.lock().unwrap().pop_front();
+    let Some((id, event)) = next else {
+        // No more work: keep the function waiting, as Lambda does.
+        tokio::time::sleep(Duration::from_secs(3600)).await;
+        return StatusCode::NO_CONTENT.into_response();
+    };
+    let deadline = (chrono::Utc::now().timestamp_millis() + 60_000).to_string();
+    (
+        [
+            ("lambda-runtime-aws-request-id", id),
+            ("lambda-runtime-deadline-ms", deadline),
+            (
+                "lambda-runtime-invoked-function-arn",
+                "arn:aws:lambda:us-east-1:123456789012:function:aco-api".to_owned(),
+            ),
+            (
+                "lambda-runtime-trace-id",
+                "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"
+                    .to_owned(),
+            ),
+            ("content-type", "application/json".to_owned()),
+        ],
+        event,
+    )
+        .into_response()
+}
+
+async fn posted(
+    State(state): State<RuntimeState>,
+    Path((id, kind)): Path<(String, String)>,
+    body: String,
+) -> StatusCode {
+    let value = serde_json::from_str(&body).unwrap_or(Value::String(body));
+    let _ = state.posted.send((kind, id, value));
+    StatusCode::ACCEPTED
+}
+
+async fn init_error(State(state): State<RuntimeState>, body: String) -> StatusCode {
+    let _ = state
+        .posted
+        .send(("init-error".into(), String::new(), Value::String(body)));
+    StatusCode::ACCEPTED
+}
+
+async fn fake_runtime(events: Vec<(String, String)>) -> FakeRuntime {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let state = RuntimeState {
+        events: Arc::new(Mutex::new(events.into())),
+        posted: tx,
+    };
+    let app = Router::new()
+        .route("/2018-06-01/runtime/invocation/next", get(next_invocation))
+        .route("/2018-06-01/runtime/invocation/{id}/{kind}", post(posted))
+        .route("/2018-06-01/runtime/init/error", post(init_error))
+        .with_state(state);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap().to_string();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    FakeRuntime {
+        address,
+        posted: rx,
+    }
+}
+
+/// The binary under test: the release build when `ACO_LAMBDA_TEST_BINARY`
+/// names it (CI does), otherwise the one `cargo test` built.
+fn binary() -> String {
+    std::env::var("ACO_LAMBDA_TEST_BINARY")
+        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_aco-api").to_owned())
+}
+
+fn lambda_process(
+    runtime: &FakeRuntime,
+    database: &std::path::Path,
+    extra: &[(&str, &str)],
+) -> tokio::process::Child {
+    let mut command = tokio::process::Command::new(binary());
+    command
+        .env_clear()
+        .env("AWS_LAMBDA_RUNTIME_API", &runtime.address)
+        .env("AWS_LAMBDA_FUNCTION_NAME", "aco-api")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "512")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .env("ACO_DEV", "true")
+        .env("ACO_DATABASE_PATH", database)
+        .env("ACO_LOG_FORMAT", "json")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true);
+    for (k, v) in extra {
+        command.env(k, v);
+    }
+    command.spawn().expect("the binary starts")
+}
+
+async fn first_post(runtime: &mut FakeRuntime) -> (String, String, Value) {
+    tokio::time::timeout(Duration::from_secs(60), runtime.posted.recv())
+        .await
+        .expect("the function answers within a minute")
+        .expect("a post")
+}
+
+#[tokio::test]
+async fn the_binary_answers_an_invocation_through_the_runtime_api() {
+    let dir = tempfile::tempdir().unwrap();
+    let token = mint(
+        PROGRAM_TENANT,
+        &[Role::Plsr],
+        "plsr@programme.example",
+        aco_api::config::dev::ISSUER,
+        aco_api::config::dev::AUDIENCE,
+        0,
+        600,
+    );
+    let event = fixture(
+        "apigw_v2_http_api.json",
+        &token,
+        &json!({ "query": "{ me { roles } }", "operationName": null }),
+    );
+    let mut runtime = fake_runtime(vec![("inv-1".into(), event)]).await;
+    let mut child = lambda_process(
+        &runtime,
+        &dir.path().join("aco.db"),
+        &[("ACO_JOURNAL_MODE", "DELETE")],
+    );
+    let (kind, id, response) = first_post(&mut runtime).await;
+    child.kill().await.ok();
+    assert_eq!(
+        (kind.as_str(), id.as_str()),
+        ("response", "inv-1"),
+        "{response}"
+    );
+    assert_eq!(response["statusCode"], 200, "{response}");
+    let body: Value = serde_json::from_str(response["body"].as_str().unwrap()).unwrap();
+    assert_eq!(body["data"]["me"]["roles"], json!(["PLSR"]));
+    let headers = &response["headers"];
+    assert_eq!(headers["content-type"], "application/json");
+    assert_eq!(
+        headers["x-request-id"], "inv-1",
+        "the Lambda request id is the request id"
+    );
+}
+
+#[tokio::test]
+async fn the_binary_runs_the_sweep_for_a_scheduled_event() {
+    // An agreement published in January, not signed by the end of the month.
+    let app = TestApp::configured(|c| c.clock = at("2027-01-20T10:00:00Z"));
+    let database = app.config.store.path.clone();
+    let world = World::on(app);
+    let partner = world.signed_partner("Contoso", "DIRECT_BILL").await;
+    let customer = world.eligible_customer(&partner, "Alpine").await;
+    let request = world.submitted(&partner, &customer, None).await;
+    let request = world.approved(&request).await;
+    world.published(&request).await;
+    let World { app, admin } = world;
+    let TestApp {
+        router,
+        config,
+        dir,
+    } = app;
+    drop(router);
+
+    let event = std::fs::read_to_string(format!(
+        "{}/tests/api/fixtures/scheduled_event.json",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    let mut runtime = fake_runtime(vec![("sweep-1".into(), event)]).await;
+    let mut child = lambda_process(
+        &runtime,
+        &database,
+        &[
+            ("ACO_LAMBDA_HANDLER", "sweep"),
+            ("ACO_NOW", "2027-02-01T00:05:00Z"),
+        ],
+    );
+    let (kind, id, response) = first_post(&mut runtime).await;
+    child.kill().await.ok();
+    assert_eq!(
+        (kind.as_str(), id.as_str()),
+        ("response", "sweep-1"),
+        "{response}"
+    );
+    assert_eq!(response, json!({ "expiredAgreements": 1 }));
+
+    let world = World {
+        app: TestApp {
+            router: aco_api::build_app(config.clone()).unwrap(),
+            config,
+            dir,
+        },
+        admin,
+    };
+    assert_eq!(
+        world.request_state(&request).await["status"],
+        "FINANCE_REVIEW"
+    );
+}
