@@ -328,3 +328,99 @@ async fn the_binary_runs_the_sweep_for_a_scheduled_event() {
         "FINANCE_REVIEW"
     );
 }
+
+/// Fills a fresh database with `requests` ACO requests (with their history)
+/// spread over partners' customers, as a realistic start-up load.
+fn populate(database: &std::path::Path, requests: usize) {
+    let config = aco_api::AppConfig::for_dev(database);
+    drop(aco_api::build_app(config).unwrap());
+    let mut conn = rusqlite::Connection::open(database).unwrap();
+    let tx = conn.transaction().unwrap();
+    let now = "2027-01-20T10:00:00.000000Z";
+    tx.execute(
+        "INSERT INTO partners (id, tenant_id, company_name, domain, partner_type, created_at, updated_at) \
+         VALUES ('prt_00000000000070008000000000000001', '99999999-0000-4000-8000-000000000001', 'Load Partner', 'load.example.com', 'DIRECT_BILL', ?1, ?1)",
+        [now],
+    )
+    .unwrap();
+    let per_customer = 10;
+    for c in 0..requests.div_ceil(per_customer) {
+        let customer = format!("cus_{:032x}", c + 1);
+        tx.execute(
+            "INSERT INTO customers (id, tenant_id, domain, company_name, country, segment, organization_kind, created_at, updated_at) \
+             VALUES (?1, ?2, 'c.example.com', 'Customer', 'US', 'SMB', 'COMMERCIAL', ?3, ?3)",
+            rusqlite::params![customer, format!("88888888-0000-4000-8000-{:012}", c + 1), now],
+        )
+        .unwrap();
+        for r in 0..per_customer {
+            let id = format!("req_{:032x}", c * per_customer + r + 1);
+            // One open request per customer (ELIG-13); the rest are finished.
+            let status = if r == 0 { "SUBMITTED" } else { "CANCELLED" };
+            tx.execute(
+                "INSERT INTO aco_requests (id, customer_id, partner_id, status, scenario, workloads, timeline_start, timeline_end, \
+                    estimated_acr, aco_amount, stage_entered_at, version, submitted_at, submitted_by, updated_at) \
+                 VALUES (?1, ?2, 'prt_00000000000070008000000000000001', ?3, 'MIGRATION', '[\"AKS\"]', '2027-02-01', '2027-08-01', \
+                    '15000.00', '1500.00', ?4, 1, ?4, 'load', ?4)",
+                rusqlite::params![id, customer, status, now],
+            )
+            .unwrap();
+            tx.execute(
+                "INSERT INTO aco_request_history (request_id, at, actor_subject, actor_role, action, to_status) \
+                 VALUES (?1, ?2, 'load', 'PARTNER_USER', 'SUBMIT', 'SUBMITTED')",
+                rusqlite::params![id, now],
+            )
+            .unwrap();
+        }
+    }
+    tx.commit().unwrap();
+}
+
+/// Cold start: process start until the first invocation is answered, median of
+/// 10, on a database with 10,000 requests. Run with the release build:
+/// `cargo build --release && ACO_LAMBDA_TEST_BINARY=target/release/aco-api
+/// cargo test --test api lambda::cold_start -- --ignored --nocapture`
+#[tokio::test]
+#[ignore = "a measurement, not a check; see the README"]
+async fn cold_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = dir.path().join("aco.db");
+    populate(&database, 10_000);
+    let token = mint(
+        PROGRAM_TENANT,
+        &[Role::Plsr],
+        "plsr@programme.example",
+        aco_api::config::dev::ISSUER,
+        aco_api::config::dev::AUDIENCE,
+        0,
+        600,
+    );
+    let query = json!({ "query": "{ acoRequests(first: 1) { totalCount } }" });
+    let mut times = Vec::new();
+    for i in 0..10 {
+        let id = format!("cold-{i}");
+        let mut runtime = fake_runtime(vec![(
+            id.clone(),
+            fixture("apigw_v2_http_api.json", &token, &query),
+        )])
+        .await;
+        let started = std::time::Instant::now();
+        let mut child = lambda_process(&runtime, &database, &[("ACO_JOURNAL_MODE", "DELETE")]);
+        let (kind, _, response) = first_post(&mut runtime).await;
+        times.push(started.elapsed());
+        child.kill().await.ok();
+        assert_eq!(kind, "response");
+        let body: Value = serde_json::from_str(response["body"].as_str().unwrap()).unwrap();
+        assert_eq!(body["data"]["acoRequests"]["totalCount"], 10_000);
+    }
+    times.sort();
+    let ms: Vec<String> = times
+        .iter()
+        .map(|t| format!("{:.1}", t.as_secs_f64() * 1000.0))
+        .collect();
+    println!("binary: {}", binary());
+    println!("cold start to first answer (ms, sorted): {}", ms.join(" "));
+    println!(
+        "median: {:.1} ms",
+        (times[4] + times[5]).as_secs_f64() * 500.0
+    );
+}
