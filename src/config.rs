@@ -73,6 +73,9 @@ pub struct JwtArgs {
     /// A JWKS document, inline JSON or a file path (RS256/ES256).
     #[arg(long, env = "ACO_JWT_JWKS")]
     pub jwt_jwks: Option<String>,
+    /// The algorithm tokens must use with the JWKS document: RS256 or ES256.
+    #[arg(long, env = "ACO_JWT_ALGORITHM", default_value = "RS256")]
+    pub jwt_algorithm: String,
     /// Required value of the `iss` claim.
     #[arg(long, env = "ACO_JWT_ISSUER")]
     pub jwt_issuer: Option<String>,
@@ -150,6 +153,8 @@ fn parse_role(text: &str) -> Result<Role, String> {
 #[derive(Debug, Clone)]
 pub struct JwtConfig {
     pub secret: Option<Secret>,
+    /// The JWKS key source, when configured instead of a secret.
+    pub jwks: Option<Arc<crate::auth::JwksKeys>>,
     pub issuer: String,
     pub audience: String,
     pub leeway_seconds: u64,
@@ -166,19 +171,45 @@ impl JwtConfig {
                 (None, true) => Ok(default.to_owned()),
                 (None, false) => Err(ConfigError::Missing(name)),
             };
-        if args.jwt_jwks.is_some() {
+        if args.jwt_jwks.is_some() && args.jwt_secret.is_some() {
             return Err(ConfigError::Invalid(
-                "ACO_JWT_JWKS: JWKS (RS256/ES256) key sets are not supported by this version; set ACO_JWT_SECRET".into(),
+                "set ACO_JWT_SECRET or ACO_JWT_JWKS, not both".into(),
             ));
         }
+        let jwks = match &args.jwt_jwks {
+            None => None,
+            Some(value) => {
+                let document = if value.trim_start().starts_with('{') {
+                    value.clone()
+                } else {
+                    std::fs::read_to_string(value).map_err(|e| {
+                        ConfigError::Invalid(format!("ACO_JWT_JWKS: reading {value}: {e}"))
+                    })?
+                };
+                let algorithm = match args.jwt_algorithm.to_ascii_uppercase().as_str() {
+                    "RS256" => jsonwebtoken::Algorithm::RS256,
+                    "ES256" => jsonwebtoken::Algorithm::ES256,
+                    other => {
+                        return Err(ConfigError::Invalid(format!(
+                            "ACO_JWT_ALGORITHM: {other} is not accepted; use RS256 or ES256"
+                        )));
+                    }
+                };
+                Some(Arc::new(
+                    crate::auth::JwksKeys::from_document(&document, algorithm)
+                        .map_err(|e| ConfigError::Invalid(format!("ACO_JWT_JWKS: {e}")))?,
+                ))
+            }
+        };
         let secret = match (&args.jwt_secret, dev_defaults) {
             (Some(s), _) if s.len() < 32 => {
                 return Err(ConfigError::Invalid(
                     "ACO_JWT_SECRET must be at least 32 characters".into(),
                 ));
             }
-            (Some(s), _) => Secret::new(s.clone()),
-            (None, true) => Secret::new(dev::SECRET),
+            (Some(s), _) => Some(Secret::new(s.clone())),
+            (None, true) => Some(Secret::new(dev::SECRET)),
+            (None, false) if jwks.is_some() => None,
             (None, false) => return Err(ConfigError::Missing("ACO_JWT_SECRET or ACO_JWT_JWKS")),
         };
         let program_tenant_id = pick(
@@ -189,7 +220,8 @@ impl JwtConfig {
         let program_tenant_id = crate::domain::validate::tenant_id(&program_tenant_id)
             .ok_or_else(|| ConfigError::Invalid("ACO_PROGRAM_TENANT_ID must be a GUID".into()))?;
         Ok(JwtConfig {
-            secret: Some(secret),
+            secret,
+            jwks,
             issuer: pick(&args.jwt_issuer, dev::ISSUER, "ACO_JWT_ISSUER")?,
             audience: pick(&args.jwt_audience, dev::AUDIENCE, "ACO_JWT_AUDIENCE")?,
             leeway_seconds: args.jwt_leeway_seconds,
@@ -198,9 +230,14 @@ impl JwtConfig {
     }
 
     pub fn authenticator(&self) -> Authenticator {
-        let secret = self.secret.clone().unwrap_or_else(|| Secret::new(""));
+        let keys: Arc<dyn crate::auth::KeySource> = match (&self.jwks, &self.secret) {
+            (Some(jwks), _) => jwks.clone(),
+            (None, Some(secret)) => Arc::new(SharedSecret::new(secret.clone())),
+            // Unreachable after `resolve`: one of the two is always set.
+            (None, None) => Arc::new(SharedSecret::new(Secret::new(""))),
+        };
         Authenticator::new(
-            Arc::new(SharedSecret::new(secret)),
+            keys,
             self.issuer.clone(),
             self.audience.clone(),
             self.leeway_seconds,
@@ -294,6 +331,7 @@ impl ServeArgs {
             jwt: JwtArgs {
                 jwt_secret: None,
                 jwt_jwks: None,
+                jwt_algorithm: "RS256".into(),
                 jwt_issuer: None,
                 jwt_audience: None,
                 jwt_leeway_seconds: 60,

@@ -7,6 +7,7 @@ mod credits;
 mod demo;
 mod eligibility;
 mod isolation;
+mod jwks;
 mod lambda;
 mod mutations;
 mod schema;
