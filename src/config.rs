@@ -114,6 +114,27 @@ pub struct ServeArgs {
     /// Serve the GraphiQL explorer at GET /graphql (default: on in dev mode only).
     #[arg(long, env = "ACO_EXPLORER")]
     pub explorer: Option<bool>,
+    /// Answer schema introspection (default: on in dev mode only).
+    #[arg(long, env = "ACO_INTROSPECTION")]
+    pub introspection: Option<bool>,
+    /// The deepest a query may nest.
+    #[arg(long, env = "ACO_MAX_QUERY_DEPTH", default_value_t = 12)]
+    pub max_query_depth: usize,
+    /// The most a query may cost: each field 1, a list its page size times its items.
+    #[arg(long, env = "ACO_MAX_QUERY_COMPLEXITY", default_value_t = 5000)]
+    pub max_query_complexity: usize,
+    /// The longest query text, in bytes.
+    #[arg(long, env = "ACO_MAX_QUERY_BYTES", default_value_t = 16384)]
+    pub max_query_bytes: usize,
+    /// The most aliases one query may use.
+    #[arg(long, env = "ACO_MAX_ALIASES", default_value_t = 30)]
+    pub max_aliases: usize,
+    /// The largest request body, in bytes (larger: HTTP 413).
+    #[arg(long, env = "ACO_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
+    pub max_body_bytes: usize,
+    /// How long one request may run, in seconds.
+    #[arg(long, env = "ACO_REQUEST_TIMEOUT_SECONDS", default_value_t = 15)]
+    pub request_timeout_seconds: u64,
     /// Load the demo data set into an empty database (dev mode only).
     #[arg(long, env = "ACO_DEMO", default_value_t = false)]
     pub demo: bool,
@@ -260,6 +281,8 @@ pub struct AppConfig {
     pub clock: Clock,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    pub limits: crate::graphql::Limits,
+    pub request_timeout: std::time::Duration,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -310,7 +333,15 @@ impl AppConfig {
             demo: args.demo,
             explorer: args.explorer.unwrap_or(dev),
             clock,
-            max_body_bytes: 1024 * 1024,
+            max_body_bytes: args.max_body_bytes,
+            limits: crate::graphql::Limits {
+                max_depth: args.max_query_depth,
+                max_complexity: args.max_query_complexity,
+                max_query_bytes: args.max_query_bytes,
+                max_aliases: args.max_aliases,
+                introspection: args.introspection.unwrap_or(dev),
+            },
+            request_timeout: std::time::Duration::from_secs(args.request_timeout_seconds.max(1)),
         })
     }
 
@@ -343,6 +374,13 @@ impl ServeArgs {
             cors_origins: Vec::new(),
             log_format: None,
             explorer: None,
+            introspection: None,
+            max_query_depth: 12,
+            max_query_complexity: 5000,
+            max_query_bytes: 16384,
+            max_aliases: 30,
+            max_body_bytes: 1024 * 1024,
+            request_timeout_seconds: 15,
             demo: false,
             now: None,
         }

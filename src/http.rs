@@ -212,7 +212,22 @@ async fn execute(
         now: state.config.clock.now(),
     };
     let request_id = context.request_id.clone();
-    let mut response = state.schema.execute(request.data(context)).await;
+    let Ok(mut response) = tokio::time::timeout(
+        state.config.request_timeout,
+        state.schema.execute(request.data(context)),
+    )
+    .await
+    else {
+        tracing::warn!(request_id = %request_id, operation = %operation, "request timed out");
+        return error_response(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "TIMEOUT",
+            &format!(
+                "the request took longer than {} s (request id {request_id})",
+                state.config.request_timeout.as_secs()
+            ),
+        );
+    };
     tracing::info!(
         request_id = %request_id,
         tenant = %tenant,

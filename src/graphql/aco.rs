@@ -201,6 +201,7 @@ impl AcoRequest {
         .await
     }
     /// Every transition, oldest first (FLOW-17).
+    #[graphql(complexity = "crate::graphql::connection::page_cost(first, last) * child_complexity")]
     async fn history(
         &self,
         ctx: &Context<'_>,
@@ -690,6 +691,7 @@ impl AcoQuery {
 
     /// The ACO requests the caller may see, oldest first: a partner its own
     /// (an indirect provider also its resellers'), programme roles all.
+    #[graphql(complexity = "crate::graphql::connection::page_cost(first, last) * child_complexity")]
     async fn aco_requests(
         &self,
         ctx: &Context<'_>,

@@ -6,6 +6,7 @@ pub mod connection;
 pub mod credits;
 pub mod gate;
 pub mod input;
+pub mod limits;
 pub mod mutation;
 pub mod query;
 pub mod scalars;
@@ -40,13 +41,38 @@ pub struct RequestContext {
     pub now: DateTime<Utc>,
 }
 
-/// Limits on what one query may ask for.
-pub const MAX_DEPTH: usize = 12;
-pub const MAX_COMPLEXITY: usize = 2_000;
+/// What one request may ask for (each configurable, see `config::ServeArgs`).
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub max_depth: usize,
+    /// Every field costs 1, a list field its page size times its items' cost.
+    pub max_complexity: usize,
+    pub max_query_bytes: usize,
+    pub max_aliases: usize,
+    pub introspection: bool,
+}
 
-/// The schema with its limits, without data: enough to print the SDL.
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_depth: 12,
+            max_complexity: 5_000,
+            max_query_bytes: 16 * 1024,
+            max_aliases: 30,
+            introspection: true,
+        }
+    }
+}
+
+/// The schema with default limits, without data: enough to print the SDL.
 pub fn schema_builder() -> SchemaBuilder<query::QueryRoot, mutation::MutationRoot, EmptySubscription>
 {
+    schema_with(&Limits::default())
+}
+
+fn schema_with(
+    limits: &Limits,
+) -> SchemaBuilder<query::QueryRoot, mutation::MutationRoot, EmptySubscription> {
     Schema::build(
         query::QueryRoot::default(),
         mutation::MutationRoot::default(),
@@ -56,9 +82,14 @@ pub fn schema_builder() -> SchemaBuilder<query::QueryRoot, mutation::MutationRoo
     .register_output_type::<scalars::Decimal>()
     .register_output_type::<scalars::Month>()
     .extension(gate::RoleGate)
-    .limit_depth(MAX_DEPTH)
-    .limit_complexity(MAX_COMPLEXITY)
+    .extension(limits::QueryLimits {
+        max_bytes: limits.max_query_bytes,
+        max_aliases: limits.max_aliases,
+    })
+    .limit_depth(limits.max_depth)
+    .limit_complexity(limits.max_complexity)
     .limit_recursive_depth(32)
+    .limit_directives(10)
 }
 
 /// The SDL: what `aco-api schema` prints and `schema.graphql` holds.
@@ -67,7 +98,13 @@ pub fn sdl() -> String {
 }
 
 pub fn build_schema(data: AppData) -> AcoSchema {
-    schema_builder().data(data).finish()
+    let limits = data.config.limits;
+    let builder = schema_with(&limits).data(data);
+    if limits.introspection {
+        builder.finish()
+    } else {
+        builder.disable_introspection().finish()
+    }
 }
 
 pub(crate) fn request<'a>(ctx: &Context<'a>) -> &'a RequestContext {

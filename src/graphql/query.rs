@@ -130,6 +130,7 @@ impl CoreQuery {
 
     /// The partners the caller may see: programme roles all of them, a partner
     /// itself and the partners it is linked to, a customer its partners.
+    #[graphql(complexity = "crate::graphql::connection::page_cost(first, last) * child_complexity")]
     async fn partners(
         &self,
         ctx: &Context<'_>,
@@ -171,6 +172,7 @@ impl CoreQuery {
 
     /// The customers the caller may see: programme roles all of them, a
     /// partner those it has an active relationship with, a customer signer its own.
+    #[graphql(complexity = "crate::graphql::connection::page_cost(first, last) * child_complexity")]
     async fn customers(
         &self,
         ctx: &Context<'_>,

@@ -172,6 +172,7 @@ impl Partner {
         .await
     }
     /// For an indirect reseller: the indirect providers it works through.
+    #[graphql(complexity = "crate::graphql::connection::page_cost(first, last) * child_complexity")]
     async fn indirect_providers(
         &self,
         ctx: &Context<'_>,
@@ -202,6 +203,7 @@ impl Partner {
         .await
     }
     /// For an indirect provider: the indirect resellers linked to it.
+    #[graphql(complexity = "crate::graphql::connection::page_cost(first, last) * child_complexity")]
     async fn indirect_resellers(
         &self,
         ctx: &Context<'_>,
@@ -233,6 +235,7 @@ impl Partner {
     }
     /// The customers this partner has an active reseller relationship with,
     /// among those the caller may see.
+    #[graphql(complexity = "crate::graphql::connection::page_cost(first, last) * child_complexity")]
     async fn customers(
         &self,
         ctx: &Context<'_>,
@@ -253,6 +256,7 @@ impl Partner {
         .await
     }
     /// The partner's reseller relationships, among those the caller may see.
+    #[graphql(complexity = "crate::graphql::connection::page_cost(first, last) * child_complexity")]
     async fn relationships(
         &self,
         ctx: &Context<'_>,
@@ -285,6 +289,7 @@ impl Partner {
         .await
     }
     /// The ACO requests this partner submitted, among those the caller may see.
+    #[graphql(complexity = "crate::graphql::connection::page_cost(first, last) * child_complexity")]
     async fn aco_requests(
         &self,
         ctx: &Context<'_>,
@@ -312,6 +317,7 @@ impl Partner {
         .await
     }
     /// §7: the partner's own benefit credits (the partner and programme roles see them).
+    #[graphql(complexity = "crate::graphql::connection::page_cost(first, last) * child_complexity")]
     async fn benefit_credits(
         &self,
         ctx: &Context<'_>,
@@ -340,6 +346,7 @@ impl Partner {
     }
     /// Every change to this partner, oldest first. Only programme roles and the
     /// partner itself see it; `null` for anyone else.
+    #[graphql(complexity = "crate::graphql::connection::page_cost(first, last) * child_complexity")]
     async fn history(
         &self,
         ctx: &Context<'_>,
@@ -490,6 +497,7 @@ impl Customer {
         .await
     }
     /// The customer's reseller relationships, among those the caller may see.
+    #[graphql(complexity = "crate::graphql::connection::page_cost(first, last) * child_complexity")]
     async fn relationships(
         &self,
         ctx: &Context<'_>,
@@ -522,6 +530,7 @@ impl Customer {
         .await
     }
     /// The customer's ACO requests the caller may see, oldest first.
+    #[graphql(complexity = "crate::graphql::connection::page_cost(first, last) * child_complexity")]
     async fn aco_requests(
         &self,
         ctx: &Context<'_>,
@@ -549,6 +558,7 @@ impl Customer {
         .await
     }
     /// The customer's ACO agreements the caller may see, oldest first (AGR-6 keeps them all).
+    #[graphql(complexity = "crate::graphql::connection::page_cost(first, last) * child_complexity")]
     async fn aco_agreements(
         &self,
         ctx: &Context<'_>,
@@ -581,6 +591,7 @@ impl Customer {
         .await
     }
     /// The customer's ACO credit grants the caller may see (LEDGER-1).
+    #[graphql(complexity = "crate::graphql::connection::page_cost(first, last) * child_complexity")]
     async fn credit_grants(
         &self,
         ctx: &Context<'_>,
@@ -643,6 +654,7 @@ impl Customer {
     }
     /// Every change to this customer, oldest first. Only programme roles and
     /// the customer itself see it; `null` for anyone else.
+    #[graphql(complexity = "crate::graphql::connection::page_cost(first, last) * child_complexity")]
     async fn history(
         &self,
         ctx: &Context<'_>,

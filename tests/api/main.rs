@@ -6,6 +6,7 @@ mod benefits;
 mod credits;
 mod demo;
 mod eligibility;
+mod hardening;
 mod isolation;
 mod jwks;
 mod lambda;
