@@ -3,7 +3,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_graphql::http::GraphiQLSource;
 use async_graphql::parser::types::OperationType;
 use async_graphql_axum::GraphQLResponse;
 use axum::Router;
@@ -26,6 +25,9 @@ use crate::graphql::{AcoSchema, AppData, RequestContext, build_schema};
 use crate::store::Db;
 
 const REQUEST_ID: &str = "x-request-id";
+
+/// The GraphiQL explorer page served at `GET /graphql` when enabled.
+const EXPLORER: &str = include_str!("explorer.html");
 
 /// Everything a request handler needs; built once per process.
 #[derive(Clone)]
@@ -327,13 +329,7 @@ async fn graphql_get(
     let query = query.unwrap_or_default();
     if query.is_empty() {
         if state.config.explorer {
-            return Html(
-                GraphiQLSource::build()
-                    .endpoint("/graphql")
-                    .title("aco-api explorer")
-                    .finish(),
-            )
-            .into_response();
+            return Html(EXPLORER).into_response();
         }
         return error_response(
             StatusCode::NOT_FOUND,

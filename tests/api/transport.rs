@@ -92,7 +92,7 @@ async fn the_explorer_is_served_in_dev_mode() {
             .unwrap()
             .starts_with("text/html")
     );
-    assert!(body.as_str().unwrap().contains("graphiql"));
+    assert!(body.as_str().unwrap().contains("GraphiQL"));
 }
 
 #[tokio::test]
