@@ -39,6 +39,10 @@ pub enum Command {
     Migrate(DatabaseArgs),
     /// Print the GraphQL schema (SDL).
     Schema,
+    /// Copy the database to a file, consistently, while the service keeps serving.
+    Backup(BackupArgs),
+    /// Check the database's integrity and the ledger and history invariants.
+    Check(CheckArgs),
     /// Mint a development token (dev mode only).
     Token(TokenArgs),
 }
@@ -57,6 +61,23 @@ pub struct DatabaseArgs {
         ignore_case = true
     )]
     pub journal_mode: JournalMode,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BackupArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// Where to write the copy (must not exist yet).
+    pub file: PathBuf,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// The programme time zone, for which month it is now.
+    #[arg(long, env = "ACO_TIMEZONE", default_value = "UTC")]
+    pub timezone: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

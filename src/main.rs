@@ -3,10 +3,12 @@
 use std::process::ExitCode;
 
 use aco_api::auth::{TokenRequest, mint_hs256};
-use aco_api::config::{AppConfig, Cli, Command, JwtConfig, LogFormat, ServeArgs, TokenArgs};
+use aco_api::config::{
+    AppConfig, BackupArgs, CheckArgs, Cli, Command, JwtConfig, LogFormat, ServeArgs, TokenArgs,
+};
 use aco_api::http::{AppState, router};
 use aco_api::lambda::LambdaHandler;
-use aco_api::store::Db;
+use aco_api::store::{Db, StoreConfig};
 use clap::Parser;
 
 fn main() -> ExitCode {
@@ -32,6 +34,8 @@ fn main() -> ExitCode {
             .map(|version| println!("{}: schema version {version}", args.database_path.display()))
             .map_err(|e| e.to_string()),
         Command::Token(args) => token(&args),
+        Command::Backup(args) => backup(&args),
+        Command::Check(args) => check(&args),
         Command::Serve(args) => serve(args, LambdaHandler::Http),
     };
     match outcome {
@@ -68,6 +72,72 @@ fn token(args: &TokenArgs) -> Result<(), String> {
     .map_err(|e| e.to_string())?;
     println!("{token}");
     Ok(())
+}
+
+fn backup(args: &BackupArgs) -> Result<(), String> {
+    if args.file.exists() {
+        return Err(format!(
+            "{} exists already; choose a new file",
+            args.file.display()
+        ));
+    }
+    let db = Db::open(&StoreConfig::new(
+        &args.database.database_path,
+        args.database.journal_mode,
+    ))
+    .map_err(|e| e.to_string())?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    runtime
+        .block_on(db.backup(args.file.clone()))
+        .map_err(|e| e.to_string())?;
+    let size = std::fs::metadata(&args.file).map(|m| m.len()).unwrap_or(0);
+    println!(
+        "{} -> {} ({size} bytes)",
+        args.database.database_path.display(),
+        args.file.display()
+    );
+    Ok(())
+}
+
+fn check(args: &CheckArgs) -> Result<(), String> {
+    let timezone: chrono_tz::Tz = args
+        .timezone
+        .parse()
+        .map_err(|_| format!("unknown time zone {:?}", args.timezone))?;
+    let db = Db::open(&StoreConfig::new(
+        &args.database.database_path,
+        args.database.journal_mode,
+    ))
+    .map_err(|e| e.to_string())?;
+    let month =
+        aco_api::domain::time::Month::of(chrono::Utc::now().with_timezone(&timezone).date_naive());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    let report = runtime
+        .block_on(db.read(move |tx| aco_api::service::check::run(tx, month)))
+        .map_err(|e| e.to_string())?;
+    println!("integrity_check: {}", report.integrity);
+    println!(
+        "requests checked: {}; customers with credit: {}",
+        report.requests, report.customers_with_credit
+    );
+    for problem in &report.problems {
+        println!("problem: {problem}");
+    }
+    if report.ok() {
+        println!("ok");
+        Ok(())
+    } else {
+        Err(format!(
+            "{} problem(s) found",
+            report.problems.len() + usize::from(report.integrity != "ok")
+        ))
+    }
 }
 
 fn init_logging(format: LogFormat) {

@@ -6,6 +6,7 @@
 
 pub mod agreements;
 pub mod benefits;
+pub mod check;
 pub mod credits;
 pub mod customers;
 pub mod partners;

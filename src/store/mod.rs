@@ -206,6 +206,18 @@ impl Db {
         out
     }
 
+    /// Copies the database to `target` with SQLite's online backup: a
+    /// consistent snapshot, taken while the service keeps serving.
+    pub async fn backup(&self, target: PathBuf) -> Result<()> {
+        self.read(move |tx| {
+            let mut destination = Connection::open(&target)?;
+            let backup = rusqlite::backup::Backup::new(tx, &mut destination)?;
+            backup.run_to_completion(256, Duration::from_millis(5), None)?;
+            Ok(())
+        })
+        .await
+    }
+
     /// `true` when the database answers (the health check).
     pub async fn ping(&self) -> bool {
         self.read(|tx| Ok(tx.query_row("SELECT 1", [], |r| r.get::<_, i64>(0))?))
