@@ -5,6 +5,7 @@ mod auth;
 mod benefits;
 mod credits;
 mod demo;
+mod durability;
 mod eligibility;
 mod hardening;
 mod isolation;
