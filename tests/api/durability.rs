@@ -156,11 +156,14 @@ async fn seeded(customers: usize) -> Seeded {
     }
 }
 
+/// A write the server acknowledged: a new customer, or (customer, month, amount) of usage.
+type Acknowledged = (String, Option<(String, String)>);
+
 #[tokio::test]
 async fn nothing_acknowledged_is_lost_when_the_process_is_killed() {
     let world = seeded(4).await;
     let mut server = start_server(&world.database).await;
-    let acknowledged: Arc<Mutex<Vec<(String, Option<(String, String)>)>>> = Arc::default();
+    let acknowledged: Arc<Mutex<Vec<Acknowledged>>> = Arc::default();
     let mut clients = Vec::new();
     for client in 0..8 {
         let (address, token, acked) = (
