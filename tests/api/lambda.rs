@@ -194,12 +194,7 @@ async fn fake_runtime(events: Vec<(String, String)>) -> FakeRuntime {
     }
 }
 
-/// The binary under test: the release build when `ACO_LAMBDA_TEST_BINARY`
-/// names it (CI does), otherwise the one `cargo test` built.
-fn binary() -> String {
-    std::env::var("ACO_LAMBDA_TEST_BINARY")
-        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_aco-api").to_owned())
-}
+use crate::durability::binary;
 
 fn lambda_process(
     runtime: &FakeRuntime,
@@ -377,7 +372,7 @@ fn populate(database: &std::path::Path, requests: usize) {
 
 /// Cold start: process start until the first invocation is answered, median of
 /// 10, on a database with 10,000 requests. Run with the release build:
-/// `cargo build --release && ACO_LAMBDA_TEST_BINARY=target/release/aco-api
+/// `cargo build --release && ACO_TEST_BINARY=target/release/aco-api
 /// cargo test --test api lambda::cold_start -- --ignored --nocapture`
 #[tokio::test]
 #[ignore = "a measurement, not a check; see the README"]
