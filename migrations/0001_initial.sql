@@ -28,6 +28,7 @@ CREATE TABLE partners (
     support_plan                TEXT NOT NULL DEFAULT 'NONE' CHECK (support_plan IN ('NONE', 'ASFP', 'PSFP')),
     indirect_reseller_since     TEXT,
     capabilities_assessment_passed INTEGER NOT NULL DEFAULT 0 CHECK (capabilities_assessment_passed IN (0, 1)),
+    prior_experience_assessed   INTEGER NOT NULL DEFAULT 0 CHECK (prior_experience_assessed IN (0, 1)),
     credit_check_passed         INTEGER NOT NULL DEFAULT 0 CHECK (credit_check_passed IN (0, 1)),
     business_email              TEXT,
     authorized_since            TEXT,
@@ -61,7 +62,9 @@ CREATE TABLE partner_assessments (
     passed                INTEGER NOT NULL CHECK (passed IN (0, 1)),
     failed_requirements   TEXT NOT NULL DEFAULT '[]',
     remediation_deadline  TEXT,
-    outcome               TEXT
+    -- NULL while a remediation window is open; then REMEDIATED, DEMOTED or NOT_REMEDIATED.
+    outcome               TEXT,
+    resolved_at           TEXT
 ) STRICT;
 CREATE INDEX partner_assessments_partner ON partner_assessments (partner_id, assessed_at);
 

@@ -1,5 +1,6 @@
 //! Work the service does on its own: the ACO agreement expiry sweep (AGR-4,
-//! FLOW-11) and lapsing credits whose period has ended (FLOW-15).
+//! FLOW-11), lapsing credits whose period has ended (FLOW-15), and closing
+//! partners' remediation windows that have ended (AUTH-1).
 
 use std::time::Duration;
 
@@ -23,6 +24,7 @@ pub async fn sweep_expired_agreements(db: &Db, config: &AppConfig) -> Result<usi
         .write(move |tx| {
             let expired = agreements::expire_overdue(tx, &call, false)?;
             credits::settle_all(tx, &call)?;
+            crate::service::authorization::expire_remediation(tx, &call, false)?;
             Ok(expired)
         })
         .await?;

@@ -5,6 +5,7 @@
 //! knows about GraphQL.
 
 pub mod actor;
+pub mod authorization;
 pub mod benefits;
 pub mod calendar;
 pub mod eligibility;
@@ -304,5 +305,13 @@ impl BillingProfile {
             .iter()
             .all(|f| f.as_deref().is_some_and(|v| !v.trim().is_empty()))
             && self.address.is_complete()
+    }
+}
+
+// The macro above declares the enums; a default for this one is written here.
+#[allow(clippy::derivable_impls)]
+impl Default for SupportPlan {
+    fn default() -> Self {
+        SupportPlan::None
     }
 }

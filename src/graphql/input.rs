@@ -227,7 +227,7 @@ impl CreatePartnerInput {
     }
 }
 
-/// Fields left out are not changed. The partner type is not changed here.
+/// Fields left out are not changed.
 #[derive(InputObject)]
 pub struct UpdatePartnerInput {
     pub id: ID,
@@ -238,6 +238,9 @@ pub struct UpdatePartnerInput {
     pub default_address: Option<AddressInput>,
     /// Replaces the whole contact.
     pub primary_contact: Option<ContactInput>,
+    /// A change of partner type (AUTH-1: refused with `REAPPLY_BLOCKED` for a
+    /// demoted partner within a year).
+    pub partner_type: Option<PartnerType>,
 }
 
 impl UpdatePartnerInput {
@@ -266,6 +269,7 @@ impl UpdatePartnerInput {
                     .primary_contact
                     .map(|c| c.into_domain(&at(INPUT, "primaryContact")))
                     .transpose()?,
+                partner_type: self.partner_type,
             },
         ))
     }

@@ -1,6 +1,7 @@
 //! The GraphQL API: schema, context, and the types clients see.
 
 pub mod aco;
+pub mod authorization;
 pub mod benefits;
 pub mod connection;
 pub mod credits;

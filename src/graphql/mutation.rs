@@ -23,6 +23,7 @@ pub struct MutationRoot(
     super::aco::AcoMutation,
     super::credits::CreditsMutation,
     super::benefits::BenefitsMutation,
+    super::authorization::AuthorizationMutation,
 );
 
 fn checked<T>(ctx: &Context<'_>, value: Result<T>) -> async_graphql::Result<T> {

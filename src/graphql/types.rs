@@ -344,6 +344,22 @@ impl Partner {
         })
         .await
     }
+    /// §8: where the partner stands against the requirements of its type.
+    /// Only the partner itself and programme roles see it; `null` for anyone else.
+    async fn authorization(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<super::authorization::PartnerAuthorization>> {
+        let row = self.0.clone();
+        super::read_as_call(ctx, move |tx, call| {
+            if !crate::service::authorization::may_see(&call.actor, &row.id) {
+                return Ok(None);
+            }
+            let standing = crate::service::authorization::standing(tx, row, call.today())?;
+            Ok(Some(super::authorization::PartnerAuthorization(standing)))
+        })
+        .await
+    }
     /// Every change to this partner, oldest first. Only programme roles and the
     /// partner itself see it; `null` for anyone else.
     #[graphql(complexity = "crate::graphql::connection::page_cost(first, last) * child_complexity")]

@@ -5,6 +5,7 @@
 //! transaction back: a refused mutation changes nothing.
 
 pub mod agreements;
+pub mod authorization;
 pub mod benefits;
 pub mod check;
 pub mod credits;

@@ -52,6 +52,8 @@ pub struct PartnerChanges {
     pub mpn_id: Option<String>,
     pub default_address: Option<Address>,
     pub primary_contact: Option<Contact>,
+    /// A change of type (AUTH-1: a demoted partner may not become direct bill while blocked).
+    pub partner_type: Option<PartnerType>,
 }
 
 /// Refuses a tenant id that any organisation, or the programme, already uses.
@@ -125,17 +127,25 @@ pub fn update_partner(
         changed.push("primaryContact");
         row.primary_contact = v;
     }
+    let type_change = changes.partner_type.filter(|t| *t != row.partner_type);
+    if let Some(to) = type_change {
+        super::authorization::ensure_may_become(tx, &row, to, call.today())?;
+        changed.push("partnerType");
+    }
     if changed.is_empty() {
         return Ok(row);
     }
     row.updated_at = call.now;
     partners::update(tx, &row)?;
+    if let Some(to) = type_change {
+        partners::set_type(tx, &row.id, to, call.now)?;
+    }
     audit::record(
         tx,
         &call.actor,
         &row.id,
         "PARTNER_UPDATED",
-        json!({ "fields": changed }),
+        json!({ "fields": changed, "partnerType": type_change.map(|t| t.as_str()) }),
         call.now,
     )?;
     authz::partner(tx, &call.actor, id)

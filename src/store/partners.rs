@@ -264,3 +264,251 @@ pub fn self_or_linked(partner: &ObjectId) -> Filter {
         ],
     )
 }
+
+/// §8: what the partner's authorization requirements are judged on.
+pub fn profile(
+    tx: &Transaction<'_>,
+    partner: &ObjectId,
+) -> Result<crate::domain::authorization::Profile> {
+    use super::columns::Money;
+    let mut profile = tx
+        .prepare_cached(
+            "SELECT revenue_trailing_12m, mfa_all_admins, security_contact_email, support_plan, \
+                indirect_reseller_since, prior_experience_assessed, capabilities_assessment_passed, \
+                credit_check_passed, business_email FROM partners WHERE id = ?1",
+        )?
+        .query_row([partner], |r| {
+            Ok(crate::domain::authorization::Profile {
+                revenue_trailing_12m: r.get::<_, Option<Money>>(0)?.map(|m| m.0),
+                mfa_all_admins: r.get(1)?,
+                security_contact_email: r.get(2)?,
+                support_plan: r.get(3)?,
+                indirect_reseller_since: r.get::<_, Option<Date>>(4)?.map(|d| d.0),
+                prior_experience_assessed: r.get(5)?,
+                capabilities_assessment_passed: r.get(6)?,
+                credit_check_passed: r.get(7)?,
+                business_email: r.get(8)?,
+                ..Default::default()
+            })
+        })?;
+    let mut stmt = tx.prepare_cached(
+        "SELECT region, amount FROM partner_regional_revenue WHERE partner_id = ?1 ORDER BY region",
+    )?;
+    profile.regional_revenue = stmt
+        .query_map([partner], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, Money>(1)?.0))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut stmt = tx.prepare_cached(
+        "SELECT designation FROM partner_designations WHERE partner_id = ?1 ORDER BY designation",
+    )?;
+    profile.designations = stmt
+        .query_map([partner], |r| r.get(0))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    profile.mpa_signed = partner_agreement(tx, partner)?.is_some();
+    Ok(profile)
+}
+
+/// Writes the profile (all of it: the caller merged the changes).
+pub fn save_profile(
+    tx: &Transaction<'_>,
+    partner: &ObjectId,
+    p: &crate::domain::authorization::Profile,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    use super::columns::Money;
+    tx.execute(
+        "UPDATE partners SET revenue_trailing_12m = ?2, mfa_all_admins = ?3, security_contact_email = ?4, \
+            support_plan = ?5, indirect_reseller_since = ?6, prior_experience_assessed = ?7, \
+            capabilities_assessment_passed = ?8, credit_check_passed = ?9, business_email = ?10, \
+            version = version + 1, updated_at = ?11 WHERE id = ?1",
+        params![
+            partner,
+            p.revenue_trailing_12m.map(Money),
+            p.mfa_all_admins,
+            p.security_contact_email,
+            p.support_plan,
+            p.indirect_reseller_since.map(|d| d.to_string()),
+            p.prior_experience_assessed,
+            p.capabilities_assessment_passed,
+            p.credit_check_passed,
+            p.business_email,
+            instant(now)
+        ],
+    )?;
+    tx.execute(
+        "DELETE FROM partner_regional_revenue WHERE partner_id = ?1",
+        [partner],
+    )?;
+    for (region, amount) in &p.regional_revenue {
+        tx.execute(
+            "INSERT INTO partner_regional_revenue (partner_id, region, amount) VALUES (?1, ?2, ?3)",
+            params![partner, region, Money(*amount)],
+        )?;
+    }
+    tx.execute(
+        "DELETE FROM partner_designations WHERE partner_id = ?1",
+        [partner],
+    )?;
+    for designation in &p.designations {
+        tx.execute(
+            "INSERT INTO partner_designations (partner_id, designation) VALUES (?1, ?2)",
+            params![partner, designation],
+        )?;
+    }
+    Ok(())
+}
+
+/// The partner's authorization dates: since when, and blocked from reapplying until when.
+pub fn authorization_dates(
+    tx: &Transaction<'_>,
+    partner: &ObjectId,
+) -> Result<(Option<NaiveDate>, Option<NaiveDate>)> {
+    Ok(tx.query_row(
+        "SELECT authorized_since, reapply_blocked_until FROM partners WHERE id = ?1",
+        [partner],
+        |r| {
+            Ok((
+                r.get::<_, Option<Date>>(0)?.map(|d| d.0),
+                r.get::<_, Option<Date>>(1)?.map(|d| d.0),
+            ))
+        },
+    )?)
+}
+
+pub fn set_authorized_since(
+    tx: &Transaction<'_>,
+    partner: &ObjectId,
+    since: NaiveDate,
+) -> Result<()> {
+    tx.execute(
+        "UPDATE partners SET authorized_since = ?2 WHERE id = ?1 AND authorized_since IS NULL",
+        params![partner, since.to_string()],
+    )?;
+    Ok(())
+}
+
+/// AUTH-1: a direct bill partner becomes an indirect reseller, blocked from reapplying until `blocked_until`.
+pub fn demote(
+    tx: &Transaction<'_>,
+    partner: &ObjectId,
+    blocked_until: NaiveDate,
+    since: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    tx.execute(
+        "UPDATE partners SET partner_type = 'INDIRECT_RESELLER', reapply_blocked_until = ?2, \
+            indirect_reseller_since = COALESCE(indirect_reseller_since, ?3), version = version + 1, updated_at = ?4 \
+         WHERE id = ?1",
+        params![partner, blocked_until.to_string(), since.to_string(), instant(now)],
+    )?;
+    Ok(())
+}
+
+pub fn set_type(
+    tx: &Transaction<'_>,
+    partner: &ObjectId,
+    partner_type: PartnerType,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    tx.execute(
+        "UPDATE partners SET partner_type = ?2, version = version + 1, updated_at = ?3 WHERE id = ?1",
+        params![partner, partner_type, instant(now)],
+    )?;
+    Ok(())
+}
+
+/// A reassessment (AUTH-1).
+#[derive(Debug, Clone)]
+pub struct AssessmentRow {
+    pub id: i64,
+    pub partner_id: ObjectId,
+    pub assessed_at: DateTime<Utc>,
+    pub passed: bool,
+    pub failed_requirements: Vec<String>,
+    pub remediation_deadline: Option<NaiveDate>,
+    pub outcome: Option<String>,
+}
+
+fn map_assessment(r: &Row<'_>) -> rusqlite::Result<AssessmentRow> {
+    let failed: String = r.get(4)?;
+    Ok(AssessmentRow {
+        id: r.get(0)?,
+        partner_id: r.get(1)?,
+        assessed_at: r.get::<_, Instant>(2)?.0,
+        passed: r.get(3)?,
+        failed_requirements: serde_json::from_str(&failed).unwrap_or_default(),
+        remediation_deadline: r.get::<_, Option<Date>>(5)?.map(|d| d.0),
+        outcome: r.get(6)?,
+    })
+}
+
+const ASSESSMENT_COLUMNS: &str =
+    "id, partner_id, assessed_at, passed, failed_requirements, remediation_deadline, outcome";
+
+pub fn insert_assessment(tx: &Transaction<'_>, a: &AssessmentRow, by: &str) -> Result<()> {
+    tx.execute(
+        "INSERT INTO partner_assessments (partner_id, assessed_at, assessed_by, passed, failed_requirements, remediation_deadline) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![
+            a.partner_id,
+            instant(a.assessed_at),
+            by,
+            a.passed,
+            serde_json::Value::from(a.failed_requirements.clone()).to_string(),
+            a.remediation_deadline.map(|d| d.to_string())
+        ],
+    )?;
+    Ok(())
+}
+
+/// The partner's latest reassessment.
+pub fn latest_assessment(
+    tx: &Transaction<'_>,
+    partner: &ObjectId,
+) -> Result<Option<AssessmentRow>> {
+    Ok(tx
+        .prepare_cached(&format!(
+            "SELECT {ASSESSMENT_COLUMNS} FROM partner_assessments WHERE partner_id = ?1 ORDER BY id DESC LIMIT 1"
+        ))?
+        .query_row([partner], map_assessment)
+        .optional()?)
+}
+
+/// Open remediation windows that ended before `today`.
+pub fn remediation_overdue(tx: &Transaction<'_>, today: NaiveDate) -> Result<Vec<AssessmentRow>> {
+    let mut stmt = tx.prepare_cached(&format!(
+        "SELECT {ASSESSMENT_COLUMNS} FROM partner_assessments \
+         WHERE outcome IS NULL AND remediation_deadline IS NOT NULL AND remediation_deadline < ?1 ORDER BY id"
+    ))?;
+    let rows = stmt
+        .query_map([today.to_string()], map_assessment)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+/// Closes every open remediation window of the partner with `outcome`.
+pub fn resolve_assessments(
+    tx: &Transaction<'_>,
+    partner: &ObjectId,
+    outcome: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    tx.execute(
+        "UPDATE partner_assessments SET outcome = ?2, resolved_at = ?3 WHERE partner_id = ?1 AND outcome IS NULL AND remediation_deadline IS NOT NULL",
+        params![partner, outcome, instant(now)],
+    )?;
+    Ok(())
+}
+
+/// The deadline of the partner's open remediation window, if one is open.
+pub fn open_remediation(tx: &Transaction<'_>, partner: &ObjectId) -> Result<Option<NaiveDate>> {
+    Ok(tx
+        .prepare_cached(
+            "SELECT remediation_deadline FROM partner_assessments \
+             WHERE partner_id = ?1 AND outcome IS NULL AND remediation_deadline IS NOT NULL ORDER BY id LIMIT 1",
+        )?
+        .query_row([partner], |r| r.get::<_, Date>(0))
+        .optional()?
+        .map(|d| d.0))
+}

@@ -2,6 +2,7 @@
 //! tokens, a fresh database for each test.
 
 mod auth;
+mod authorization;
 mod benefits;
 mod credits;
 mod demo;

@@ -1,0 +1,373 @@
+//! CSP authorization (DOMAIN §8): where a partner stands against the
+//! requirements of its type, its profile, reassessment and remediation.
+
+use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
+
+use super::input::input_id;
+use super::scalars::{Date, DateTime, Decimal, Month};
+use super::types::Partner;
+use super::{to_gql, write};
+use crate::domain::ids::IdKind;
+use crate::domain::{PartnerType, SupportPlan, validate};
+use crate::error::{Error, Result, UserError};
+use crate::service::authorization::{self, ProfileChanges, Standing};
+use crate::store::partners::AssessmentRow;
+
+/// One requirement of the partner's type.
+#[derive(SimpleObject)]
+pub struct AuthorizationRequirement {
+    /// `REVENUE`, `MPA_ACCEPTED`, `MFA_ALL_ADMINS`, `SECURITY_CONTACT`, `SUPPORT_PLAN`,
+    /// `PRIOR_EXPERIENCE`, `SOLUTIONS_PARTNER_DESIGNATION`, `CAPABILITIES_ASSESSMENT`,
+    /// `CREDIT_CHECK` or `BUSINESS_EMAIL`.
+    pub code: String,
+    pub passed: bool,
+    /// The figure it was judged on.
+    pub figure: String,
+    pub remedy: String,
+}
+
+/// Revenue in one authorized region (indirect providers).
+#[derive(SimpleObject)]
+pub struct RegionalRevenue {
+    pub region: String,
+    pub amount: Decimal,
+}
+
+/// What the requirements are judged on.
+#[derive(SimpleObject)]
+pub struct AuthorizationProfile {
+    /// Trailing-12-month CSP revenue.
+    #[graphql(name = "revenueTrailing12m")]
+    pub revenue_trailing_12m: Option<Decimal>,
+    pub regional_revenue: Vec<RegionalRevenue>,
+    pub mpa_signed: bool,
+    pub mfa_for_all_admins: bool,
+    pub security_contact_email: Option<String>,
+    pub support_plan: SupportPlan,
+    pub indirect_reseller_since: Option<Date>,
+    pub prior_experience_assessed: bool,
+    pub solutions_partner_designations: Vec<String>,
+    pub capabilities_assessment_passed: bool,
+    pub credit_check_passed: bool,
+    pub business_email: Option<String>,
+}
+
+/// A reassessment (AUTH-1).
+#[derive(SimpleObject)]
+pub struct PartnerAssessment {
+    pub assessed_at: DateTime,
+    pub passed: bool,
+    pub failed_requirements: Vec<String>,
+    /// The last day to remediate, when it opened a window.
+    pub remediation_deadline: Option<Date>,
+    /// `REMEDIATED`, `DEMOTED` or `NOT_REMEDIATED` once the window closed.
+    pub outcome: Option<String>,
+}
+
+impl From<AssessmentRow> for PartnerAssessment {
+    fn from(a: AssessmentRow) -> Self {
+        PartnerAssessment {
+            assessed_at: DateTime(a.assessed_at),
+            passed: a.passed,
+            failed_requirements: a.failed_requirements,
+            remediation_deadline: a.remediation_deadline.map(Date),
+            outcome: a.outcome,
+        }
+    }
+}
+
+/// Where a partner stands (§8), all year round.
+pub struct PartnerAuthorization(pub Standing);
+
+#[Object]
+impl PartnerAuthorization {
+    async fn partner_type(&self) -> PartnerType {
+        self.0.partner.partner_type
+    }
+    /// Every requirement of the partner's type.
+    async fn requirements(&self) -> Vec<AuthorizationRequirement> {
+        self.0
+            .requirements
+            .iter()
+            .map(|r| AuthorizationRequirement {
+                code: r.code.into(),
+                passed: r.passed,
+                figure: r.figure.clone(),
+                remedy: r.remedy.into(),
+            })
+            .collect()
+    }
+    /// Every requirement passes today.
+    async fn meets_requirements(&self) -> bool {
+        self.0.meets_requirements()
+    }
+    /// It meets every requirement, or it is within its 30 days to remediate (AUTH-1).
+    async fn authorized(&self) -> bool {
+        self.0.authorized()
+    }
+    async fn authorized_since(&self) -> Option<Date> {
+        self.0.authorized_since.map(Date)
+    }
+    /// The next annual reassessment: the anniversary month of the authorization.
+    async fn next_reassessment(&self) -> Option<Month> {
+        self.0.next_reassessment().map(Month)
+    }
+    /// The last day to remediate, while a window is open (AUTH-1).
+    async fn remediation_deadline(&self) -> Option<Date> {
+        self.0.remediation_deadline.map(Date)
+    }
+    /// A demoted direct bill partner may not reapply before this day (AUTH-1).
+    async fn reapply_blocked_until(&self) -> Option<Date> {
+        self.0.reapply_blocked_until.map(Date)
+    }
+    async fn last_assessment(&self) -> Option<PartnerAssessment> {
+        self.0.last_assessment.clone().map(Into::into)
+    }
+    async fn profile(&self) -> AuthorizationProfile {
+        let p = &self.0.profile;
+        AuthorizationProfile {
+            revenue_trailing_12m: p.revenue_trailing_12m.map(Decimal),
+            regional_revenue: p
+                .regional_revenue
+                .iter()
+                .map(|(region, amount)| RegionalRevenue {
+                    region: region.clone(),
+                    amount: Decimal(*amount),
+                })
+                .collect(),
+            mpa_signed: p.mpa_signed,
+            mfa_for_all_admins: p.mfa_all_admins,
+            security_contact_email: p.security_contact_email.clone(),
+            support_plan: p.support_plan,
+            indirect_reseller_since: p.indirect_reseller_since.map(Date),
+            prior_experience_assessed: p.prior_experience_assessed,
+            solutions_partner_designations: p.designations.clone(),
+            capabilities_assessment_passed: p.capabilities_assessment_passed,
+            credit_check_passed: p.credit_check_passed,
+            business_email: p.business_email.clone(),
+        }
+    }
+}
+
+#[derive(InputObject)]
+pub struct RegionalRevenueInput {
+    pub region: String,
+    pub amount: Decimal,
+}
+
+/// Fields left out are not changed. Partner admins may set `mfaForAllAdmins`,
+/// `securityContactEmail`, `supportPlan` and `businessEmail`; the programme sets the rest.
+#[derive(InputObject)]
+pub struct UpdatePartnerProfileInput {
+    pub partner_id: ID,
+    pub mfa_for_all_admins: Option<bool>,
+    pub security_contact_email: Option<String>,
+    pub support_plan: Option<SupportPlan>,
+    /// The enrolling user's business email: not personal, disposable or generic.
+    pub business_email: Option<String>,
+    /// Trailing-12-month CSP revenue (direct bill, indirect reseller).
+    #[graphql(name = "revenueTrailing12m")]
+    pub revenue_trailing_12m: Option<Decimal>,
+    /// Replaces every region's figure (indirect providers).
+    pub regional_revenue: Option<Vec<RegionalRevenueInput>>,
+    pub indirect_reseller_since: Option<Date>,
+    pub prior_experience_assessed: Option<bool>,
+    /// Replaces the list.
+    pub solutions_partner_designations: Option<Vec<String>>,
+    pub capabilities_assessment_passed: Option<bool>,
+    pub credit_check_passed: Option<bool>,
+}
+
+fn amount(value: Decimal, field: &[&str]) -> Result<rust_decimal::Decimal> {
+    if value.0.is_sign_negative() && !value.0.is_zero() {
+        return Err(Error::bad_input(field, "revenue must not be negative"));
+    }
+    Ok(value.0)
+}
+
+fn email(value: String, field: &str) -> Result<String> {
+    validate::email(&value).ok_or_else(|| {
+        Error::bad_input(
+            &["input", field],
+            format!("`{field}` must be an email address"),
+        )
+    })
+}
+
+impl UpdatePartnerProfileInput {
+    fn into_changes(self) -> Result<(crate::domain::ids::ObjectId, ProfileChanges)> {
+        let texts = |list: Vec<String>, field: &str| -> Result<Vec<String>> {
+            list.iter()
+                .map(|t| {
+                    validate::text(t).ok_or_else(|| {
+                        Error::bad_input(
+                            &["input", field],
+                            "each entry is text of at most 256 characters",
+                        )
+                    })
+                })
+                .collect()
+        };
+        Ok((
+            input_id(&self.partner_id, "partnerId", IdKind::Partner)?,
+            ProfileChanges {
+                mfa_all_admins: self.mfa_for_all_admins,
+                security_contact_email: self
+                    .security_contact_email
+                    .map(|e| email(e, "securityContactEmail"))
+                    .transpose()?,
+                support_plan: self.support_plan,
+                business_email: self
+                    .business_email
+                    .map(|e| email(e, "businessEmail"))
+                    .transpose()?,
+                revenue_trailing_12m: self
+                    .revenue_trailing_12m
+                    .map(|v| amount(v, &["input", "revenueTrailing12m"]))
+                    .transpose()?,
+                regional_revenue: self
+                    .regional_revenue
+                    .map(|list| {
+                        list.into_iter()
+                            .map(|r| {
+                                let region = validate::text(&r.region).ok_or_else(|| {
+                                    Error::bad_input(
+                                        &["input", "regionalRevenue", "region"],
+                                        "`region` must be non-empty text",
+                                    )
+                                })?;
+                                Ok((
+                                    region,
+                                    amount(r.amount, &["input", "regionalRevenue", "amount"])?,
+                                ))
+                            })
+                            .collect::<Result<Vec<_>>>()
+                    })
+                    .transpose()?,
+                indirect_reseller_since: self.indirect_reseller_since.map(|d| d.0),
+                prior_experience_assessed: self.prior_experience_assessed,
+                designations: self
+                    .solutions_partner_designations
+                    .map(|d| texts(d, "solutionsPartnerDesignations"))
+                    .transpose()?,
+                capabilities_assessment_passed: self.capabilities_assessment_passed,
+                credit_check_passed: self.credit_check_passed,
+            },
+        ))
+    }
+}
+
+#[derive(InputObject)]
+pub struct ReassessPartnerInput {
+    pub partner_id: ID,
+}
+
+#[derive(InputObject, Default)]
+pub struct ExpireRemediationInput {
+    /// Echoed back, to match answers to calls.
+    pub client_mutation_id: Option<String>,
+}
+
+#[derive(SimpleObject)]
+pub struct PartnerAuthorizationPayload {
+    pub partner: Option<Partner>,
+    pub authorization: Option<PartnerAuthorization>,
+    pub user_errors: Vec<UserError>,
+}
+
+/// What closing one remediation window did.
+#[derive(SimpleObject)]
+pub struct RemediationOutcome {
+    pub partner: Partner,
+    /// `REMEDIATED`, `DEMOTED` (direct bill to indirect reseller) or `NOT_REMEDIATED`.
+    pub outcome: String,
+}
+
+#[derive(SimpleObject)]
+pub struct ExpireRemediationPayload {
+    pub outcomes: Vec<RemediationOutcome>,
+    pub client_mutation_id: Option<String>,
+    pub user_errors: Vec<UserError>,
+}
+
+fn payload(outcome: std::result::Result<Standing, Vec<UserError>>) -> PartnerAuthorizationPayload {
+    match outcome {
+        Ok(standing) => PartnerAuthorizationPayload {
+            partner: Some(Partner(standing.partner.clone())),
+            authorization: Some(PartnerAuthorization(standing)),
+            user_errors: Vec::new(),
+        },
+        Err(user_errors) => PartnerAuthorizationPayload {
+            partner: None,
+            authorization: None,
+            user_errors,
+        },
+    }
+}
+
+#[derive(Default)]
+pub struct AuthorizationMutation;
+
+#[Object]
+impl AuthorizationMutation {
+    /// §8: updates what the partner's authorization requirements are judged on.
+    async fn update_partner_profile(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdatePartnerProfileInput,
+    ) -> async_graphql::Result<PartnerAuthorizationPayload> {
+        let (id, changes) = input.into_changes().map_err(|e| to_gql(ctx, e))?;
+        Ok(payload(
+            write(ctx, move |tx, call| {
+                authorization::update_profile(tx, call, &id, changes)
+            })
+            .await?,
+        ))
+    }
+
+    /// AUTH-1, programme admin: reassesses a partner; a failing partner gets 30 days to remediate.
+    async fn reassess_partner(
+        &self,
+        ctx: &Context<'_>,
+        input: ReassessPartnerInput,
+    ) -> async_graphql::Result<PartnerAuthorizationPayload> {
+        let id = input_id(&input.partner_id, "partnerId", IdKind::Partner)
+            .map_err(|e| to_gql(ctx, e))?;
+        Ok(payload(
+            write(ctx, move |tx, call| authorization::reassess(tx, call, &id)).await?,
+        ))
+    }
+
+    /// AUTH-1, programme admin (the service also runs it on its own): closes
+    /// every remediation window that has ended; a direct bill partner that
+    /// still fails becomes an indirect reseller, blocked from reapplying for a year.
+    async fn expire_remediation(
+        &self,
+        ctx: &Context<'_>,
+        input: Option<ExpireRemediationInput>,
+    ) -> async_graphql::Result<ExpireRemediationPayload> {
+        let input = input.unwrap_or_default();
+        let outcome = write(ctx, move |tx, call| {
+            authorization::expire_remediation(tx, call, true)
+        })
+        .await?;
+        Ok(match outcome {
+            Ok(list) => ExpireRemediationPayload {
+                outcomes: list
+                    .into_iter()
+                    .map(|r| RemediationOutcome {
+                        partner: Partner(r.partner),
+                        outcome: r.outcome.into(),
+                    })
+                    .collect(),
+                client_mutation_id: input.client_mutation_id,
+                user_errors: Vec::new(),
+            },
+            Err(user_errors) => ExpireRemediationPayload {
+                outcomes: Vec::new(),
+                client_mutation_id: input.client_mutation_id,
+                user_errors,
+            },
+        })
+    }
+}
