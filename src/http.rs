@@ -212,6 +212,8 @@ async fn execute(
         actor,
         request_id: request_id(headers),
         now: state.config.clock.now(),
+        // A little before the cut-off, so that a write never commits unanswered.
+        deadline: Some(started + state.config.request_timeout.mul_f64(0.9)),
     };
     let request_id = context.request_id.clone();
     let Ok(mut response) = tokio::time::timeout(

@@ -20,14 +20,25 @@ pub async fn sweep_expired_agreements(db: &Db, config: &AppConfig) -> Result<usi
         program_tenant_id: config.jwt.program_tenant_id.clone(),
         timezone: config.timezone,
     };
+    // Each step in a transaction of its own, so that one failure does not
+    // hold back the others.
+    let agreements_call = call.clone();
     let expired = db
-        .write(move |tx| {
-            let expired = agreements::expire_overdue(tx, &call, false)?;
-            credits::settle_all(tx, &call)?;
-            crate::service::authorization::expire_remediation(tx, &call, false)?;
-            Ok(expired)
-        })
+        .write(move |tx| agreements::expire_overdue(tx, &agreements_call, false))
         .await?;
+    let credits_call = call.clone();
+    if let Err(e) = db
+        .write(move |tx| credits::settle_all(tx, &credits_call))
+        .await
+    {
+        tracing::error!(error = %e, "settling credits failed");
+    }
+    if let Err(e) = db
+        .write(move |tx| crate::service::authorization::expire_remediation(tx, &call, false))
+        .await
+    {
+        tracing::error!(error = %e, "closing remediation windows failed");
+    }
     Ok(expired.len())
 }
 

@@ -52,6 +52,8 @@ pub struct Row<Id> {
     pub aco_applies: bool,
     /// How much each grant gave, in the order they were consumed (LEDGER-6).
     pub by_grant: Vec<(Id, Decimal)>,
+    /// The opening balance of each grant usable this month.
+    pub openings: Vec<(Id, Decimal)>,
 }
 
 /// Where a grant stands.
@@ -108,6 +110,10 @@ pub fn run<Id: Clone + PartialEq>(
                     && remaining[i] > Decimal::ZERO
             })
             .collect();
+        let openings: Vec<(Id, Decimal)> = usable
+            .iter()
+            .map(|&i| (grants[i].id.clone(), remaining[i]))
+            .collect();
         let opening = cents(usable.iter().map(|&i| remaining[i]).sum());
         let first_party = cents(u.first_party);
         let third_party = cents(u.third_party);
@@ -149,6 +155,7 @@ pub fn run<Id: Clone + PartialEq>(
             closing_balance: closing,
             aco_applies,
             by_grant,
+            openings,
         });
     }
 
@@ -194,6 +201,8 @@ pub struct Forecast<Id> {
     pub exhausted_in: Option<Month>,
     /// Grants expected to lapse with an amount left: (grant, last month, amount).
     pub lapses: Vec<(Id, Month, Decimal)>,
+    /// Each grant as projected.
+    pub grants: Vec<GrantState<Id>>,
 }
 
 /// Projects the ledger forward from the month after the last recorded one,
@@ -250,6 +259,7 @@ pub fn forecast<Id: Clone + PartialEq>(
         average_monthly_usage: average,
         exhausted_in,
         lapses,
+        grants: ledger.grants,
     }
 }
 

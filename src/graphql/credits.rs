@@ -52,16 +52,22 @@ pub struct ReconciliationMonth {
     pub third_party_charges: Decimal,
     pub opening_balance: Decimal,
     pub applied: Decimal,
-    /// First-party usage above the balance, in the final month only (LEDGER-5).
-    pub above_aco: Decimal,
-    /// 15% of `aboveAco` in the final month (LEDGER-5).
-    pub pec: Decimal,
+    /// First-party usage above the balance, in the final month only (LEDGER-5);
+    /// `null` when `coversAllGrants` is false.
+    pub above_aco: Option<Decimal>,
+    /// 15% of `aboveAco` in the final month (LEDGER-5); `null` when `coversAllGrants` is false.
+    pub pec: Option<Decimal>,
     /// `aboveAco − pec` in the final month, nothing for covered usage, all first-party usage
-    /// when no ACO balance applies, plus third-party charges always.
-    pub invoice_amount: Decimal,
+    /// when no ACO balance applies, plus third-party charges always; `null` when
+    /// `coversAllGrants` is false.
+    pub invoice_amount: Option<Decimal>,
     pub closing_balance: Decimal,
     /// Whether any ACO balance applied this month.
     pub aco_applies: bool,
+    /// `false` when the customer also holds grants the caller may not see (another
+    /// partner's): the balances then cover the caller's grants only, and the
+    /// invoice figures, which depend on every grant, are left out.
+    pub covers_all_grants: bool,
 }
 
 /// A grant expected to lapse with an amount left.
@@ -73,7 +79,8 @@ pub struct ExpectedLapse {
     pub amount: Decimal,
 }
 
-/// When the balance is expected to run out at the trailing three-month average.
+/// When the balance is expected to run out at the trailing three-month average
+/// (over the grants the caller may see).
 #[derive(SimpleObject)]
 pub struct CreditForecast {
     /// The average first-party usage of the last three recorded months.
@@ -93,40 +100,70 @@ pub struct MonthlyUsage {
     /// 1 for the first recording; each correction adds one.
     pub revision: i64,
     pub recorded_at: DateTime,
-    pub recorded_by: String,
+    /// Who recorded it (token subject); shown to programme roles only.
+    pub recorded_by: Option<String>,
 }
 
-impl From<UsageRow> for MonthlyUsage {
-    fn from(u: UsageRow) -> Self {
-        MonthlyUsage {
-            month: Month(u.month),
-            first_party_acr: Decimal(u.first_party_acr),
-            third_party_charges: Decimal(u.third_party_charges),
-            revision: u.revision,
-            recorded_at: DateTime(u.recorded_at),
-            recorded_by: u.recorded_by,
-        }
+fn usage_view(u: UsageRow, show_recorder: bool) -> MonthlyUsage {
+    MonthlyUsage {
+        month: Month(u.month),
+        first_party_acr: Decimal(u.first_party_acr),
+        third_party_charges: Decimal(u.third_party_charges),
+        revision: u.revision,
+        recorded_at: DateTime(u.recorded_at),
+        recorded_by: show_recorder.then_some(u.recorded_by),
     }
 }
 
-fn reconciliation_month(row: &Row<ObjectId>, recorded: bool) -> ReconciliationMonth {
+fn sum(values: impl Iterator<Item = rust_decimal::Decimal>) -> Decimal {
+    Decimal(money::normalize(values.sum()))
+}
+
+fn reconciliation_month(
+    row: &Row<ObjectId>,
+    recorded: bool,
+    visible: &[ObjectId],
+    all: bool,
+) -> ReconciliationMonth {
+    let mine = |list: &[(ObjectId, rust_decimal::Decimal)]| {
+        sum(list
+            .iter()
+            .filter(|(id, _)| visible.contains(id))
+            .map(|(_, v)| *v))
+    };
+    let (opening, applied) = if all {
+        (Decimal(row.opening_balance), Decimal(row.applied))
+    } else {
+        (mine(&row.openings), mine(&row.by_grant))
+    };
     ReconciliationMonth {
         month: Month(row.month),
         recorded,
         acr: Decimal(row.first_party),
         third_party_charges: Decimal(row.third_party),
-        opening_balance: Decimal(row.opening_balance),
-        applied: Decimal(row.applied),
-        above_aco: Decimal(row.above_aco),
-        pec: Decimal(row.pec),
-        invoice_amount: Decimal(row.invoice_amount),
-        closing_balance: Decimal(row.closing_balance),
+        closing_balance: Decimal(money::normalize(opening.0 - applied.0)),
+        opening_balance: opening,
+        applied,
+        above_aco: all.then_some(Decimal(row.above_aco)),
+        pec: all.then_some(Decimal(row.pec)),
+        invoice_amount: all.then_some(Decimal(row.invoice_amount)),
         aco_applies: row.aco_applies,
+        covers_all_grants: all,
     }
 }
 
 /// The longest reconciliation one query may ask for.
 pub const MAX_RECONCILIATION_MONTHS: u32 = 60;
+
+/// The customer's grants the caller may see.
+fn visible_grants(
+    tx: &rusqlite::Transaction<'_>,
+    actor: &crate::domain::actor::Actor,
+    customer: &ObjectId,
+) -> Result<Vec<ObjectId>> {
+    let filter = authz::grant_scope(actor).and("g.customer_id = ?", [text(customer.as_str())]);
+    crate::store::agreements::grant_ids(tx, &filter)
+}
 
 pub(crate) async fn credit_balance(
     ctx: &Context<'_>,
@@ -134,41 +171,29 @@ pub(crate) async fn credit_balance(
 ) -> async_graphql::Result<CreditBalance> {
     read_as_call(ctx, move |tx, call| {
         let current = credits::customer_ledger(tx, &customer, credits::current_month(call))?;
-        let visible =
-            authz::grant_scope(&call.actor).and("g.customer_id = ?", [text(customer.as_str())]);
-        let visible_ids: Vec<ObjectId> = crate::store::agreements::list_grants(
-            tx,
-            &visible,
-            &crate::store::pagination::PageArgs {
-                first: Some(crate::store::pagination::MAX_PAGE_SIZE),
-                ..Default::default()
-            },
-        )?
-        .items
-        .into_iter()
-        .map(|g| g.id)
-        .collect();
-        let states: Vec<(&GrantState<ObjectId>, _)> = current
+        let visible = visible_grants(tx, &call.actor, &customer)?;
+        let states: Vec<(
+            &GrantState<ObjectId>,
+            &crate::store::agreements::CreditGrantRow,
+        )> = current
             .ledger
             .grants
             .iter()
             .zip(current.grants.iter())
-            .filter(|(s, _)| visible_ids.contains(&s.id))
+            .filter(|(s, _)| visible.contains(&s.id))
             .collect();
-        let sum = |f: fn(&GrantState<ObjectId>) -> rust_decimal::Decimal| {
-            Decimal(money::normalize(states.iter().map(|(s, _)| f(s)).sum()))
+        let left = |s: &GrantState<ObjectId>| {
+            if s.status == GrantStatus::Lapsed {
+                rust_decimal::Decimal::ZERO
+            } else {
+                s.remaining
+            }
         };
         Ok(CreditBalance {
-            granted: sum(|s| s.granted),
-            used: sum(|s| s.used),
-            remaining: sum(|s| {
-                if s.status == GrantStatus::Active {
-                    s.remaining
-                } else {
-                    rust_decimal::Decimal::ZERO
-                }
-            }),
-            lapsed: sum(|s| s.lapsed),
+            granted: sum(states.iter().map(|(s, _)| s.granted)),
+            used: sum(states.iter().map(|(s, _)| s.used)),
+            remaining: sum(states.iter().map(|(s, _)| left(s))),
+            lapsed: sum(states.iter().map(|(s, _)| s.lapsed)),
             currency_code: "USD".into(),
             grants: states
                 .iter()
@@ -176,7 +201,7 @@ pub(crate) async fn credit_balance(
                     grant: CreditGrant((*row).clone()),
                     granted: Decimal(s.granted),
                     used: Decimal(s.used),
-                    remaining: Decimal(s.remaining),
+                    remaining: Decimal(money::normalize(left(s))),
                     status: s.status,
                     exhausted_in: s.exhausted_in.map(Month),
                     lapsed_amount: Decimal(s.lapsed),
@@ -207,18 +232,25 @@ pub(crate) async fn reconciliation(
     }
     read_as_call(ctx, move |tx, call| {
         let current = credits::customer_ledger(tx, &customer, credits::current_month(call))?;
+        let visible = visible_grants(tx, &call.actor, &customer)?;
+        let all = current.grants.iter().all(|g| visible.contains(&g.id));
         // Months without recorded usage still show the balance carried through them.
-        let mut usage = current.usage.clone();
+        let mut usage: Vec<crate::domain::ledger::Usage> = current
+            .usage
+            .iter()
+            .map(|u| crate::domain::ledger::Usage {
+                month: u.month,
+                first_party: u.first_party_acr,
+                third_party: u.third_party_charges,
+            })
+            .collect();
         let mut month = from.0;
         while month <= to.0 {
             if !usage.iter().any(|u| u.month == month) {
-                usage.push(UsageRow {
+                usage.push(crate::domain::ledger::Usage {
                     month,
-                    first_party_acr: rust_decimal::Decimal::ZERO,
-                    third_party_charges: rust_decimal::Decimal::ZERO,
-                    revision: 0,
-                    recorded_at: call.now,
-                    recorded_by: String::new(),
+                    first_party: rust_decimal::Decimal::ZERO,
+                    third_party: rust_decimal::Decimal::ZERO,
                 });
             }
             month = month.plus(1);
@@ -233,20 +265,19 @@ pub(crate) async fn reconciliation(
                 last_month: g.last_month,
             })
             .collect();
-        let usage_in: Vec<_> = usage
-            .iter()
-            .map(|u| crate::domain::ledger::Usage {
-                month: u.month,
-                first_party: u.first_party_acr,
-                third_party: u.third_party_charges,
-            })
-            .collect();
-        let ledger = crate::domain::ledger::run(&grants, &usage_in, credits::current_month(call));
+        let ledger = crate::domain::ledger::run(&grants, &usage, credits::current_month(call));
         Ok(ledger
             .rows
             .iter()
             .filter(|r| from.0 <= r.month && r.month <= to.0)
-            .map(|r| reconciliation_month(r, current.usage.iter().any(|u| u.month == r.month)))
+            .map(|r| {
+                reconciliation_month(
+                    r,
+                    current.usage.iter().any(|u| u.month == r.month),
+                    &visible,
+                    all,
+                )
+            })
             .collect())
     })
     .await
@@ -259,21 +290,33 @@ pub(crate) async fn forecast(
     read_as_call(ctx, move |tx, call| {
         let as_of = credits::current_month(call);
         let current = credits::customer_ledger(tx, &customer, as_of)?;
+        let visible = visible_grants(tx, &call.actor, &customer)?;
         let f = credits::forecast(&current, as_of);
+        let mine: Vec<&GrantState<ObjectId>> = f
+            .grants
+            .iter()
+            .filter(|g| visible.contains(&g.id))
+            .collect();
+        let exhausted_in =
+            if !mine.is_empty() && mine.iter().all(|g| g.status == GrantStatus::Exhausted) {
+                mine.iter().filter_map(|g| g.exhausted_in).max()
+            } else {
+                None
+            };
         let remaining = current
             .ledger
             .grants
             .iter()
-            .filter(|g| g.status == GrantStatus::Active)
-            .map(|g| g.remaining)
-            .sum();
+            .filter(|g| g.status == GrantStatus::Active && visible.contains(&g.id))
+            .map(|g| g.remaining);
         Ok(CreditForecast {
             average_monthly_acr: Decimal(f.average_monthly_usage),
-            remaining: Decimal(money::normalize(remaining)),
-            exhausted_in: f.exhausted_in.map(Month),
+            remaining: sum(remaining),
+            exhausted_in: exhausted_in.map(Month),
             lapses: f
                 .lapses
                 .into_iter()
+                .filter(|(id, _, _)| visible.contains(id))
                 .map(|(id, month, amount)| ExpectedLapse {
                     grant_id: ID(id.to_string()),
                     month: Month(month),
@@ -290,12 +333,13 @@ pub(crate) async fn usage_history(
     customer: ObjectId,
     month: Option<Month>,
 ) -> async_graphql::Result<Vec<MonthlyUsage>> {
-    read_as_call(ctx, move |tx, _| {
+    read_as_call(ctx, move |tx, call| {
         let rows = match month {
             Some(m) => crate::store::usage::history(tx, &customer, m.0)?,
             None => crate::store::usage::all(tx, &customer)?,
         };
-        Ok(rows.into_iter().map(MonthlyUsage::from).collect())
+        let show = call.actor.is_program();
+        Ok(rows.into_iter().map(|u| usage_view(u, show)).collect())
     })
     .await
 }
@@ -364,7 +408,7 @@ impl CreditsMutation {
         Ok(match outcome {
             Ok(r) => RecordMonthlyUsagePayload {
                 customer: Some(Customer(r.customer)),
-                usage: Some(r.usage.into()),
+                usage: Some(usage_view(r.usage, true)),
                 changed: r.changed,
                 corrected: r.corrected,
                 user_errors: Vec::new(),

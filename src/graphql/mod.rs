@@ -40,6 +40,8 @@ pub struct RequestContext {
     pub actor: Option<Actor>,
     pub request_id: String,
     pub now: DateTime<Utc>,
+    /// When the caller stops waiting: writes after it are rolled back.
+    pub deadline: Option<std::time::Instant>,
 }
 
 /// What one request may ask for (each configurable, see `config::ServeArgs`).
@@ -180,7 +182,11 @@ where
     T: Send + 'static,
 {
     let call = call(ctx)?;
-    match app(ctx).db.write(move |tx| f(tx, &call)).await {
+    match app(ctx)
+        .db
+        .write_until(request(ctx).deadline, move |tx| f(tx, &call))
+        .await
+    {
         Ok(value) => Ok(Ok(value)),
         Err(Error::Rejected(errors)) => Ok(Err(errors)),
         Err(e) => Err(to_gql(ctx, e)),

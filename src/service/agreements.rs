@@ -230,6 +230,9 @@ pub fn sign(tx: &Transaction<'_>, call: &Call, agreement_id: &ObjectId) -> Resul
         granted_at: call.now,
     };
     agreements::insert_grant(tx, &grant)?;
+    // Usage already recorded for this month counts against the new credit at once.
+    super::credits::settle(tx, call, &grant.customer_id)?;
+    let request = crate::store::requests::get(tx, &request.id)?.unwrap_or(request);
     Ok(Signature::Signed {
         agreement,
         request,

@@ -150,8 +150,27 @@ pub fn assign(
 ) -> Result<BenefitCreditRow> {
     authz::require(&call.actor, &ASSIGN)?;
     let mut row = authz::find_benefit_credit(tx, &call.actor, id)?.ok_or(Error::NotFound)?;
+    // BEN-2: one of the partner's own users, by the partner's email domain.
+    let partner = crate::store::partners::get(tx, &row.partner_id)?.ok_or(Error::NotFound)?;
+    let domain = email
+        .rsplit_once('@')
+        .map(|(_, d)| d.to_ascii_lowercase())
+        .unwrap_or_default();
+    let own = domain == partner.domain || domain.ends_with(&format!(".{}", partner.domain));
+    if !own && !benefits::is_free_mail(&email) {
+        return Err(Error::rejected(
+            UserError::new(
+                "NOT_PARTNER_USER",
+                format!(
+                    "assign the credit to a user of the partner (an address at {})",
+                    partner.domain
+                ),
+            )
+            .at(&["input", "assigneeEmail"]),
+        ));
+    }
     let today = call.today();
-    let holds = store::holds_other(tx, &email, row.kind, &row.id, today)?;
+    let holds = store::holds_other(tx, &row.partner_id, &email, row.kind, &row.id, today)?;
     let outcome = benefits::assign(&rules_view(&row, call), &email, holds, today)
         .map_err(|codes| refusals(codes, &["input", "assigneeEmail"]))?;
     let seen = row.version;
@@ -216,6 +235,26 @@ pub fn record_usage(
 ) -> Result<BenefitCreditRow> {
     authz::require(&call.actor, &USE)?;
     let row = authz::find_benefit_credit(tx, &call.actor, id)?.ok_or(Error::NotFound)?;
+    // BEN-2: the assigned user redeems it; a partner user may record only its own use.
+    let is_admin = call
+        .actor
+        .has_any(&[Role::PartnerAdmin, Role::ProgramAdmin]);
+    let me = [
+        call.actor.email.as_deref(),
+        Some(call.actor.subject.as_str()),
+    ];
+    let assignee = row.assignee_email.as_deref().unwrap_or_default();
+    if !is_admin
+        && !me
+            .iter()
+            .flatten()
+            .any(|m| m.eq_ignore_ascii_case(assignee))
+    {
+        return Err(Error::forbidden(
+            "NOT_ASSIGNEE",
+            "only the user the credit is assigned to (or a partner admin) records its use",
+        ));
+    }
     if day > call.today() {
         return Err(Error::rejected(
             UserError::new(

@@ -23,7 +23,6 @@ use crate::store::{audit, requests};
 pub const RECORD_USAGE: Permission = Permission {
     roles: &[
         Role::PartnerAdmin,
-        Role::PartnerUser,
         Role::Plsr,
         Role::ChannelSales,
         Role::Finance,

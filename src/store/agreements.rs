@@ -268,3 +268,15 @@ pub fn grants_with_tenants(
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(rows)
 }
+
+/// The ids of every grant `filter` lets through (alias `g`), unpaged.
+pub fn grant_ids(tx: &Transaction<'_>, filter: &Filter) -> Result<Vec<ObjectId>> {
+    let mut stmt = tx.prepare(&format!(
+        "SELECT g.id FROM credit_grants g WHERE {} ORDER BY g.id",
+        filter.sql()
+    ))?;
+    let ids = stmt
+        .query_map(rusqlite::params_from_iter(filter.params()), |r| r.get(0))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(ids)
+}

@@ -105,9 +105,10 @@ pub fn assign(tx: &Transaction<'_>, b: &BenefitCreditRow, seen_version: i64) -> 
     Ok(n == 1)
 }
 
-/// Whether `email` holds another live credit of `kind` on `today` (BEN-6).
+/// Whether `email` holds another live credit of `kind` of the same partner on `today` (BEN-6).
 pub fn holds_other(
     tx: &Transaction<'_>,
+    partner: &ObjectId,
     email: &str,
     kind: BenefitCreditKind,
     except: &ObjectId,
@@ -115,10 +116,10 @@ pub fn holds_other(
 ) -> Result<bool> {
     Ok(tx
         .prepare_cached(
-            "SELECT EXISTS (SELECT 1 FROM benefit_credits WHERE lower(assignee_email) = lower(?1) AND kind = ?2 \
-             AND id <> ?3 AND ends_on >= ?4)",
+            "SELECT EXISTS (SELECT 1 FROM benefit_credits WHERE partner_id = ?5 AND lower(assignee_email) = lower(?1) \
+             AND kind = ?2 AND id <> ?3 AND ends_on >= ?4)",
         )?
-        .query_row(params![email, kind, except, today.to_string()], |r| r.get(0))?)
+        .query_row(params![email, kind, except, today.to_string(), partner], |r| r.get(0))?)
 }
 
 /// What was used of a credit between two dates, inclusive.

@@ -153,12 +153,34 @@ impl Db {
         F: FnOnce(&Transaction<'_>) -> Result<T> + Send + 'static,
         T: Send + 'static,
     {
+        self.write_until(None, f).await
+    }
+
+    /// [`write`](Self::write), but rolled back instead of committed once
+    /// `deadline` has passed: a request its caller stopped waiting for (a
+    /// timeout) changes nothing.
+    pub async fn write_until<T, F>(&self, deadline: Option<std::time::Instant>, f: F) -> Result<T>
+    where
+        F: FnOnce(&Transaction<'_>) -> Result<T> + Send + 'static,
+        T: Send + 'static,
+    {
         let mut conn = self.inner.writer.clone().lock_owned().await;
         let span = tracing::Span::current();
         tokio::task::spawn_blocking(move || {
             let _entered = span.enter();
+            let late = || deadline.is_some_and(|d| std::time::Instant::now() >= d);
+            if late() {
+                return Err(Error::Internal(
+                    "the request ran out of time before it could write".into(),
+                ));
+            }
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let out = f(&tx)?;
+            if late() {
+                return Err(Error::Internal(
+                    "the request ran out of time; its changes were rolled back".into(),
+                ));
+            }
             tx.commit()?;
             Ok(out)
         })

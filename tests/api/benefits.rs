@@ -63,7 +63,7 @@ impl Benefits {
         let data = self
             .world
             .app
-            .ok(&self.partner.user, USE, json!({ "input": { "creditId": credit, "usedOn": day, "amount": amount, "purpose": purpose } }))
+            .ok(&self.partner.admin, USE, json!({ "input": { "creditId": credit, "usedOn": day, "amount": amount, "purpose": purpose } }))
             .await;
         data["recordBenefitUsage"].clone()
     }
@@ -104,6 +104,23 @@ async fn ben_1_and_2_credits_are_created_by_the_programme_and_activated_by_assig
     );
     let payload = b.assign(&id, "dev.lead@contoso.example.com").await;
     assert_eq!(payload["benefitCredit"]["status"], "ACTIVE");
+    // A partner user who is not the assignee may not spend it.
+    let body = b
+        .world
+        .app
+        .gql(
+            Some(&b.partner.user),
+            USE,
+            json!({ "input": { "creditId": id, "amount": "1.00" } }),
+        )
+        .await;
+    assert_eq!(body["errors"][0]["extensions"]["reason"], "NOT_ASSIGNEE");
+    // BEN-2: the assignee is one of the partner's own users.
+    let other = b.create("MONTHLY", "GENERAL", "10.00").await;
+    assert_eq!(
+        user_error_codes(&b.assign(&other, "someone@elsewhere.example.org").await),
+        ["NOT_PARTNER_USER"]
+    );
     let payload = b.use_credit(&id, "2027-01-15", "250.00", "GENERAL").await;
     assert_eq!(
         (
@@ -124,8 +141,8 @@ async fn ben_1_and_2_credits_are_created_by_the_programme_and_activated_by_assig
         .ok(&b.partner.user, "query($id: ID!) { partner(id: $id) { benefitCredits { totalCount nodes { kind amount remaining assignee { email } reassignmentsLeft } } } }", json!({ "id": b.partner.id }))
         .await;
     assert_eq!(
-        data["partner"]["benefitCredits"]["nodes"],
-        json!([{ "kind": "BULK", "amount": "1000.00", "remaining": "750.00", "assignee": { "email": "dev.lead@contoso.example.com" }, "reassignmentsLeft": 0 }])
+        data["partner"]["benefitCredits"]["nodes"][0],
+        json!({ "kind": "BULK", "amount": "1000.00", "remaining": "750.00", "assignee": { "email": "dev.lead@contoso.example.com" }, "reassignmentsLeft": 0 })
     );
     let other = b.world.signed_partner("Litware", "DIRECT_BILL").await;
     let body = b

@@ -89,7 +89,7 @@ impl Credited {
         let data = self
             .world
             .app
-            .ok(&self.partner.user, RECORD, json!({ "input": { "customerId": self.customer.id, "month": month, "firstPartyAcr": acr, "thirdPartyCharges": third_party } }))
+            .ok(&self.partner.admin, RECORD, json!({ "input": { "customerId": self.customer.id, "month": month, "firstPartyAcr": acr, "thirdPartyCharges": third_party } }))
             .await;
         data["recordMonthlyUsage"].clone()
     }
@@ -395,18 +395,22 @@ async fn ledger_2_who_may_record_and_what_is_refused() {
         ("10.00", "2027-1"),
     ] {
         let body = app
-            .gql(Some(&c.partner.user), RECORD, input(acr, month))
+            .gql(Some(&c.partner.admin), RECORD, input(acr, month))
             .await;
         assert_eq!(code(&body), "BAD_USER_INPUT", "{acr} {month}: {body}");
     }
     let data = app
-        .ok(&c.partner.user, RECORD, input("10.00", "2027-04"))
+        .ok(&c.partner.admin, RECORD, input("10.00", "2027-04"))
         .await;
     assert_eq!(
         user_error_codes(&data["recordMonthlyUsage"]),
         ["MONTH_IN_FUTURE"]
     );
-    // Programme roles may record; signers may not; other partners cannot see the customer.
+    // Programme roles may record; partner users and signers may not; other partners cannot see the customer.
+    let body = app
+        .gql(Some(&c.partner.user), RECORD, input("10.00", "2027-01"))
+        .await;
+    assert_eq!(code(&body), "FORBIDDEN");
     let data = app
         .ok(
             &c.world.reviewer(Role::Finance),
@@ -421,7 +425,7 @@ async fn ledger_2_who_may_record_and_what_is_refused() {
     assert_eq!(code(&body), "FORBIDDEN");
     let other = c.world.signed_partner("Litware", "DIRECT_BILL").await;
     let body = app
-        .gql(Some(&other.user), RECORD, input("10.00", "2027-01"))
+        .gql(Some(&other.admin), RECORD, input("10.00", "2027-01"))
         .await;
     assert_eq!(code(&body), "NOT_FOUND");
     let body = app
@@ -435,7 +439,7 @@ async fn ledger_2_who_may_record_and_what_is_refused() {
         .await;
     c.world.relate(&provider, &c.customer).await;
     let body = app
-        .gql(Some(&provider.user), RECORD, input("10.00", "2027-01"))
+        .gql(Some(&provider.admin), RECORD, input("10.00", "2027-01"))
         .await;
     assert_eq!(
         body["errors"][0]["extensions"]["reason"], "NOT_TRANSACTING_PARTNER",
@@ -537,4 +541,62 @@ async fn the_credit_balance_report_is_csv_with_partner_centers_columns() {
             "{bad}"
         );
     }
+}
+
+#[tokio::test]
+async fn role_3_a_partner_sees_only_its_own_grants_of_a_shared_customer() {
+    let c = credited(12).await;
+    // A second transacting partner of the same customer with a grant of its own.
+    let other = c.world.signed_partner("Litware", "DIRECT_BILL").await;
+    c.world.relate(&other, &c.customer).await;
+    c.world.confirm_mca(&other, &c.customer).await;
+    grant(&c.world, &other, &c.customer, "5000.00", 3).await;
+    let c = c.at("2027-03-05T09:00:00Z");
+    c.record("2027-01", "100.00", "0.00").await;
+
+    let data = c
+        .world
+        .app
+        .ok(&c.partner.user, BALANCE, json!({ "id": c.customer.id }))
+        .await;
+    let balance = &data["customer"]["creditBalance"];
+    assert_eq!(balance["grants"].as_array().unwrap().len(), 1, "{balance}");
+    assert_eq!(
+        (balance["granted"].clone(), balance["used"].clone()),
+        (json!("500.00"), json!("0.00")),
+        "the other grant, ending first, was used"
+    );
+
+    let query = "query($id: ID!) { customer(id: $id) { reconciliation(from: \"2027-01\", to: \"2027-01\") { openingBalance applied closingBalance aboveAco invoiceAmount coversAllGrants } creditForecast { remaining lapses { amount } } monthlyUsage { recordedBy } } }";
+    let data = c
+        .world
+        .app
+        .ok(&c.partner.user, query, json!({ "id": c.customer.id }))
+        .await;
+    let row = &data["customer"]["reconciliation"][0];
+    assert_eq!(
+        row,
+        &json!({ "openingBalance": "500.00", "applied": "0.00", "closingBalance": "500.00", "aboveAco": null, "invoiceAmount": null, "coversAllGrants": false })
+    );
+    assert_eq!(data["customer"]["creditForecast"]["remaining"], "500.00");
+    assert_eq!(
+        data["customer"]["monthlyUsage"][0]["recordedBy"],
+        Value::Null
+    );
+    // The programme sees the whole customer.
+    let data = c
+        .world
+        .app
+        .ok(&c.world.admin, query, json!({ "id": c.customer.id }))
+        .await;
+    let row = &data["customer"]["reconciliation"][0];
+    assert_eq!(
+        (
+            row["openingBalance"].clone(),
+            row["coversAllGrants"].clone(),
+            row["invoiceAmount"].clone()
+        ),
+        (json!("1000.00"), json!(true), json!("0.00"))
+    );
+    assert!(data["customer"]["monthlyUsage"][0]["recordedBy"].is_string());
 }

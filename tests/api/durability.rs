@@ -313,6 +313,7 @@ async fn soak(seconds: u64) -> Figures {
         let (address, figures, reviewers) =
             (server.address.clone(), figures.clone(), reviewers.clone());
         let partner = world.partner.user.clone();
+        let partner_admin = world.partner.admin.clone();
         let admin = world.admin.clone();
         let mine: Vec<(String, String)> = world.customers[client * 2..client * 2 + 2]
             .iter()
@@ -395,7 +396,7 @@ async fn soak(seconds: u64) -> Figures {
                 // Usage against the new credit.
                 let month = chrono::Utc::now().format("%Y-%m").to_string();
                 let q = "mutation($input: RecordMonthlyUsageInput!) { recordMonthlyUsage(input: $input) { changed userErrors { code } } }";
-                call(partner.clone(), q.into(), json!({ "input": { "customerId": customer, "month": month, "firstPartyAcr": format!("{}.00", round % 500), "thirdPartyCharges": "1.50" } })).await;
+                call(partner_admin.clone(), q.into(), json!({ "input": { "customerId": customer, "month": month, "firstPartyAcr": format!("{}.00", round % 500), "thirdPartyCharges": "1.50" } })).await;
             }
         }));
     }

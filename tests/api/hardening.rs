@@ -226,7 +226,7 @@ async fn bad_input_never_hurts() {
     );
     for month in ["2027-13", "2027-00", "27-01", "2027-1", "January"] {
         let body = app
-            .gql(Some(&contoso.user), "mutation($input: RecordMonthlyUsageInput!) { recordMonthlyUsage(input: $input) { changed } }",
+            .gql(Some(&contoso.admin), "mutation($input: RecordMonthlyUsageInput!) { recordMonthlyUsage(input: $input) { changed } }",
                 json!({ "input": { "customerId": alpine.id, "month": month, "firstPartyAcr": "1.00", "thirdPartyCharges": "0.00" } }))
             .await;
         assert_eq!(code(&body), "BAD_USER_INPUT", "{month}: {body}");
