@@ -8,6 +8,7 @@ use super::scalars::{Date, DateTime, Decimal, Month};
 use super::types::{Customer, Partner};
 use super::{read, read_as_call, request, to_gql, write};
 use crate::authz;
+use crate::domain::actor::Actor;
 use crate::domain::eligibility::{RuleResult, Scope};
 use crate::domain::ids::{IdKind, ObjectId};
 use crate::domain::workflow::WorkflowAction;
@@ -16,9 +17,15 @@ use crate::error::{Error, Result, UserError};
 use crate::service::agreements::{self, Publication, Signature};
 use crate::service::requests::{self, Corrections, Deal, EligibilityReport, Step};
 use crate::store::agreements::{AcoAgreementRow, CreditGrantRow};
+use crate::store::customers::CustomerRow;
+use crate::store::pagination::id_in;
 use crate::store::pagination::text;
+use crate::store::partners::PartnerRow;
 use crate::store::requests::{AcoRequestRow, HistoryRow};
-use crate::store::{agreements as agreement_store, requests as request_store};
+use crate::store::{agreements as agreement_store, customers, partners, requests as request_store};
+use rusqlite::Transaction;
+use std::collections::HashMap;
+use std::sync::Arc;
 
 /// FLOW-19: the service-level stage a request is in.
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
@@ -68,8 +75,96 @@ impl From<HistoryRow> for AcoRequestEvent {
     }
 }
 
-/// An ACO request (§5).
-pub struct AcoRequest(pub AcoRequestRow);
+/// An ACO request (§5), with what its list page loaded for it ahead.
+pub struct AcoRequest(pub AcoRequestRow, pub Option<Arc<Prefetch>>);
+
+impl From<AcoRequestRow> for AcoRequest {
+    fn from(row: AcoRequestRow) -> Self {
+        AcoRequest(row, None)
+    }
+}
+
+/// What a list page of requests loads for all of its rows at once — one
+/// `IN` query per kind of nested object, through the same scopes as every
+/// other path — instead of one query per row (no N+1).
+#[derive(Default)]
+pub struct Prefetch {
+    customers: Option<HashMap<ObjectId, CustomerRow>>,
+    partners: Option<HashMap<ObjectId, PartnerRow>>,
+    last_events: Option<HashMap<ObjectId, HistoryRow>>,
+}
+
+/// Which nested objects a list's nodes ask for.
+#[derive(Clone, Copy, Default)]
+pub struct Wanted {
+    customer: bool,
+    partner: bool,
+    last_event: bool,
+}
+
+impl Wanted {
+    /// Reads the selection below `nodes` and `edges { node }` of a connection field.
+    pub fn of(ctx: &Context<'_>) -> Wanted {
+        let look = ctx.look_ahead();
+        let asks = |field: &str| {
+            look.field("nodes").field(field).exists()
+                || look.field("edges").field("node").field(field).exists()
+        };
+        Wanted {
+            customer: asks("customer"),
+            partner: asks("partner") || asks("indirectProvider"),
+            last_event: asks("lastEvent"),
+        }
+    }
+}
+
+impl Prefetch {
+    /// Loads what `wanted` names for `rows`, as `actor` may see it.
+    pub fn load(
+        tx: &Transaction<'_>,
+        actor: &Actor,
+        rows: &[AcoRequestRow],
+        wanted: Wanted,
+    ) -> Result<Prefetch> {
+        let mut prefetch = Prefetch::default();
+        if wanted.customer {
+            let ids: Vec<&str> = rows.iter().map(|r| r.customer_id.as_str()).collect();
+            let filter = authz::customer_scope(actor).and_filter(&id_in("c.id", &ids));
+            prefetch.customers = Some(
+                customers::find_every(tx, &filter)?
+                    .into_iter()
+                    .map(|c| (c.id.clone(), c))
+                    .collect(),
+            );
+        }
+        if wanted.partner {
+            let mut ids: Vec<&str> = rows.iter().map(|r| r.partner_id.as_str()).collect();
+            ids.extend(
+                rows.iter()
+                    .filter_map(|r| r.indirect_provider_id.as_ref().map(|p| p.as_str())),
+            );
+            ids.sort_unstable();
+            ids.dedup();
+            let filter = authz::partner_scope(actor).and_filter(&id_in("p.id", &ids));
+            prefetch.partners = Some(
+                partners::find_every(tx, &filter)?
+                    .into_iter()
+                    .map(|p| (p.id.clone(), p))
+                    .collect(),
+            );
+        }
+        if wanted.last_event {
+            let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+            prefetch.last_events = Some(
+                request_store::last_history_of(tx, &ids)?
+                    .into_iter()
+                    .map(|h| (h.request_id.clone(), h))
+                    .collect(),
+            );
+        }
+        Ok(prefetch)
+    }
+}
 
 #[Object]
 impl AcoRequest {
@@ -81,6 +176,9 @@ impl AcoRequest {
     }
     /// The customer, if the caller may see it.
     async fn customer(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Customer>> {
+        if let Some(loaded) = self.1.as_ref().and_then(|p| p.customers.as_ref()) {
+            return Ok(loaded.get(&self.0.customer_id).cloned().map(Customer));
+        }
         let id = self.0.customer_id.clone();
         read(ctx, move |tx, actor| {
             Ok(authz::find_customer(tx, actor, &id)?.map(Customer))
@@ -89,6 +187,9 @@ impl AcoRequest {
     }
     /// The transacting partner that submitted the request.
     async fn partner(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Partner>> {
+        if let Some(loaded) = self.1.as_ref().and_then(|p| p.partners.as_ref()) {
+            return Ok(loaded.get(&self.0.partner_id).cloned().map(Partner));
+        }
         let id = self.0.partner_id.clone();
         read(ctx, move |tx, actor| {
             Ok(authz::find_partner(tx, actor, &id)?.map(Partner))
@@ -100,6 +201,9 @@ impl AcoRequest {
         let Some(id) = self.0.indirect_provider_id.clone() else {
             return Ok(None);
         };
+        if let Some(loaded) = self.1.as_ref().and_then(|p| p.partners.as_ref()) {
+            return Ok(loaded.get(&id).cloned().map(Partner));
+        }
         read(ctx, move |tx, actor| {
             Ok(authz::find_partner(tx, actor, &id)?.map(Partner))
         })
@@ -227,6 +331,9 @@ impl AcoRequest {
         &self,
         ctx: &Context<'_>,
     ) -> async_graphql::Result<Option<AcoRequestEvent>> {
+        if let Some(loaded) = self.1.as_ref().and_then(|p| p.last_events.as_ref()) {
+            return Ok(loaded.get(&self.0.id).cloned().map(AcoRequestEvent::from));
+        }
         let id = self.0.id.clone();
         read(ctx, move |tx, _| {
             Ok(request_store::last_history(tx, &id)?.map(AcoRequestEvent::from))
@@ -287,7 +394,7 @@ impl AcoAgreement {
     async fn aco_request(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<AcoRequest>> {
         let id = self.0.request_id.clone();
         read(ctx, move |tx, actor| {
-            Ok(authz::find_request(tx, actor, &id)?.map(AcoRequest))
+            Ok(authz::find_request(tx, actor, &id)?.map(AcoRequest::from))
         })
         .await
     }
@@ -651,7 +758,7 @@ fn request_payload(
 ) -> AcoRequestPayload {
     match outcome {
         Ok(row) => AcoRequestPayload {
-            aco_request: Some(AcoRequest(row)),
+            aco_request: Some(AcoRequest::from(row)),
             user_errors: Vec::new(),
         },
         Err(user_errors) => AcoRequestPayload {
@@ -684,7 +791,7 @@ impl AcoQuery {
             ObjectId::parse_kind(&id, IdKind::AcoRequest).map_err(|e| Error::bad_id(&["id"], e)),
         )?;
         read(ctx, move |tx, actor| {
-            authz::request(tx, actor, &id).map(AcoRequest)
+            authz::request(tx, actor, &id).map(AcoRequest::from)
         })
         .await
     }
@@ -702,6 +809,7 @@ impl AcoQuery {
         last: Option<i32>,
     ) -> async_graphql::Result<Conn<AcoRequest>> {
         let filter = filter.unwrap_or_default();
+        let wanted = Wanted::of(ctx);
         let customer = checked(
             ctx,
             optional_id(&filter.customer_id, "customerId", IdKind::Customer),
@@ -733,7 +841,9 @@ impl AcoQuery {
                     scope.and(&format!("NOT ({condition})"), [text(now.clone())])
                 };
             }
-            Ok(connection(request_store::list(tx, &scope, &args)?, |q| q.id.to_string(), AcoRequest))
+            let page = request_store::list(tx, &scope, &args)?;
+            let prefetch = Arc::new(Prefetch::load(tx, actor, &page.items, wanted)?);
+            Ok(connection(page, |q| q.id.to_string(), |q| AcoRequest(q, Some(prefetch.clone()))))
         })
         .await
     }
@@ -784,7 +894,7 @@ impl AcoMutation {
         let outcome = write(ctx, move |tx, call| requests::submit(tx, call, deal, note)).await?;
         Ok(match outcome {
             Ok(row) => SubmitAcoRequestPayload {
-                aco_request: Some(AcoRequest(row)),
+                aco_request: Some(AcoRequest::from(row)),
                 user_errors: Vec::new(),
             },
             Err(user_errors) => SubmitAcoRequestPayload {
@@ -980,7 +1090,7 @@ impl AcoMutation {
         .await?;
         Ok(match outcome {
             Ok((request, agreement)) => AcoAgreementPayload {
-                aco_request: Some(AcoRequest(request)),
+                aco_request: Some(AcoRequest::from(request)),
                 aco_agreement: Some(AcoAgreement(agreement)),
                 user_errors: Vec::new(),
             },
@@ -1012,7 +1122,7 @@ impl AcoMutation {
         let outcome = write(ctx, move |tx, call| agreements::withdraw(tx, call, step)).await?;
         Ok(match outcome {
             Ok((request, agreement)) => AcoAgreementPayload {
-                aco_request: Some(AcoRequest(request)),
+                aco_request: Some(AcoRequest::from(request)),
                 aco_agreement: agreement.map(AcoAgreement),
                 user_errors: Vec::new(),
             },

@@ -44,7 +44,7 @@ fn find_node(
             _ => None,
         },
         IdKind::AcoRequest => {
-            authz::find_request(tx, actor, id)?.map(|q| Node::AcoRequest(AcoRequest(q)))
+            authz::find_request(tx, actor, id)?.map(|q| Node::AcoRequest(AcoRequest::from(q)))
         }
         IdKind::AcoAgreement => {
             authz::find_agreement(tx, actor, id)?.map(|a| Node::AcoAgreement(AcoAgreement(a)))

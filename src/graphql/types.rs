@@ -311,7 +311,7 @@ impl Partner {
             Ok(connection(
                 requests::list(tx, &filter, &args)?,
                 |q| q.id.to_string(),
-                super::aco::AcoRequest,
+                super::aco::AcoRequest::from,
             ))
         })
         .await
@@ -568,7 +568,7 @@ impl Customer {
             Ok(connection(
                 requests::list(tx, &filter, &args)?,
                 |q| q.id.to_string(),
-                super::aco::AcoRequest,
+                super::aco::AcoRequest::from,
             ))
         })
         .await

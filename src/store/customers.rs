@@ -4,7 +4,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{OptionalExtension, Row, Transaction, params};
 
 use super::columns::{Date, Instant, instant};
-use super::pagination::{Filter, Page, PageArgs, find_one, page};
+use super::pagination::{Filter, Page, PageArgs, find_all, find_one, page};
 use crate::domain::ids::ObjectId;
 use crate::domain::{
     AcceptanceMethod, Address, BillingProfile, Contact, CustomerSegment, OrganizationKind,
@@ -301,4 +301,9 @@ pub fn confirmations(tx: &Transaction<'_>, customer: &ObjectId) -> Result<Vec<Mc
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(rows)
+}
+
+/// Every row `filter` lets through (alias `c`), for a bounded filter.
+pub fn find_every(tx: &Transaction<'_>, filter: &Filter) -> Result<Vec<CustomerRow>> {
+    find_all(tx, COLUMNS, "customers c", filter, map)
 }

@@ -51,6 +51,20 @@ pub struct StoreConfig {
     pub journal_mode: JournalMode,
     pub readers: usize,
     pub busy_timeout: Duration,
+    /// Count every SQL statement run (see [`statements_run`]): for tests that
+    /// prove a list page costs the same number of statements at any size.
+    pub count_statements: bool,
+}
+
+static STATEMENTS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+fn count_statement(_event: rusqlite::trace::TraceEvent<'_>) {
+    STATEMENTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// How many statements connections opened with `count_statements` have run.
+pub fn statements_run() -> u64 {
+    STATEMENTS.load(std::sync::atomic::Ordering::Relaxed)
 }
 
 impl StoreConfig {
@@ -60,6 +74,7 @@ impl StoreConfig {
             journal_mode,
             readers: 4,
             busy_timeout: Duration::from_secs(5),
+            count_statements: false,
         }
     }
 }
@@ -109,6 +124,12 @@ fn open_connection(config: &StoreConfig, read_only: bool) -> Result<Connection> 
     // and even if the machine (not only the process) goes down.
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.set_prepared_statement_cache_capacity(64);
+    if config.count_statements {
+        conn.trace_v2(
+            rusqlite::trace::TraceEventCodes::SQLITE_TRACE_STMT,
+            Some(count_statement),
+        );
+    }
     Ok(conn)
 }
 

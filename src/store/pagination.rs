@@ -170,3 +170,40 @@ pub fn find_one<T>(
         .query_row(params_from_iter(filter.params()), map)
         .optional()?)
 }
+
+/// Every row `filter` lets through (for a bounded filter, such as ids IN a page).
+pub fn find_all<T>(
+    tx: &Transaction<'_>,
+    columns: &str,
+    from: &str,
+    filter: &Filter,
+    map: impl Fn(&Row<'_>) -> rusqlite::Result<T>,
+) -> Result<Vec<T>> {
+    let sql = format!("SELECT {columns} FROM {from} WHERE {}", filter.sql());
+    let mut stmt = tx.prepare_cached(&sql)?;
+    let rows = stmt
+        .query_map(params_from_iter(filter.params()), map)?
+        .collect::<rusqlite::Result<Vec<T>>>()?;
+    Ok(rows)
+}
+
+/// A filter `column IN (ids)`.
+pub fn id_in(column: &str, ids: &[&str]) -> Filter {
+    if ids.is_empty() {
+        return Filter::new().nothing();
+    }
+    let marks = vec!["?"; ids.len()].join(", ");
+    Filter::new().and(
+        &format!("{column} IN ({marks})"),
+        ids.iter().map(|id| text(*id)),
+    )
+}
+
+impl Filter {
+    /// Both conditions.
+    pub fn and_filter(mut self, other: &Filter) -> Self {
+        self.conditions.extend(other.conditions.iter().cloned());
+        self.params.extend(other.params.iter().cloned());
+        self
+    }
+}

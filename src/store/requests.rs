@@ -242,3 +242,20 @@ pub fn last_history(tx: &Transaction<'_>, request: &ObjectId) -> Result<Option<H
         .query_row([request], map_history)
         .optional()?)
 }
+
+/// The newest history entry of each of `requests`: one query for a page.
+pub fn last_history_of(tx: &Transaction<'_>, requests: &[&str]) -> Result<Vec<HistoryRow>> {
+    if requests.is_empty() {
+        return Ok(Vec::new());
+    }
+    let marks = vec!["?"; requests.len()].join(", ");
+    let sql = format!(
+        "SELECT {HISTORY_COLUMNS} FROM aco_request_history h WHERE h.id IN \
+         (SELECT MAX(id) FROM aco_request_history WHERE request_id IN ({marks}) GROUP BY request_id)"
+    );
+    let mut stmt = tx.prepare_cached(&sql)?;
+    let rows = stmt
+        .query_map(rusqlite::params_from_iter(requests.iter()), map_history)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}

@@ -848,3 +848,27 @@ async fn flow_17_a_token_with_several_roles_acts_and_is_recorded_as_the_role_tha
         .collect();
     assert_eq!(roles, ["PARTNER_USER", "PLSR", "CHANNEL_SALES", "FINANCE"]);
 }
+
+#[tokio::test]
+async fn a_list_page_costs_the_same_statements_whatever_its_size() {
+    let app = TestApp::configured(|c| c.store.count_statements = true);
+    let (world, partner, _) = direct_world(app).await;
+    for i in 0..30 {
+        let customer = world.eligible_customer(&partner, &format!("Many{i}")).await;
+        world.submitted(&partner, &customer, None).await;
+    }
+    const PAGE: &str = "query($n: Int) { acoRequests(first: $n) { totalCount nodes { id status dueAt customer { companyName } partner { companyName } indirectProvider { id } lastEvent { action } } } }";
+    let mut cost = Vec::new();
+    for n in [1, 5, 30] {
+        let before = aco_api::store::statements_run();
+        let data = world.app.ok(&partner.user, PAGE, json!({ "n": n })).await;
+        cost.push(aco_api::store::statements_run() - before);
+        assert_eq!(
+            data["acoRequests"]["nodes"].as_array().unwrap().len(),
+            n as usize
+        );
+        assert!(data["acoRequests"]["nodes"][0]["customer"]["companyName"].is_string());
+    }
+    assert_eq!(cost[0], cost[1], "statements for first: 1, 5, 30: {cost:?}");
+    assert_eq!(cost[1], cost[2], "statements for first: 1, 5, 30: {cost:?}");
+}
