@@ -43,6 +43,9 @@ pub enum Command {
     Backup(BackupArgs),
     /// Check the database's integrity and the ledger and history invariants.
     Check(CheckArgs),
+    /// Write the benchmark's dataset and request bodies (see benches/run.sh).
+    #[command(hide = true)]
+    BenchData(BenchDataArgs),
     /// Mint a development token (dev mode only).
     Token(TokenArgs),
 }
@@ -69,6 +72,22 @@ pub struct BackupArgs {
     pub database: DatabaseArgs,
     /// Where to write the copy (must not exist yet).
     pub file: PathBuf,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BenchDataArgs {
+    /// The new database file.
+    #[arg(long)]
+    pub database_path: PathBuf,
+    /// How many ACO requests (customers: a tenth of that).
+    #[arg(long, default_value_t = 10_000)]
+    pub requests: usize,
+    /// Fresh customers and submitted requests for the mutations.
+    #[arg(long, default_value_t = 20_000)]
+    pub fresh: usize,
+    /// Where to write the request bodies.
+    #[arg(long)]
+    pub bodies: PathBuf,
 }
 
 #[derive(Debug, Clone, Args)]

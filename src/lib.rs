@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod authz;
+pub mod bench;
 pub mod config;
 pub mod demo;
 pub mod domain;

@@ -36,6 +36,10 @@ fn main() -> ExitCode {
         Command::Token(args) => token(&args),
         Command::Backup(args) => backup(&args),
         Command::Check(args) => check(&args),
+        Command::BenchData(args) => {
+            aco_api::bench::generate(&args.database_path, args.requests, args.fresh, &args.bodies)
+                .map_err(|e| e.to_string())
+        }
         Command::Serve(args) => serve(args, LambdaHandler::Http),
     };
     match outcome {

@@ -18,8 +18,8 @@ use crate::service::agreements::{self, Publication, Signature};
 use crate::service::requests::{self, Corrections, Deal, EligibilityReport, Step};
 use crate::store::agreements::{AcoAgreementRow, CreditGrantRow};
 use crate::store::customers::CustomerRow;
-use crate::store::pagination::id_in;
 use crate::store::pagination::text;
+use crate::store::pagination::{PageArgs, id_in};
 use crate::store::partners::PartnerRow;
 use crate::store::requests::{AcoRequestRow, HistoryRow};
 use crate::store::{agreements as agreement_store, customers, partners, requests as request_store};
@@ -810,6 +810,7 @@ impl AcoQuery {
     ) -> async_graphql::Result<Conn<AcoRequest>> {
         let filter = filter.unwrap_or_default();
         let wanted = Wanted::of(ctx);
+        let count_total = ctx.look_ahead().field("totalCount").exists();
         let customer = checked(
             ctx,
             optional_id(&filter.customer_id, "customerId", IdKind::Customer),
@@ -841,6 +842,7 @@ impl AcoQuery {
                     scope.and(&format!("NOT ({condition})"), [text(now.clone())])
                 };
             }
+            let args = PageArgs { skip_total: !count_total, ..args };
             let page = request_store::list(tx, &scope, &args)?;
             let prefetch = Arc::new(Prefetch::load(tx, actor, &page.items, wanted)?);
             Ok(connection(page, |q| q.id.to_string(), |q| AcoRequest(q, Some(prefetch.clone()))))

@@ -91,6 +91,7 @@ pub fn page_args(
         before: before
             .map(|c| decode_cursor(&c, kind, "before"))
             .transpose()?,
+        skip_total: false,
     })
 }
 

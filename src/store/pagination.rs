@@ -13,6 +13,9 @@ pub struct PageArgs {
     pub after: Option<String>,
     pub last: Option<usize>,
     pub before: Option<String>,
+    /// Leave `total` at 0 (the caller did not ask for `totalCount`): counting
+    /// a large list costs more than the page itself.
+    pub skip_total: bool,
 }
 
 /// Rows of one page and where it stands in the whole list.
@@ -85,11 +88,15 @@ pub fn page<T>(
     args: &PageArgs,
     map: impl Fn(&Row<'_>) -> rusqlite::Result<T>,
 ) -> Result<Page<T>> {
-    let total: i64 = tx.query_row(
-        &format!("SELECT COUNT(*) FROM {from} WHERE {}", filter.sql()),
-        params_from_iter(filter.params()),
-        |r| r.get(0),
-    )?;
+    let total: i64 = if args.skip_total {
+        0
+    } else {
+        tx.query_row(
+            &format!("SELECT COUNT(*) FROM {from} WHERE {}", filter.sql()),
+            params_from_iter(filter.params()),
+            |r| r.get(0),
+        )?
+    };
 
     let mut window = filter.clone();
     if let Some(after) = &args.after {
