@@ -82,8 +82,10 @@ pub fn agreement_scope(actor: &Actor) -> Filter {
         Organization::Customer { id } => {
             Filter::new().and("a.customer_id = ?", [text(id.as_str())])
         }
-        _ => Filter::new().and_within(
-            "a.request_id IN (SELECT q.id FROM aco_requests q WHERE {})",
+        Organization::Program => Filter::new(),
+        // EXISTS on the request's primary key: cheap per row.
+        Organization::Partner { .. } => Filter::new().and_within(
+            "EXISTS (SELECT 1 FROM aco_requests q WHERE q.id = a.request_id AND {})",
             &request_scope(actor),
         ),
     }
@@ -96,8 +98,10 @@ pub fn grant_scope(actor: &Actor) -> Filter {
         Organization::Customer { id } => {
             Filter::new().and("g.customer_id = ?", [text(id.as_str())])
         }
-        _ => Filter::new().and_within(
-            "g.request_id IN (SELECT q.id FROM aco_requests q WHERE {})",
+        Organization::Program => Filter::new(),
+        // EXISTS on the request's primary key: cheap per row.
+        Organization::Partner { .. } => Filter::new().and_within(
+            "EXISTS (SELECT 1 FROM aco_requests q WHERE q.id = g.request_id AND {})",
             &request_scope(actor),
         ),
     }
