@@ -253,6 +253,15 @@ impl Authenticator {
     /// Finds the organisation the caller acts for. The role decides where to
     /// look; a role that does not match its tenant is refused.
     pub fn resolve(&self, tx: &Transaction<'_>, claims: Claims) -> Result<Actor, AuthError> {
+        match self.resolve_without_store(claims)? {
+            Resolution::Done(actor) => Ok(actor),
+            Resolution::NeedsLookup(pending) => pending.finish(tx),
+        }
+    }
+
+    /// Checks the roles and tenant; finishes at once for programme roles,
+    /// which need no database lookup.
+    pub fn resolve_without_store(&self, claims: Claims) -> Result<Resolution, AuthError> {
         let roles = claims
             .roles
             .iter()
@@ -266,12 +275,44 @@ impl Authenticator {
             return Err(AuthError::MixedRoles);
         }
         let tenant_id = validate::tenant_id(&claims.tid).ok_or(AuthError::BadTenant)?;
+        let pending = Pending {
+            claims,
+            roles,
+            scope,
+            tenant_id,
+        };
+        match scope {
+            RoleScope::Program if pending.tenant_id == self.program_tenant_id => {
+                Ok(Resolution::Done(pending.into_actor(Organization::Program)))
+            }
+            RoleScope::Program => Err(AuthError::NotProgramTenant),
+            _ => Ok(Resolution::NeedsLookup(pending)),
+        }
+    }
+}
+
+/// How far token resolution got without the database.
+pub enum Resolution {
+    Done(Actor),
+    /// A partner or customer role: its organisation is looked up by tenant.
+    NeedsLookup(Pending),
+}
+
+/// Checked claims whose organisation is still to be found.
+pub struct Pending {
+    claims: Claims,
+    roles: Vec<Role>,
+    scope: RoleScope,
+    tenant_id: String,
+}
+
+impl Pending {
+    /// Finds the partner or customer with the token's tenant.
+    pub fn finish(self, tx: &Transaction<'_>) -> Result<Actor, AuthError> {
         let lookup = |_| AuthError::Unavailable;
-        let organization = match scope {
-            RoleScope::Program if tenant_id == self.program_tenant_id => Organization::Program,
-            RoleScope::Program => return Err(AuthError::NotProgramTenant),
+        let organization = match self.scope {
             RoleScope::Partner => {
-                let partner = partners::by_tenant(tx, &tenant_id)
+                let partner = partners::by_tenant(tx, &self.tenant_id)
                     .map_err(lookup)?
                     .ok_or(AuthError::UnknownTenant("partner"))?;
                 Organization::Partner {
@@ -280,21 +321,26 @@ impl Authenticator {
                 }
             }
             RoleScope::Customer => {
-                let customer = customers::by_tenant(tx, &tenant_id)
+                let customer = customers::by_tenant(tx, &self.tenant_id)
                     .map_err(lookup)?
                     .ok_or(AuthError::UnknownTenant("customer"))?;
                 Organization::Customer { id: customer.id }
             }
+            RoleScope::Program => Organization::Program,
         };
-        let email = claims.email.or(claims.preferred_username);
-        Ok(Actor {
-            subject: claims.sub,
-            name: claims.name.or_else(|| email.clone()),
+        Ok(self.into_actor(organization))
+    }
+
+    fn into_actor(self, organization: Organization) -> Actor {
+        let email = self.claims.email.or(self.claims.preferred_username);
+        Actor {
+            subject: self.claims.sub,
+            name: self.claims.name.or_else(|| email.clone()),
             email,
-            tenant_id,
-            roles,
+            tenant_id: self.tenant_id,
+            roles: self.roles,
             organization,
-        })
+        }
     }
 }
 

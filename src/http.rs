@@ -164,10 +164,13 @@ async fn authenticate(
         .filter(|t| !t.is_empty())
         .ok_or(AuthError::MalformedHeader)?;
     let claims = state.auth.verify(token)?;
-    let auth = state.auth.clone();
+    let pending = match state.auth.resolve_without_store(claims)? {
+        crate::auth::Resolution::Done(actor) => return Ok(Some(actor)),
+        crate::auth::Resolution::NeedsLookup(pending) => pending,
+    };
     let actor = state
         .db
-        .read(move |tx| Ok(auth.resolve(tx, claims)))
+        .read(move |tx| Ok(pending.finish(tx)))
         .await
         .map_err(|_| AuthError::Unavailable)??;
     Ok(Some(actor))

@@ -103,6 +103,16 @@ pub struct Wanted {
 }
 
 impl Wanted {
+    /// Reads the selection of a field that returns one request.
+    pub fn of_object(ctx: &Context<'_>) -> Wanted {
+        let look = ctx.look_ahead();
+        Wanted {
+            customer: look.field("customer").exists(),
+            partner: look.field("partner").exists() || look.field("indirectProvider").exists(),
+            last_event: look.field("lastEvent").exists(),
+        }
+    }
+
     /// Reads the selection below `nodes` and `edges { node }` of a connection field.
     pub fn of(ctx: &Context<'_>) -> Wanted {
         let look = ctx.look_ahead();
@@ -790,8 +800,11 @@ impl AcoQuery {
             ctx,
             ObjectId::parse_kind(&id, IdKind::AcoRequest).map_err(|e| Error::bad_id(&["id"], e)),
         )?;
+        let wanted = Wanted::of_object(ctx);
         read(ctx, move |tx, actor| {
-            authz::request(tx, actor, &id).map(AcoRequest::from)
+            let row = authz::request(tx, actor, &id)?;
+            let prefetch = Prefetch::load(tx, actor, std::slice::from_ref(&row), wanted)?;
+            Ok(AcoRequest(row, Some(Arc::new(prefetch))))
         })
         .await
     }
