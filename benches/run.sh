@@ -50,6 +50,11 @@ run() { # name, path, script, bodies, token
   p50=$(awk '$1=="50%" {print $2}' <<<"$out")
   p99=$(awk '$1=="99%" {print $2}' <<<"$out")
   failures=$(awk '/^FAILURES/ {print $2}' <<<"$out")
+  # Timeouts and connection errors are failures too.
+  if grep -q "Socket errors" <<<"$out"; then
+    echo "$1: $(grep 'Socket errors' <<<"$out")" >&2
+    failures=1
+  fi
   if [ "${failures:-1}" != "0" ]; then
     echo "$1: $failures answers were not real data" >&2
     grep FIRST_FAILURE <<<"$out" >&2 || true
