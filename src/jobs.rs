@@ -26,12 +26,25 @@ pub async fn sweep_expired_agreements(db: &Db, config: &AppConfig) -> Result<usi
     let expired = db
         .write(move |tx| agreements::expire_overdue(tx, &agreements_call, false))
         .await?;
-    let credits_call = call.clone();
-    if let Err(e) = db
-        .write(move |tx| credits::settle_all(tx, &credits_call))
+    // Credits whose period ended: one short transaction per customer, so the
+    // sweep never holds the writer for long.
+    let list_call = call.clone();
+    match db
+        .read(move |tx| credits::customers_to_settle(tx, &list_call))
         .await
     {
-        tracing::error!(error = %e, "settling credits failed");
+        Ok(customers) => {
+            for customer in customers {
+                let settle_call = call.clone();
+                if let Err(e) = db
+                    .write(move |tx| credits::settle(tx, &settle_call, &customer))
+                    .await
+                {
+                    tracing::error!(error = %e, "settling a customer's credits failed");
+                }
+            }
+        }
+        Err(e) => tracing::error!(error = %e, "listing credits to settle failed"),
     }
     if let Err(e) = db
         .write(move |tx| crate::service::authorization::expire_remediation(tx, &call, false))

@@ -239,13 +239,9 @@ pub fn record_monthly_usage(
     })
 }
 
-/// Settles every customer whose grants may have lapsed as time passed (the sweep).
-pub fn settle_all(tx: &Transaction<'_>, call: &Call) -> Result<usize> {
-    let customers = usage::customers_with_open_grants(tx)?;
-    for customer in &customers {
-        settle(tx, call, customer)?;
-    }
-    Ok(customers.len())
+/// The customers whose grants may have lapsed as time passed (the sweep settles each).
+pub fn customers_to_settle(tx: &Transaction<'_>, call: &Call) -> Result<Vec<ObjectId>> {
+    usage::customers_with_ended_grants(tx, current_month(call))
 }
 
 /// The forecast of a customer's balance.

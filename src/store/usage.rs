@@ -113,13 +113,14 @@ pub fn history(tx: &Transaction<'_>, customer: &ObjectId, month: Month) -> Resul
     Ok(rows)
 }
 
-/// Customers with a grant whose status may change as time passes (the sweep).
-pub fn customers_with_open_grants(tx: &Transaction<'_>) -> Result<Vec<ObjectId>> {
+/// Customers with an active grant whose credit period ended before `month`:
+/// the only grants whose status changes as time passes (FLOW-15).
+pub fn customers_with_ended_grants(tx: &Transaction<'_>, month: Month) -> Result<Vec<ObjectId>> {
     let mut stmt = tx.prepare_cached(
-        "SELECT DISTINCT customer_id FROM credit_grants WHERE status IN ('ACTIVE', 'LAPSED') ORDER BY customer_id",
+        "SELECT DISTINCT customer_id FROM credit_grants WHERE status = 'ACTIVE' AND last_month < ?1 ORDER BY customer_id",
     )?;
     let ids = stmt
-        .query_map([], |r| r.get(0))?
+        .query_map([month.to_string()], |r| r.get(0))?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(ids)
 }
