@@ -16,8 +16,8 @@ SECONDS_EACH="${SECONDS_EACH:-10}"
 CONNECTIONS="${CONNECTIONS:-32}"
 PORT="${PORT:-18181}"
 
-if ! command -v wrk >/dev/null; then
-  (apt-get update -qq && apt-get install -y -qq wrk) >/dev/null
+if ! command -v wrk >/dev/null || ! command -v curl >/dev/null || ! command -v taskset >/dev/null; then
+  (apt-get update -qq && apt-get install -y -qq wrk curl util-linux) >/dev/null
 fi
 cores=$(nproc)
 server_cpu=0; load_cpu=$(( cores > 1 ? 1 : 0 ))
