@@ -195,6 +195,17 @@ pub struct Claims {
     pub preferred_username: Option<String>,
 }
 
+/// Stands for the token's tenant in a per-tenant issuer.
+const TENANT_PLACEHOLDER: &str = "{tenantid}";
+
+/// The claims with the issuer, for checking a per-tenant issuer.
+#[derive(Deserialize)]
+struct WithIssuer {
+    iss: String,
+    #[serde(flatten)]
+    claims: Claims,
+}
+
 /// Token validation settings.
 #[derive(Debug, Clone)]
 pub struct Authenticator {
@@ -227,16 +238,22 @@ impl Authenticator {
     }
 
     /// Validates signature, algorithm, issuer, audience, expiry and not-before.
+    /// An issuer containing `{tenantid}` (Entra's multi-tenant form,
+    /// `https://login.microsoftonline.com/{tenantid}/v2.0`) must equal the
+    /// template with the token's own `tid` in it.
     pub fn verify(&self, token: &str) -> Result<Claims, AuthError> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| AuthError::Malformed)?;
         let (key, algorithm) = self.keys.key_for(&header)?;
         let mut validation = Validation::new(algorithm);
-        validation.set_issuer(&[&self.issuer]);
+        let per_tenant = self.issuer.contains(TENANT_PLACEHOLDER);
+        if !per_tenant {
+            validation.set_issuer(&[&self.issuer]);
+        }
         validation.set_audience(&[&self.audience]);
         validation.leeway = self.leeway_seconds;
         validation.validate_nbf = true;
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-        jsonwebtoken::decode::<Claims>(token, &key, &validation)
+        let decoded = jsonwebtoken::decode::<WithIssuer>(token, &key, &validation)
             .map(|data| data.claims)
             .map_err(|e| match e.kind() {
                 ErrorKind::InvalidSignature => AuthError::BadSignature,
@@ -247,7 +264,14 @@ impl Authenticator {
                 ErrorKind::InvalidAlgorithm => AuthError::WrongAlgorithm,
                 ErrorKind::MissingRequiredClaim(c) => AuthError::MissingClaim(c.clone()),
                 _ => AuthError::Malformed,
-            })
+            })?;
+        if per_tenant {
+            let expected = self.issuer.replace(TENANT_PLACEHOLDER, &decoded.claims.tid);
+            if !decoded.iss.eq_ignore_ascii_case(&expected) {
+                return Err(AuthError::WrongIssuer);
+            }
+        }
+        Ok(decoded.claims)
     }
 
     /// Finds the organisation the caller acts for. The role decides where to
@@ -467,6 +491,34 @@ mod tests {
             auth.verify("not.a.token").unwrap_err(),
             AuthError::Malformed
         );
+    }
+
+    #[test]
+    fn a_per_tenant_issuer_must_name_the_tokens_own_tenant() {
+        let secret = Secret::new("s3cret-s3cret-s3cret-s3cret-s3cret");
+        let auth = Authenticator::new(
+            Arc::new(SharedSecret::new(secret.clone())),
+            "https://login.microsoftonline.com/{tenantid}/v2.0",
+            "aud",
+            0,
+            "00000000-0000-4000-8000-000000000001",
+        );
+        let own = mint_hs256(
+            &secret,
+            "https://login.microsoftonline.com/00000000-0000-4000-8000-000000000001/v2.0",
+            "aud",
+            &request(),
+        )
+        .unwrap();
+        assert_eq!(auth.verify(&own).unwrap().sub, "u1");
+        let other = mint_hs256(
+            &secret,
+            "https://login.microsoftonline.com/99999999-0000-4000-8000-000000000009/v2.0",
+            "aud",
+            &request(),
+        )
+        .unwrap();
+        assert_eq!(auth.verify(&other).unwrap_err(), AuthError::WrongIssuer);
     }
 
     #[test]
