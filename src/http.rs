@@ -176,7 +176,16 @@ async fn authenticate(
     Ok(Some(actor))
 }
 
+/// The answer to a token that was not accepted: 401, or 503 when the token
+/// may be fine but its organisation could not be looked up.
 fn unauthenticated(error: AuthError) -> Response {
+    if error == AuthError::Unavailable {
+        return error_response(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "INTERNAL_SERVER_ERROR",
+            "the service cannot answer right now; try again",
+        );
+    }
     let mut response = error_response(
         StatusCode::UNAUTHORIZED,
         "UNAUTHENTICATED",
@@ -195,14 +204,6 @@ async fn execute(
 ) -> Response {
     let actor = match authenticate(state, headers).await {
         Ok(actor) => actor,
-        // The token may be fine: the organisation could not be looked up.
-        Err(AuthError::Unavailable) => {
-            return error_response(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "INTERNAL_SERVER_ERROR",
-                "the service cannot answer right now; try again",
-            );
-        }
         Err(e) => return unauthenticated(e),
     };
     let started = std::time::Instant::now();
@@ -400,13 +401,6 @@ async fn credit_balance_report(
     let actor = match authenticate(&state, &headers).await {
         Ok(Some(actor)) => actor,
         Ok(None) => return unauthenticated(AuthError::MalformedHeader),
-        Err(AuthError::Unavailable) => {
-            return error_response(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "INTERNAL_SERVER_ERROR",
-                "the service cannot answer right now; try again",
-            );
-        }
         Err(e) => return unauthenticated(e),
     };
     let Some(month) = query

@@ -234,38 +234,7 @@ pub(crate) async fn reconciliation(
         let current = credits::customer_ledger(tx, &customer, credits::current_month(call))?;
         let visible = visible_grants(tx, &call.actor, &customer)?;
         let all = current.grants.iter().all(|g| visible.contains(&g.id));
-        // Months without recorded usage still show the balance carried through them.
-        let mut usage: Vec<crate::domain::ledger::Usage> = current
-            .usage
-            .iter()
-            .map(|u| crate::domain::ledger::Usage {
-                month: u.month,
-                first_party: u.first_party_acr,
-                third_party: u.third_party_charges,
-            })
-            .collect();
-        let mut month = from.0;
-        while month <= to.0 {
-            if !usage.iter().any(|u| u.month == month) {
-                usage.push(crate::domain::ledger::Usage {
-                    month,
-                    first_party: rust_decimal::Decimal::ZERO,
-                    third_party: rust_decimal::Decimal::ZERO,
-                });
-            }
-            month = month.plus(1);
-        }
-        let grants: Vec<_> = current
-            .grants
-            .iter()
-            .map(|g| crate::domain::ledger::Grant {
-                id: g.id.clone(),
-                amount: g.amount,
-                first_month: g.first_month,
-                last_month: g.last_month,
-            })
-            .collect();
-        let ledger = crate::domain::ledger::run(&grants, &usage, credits::current_month(call));
+        let ledger = credits::ledger_over(&current, from.0, to.0, credits::current_month(call));
         Ok(ledger
             .rows
             .iter()

@@ -5,7 +5,7 @@ use rusqlite::Transaction;
 use crate::domain::time::Month;
 use crate::domain::{AcoRequestStatus, GrantStatus};
 use crate::error::Result;
-use crate::store::{agreements, requests, usage};
+use crate::store::requests;
 
 /// What the check looked at and what it found wrong.
 #[derive(Debug, Default)]
@@ -75,28 +75,8 @@ pub fn run(tx: &Transaction<'_>, as_of: Month) -> Result<Report> {
         .collect::<rusqlite::Result<Vec<crate::domain::ids::ObjectId>>>()?;
     report.customers_with_credit = customers.len();
     for customer in &customers {
-        let grants = agreements::customer_grants(tx, customer)?;
-        let used = usage::all(tx, customer)?;
-        let ledger = crate::domain::ledger::run(
-            &grants
-                .iter()
-                .map(|g| crate::domain::ledger::Grant {
-                    id: g.id.clone(),
-                    amount: g.amount,
-                    first_month: g.first_month,
-                    last_month: g.last_month,
-                })
-                .collect::<Vec<_>>(),
-            &used
-                .iter()
-                .map(|u| crate::domain::ledger::Usage {
-                    month: u.month,
-                    first_party: u.first_party_acr,
-                    third_party: u.third_party_charges,
-                })
-                .collect::<Vec<_>>(),
-            as_of,
-        );
+        let crate::service::credits::CustomerLedger { grants, ledger, .. } =
+            crate::service::credits::customer_ledger(tx, customer, as_of)?;
         for (grant, state) in grants.iter().zip(&ledger.grants) {
             if state.used + state.remaining != state.granted
                 || state.remaining.is_sign_negative()

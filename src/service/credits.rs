@@ -80,6 +80,29 @@ pub fn customer_ledger(
     })
 }
 
+/// The ledger with every month from `from` to `to` in it: a month without
+/// recorded usage counts as no usage, so the balance is carried through it.
+pub fn ledger_over(
+    current: &CustomerLedger,
+    from: Month,
+    to: Month,
+    as_of: Month,
+) -> Ledger<ObjectId> {
+    let mut usage = ledger_usage(&current.usage);
+    let mut month = from;
+    while month <= to {
+        if !usage.iter().any(|u| u.month == month) {
+            usage.push(Usage {
+                month,
+                first_party: Decimal::ZERO,
+                third_party: Decimal::ZERO,
+            });
+        }
+        month = month.plus(1);
+    }
+    ledger::run(&ledger_grants(&current.grants), &usage, as_of)
+}
+
 /// Brings every grant's status, and its request's, in line with the ledger
 /// (FLOW-14 exhausted, FLOW-15 lapsed, LEDGER-2 reopened by a correction).
 /// The request moves through the transition table, as the system.

@@ -65,20 +65,6 @@ pub fn get(tx: &Transaction<'_>, id: &ObjectId) -> Result<Option<PartnerRow>> {
         .optional()?)
 }
 
-pub fn get_many(tx: &Transaction<'_>, ids: &[ObjectId]) -> Result<Vec<PartnerRow>> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let marks = vec!["?"; ids.len()].join(", ");
-    let mut stmt = tx.prepare(&format!(
-        "SELECT {COLUMNS} FROM partners p WHERE p.id IN ({marks})"
-    ))?;
-    let rows = stmt
-        .query_map(rusqlite::params_from_iter(ids), map)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(rows)
-}
-
 pub fn by_tenant(tx: &Transaction<'_>, tenant_id: &str) -> Result<Option<PartnerRow>> {
     Ok(tx
         .prepare_cached(&format!(
