@@ -22,8 +22,12 @@ fi
 cores=$(nproc)
 server_cpu=0; load_cpu=$(( cores > 1 ? 1 : 0 ))
 
-cargo build --release --quiet --bin aco-api
-bin="${CARGO_TARGET_DIR:-$PWD/target}/release/aco-api"
+if [ -n "${BENCH_BINARY:-}" ]; then
+  bin="$BENCH_BINARY"   # compare another build of the server
+else
+  cargo build --release --quiet --bin aco-api
+  bin="${CARGO_TARGET_DIR:-$PWD/target}/release/aco-api"
+fi
 work=$(mktemp -d)
 trap 'kill "${server:-0}" 2>/dev/null || true; rm -rf "$work"' EXIT
 

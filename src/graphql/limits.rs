@@ -1,8 +1,10 @@
 //! Limits on what one request may ask for, besides depth and complexity
 //! (which the schema enforces): the size of the query text and the number of
-//! aliases.
+//! aliases. The same step keeps the parsed documents of recent queries, so
+//! that clients sending the same operation again are not parsed again.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery};
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
@@ -15,10 +17,65 @@ pub struct QueryLimits {
     pub max_aliases: usize,
 }
 
-impl ExtensionFactory for QueryLimits {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(*self)
+/// How many parsed documents are kept, and how much query text in all.
+const CACHED_DOCUMENTS: usize = 128;
+const CACHED_BYTES: usize = 256 * 1024;
+
+/// Parsed documents of queries that passed the limits, by their text.
+/// Parsing depends on the text only (not on variables), so a hit is exactly
+/// what parsing would give. When full it starts over: the operations a
+/// client sends are few, and a caller sending ever new text only causes
+/// misses.
+#[derive(Default)]
+struct DocumentCache {
+    documents: HashMap<Box<str>, Arc<ExecutableDocument>>,
+    bytes: usize,
+}
+
+impl DocumentCache {
+    fn get(&self, query: &str) -> Option<Arc<ExecutableDocument>> {
+        self.documents.get(query).cloned()
     }
+
+    fn put(&mut self, query: &str, document: Arc<ExecutableDocument>) {
+        if self.documents.len() >= CACHED_DOCUMENTS || self.bytes + query.len() > CACHED_BYTES {
+            self.documents.clear();
+            self.bytes = 0;
+        }
+        if query.len() <= CACHED_BYTES {
+            self.bytes += query.len();
+            self.documents.insert(query.into(), document);
+        }
+    }
+}
+
+/// Installs the limits (and the document cache) on a schema.
+pub struct QueryLimitsFactory {
+    limits: QueryLimits,
+    cache: Arc<Mutex<DocumentCache>>,
+}
+
+impl QueryLimits {
+    pub fn extension(self) -> QueryLimitsFactory {
+        QueryLimitsFactory {
+            limits: self,
+            cache: Arc::default(),
+        }
+    }
+}
+
+impl ExtensionFactory for QueryLimitsFactory {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(QueryLimitsExtension {
+            limits: self.limits,
+            cache: self.cache.clone(),
+        })
+    }
+}
+
+struct QueryLimitsExtension {
+    limits: QueryLimits,
+    cache: Arc<Mutex<DocumentCache>>,
 }
 
 fn refusal(code: &'static str, message: String) -> ServerError {
@@ -56,7 +113,7 @@ pub fn aliases(document: &ExecutableDocument) -> usize {
 }
 
 #[async_trait::async_trait]
-impl Extension for QueryLimits {
+impl Extension for QueryLimitsExtension {
     async fn parse_query(
         &self,
         ctx: &ExtensionContext<'_>,
@@ -64,26 +121,34 @@ impl Extension for QueryLimits {
         variables: &Variables,
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
-        if query.len() > self.max_bytes {
+        let limits = self.limits;
+        if query.len() > limits.max_bytes {
             return Err(refusal(
                 "QUERY_TOO_LARGE",
                 format!(
                     "the query is {} bytes; at most {} are accepted",
                     query.len(),
-                    self.max_bytes
+                    limits.max_bytes
                 ),
             ));
         }
+        let cached = self.cache.lock().ok().and_then(|cache| cache.get(query));
+        if let Some(document) = cached {
+            return Ok((*document).clone());
+        }
         let document = next.run(ctx, query, variables).await?;
         let aliases = aliases(&document);
-        if aliases > self.max_aliases {
+        if aliases > limits.max_aliases {
             return Err(refusal(
                 "QUERY_TOO_COMPLEX",
                 format!(
                     "the query uses {aliases} aliases; at most {} are accepted",
-                    self.max_aliases
+                    limits.max_aliases
                 ),
             ));
+        }
+        if let Ok(mut cache) = self.cache.lock() {
+            cache.put(query, Arc::new(document.clone()));
         }
         Ok(document)
     }

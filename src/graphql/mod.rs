@@ -85,10 +85,13 @@ fn schema_with(
     .register_output_type::<scalars::Decimal>()
     .register_output_type::<scalars::Month>()
     .extension(gate::RoleGate)
-    .extension(limits::QueryLimits {
-        max_bytes: limits.max_query_bytes,
-        max_aliases: limits.max_aliases,
-    })
+    .extension(
+        limits::QueryLimits {
+            max_bytes: limits.max_query_bytes,
+            max_aliases: limits.max_aliases,
+        }
+        .extension(),
+    )
     .limit_depth(limits.max_depth)
     .limit_complexity(limits.max_complexity)
     .limit_recursive_depth(32)

@@ -232,17 +232,13 @@ impl Db {
             Some(conn) => conn,
             None => open_connection(&self.inner.config, true)?,
         };
-        let span = tracing::Span::current();
-        let (conn, out) = tokio::task::spawn_blocking(move || {
-            let _entered = span.enter();
-            let out = conn
-                .transaction()
-                .map_err(Error::from)
-                .and_then(|tx| f(&tx));
-            (conn, out)
-        })
-        .await
-        .map_err(|e| Error::Internal(format!("read task failed: {e}")))?;
+        // Reads run where the request runs: they are short indexed lookups
+        // over bounded pages, and answering from the page cache takes far
+        // less than handing the work to another thread and back.
+        let out = conn
+            .transaction()
+            .map_err(Error::from)
+            .and_then(|tx| f(&tx));
         if let Ok(mut pool) = self.inner.readers.lock() {
             pool.push(conn);
         }
