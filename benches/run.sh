@@ -2,7 +2,7 @@
 # The benchmark: builds the release binary, writes a dataset, starts the server
 # pinned to core 0, drives it with wrk pinned to core 1 over loopback, and prints
 # req/s, p50 and p99 for each operation with its ratio to the yardstick
-# (GET /healthz of the same server, in the same run).
+# (GET /livez of the same server, in the same run: no database).
 #
 #   bash benches/run.sh                      # 10,000 requests, 10 s per operation
 #   REQUESTS=1000000 SECONDS_EACH=10 bash benches/run.sh
@@ -68,7 +68,7 @@ run() { # name, path, script, bodies, token
 }
 
 results=$(
-  run "GET /healthz (yardstick)" /healthz benches/healthz.lua /dev/null ""
+  run "GET /livez (yardstick)" /livez benches/livez.lua /dev/null ""
   run "acoRequest(id)" /graphql benches/graphql.lua "$work/bodies/acoRequest.jsonl" "$ADMIN"
   run "acoRequests(first: 20)" /graphql benches/graphql.lua "$work/bodies/acoRequests.jsonl" "$ADMIN"
   run "acoEligibility" /graphql benches/graphql.lua "$work/bodies/acoEligibility.jsonl" "$PLSR"

@@ -1,10 +1,11 @@
-//! The embedded SQLite store: connection setup, migrations, and the one helper
-//! through which every query runs off the async threads.
+//! The embedded SQLite store: connection setup, migrations, and the two ways
+//! every query runs.
 //!
-//! Writes go through a single writer connection, serialised by an async lock
-//! taken *before* moving to a blocking thread, each inside one `IMMEDIATE`
-//! transaction. Reads use a small pool of reader connections behind an async
-//! semaphore, each inside one deferred transaction (a consistent snapshot).
+//! Writes go through a single writer connection owned by one thread, which
+//! commits the writes waiting for it together (see [`writer`]): each write is
+//! all or nothing, and answered once it is on disk. Reads use a small pool of
+//! reader connections behind an async semaphore, each inside one deferred
+//! transaction (a consistent snapshot), run on the request's own thread.
 
 pub mod agreements;
 pub mod audit;
@@ -15,12 +16,13 @@ pub mod partners;
 pub mod relationships;
 pub mod requests;
 pub mod usage;
+mod writer;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
+use rusqlite::{Connection, OpenFlags, Transaction};
 use rusqlite_migration::{M, Migrations};
 use tokio::sync::Semaphore;
 
@@ -93,7 +95,7 @@ pub struct Db {
 
 struct Inner {
     config: StoreConfig,
-    writer: Arc<tokio::sync::Mutex<Connection>>,
+    writer: writer::Writer,
     readers: Mutex<Vec<Connection>>,
     reader_permits: Semaphore,
 }
@@ -147,7 +149,7 @@ impl Db {
         Ok(Db {
             inner: Arc::new(Inner {
                 config: config.clone(),
-                writer: Arc::new(tokio::sync::Mutex::new(writer)),
+                writer: writer::Writer::start(writer)?,
                 reader_permits: Semaphore::new(readers.len()),
                 readers: Mutex::new(readers),
             }),
@@ -185,28 +187,7 @@ impl Db {
         F: FnOnce(&Transaction<'_>) -> Result<T> + Send + 'static,
         T: Send + 'static,
     {
-        let mut conn = self.inner.writer.clone().lock_owned().await;
-        let span = tracing::Span::current();
-        tokio::task::spawn_blocking(move || {
-            let _entered = span.enter();
-            let late = || deadline.is_some_and(|d| std::time::Instant::now() >= d);
-            if late() {
-                return Err(Error::Internal(
-                    "the request ran out of time before it could write".into(),
-                ));
-            }
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let out = f(&tx)?;
-            if late() {
-                return Err(Error::Internal(
-                    "the request ran out of time; its changes were rolled back".into(),
-                ));
-            }
-            tx.commit()?;
-            Ok(out)
-        })
-        .await
-        .map_err(|e| Error::Internal(format!("write task failed: {e}")))?
+        self.inner.writer.write(deadline, f).await
     }
 
     /// Runs `f` in one read transaction on a reader connection.

@@ -15,6 +15,11 @@ async fn healthz_answers_when_the_database_does() {
         .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body, json!({ "status": "ok" }));
+    let (status, body, _) = app
+        .send(Request::get("/livez").body(Body::empty()).unwrap())
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body, json!({ "status": "ok" }));
 }
 
 #[tokio::test]

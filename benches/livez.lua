@@ -1,4 +1,4 @@
--- wrk script for the yardstick: GET /healthz, counting non-200 answers.
+-- wrk script for the yardstick: GET /livez, counting non-200 answers.
 local threads = {}
 function setup(thread) table.insert(threads, thread) end
 function init(args) failures = 0 end
