@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_graphql::parser::types::OperationType;
+use async_graphql::parser::types::{ExecutableDocument, OperationType};
 use async_graphql_axum::GraphQLResponse;
 use axum::Router;
 use axum::body::Bytes;
@@ -22,6 +22,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::auth::{AuthError, Authenticator};
 use crate::config::AppConfig;
+use crate::graphql::limits::{Documents, QueryLimits};
 use crate::graphql::{AcoSchema, AppData, RequestContext, build_schema};
 use crate::store::Db;
 
@@ -37,6 +38,8 @@ pub struct AppState {
     pub config: Arc<AppConfig>,
     pub auth: Arc<Authenticator>,
     pub schema: AcoSchema,
+    /// Parsed (and cached) query documents, with the text limits.
+    pub documents: Arc<Documents>,
 }
 
 impl AppState {
@@ -46,7 +49,12 @@ impl AppState {
             db: db.clone(),
             config: config.clone(),
         });
+        let documents = Arc::new(Documents::new(QueryLimits {
+            max_bytes: config.limits.max_query_bytes,
+            max_aliases: config.limits.max_aliases,
+        }));
         AppState {
+            documents,
             auth: Arc::new(config.jwt.authenticator()),
             db,
             config,
@@ -222,12 +230,15 @@ async fn execute(
         deadline: Some(started + state.config.request_timeout.mul_f64(0.9)),
     };
     let request_id = context.request_id.clone();
-    let Ok(mut response) = tokio::time::timeout(
-        state.config.request_timeout,
-        state.schema.execute(request.data(context)),
-    )
-    .await
-    else {
+    let mut request = request;
+    let prepared = prepare(state, &mut request, &context);
+    let answer = async {
+        match prepared {
+            Ok(()) => state.schema.execute(request.data(context)).await,
+            Err(refusal) => async_graphql::Response::from_errors(vec![refusal]),
+        }
+    };
+    let Ok(mut response) = tokio::time::timeout(state.config.request_timeout, answer).await else {
         tracing::warn!(request_id = %request_id, operation = %operation, "request timed out");
         return error_response(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -265,6 +276,24 @@ async fn execute(
             .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     }
     http_response
+}
+
+/// Parses the query (limits, cache) and lets the role gate see the root
+/// fields the operation asks for, before the engine validates and runs it.
+fn prepare(
+    state: &AppState,
+    request: &mut async_graphql::Request,
+    context: &RequestContext,
+) -> Result<(), async_graphql::ServerError> {
+    let document = state.documents.parse(&request.query)?;
+    crate::graphql::gate::check_operation(
+        &document,
+        request.operation_name.as_deref(),
+        context.actor.as_ref(),
+        &context.request_id,
+    )?;
+    request.set_parsed_query(ExecutableDocument::clone(&document));
+    Ok(())
 }
 
 /// The code for an error raised by the GraphQL engine itself (parsing,
@@ -349,7 +378,7 @@ async fn graphql_get(
         Ok(request) => request,
         Err(e) => return error_response(StatusCode::BAD_REQUEST, "BAD_USER_INPUT", &e.to_string()),
     };
-    if is_mutation(&request) {
+    if is_mutation(&state, &request) {
         let mut response = error_response(
             StatusCode::METHOD_NOT_ALLOWED,
             "BAD_USER_INPUT",
@@ -363,8 +392,8 @@ async fn graphql_get(
     execute(&state, &headers, request).await
 }
 
-fn is_mutation(request: &async_graphql::Request) -> bool {
-    let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
+fn is_mutation(state: &AppState, request: &async_graphql::Request) -> bool {
+    let Ok(document) = state.documents.parse(&request.query) else {
         return false;
     };
     document.operations.iter().any(|(name, op)| {

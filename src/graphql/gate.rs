@@ -3,14 +3,13 @@
 //! `FORBIDDEN` whatever its input (ROLE-1, ROLE-2), and an anonymous caller
 //! `UNAUTHENTICATED`. The use cases check the same permissions again.
 
-use std::sync::Arc;
+use std::collections::HashSet;
 
-use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextResolve, ResolveInfo,
+use async_graphql::ServerError;
+use async_graphql::parser::types::{
+    DocumentOperations, ExecutableDocument, Selection, SelectionSet,
 };
-use async_graphql::{ServerError, ServerResult, Value};
 
-use super::RequestContext;
 use crate::authz::{self, Permission};
 use crate::domain::actor::Actor;
 use crate::domain::workflow::{Performer, WorkflowAction, performers};
@@ -84,48 +83,86 @@ fn check(field: &str, actor: &Actor) -> Result<()> {
     authz::require(actor, permission)
 }
 
-/// Installs the gate on a schema.
-pub struct RoleGate;
-
-impl ExtensionFactory for RoleGate {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(RoleGateExtension)
+/// Checks every root field the operation to run asks for — through fragments
+/// too — before anything runs: a caller whose role may never call one of them
+/// gets `FORBIDDEN` for the request, whatever the arguments (ROLE-1, ROLE-2),
+/// and an anonymous caller `UNAUTHENTICATED`. Introspection is open to all.
+/// A document naming no such operation is left to validation to refuse.
+pub fn check_operation(
+    document: &ExecutableDocument,
+    operation_name: Option<&str>,
+    actor: Option<&Actor>,
+    request_id: &str,
+) -> std::result::Result<(), ServerError> {
+    let operation = match (operation_name, &document.operations) {
+        (None, DocumentOperations::Single(operation)) => operation,
+        (Some(wanted), operations) => match operations
+            .iter()
+            .find(|(name, _)| name.is_some_and(|n| n.as_str() == wanted))
+        {
+            Some((_, operation)) => operation,
+            None => return Ok(()),
+        },
+        (None, DocumentOperations::Multiple(_)) => return Ok(()),
+    };
+    let mut fields = Vec::new();
+    let mut spread = HashSet::new();
+    root_fields(
+        document,
+        &operation.node.selection_set.node,
+        &mut spread,
+        &mut fields,
+    );
+    for (name, key) in fields {
+        if name.starts_with("__") {
+            continue;
+        }
+        let refusal = match actor {
+            None => Some(Error::Unauthenticated),
+            Some(actor) => check(name, actor).err(),
+        };
+        if let Some(error) = refusal {
+            let mut server_error = error
+                .into_graphql(request_id)
+                .into_server_error(Default::default());
+            server_error.locations.clear();
+            server_error.path = vec![async_graphql::PathSegment::Field(key.to_owned())];
+            return Err(server_error);
+        }
     }
+    Ok(())
 }
 
-struct RoleGateExtension;
-
-#[async_trait::async_trait]
-impl Extension for RoleGateExtension {
-    async fn resolve(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        info: ResolveInfo<'_>,
-        next: NextResolve<'_>,
-    ) -> ServerResult<Option<Value>> {
-        let root = matches!(info.parent_type, "QueryRoot" | "MutationRoot");
-        if root && !info.is_for_introspection && !info.name.starts_with("__") {
-            let Some(request) = ctx.data_opt::<RequestContext>() else {
-                return next.run(ctx, info).await;
-            };
-            let refusal = match &request.actor {
-                None => Some(Error::Unauthenticated),
-                Some(actor) => check(info.name, actor).err(),
-            };
-            if let Some(error) = refusal {
-                let mut server_error: ServerError = error
-                    .into_graphql(&request.request_id)
-                    .into_server_error(Default::default());
-                server_error.locations.clear();
-                server_error.path = info
-                    .path_node
-                    .to_string_vec()
-                    .into_iter()
-                    .map(async_graphql::PathSegment::Field)
-                    .collect();
-                return Err(server_error);
+/// The root fields of a selection set as (field name, response key).
+fn root_fields<'a>(
+    document: &'a ExecutableDocument,
+    set: &'a SelectionSet,
+    spread: &mut HashSet<&'a str>,
+    fields: &mut Vec<(&'a str, &'a str)>,
+) {
+    for item in &set.items {
+        match &item.node {
+            Selection::Field(field) => {
+                let name = field.node.name.node.as_str();
+                let key = field.node.alias.as_ref().map_or(name, |a| a.node.as_str());
+                fields.push((name, key));
+            }
+            Selection::InlineFragment(fragment) => {
+                root_fields(document, &fragment.node.selection_set.node, spread, fields);
+            }
+            Selection::FragmentSpread(fragment) => {
+                let name = fragment.node.fragment_name.node.as_str();
+                if spread.insert(name)
+                    && let Some(definition) = document.fragments.get(name)
+                {
+                    root_fields(
+                        document,
+                        &definition.node.selection_set.node,
+                        spread,
+                        fields,
+                    );
+                }
             }
         }
-        next.run(ctx, info).await
     }
 }

@@ -1,14 +1,13 @@
 //! Limits on what one request may ask for, besides depth and complexity
 //! (which the schema enforces): the size of the query text and the number of
-//! aliases. The same step keeps the parsed documents of recent queries, so
-//! that clients sending the same operation again are not parsed again.
+//! aliases, checked where the text is parsed. The parsed documents of recent
+//! queries are kept, so that an operation sent again is not parsed again.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery};
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
-use async_graphql::{ErrorExtensions, ServerError, ServerResult, Variables};
+use async_graphql::{ErrorExtensions, ServerError};
 
 /// The query text and alias limits (`ACO_MAX_QUERY_BYTES`, `ACO_MAX_ALIASES`).
 #[derive(Debug, Clone, Copy)]
@@ -49,33 +48,11 @@ impl DocumentCache {
     }
 }
 
-/// Installs the limits (and the document cache) on a schema.
-pub struct QueryLimitsFactory {
+/// Parses query text once per distinct text: the size limit, the parser, the
+/// alias limit, and the cache of documents that passed.
+pub struct Documents {
     limits: QueryLimits,
-    cache: Arc<Mutex<DocumentCache>>,
-}
-
-impl QueryLimits {
-    pub fn extension(self) -> QueryLimitsFactory {
-        QueryLimitsFactory {
-            limits: self,
-            cache: Arc::default(),
-        }
-    }
-}
-
-impl ExtensionFactory for QueryLimitsFactory {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(QueryLimitsExtension {
-            limits: self.limits,
-            cache: self.cache.clone(),
-        })
-    }
-}
-
-struct QueryLimitsExtension {
-    limits: QueryLimits,
-    cache: Arc<Mutex<DocumentCache>>,
+    cache: Mutex<DocumentCache>,
 }
 
 fn refusal(code: &'static str, message: String) -> ServerError {
@@ -112,15 +89,16 @@ pub fn aliases(document: &ExecutableDocument) -> usize {
     in_operations + in_fragments
 }
 
-#[async_trait::async_trait]
-impl Extension for QueryLimitsExtension {
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
+impl Documents {
+    pub fn new(limits: QueryLimits) -> Self {
+        Documents {
+            limits,
+            cache: Mutex::default(),
+        }
+    }
+
+    /// The document `query` parses to, or why it is refused.
+    pub fn parse(&self, query: &str) -> Result<Arc<ExecutableDocument>, ServerError> {
         let limits = self.limits;
         if query.len() > limits.max_bytes {
             return Err(refusal(
@@ -134,9 +112,9 @@ impl Extension for QueryLimitsExtension {
         }
         let cached = self.cache.lock().ok().and_then(|cache| cache.get(query));
         if let Some(document) = cached {
-            return Ok((*document).clone());
+            return Ok(document);
         }
-        let document = next.run(ctx, query, variables).await?;
+        let document = Arc::new(async_graphql::parser::parse_query(query)?);
         let aliases = aliases(&document);
         if aliases > limits.max_aliases {
             return Err(refusal(
@@ -148,7 +126,7 @@ impl Extension for QueryLimitsExtension {
             ));
         }
         if let Ok(mut cache) = self.cache.lock() {
-            cache.put(query, Arc::new(document.clone()));
+            cache.put(query, document.clone());
         }
         Ok(document)
     }

@@ -84,14 +84,6 @@ fn schema_with(
     // Scalars that later fields use; registered so clients see them now.
     .register_output_type::<scalars::Decimal>()
     .register_output_type::<scalars::Month>()
-    .extension(gate::RoleGate)
-    .extension(
-        limits::QueryLimits {
-            max_bytes: limits.max_query_bytes,
-            max_aliases: limits.max_aliases,
-        }
-        .extension(),
-    )
     .limit_depth(limits.max_depth)
     .limit_complexity(limits.max_complexity)
     .limit_recursive_depth(32)

@@ -44,8 +44,27 @@ async fn create_partner_is_for_program_admins_and_tenants_are_unique() {
         );
     }
 
-    // A tenant already in use is a business refusal that stores nothing.
+    // However the field is reached: an alias, a fragment, an inline fragment,
+    // beside a field the caller may use — and nothing of the operation runs.
     let before = count(app, &world.admin, "partners").await;
+    for hidden in [
+        "mutation { made: createPartner(input: $input) { partner { id } } }",
+        "mutation { ...F } fragment F on MutationRoot { createPartner(input: $input) { partner { id } } }",
+        "mutation { ... on MutationRoot { ... on MutationRoot { createPartner(input: $input) { partner { id } } } } }",
+    ] {
+        let query = hidden.replacen("mutation", "mutation($input: CreatePartnerInput!)", 1);
+        let input = json!({ "input": { "tenantId": "c1d2e3f4-0000-4000-8000-000000000009", "domain": "hidden.example.com", "companyName": "Hidden", "partnerType": "DIRECT_BILL" } });
+        let body = app.gql(Some(&contoso.admin), &query, input).await;
+        assert_eq!(code(&body), "FORBIDDEN", "{hidden}: {body}");
+        assert!(body.get("data").is_none_or(Value::is_null), "{body}");
+    }
+    let body = app
+        .gql(Some(&contoso.admin), "{ me { subject } } mutation M { createPartner(input: {tenantId: \"x\", domain: \"x\", companyName: \"x\", partnerType: DIRECT_BILL}) { partner { id } } }", json!({}))
+        .await;
+    assert!(body["errors"][0]["message"].as_str().is_some(), "{body}");
+    assert_eq!(count(app, &world.admin, "partners").await, before);
+
+    // A tenant already in use is a business refusal that stores nothing.
     let data = app
         .ok(&world.admin, CREATE_PARTNER, json!({ "input": { "tenantId": contoso.tenant, "domain": "dup.example.com", "companyName": "Dup", "partnerType": "INDIRECT_RESELLER" } }))
         .await;
