@@ -125,7 +125,7 @@ fn open_connection(config: &StoreConfig, read_only: bool) -> Result<Connection> 
     // FULL: a transaction is on disk before it is acknowledged, even in WAL mode
     // and even if the machine (not only the process) goes down.
     conn.pragma_update(None, "synchronous", "FULL")?;
-    conn.set_prepared_statement_cache_capacity(64);
+    conn.set_prepared_statement_cache_capacity(128);
     if config.count_statements {
         conn.trace_v2(
             rusqlite::trace::TraceEventCodes::SQLITE_TRACE_STMT,

@@ -194,15 +194,33 @@ pub fn find_all<T>(
     Ok(rows)
 }
 
+/// The placeholders of an `IN (…)` list of `n` values, rounded up to a power
+/// of two: lists of any length then share a handful of prepared statements
+/// instead of compiling one for each length. Bind [`padded`] values to it.
+pub fn in_marks(n: usize) -> String {
+    vec!["?"; n.max(1).next_power_of_two()].join(", ")
+}
+
+/// `values`, then its last value repeated up to the length [`in_marks`] gave
+/// (a repeated value changes nothing in an `IN` list).
+pub fn padded<'a>(values: &'a [&'a str]) -> impl Iterator<Item = &'a str> + 'a {
+    let length = values.len().max(1).next_power_of_two();
+    let last = values.last().copied().unwrap_or_default();
+    values
+        .iter()
+        .copied()
+        .chain(std::iter::repeat(last))
+        .take(length)
+}
+
 /// A filter `column IN (ids)`.
 pub fn id_in(column: &str, ids: &[&str]) -> Filter {
     if ids.is_empty() {
         return Filter::new().nothing();
     }
-    let marks = vec!["?"; ids.len()].join(", ");
     Filter::new().and(
-        &format!("{column} IN ({marks})"),
-        ids.iter().map(|id| text(*id)),
+        &format!("{column} IN ({})", in_marks(ids.len())),
+        padded(ids).map(text),
     )
 }
 
@@ -212,5 +230,33 @@ impl Filter {
         self.conditions.extend(other.conditions.iter().cloned());
         self.params.extend(other.params.iter().cloned());
         self
+    }
+}
+
+#[cfg(test)]
+mod in_list_tests {
+    use super::*;
+
+    #[test]
+    fn in_lists_of_any_length_share_a_few_statements_and_keep_their_values() {
+        let ids = ["a", "b", "c"];
+        assert_eq!(in_marks(3), "?, ?, ?, ?");
+        assert_eq!(padded(&ids).collect::<Vec<_>>(), ["a", "b", "c", "c"]);
+        assert_eq!(in_marks(1), "?");
+        assert_eq!(padded(&ids[..1]).collect::<Vec<_>>(), ["a"]);
+        let lengths: std::collections::HashSet<_> = (1..=100).map(in_marks).collect();
+        assert_eq!(lengths.len(), 8);
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        let found: i64 = conn
+            .query_row(
+                &format!(
+                    "SELECT COUNT(*) FROM (SELECT 'a' AS v UNION SELECT 'c' UNION SELECT 'd') WHERE v IN ({})",
+                    in_marks(3)
+                ),
+                params_from_iter(padded(&ids)),
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(found, 2);
     }
 }

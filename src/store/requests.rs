@@ -248,14 +248,17 @@ pub fn last_history_of(tx: &Transaction<'_>, requests: &[&str]) -> Result<Vec<Hi
     if requests.is_empty() {
         return Ok(Vec::new());
     }
-    let marks = vec!["?"; requests.len()].join(", ");
+    let marks = super::pagination::in_marks(requests.len());
     let sql = format!(
         "SELECT {HISTORY_COLUMNS} FROM aco_request_history h WHERE h.id IN \
          (SELECT MAX(id) FROM aco_request_history WHERE request_id IN ({marks}) GROUP BY request_id)"
     );
     let mut stmt = tx.prepare_cached(&sql)?;
     let rows = stmt
-        .query_map(rusqlite::params_from_iter(requests.iter()), map_history)?
+        .query_map(
+            rusqlite::params_from_iter(super::pagination::padded(requests)),
+            map_history,
+        )?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(rows)
 }
