@@ -4,7 +4,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_graphql::parser::types::{ExecutableDocument, OperationType};
+use async_graphql::ValidationMode;
+use async_graphql::parser::types::OperationType;
 use async_graphql_axum::GraphQLResponse;
 use axum::Router;
 use axum::body::Bytes;
@@ -22,7 +23,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::auth::{AuthError, Authenticator};
 use crate::config::AppConfig;
-use crate::graphql::limits::{Documents, QueryLimits};
+use crate::graphql::limits::{Documents, Parsed, QueryLimits};
 use crate::graphql::{AcoSchema, AppData, RequestContext, build_schema};
 use crate::store::Db;
 
@@ -38,17 +39,36 @@ pub struct AppState {
     pub config: Arc<AppConfig>,
     pub auth: Arc<Authenticator>,
     pub schema: AcoSchema,
+    /// The same schema without the document-only validation rules, for
+    /// documents that passed them already and requests without input
+    /// objects in their variables; built when first needed.
+    fast_schema: Arc<std::sync::OnceLock<AcoSchema>>,
     /// Parsed (and cached) query documents, with the text limits.
     pub documents: Arc<Documents>,
 }
 
 impl AppState {
+    fn fast_schema(&self) -> &AcoSchema {
+        self.fast_schema.get_or_init(|| {
+            build_schema(
+                AppData {
+                    db: self.db.clone(),
+                    config: self.config.clone(),
+                },
+                ValidationMode::Fast,
+            )
+        })
+    }
+
     pub fn new(config: AppConfig, db: Db) -> Self {
         let config = Arc::new(config);
-        let schema = build_schema(AppData {
-            db: db.clone(),
-            config: config.clone(),
-        });
+        let schema = build_schema(
+            AppData {
+                db: db.clone(),
+                config: config.clone(),
+            },
+            ValidationMode::Strict,
+        );
         let documents = Arc::new(Documents::new(QueryLimits {
             max_bytes: config.limits.max_query_bytes,
             max_aliases: config.limits.max_aliases,
@@ -59,6 +79,7 @@ impl AppState {
             db,
             config,
             schema,
+            fast_schema: Arc::default(),
         }
     }
 }
@@ -234,7 +255,17 @@ async fn execute(
     let prepared = prepare(state, &mut request, &context);
     let answer = async {
         match prepared {
-            Ok(()) => state.schema.execute(request.data(context)).await,
+            Ok(parsed) if parsed.validated() && scalars_only(&request.variables) => {
+                state.fast_schema().execute(request.data(context)).await
+            }
+            Ok(parsed) => {
+                let response = state.schema.execute(request.data(context)).await;
+                // Data means the document passed validation and ran.
+                if response.data != async_graphql::Value::Null {
+                    parsed.mark_validated();
+                }
+                response
+            }
             Err(refusal) => async_graphql::Response::from_errors(vec![refusal]),
         }
     };
@@ -278,22 +309,37 @@ async fn execute(
     http_response
 }
 
+/// `true` when no variable holds an input object. The fast validation does
+/// not look at variables, and the engine checks scalars (and lists of them)
+/// when it reads them anyway; input objects, whose unknown fields only the
+/// full validation refuses, always go through it.
+fn scalars_only(variables: &async_graphql::Variables) -> bool {
+    fn scalar(value: &async_graphql::Value) -> bool {
+        match value {
+            async_graphql::Value::Object(_) => false,
+            async_graphql::Value::List(items) => items.iter().all(scalar),
+            _ => true,
+        }
+    }
+    variables.values().all(scalar)
+}
+
 /// Parses the query (limits, cache) and lets the role gate see the root
 /// fields the operation asks for, before the engine validates and runs it.
 fn prepare(
     state: &AppState,
     request: &mut async_graphql::Request,
     context: &RequestContext,
-) -> Result<(), async_graphql::ServerError> {
-    let document = state.documents.parse(&request.query)?;
+) -> Result<Arc<Parsed>, async_graphql::ServerError> {
+    let parsed = state.documents.parse(&request.query)?;
     crate::graphql::gate::check_operation(
-        &document,
+        &parsed.document,
         request.operation_name.as_deref(),
         context.actor.as_ref(),
         &context.request_id,
     )?;
-    request.set_parsed_query(ExecutableDocument::clone(&document));
-    Ok(())
+    request.set_parsed_query(parsed.document.clone());
+    Ok(parsed)
 }
 
 /// The code for an error raised by the GraphQL engine itself (parsing,
@@ -327,29 +373,28 @@ async fn graphql_post(State(state): State<AppState>, headers: HeaderMap, body: B
             "send the request as Content-Type: application/json",
         );
     }
-    let request = match serde_json::from_slice::<serde_json::Value>(&body) {
-        Ok(serde_json::Value::Array(_)) => {
-            return error_response(
-                StatusCode::BAD_REQUEST,
-                "BAD_USER_INPUT",
-                "batched requests are not supported: send one operation per request",
-            );
-        }
-        Ok(value) => match serde_json::from_value::<async_graphql::Request>(value) {
-            Ok(request) => request,
-            Err(e) => {
-                return error_response(
-                    StatusCode::BAD_REQUEST,
-                    "BAD_USER_INPUT",
-                    &format!("not a GraphQL request: {e}"),
-                );
-            }
-        },
-        Err(e) => {
+    // One operation per request: a JSON array is a batch, which we refuse.
+    if body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
+        return error_response(
+            StatusCode::BAD_REQUEST,
+            "BAD_USER_INPUT",
+            "batched requests are not supported: send one operation per request",
+        );
+    }
+    let request = match serde_json::from_slice::<async_graphql::Request>(&body) {
+        Ok(request) => request,
+        Err(e) if e.is_syntax() || e.is_eof() => {
             return error_response(
                 StatusCode::BAD_REQUEST,
                 "BAD_USER_INPUT",
                 &format!("the body is not valid JSON: {e}"),
+            );
+        }
+        Err(e) => {
+            return error_response(
+                StatusCode::BAD_REQUEST,
+                "BAD_USER_INPUT",
+                &format!("not a GraphQL request: {e}"),
             );
         }
     };
@@ -393,10 +438,10 @@ async fn graphql_get(
 }
 
 fn is_mutation(state: &AppState, request: &async_graphql::Request) -> bool {
-    let Ok(document) = state.documents.parse(&request.query) else {
+    let Ok(parsed) = state.documents.parse(&request.query) else {
         return false;
     };
-    document.operations.iter().any(|(name, op)| {
+    parsed.document.operations.iter().any(|(name, op)| {
         let selected = match (&request.operation_name, name) {
             (Some(wanted), Some(name)) => wanted == name.as_str(),
             _ => true,

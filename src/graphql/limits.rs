@@ -4,6 +4,7 @@
 //! queries are kept, so that an operation sent again is not parsed again.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
@@ -27,16 +28,16 @@ const CACHED_BYTES: usize = 256 * 1024;
 /// misses.
 #[derive(Default)]
 struct DocumentCache {
-    documents: HashMap<Box<str>, Arc<ExecutableDocument>>,
+    documents: HashMap<Box<str>, Arc<Parsed>>,
     bytes: usize,
 }
 
 impl DocumentCache {
-    fn get(&self, query: &str) -> Option<Arc<ExecutableDocument>> {
+    fn get(&self, query: &str) -> Option<Arc<Parsed>> {
         self.documents.get(query).cloned()
     }
 
-    fn put(&mut self, query: &str, document: Arc<ExecutableDocument>) {
+    fn put(&mut self, query: &str, document: Arc<Parsed>) {
         if self.documents.len() >= CACHED_DOCUMENTS || self.bytes + query.len() > CACHED_BYTES {
             self.documents.clear();
             self.bytes = 0;
@@ -45,6 +46,24 @@ impl DocumentCache {
             self.bytes += query.len();
             self.documents.insert(query.into(), document);
         }
+    }
+}
+
+/// A parsed document, and whether it has passed the engine's full validation.
+pub struct Parsed {
+    pub document: ExecutableDocument,
+    validated: AtomicBool,
+}
+
+impl Parsed {
+    /// `true` once a request with this document got as far as running: every
+    /// rule that depends on the document alone holds for it.
+    pub fn validated(&self) -> bool {
+        self.validated.load(Ordering::Relaxed)
+    }
+
+    pub fn mark_validated(&self) {
+        self.validated.store(true, Ordering::Relaxed);
     }
 }
 
@@ -98,7 +117,7 @@ impl Documents {
     }
 
     /// The document `query` parses to, or why it is refused.
-    pub fn parse(&self, query: &str) -> Result<Arc<ExecutableDocument>, ServerError> {
+    pub fn parse(&self, query: &str) -> Result<Arc<Parsed>, ServerError> {
         let limits = self.limits;
         if query.len() > limits.max_bytes {
             return Err(refusal(
@@ -114,7 +133,7 @@ impl Documents {
         if let Some(document) = cached {
             return Ok(document);
         }
-        let document = Arc::new(async_graphql::parser::parse_query(query)?);
+        let document = async_graphql::parser::parse_query(query)?;
         let aliases = aliases(&document);
         if aliases > limits.max_aliases {
             return Err(refusal(
@@ -125,9 +144,13 @@ impl Documents {
                 ),
             ));
         }
+        let parsed = Arc::new(Parsed {
+            document,
+            validated: AtomicBool::new(false),
+        });
         if let Ok(mut cache) = self.cache.lock() {
-            cache.put(query, document.clone());
+            cache.put(query, parsed.clone());
         }
-        Ok(document)
+        Ok(parsed)
     }
 }

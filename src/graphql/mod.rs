@@ -95,9 +95,12 @@ pub fn sdl() -> String {
     schema_builder().finish().sdl()
 }
 
-pub fn build_schema(data: AppData) -> AcoSchema {
+/// The schema that serves requests. `ValidationMode::Fast` skips the rules
+/// that depend on the document alone — for documents that already passed the
+/// full validation (see `http::execute`); limits are checked either way.
+pub fn build_schema(data: AppData, validation: async_graphql::ValidationMode) -> AcoSchema {
     let limits = data.config.limits;
-    let builder = schema_with(&limits).data(data);
+    let builder = schema_with(&limits).data(data).validation_mode(validation);
     if limits.introspection {
         builder.finish()
     } else {

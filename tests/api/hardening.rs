@@ -54,6 +54,69 @@ async fn query_limits_are_refused_with_their_codes() {
     still_answers(app).await;
 }
 
+/// A document that ran once is later checked by the engine's fast validation
+/// only: its limits still depend on each request's variables, and bad
+/// variables are still refused before anything changes.
+#[tokio::test]
+async fn a_document_seen_before_is_held_to_the_same_limits_and_input_rules() {
+    let world = World::new();
+    let app = &world.app;
+    let wide = "query($n: Int) { partners(first: $n) { nodes { customers(first: $n) { nodes { id companyName } } } } }";
+    for _ in 0..3 {
+        let body = app.gql(Some(&world.admin), wide, json!({ "n": 10 })).await;
+        assert!(body.get("errors").is_none(), "{body}");
+    }
+    let body = app.gql(Some(&world.admin), wide, json!({ "n": 100 })).await;
+    assert_eq!(code(&body), "QUERY_TOO_COMPLEX", "{body}");
+
+    let update = "mutation($input: UpdatePartnerInput!) { updatePartner(input: $input) { partner { companyName } userErrors { code } } }";
+    let partner = world.partner("Seenbefore", "DIRECT_BILL").await;
+    for name in ["Seen Before 1", "Seen Before 2"] {
+        let data = app
+            .ok(
+                &world.admin,
+                update,
+                json!({ "input": { "id": partner.id, "companyName": name } }),
+            )
+            .await;
+        assert_eq!(data["updatePartner"]["partner"]["companyName"], name);
+    }
+    for bad in [
+        json!({ "input": { "id": partner.id, "companyName": 42 } }),
+        json!({ "input": { "id": partner.id, "companyName": "Changed", "unknownField": 1 } }),
+        json!({ "input": "not an object" }),
+        json!({}),
+    ] {
+        let body = app.gql(Some(&world.admin), update, bad.clone()).await;
+        assert_eq!(code(&body), "BAD_USER_INPUT", "{bad}: {body}");
+    }
+    let data = app
+        .ok(
+            &world.admin,
+            "query($id: ID!) { partner(id: $id) { companyName } }",
+            json!({ "id": partner.id }),
+        )
+        .await;
+    assert_eq!(data["partner"]["companyName"], "Seen Before 2");
+    let read = "query($id: ID!, $first: Int) { partner(id: $id) { companyName customers(first: $first) { totalCount } } }";
+    for _ in 0..2 {
+        let data = app
+            .ok(&world.admin, read, json!({ "id": partner.id, "first": 1 }))
+            .await;
+        assert_eq!(data["partner"]["companyName"], "Seen Before 2");
+    }
+    for bad in [
+        json!({ "id": true, "first": 1 }),
+        json!({ "id": partner.id, "first": "ten" }),
+        json!({ "id": [partner.id], "first": 1 }),
+        json!({ "first": 1 }),
+    ] {
+        let body = app.gql(Some(&world.admin), read, bad.clone()).await;
+        assert_eq!(code(&body), "BAD_USER_INPUT", "{bad}: {body}");
+    }
+    still_answers(app).await;
+}
+
 #[tokio::test]
 async fn introspection_and_the_explorer_are_off_outside_dev_mode() {
     let app = TestApp::configured(|c| {
