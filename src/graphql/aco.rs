@@ -89,9 +89,9 @@ impl From<AcoRequestRow> for AcoRequest {
 /// other path — instead of one query per row (no N+1).
 #[derive(Default)]
 pub struct Prefetch {
-    customers: Option<HashMap<ObjectId, CustomerRow>>,
-    partners: Option<HashMap<ObjectId, PartnerRow>>,
-    last_events: Option<HashMap<ObjectId, HistoryRow>>,
+    customers: Option<HashMap<ObjectId, Arc<CustomerRow>>>,
+    partners: Option<HashMap<ObjectId, Arc<PartnerRow>>>,
+    last_events: Option<HashMap<ObjectId, Arc<AcoRequestEvent>>>,
 }
 
 /// Which nested objects a list's nodes ask for.
@@ -143,7 +143,7 @@ impl Prefetch {
             prefetch.customers = Some(
                 customers::find_every(tx, &filter)?
                     .into_iter()
-                    .map(|c| (c.id.clone(), c))
+                    .map(|c| (c.id.clone(), Arc::new(c)))
                     .collect(),
             );
         }
@@ -159,7 +159,7 @@ impl Prefetch {
             prefetch.partners = Some(
                 partners::find_every(tx, &filter)?
                     .into_iter()
-                    .map(|p| (p.id.clone(), p))
+                    .map(|p| (p.id.clone(), Arc::new(p)))
                     .collect(),
             );
         }
@@ -168,7 +168,7 @@ impl Prefetch {
             prefetch.last_events = Some(
                 request_store::last_history_of(tx, &ids)?
                     .into_iter()
-                    .map(|h| (h.request_id.clone(), h))
+                    .map(|h| (h.request_id.clone(), Arc::new(AcoRequestEvent::from(h))))
                     .collect(),
             );
         }
@@ -191,7 +191,7 @@ impl AcoRequest {
         }
         let id = self.0.customer_id.clone();
         read(ctx, move |tx, actor| {
-            Ok(authz::find_customer(tx, actor, &id)?.map(Customer))
+            Ok(authz::find_customer(tx, actor, &id)?.map(Customer::from))
         })
         .await
     }
@@ -202,7 +202,7 @@ impl AcoRequest {
         }
         let id = self.0.partner_id.clone();
         read(ctx, move |tx, actor| {
-            Ok(authz::find_partner(tx, actor, &id)?.map(Partner))
+            Ok(authz::find_partner(tx, actor, &id)?.map(Partner::from))
         })
         .await
     }
@@ -215,7 +215,7 @@ impl AcoRequest {
             return Ok(loaded.get(&id).cloned().map(Partner));
         }
         read(ctx, move |tx, actor| {
-            Ok(authz::find_partner(tx, actor, &id)?.map(Partner))
+            Ok(authz::find_partner(tx, actor, &id)?.map(Partner::from))
         })
         .await
     }
@@ -340,13 +340,13 @@ impl AcoRequest {
     async fn last_event(
         &self,
         ctx: &Context<'_>,
-    ) -> async_graphql::Result<Option<AcoRequestEvent>> {
+    ) -> async_graphql::Result<Option<Arc<AcoRequestEvent>>> {
         if let Some(loaded) = self.1.as_ref().and_then(|p| p.last_events.as_ref()) {
-            return Ok(loaded.get(&self.0.id).cloned().map(AcoRequestEvent::from));
+            return Ok(loaded.get(&self.0.id).cloned());
         }
         let id = self.0.id.clone();
         read(ctx, move |tx, _| {
-            Ok(request_store::last_history(tx, &id)?.map(AcoRequestEvent::from))
+            Ok(request_store::last_history(tx, &id)?.map(|h| Arc::new(AcoRequestEvent::from(h))))
         })
         .await
     }
@@ -396,7 +396,7 @@ impl AcoAgreement {
     async fn customer(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Customer>> {
         let id = self.0.customer_id.clone();
         read(ctx, move |tx, actor| {
-            Ok(authz::find_customer(tx, actor, &id)?.map(Customer))
+            Ok(authz::find_customer(tx, actor, &id)?.map(Customer::from))
         })
         .await
     }
@@ -438,7 +438,7 @@ impl CreditGrant {
     async fn customer(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Customer>> {
         let id = self.0.customer_id.clone();
         read(ctx, move |tx, actor| {
-            Ok(authz::find_customer(tx, actor, &id)?.map(Customer))
+            Ok(authz::find_customer(tx, actor, &id)?.map(Customer::from))
         })
         .await
     }
@@ -493,8 +493,8 @@ impl From<EligibilityReport> for AcoEligibility {
             eligible: r.eligible(),
             aco_amount: Decimal(r.aco_amount),
             rules: r.results.into_iter().map(Into::into).collect(),
-            customer: Customer(r.customer),
-            partner: Partner(r.partner),
+            customer: Customer::from(r.customer),
+            partner: Partner::from(r.partner),
         }
     }
 }

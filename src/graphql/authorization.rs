@@ -293,7 +293,7 @@ pub struct ExpireRemediationPayload {
 fn payload(outcome: std::result::Result<Standing, Vec<UserError>>) -> PartnerAuthorizationPayload {
     match outcome {
         Ok(standing) => PartnerAuthorizationPayload {
-            partner: Some(Partner(standing.partner.clone())),
+            partner: Some(Partner::from(standing.partner.clone())),
             authorization: Some(PartnerAuthorization(standing)),
             user_errors: Vec::new(),
         },
@@ -356,7 +356,7 @@ impl AuthorizationMutation {
                 outcomes: list
                     .into_iter()
                     .map(|r| RemediationOutcome {
-                        partner: Partner(r.partner),
+                        partner: Partner::from(r.partner),
                         outcome: r.outcome.into(),
                     })
                     .collect(),

@@ -117,7 +117,7 @@ impl BenefitCredit {
     async fn partner(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Partner>> {
         let id = self.0.partner_id.clone();
         super::read(ctx, move |tx, actor| {
-            Ok(authz::find_partner(tx, actor, &id)?.map(Partner))
+            Ok(authz::find_partner(tx, actor, &id)?.map(Partner::from))
         })
         .await
     }

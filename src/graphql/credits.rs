@@ -376,7 +376,7 @@ impl CreditsMutation {
         .await?;
         Ok(match outcome {
             Ok(r) => RecordMonthlyUsagePayload {
-                customer: Some(Customer(r.customer)),
+                customer: Some(Customer::from(r.customer)),
                 usage: Some(usage_view(r.usage, true)),
                 changed: r.changed,
                 corrected: r.corrected,

@@ -107,7 +107,7 @@ impl CoreMutation {
     ) -> async_graphql::Result<CreatePartnerPayload> {
         let new = checked(ctx, input.into_new())?;
         let outcome = write(ctx, move |tx, call| partners::create_partner(tx, call, new)).await?;
-        let (partner, user_errors) = split(outcome, Partner);
+        let (partner, user_errors) = split(outcome, Partner::from);
         Ok(CreatePartnerPayload {
             partner,
             user_errors,
@@ -125,7 +125,7 @@ impl CoreMutation {
             partners::update_partner(tx, call, &id, changes)
         })
         .await?;
-        let (partner, user_errors) = split(outcome, Partner);
+        let (partner, user_errors) = split(outcome, Partner::from);
         Ok(UpdatePartnerPayload {
             partner,
             user_errors,
@@ -143,7 +143,7 @@ impl CoreMutation {
             partners::link_indirect_reseller(tx, call, &reseller_id, &provider_id)
         })
         .await?;
-        let (pair, user_errors) = split(outcome, |(r, p)| (Partner(r), Partner(p)));
+        let (pair, user_errors) = split(outcome, |(r, p)| (Partner::from(r), Partner::from(p)));
         let (reseller, provider) = pair.map_or((None, None), |(r, p)| (Some(r), Some(p)));
         Ok(LinkIndirectResellerPayload {
             reseller,
@@ -163,7 +163,7 @@ impl CoreMutation {
             partners::sign_partner_agreement(tx, call, name, email, date)
         })
         .await?;
-        let (partner, user_errors) = split(outcome, Partner);
+        let (partner, user_errors) = split(outcome, Partner::from);
         Ok(SignPartnerAgreementPayload {
             partner,
             user_errors,
@@ -181,7 +181,7 @@ impl CoreMutation {
             customers::create_customer(tx, call, new)
         })
         .await?;
-        let (customer, user_errors) = split(outcome, Customer);
+        let (customer, user_errors) = split(outcome, Customer::from);
         Ok(CreateCustomerPayload {
             customer,
             user_errors,
@@ -199,7 +199,7 @@ impl CoreMutation {
             customers::update_customer(tx, call, &id, changes)
         })
         .await?;
-        let (customer, user_errors) = split(outcome, Customer);
+        let (customer, user_errors) = split(outcome, Customer::from);
         Ok(UpdateCustomerPayload {
             customer,
             user_errors,
@@ -217,7 +217,8 @@ impl CoreMutation {
             customers::record_customer_agreement(tx, call, &id, new)
         })
         .await?;
-        let (pair, user_errors) = split(outcome, |(c, a)| (Customer(c), CustomerAgreement(a)));
+        let (pair, user_errors) =
+            split(outcome, |(c, a)| (Customer::from(c), CustomerAgreement(a)));
         let (customer, customer_agreement) = pair.map_or((None, None), |(c, a)| (Some(c), Some(a)));
         Ok(RecordCustomerAgreementPayload {
             customer,
@@ -240,7 +241,7 @@ impl CoreMutation {
             customers::confirm_customer_agreement(tx, call, &id)
         })
         .await?;
-        let (customer, user_errors) = split(outcome, Customer);
+        let (customer, user_errors) = split(outcome, Customer::from);
         Ok(ConfirmCustomerAgreementPayload {
             customer,
             user_errors,

@@ -31,9 +31,11 @@ fn find_node(
     id: &ObjectId,
 ) -> Result<Option<Node>> {
     Ok(match kind {
-        IdKind::Partner => authz::find_partner(tx, actor, id)?.map(|p| Node::Partner(Partner(p))),
+        IdKind::Partner => {
+            authz::find_partner(tx, actor, id)?.map(|p| Node::Partner(Partner::from(p)))
+        }
         IdKind::Customer => {
-            authz::find_customer(tx, actor, id)?.map(|c| Node::Customer(Customer(c)))
+            authz::find_customer(tx, actor, id)?.map(|c| Node::Customer(Customer::from(c)))
         }
         IdKind::ResellerRelationship => authz::find_relationship(tx, actor, id)?
             .map(|r| Node::ResellerRelationship(ResellerRelationship(r))),
@@ -123,7 +125,7 @@ impl CoreQuery {
     async fn partner(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Partner> {
         let id = parse_id("id", &id, IdKind::Partner).map_err(|e| to_gql(ctx, e))?;
         read(ctx, move |tx, actor| {
-            authz::partner(tx, actor, &id).map(Partner)
+            authz::partner(tx, actor, &id).map(Partner::from)
         })
         .await
     }
@@ -155,7 +157,7 @@ impl CoreQuery {
             Ok(connection(
                 partners::list(tx, &filter, &args)?,
                 |p| p.id.to_string(),
-                Partner,
+                Partner::from,
             ))
         })
         .await
@@ -165,7 +167,7 @@ impl CoreQuery {
     async fn customer(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Customer> {
         let id = parse_id("id", &id, IdKind::Customer).map_err(|e| to_gql(ctx, e))?;
         read(ctx, move |tx, actor| {
-            authz::customer(tx, actor, &id).map(Customer)
+            authz::customer(tx, actor, &id).map(Customer::from)
         })
         .await
     }
@@ -201,7 +203,7 @@ impl CoreQuery {
             Ok(connection(
                 customers::list(tx, &filter, &args)?,
                 |c| c.id.to_string(),
-                Customer,
+                Customer::from,
             ))
         })
         .await

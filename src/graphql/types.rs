@@ -2,6 +2,8 @@
 //! through [`authz`](crate::authz), so every path to an object is scoped the
 //! same way.
 
+use std::sync::Arc;
+
 use async_graphql::{ComplexObject, Context, ID, Interface, Object, SimpleObject};
 
 use super::connection::{Conn, CursorKey, connection, page_args};
@@ -130,7 +132,13 @@ async fn history(
 }
 
 /// A CSP partner (§1).
-pub struct Partner(pub PartnerRow);
+pub struct Partner(pub Arc<PartnerRow>);
+
+impl From<PartnerRow> for Partner {
+    fn from(row: PartnerRow) -> Self {
+        Partner(Arc::new(row))
+    }
+}
 
 #[Object]
 impl Partner {
@@ -197,7 +205,7 @@ impl Partner {
             Ok(connection(
                 partners::list(tx, &filter, &args)?,
                 |p| p.id.to_string(),
-                Partner,
+                Partner::from,
             ))
         })
         .await
@@ -228,7 +236,7 @@ impl Partner {
             Ok(connection(
                 partners::list(tx, &filter, &args)?,
                 |p| p.id.to_string(),
-                Partner,
+                Partner::from,
             ))
         })
         .await
@@ -251,7 +259,7 @@ impl Partner {
                 "c.id IN (SELECT customer_id FROM reseller_relationships WHERE partner_id = ? AND status = 'ACTIVE')",
                 [text(id.as_str())],
             );
-            Ok(connection(customers::list(tx, &filter, &args)?, |c| c.id.to_string(), Customer))
+            Ok(connection(customers::list(tx, &filter, &args)?, |c| c.id.to_string(), Customer::from))
         })
         .await
     }
@@ -350,7 +358,7 @@ impl Partner {
         &self,
         ctx: &Context<'_>,
     ) -> async_graphql::Result<Option<super::authorization::PartnerAuthorization>> {
-        let row = self.0.clone();
+        let row = PartnerRow::clone(&self.0);
         super::read_as_call(ctx, move |tx, call| {
             if !crate::service::authorization::may_see(&call.actor, &row.id) {
                 return Ok(None);
@@ -446,7 +454,13 @@ impl From<domain::BillingProfile> for BillingProfile {
 }
 
 /// An end customer with an Azure tenant (§1).
-pub struct Customer(pub CustomerRow);
+pub struct Customer(pub Arc<CustomerRow>);
+
+impl From<CustomerRow> for Customer {
+    fn from(row: CustomerRow) -> Self {
+        Customer(Arc::new(row))
+    }
+}
 
 #[Object]
 impl Customer {
@@ -724,7 +738,7 @@ impl CustomerAgreement {
     async fn customer(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Customer>> {
         let id = self.0.customer_id.clone();
         read(ctx, move |tx, actor| {
-            Ok(authz::find_customer(tx, actor, &id)?.map(Customer))
+            Ok(authz::find_customer(tx, actor, &id)?.map(Customer::from))
         })
         .await
     }
@@ -740,7 +754,7 @@ pub struct McaConfirmation {
 #[Object]
 impl McaConfirmation {
     async fn partner(&self) -> Partner {
-        Partner(self.partner.clone())
+        Partner::from(self.partner.clone())
     }
     async fn confirmed_at(&self) -> DateTime {
         DateTime(self.row.confirmed_at)
@@ -766,7 +780,7 @@ impl ResellerRelationship {
     async fn partner(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Partner>> {
         let id = self.0.partner_id.clone();
         read(ctx, move |tx, actor| {
-            Ok(authz::find_partner(tx, actor, &id)?.map(Partner))
+            Ok(authz::find_partner(tx, actor, &id)?.map(Partner::from))
         })
         .await
     }
@@ -775,7 +789,7 @@ impl ResellerRelationship {
     async fn customer(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Customer>> {
         let id = self.0.customer_id.clone();
         read(ctx, move |tx, actor| {
-            Ok(authz::find_customer(tx, actor, &id)?.map(Customer))
+            Ok(authz::find_customer(tx, actor, &id)?.map(Customer::from))
         })
         .await
     }
@@ -820,7 +834,7 @@ impl Viewer {
             return Ok(None);
         };
         read(ctx, move |tx, actor| {
-            Ok(authz::find_partner(tx, actor, &id)?.map(Partner))
+            Ok(authz::find_partner(tx, actor, &id)?.map(Partner::from))
         })
         .await
     }
@@ -830,7 +844,7 @@ impl Viewer {
             return Ok(None);
         };
         read(ctx, move |tx, actor| {
-            Ok(authz::find_customer(tx, actor, &id)?.map(Customer))
+            Ok(authz::find_customer(tx, actor, &id)?.map(Customer::from))
         })
         .await
     }
