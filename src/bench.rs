@@ -123,7 +123,9 @@ pub fn generate(database: &Path, requests: usize, fresh: usize, out: &Path) -> R
             "INSERT OR IGNORE INTO monthly_usage (customer_id, month, first_party_acr, third_party_charges, recorded_at, recorded_by) \
              VALUES (?1, ?2, ?3, '0.00', ?4, 'bench')",
         )?;
+        // Open requests: half of them due in five days, half overdue by two.
         let due = crate::domain::time::instant_text(now + Duration::days(5));
+        let overdue = crate::domain::time::instant_text(now - Duration::days(2));
         for r in 0..requests + fresh {
             let (customer, state) = if r < requests {
                 // One unfinished request per customer (ELIG-13); the others finished.
@@ -146,7 +148,7 @@ pub fn generate(database: &Path, requests: usize, fresh: usize, out: &Path) -> R
             let info_from = (state == "NEEDS_INFO").then_some("SUBMITTED");
             let due_at = (!["ACTIVE", "EXHAUSTED", "LAPSED", "REJECTED", "CANCELLED"]
                 .contains(&state))
-            .then_some(due.as_str());
+            .then_some(if r % 20 < 10 { &due } else { &overdue }.as_str());
             request.execute(params![
                 rid,
                 id("cus", customer + 1),
@@ -168,10 +170,16 @@ pub fn generate(database: &Path, requests: usize, fresh: usize, out: &Path) -> R
                     at,
                     at
                 ])?;
-                let first = month.plus(0);
+                // Active credits run to this month; the finished ones ended
+                // last month.
                 let first = Month {
-                    year: first.year - 1,
-                    ..first
+                    year: month.year - 1,
+                    ..month
+                };
+                let first = if state == "ACTIVE" {
+                    first.plus(1)
+                } else {
+                    first
                 };
                 grant.execute(params![
                     id("grt", r + 1),
@@ -223,9 +231,22 @@ pub fn generate(database: &Path, requests: usize, fresh: usize, out: &Path) -> R
             "variables": { "id": id("cus", granted / 10 + 1), "from": from.to_string(), "to": from.plus(11).to_string() } });
         let _ = writeln!(reconciliation, "{rec}");
     }
-    for status in [None, Some("SUBMITTED"), Some("ACTIVE")] {
-        let filter = status.map_or(json!({}), |s| json!({ "status": [s] }));
-        let l = json!({ "query": "query($filter: AcoRequestFilter) { acoRequests(first: 20, filter: $filter) { nodes { id status dueAt customer { companyName } partner { companyName } lastEvent { action at } } } }", "variables": { "filter": filter } });
+    // Every filter of the API, first pages and pages from the middle of the
+    // list (keyset: as cheap as the first).
+    let middle = crate::graphql::connection::encode_cursor(&id("req", requests / 2 + 1));
+    let pages = [
+        (json!({}), None),
+        (json!({ "status": ["SUBMITTED"] }), None),
+        (json!({ "status": ["ACTIVE", "EXHAUSTED"] }), None),
+        (json!({ "partnerId": id("prt", 3) }), None),
+        (json!({ "customerId": id("cus", requests / 20 + 1) }), None),
+        (json!({ "overdue": true }), None),
+        (json!({}), Some(&middle)),
+        (json!({ "status": ["LAPSED"] }), Some(&middle)),
+        (json!({ "partnerId": id("prt", 7) }), Some(&middle)),
+    ];
+    for (filter, after) in pages {
+        let l = json!({ "query": "query($filter: AcoRequestFilter, $after: String) { acoRequests(first: 20, after: $after, filter: $filter) { nodes { id status dueAt customer { companyName } partner { companyName } lastEvent { action at } } } }", "variables": { "filter": filter, "after": after } });
         let _ = writeln!(list, "{l}");
     }
     let mut submit = String::new();
