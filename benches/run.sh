@@ -7,6 +7,7 @@
 #   bash benches/run.sh                      # 10,000 requests, 10 s per operation
 #   REQUESTS=1000000 SECONDS_EACH=10 bash benches/run.sh
 #   REQUESTS=200 FRESH=8000 SECONDS_EACH=1 bash benches/run.sh   # the smoke run CI does
+#   BENCH_DIR=/tmp/b BENCH_BINARY=… CONNECTIONS=256 …              # keep the data, another build
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,8 +29,14 @@ else
   cargo build --release --quiet --bin aco-api
   bin="${CARGO_TARGET_DIR:-$PWD/target}/release/aco-api"
 fi
-work=$(mktemp -d)
-trap 'kill "${server:-0}" 2>/dev/null || true; rm -rf "$work"' EXIT
+if [ -n "${BENCH_DIR:-}" ]; then
+  # Keep the dataset afterwards (for RSS and start-up measurements).
+  work="$BENCH_DIR"; rm -rf "$work"; mkdir -p "$work"
+  trap 'kill "${server:-0}" 2>/dev/null || true' EXIT
+else
+  work=$(mktemp -d)
+  trap 'kill "${server:-0}" 2>/dev/null || true; rm -rf "$work"' EXIT
+fi
 
 started=$(date +%s)
 "$bin" bench-data --database-path "$work/bench.db" --requests "$REQUESTS" --fresh "$FRESH" --bodies "$work/bodies"

@@ -836,10 +836,9 @@ impl AcoQuery {
         read(ctx, move |tx, actor| {
             let args = page_args(first, after, last, before, CursorKey::Object(IdKind::AcoRequest))?;
             let mut scope = authz::request_scope(actor);
-            if let Some(statuses) = filter.status.filter(|s| !s.is_empty()) {
-                let marks = vec!["?"; statuses.len()].join(", ");
-                scope = scope.and(&format!("q.status IN ({marks})"), statuses.iter().map(|s| text(s.as_str())));
-            }
+            let mut statuses = filter.status.unwrap_or_default();
+            statuses.sort_unstable_by_key(|s| s.as_str());
+            statuses.dedup();
             if let Some(c) = customer {
                 scope = scope.and("q.customer_id = ?", [text(c.as_str())]);
             }
@@ -856,7 +855,11 @@ impl AcoQuery {
                 };
             }
             let args = PageArgs { skip_total: !count_total, ..args };
-            let page = request_store::list(tx, &scope, &args)?;
+            let page = if statuses.is_empty() {
+                request_store::list(tx, &scope, &args)?
+            } else {
+                request_store::list_in_states(tx, &scope, &statuses, &args)?
+            };
             let prefetch = Arc::new(Prefetch::load(tx, actor, &page.items, wanted)?);
             Ok(connection(page, |q| q.id.to_string(), |q| AcoRequest(q, Some(prefetch.clone()))))
         })

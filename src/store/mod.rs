@@ -82,9 +82,12 @@ impl StoreConfig {
 }
 
 fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(include_str!(
-        "../../migrations/0001_initial.sql"
-    ))])
+    Migrations::new(vec![
+        M::up(include_str!("../../migrations/0001_initial.sql")),
+        M::up(include_str!(
+            "../../migrations/0002_open_requests_by_id.sql"
+        )),
+    ])
 }
 
 /// Handle to the database; cheap to clone.

@@ -88,6 +88,36 @@ pub fn page<T>(
     args: &PageArgs,
     map: impl Fn(&Row<'_>) -> rusqlite::Result<T>,
 ) -> Result<Page<T>> {
+    page_any(tx, columns, from, id_column, filter, &[], args, map)
+}
+
+/// [`page`] of the rows that match `filter` and any one of `any_of` (when
+/// not empty). Each alternative is read on its own, in key order from the
+/// cursor, and the page is the first rows of them merged: with an index per
+/// alternative (`status, id`), a page of several states reads a page of each
+/// instead of sorting every row of all of them.
+#[allow(clippy::too_many_arguments)]
+pub fn page_any<T>(
+    tx: &Transaction<'_>,
+    columns: &str,
+    from: &str,
+    id_column: &str,
+    filter: &Filter,
+    any_of: &[Filter],
+    args: &PageArgs,
+    map: impl Fn(&Row<'_>) -> rusqlite::Result<T>,
+) -> Result<Page<T>> {
+    let whole = if any_of.is_empty() {
+        filter.clone()
+    } else {
+        let either: Vec<String> = any_of.iter().map(|f| format!("({})", f.sql())).collect();
+        filter.clone().and(
+            &format!("({})", either.join(" OR ")),
+            any_of.iter().flat_map(|f| f.params().iter().cloned()),
+        )
+    };
+    let base = filter;
+    let filter = &whole;
     let total: i64 = if args.skip_total {
         0
     } else {
@@ -98,24 +128,49 @@ pub fn page<T>(
         )?
     };
 
-    let mut window = filter.clone();
+    // The cursors' bounds.
+    let mut bounds = Filter::new();
     if let Some(after) = &args.after {
-        window = window.and(&format!("{id_column} > ?"), [text(after.as_str())]);
+        bounds = bounds.and(&format!("{id_column} > ?"), [text(after.as_str())]);
     }
     if let Some(before) = &args.before {
-        window = window.and(&format!("{id_column} < ?"), [text(before.as_str())]);
+        bounds = bounds.and(&format!("{id_column} < ?"), [text(before.as_str())]);
     }
+    let window = filter.clone().and_filter(&bounds);
     let backwards = args.last.is_some() && args.first.is_none();
     let size = if backwards { args.last } else { args.first }.unwrap_or(DEFAULT_PAGE_SIZE);
     let order = if backwards { "DESC" } else { "ASC" };
-    let sql = format!(
-        "SELECT {columns} FROM {from} WHERE {} ORDER BY {id_column} {order} LIMIT {}",
-        window.sql(),
-        size + 1
-    );
+    let limit = size + 1;
+    let (sql, params) = if any_of.is_empty() {
+        let sql = format!(
+            "SELECT {columns} FROM {from} WHERE {} ORDER BY {id_column} {order} LIMIT {limit}",
+            window.sql()
+        );
+        (sql, window.params().to_vec())
+    } else {
+        let mut parts = Vec::new();
+        let mut params = Vec::new();
+        for alternative in any_of {
+            let part = base.clone().and_filter(&bounds).and_filter(alternative);
+            parts.push(format!(
+                "SELECT * FROM (SELECT {id_column} FROM {from} WHERE {} ORDER BY {id_column} {order} LIMIT {limit})",
+                part.sql()
+            ));
+            params.extend(part.params().iter().cloned());
+        }
+        let merged = Filter::new().and(
+            &format!("{id_column} IN ({})", parts.join(" UNION ALL ")),
+            params,
+        );
+        let sql = format!(
+            "SELECT {columns} FROM {from} WHERE {} ORDER BY {id_column} {order} LIMIT {limit}",
+            merged.sql()
+        );
+        (sql, merged.params().to_vec())
+    };
     let mut stmt = tx.prepare_cached(&sql)?;
     let mut items = stmt
-        .query_map(params_from_iter(window.params()), &map)?
+        .query_map(params_from_iter(params.iter()), &map)?
         .collect::<rusqlite::Result<Vec<T>>>()?;
     let more = items.len() > size;
     items.truncate(size);
@@ -258,5 +313,63 @@ mod in_list_tests {
             )
             .unwrap();
         assert_eq!(found, 2);
+    }
+}
+
+#[cfg(test)]
+mod any_of_tests {
+    use super::*;
+
+    /// Pages of "any of these states" match a plain filter's, forwards and
+    /// backwards, from every cursor.
+    #[test]
+    fn pages_of_several_states_are_the_pages_of_the_plain_filter() {
+        let mut conn = rusqlite::Connection::open_in_memory().unwrap();
+        conn.execute_batch(
+            "CREATE TABLE t (id TEXT PRIMARY KEY, status TEXT NOT NULL, owner TEXT NOT NULL);
+             CREATE INDEX t_status ON t (status, id);",
+        )
+        .unwrap();
+        for n in 0..60 {
+            let status = ["A", "B", "C", "D"][n * 7 % 4];
+            let owner = if n % 3 == 0 { "x" } else { "y" };
+            conn.execute(
+                "INSERT INTO t VALUES (?1, ?2, ?3)",
+                rusqlite::params![format!("k{n:03}"), status, owner],
+            )
+            .unwrap();
+        }
+        let tx = conn.transaction().unwrap();
+        let base = Filter::new().and("t.owner = ?", [text("y")]);
+        let any_of = [
+            Filter::new().and("t.status = ?", [text("A")]),
+            Filter::new().and("t.status = ?", [text("C")]),
+        ];
+        let plain = base.clone().and("t.status IN ('A', 'C')", []);
+        let id = |r: &Row<'_>| r.get::<_, String>(0);
+        let ids: Vec<String> = (0..60).map(|n| format!("k{n:03}")).collect();
+        for size in [1, 3, 7, 50] {
+            for cursor in std::iter::once(None).chain(ids.iter().map(Some)) {
+                for backwards in [false, true] {
+                    let args = PageArgs {
+                        first: (!backwards).then_some(size),
+                        last: backwards.then_some(size),
+                        after: if backwards { None } else { cursor.cloned() },
+                        before: if backwards { cursor.cloned() } else { None },
+                        skip_total: false,
+                    };
+                    let merged =
+                        page_any(&tx, "t.id", "t", "t.id", &base, &any_of, &args, id).unwrap();
+                    let expected = page(&tx, "t.id", "t", "t.id", &plain, &args, id).unwrap();
+                    assert_eq!(
+                        merged.items, expected.items,
+                        "{size} {cursor:?} {backwards}"
+                    );
+                    assert_eq!(merged.has_next, expected.has_next);
+                    assert_eq!(merged.has_previous, expected.has_previous);
+                    assert_eq!(merged.total, expected.total);
+                }
+            }
+        }
     }
 }

@@ -80,6 +80,30 @@ pub fn list(tx: &Transaction<'_>, filter: &Filter, args: &PageArgs) -> Result<Pa
     page(tx, COLUMNS, "aco_requests q", "q.id", filter, args, map)
 }
 
+/// A page of the requests `filter` lets through that are in any of `statuses`
+/// (each read through the `(status, id)` index, then merged).
+pub fn list_in_states(
+    tx: &Transaction<'_>,
+    filter: &Filter,
+    statuses: &[AcoRequestStatus],
+    args: &PageArgs,
+) -> Result<Page<AcoRequestRow>> {
+    let any_of: Vec<Filter> = statuses
+        .iter()
+        .map(|s| Filter::new().and("q.status = ?", [text(s.as_str())]))
+        .collect();
+    super::pagination::page_any(
+        tx,
+        COLUMNS,
+        "aco_requests q",
+        "q.id",
+        filter,
+        &any_of,
+        args,
+        map,
+    )
+}
+
 pub fn get(tx: &Transaction<'_>, id: &ObjectId) -> Result<Option<AcoRequestRow>> {
     find(tx, &Filter::new().and("q.id = ?", [text(id.as_str())]))
 }
