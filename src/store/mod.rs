@@ -149,10 +149,14 @@ impl Db {
         let readers = (0..config.readers.max(1))
             .map(|_| open_connection(config, true))
             .collect::<Result<Vec<_>>>()?;
+        let checkpointer = match config.journal_mode {
+            JournalMode::Wal => Some(open_connection(config, false)?),
+            JournalMode::Delete => None,
+        };
         Ok(Db {
             inner: Arc::new(Inner {
                 config: config.clone(),
-                writer: writer::Writer::start(writer)?,
+                writer: writer::Writer::start(writer, checkpointer)?,
                 reader_permits: Semaphore::new(readers.len()),
                 readers: Mutex::new(readers),
             }),
@@ -357,6 +361,29 @@ mod tests {
     #[test]
     fn migrations_are_valid() {
         assert!(migrations().validate().is_ok());
+    }
+
+    #[tokio::test]
+    async fn the_log_is_copied_into_the_database_in_the_background() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("aco.db");
+        let db = Db::open(&StoreConfig::new(&path, JournalMode::Wal)).unwrap();
+        let size = || std::fs::metadata(&path).unwrap().len();
+        db.write(|tx| {
+            tx.execute_batch("CREATE TABLE scratch (x BLOB)")?;
+            for _ in 0..200 {
+                tx.execute("INSERT INTO scratch VALUES (zeroblob(4000))", [])?;
+            }
+            Ok(())
+        })
+        .await
+        .unwrap();
+        let before = size();
+        let waited = std::time::Instant::now();
+        while size() <= before + 200 * 4000 && waited.elapsed() < Duration::from_secs(5) {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert!(size() > before + 200 * 4000, "{before} -> {}", size());
     }
 
     #[tokio::test]

@@ -87,17 +87,42 @@ where
 /// The handle the store keeps: sends writes to the writer thread.
 pub(super) struct Writer {
     jobs: Sender<Box<dyn Work>>,
+    /// Dropped with the writer, which stops the checkpoint thread.
+    _checkpoints: Option<Sender<()>>,
 }
+
+/// How often the checkpoint thread copies the write-ahead log into the database.
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
+/// The writer checkpoints by itself only past this many log pages (a backstop).
+const WRITER_CHECKPOINT_PAGES: i64 = 10_000;
 
 impl Writer {
     /// Starts the writer thread, which owns `conn` until every handle is gone.
-    pub(super) fn start(conn: Connection) -> Result<Self> {
+    /// With `checkpointer` (WAL mode), a second thread copies the log into the
+    /// database in the background, so that a commit never waits for it.
+    pub(super) fn start(conn: Connection, checkpointer: Option<Connection>) -> Result<Self> {
+        let spawn_failed = |e: std::io::Error| Error::Internal(format!("starting the writer: {e}"));
+        let checkpoints = match checkpointer {
+            Some(checkpointer) => {
+                conn.pragma_update(None, "wal_autocheckpoint", WRITER_CHECKPOINT_PAGES)?;
+                let (stop, stopped) = channel::<()>();
+                std::thread::Builder::new()
+                    .name("aco-checkpoint".into())
+                    .spawn(move || checkpoint(checkpointer, stopped))
+                    .map_err(spawn_failed)?;
+                Some(stop)
+            }
+            None => None,
+        };
         let (jobs, queue) = channel::<Box<dyn Work>>();
         std::thread::Builder::new()
             .name("aco-writer".into())
             .spawn(move || run(conn, queue))
-            .map_err(|e| Error::Internal(format!("starting the writer: {e}")))?;
-        Ok(Writer { jobs })
+            .map_err(spawn_failed)?;
+        Ok(Writer {
+            jobs,
+            _checkpoints: checkpoints,
+        })
     }
 
     pub(super) async fn write<T, F>(&self, deadline: Option<Instant>, work: F) -> Result<T>
@@ -119,6 +144,17 @@ impl Writer {
         answer
             .await
             .map_err(|_| Error::Internal("the writer has stopped".into()))?
+    }
+}
+
+/// Copies committed log pages into the database (`PASSIVE`: it never blocks
+/// the writer or a reader) until the store is dropped.
+fn checkpoint(conn: Connection, stopped: Receiver<()>) {
+    use std::sync::mpsc::RecvTimeoutError;
+    while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(CHECKPOINT_EVERY) {
+        if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+            tracing::warn!(error = %e, "a background checkpoint failed");
+        }
     }
 }
 
