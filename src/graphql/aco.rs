@@ -839,10 +839,10 @@ impl AcoQuery {
             let mut statuses = filter.status.unwrap_or_default();
             statuses.sort_unstable_by_key(|s| s.as_str());
             statuses.dedup();
-            if let Some(c) = customer {
+            if let Some(c) = &customer {
                 scope = scope.and("q.customer_id = ?", [text(c.as_str())]);
             }
-            if let Some(p) = partner {
+            if let Some(p) = &partner {
                 scope = scope.and("q.partner_id = ?", [text(p.as_str())]);
             }
             if let Some(overdue) = filter.overdue {
@@ -855,7 +855,13 @@ impl AcoQuery {
                 };
             }
             let args = PageArgs { skip_total: !count_total, ..args };
-            let page = if statuses.is_empty() {
+            let narrower = !statuses.is_empty()
+                || customer.is_some()
+                || partner.is_some()
+                || !authz::request_scope(actor).is_empty();
+            let page = if filter.overdue == Some(true) && !narrower {
+                request_store::list_open(tx, &scope, &args)?
+            } else if statuses.is_empty() {
                 request_store::list(tx, &scope, &args)?
             } else {
                 request_store::list_in_states(tx, &scope, &statuses, &args)?

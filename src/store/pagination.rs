@@ -60,6 +60,11 @@ impl Filter {
         self.and("0", [])
     }
 
+    /// `true` when the filter lets every row through.
+    pub fn is_empty(&self) -> bool {
+        self.conditions.is_empty()
+    }
+
     pub fn sql(&self) -> String {
         if self.conditions.is_empty() {
             "1".to_owned()
