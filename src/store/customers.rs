@@ -106,7 +106,8 @@ fn billing_params(b: &BillingProfile) -> [&Option<String>; 10] {
 
 pub fn insert(tx: &Transaction<'_>, c: &CustomerRow) -> Result<()> {
     let b = billing_params(&c.billing_profile);
-    tx.execute(
+    super::run(
+        tx,
         "INSERT INTO customers (id, tenant_id, domain, company_name, country, segment, organization_kind, \
             billing_legal_name, billing_tax_id, billing_registration_number, billing_email, billing_line1, \
             billing_line2, billing_city, billing_state, billing_postal_code, billing_country, \
@@ -141,7 +142,8 @@ pub fn insert(tx: &Transaction<'_>, c: &CustomerRow) -> Result<()> {
 /// Writes the editable fields of `c` and bumps its version.
 pub fn update(tx: &Transaction<'_>, c: &CustomerRow) -> Result<()> {
     let b = billing_params(&c.billing_profile);
-    tx.execute(
+    super::run(
+        tx,
         "UPDATE customers SET domain = ?2, company_name = ?3, country = ?4, segment = ?5, \
             organization_kind = ?6, billing_legal_name = ?7, billing_tax_id = ?8, \
             billing_registration_number = ?9, billing_email = ?10, billing_line1 = ?11, \
@@ -232,7 +234,8 @@ pub fn insert_agreement(
     a: &CustomerAgreementRow,
     recorded_by: &str,
 ) -> Result<()> {
-    tx.execute(
+    super::run(
+        tx,
         "INSERT INTO customer_agreements (id, customer_id, date_agreed, contact_first_name, \
             contact_last_name, contact_email, contact_phone, acceptance_method, recorded_by_partner, \
             recorded_at, recorded_by) \
@@ -269,7 +272,8 @@ pub fn confirm(
     confirmation: &McaConfirmationRow,
     confirmed_by: &str,
 ) -> Result<()> {
-    tx.execute(
+    super::run(
+        tx,
         "INSERT INTO mca_confirmations (customer_id, partner_id, agreement_id, confirmed_at, confirmed_by) \
          VALUES (?1, ?2, ?3, ?4, ?5) \
          ON CONFLICT (customer_id, partner_id) DO UPDATE SET agreement_id = excluded.agreement_id, \

@@ -90,6 +90,16 @@ fn migrations() -> Migrations<'static> {
     ])
 }
 
+/// Runs one statement, compiled once per connection and kept
+/// (`Connection::execute` would compile it on every call).
+pub(crate) fn run(
+    tx: &Transaction<'_>,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> rusqlite::Result<usize> {
+    tx.prepare_cached(sql)?.execute(params)
+}
+
 /// Handle to the database; cheap to clone.
 #[derive(Clone)]
 pub struct Db {

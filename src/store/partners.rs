@@ -95,7 +95,8 @@ pub fn tenant_in_use(tx: &Transaction<'_>, tenant_id: &str) -> Result<bool> {
 }
 
 pub fn insert(tx: &Transaction<'_>, p: &PartnerRow) -> Result<()> {
-    tx.execute(
+    super::run(
+        tx,
         "INSERT INTO partners (id, tenant_id, company_name, domain, partner_type, mpn_id, \
             address_line1, address_line2, address_city, address_state, address_postal_code, address_country, \
             contact_first_name, contact_last_name, contact_email, contact_phone, version, created_at, updated_at) \
@@ -127,7 +128,8 @@ pub fn insert(tx: &Transaction<'_>, p: &PartnerRow) -> Result<()> {
 
 /// Writes the editable fields of `p` and bumps its version.
 pub fn update(tx: &Transaction<'_>, p: &PartnerRow) -> Result<()> {
-    tx.execute(
+    super::run(
+        tx,
         "UPDATE partners SET company_name = ?2, domain = ?3, mpn_id = ?4, \
             address_line1 = ?5, address_line2 = ?6, address_city = ?7, address_state = ?8, \
             address_postal_code = ?9, address_country = ?10, contact_first_name = ?11, \
@@ -162,7 +164,8 @@ pub fn link(
     provider: &ObjectId,
     now: DateTime<Utc>,
 ) -> Result<bool> {
-    let n = tx.execute(
+    let n = super::run(
+        tx,
         "INSERT OR IGNORE INTO indirect_links (reseller_id, provider_id, linked_at) VALUES (?1, ?2, ?3)",
         params![reseller, provider, instant(now)],
     )?;
@@ -223,7 +226,8 @@ pub fn insert_partner_agreement(
     agreement: &PartnerAgreementRow,
     recorded_by: &str,
 ) -> Result<()> {
-    tx.execute(
+    super::run(
+        tx,
         "INSERT INTO partner_agreements (partner_id, signer_name, signer_email, date_agreed, recorded_at, recorded_by) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         params![
@@ -303,7 +307,8 @@ pub fn save_profile(
     now: DateTime<Utc>,
 ) -> Result<()> {
     use super::columns::Money;
-    tx.execute(
+    super::run(
+        tx,
         "UPDATE partners SET revenue_trailing_12m = ?2, mfa_all_admins = ?3, security_contact_email = ?4, \
             support_plan = ?5, indirect_reseller_since = ?6, prior_experience_assessed = ?7, \
             capabilities_assessment_passed = ?8, credit_check_passed = ?9, business_email = ?10, \
@@ -322,22 +327,26 @@ pub fn save_profile(
             instant(now)
         ],
     )?;
-    tx.execute(
+    super::run(
+        tx,
         "DELETE FROM partner_regional_revenue WHERE partner_id = ?1",
         [partner],
     )?;
     for (region, amount) in &p.regional_revenue {
-        tx.execute(
+        super::run(
+            tx,
             "INSERT INTO partner_regional_revenue (partner_id, region, amount) VALUES (?1, ?2, ?3)",
             params![partner, region, Money(*amount)],
         )?;
     }
-    tx.execute(
+    super::run(
+        tx,
         "DELETE FROM partner_designations WHERE partner_id = ?1",
         [partner],
     )?;
     for designation in &p.designations {
-        tx.execute(
+        super::run(
+            tx,
             "INSERT INTO partner_designations (partner_id, designation) VALUES (?1, ?2)",
             params![partner, designation],
         )?;
@@ -367,7 +376,8 @@ pub fn set_authorized_since(
     partner: &ObjectId,
     since: NaiveDate,
 ) -> Result<()> {
-    tx.execute(
+    super::run(
+        tx,
         "UPDATE partners SET authorized_since = ?2 WHERE id = ?1 AND authorized_since IS NULL",
         params![partner, since.to_string()],
     )?;
@@ -382,11 +392,17 @@ pub fn demote(
     since: NaiveDate,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    tx.execute(
+    super::run(
+        tx,
         "UPDATE partners SET partner_type = 'INDIRECT_RESELLER', reapply_blocked_until = ?2, \
             indirect_reseller_since = COALESCE(indirect_reseller_since, ?3), version = version + 1, updated_at = ?4 \
          WHERE id = ?1",
-        params![partner, blocked_until.to_string(), since.to_string(), instant(now)],
+        params![
+            partner,
+            blocked_until.to_string(),
+            since.to_string(),
+            instant(now)
+        ],
     )?;
     Ok(())
 }
@@ -397,7 +413,8 @@ pub fn set_type(
     partner_type: PartnerType,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    tx.execute(
+    super::run(
+        tx,
         "UPDATE partners SET partner_type = ?2, version = version + 1, updated_at = ?3 WHERE id = ?1",
         params![partner, partner_type, instant(now)],
     )?;
@@ -433,7 +450,8 @@ const ASSESSMENT_COLUMNS: &str =
     "id, partner_id, assessed_at, passed, failed_requirements, remediation_deadline, outcome";
 
 pub fn insert_assessment(tx: &Transaction<'_>, a: &AssessmentRow, by: &str) -> Result<()> {
-    tx.execute(
+    super::run(
+        tx,
         "INSERT INTO partner_assessments (partner_id, assessed_at, assessed_by, passed, failed_requirements, remediation_deadline) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         params![
@@ -480,7 +498,8 @@ pub fn resolve_assessments(
     outcome: &str,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    tx.execute(
+    super::run(
+        tx,
         "UPDATE partner_assessments SET outcome = ?2, resolved_at = ?3 WHERE partner_id = ?1 AND outcome IS NULL AND remediation_deadline IS NOT NULL",
         params![partner, outcome, instant(now)],
     )?;

@@ -95,7 +95,8 @@ pub fn list(
 }
 
 pub fn insert(tx: &Transaction<'_>, r: &RelationshipRow, requested_by: &str) -> Result<()> {
-    tx.execute(
+    super::run(
+        tx,
         "INSERT INTO reseller_relationships (id, partner_id, customer_id, status, requested_at, \
             requested_by, accepted_at, revoked_at, revoke_reason) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
@@ -120,7 +121,8 @@ pub fn set_status(
     r: &RelationshipRow,
     from: RelationshipStatus,
 ) -> Result<bool> {
-    let n = tx.execute(
+    let n = super::run(
+        tx,
         "UPDATE reseller_relationships SET status = ?2, accepted_at = ?3, revoked_at = ?4, \
             revoke_reason = ?5 WHERE id = ?1 AND status = ?6",
         params![

@@ -143,7 +143,8 @@ fn workloads_json(workloads: &[String]) -> String {
 }
 
 pub fn insert(tx: &Transaction<'_>, q: &AcoRequestRow) -> Result<()> {
-    tx.execute(
+    super::run(
+        tx,
         "INSERT INTO aco_requests (id, customer_id, partner_id, indirect_provider_id, status, scenario, \
             workloads, timeline_start, timeline_end, estimated_acr, aco_amount, channel_sales_manager, \
             info_requested_from, info_requested_at, decision_reason, stage_entered_at, due_at, version, \
@@ -179,7 +180,8 @@ pub fn insert(tx: &Transaction<'_>, q: &AcoRequestRow) -> Result<()> {
 /// Writes `q`'s new state if the stored version is still `seen_version`, and
 /// bumps the version. `false` means someone else changed it first (FLOW-18).
 pub fn update(tx: &Transaction<'_>, q: &AcoRequestRow, seen_version: i64) -> Result<bool> {
-    let n = tx.execute(
+    let n = super::run(
+        tx,
         "UPDATE aco_requests SET status = ?3, scenario = ?4, workloads = ?5, timeline_start = ?6, \
             timeline_end = ?7, estimated_acr = ?8, aco_amount = ?9, channel_sales_manager = ?10, \
             info_requested_from = ?11, info_requested_at = ?12, decision_reason = ?13, \
