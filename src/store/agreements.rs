@@ -91,7 +91,7 @@ pub fn overdue_published(tx: &Transaction<'_>, now: DateTime<Utc>) -> Result<Vec
 }
 
 pub fn insert(tx: &Transaction<'_>, a: &AcoAgreementRow) -> Result<()> {
-    super::run(
+    super::execute_cached(
         tx,
         "INSERT INTO aco_agreements (id, request_id, customer_id, status, signer_name, signer_email, \
             credit_period_months, aco_amount, published_at, published_by, expires_at, signed_at, signed_by, \
@@ -120,7 +120,7 @@ pub fn insert(tx: &Transaction<'_>, a: &AcoAgreementRow) -> Result<()> {
 
 /// Moves a published agreement to its new status; `false` if it was no longer published.
 pub fn close(tx: &Transaction<'_>, a: &AcoAgreementRow) -> Result<bool> {
-    let n = super::run(
+    let n = super::execute_cached(
         tx,
         "UPDATE aco_agreements SET status = ?2, signed_at = ?3, signed_by = ?4, closed_at = ?5, \
             closed_reason = ?6 WHERE id = ?1 AND status = 'PUBLISHED'",
@@ -174,7 +174,7 @@ fn map_grant(r: &Row<'_>) -> rusqlite::Result<CreditGrantRow> {
 }
 
 pub fn insert_grant(tx: &Transaction<'_>, g: &CreditGrantRow) -> Result<()> {
-    super::run(
+    super::execute_cached(
         tx,
         "INSERT INTO credit_grants (id, customer_id, request_id, agreement_id, amount, first_month, \
             last_month, status, granted_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
@@ -227,7 +227,7 @@ pub fn customer_grants(tx: &Transaction<'_>, customer: &ObjectId) -> Result<Vec<
 }
 
 pub fn set_grant_status(tx: &Transaction<'_>, grant: &ObjectId, status: GrantStatus) -> Result<()> {
-    super::run(
+    super::execute_cached(
         tx,
         "UPDATE credit_grants SET status = ?2 WHERE id = ?1",
         params![grant, status],

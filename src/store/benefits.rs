@@ -63,7 +63,7 @@ pub fn list(
 }
 
 pub fn insert(tx: &Transaction<'_>, b: &BenefitCreditRow, created_by: &str) -> Result<()> {
-    super::run(
+    super::execute_cached(
         tx,
         "INSERT INTO benefit_credits (id, partner_id, kind, purpose, amount, starts_on, ends_on, activated_at, \
             assignee_email, assignee_name, reassignments, version, created_at, created_by) \
@@ -90,7 +90,7 @@ pub fn insert(tx: &Transaction<'_>, b: &BenefitCreditRow, created_by: &str) -> R
 
 /// Writes a new assignment if the credit is still at `seen_version`.
 pub fn assign(tx: &Transaction<'_>, b: &BenefitCreditRow, seen_version: i64) -> Result<bool> {
-    let n = super::run(
+    let n = super::execute_cached(
         tx,
         "UPDATE benefit_credits SET ends_on = ?3, activated_at = ?4, assignee_email = ?5, assignee_name = ?6, \
             reassignments = ?7, version = version + 1 WHERE id = ?1 AND version = ?2",
@@ -151,7 +151,7 @@ pub fn insert_usage(
     at: DateTime<Utc>,
     by: &str,
 ) -> Result<()> {
-    super::run(
+    super::execute_cached(
         tx,
         "INSERT INTO benefit_usage (credit_id, used_on, amount, purpose, recorded_at, recorded_by) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",

@@ -106,7 +106,7 @@ fn billing_params(b: &BillingProfile) -> [&Option<String>; 10] {
 
 pub fn insert(tx: &Transaction<'_>, c: &CustomerRow) -> Result<()> {
     let b = billing_params(&c.billing_profile);
-    super::run(
+    super::execute_cached(
         tx,
         "INSERT INTO customers (id, tenant_id, domain, company_name, country, segment, organization_kind, \
             billing_legal_name, billing_tax_id, billing_registration_number, billing_email, billing_line1, \
@@ -142,7 +142,7 @@ pub fn insert(tx: &Transaction<'_>, c: &CustomerRow) -> Result<()> {
 /// Writes the editable fields of `c` and bumps its version.
 pub fn update(tx: &Transaction<'_>, c: &CustomerRow) -> Result<()> {
     let b = billing_params(&c.billing_profile);
-    super::run(
+    super::execute_cached(
         tx,
         "UPDATE customers SET domain = ?2, company_name = ?3, country = ?4, segment = ?5, \
             organization_kind = ?6, billing_legal_name = ?7, billing_tax_id = ?8, \
@@ -234,7 +234,7 @@ pub fn insert_agreement(
     a: &CustomerAgreementRow,
     recorded_by: &str,
 ) -> Result<()> {
-    super::run(
+    super::execute_cached(
         tx,
         "INSERT INTO customer_agreements (id, customer_id, date_agreed, contact_first_name, \
             contact_last_name, contact_email, contact_phone, acceptance_method, recorded_by_partner, \
@@ -272,7 +272,7 @@ pub fn confirm(
     confirmation: &McaConfirmationRow,
     confirmed_by: &str,
 ) -> Result<()> {
-    super::run(
+    super::execute_cached(
         tx,
         "INSERT INTO mca_confirmations (customer_id, partner_id, agreement_id, confirmed_at, confirmed_by) \
          VALUES (?1, ?2, ?3, ?4, ?5) \

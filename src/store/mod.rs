@@ -92,7 +92,7 @@ fn migrations() -> Migrations<'static> {
 
 /// Runs one statement, compiled once per connection and kept
 /// (`Connection::execute` would compile it on every call).
-pub(crate) fn run(
+pub(crate) fn execute_cached(
     tx: &Transaction<'_>,
     sql: &str,
     params: impl rusqlite::Params,

@@ -95,7 +95,7 @@ pub fn tenant_in_use(tx: &Transaction<'_>, tenant_id: &str) -> Result<bool> {
 }
 
 pub fn insert(tx: &Transaction<'_>, p: &PartnerRow) -> Result<()> {
-    super::run(
+    super::execute_cached(
         tx,
         "INSERT INTO partners (id, tenant_id, company_name, domain, partner_type, mpn_id, \
             address_line1, address_line2, address_city, address_state, address_postal_code, address_country, \
@@ -128,7 +128,7 @@ pub fn insert(tx: &Transaction<'_>, p: &PartnerRow) -> Result<()> {
 
 /// Writes the editable fields of `p` and bumps its version.
 pub fn update(tx: &Transaction<'_>, p: &PartnerRow) -> Result<()> {
-    super::run(
+    super::execute_cached(
         tx,
         "UPDATE partners SET company_name = ?2, domain = ?3, mpn_id = ?4, \
             address_line1 = ?5, address_line2 = ?6, address_city = ?7, address_state = ?8, \
@@ -164,7 +164,7 @@ pub fn link(
     provider: &ObjectId,
     now: DateTime<Utc>,
 ) -> Result<bool> {
-    let n = super::run(
+    let n = super::execute_cached(
         tx,
         "INSERT OR IGNORE INTO indirect_links (reseller_id, provider_id, linked_at) VALUES (?1, ?2, ?3)",
         params![reseller, provider, instant(now)],
@@ -226,7 +226,7 @@ pub fn insert_partner_agreement(
     agreement: &PartnerAgreementRow,
     recorded_by: &str,
 ) -> Result<()> {
-    super::run(
+    super::execute_cached(
         tx,
         "INSERT INTO partner_agreements (partner_id, signer_name, signer_email, date_agreed, recorded_at, recorded_by) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -307,7 +307,7 @@ pub fn save_profile(
     now: DateTime<Utc>,
 ) -> Result<()> {
     use super::columns::Money;
-    super::run(
+    super::execute_cached(
         tx,
         "UPDATE partners SET revenue_trailing_12m = ?2, mfa_all_admins = ?3, security_contact_email = ?4, \
             support_plan = ?5, indirect_reseller_since = ?6, prior_experience_assessed = ?7, \
@@ -327,25 +327,25 @@ pub fn save_profile(
             instant(now)
         ],
     )?;
-    super::run(
+    super::execute_cached(
         tx,
         "DELETE FROM partner_regional_revenue WHERE partner_id = ?1",
         [partner],
     )?;
     for (region, amount) in &p.regional_revenue {
-        super::run(
+        super::execute_cached(
             tx,
             "INSERT INTO partner_regional_revenue (partner_id, region, amount) VALUES (?1, ?2, ?3)",
             params![partner, region, Money(*amount)],
         )?;
     }
-    super::run(
+    super::execute_cached(
         tx,
         "DELETE FROM partner_designations WHERE partner_id = ?1",
         [partner],
     )?;
     for designation in &p.designations {
-        super::run(
+        super::execute_cached(
             tx,
             "INSERT INTO partner_designations (partner_id, designation) VALUES (?1, ?2)",
             params![partner, designation],
@@ -376,7 +376,7 @@ pub fn set_authorized_since(
     partner: &ObjectId,
     since: NaiveDate,
 ) -> Result<()> {
-    super::run(
+    super::execute_cached(
         tx,
         "UPDATE partners SET authorized_since = ?2 WHERE id = ?1 AND authorized_since IS NULL",
         params![partner, since.to_string()],
@@ -392,7 +392,7 @@ pub fn demote(
     since: NaiveDate,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    super::run(
+    super::execute_cached(
         tx,
         "UPDATE partners SET partner_type = 'INDIRECT_RESELLER', reapply_blocked_until = ?2, \
             indirect_reseller_since = COALESCE(indirect_reseller_since, ?3), version = version + 1, updated_at = ?4 \
@@ -413,7 +413,7 @@ pub fn set_type(
     partner_type: PartnerType,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    super::run(
+    super::execute_cached(
         tx,
         "UPDATE partners SET partner_type = ?2, version = version + 1, updated_at = ?3 WHERE id = ?1",
         params![partner, partner_type, instant(now)],
@@ -450,7 +450,7 @@ const ASSESSMENT_COLUMNS: &str =
     "id, partner_id, assessed_at, passed, failed_requirements, remediation_deadline, outcome";
 
 pub fn insert_assessment(tx: &Transaction<'_>, a: &AssessmentRow, by: &str) -> Result<()> {
-    super::run(
+    super::execute_cached(
         tx,
         "INSERT INTO partner_assessments (partner_id, assessed_at, assessed_by, passed, failed_requirements, remediation_deadline) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -498,7 +498,7 @@ pub fn resolve_assessments(
     outcome: &str,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    super::run(
+    super::execute_cached(
         tx,
         "UPDATE partner_assessments SET outcome = ?2, resolved_at = ?3 WHERE partner_id = ?1 AND outcome IS NULL AND remediation_deadline IS NOT NULL",
         params![partner, outcome, instant(now)],

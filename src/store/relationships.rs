@@ -95,7 +95,7 @@ pub fn list(
 }
 
 pub fn insert(tx: &Transaction<'_>, r: &RelationshipRow, requested_by: &str) -> Result<()> {
-    super::run(
+    super::execute_cached(
         tx,
         "INSERT INTO reseller_relationships (id, partner_id, customer_id, status, requested_at, \
             requested_by, accepted_at, revoked_at, revoke_reason) \
@@ -121,7 +121,7 @@ pub fn set_status(
     r: &RelationshipRow,
     from: RelationshipStatus,
 ) -> Result<bool> {
-    let n = super::run(
+    let n = super::execute_cached(
         tx,
         "UPDATE reseller_relationships SET status = ?2, accepted_at = ?3, revoked_at = ?4, \
             revoke_reason = ?5 WHERE id = ?1 AND status = ?6",

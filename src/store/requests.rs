@@ -143,7 +143,7 @@ fn workloads_json(workloads: &[String]) -> String {
 }
 
 pub fn insert(tx: &Transaction<'_>, q: &AcoRequestRow) -> Result<()> {
-    super::run(
+    super::execute_cached(
         tx,
         "INSERT INTO aco_requests (id, customer_id, partner_id, indirect_provider_id, status, scenario, \
             workloads, timeline_start, timeline_end, estimated_acr, aco_amount, channel_sales_manager, \
@@ -180,7 +180,7 @@ pub fn insert(tx: &Transaction<'_>, q: &AcoRequestRow) -> Result<()> {
 /// Writes `q`'s new state if the stored version is still `seen_version`, and
 /// bumps the version. `false` means someone else changed it first (FLOW-18).
 pub fn update(tx: &Transaction<'_>, q: &AcoRequestRow, seen_version: i64) -> Result<bool> {
-    let n = super::run(
+    let n = super::execute_cached(
         tx,
         "UPDATE aco_requests SET status = ?3, scenario = ?4, workloads = ?5, timeline_start = ?6, \
             timeline_end = ?7, estimated_acr = ?8, aco_amount = ?9, channel_sales_manager = ?10, \

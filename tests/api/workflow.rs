@@ -757,6 +757,18 @@ async fn flow_19_due_dates_across_thanksgiving_and_overdue_lists() {
         )
         .await;
     assert_eq!(data["acoRequests"]["totalCount"], 0);
+    // Several states, each read through its own index range: the page holds
+    // the request of any of them, once.
+    let data = world
+        .app
+        .ok(
+            &reviewer,
+            "{ acoRequests(filter: { status: [REJECTED, SUBMITTED, SUBMITTED] }) { totalCount nodes { id } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(data["acoRequests"]["totalCount"], 1);
+    assert_eq!(data["acoRequests"]["nodes"], json!([{ "id": request.id }]));
 }
 
 #[tokio::test]
