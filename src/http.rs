@@ -24,6 +24,7 @@ use tower_http::trace::TraceLayer;
 use crate::auth::{AuthError, Authenticator};
 use crate::config::AppConfig;
 use crate::graphql::limits::{Documents, Parsed, QueryLimits};
+use crate::graphql::variables::InputTypes;
 use crate::graphql::{AcoSchema, AppData, RequestContext, build_schema};
 use crate::store::Db;
 
@@ -40,23 +41,24 @@ pub struct AppState {
     pub auth: Arc<Authenticator>,
     pub schema: AcoSchema,
     /// The same schema without the document-only validation rules, for
-    /// documents that passed them already and requests without input
-    /// objects in their variables; built when first needed.
-    fast_schema: Arc<std::sync::OnceLock<AcoSchema>>,
+    /// documents that passed them already and requests whose variables pass
+    /// the schema's input types; built when first needed.
+    fast_schema: Arc<std::sync::OnceLock<(AcoSchema, InputTypes)>>,
     /// Parsed (and cached) query documents, with the text limits.
     pub documents: Arc<Documents>,
 }
 
 impl AppState {
-    fn fast_schema(&self) -> &AcoSchema {
+    fn fast_schema(&self) -> &(AcoSchema, InputTypes) {
         self.fast_schema.get_or_init(|| {
-            build_schema(
+            let schema = build_schema(
                 AppData {
                     db: self.db.clone(),
                     config: self.config.clone(),
                 },
                 ValidationMode::Fast,
-            )
+            );
+            (schema, InputTypes::of_schema())
         })
     }
 
@@ -255,8 +257,15 @@ async fn execute(
     let prepared = prepare(state, &mut request, &context);
     let answer = async {
         match prepared {
-            Ok(parsed) if parsed.validated() && scalars_only(&request.variables) => {
-                state.fast_schema().execute(request.data(context)).await
+            Ok(parsed)
+                if parsed.validated()
+                    && state.fast_schema().1.accept(
+                        &parsed.document,
+                        request.operation_name.as_deref(),
+                        &request.variables,
+                    ) =>
+            {
+                state.fast_schema().0.execute(request.data(context)).await
             }
             Ok(parsed) => {
                 let response = state.schema.execute(request.data(context)).await;
@@ -307,21 +316,6 @@ async fn execute(
             .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     }
     http_response
-}
-
-/// `true` when no variable holds an input object. The fast validation does
-/// not look at variables, and the engine checks scalars (and lists of them)
-/// when it reads them anyway; input objects, whose unknown fields only the
-/// full validation refuses, always go through it.
-fn scalars_only(variables: &async_graphql::Variables) -> bool {
-    fn scalar(value: &async_graphql::Value) -> bool {
-        match value {
-            async_graphql::Value::Object(_) => false,
-            async_graphql::Value::List(items) => items.iter().all(scalar),
-            _ => true,
-        }
-    }
-    variables.values().all(scalar)
 }
 
 /// Parses the query (limits, cache) and lets the role gate see the root

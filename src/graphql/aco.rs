@@ -40,6 +40,7 @@ pub enum ServiceLevelStage {
 
 /// ELIG-12: the project timeline.
 #[derive(SimpleObject)]
+#[graphql(serial)]
 pub struct Timeline {
     pub start: Date,
     pub end: Date,
@@ -47,6 +48,7 @@ pub struct Timeline {
 
 /// One transition in a request's append-only history (FLOW-17).
 #[derive(SimpleObject)]
+#[graphql(serial)]
 pub struct AcoRequestEvent {
     pub at: DateTime,
     /// The token subject of whoever acted; `system` for the expiry sweep.
@@ -176,7 +178,7 @@ impl Prefetch {
     }
 }
 
-#[Object]
+#[Object(serial)]
 impl AcoRequest {
     pub async fn id(&self) -> ID {
         ID(self.0.id.to_string())
@@ -355,7 +357,7 @@ impl AcoRequest {
 /// An ACO agreement (a PL-MCA amendment) published to the customer's signer (AGR-3…6).
 pub struct AcoAgreement(pub AcoAgreementRow);
 
-#[Object]
+#[Object(serial)]
 impl AcoAgreement {
     pub async fn id(&self) -> ID {
         ID(self.0.id.to_string())
@@ -413,7 +415,7 @@ impl AcoAgreement {
 /// LEDGER-1: an ACO credit granted to a customer by a signed agreement.
 pub struct CreditGrant(pub CreditGrantRow);
 
-#[Object]
+#[Object(serial)]
 impl CreditGrant {
     pub async fn id(&self) -> ID {
         ID(self.0.id.to_string())
@@ -453,6 +455,7 @@ impl CreditGrant {
 
 /// One rule of DOMAIN §3 applied to a deal.
 #[derive(SimpleObject)]
+#[graphql(serial)]
 pub struct EligibilityRuleResult {
     /// The rule's id in the rule book, e.g. `ELIG-10`.
     pub rule: String,
@@ -478,6 +481,7 @@ impl From<RuleResult> for EligibilityRuleResult {
 
 /// The pre-flight check of DOMAIN §3: every rule, at once.
 #[derive(SimpleObject)]
+#[graphql(serial)]
 pub struct AcoEligibility {
     pub eligible: bool,
     /// ELIG-11: the ACO amount the deal would get.
@@ -726,18 +730,21 @@ pub struct AcoRequestFilter {
 }
 
 #[derive(SimpleObject)]
+#[graphql(serial)]
 pub struct SubmitAcoRequestPayload {
     pub aco_request: Option<AcoRequest>,
     pub user_errors: Vec<UserError>,
 }
 
 #[derive(SimpleObject)]
+#[graphql(serial)]
 pub struct AcoRequestPayload {
     pub aco_request: Option<AcoRequest>,
     pub user_errors: Vec<UserError>,
 }
 
 #[derive(SimpleObject)]
+#[graphql(serial)]
 pub struct AcoAgreementPayload {
     pub aco_request: Option<AcoRequest>,
     pub aco_agreement: Option<AcoAgreement>,
@@ -745,6 +752,7 @@ pub struct AcoAgreementPayload {
 }
 
 #[derive(SimpleObject)]
+#[graphql(serial)]
 pub struct SignAcoAgreementPayload {
     /// The agreement: `SIGNED`, or `EXPIRED` when the signature came too late.
     pub aco_agreement: Option<AcoAgreement>,
@@ -753,6 +761,7 @@ pub struct SignAcoAgreementPayload {
 }
 
 #[derive(SimpleObject)]
+#[graphql(serial)]
 pub struct ExpireAcoAgreementsPayload {
     pub expired_agreements: Vec<AcoAgreement>,
     pub client_mutation_id: Option<String>,
@@ -792,7 +801,7 @@ async fn run_step(
 #[derive(Default)]
 pub struct AcoQuery;
 
-#[Object]
+#[Object(serial)]
 impl AcoQuery {
     /// An ACO request the caller may see.
     async fn aco_request(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<AcoRequest> {
@@ -890,7 +899,7 @@ impl AcoQuery {
 #[derive(Default)]
 pub struct AcoMutation;
 
-#[Object]
+#[Object(serial)]
 impl AcoMutation {
     /// FLOW-1: the transacting partner submits a request; refused with every
     /// failing rule of §3 at once. Indirect providers, programme roles and

@@ -15,6 +15,7 @@ use crate::store::partners::AssessmentRow;
 
 /// One requirement of the partner's type.
 #[derive(SimpleObject)]
+#[graphql(serial)]
 pub struct AuthorizationRequirement {
     /// `REVENUE`, `MPA_ACCEPTED`, `MFA_ALL_ADMINS`, `SECURITY_CONTACT`, `SUPPORT_PLAN`,
     /// `PRIOR_EXPERIENCE`, `SOLUTIONS_PARTNER_DESIGNATION`, `CAPABILITIES_ASSESSMENT`,
@@ -28,6 +29,7 @@ pub struct AuthorizationRequirement {
 
 /// Revenue in one authorized region (indirect providers).
 #[derive(SimpleObject)]
+#[graphql(serial)]
 pub struct RegionalRevenue {
     pub region: String,
     pub amount: Decimal,
@@ -35,6 +37,7 @@ pub struct RegionalRevenue {
 
 /// What the requirements are judged on.
 #[derive(SimpleObject)]
+#[graphql(serial)]
 pub struct AuthorizationProfile {
     /// Trailing-12-month CSP revenue.
     #[graphql(name = "revenueTrailing12m")]
@@ -54,6 +57,7 @@ pub struct AuthorizationProfile {
 
 /// A reassessment (AUTH-1).
 #[derive(SimpleObject)]
+#[graphql(serial)]
 pub struct PartnerAssessment {
     pub assessed_at: DateTime,
     pub passed: bool,
@@ -79,7 +83,7 @@ impl From<AssessmentRow> for PartnerAssessment {
 /// Where a partner stands (§8), all year round.
 pub struct PartnerAuthorization(pub Standing);
 
-#[Object]
+#[Object(serial)]
 impl PartnerAuthorization {
     async fn partner_type(&self) -> PartnerType {
         self.0.partner.partner_type
@@ -269,6 +273,7 @@ pub struct ExpireRemediationInput {
 }
 
 #[derive(SimpleObject)]
+#[graphql(serial)]
 pub struct PartnerAuthorizationPayload {
     pub partner: Option<Partner>,
     pub authorization: Option<PartnerAuthorization>,
@@ -277,6 +282,7 @@ pub struct PartnerAuthorizationPayload {
 
 /// What closing one remediation window did.
 #[derive(SimpleObject)]
+#[graphql(serial)]
 pub struct RemediationOutcome {
     pub partner: Partner,
     /// `REMEDIATED`, `DEMOTED` (direct bill to indirect reseller) or `NOT_REMEDIATED`.
@@ -284,6 +290,7 @@ pub struct RemediationOutcome {
 }
 
 #[derive(SimpleObject)]
+#[graphql(serial)]
 pub struct ExpireRemediationPayload {
     pub outcomes: Vec<RemediationOutcome>,
     pub client_mutation_id: Option<String>,
@@ -308,7 +315,7 @@ fn payload(outcome: std::result::Result<Standing, Vec<UserError>>) -> PartnerAut
 #[derive(Default)]
 pub struct AuthorizationMutation;
 
-#[Object]
+#[Object(serial)]
 impl AuthorizationMutation {
     /// §8: updates what the partner's authorization requirements are judged on.
     async fn update_partner_profile(

@@ -26,6 +26,7 @@ pub enum BenefitCreditStatus {
 
 /// The user a credit is assigned to.
 #[derive(SimpleObject)]
+#[graphql(serial)]
 pub struct BenefitAssignee {
     pub email: String,
     pub name: Option<String>,
@@ -34,7 +35,7 @@ pub struct BenefitAssignee {
 /// A partner's own Azure credit (§7).
 pub struct BenefitCredit(pub BenefitCreditRow);
 
-#[Object]
+#[Object(serial)]
 impl BenefitCredit {
     pub async fn id(&self) -> ID {
         ID(self.0.id.to_string())
@@ -156,6 +157,7 @@ pub struct RecordBenefitUsageInput {
 }
 
 #[derive(SimpleObject)]
+#[graphql(serial)]
 pub struct BenefitCreditPayload {
     pub benefit_credit: Option<BenefitCredit>,
     pub user_errors: Vec<UserError>,
@@ -187,7 +189,7 @@ fn payload(outcome: std::result::Result<BenefitCreditRow, Vec<UserError>>) -> Be
 #[derive(Default)]
 pub struct BenefitsMutation;
 
-#[Object]
+#[Object(serial)]
 impl BenefitsMutation {
     /// BEN-1, programme admin: gives a partner a monthly or bulk benefit credit.
     async fn create_benefit_credit(

@@ -12,6 +12,7 @@ use crate::store::pagination::{MAX_PAGE_SIZE, Page, PageArgs};
 
 /// Fields every connection has besides edges, nodes and pageInfo.
 #[derive(SimpleObject)]
+#[graphql(serial)]
 pub struct ConnectionFields {
     /// How many items the whole list has, across all pages.
     pub total_count: i64,

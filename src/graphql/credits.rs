@@ -18,6 +18,7 @@ use crate::store::usage::UsageRow;
 
 /// One grant's standing (LEDGER-7: used + remaining = granted).
 #[derive(SimpleObject)]
+#[graphql(serial)]
 pub struct GrantBalance {
     pub grant: CreditGrant,
     pub granted: Decimal,
@@ -32,6 +33,7 @@ pub struct GrantBalance {
 
 /// The customer's ACO credit, over the grants the caller may see.
 #[derive(SimpleObject)]
+#[graphql(serial)]
 pub struct CreditBalance {
     pub granted: Decimal,
     pub used: Decimal,
@@ -43,6 +45,7 @@ pub struct CreditBalance {
 
 /// One month of the reconciliation (LEDGER-8).
 #[derive(SimpleObject)]
+#[graphql(serial)]
 pub struct ReconciliationMonth {
     pub month: Month,
     /// Whether usage was recorded for the month (if not, its figures are zero).
@@ -72,6 +75,7 @@ pub struct ReconciliationMonth {
 
 /// A grant expected to lapse with an amount left.
 #[derive(SimpleObject)]
+#[graphql(serial)]
 pub struct ExpectedLapse {
     pub grant_id: ID,
     /// The last month of its credit period.
@@ -82,6 +86,7 @@ pub struct ExpectedLapse {
 /// When the balance is expected to run out at the trailing three-month average
 /// (over the grants the caller may see).
 #[derive(SimpleObject)]
+#[graphql(serial)]
 pub struct CreditForecast {
     /// The average first-party usage of the last three recorded months.
     pub average_monthly_acr: Decimal,
@@ -93,6 +98,7 @@ pub struct CreditForecast {
 
 /// One month's usage as recorded, with its revision (LEDGER-2).
 #[derive(SimpleObject)]
+#[graphql(serial)]
 pub struct MonthlyUsage {
     pub month: Month,
     pub first_party_acr: Decimal,
@@ -346,6 +352,7 @@ impl RecordMonthlyUsageInput {
 }
 
 #[derive(SimpleObject)]
+#[graphql(serial)]
 pub struct RecordMonthlyUsagePayload {
     pub customer: Option<Customer>,
     pub usage: Option<MonthlyUsage>,
@@ -359,7 +366,7 @@ pub struct RecordMonthlyUsagePayload {
 #[derive(Default)]
 pub struct CreditsMutation;
 
-#[Object]
+#[Object(serial)]
 impl CreditsMutation {
     /// LEDGER-2: the customer's transacting partner (or a programme role) records
     /// a month's usage. The same figures again change nothing; other figures are

@@ -6,8 +6,9 @@
 use std::collections::HashSet;
 
 use async_graphql::ServerError;
+use async_graphql::parser::Positioned;
 use async_graphql::parser::types::{
-    DocumentOperations, ExecutableDocument, Selection, SelectionSet,
+    DocumentOperations, ExecutableDocument, OperationDefinition, Selection, SelectionSet,
 };
 
 use crate::authz::{self, Permission};
@@ -88,22 +89,29 @@ fn check(field: &str, actor: &Actor) -> Result<()> {
 /// gets `FORBIDDEN` for the request, whatever the arguments (ROLE-1, ROLE-2),
 /// and an anonymous caller `UNAUTHENTICATED`. Introspection is open to all.
 /// A document naming no such operation is left to validation to refuse.
+/// The operation a request runs: the one it names, or the document's only one.
+pub fn operation<'a>(
+    document: &'a ExecutableDocument,
+    operation_name: Option<&str>,
+) -> Option<&'a Positioned<OperationDefinition>> {
+    match (operation_name, &document.operations) {
+        (None, DocumentOperations::Single(operation)) => Some(operation),
+        (Some(wanted), operations) => operations
+            .iter()
+            .find(|(name, _)| name.is_some_and(|n| n.as_str() == wanted))
+            .map(|(_, operation)| operation),
+        (None, DocumentOperations::Multiple(_)) => None,
+    }
+}
+
 pub fn check_operation(
     document: &ExecutableDocument,
     operation_name: Option<&str>,
     actor: Option<&Actor>,
     request_id: &str,
 ) -> std::result::Result<(), ServerError> {
-    let operation = match (operation_name, &document.operations) {
-        (None, DocumentOperations::Single(operation)) => operation,
-        (Some(wanted), operations) => match operations
-            .iter()
-            .find(|(name, _)| name.is_some_and(|n| n.as_str() == wanted))
-        {
-            Some((_, operation)) => operation,
-            None => return Ok(()),
-        },
-        (None, DocumentOperations::Multiple(_)) => return Ok(()),
+    let Some(operation) = operation(document, operation_name) else {
+        return Ok(()); // the engine refuses a missing or ambiguous operation
     };
     let mut fields = Vec::new();
     let mut spread = HashSet::new();

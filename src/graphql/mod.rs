@@ -1,4 +1,9 @@
 //! The GraphQL API: schema, context, and the types clients see.
+//!
+//! Every object resolves its fields one after another (`serial`): reads run
+//! on the request's own thread (see `store::Db::read`) and list pages are
+//! loaded ahead, so resolving a row's fields concurrently would gain nothing
+//! and cost a task per field.
 
 pub mod aco;
 pub mod authorization;
@@ -12,6 +17,7 @@ pub mod mutation;
 pub mod query;
 pub mod scalars;
 pub mod types;
+pub mod variables;
 
 use std::sync::Arc;
 

@@ -42,18 +42,21 @@ fn split<T, U>(
 }
 
 #[derive(SimpleObject)]
+#[graphql(serial)]
 pub struct CreatePartnerPayload {
     pub partner: Option<Partner>,
     pub user_errors: Vec<UserError>,
 }
 
 #[derive(SimpleObject)]
+#[graphql(serial)]
 pub struct UpdatePartnerPayload {
     pub partner: Option<Partner>,
     pub user_errors: Vec<UserError>,
 }
 
 #[derive(SimpleObject)]
+#[graphql(serial)]
 pub struct LinkIndirectResellerPayload {
     pub reseller: Option<Partner>,
     pub provider: Option<Partner>,
@@ -61,24 +64,28 @@ pub struct LinkIndirectResellerPayload {
 }
 
 #[derive(SimpleObject)]
+#[graphql(serial)]
 pub struct SignPartnerAgreementPayload {
     pub partner: Option<Partner>,
     pub user_errors: Vec<UserError>,
 }
 
 #[derive(SimpleObject)]
+#[graphql(serial)]
 pub struct CreateCustomerPayload {
     pub customer: Option<Customer>,
     pub user_errors: Vec<UserError>,
 }
 
 #[derive(SimpleObject)]
+#[graphql(serial)]
 pub struct UpdateCustomerPayload {
     pub customer: Option<Customer>,
     pub user_errors: Vec<UserError>,
 }
 
 #[derive(SimpleObject)]
+#[graphql(serial)]
 pub struct RecordCustomerAgreementPayload {
     pub customer: Option<Customer>,
     pub customer_agreement: Option<CustomerAgreement>,
@@ -86,18 +93,20 @@ pub struct RecordCustomerAgreementPayload {
 }
 
 #[derive(SimpleObject)]
+#[graphql(serial)]
 pub struct ConfirmCustomerAgreementPayload {
     pub customer: Option<Customer>,
     pub user_errors: Vec<UserError>,
 }
 
 #[derive(SimpleObject)]
+#[graphql(serial)]
 pub struct ResellerRelationshipPayload {
     pub relationship: Option<ResellerRelationship>,
     pub user_errors: Vec<UserError>,
 }
 
-#[Object]
+#[Object(serial)]
 impl CoreMutation {
     /// Programme admin: adds a CSP partner.
     async fn create_partner(

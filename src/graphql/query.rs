@@ -63,7 +63,7 @@ fn parse_id(field: &str, id: &ID, kind: IdKind) -> Result<ObjectId> {
     ObjectId::parse_kind(id, kind).map_err(|e| Error::bad_id(&[field], e))
 }
 
-#[Object]
+#[Object(serial)]
 impl CoreQuery {
     /// The caller: subject, roles, and the partner or customer it acts for.
     async fn me(&self, ctx: &Context<'_>) -> async_graphql::Result<Viewer> {

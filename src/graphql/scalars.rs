@@ -37,11 +37,9 @@ pub struct DateTime(pub chrono::DateTime<Utc>);
 impl ScalarType for DateTime {
     fn parse(value: Value) -> InputValueResult<Self> {
         match value {
-            Value::String(s) => chrono::DateTime::parse_from_rfc3339(&s)
-                .map(|d| DateTime(d.with_timezone(&Utc)))
-                .map_err(|_| {
-                    InputValueError::custom("DateTime must be RFC 3339, e.g. 2027-01-20T10:00:00Z")
-                }),
+            Value::String(s) => time::parse_instant(&s).map(DateTime).ok_or_else(|| {
+                InputValueError::custom("DateTime must be RFC 3339, e.g. 2027-01-20T10:00:00Z")
+            }),
             _ => Err(InputValueError::expected_type(value)),
         }
     }
@@ -59,15 +57,15 @@ pub struct Date(pub NaiveDate);
 impl ScalarType for Date {
     fn parse(value: Value) -> InputValueResult<Self> {
         match value {
-            Value::String(s) if s.len() == 10 => NaiveDate::parse_from_str(&s, "%Y-%m-%d")
+            Value::String(s) if s.len() == 10 => time::parse_date(&s)
                 .map(Date)
-                .map_err(|_| InputValueError::custom("Date must be YYYY-MM-DD")),
+                .ok_or_else(|| InputValueError::custom("Date must be YYYY-MM-DD")),
             _ => Err(InputValueError::custom("Date must be YYYY-MM-DD")),
         }
     }
 
     fn to_value(&self) -> Value {
-        Value::String(self.0.format("%Y-%m-%d").to_string())
+        Value::String(time::date_text(self.0))
     }
 }
 

@@ -39,6 +39,7 @@ pub enum Node {
 
 /// A postal address (Partner Center's `defaultAddress`).
 #[derive(SimpleObject)]
+#[graphql(serial)]
 pub struct Address {
     pub address_line1: Option<String>,
     pub address_line2: Option<String>,
@@ -64,6 +65,7 @@ impl From<domain::Address> for Address {
 
 /// A person to contact (Partner Center's `primaryContact`).
 #[derive(SimpleObject)]
+#[graphql(serial)]
 pub struct Contact {
     pub first_name: Option<String>,
     pub last_name: Option<String>,
@@ -84,6 +86,7 @@ impl From<domain::Contact> for Contact {
 
 /// One entry of an object's append-only history.
 #[derive(SimpleObject)]
+#[graphql(serial)]
 pub struct ChangeEvent {
     pub at: DateTime,
     /// The token subject of whoever made the change.
@@ -140,7 +143,7 @@ impl From<PartnerRow> for Partner {
     }
 }
 
-#[Object]
+#[Object(serial)]
 impl Partner {
     pub async fn id(&self) -> ID {
         ID(self.0.id.to_string())
@@ -403,7 +406,7 @@ impl Partner {
 /// AGR-1: a signature of the Microsoft Partner Agreement.
 pub struct PartnerAgreement(pub PartnerAgreementRow);
 
-#[Object]
+#[Object(serial)]
 impl PartnerAgreement {
     async fn signer_name(&self) -> &str {
         &self.0.signer_name
@@ -421,7 +424,7 @@ impl PartnerAgreement {
 
 /// A customer's billing profile; ELIG-4 needs all of it.
 #[derive(SimpleObject)]
-#[graphql(complex)]
+#[graphql(complex, serial)]
 pub struct BillingProfile {
     pub legal_name: Option<String>,
     pub tax_id: Option<String>,
@@ -462,7 +465,7 @@ impl From<CustomerRow> for Customer {
     }
 }
 
-#[Object]
+#[Object(serial)]
 impl Customer {
     pub async fn id(&self) -> ID {
         ID(self.0.id.to_string())
@@ -717,7 +720,7 @@ impl Customer {
 /// AGR-2: a record of a customer's acceptance of the Microsoft Customer Agreement.
 pub struct CustomerAgreement(pub CustomerAgreementRow);
 
-#[Object]
+#[Object(serial)]
 impl CustomerAgreement {
     pub async fn id(&self) -> ID {
         ID(self.0.id.to_string())
@@ -751,7 +754,7 @@ pub struct McaConfirmation {
     current: bool,
 }
 
-#[Object]
+#[Object(serial)]
 impl McaConfirmation {
     async fn partner(&self) -> Partner {
         Partner::from(self.partner.clone())
@@ -768,7 +771,7 @@ impl McaConfirmation {
 /// A reseller relationship between a partner and a customer (§1).
 pub struct ResellerRelationship(pub RelationshipRow);
 
-#[Object]
+#[Object(serial)]
 impl ResellerRelationship {
     pub async fn id(&self) -> ID {
         ID(self.0.id.to_string())
@@ -810,7 +813,7 @@ impl ResellerRelationship {
 /// The caller.
 pub struct Viewer(pub Actor);
 
-#[Object]
+#[Object(serial)]
 impl Viewer {
     /// The token's `sub`.
     async fn subject(&self) -> &str {

@@ -280,6 +280,10 @@ pub mod columns {
         FromSqlError::Other(Box::new(e))
     }
 
+    fn not_a(what: &str, text: &str) -> FromSqlError {
+        FromSqlError::Other(format!("not {what}: {text:?}").into())
+    }
+
     macro_rules! enum_columns {
         ($($t:ty),+ $(,)?) => {$(
             impl ToSql for $t {
@@ -347,9 +351,10 @@ pub mod columns {
     pub struct Instant(pub DateTime<Utc>);
     impl FromSql for Instant {
         fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
-            DateTime::parse_from_rfc3339(text_of(value)?)
-                .map(|d| Instant(d.with_timezone(&Utc)))
-                .map_err(other)
+            let text = text_of(value)?;
+            crate::domain::time::parse_instant(text)
+                .map(Instant)
+                .ok_or_else(|| not_a("an RFC 3339 instant", text))
         }
     }
 
@@ -357,9 +362,10 @@ pub mod columns {
     pub struct Date(pub NaiveDate);
     impl FromSql for Date {
         fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
-            NaiveDate::parse_from_str(text_of(value)?, "%Y-%m-%d")
+            let text = text_of(value)?;
+            crate::domain::time::parse_date(text)
                 .map(Date)
-                .map_err(other)
+                .ok_or_else(|| not_a("a YYYY-MM-DD date", text))
         }
     }
 }
