@@ -198,12 +198,69 @@ pub struct Claims {
 /// Stands for the token's tenant in a per-tenant issuer.
 const TENANT_PLACEHOLDER: &str = "{tenantid}";
 
-/// The claims with the issuer, for checking a per-tenant issuer.
+/// The claims with the issuer, for checking a per-tenant issuer, and the
+/// expiry, for checking a token again without its signature.
 #[derive(Deserialize)]
 struct WithIssuer {
     iss: String,
+    exp: u64,
     #[serde(flatten)]
     claims: Claims,
+}
+
+/// How many verified tokens are remembered.
+const VERIFIED_TOKENS: usize = 1024;
+
+/// Tokens whose signature and claims were checked already, with their claims
+/// and expiry. A client sends the same token with every request until it
+/// expires: a repeat skips the signature check (the keys are read at start and
+/// never change while the process runs) but not the expiry check.
+#[derive(Default)]
+struct VerifiedTokens(std::sync::Mutex<std::collections::HashMap<Box<str>, Verified>>);
+
+#[derive(Clone)]
+struct Verified {
+    claims: Claims,
+    exp: u64,
+}
+
+impl Verified {
+    /// The claims, unless the token expired since (`exp < now - leeway`, as
+    /// the full check decides).
+    fn at(&self, now: u64, leeway: u64) -> Result<Claims, AuthError> {
+        if self.exp < now.saturating_sub(leeway) {
+            return Err(AuthError::Expired);
+        }
+        Ok(self.claims.clone())
+    }
+}
+
+impl VerifiedTokens {
+    fn get(&self, token: &str) -> Option<Verified> {
+        self.0.lock().ok()?.get(token).cloned()
+    }
+
+    /// Remembers a verified token; when full, drops the expired ones, and
+    /// everything if none had expired.
+    fn insert(&self, token: &str, verified: Verified, now: u64, leeway: u64) {
+        let Ok(mut tokens) = self.0.lock() else {
+            return;
+        };
+        if tokens.len() >= VERIFIED_TOKENS {
+            tokens.retain(|_, v| v.exp >= now.saturating_sub(leeway));
+            if tokens.len() >= VERIFIED_TOKENS {
+                tokens.clear();
+            }
+        }
+        tokens.insert(token.into(), verified);
+    }
+}
+
+impl fmt::Debug for VerifiedTokens {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let count = self.0.lock().map(|t| t.len()).unwrap_or_default();
+        write!(f, "VerifiedTokens({count})") // never the tokens themselves
+    }
 }
 
 /// Token validation settings.
@@ -214,6 +271,7 @@ pub struct Authenticator {
     audience: String,
     leeway_seconds: u64,
     program_tenant_id: String,
+    verified: Arc<VerifiedTokens>,
 }
 
 impl Authenticator {
@@ -230,6 +288,7 @@ impl Authenticator {
             audience: audience.into(),
             leeway_seconds,
             program_tenant_id: program_tenant_id.into(),
+            verified: Arc::default(),
         }
     }
 
@@ -242,6 +301,18 @@ impl Authenticator {
     /// `https://login.microsoftonline.com/{tenantid}/v2.0`) must equal the
     /// template with the token's own `tid` in it.
     pub fn verify(&self, token: &str) -> Result<Claims, AuthError> {
+        let now = jsonwebtoken::get_current_timestamp();
+        if let Some(seen) = self.verified.get(token) {
+            return seen.at(now, self.leeway_seconds);
+        }
+        let verified = self.verify_signed(token)?;
+        let claims = verified.claims.clone();
+        self.verified
+            .insert(token, verified, now, self.leeway_seconds);
+        Ok(claims)
+    }
+
+    fn verify_signed(&self, token: &str) -> Result<Verified, AuthError> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| AuthError::Malformed)?;
         let (key, algorithm) = self.keys.key_for(&header)?;
         let mut validation = Validation::new(algorithm);
@@ -271,7 +342,10 @@ impl Authenticator {
                 return Err(AuthError::WrongIssuer);
             }
         }
-        Ok(decoded.claims)
+        Ok(Verified {
+            claims: decoded.claims,
+            exp: decoded.exp,
+        })
     }
 
     /// Finds the organisation the caller acts for. The role decides where to
@@ -491,6 +565,56 @@ mod tests {
             auth.verify("not.a.token").unwrap_err(),
             AuthError::Malformed
         );
+    }
+
+    #[test]
+    fn a_token_seen_before_is_recalled_but_still_expires() {
+        let auth = authenticator();
+        let secret = Secret::new("s3cret-s3cret-s3cret-s3cret-s3cret");
+        let good = mint_hs256(&secret, "iss", "aud", &request()).unwrap();
+        assert_eq!(auth.verify(&good).unwrap().sub, "u1");
+        assert_eq!(auth.verify(&good).unwrap().sub, "u1");
+        assert_eq!(format!("{:?}", auth.verified), "VerifiedTokens(1)");
+        // One character changed is another token, checked in full.
+        let mut tampered = good.clone();
+        let last = tampered.pop().unwrap();
+        tampered.push(if last == 'A' { 'B' } else { 'A' });
+        assert!(auth.verify(&tampered).is_err());
+        assert_eq!(format!("{:?}", auth.verified), "VerifiedTokens(1)");
+
+        let seen = auth.verified.get(&good).unwrap();
+        assert!(seen.at(seen.exp, 0).is_ok());
+        assert_eq!(seen.at(seen.exp + 1, 0).unwrap_err(), AuthError::Expired);
+        assert!(seen.at(seen.exp + 60, 60).is_ok());
+        assert_eq!(seen.at(seen.exp + 61, 60).unwrap_err(), AuthError::Expired);
+    }
+
+    #[test]
+    fn the_verified_tokens_stay_bounded() {
+        let tokens = VerifiedTokens::default();
+        let verified = |exp| Verified {
+            claims: Claims {
+                sub: "u".into(),
+                tid: "t".into(),
+                roles: Vec::new(),
+                name: None,
+                email: None,
+                preferred_username: None,
+            },
+            exp,
+        };
+        for i in 0..VERIFIED_TOKENS {
+            tokens.insert(
+                &format!("t{i}"),
+                verified(if i % 2 == 0 { 10 } else { 1000 }),
+                100,
+                0,
+            );
+        }
+        tokens.insert("one more", verified(1000), 100, 0);
+        // The expired half was dropped to make room.
+        assert_eq!(tokens.0.lock().unwrap().len(), VERIFIED_TOKENS / 2 + 1);
+        assert!(tokens.get("t0").is_none() && tokens.get("t1").is_some());
     }
 
     #[test]

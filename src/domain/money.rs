@@ -40,7 +40,24 @@ pub fn normalize(value: Decimal) -> Decimal {
 
 /// The canonical text, as stored in SQLite and sent on the wire.
 pub fn to_text(value: Decimal) -> String {
-    normalize(value).to_string()
+    // Written from the mantissa (cents, after `normalize`): every amount of
+    // every answer passes through here.
+    let value = normalize(value);
+    if value.scale() != 2 {
+        return value.to_string(); // too large to carry cents
+    }
+    let cents = value.mantissa();
+    let units = (cents / 100).unsigned_abs();
+    let rest = (cents % 100).unsigned_abs() as u8;
+    let mut out = String::with_capacity(24);
+    if cents < 0 {
+        out.push('-');
+    }
+    out.push_str(&units.to_string());
+    out.push('.');
+    out.push(char::from(b'0' + rest / 10));
+    out.push(char::from(b'0' + rest % 10));
+    out
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -63,6 +80,27 @@ mod tests {
         assert_eq!(to_text(parse_money("12345.6").unwrap()), "12345.60");
         assert_eq!(to_text(parse_money("-0").unwrap()), "0.00");
         assert_eq!(to_text(parse_money("0.05").unwrap()), "0.05");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_text_is_the_decimal_s_own(mantissa: i128, scale in 0u32..=28) {
+            let mantissa = mantissa % 79_228_162_514_264_337_593_543_950_335;
+            let value = Decimal::from_i128_with_scale(mantissa, scale);
+            proptest::prop_assert_eq!(to_text(value), normalize(value).to_string());
+        }
+    }
+
+    #[test]
+    fn the_largest_amounts_keep_their_text() {
+        for value in [
+            Decimal::MAX,
+            Decimal::MIN,
+            Decimal::new(-5, 2),
+            Decimal::new(5, 3),
+        ] {
+            assert_eq!(to_text(value), normalize(value).to_string());
+        }
     }
 
     #[test]

@@ -260,7 +260,7 @@ pub fn grants_with_tenants(
          WHERE {} ORDER BY g.customer_id, g.id",
         filter.sql()
     );
-    let mut stmt = tx.prepare(&sql)?;
+    let mut stmt = tx.prepare_cached(&sql)?;
     let rows = stmt
         .query_map(rusqlite::params_from_iter(filter.params()), |r| {
             Ok(GrantWithTenants {
@@ -275,7 +275,7 @@ pub fn grants_with_tenants(
 
 /// The ids of every grant `filter` lets through (alias `g`), unpaged.
 pub fn grant_ids(tx: &Transaction<'_>, filter: &Filter) -> Result<Vec<ObjectId>> {
-    let mut stmt = tx.prepare(&format!(
+    let mut stmt = tx.prepare_cached(&format!(
         "SELECT g.id FROM credit_grants g WHERE {} ORDER BY g.id",
         filter.sql()
     ))?;
