@@ -126,11 +126,11 @@ pub fn page_any<T>(
     let total: i64 = if args.skip_total {
         0
     } else {
-        tx.query_row(
-            &format!("SELECT COUNT(*) FROM {from} WHERE {}", filter.sql()),
-            params_from_iter(filter.params()),
-            |r| r.get(0),
-        )?
+        tx.prepare_cached(&format!(
+            "SELECT COUNT(*) FROM {from} WHERE {}",
+            filter.sql()
+        ))?
+        .query_row(params_from_iter(filter.params()), |r| r.get(0))?
     };
 
     // The cursors' bounds.
@@ -187,11 +187,12 @@ pub fn page_any<T>(
         let probe = filter
             .clone()
             .and(&format!("{id_column} {op} ?"), [text(cursor.as_str())]);
-        Ok(tx.query_row(
-            &format!("SELECT EXISTS (SELECT 1 FROM {from} WHERE {})", probe.sql()),
-            params_from_iter(probe.params()),
-            |r| r.get(0),
-        )?)
+        Ok(tx
+            .prepare_cached(&format!(
+                "SELECT EXISTS (SELECT 1 FROM {from} WHERE {})",
+                probe.sql()
+            ))?
+            .query_row(params_from_iter(probe.params()), |r| r.get(0))?)
     };
     let (has_previous, has_next) = if backwards {
         let next = match &args.before {

@@ -86,12 +86,12 @@ pub fn list(tx: &Transaction<'_>, filter: &Filter, args: &PageArgs) -> Result<Pa
 
 /// Whether any organisation (partner or customer) already uses this tenant id.
 pub fn tenant_in_use(tx: &Transaction<'_>, tenant_id: &str) -> Result<bool> {
-    Ok(tx.query_row(
-        "SELECT EXISTS (SELECT 1 FROM partners WHERE tenant_id = ?1) \
+    Ok(tx
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM partners WHERE tenant_id = ?1) \
              OR EXISTS (SELECT 1 FROM customers WHERE tenant_id = ?1)",
-        [tenant_id],
-        |r| r.get(0),
-    )?)
+        )?
+        .query_row([tenant_id], |r| r.get(0))?)
 }
 
 pub fn insert(tx: &Transaction<'_>, p: &PartnerRow) -> Result<()> {
@@ -359,16 +359,16 @@ pub fn authorization_dates(
     tx: &Transaction<'_>,
     partner: &ObjectId,
 ) -> Result<(Option<NaiveDate>, Option<NaiveDate>)> {
-    Ok(tx.query_row(
-        "SELECT authorized_since, reapply_blocked_until FROM partners WHERE id = ?1",
-        [partner],
-        |r| {
+    Ok(tx
+        .prepare_cached(
+            "SELECT authorized_since, reapply_blocked_until FROM partners WHERE id = ?1",
+        )?
+        .query_row([partner], |r| {
             Ok((
                 r.get::<_, Option<Date>>(0)?.map(|d| d.0),
                 r.get::<_, Option<Date>>(1)?.map(|d| d.0),
             ))
-        },
-    )?)
+        })?)
 }
 
 pub fn set_authorized_since(
