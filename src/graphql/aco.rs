@@ -843,7 +843,13 @@ impl AcoQuery {
         )?;
         let now = crate::domain::time::instant_text(request(ctx).now);
         read(ctx, move |tx, actor| {
-            let args = page_args(first, after, last, before, CursorKey::Object(IdKind::AcoRequest))?;
+            let args = page_args(
+                first,
+                after,
+                last,
+                before,
+                CursorKey::Object(IdKind::AcoRequest),
+            )?;
             let mut scope = authz::request_scope(actor);
             let mut statuses = filter.status.unwrap_or_default();
             statuses.sort_unstable_by_key(|s| s.as_str());
@@ -855,18 +861,21 @@ impl AcoQuery {
                 scope = scope.and("q.partner_id = ?", [text(p.as_str())]);
             }
             // Nothing but the overdue condition narrows the list: the open-requests
-            // index (migration 0002, whose WHERE that condition repeats) serves it.
-            let only_overdue = filter.overdue == Some(true) && statuses.is_empty() && scope.is_empty();
+            // index (migration 0003, whose WHERE that condition repeats) serves it.
+            let only_overdue =
+                filter.overdue == Some(true) && statuses.is_empty() && scope.is_empty();
             if let Some(overdue) = filter.overdue {
-                let condition = "q.due_at IS NOT NULL AND q.due_at < ? AND q.status IN \
-                    ('SUBMITTED', 'CHANNEL_REVIEW', 'FINANCE_REVIEW', 'OPERATIONS_REVIEW', 'AWAITING_SIGNATURE')";
+                let condition = format!("{} AND q.due_at < ?", request_store::CLOCK_RUNNING);
                 scope = if overdue {
-                    scope.and(condition, [text(now.clone())])
+                    scope.and(&condition, [text(now.clone())])
                 } else {
                     scope.and(&format!("NOT ({condition})"), [text(now.clone())])
                 };
             }
-            let args = PageArgs { skip_total: !count_total, ..args };
+            let args = PageArgs {
+                skip_total: !count_total,
+                ..args
+            };
             let page = if only_overdue {
                 request_store::list_open(tx, &scope, &args)?
             } else if statuses.is_empty() {
@@ -875,7 +884,11 @@ impl AcoQuery {
                 request_store::list_in_states(tx, &scope, &statuses, &args)?
             };
             let prefetch = Arc::new(Prefetch::load(tx, actor, &page.items, wanted)?);
-            Ok(connection(page, |q| q.id.to_string(), |q| AcoRequest(q, Some(prefetch.clone()))))
+            Ok(connection(
+                page,
+                |q| q.id.to_string(),
+                |q| AcoRequest(q, Some(prefetch.clone())),
+            ))
         })
         .await
     }
