@@ -15,12 +15,15 @@ end
 
 function init(args)
   position = id * 7919
+  start = position
+  wrapped = 0
   failures = 0
   first_failure = nil
 end
 
 function request()
   position = position + 1
+  if position - start > #bodies then wrapped = 1 end
   local body = bodies[(position % #bodies) + 1]
   return wrk.format("POST", "/graphql", {
     ["Content-Type"] = "application/json",
@@ -38,10 +41,13 @@ end
 function done(summary, latency, requests)
   local total = 0
   local sample = nil
+  local reused = 0
   for _, thread in ipairs(threads) do
     total = total + thread:get("failures")
+    reused = reused + thread:get("wrapped")
     sample = sample or thread:get("first_failure")
   end
   io.write(string.format("FAILURES %d\n", total))
+  io.write(string.format("REUSED %d\n", reused))
   if sample then io.write("FIRST_FAILURE " .. sample .. "\n") end
 end
