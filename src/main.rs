@@ -202,7 +202,7 @@ fn serve(args: ServeArgs, lambda_handler: LambdaHandler) -> Result<(), String> {
             }
             .map_err(|e| e.to_string());
         }
-        tokio::spawn(aco_api::jobs::run_expiry_sweeps(db, config.clone()));
+        tokio::spawn(aco_api::jobs::run_expiry_sweeps(db.clone(), config.clone()));
         let listener = tokio::net::TcpListener::bind(config.bind)
             .await
             .map_err(|e| format!("binding {}: {e}", config.bind))?;
@@ -211,10 +211,15 @@ fn serve(args: ServeArgs, lambda_handler: LambdaHandler) -> Result<(), String> {
             print_dev_banner(&config, address);
         }
         tracing::info!(%address, database = %config.store.path.display(), "serving");
-        axum::serve(listener, app)
+        let served = axum::serve(listener, app)
             .with_graceful_shutdown(shutdown_signal())
             .await
-            .map_err(|e| e.to_string())
+            .map_err(|e| e.to_string());
+        // Every request has been answered: nothing writes any more.
+        if let Err(e) = db.empty_log() {
+            tracing::warn!(error = %e, "the write-ahead log was not emptied");
+        }
+        served
     })
 }
 
