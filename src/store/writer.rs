@@ -92,7 +92,10 @@ pub(super) struct Writer {
 }
 
 /// How often the checkpoint thread copies the write-ahead log into the database.
-const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
+/// Often: each copy ends with a sync of the database file that the commits'
+/// syncs queue behind, and a small copy holds them up less (p99 of a workflow
+/// step under load 4.4 ms at 50 ms, 7.8 ms at 250 ms).
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(50);
 /// The writer checkpoints by itself only past this many log pages (a backstop).
 const WRITER_CHECKPOINT_PAGES: i64 = 10_000;
 
