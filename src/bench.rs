@@ -40,6 +40,54 @@ const STATES: [&str; 11] = [
 /// of 10 direct bill partners, plus `fresh` eligible customers without any
 /// request (for submissions) and `fresh` submitted requests (for review steps),
 /// all on partner 1. Returns the request bodies, one file per operation, in `out`.
+/// The workflow steps (action, state reached) that lead to `state`, from the
+/// submission on: the request's history.
+fn steps_to(state: &str) -> &'static [(&'static str, &'static str)] {
+    const ACTIVE: [(&str, &str); 6] = [
+        ("SUBMIT", "SUBMITTED"),
+        ("PASS_COMPLIANCE_CHECK", "CHANNEL_REVIEW"),
+        ("SUPPORT", "FINANCE_REVIEW"),
+        ("APPROVE", "OPERATIONS_REVIEW"),
+        ("PUBLISH_AGREEMENT", "AWAITING_SIGNATURE"),
+        ("SIGN_AGREEMENT", "ACTIVE"),
+    ];
+    const EXHAUSTED: [(&str, &str); 7] = [
+        ACTIVE[0],
+        ACTIVE[1],
+        ACTIVE[2],
+        ACTIVE[3],
+        ACTIVE[4],
+        ACTIVE[5],
+        ("EXHAUST", "EXHAUSTED"),
+    ];
+    const LAPSED: [(&str, &str); 7] = [
+        ACTIVE[0],
+        ACTIVE[1],
+        ACTIVE[2],
+        ACTIVE[3],
+        ACTIVE[4],
+        ACTIVE[5],
+        ("LAPSE", "LAPSED"),
+    ];
+    const NEEDS_INFO: [(&str, &str); 2] = [ACTIVE[0], ("REQUEST_INFORMATION", "NEEDS_INFO")];
+    const REJECTED: [(&str, &str); 3] = [ACTIVE[0], ACTIVE[1], ("REJECT", "REJECTED")];
+    const CANCELLED: [(&str, &str); 2] = [ACTIVE[0], ("CANCEL", "CANCELLED")];
+    match state {
+        "SUBMITTED" => &ACTIVE[..1],
+        "CHANNEL_REVIEW" => &ACTIVE[..2],
+        "FINANCE_REVIEW" => &ACTIVE[..3],
+        "OPERATIONS_REVIEW" => &ACTIVE[..4],
+        "AWAITING_SIGNATURE" => &ACTIVE[..5],
+        "ACTIVE" => &ACTIVE,
+        "EXHAUSTED" => &EXHAUSTED,
+        "LAPSED" => &LAPSED,
+        "NEEDS_INFO" => &NEEDS_INFO,
+        "REJECTED" => &REJECTED,
+        "CANCELLED" => &CANCELLED,
+        _ => &ACTIVE[..1],
+    }
+}
+
 pub fn generate(database: &Path, requests: usize, fresh: usize, out: &Path) -> Result<()> {
     let db = Db::open(&StoreConfig::new(database, JournalMode::Wal))?;
     drop(db);
@@ -109,7 +157,8 @@ pub fn generate(database: &Path, requests: usize, fresh: usize, out: &Path) -> R
              VALUES (?1, ?2, ?3, ?4, 'MIGRATION', '[\"AKS\"]', '2027-02-01', '2027-08-01', '15000.00', '1500.00', ?5, ?6, ?7, 1, ?6, 'bench', ?6)",
         )?;
         let mut history = tx.prepare(
-            "INSERT INTO aco_request_history (request_id, at, actor_subject, actor_role, action, to_status) VALUES (?1, ?2, 'bench', 'PARTNER_USER', 'SUBMIT', ?3)",
+            "INSERT INTO aco_request_history (request_id, at, actor_subject, actor_role, action, from_status, to_status) \
+             VALUES (?1, ?2, 'bench', ?3, ?4, ?5, ?6)",
         )?;
         let mut agreement = tx.prepare(
             "INSERT INTO aco_agreements (id, request_id, customer_id, status, signer_name, signer_email, credit_period_months, aco_amount, \
@@ -158,7 +207,16 @@ pub fn generate(database: &Path, requests: usize, fresh: usize, out: &Path) -> R
                 at,
                 due_at
             ])?;
-            history.execute(params![rid, at, state])?;
+            let mut from = None;
+            for (action, to) in steps_to(state) {
+                let role = if *action == "SUBMIT" {
+                    "PARTNER_USER"
+                } else {
+                    "PLSR"
+                };
+                history.execute(params![rid, at, role, action, from, to])?;
+                from = Some(*to);
+            }
             if ["ACTIVE", "EXHAUSTED", "LAPSED"].contains(&state) {
                 let aid = id("agr", r + 1);
                 agreement.execute(params![

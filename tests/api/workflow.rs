@@ -884,3 +884,38 @@ async fn a_list_page_costs_the_same_statements_whatever_its_size() {
     assert_eq!(cost[0], cost[1], "statements for first: 1, 5, 30: {cost:?}");
     assert_eq!(cost[1], cost[2], "statements for first: 1, 5, 30: {cost:?}");
 }
+
+#[tokio::test]
+async fn a_list_page_shows_each_request_s_newest_history_entry() {
+    let app = TestApp::new();
+    let (world, partner, customer) = direct_world(app).await;
+    let walked = world.submitted(&partner, &customer, None).await;
+    let walked = world.approved(&walked).await;
+    let other = world.eligible_customer(&partner, "Fresh").await;
+    let fresh = world.submitted(&partner, &other, None).await;
+    let data = world
+        .app
+        .ok(
+            &partner.user,
+            "{ acoRequests(first: 10) { nodes { id lastEvent { action toStatus } } } }",
+            json!({}),
+        )
+        .await;
+    let last = |id: &str| {
+        data["acoRequests"]["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|n| n["id"] == id)
+            .map(|n| n["lastEvent"].clone())
+            .unwrap()
+    };
+    assert_eq!(
+        last(&walked.id),
+        json!({ "action": "APPROVE", "toStatus": "OPERATIONS_REVIEW" })
+    );
+    assert_eq!(
+        last(&fresh.id),
+        json!({ "action": "SUBMIT", "toStatus": "SUBMITTED" })
+    );
+}
