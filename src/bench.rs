@@ -42,8 +42,8 @@ const STATES: [&str; 11] = [
 /// all on partner 1. Returns the request bodies, one file per operation, in `out`.
 /// The workflow steps (action, state reached) that lead to `state`, from the
 /// submission on: the request's history.
-fn steps_to(state: &str) -> &'static [(&'static str, &'static str)] {
-    const ACTIVE: [(&str, &str); 6] = [
+fn steps_to(state: &str) -> Vec<(&'static str, &'static str)> {
+    const PATH: [(&str, &str); 6] = [
         ("SUBMIT", "SUBMITTED"),
         ("PASS_COMPLIANCE_CHECK", "CHANNEL_REVIEW"),
         ("SUPPORT", "FINANCE_REVIEW"),
@@ -51,40 +51,21 @@ fn steps_to(state: &str) -> &'static [(&'static str, &'static str)] {
         ("PUBLISH_AGREEMENT", "AWAITING_SIGNATURE"),
         ("SIGN_AGREEMENT", "ACTIVE"),
     ];
-    const EXHAUSTED: [(&str, &str); 7] = [
-        ACTIVE[0],
-        ACTIVE[1],
-        ACTIVE[2],
-        ACTIVE[3],
-        ACTIVE[4],
-        ACTIVE[5],
-        ("EXHAUST", "EXHAUSTED"),
-    ];
-    const LAPSED: [(&str, &str); 7] = [
-        ACTIVE[0],
-        ACTIVE[1],
-        ACTIVE[2],
-        ACTIVE[3],
-        ACTIVE[4],
-        ACTIVE[5],
-        ("LAPSE", "LAPSED"),
-    ];
-    const NEEDS_INFO: [(&str, &str); 2] = [ACTIVE[0], ("REQUEST_INFORMATION", "NEEDS_INFO")];
-    const REJECTED: [(&str, &str); 3] = [ACTIVE[0], ACTIVE[1], ("REJECT", "REJECTED")];
-    const CANCELLED: [(&str, &str); 2] = [ACTIVE[0], ("CANCEL", "CANCELLED")];
+    let through = |n: usize, then: Option<(&'static str, &'static str)>| {
+        PATH[..n].iter().copied().chain(then).collect()
+    };
     match state {
-        "SUBMITTED" => &ACTIVE[..1],
-        "CHANNEL_REVIEW" => &ACTIVE[..2],
-        "FINANCE_REVIEW" => &ACTIVE[..3],
-        "OPERATIONS_REVIEW" => &ACTIVE[..4],
-        "AWAITING_SIGNATURE" => &ACTIVE[..5],
-        "ACTIVE" => &ACTIVE,
-        "EXHAUSTED" => &EXHAUSTED,
-        "LAPSED" => &LAPSED,
-        "NEEDS_INFO" => &NEEDS_INFO,
-        "REJECTED" => &REJECTED,
-        "CANCELLED" => &CANCELLED,
-        _ => &ACTIVE[..1],
+        "CHANNEL_REVIEW" => through(2, None),
+        "FINANCE_REVIEW" => through(3, None),
+        "OPERATIONS_REVIEW" => through(4, None),
+        "AWAITING_SIGNATURE" => through(5, None),
+        "ACTIVE" => through(6, None),
+        "EXHAUSTED" => through(6, Some(("EXHAUST", "EXHAUSTED"))),
+        "LAPSED" => through(6, Some(("LAPSE", "LAPSED"))),
+        "NEEDS_INFO" => through(1, Some(("REQUEST_INFORMATION", "NEEDS_INFO"))),
+        "REJECTED" => through(2, Some(("REJECT", "REJECTED"))),
+        "CANCELLED" => through(1, Some(("CANCEL", "CANCELLED"))),
+        _ => through(1, None),
     }
 }
 
@@ -209,13 +190,13 @@ pub fn generate(database: &Path, requests: usize, fresh: usize, out: &Path) -> R
             ])?;
             let mut from = None;
             for (action, to) in steps_to(state) {
-                let role = if *action == "SUBMIT" {
+                let role = if action == "SUBMIT" {
                     "PARTNER_USER"
                 } else {
                     "PLSR"
                 };
                 history.execute(params![rid, at, role, action, from, to])?;
-                from = Some(*to);
+                from = Some(to);
             }
             if ["ACTIVE", "EXHAUSTED", "LAPSED"].contains(&state) {
                 let aid = id("agr", r + 1);
