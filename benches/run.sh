@@ -31,13 +31,20 @@ else
   cargo build --release --quiet --bin aco-api
   bin="${CARGO_TARGET_DIR:-$PWD/target}/release/aco-api"
 fi
+# A stopped server empties its write-ahead log before it exits: wait for it.
+stop_server() {
+  if [ -n "${server:-}" ]; then
+    kill "$server" 2>/dev/null || true
+    wait "$server" 2>/dev/null || true
+  fi
+}
 if [ -n "${BENCH_DIR:-}" ]; then
   # Keep the dataset afterwards (for RSS and start-up measurements).
   work="$BENCH_DIR"; rm -rf "$work"; mkdir -p "$work"
-  trap 'kill "${server:-0}" 2>/dev/null || true' EXIT
+  trap 'stop_server' EXIT
 else
   work=$(mktemp -d)
-  trap 'kill "${server:-0}" 2>/dev/null || true; rm -rf "$work"' EXIT
+  trap 'stop_server; rm -rf "$work"' EXIT
 fi
 
 started=$(date +%s)
