@@ -36,10 +36,6 @@ const STATES: [&str; 11] = [
     "CANCELLED",
 ];
 
-/// Writes the dataset: `requests` ACO requests over `requests / 10` customers
-/// of 10 direct bill partners, plus `fresh` eligible customers without any
-/// request (for submissions) and `fresh` submitted requests (for review steps),
-/// all on partner 1. Returns the request bodies, one file per operation, in `out`.
 /// The workflow steps (action, state reached) that lead to `state`, from the
 /// submission on: the request's history.
 fn steps_to(state: &str) -> Vec<(&'static str, &'static str)> {
@@ -69,6 +65,10 @@ fn steps_to(state: &str) -> Vec<(&'static str, &'static str)> {
     }
 }
 
+/// Writes the dataset: `requests` ACO requests over `requests / 10` customers
+/// of 10 direct bill partners, plus `fresh` eligible customers without any
+/// request (for submissions) and `fresh` submitted requests (for review steps),
+/// all on partner 1. Returns the request bodies, one file per operation, in `out`.
 pub fn generate(database: &Path, requests: usize, fresh: usize, out: &Path) -> Result<()> {
     let db = Db::open(&StoreConfig::new(database, JournalMode::Wal))?;
     drop(db);

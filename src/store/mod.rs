@@ -423,6 +423,34 @@ mod tests {
         assert_eq!(temporary_trees(due_change), 0);
     }
 
+    /// ELIG-13 held by the database too, with the partial index of migration
+    /// 0003: a second unfinished request of a customer is refused, a finished
+    /// one beside it is not.
+    #[test]
+    fn elig_13_the_database_keeps_one_unfinished_request_per_customer() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrations().to_latest(&mut conn).unwrap();
+        // Only the index is under test, not the customer and partner rows.
+        conn.pragma_update(None, "foreign_keys", "OFF").unwrap();
+        let insert = |id: &str, status: &str| {
+            conn.execute(
+                "INSERT INTO aco_requests (id, customer_id, partner_id, status, scenario, workloads, \
+                    timeline_start, timeline_end, estimated_acr, aco_amount, stage_entered_at, \
+                    submitted_at, submitted_by, updated_at) \
+                 VALUES (?1, 'cus_1', 'prt_1', ?2, 'MIGRATION', '[]', '2027-01-01', '2027-06-01', \
+                    '1.00', '1.00', 't', 't', 's', 't')",
+                [id, status],
+            )
+        };
+        insert("req_1", "FINANCE_REVIEW").unwrap();
+        insert("req_2", "REJECTED").unwrap();
+        insert("req_3", "ACTIVE").unwrap();
+        for open in ["SUBMITTED", "NEEDS_INFO", "AWAITING_SIGNATURE"] {
+            let refused = insert("req_4", open).unwrap_err().to_string();
+            assert!(refused.contains("UNIQUE"), "{open}: {refused}");
+        }
+    }
+
     #[tokio::test]
     async fn the_log_is_copied_into_the_database_in_the_background() {
         let dir = tempfile::tempdir().unwrap();
