@@ -11,11 +11,11 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
-use rusqlite::Transaction;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::actor::{Actor, Organization};
 use crate::domain::{Role, RoleScope, validate};
+use crate::store::Tx;
 use crate::store::{customers, partners};
 
 /// A secret that never prints.
@@ -350,7 +350,7 @@ impl Authenticator {
 
     /// Finds the organisation the caller acts for. The role decides where to
     /// look; a role that does not match its tenant is refused.
-    pub fn resolve(&self, tx: &Transaction<'_>, claims: Claims) -> Result<Actor, AuthError> {
+    pub fn resolve(&self, tx: &Tx<'_>, claims: Claims) -> Result<Actor, AuthError> {
         match self.resolve_without_store(claims)? {
             Resolution::Done(actor) => Ok(actor),
             Resolution::NeedsLookup(pending) => pending.finish(tx),
@@ -406,7 +406,7 @@ pub struct Pending {
 
 impl Pending {
     /// Finds the partner or customer with the token's tenant.
-    pub fn finish(self, tx: &Transaction<'_>) -> Result<Actor, AuthError> {
+    pub fn finish(self, tx: &Tx<'_>) -> Result<Actor, AuthError> {
         let lookup = |_| AuthError::Unavailable;
         let organization = match self.scope {
             RoleScope::Partner => {

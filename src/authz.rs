@@ -6,12 +6,11 @@
 //! path to an object is authorized the same way. What a caller may not see
 //! does not exist for it: `NOT_FOUND`, never `FORBIDDEN`.
 
-use rusqlite::Transaction;
-
 use crate::domain::Role;
 use crate::domain::actor::{Actor, Organization};
 use crate::domain::ids::ObjectId;
 use crate::error::{Error, Result};
+use crate::store::Tx;
 use crate::store::pagination::{Filter, text};
 use crate::store::{agreements, customers, partners, relationships, requests};
 
@@ -120,7 +119,7 @@ pub fn benefit_scope(actor: &Actor) -> Filter {
 
 /// The benefit credit, if the caller may see it.
 pub fn find_benefit_credit(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     actor: &Actor,
     id: &ObjectId,
 ) -> Result<Option<crate::store::benefits::BenefitCreditRow>> {
@@ -133,7 +132,7 @@ fn by_id(scope: Filter, column: &str, id: &ObjectId) -> Filter {
 
 /// The partner, if the caller may see it.
 pub fn find_partner(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     actor: &Actor,
     id: &ObjectId,
 ) -> Result<Option<partners::PartnerRow>> {
@@ -142,7 +141,7 @@ pub fn find_partner(
 
 /// The customer, if the caller may see it.
 pub fn find_customer(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     actor: &Actor,
     id: &ObjectId,
 ) -> Result<Option<customers::CustomerRow>> {
@@ -151,7 +150,7 @@ pub fn find_customer(
 
 /// The relationship, if the caller may see it.
 pub fn find_relationship(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     actor: &Actor,
     id: &ObjectId,
 ) -> Result<Option<relationships::RelationshipRow>> {
@@ -160,7 +159,7 @@ pub fn find_relationship(
 
 /// The ACO request, if the caller may see it.
 pub fn find_request(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     actor: &Actor,
     id: &ObjectId,
 ) -> Result<Option<requests::AcoRequestRow>> {
@@ -169,7 +168,7 @@ pub fn find_request(
 
 /// The ACO agreement, if the caller may see it.
 pub fn find_agreement(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     actor: &Actor,
     id: &ObjectId,
 ) -> Result<Option<agreements::AcoAgreementRow>> {
@@ -178,43 +177,31 @@ pub fn find_agreement(
 
 /// The credit grant, if the caller may see it.
 pub fn find_grant(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     actor: &Actor,
     id: &ObjectId,
 ) -> Result<Option<agreements::CreditGrantRow>> {
     agreements::find_grant(tx, &by_id(grant_scope(actor), "g.id", id))
 }
 
-pub fn request(
-    tx: &Transaction<'_>,
-    actor: &Actor,
-    id: &ObjectId,
-) -> Result<requests::AcoRequestRow> {
+pub fn request(tx: &Tx<'_>, actor: &Actor, id: &ObjectId) -> Result<requests::AcoRequestRow> {
     find_request(tx, actor, id)?.ok_or(Error::NotFound)
 }
 
-pub fn agreement(
-    tx: &Transaction<'_>,
-    actor: &Actor,
-    id: &ObjectId,
-) -> Result<agreements::AcoAgreementRow> {
+pub fn agreement(tx: &Tx<'_>, actor: &Actor, id: &ObjectId) -> Result<agreements::AcoAgreementRow> {
     find_agreement(tx, actor, id)?.ok_or(Error::NotFound)
 }
 
-pub fn partner(tx: &Transaction<'_>, actor: &Actor, id: &ObjectId) -> Result<partners::PartnerRow> {
+pub fn partner(tx: &Tx<'_>, actor: &Actor, id: &ObjectId) -> Result<partners::PartnerRow> {
     find_partner(tx, actor, id)?.ok_or(Error::NotFound)
 }
 
-pub fn customer(
-    tx: &Transaction<'_>,
-    actor: &Actor,
-    id: &ObjectId,
-) -> Result<customers::CustomerRow> {
+pub fn customer(tx: &Tx<'_>, actor: &Actor, id: &ObjectId) -> Result<customers::CustomerRow> {
     find_customer(tx, actor, id)?.ok_or(Error::NotFound)
 }
 
 pub fn relationship(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     actor: &Actor,
     id: &ObjectId,
 ) -> Result<relationships::RelationshipRow> {

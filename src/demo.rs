@@ -635,7 +635,7 @@ struct Journey {
 /// rule book's path.
 #[allow(clippy::too_many_arguments)]
 fn walk<F: Fn(Actor) -> Call>(
-    tx: &rusqlite::Transaction<'_>,
+    tx: &crate::store::Tx<'_>,
     seller: &Call,
     signer: &Call,
     reviewers: &Reviewers<'_, F>,

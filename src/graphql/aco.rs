@@ -16,6 +16,7 @@ use crate::domain::{AcoRequestStatus, AcoScenario, AgreementStatus, GrantStatus,
 use crate::error::{Error, Result, UserError};
 use crate::service::agreements::{self, Publication, Signature};
 use crate::service::requests::{self, Corrections, Deal, EligibilityReport, Step};
+use crate::store::Tx;
 use crate::store::agreements::{AcoAgreementRow, CreditGrantRow};
 use crate::store::customers::CustomerRow;
 use crate::store::pagination::text;
@@ -23,7 +24,6 @@ use crate::store::pagination::{PageArgs, id_in};
 use crate::store::partners::PartnerRow;
 use crate::store::requests::{AcoRequestRow, HistoryRow};
 use crate::store::{agreements as agreement_store, customers, partners, requests as request_store};
-use rusqlite::Transaction;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -133,7 +133,7 @@ impl Wanted {
 impl Prefetch {
     /// Loads what `wanted` names for `rows`, as `actor` may see it.
     pub fn load(
-        tx: &Transaction<'_>,
+        tx: &Tx<'_>,
         actor: &Actor,
         rows: &[AcoRequestRow],
         wanted: Wanted,

@@ -163,7 +163,7 @@ pub const MAX_RECONCILIATION_MONTHS: u32 = 60;
 
 /// The customer's grants the caller may see.
 fn visible_grants(
-    tx: &rusqlite::Transaction<'_>,
+    tx: &crate::store::Tx<'_>,
     actor: &crate::domain::actor::Actor,
     customer: &ObjectId,
 ) -> Result<Vec<ObjectId>> {

@@ -23,13 +23,13 @@ use std::sync::Arc;
 
 use async_graphql::{Context, EmptySubscription, Schema, SchemaBuilder};
 use chrono::{DateTime, Utc};
-use rusqlite::Transaction;
 
 use crate::config::AppConfig;
 use crate::domain::actor::Actor;
 use crate::error::{Error, Result, UserError};
 use crate::service::Call;
 use crate::store::Db;
+use crate::store::Tx;
 
 pub type AcoSchema = Schema<query::QueryRoot, mutation::MutationRoot, EmptySubscription>;
 
@@ -138,7 +138,7 @@ pub(crate) fn actor(ctx: &Context<'_>) -> async_graphql::Result<Actor> {
 /// Runs `f` in a read transaction as the authenticated caller.
 pub(crate) async fn read<T, F>(ctx: &Context<'_>, f: F) -> async_graphql::Result<T>
 where
-    F: FnOnce(&Transaction<'_>, &Actor) -> Result<T> + Send + 'static,
+    F: FnOnce(&Tx<'_>, &Actor) -> Result<T> + Send + 'static,
     T: Send + 'static,
 {
     let actor = actor(ctx)?;
@@ -163,7 +163,7 @@ pub(crate) fn call(ctx: &Context<'_>) -> async_graphql::Result<Call> {
 /// Runs a read-only use case in a read transaction as the authenticated caller.
 pub(crate) async fn read_as_call<T, F>(ctx: &Context<'_>, f: F) -> async_graphql::Result<T>
 where
-    F: FnOnce(&Transaction<'_>, &Call) -> Result<T> + Send + 'static,
+    F: FnOnce(&Tx<'_>, &Call) -> Result<T> + Send + 'static,
     T: Send + 'static,
 {
     let call = call(ctx)?;
@@ -182,7 +182,7 @@ pub(crate) async fn write<T, F>(
     f: F,
 ) -> async_graphql::Result<Result<T, Vec<UserError>>>
 where
-    F: FnOnce(&Transaction<'_>, &Call) -> Result<T> + Send + 'static,
+    F: FnOnce(&Tx<'_>, &Call) -> Result<T> + Send + 'static,
     T: Send + 'static,
 {
     let call = call(ctx)?;

@@ -1,7 +1,6 @@
 //! Queries.
 
 use async_graphql::{Context, ID, Object};
-use rusqlite::Transaction;
 
 use super::aco::{AcoAgreement, AcoRequest, CreditGrant};
 use super::connection::{Conn, CursorKey, connection, page_args};
@@ -12,6 +11,7 @@ use crate::domain::actor::Actor;
 use crate::domain::ids::{IdKind, ObjectId};
 use crate::domain::{CustomerSegment, PartnerType};
 use crate::error::{Error, Result};
+use crate::store::Tx;
 use crate::store::pagination::text;
 use crate::store::{customers, partners};
 
@@ -24,12 +24,7 @@ pub struct CoreQuery;
 pub struct QueryRoot(CoreQuery, super::aco::AcoQuery);
 
 /// Resolves any id the caller may see; `None` for ids it may not.
-fn find_node(
-    tx: &Transaction<'_>,
-    actor: &Actor,
-    kind: IdKind,
-    id: &ObjectId,
-) -> Result<Option<Node>> {
+fn find_node(tx: &Tx<'_>, actor: &Actor, kind: IdKind, id: &ObjectId) -> Result<Option<Node>> {
     Ok(match kind {
         IdKind::Partner => {
             authz::find_partner(tx, actor, id)?.map(|p| Node::Partner(Partner::from(p)))

@@ -1,8 +1,6 @@
 //! ACO agreements (AGR-3…6, FLOW-9…12): publish, withdraw, sign — which
 //! grants the credit (LEDGER-1) — and the expiry sweep.
 
-use rusqlite::Transaction;
-
 use super::Call;
 use super::requests::{Step, load, transition};
 use crate::authz::{self, Permission};
@@ -11,6 +9,7 @@ use crate::domain::time::Month;
 use crate::domain::workflow::WorkflowAction;
 use crate::domain::{AgreementStatus, GrantStatus, Role, sla};
 use crate::error::{Error, Result, UserError};
+use crate::store::Tx;
 use crate::store::agreements::{self, AcoAgreementRow, CreditGrantRow};
 use crate::store::requests::{self, AcoRequestRow};
 
@@ -38,7 +37,7 @@ pub struct Publication {
 /// FLOW-9, AGR-3/4: Operations publishes the ACO agreement; it may be signed
 /// until the end of the month of publishing, in the programme time zone.
 pub fn publish(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     call: &Call,
     step: Step,
     publication: Publication,
@@ -79,7 +78,7 @@ pub fn publish(
 }
 
 fn close(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     mut agreement: AcoAgreementRow,
     status: AgreementStatus,
     call: &Call,
@@ -104,7 +103,7 @@ fn close(
 /// FLOW-12, AGR-6: Operations withdraws the published agreement to change it;
 /// the request goes back to Finance.
 pub fn withdraw(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     call: &Call,
     step: Step,
 ) -> Result<(AcoRequestRow, Option<AcoAgreementRow>)> {
@@ -136,11 +135,7 @@ pub fn withdraw(
 
 /// AGR-4/5, FLOW-11: the deadline passed; the agreement expires and the
 /// request goes back to Finance. Recorded as the system's doing.
-fn expire(
-    tx: &Transaction<'_>,
-    call: &Call,
-    agreement: AcoAgreementRow,
-) -> Result<AcoAgreementRow> {
+fn expire(tx: &Tx<'_>, call: &Call, agreement: AcoAgreementRow) -> Result<AcoAgreementRow> {
     let request = requests::get(tx, &agreement.request_id)?.ok_or(Error::NotFound)?;
     let comment = format!(
         "not signed by {}",
@@ -185,7 +180,7 @@ pub enum Signature {
 
 /// FLOW-10, LEDGER-1: the customer's own signer signs before the deadline; the
 /// credit is granted in the same transaction and the request becomes ACTIVE.
-pub fn sign(tx: &Transaction<'_>, call: &Call, agreement_id: &ObjectId) -> Result<Signature> {
+pub fn sign(tx: &Tx<'_>, call: &Call, agreement_id: &ObjectId) -> Result<Signature> {
     authz::require(&call.actor, &SIGN)?;
     let agreement = authz::agreement(tx, &call.actor, agreement_id)?;
     // AGR-4: too late whether or not the sweep got there first.
@@ -243,7 +238,7 @@ pub fn sign(tx: &Transaction<'_>, call: &Call, agreement_id: &ObjectId) -> Resul
 /// AGR-4, FLOW-11: expires every published agreement whose deadline has
 /// passed. `by_operations` is false when the service runs it on its own.
 pub fn expire_overdue(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     call: &Call,
     by_operations: bool,
 ) -> Result<Vec<AcoAgreementRow>> {

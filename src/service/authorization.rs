@@ -2,7 +2,6 @@
 //! against the requirements of its type, reassessment and AUTH-1's remediation.
 
 use chrono::{Months, NaiveDate};
-use rusqlite::Transaction;
 use rust_decimal::Decimal;
 use serde_json::json;
 
@@ -13,6 +12,7 @@ use crate::domain::ids::ObjectId;
 use crate::domain::time::Month;
 use crate::domain::{PartnerType, Role, SupportPlan};
 use crate::error::{Error, Result, UserError};
+use crate::store::Tx;
 use crate::store::audit;
 use crate::store::partners::{self, AssessmentRow, PartnerRow};
 
@@ -102,7 +102,7 @@ impl Standing {
     }
 }
 
-pub fn standing(tx: &Transaction<'_>, partner: PartnerRow, today: NaiveDate) -> Result<Standing> {
+pub fn standing(tx: &Tx<'_>, partner: PartnerRow, today: NaiveDate) -> Result<Standing> {
     let profile = partners::profile(tx, &partner.id)?;
     let (authorized_since, reapply_blocked_until) = partners::authorization_dates(tx, &partner.id)?;
     let requirements = authorization::evaluate(partner.partner_type, &profile, today);
@@ -127,7 +127,7 @@ pub fn may_see(call_actor: &crate::domain::actor::Actor, partner: &ObjectId) -> 
 
 /// Updates what the requirements are judged on.
 pub fn update_profile(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     call: &Call,
     partner_id: &ObjectId,
     changes: ProfileChanges,
@@ -199,7 +199,7 @@ pub fn update_profile(
 
 /// AUTH-1: the programme reassesses a partner. A failing partner gets 30
 /// days to remediate (one window at a time); a passing one is (still) authorized.
-pub fn reassess(tx: &Transaction<'_>, call: &Call, partner_id: &ObjectId) -> Result<Standing> {
+pub fn reassess(tx: &Tx<'_>, call: &Call, partner_id: &ObjectId) -> Result<Standing> {
     authz::require(&call.actor, &REASSESS)?;
     let partner = authz::partner(tx, &call.actor, partner_id)?;
     let today = call.today();
@@ -254,11 +254,7 @@ pub struct Remediation {
 /// partner that still fails becomes an indirect reseller and may not reapply
 /// for a year; any other partner that still fails is no longer authorized.
 /// Open ACO requests keep their transacting partner.
-pub fn expire_remediation(
-    tx: &Transaction<'_>,
-    call: &Call,
-    by_admin: bool,
-) -> Result<Vec<Remediation>> {
+pub fn expire_remediation(tx: &Tx<'_>, call: &Call, by_admin: bool) -> Result<Vec<Remediation>> {
     if by_admin {
         authz::require(&call.actor, &REASSESS)?;
     }
@@ -313,7 +309,7 @@ pub fn expire_remediation(
 
 /// AUTH-1: a demoted partner may not become direct bill again while blocked.
 pub fn ensure_may_become(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     partner: &PartnerRow,
     to: PartnerType,
     today: NaiveDate,

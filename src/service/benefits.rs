@@ -2,7 +2,6 @@
 //! partner to one of its users (BEN-2…6), used within their rules (BEN-1, 7, 8).
 
 use chrono::{Datelike, NaiveDate};
-use rusqlite::Transaction;
 use rust_decimal::Decimal;
 use serde_json::json;
 
@@ -12,6 +11,7 @@ use crate::domain::benefits::{self, Assignment, Credit};
 use crate::domain::ids::{IdKind, ObjectId};
 use crate::domain::{BenefitCreditKind, BenefitPurpose, Role};
 use crate::error::{Error, Result, UserError};
+use crate::store::Tx;
 use crate::store::audit;
 use crate::store::benefits::{self as store, BenefitCreditRow};
 
@@ -89,11 +89,7 @@ pub struct NewBenefitCredit {
 
 /// BEN-1: a monthly allowance (valid 13 months from activation) or one bulk
 /// amount usable between its start and end dates (a year by default).
-pub fn create(
-    tx: &Transaction<'_>,
-    call: &Call,
-    new: NewBenefitCredit,
-) -> Result<BenefitCreditRow> {
+pub fn create(tx: &Tx<'_>, call: &Call, new: NewBenefitCredit) -> Result<BenefitCreditRow> {
     authz::require(&call.actor, &CREATE)?;
     let partner = authz::partner(tx, &call.actor, &new.partner_id)?;
     let starts_on = new.starts_on.unwrap_or_else(|| call.today());
@@ -142,7 +138,7 @@ pub fn create(
 
 /// BEN-2…6: a partner admin assigns (activates) or reassigns a credit.
 pub fn assign(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     call: &Call,
     id: &ObjectId,
     email: String,
@@ -226,7 +222,7 @@ pub fn allowance_window(row: &BenefitCreditRow, day: NaiveDate) -> (NaiveDate, N
 
 /// BEN-1, 7, 8: records usage of an active credit within what is left.
 pub fn record_usage(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     call: &Call,
     id: &ObjectId,
     day: NaiveDate,

@@ -1,10 +1,9 @@
 //! `aco-api check`: the database's integrity and the rule book's invariants.
 
-use rusqlite::Transaction;
-
 use crate::domain::time::Month;
 use crate::domain::{AcoRequestStatus, GrantStatus};
 use crate::error::Result;
+use crate::store::Tx;
 use crate::store::requests;
 
 /// What the check looked at and what it found wrong.
@@ -23,7 +22,7 @@ impl Report {
 }
 
 /// Runs every check in one read transaction; `as_of` is the current month.
-pub fn run(tx: &Transaction<'_>, as_of: Month) -> Result<Report> {
+pub fn run(tx: &Tx<'_>, as_of: Month) -> Result<Report> {
     let mut report = Report {
         integrity: tx.query_row("PRAGMA integrity_check", [], |r| r.get(0))?,
         ..Report::default()

@@ -2,7 +2,6 @@
 //! grant and request states (FLOW-14, FLOW-15), and reading balances,
 //! reconciliations and forecasts (LEDGER-8).
 
-use rusqlite::Transaction;
 use rust_decimal::Decimal;
 
 use super::Call;
@@ -15,6 +14,7 @@ use crate::domain::time::Month;
 use crate::domain::workflow::WorkflowAction;
 use crate::domain::{AcoRequestStatus, GrantStatus, PartnerType, Role, sla};
 use crate::error::{Error, Result, UserError};
+use crate::store::Tx;
 use crate::store::agreements::{self, CreditGrantRow};
 use crate::store::customers::CustomerRow;
 use crate::store::usage::{self, UsageRow};
@@ -65,11 +65,7 @@ pub struct CustomerLedger {
     pub ledger: Ledger<ObjectId>,
 }
 
-pub fn customer_ledger(
-    tx: &Transaction<'_>,
-    customer: &ObjectId,
-    as_of: Month,
-) -> Result<CustomerLedger> {
+pub fn customer_ledger(tx: &Tx<'_>, customer: &ObjectId, as_of: Month) -> Result<CustomerLedger> {
     let grants = agreements::customer_grants(tx, customer)?;
     let usage = usage::all(tx, customer)?;
     let ledger = ledger::run(&ledger_grants(&grants), &ledger_usage(&usage), as_of);
@@ -106,7 +102,7 @@ pub fn ledger_over(
 /// Brings every grant's status, and its request's, in line with the ledger
 /// (FLOW-14 exhausted, FLOW-15 lapsed, LEDGER-2 reopened by a correction).
 /// The request moves through the transition table, as the system.
-pub fn settle(tx: &Transaction<'_>, call: &Call, customer: &ObjectId) -> Result<()> {
+pub fn settle(tx: &Tx<'_>, call: &Call, customer: &ObjectId) -> Result<()> {
     let current = customer_ledger(tx, customer, current_month(call))?;
     for (row, state) in current.grants.iter().zip(&current.ledger.grants) {
         if row.status == state.status {
@@ -172,7 +168,7 @@ pub struct Recorded {
 }
 
 /// Refuses partners that do not transact for the customer.
-fn ensure_may_record(tx: &Transaction<'_>, actor: &Actor, customer: &CustomerRow) -> Result<()> {
+fn ensure_may_record(tx: &Tx<'_>, actor: &Actor, customer: &CustomerRow) -> Result<()> {
     authz::require(actor, &RECORD_USAGE)?;
     match &actor.organization {
         Organization::Partner {
@@ -198,11 +194,7 @@ fn ensure_may_record(tx: &Transaction<'_>, actor: &Actor, customer: &CustomerRow
 /// LEDGER-2: records a month; the same figures again change nothing, other
 /// figures are a correction that keeps the earlier ones in the history and
 /// recomputes every later month.
-pub fn record_monthly_usage(
-    tx: &Transaction<'_>,
-    call: &Call,
-    report: UsageReport,
-) -> Result<Recorded> {
+pub fn record_monthly_usage(tx: &Tx<'_>, call: &Call, report: UsageReport) -> Result<Recorded> {
     let customer = authz::customer(tx, &call.actor, &report.customer_id)?;
     ensure_may_record(tx, &call.actor, &customer)?;
     if report.month > current_month(call) {
@@ -263,7 +255,7 @@ pub fn record_monthly_usage(
 }
 
 /// The customers whose grants may have lapsed as time passed (the sweep settles each).
-pub fn customers_to_settle(tx: &Transaction<'_>, call: &Call) -> Result<Vec<ObjectId>> {
+pub fn customers_to_settle(tx: &Tx<'_>, call: &Call) -> Result<Vec<ObjectId>> {
     usage::customers_with_ended_grants(tx, current_month(call))
 }
 
@@ -300,11 +292,7 @@ fn first_day(month: Month) -> Option<chrono::NaiveDate> {
 
 /// The credit balance report for `month`: every grant the caller may see that
 /// had begun by then, with what was used through that month and what is left.
-pub fn balance_report(
-    tx: &Transaction<'_>,
-    actor: &Actor,
-    month: Month,
-) -> Result<Vec<BalanceReportLine>> {
+pub fn balance_report(tx: &Tx<'_>, actor: &Actor, month: Month) -> Result<Vec<BalanceReportLine>> {
     let grants = agreements::grants_with_tenants(tx, &authz::grant_scope(actor), month)?;
     let mut lines = Vec::with_capacity(grants.len());
     let mut cached: Option<(ObjectId, Ledger<ObjectId>)> = None;

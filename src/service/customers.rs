@@ -1,7 +1,6 @@
 //! Managing customers (§1) and their MCA acceptance (AGR-2).
 
 use chrono::NaiveDate;
-use rusqlite::Transaction;
 use serde_json::json;
 
 use super::Call;
@@ -14,6 +13,7 @@ use crate::domain::{
     RelationshipStatus, Role,
 };
 use crate::error::{Error, Result, UserError};
+use crate::store::Tx;
 use crate::store::audit;
 use crate::store::customers::{self, CustomerAgreementRow, CustomerRow, McaConfirmationRow};
 use crate::store::relationships::{self, RelationshipRow};
@@ -64,7 +64,7 @@ pub struct CustomerChanges {
 /// A partner admin creates a customer with an active reseller relationship to
 /// its own partner (as Partner Center does); a programme admin creates one
 /// without any relationship.
-pub fn create_customer(tx: &Transaction<'_>, call: &Call, new: NewCustomer) -> Result<CustomerRow> {
+pub fn create_customer(tx: &Tx<'_>, call: &Call, new: NewCustomer) -> Result<CustomerRow> {
     authz::require(&call.actor, &CREATE_CUSTOMER)?;
     ensure_tenant_free(tx, call, &new.tenant_id)?;
     let row = CustomerRow {
@@ -114,7 +114,7 @@ pub fn create_customer(tx: &Transaction<'_>, call: &Call, new: NewCustomer) -> R
 }
 
 pub fn update_customer(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     call: &Call,
     id: &ObjectId,
     changes: CustomerChanges,
@@ -174,7 +174,7 @@ pub struct NewCustomerAgreement {
 /// its own acceptance; a partner admin records one it attests or that the
 /// customer made.
 pub fn record_customer_agreement(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     call: &Call,
     customer_id: &ObjectId,
     new: NewCustomerAgreement,
@@ -233,7 +233,7 @@ pub fn record_customer_agreement(
 /// AGR-2, ELIG-7: the caller's partner confirms the customer's MCA acceptance
 /// in its own records.
 pub fn confirm_customer_agreement(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     call: &Call,
     customer_id: &ObjectId,
 ) -> Result<CustomerRow> {

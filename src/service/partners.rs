@@ -1,7 +1,6 @@
 //! Managing partners (§1, programme admin) and their MPA (AGR-1).
 
 use chrono::NaiveDate;
-use rusqlite::Transaction;
 use serde_json::json;
 
 use super::Call;
@@ -9,6 +8,7 @@ use crate::authz::{self, Permission};
 use crate::domain::ids::{IdKind, ObjectId};
 use crate::domain::{Address, Contact, PartnerType, Role};
 use crate::error::{Error, Result, UserError};
+use crate::store::Tx;
 use crate::store::audit;
 use crate::store::partners::{self, PartnerAgreementRow, PartnerRow};
 
@@ -57,7 +57,7 @@ pub struct PartnerChanges {
 }
 
 /// Refuses a tenant id that any organisation, or the programme, already uses.
-pub(crate) fn ensure_tenant_free(tx: &Transaction<'_>, call: &Call, tenant_id: &str) -> Result<()> {
+pub(crate) fn ensure_tenant_free(tx: &Tx<'_>, call: &Call, tenant_id: &str) -> Result<()> {
     if tenant_id == call.program_tenant_id || partners::tenant_in_use(tx, tenant_id)? {
         return Err(Error::rejected(
             UserError::new(
@@ -70,7 +70,7 @@ pub(crate) fn ensure_tenant_free(tx: &Transaction<'_>, call: &Call, tenant_id: &
     Ok(())
 }
 
-pub fn create_partner(tx: &Transaction<'_>, call: &Call, new: NewPartner) -> Result<PartnerRow> {
+pub fn create_partner(tx: &Tx<'_>, call: &Call, new: NewPartner) -> Result<PartnerRow> {
     authz::require(&call.actor, &CREATE_PARTNER)?;
     ensure_tenant_free(tx, call, &new.tenant_id)?;
     let row = PartnerRow {
@@ -99,7 +99,7 @@ pub fn create_partner(tx: &Transaction<'_>, call: &Call, new: NewPartner) -> Res
 }
 
 pub fn update_partner(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     call: &Call,
     id: &ObjectId,
     changes: PartnerChanges,
@@ -153,7 +153,7 @@ pub fn update_partner(
 
 /// Links an indirect reseller to an indirect provider (§1).
 pub fn link_indirect_reseller(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     call: &Call,
     reseller_id: &ObjectId,
     provider_id: &ObjectId,
@@ -211,7 +211,7 @@ pub fn link_indirect_reseller(
 
 /// AGR-1: a partner admin records the partner's signature of the MPA.
 pub fn sign_partner_agreement(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     call: &Call,
     signer_name: String,
     signer_email: String,

@@ -1,7 +1,6 @@
 //! Reseller relationships: requested by a partner, accepted by the customer,
 //! revoked by either side (§1).
 
-use rusqlite::Transaction;
 use serde_json::json;
 
 use super::Call;
@@ -9,6 +8,7 @@ use crate::authz::{self, Permission};
 use crate::domain::ids::{IdKind, ObjectId};
 use crate::domain::{RelationshipStatus, Role};
 use crate::error::{Error, Result, UserError};
+use crate::store::Tx;
 use crate::store::relationships::{self, RelationshipRow};
 use crate::store::{audit, customers};
 
@@ -29,11 +29,7 @@ pub const REVOKE: Permission = Permission {
 
 /// A partner admin asks the customer with `customer_tenant_id` for a reseller
 /// relationship. The partner cannot see the customer until it is accepted.
-pub fn request(
-    tx: &Transaction<'_>,
-    call: &Call,
-    customer_tenant_id: &str,
-) -> Result<RelationshipRow> {
+pub fn request(tx: &Tx<'_>, call: &Call, customer_tenant_id: &str) -> Result<RelationshipRow> {
     authz::require(&call.actor, &REQUEST)?;
     let partner_id = call.actor.partner_id().cloned().ok_or(Error::NotFound)?;
     let customer = customers::by_tenant(tx, customer_tenant_id)?.ok_or_else(|| {
@@ -74,7 +70,7 @@ pub fn request(
 }
 
 fn transition(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     call: &Call,
     mut row: RelationshipRow,
     from: RelationshipStatus,
@@ -117,7 +113,7 @@ fn transition(
 }
 
 /// The customer (or a programme admin) accepts a pending relationship.
-pub fn accept(tx: &Transaction<'_>, call: &Call, id: &ObjectId) -> Result<RelationshipRow> {
+pub fn accept(tx: &Tx<'_>, call: &Call, id: &ObjectId) -> Result<RelationshipRow> {
     authz::require(&call.actor, &ACCEPT)?;
     let row = authz::relationship(tx, &call.actor, id)?;
     transition(
@@ -132,7 +128,7 @@ pub fn accept(tx: &Transaction<'_>, call: &Call, id: &ObjectId) -> Result<Relati
 
 /// Either side (or a programme admin) ends a pending or active relationship.
 pub fn revoke(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     call: &Call,
     id: &ObjectId,
     reason: Option<String>,

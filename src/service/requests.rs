@@ -2,7 +2,6 @@
 //! workflow step (§5), each one write transaction with its history entry.
 
 use chrono::NaiveDate;
-use rusqlite::Transaction;
 use rust_decimal::Decimal;
 
 use super::Call;
@@ -13,6 +12,7 @@ use crate::domain::ids::{IdKind, ObjectId};
 use crate::domain::workflow::{self, Performer, Refusal, WorkflowAction};
 use crate::domain::{AcoRequestStatus, AcoScenario, PartnerType, Role, sla};
 use crate::error::{Error, Result, UserError};
+use crate::store::Tx;
 use crate::store::customers::{self, CustomerRow};
 use crate::store::partners::{self, PartnerRow};
 use crate::store::relationships;
@@ -102,7 +102,7 @@ impl EligibilityReport {
 
 /// The partner a deal is checked for: the caller's own, or (for programme
 /// roles) the one named.
-fn deal_partner(tx: &Transaction<'_>, actor: &Actor, deal: &Deal) -> Result<PartnerRow> {
+fn deal_partner(tx: &Tx<'_>, actor: &Actor, deal: &Deal) -> Result<PartnerRow> {
     match &actor.organization {
         Organization::Partner { id, .. } => {
             if deal.partner_id.as_ref().is_some_and(|p| p != id) {
@@ -127,12 +127,7 @@ fn deal_partner(tx: &Transaction<'_>, actor: &Actor, deal: &Deal) -> Result<Part
 }
 
 /// Gathers the facts the rules look at.
-fn facts(
-    tx: &Transaction<'_>,
-    customer: &CustomerRow,
-    partner: &PartnerRow,
-    deal: &Deal,
-) -> Result<Facts> {
+fn facts(tx: &Tx<'_>, customer: &CustomerRow, partner: &PartnerRow, deal: &Deal) -> Result<Facts> {
     let current = customers::current_agreement(tx, &customer.id)?;
     let confirmed = match &current {
         Some(agreement) => customers::confirmations(tx, &customer.id)?
@@ -171,11 +166,7 @@ fn facts(
 }
 
 /// §3: every rule for the deal, and the ACO amount it would get (ELIG-11).
-pub fn check_eligibility(
-    tx: &Transaction<'_>,
-    call: &Call,
-    deal: &Deal,
-) -> Result<EligibilityReport> {
+pub fn check_eligibility(tx: &Tx<'_>, call: &Call, deal: &Deal) -> Result<EligibilityReport> {
     authz::require(&call.actor, &CHECK_ELIGIBILITY)?;
     if let Organization::Partner {
         partner_type: PartnerType::IndirectProvider,
@@ -226,7 +217,7 @@ fn history_entry(
 /// FLOW-1: submits the deal if every rule passes; otherwise refuses with every
 /// failing rule and stores nothing.
 pub fn submit(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     call: &Call,
     deal: Deal,
     comment: Option<String>,
@@ -281,7 +272,7 @@ pub struct Step {
 }
 
 /// Loads the request as the caller sees it and checks the version it saw.
-pub(crate) fn load(tx: &Transaction<'_>, actor: &Actor, step: &Step) -> Result<AcoRequestRow> {
+pub(crate) fn load(tx: &Tx<'_>, actor: &Actor, step: &Step) -> Result<AcoRequestRow> {
     let row = authz::request(tx, actor, &step.request_id)?;
     if row.version != step.version {
         return Err(conflict(&row));
@@ -337,7 +328,7 @@ pub fn system_actor() -> Actor {
 /// new state, writes it if nobody changed it meanwhile, and appends history.
 /// `by` is `None` for the system.
 pub(crate) fn transition(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     call: &Call,
     by: Option<&Actor>,
     mut row: AcoRequestRow,
@@ -414,12 +405,7 @@ pub(crate) fn transition(
 }
 
 /// A review step that needs nothing but the version and a comment.
-pub fn step(
-    tx: &Transaction<'_>,
-    call: &Call,
-    action: WorkflowAction,
-    step: Step,
-) -> Result<AcoRequestRow> {
+pub fn step(tx: &Tx<'_>, call: &Call, action: WorkflowAction, step: Step) -> Result<AcoRequestRow> {
     let row = load(tx, &call.actor, &step)?;
     if action == WorkflowAction::Reject && step.comment.is_none() {
         return Err(Error::bad_input(
@@ -448,7 +434,7 @@ pub fn step(
 
 /// FLOW-2: PLSR passes the quality & compliance check and assigns a channel sales manager.
 pub fn pass_compliance_check(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     call: &Call,
     step: Step,
     channel_sales_manager: String,
@@ -493,7 +479,7 @@ fn ensure_submitting_partner(actor: &Actor, row: &AcoRequestRow) -> Result<()> {
 /// FLOW-5: the partner answers, optionally correcting scope or estimate; the
 /// ACO amount is recomputed and ELIG-10 and ELIG-12 checked again.
 pub fn answer_information_request(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     call: &Call,
     step: Step,
     corrections: Corrections,
@@ -556,7 +542,7 @@ pub fn answer_information_request(
 }
 
 /// FLOW-13: the submitting partner cancels a request that is not yet active.
-pub fn cancel(tx: &Transaction<'_>, call: &Call, step: Step) -> Result<AcoRequestRow> {
+pub fn cancel(tx: &Tx<'_>, call: &Call, step: Step) -> Result<AcoRequestRow> {
     let row = load(tx, &call.actor, &step)?;
     ensure_submitting_partner(&call.actor, &row)?;
     let open_agreement = crate::store::agreements::published_for(tx, &row.id)?;

@@ -1,9 +1,10 @@
 //! ACO agreements (AGR-3…6) and the credit grants their signature creates (LEDGER-1).
 
 use chrono::{DateTime, Utc};
-use rusqlite::{Row, Transaction, params};
+use rusqlite::{Row, params};
 use rust_decimal::Decimal;
 
+use super::Tx;
 use super::columns::{Instant, Money, instant};
 use super::pagination::{Filter, Page, PageArgs, find_one, page, text};
 use crate::domain::ids::ObjectId;
@@ -56,21 +57,17 @@ fn map(r: &Row<'_>) -> rusqlite::Result<AcoAgreementRow> {
 }
 
 /// The first agreement `filter` lets through (column alias `a`).
-pub fn find(tx: &Transaction<'_>, filter: &Filter) -> Result<Option<AcoAgreementRow>> {
+pub fn find(tx: &Tx<'_>, filter: &Filter) -> Result<Option<AcoAgreementRow>> {
     find_one(tx, COLUMNS, "aco_agreements a", filter, map)
 }
 
 /// A page of the agreements `filter` lets through (column alias `a`).
-pub fn list(
-    tx: &Transaction<'_>,
-    filter: &Filter,
-    args: &PageArgs,
-) -> Result<Page<AcoAgreementRow>> {
+pub fn list(tx: &Tx<'_>, filter: &Filter, args: &PageArgs) -> Result<Page<AcoAgreementRow>> {
     page(tx, COLUMNS, "aco_agreements a", "a.id", filter, args, map)
 }
 
 /// The request's published agreement, if any.
-pub fn published_for(tx: &Transaction<'_>, request: &ObjectId) -> Result<Option<AcoAgreementRow>> {
+pub fn published_for(tx: &Tx<'_>, request: &ObjectId) -> Result<Option<AcoAgreementRow>> {
     find(
         tx,
         &Filter::new()
@@ -80,7 +77,7 @@ pub fn published_for(tx: &Transaction<'_>, request: &ObjectId) -> Result<Option<
 }
 
 /// Published agreements whose signing deadline has passed.
-pub fn overdue_published(tx: &Transaction<'_>, now: DateTime<Utc>) -> Result<Vec<AcoAgreementRow>> {
+pub fn overdue_published(tx: &Tx<'_>, now: DateTime<Utc>) -> Result<Vec<AcoAgreementRow>> {
     let mut stmt = tx.prepare_cached(&format!(
         "SELECT {COLUMNS} FROM aco_agreements a WHERE a.status = 'PUBLISHED' AND a.expires_at < ?1 ORDER BY a.id"
     ))?;
@@ -90,7 +87,7 @@ pub fn overdue_published(tx: &Transaction<'_>, now: DateTime<Utc>) -> Result<Vec
     Ok(rows)
 }
 
-pub fn insert(tx: &Transaction<'_>, a: &AcoAgreementRow) -> Result<()> {
+pub fn insert(tx: &Tx<'_>, a: &AcoAgreementRow) -> Result<()> {
     super::execute_cached(
         tx,
         "INSERT INTO aco_agreements (id, request_id, customer_id, status, signer_name, signer_email, \
@@ -119,7 +116,7 @@ pub fn insert(tx: &Transaction<'_>, a: &AcoAgreementRow) -> Result<()> {
 }
 
 /// Moves a published agreement to its new status; `false` if it was no longer published.
-pub fn close(tx: &Transaction<'_>, a: &AcoAgreementRow) -> Result<bool> {
+pub fn close(tx: &Tx<'_>, a: &AcoAgreementRow) -> Result<bool> {
     let n = super::execute_cached(
         tx,
         "UPDATE aco_agreements SET status = ?2, signed_at = ?3, signed_by = ?4, closed_at = ?5, \
@@ -173,7 +170,7 @@ fn map_grant(r: &Row<'_>) -> rusqlite::Result<CreditGrantRow> {
     })
 }
 
-pub fn insert_grant(tx: &Transaction<'_>, g: &CreditGrantRow) -> Result<()> {
+pub fn insert_grant(tx: &Tx<'_>, g: &CreditGrantRow) -> Result<()> {
     super::execute_cached(
         tx,
         "INSERT INTO credit_grants (id, customer_id, request_id, agreement_id, amount, first_month, \
@@ -194,16 +191,12 @@ pub fn insert_grant(tx: &Transaction<'_>, g: &CreditGrantRow) -> Result<()> {
 }
 
 /// The first grant `filter` lets through (column alias `g`).
-pub fn find_grant(tx: &Transaction<'_>, filter: &Filter) -> Result<Option<CreditGrantRow>> {
+pub fn find_grant(tx: &Tx<'_>, filter: &Filter) -> Result<Option<CreditGrantRow>> {
     find_one(tx, GRANT_COLUMNS, "credit_grants g", filter, map_grant)
 }
 
 /// A page of the grants `filter` lets through (column alias `g`).
-pub fn list_grants(
-    tx: &Transaction<'_>,
-    filter: &Filter,
-    args: &PageArgs,
-) -> Result<Page<CreditGrantRow>> {
+pub fn list_grants(tx: &Tx<'_>, filter: &Filter, args: &PageArgs) -> Result<Page<CreditGrantRow>> {
     page(
         tx,
         GRANT_COLUMNS,
@@ -216,7 +209,7 @@ pub fn list_grants(
 }
 
 /// Every grant of the customer (unscoped: the ledger needs them all).
-pub fn customer_grants(tx: &Transaction<'_>, customer: &ObjectId) -> Result<Vec<CreditGrantRow>> {
+pub fn customer_grants(tx: &Tx<'_>, customer: &ObjectId) -> Result<Vec<CreditGrantRow>> {
     let mut stmt = tx.prepare_cached(&format!(
         "SELECT {GRANT_COLUMNS} FROM credit_grants g WHERE g.customer_id = ?1 ORDER BY g.id"
     ))?;
@@ -226,7 +219,7 @@ pub fn customer_grants(tx: &Transaction<'_>, customer: &ObjectId) -> Result<Vec<
     Ok(rows)
 }
 
-pub fn set_grant_status(tx: &Transaction<'_>, grant: &ObjectId, status: GrantStatus) -> Result<()> {
+pub fn set_grant_status(tx: &Tx<'_>, grant: &ObjectId, status: GrantStatus) -> Result<()> {
     super::execute_cached(
         tx,
         "UPDATE credit_grants SET status = ?2 WHERE id = ?1",
@@ -245,7 +238,7 @@ pub struct GrantWithTenants {
 
 /// Every grant `filter` lets through (alias `g`) that began by `month`, with tenants.
 pub fn grants_with_tenants(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     filter: &Filter,
     month: Month,
 ) -> Result<Vec<GrantWithTenants>> {
@@ -274,7 +267,7 @@ pub fn grants_with_tenants(
 }
 
 /// The ids of every grant `filter` lets through (alias `g`), unpaged.
-pub fn grant_ids(tx: &Transaction<'_>, filter: &Filter) -> Result<Vec<ObjectId>> {
+pub fn grant_ids(tx: &Tx<'_>, filter: &Filter) -> Result<Vec<ObjectId>> {
     let mut stmt = tx.prepare_cached(&format!(
         "SELECT g.id FROM credit_grants g WHERE {} ORDER BY g.id",
         filter.sql()

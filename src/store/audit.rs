@@ -1,8 +1,9 @@
 //! The append-only change log: who changed what, when.
 
 use chrono::{DateTime, Utc};
-use rusqlite::{Transaction, params};
+use rusqlite::params;
 
+use super::Tx;
 use super::columns::{Instant, instant};
 use super::pagination::{Filter, Page, PageArgs, page, text};
 use crate::domain::actor::Actor;
@@ -23,7 +24,7 @@ pub struct ChangeRow {
 
 /// Appends a change to `entity`'s history.
 pub fn record(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     actor: &Actor,
     entity: &ObjectId,
     action: &str,
@@ -48,11 +49,7 @@ pub fn record(
 
 /// A page of `entity`'s history, oldest first. Entries are paged by their
 /// sequence number, carried in the cursor as text.
-pub fn history(
-    tx: &Transaction<'_>,
-    entity: &ObjectId,
-    args: &PageArgs,
-) -> Result<Page<ChangeRow>> {
+pub fn history(tx: &Tx<'_>, entity: &ObjectId, args: &PageArgs) -> Result<Page<ChangeRow>> {
     let filter = Filter::new().and("entity_id = ?", [text(entity.as_str())]);
     page(
         tx,

@@ -1,9 +1,10 @@
 //! Partner benefit credits (§7) and their usage.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use rusqlite::{Row, Transaction, params};
+use rusqlite::{Row, params};
 use rust_decimal::Decimal;
 
+use super::Tx;
 use super::columns::{Date, Instant, Money, instant};
 use super::pagination::{Filter, Page, PageArgs, find_one, page};
 use crate::domain::ids::ObjectId;
@@ -49,20 +50,16 @@ fn map(r: &Row<'_>) -> rusqlite::Result<BenefitCreditRow> {
 }
 
 /// The first credit `filter` lets through (alias `b`).
-pub fn find(tx: &Transaction<'_>, filter: &Filter) -> Result<Option<BenefitCreditRow>> {
+pub fn find(tx: &Tx<'_>, filter: &Filter) -> Result<Option<BenefitCreditRow>> {
     find_one(tx, COLUMNS, "benefit_credits b", filter, map)
 }
 
 /// A page of the credits `filter` lets through (alias `b`).
-pub fn list(
-    tx: &Transaction<'_>,
-    filter: &Filter,
-    args: &PageArgs,
-) -> Result<Page<BenefitCreditRow>> {
+pub fn list(tx: &Tx<'_>, filter: &Filter, args: &PageArgs) -> Result<Page<BenefitCreditRow>> {
     page(tx, COLUMNS, "benefit_credits b", "b.id", filter, args, map)
 }
 
-pub fn insert(tx: &Transaction<'_>, b: &BenefitCreditRow, created_by: &str) -> Result<()> {
+pub fn insert(tx: &Tx<'_>, b: &BenefitCreditRow, created_by: &str) -> Result<()> {
     super::execute_cached(
         tx,
         "INSERT INTO benefit_credits (id, partner_id, kind, purpose, amount, starts_on, ends_on, activated_at, \
@@ -89,7 +86,7 @@ pub fn insert(tx: &Transaction<'_>, b: &BenefitCreditRow, created_by: &str) -> R
 }
 
 /// Writes a new assignment if the credit is still at `seen_version`.
-pub fn assign(tx: &Transaction<'_>, b: &BenefitCreditRow, seen_version: i64) -> Result<bool> {
+pub fn assign(tx: &Tx<'_>, b: &BenefitCreditRow, seen_version: i64) -> Result<bool> {
     let n = super::execute_cached(
         tx,
         "UPDATE benefit_credits SET ends_on = ?3, activated_at = ?4, assignee_email = ?5, assignee_name = ?6, \
@@ -109,7 +106,7 @@ pub fn assign(tx: &Transaction<'_>, b: &BenefitCreditRow, seen_version: i64) -> 
 
 /// Whether `email` holds another live credit of `kind` of the same partner on `today` (BEN-6).
 pub fn holds_other(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     partner: &ObjectId,
     email: &str,
     kind: BenefitCreditKind,
@@ -126,7 +123,7 @@ pub fn holds_other(
 
 /// What was used of a credit between two dates, inclusive.
 pub fn used_between(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     credit: &ObjectId,
     from: NaiveDate,
     to: NaiveDate,
@@ -143,7 +140,7 @@ pub fn used_between(
 }
 
 pub fn insert_usage(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     credit: &ObjectId,
     used_on: NaiveDate,
     amount: Decimal,

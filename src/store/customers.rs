@@ -1,8 +1,9 @@
 //! Customers and their Microsoft Customer Agreement acceptance (AGR-2).
 
 use chrono::{DateTime, NaiveDate, Utc};
-use rusqlite::{OptionalExtension, Row, Transaction, params};
+use rusqlite::{OptionalExtension, Row, params};
 
+use super::Tx;
 use super::columns::{Date, Instant, instant};
 use super::pagination::{Filter, Page, PageArgs, find_all, find_one, page};
 use crate::domain::ids::ObjectId;
@@ -61,7 +62,7 @@ fn map(r: &Row<'_>) -> rusqlite::Result<CustomerRow> {
     })
 }
 
-pub fn get(tx: &Transaction<'_>, id: &ObjectId) -> Result<Option<CustomerRow>> {
+pub fn get(tx: &Tx<'_>, id: &ObjectId) -> Result<Option<CustomerRow>> {
     Ok(tx
         .prepare_cached(&format!(
             "SELECT {COLUMNS} FROM customers c WHERE c.id = ?1"
@@ -70,7 +71,7 @@ pub fn get(tx: &Transaction<'_>, id: &ObjectId) -> Result<Option<CustomerRow>> {
         .optional()?)
 }
 
-pub fn by_tenant(tx: &Transaction<'_>, tenant_id: &str) -> Result<Option<CustomerRow>> {
+pub fn by_tenant(tx: &Tx<'_>, tenant_id: &str) -> Result<Option<CustomerRow>> {
     Ok(tx
         .prepare_cached(&format!(
             "SELECT {COLUMNS} FROM customers c WHERE c.tenant_id = ?1"
@@ -80,12 +81,12 @@ pub fn by_tenant(tx: &Transaction<'_>, tenant_id: &str) -> Result<Option<Custome
 }
 
 /// The first row `filter` lets through (column alias `c`).
-pub fn find(tx: &Transaction<'_>, filter: &Filter) -> Result<Option<CustomerRow>> {
+pub fn find(tx: &Tx<'_>, filter: &Filter) -> Result<Option<CustomerRow>> {
     find_one(tx, COLUMNS, "customers c", filter, map)
 }
 
 /// A page of the customers `filter` lets through (column alias `c`).
-pub fn list(tx: &Transaction<'_>, filter: &Filter, args: &PageArgs) -> Result<Page<CustomerRow>> {
+pub fn list(tx: &Tx<'_>, filter: &Filter, args: &PageArgs) -> Result<Page<CustomerRow>> {
     page(tx, COLUMNS, "customers c", "c.id", filter, args, map)
 }
 
@@ -104,7 +105,7 @@ fn billing_params(b: &BillingProfile) -> [&Option<String>; 10] {
     ]
 }
 
-pub fn insert(tx: &Transaction<'_>, c: &CustomerRow) -> Result<()> {
+pub fn insert(tx: &Tx<'_>, c: &CustomerRow) -> Result<()> {
     let b = billing_params(&c.billing_profile);
     super::execute_cached(
         tx,
@@ -140,7 +141,7 @@ pub fn insert(tx: &Transaction<'_>, c: &CustomerRow) -> Result<()> {
 }
 
 /// Writes the editable fields of `c` and bumps its version.
-pub fn update(tx: &Transaction<'_>, c: &CustomerRow) -> Result<()> {
+pub fn update(tx: &Tx<'_>, c: &CustomerRow) -> Result<()> {
     let b = billing_params(&c.billing_profile);
     super::execute_cached(
         tx,
@@ -206,10 +207,7 @@ fn map_agreement(r: &Row<'_>) -> rusqlite::Result<CustomerAgreementRow> {
 }
 
 /// The newest MCA acceptance of the customer: the one that counts.
-pub fn current_agreement(
-    tx: &Transaction<'_>,
-    customer: &ObjectId,
-) -> Result<Option<CustomerAgreementRow>> {
+pub fn current_agreement(tx: &Tx<'_>, customer: &ObjectId) -> Result<Option<CustomerAgreementRow>> {
     Ok(tx
         .prepare_cached(&format!(
             "SELECT {AGREEMENT_COLUMNS} FROM customer_agreements \
@@ -220,7 +218,7 @@ pub fn current_agreement(
 }
 
 /// One MCA acceptance record by id (not scoped: check the customer).
-pub fn agreement(tx: &Transaction<'_>, id: &ObjectId) -> Result<Option<CustomerAgreementRow>> {
+pub fn agreement(tx: &Tx<'_>, id: &ObjectId) -> Result<Option<CustomerAgreementRow>> {
     Ok(tx
         .prepare_cached(&format!(
             "SELECT {AGREEMENT_COLUMNS} FROM customer_agreements WHERE id = ?1"
@@ -229,11 +227,7 @@ pub fn agreement(tx: &Transaction<'_>, id: &ObjectId) -> Result<Option<CustomerA
         .optional()?)
 }
 
-pub fn insert_agreement(
-    tx: &Transaction<'_>,
-    a: &CustomerAgreementRow,
-    recorded_by: &str,
-) -> Result<()> {
+pub fn insert_agreement(tx: &Tx<'_>, a: &CustomerAgreementRow, recorded_by: &str) -> Result<()> {
     super::execute_cached(
         tx,
         "INSERT INTO customer_agreements (id, customer_id, date_agreed, contact_first_name, \
@@ -267,7 +261,7 @@ pub struct McaConfirmationRow {
 
 /// Confirms (or re-confirms, against a newer acceptance) for `partner`.
 pub fn confirm(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     customer: &ObjectId,
     confirmation: &McaConfirmationRow,
     confirmed_by: &str,
@@ -290,7 +284,7 @@ pub fn confirm(
 }
 
 /// The confirmations of the customer's MCA acceptance, one per partner.
-pub fn confirmations(tx: &Transaction<'_>, customer: &ObjectId) -> Result<Vec<McaConfirmationRow>> {
+pub fn confirmations(tx: &Tx<'_>, customer: &ObjectId) -> Result<Vec<McaConfirmationRow>> {
     let mut stmt = tx.prepare_cached(
         "SELECT partner_id, agreement_id, confirmed_at FROM mca_confirmations \
          WHERE customer_id = ?1 ORDER BY partner_id",
@@ -308,6 +302,6 @@ pub fn confirmations(tx: &Transaction<'_>, customer: &ObjectId) -> Result<Vec<Mc
 }
 
 /// Every row `filter` lets through (alias `c`), for a bounded filter.
-pub fn find_every(tx: &Transaction<'_>, filter: &Filter) -> Result<Vec<CustomerRow>> {
+pub fn find_every(tx: &Tx<'_>, filter: &Filter) -> Result<Vec<CustomerRow>> {
     find_all(tx, COLUMNS, "customers c", filter, map)
 }

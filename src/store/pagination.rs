@@ -1,8 +1,9 @@
 //! Keyset pagination over id-ordered tables (ids are UUID v7: creation order).
 
 use rusqlite::types::Value;
-use rusqlite::{Row, Transaction, params_from_iter};
+use rusqlite::{Row, params_from_iter};
 
+use super::Tx;
 use crate::error::Result;
 
 /// A validated page request: cursors are already decoded into the sort keys
@@ -85,7 +86,7 @@ pub fn text(value: impl Into<String>) -> Value {
 /// Reads one page of `SELECT {columns} FROM {from} WHERE {filter}` ordered by
 /// `{id_column}`, plus the total count, in the caller's transaction.
 pub fn page<T>(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     columns: &str,
     from: &str,
     id_column: &str,
@@ -103,7 +104,7 @@ pub fn page<T>(
 /// instead of sorting every row of all of them.
 #[allow(clippy::too_many_arguments)]
 pub fn page_any<T>(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     columns: &str,
     from: &str,
     id_column: &str,
@@ -146,7 +147,8 @@ pub fn page_any<T>(
     let size = if backwards { args.last } else { args.first }.unwrap_or(DEFAULT_PAGE_SIZE);
     let order = if backwards { "DESC" } else { "ASC" };
     let limit = size + 1;
-    let (sql, params) = if any_of.is_empty() {
+    // One alternative is a plain filter: its index serves the order as is.
+    let (sql, params) = if any_of.len() <= 1 {
         let sql = format!(
             "SELECT {columns} FROM {from} WHERE {} ORDER BY {id_column} {order} LIMIT {limit}",
             window.sql()
@@ -222,7 +224,7 @@ pub const MAX_PAGE_SIZE: usize = 100;
 
 /// The first row `filter` lets through, if any.
 pub fn find_one<T>(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     columns: &str,
     from: &str,
     filter: &Filter,
@@ -241,7 +243,7 @@ pub fn find_one<T>(
 
 /// Every row `filter` lets through (for a bounded filter, such as ids IN a page).
 pub fn find_all<T>(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     columns: &str,
     from: &str,
     filter: &Filter,
@@ -345,16 +347,26 @@ mod any_of_tests {
             )
             .unwrap();
         }
-        let tx = conn.transaction().unwrap();
+        let transaction = conn.transaction().unwrap();
+        let tx = super::super::Tx::of(&transaction);
         let base = Filter::new().and("t.owner = ?", [text("y")]);
         let any_of = [
             Filter::new().and("t.status = ?", [text("A")]),
             Filter::new().and("t.status = ?", [text("C")]),
         ];
-        let plain = base.clone().and("t.status IN ('A', 'C')", []);
         let id = |r: &Row<'_>| r.get::<_, String>(0);
         let ids: Vec<String> = (0..60).map(|n| format!("k{n:03}")).collect();
-        for size in [1, 3, 7, 50] {
+        // Two states (merged), one (a plain filter), none.
+        let cases = [
+            (&any_of[..], "t.status IN ('A', 'C')"),
+            (&any_of[..1], "t.status = 'A'"),
+            (&any_of[..0], "1"),
+        ];
+        for ((any_of, plain), size) in cases
+            .iter()
+            .flat_map(|case| [1, 3, 7, 50].map(|size| (case, size)))
+        {
+            let plain = base.clone().and(plain, []);
             for cursor in std::iter::once(None).chain(ids.iter().map(Some)) {
                 for backwards in [false, true] {
                     let args = PageArgs {
@@ -365,7 +377,7 @@ mod any_of_tests {
                         skip_total: false,
                     };
                     let merged =
-                        page_any(&tx, "t.id", "t", "t.id", &base, &any_of, &args, id).unwrap();
+                        page_any(&tx, "t.id", "t", "t.id", &base, any_of, &args, id).unwrap();
                     let expected = page(&tx, "t.id", "t", "t.id", &plain, &args, id).unwrap();
                     assert_eq!(
                         merged.items, expected.items,

@@ -1,8 +1,9 @@
 //! Partners, their indirect links and their Microsoft Partner Agreement (AGR-1).
 
 use chrono::{DateTime, NaiveDate, Utc};
-use rusqlite::{OptionalExtension, Row, Transaction, params};
+use rusqlite::{OptionalExtension, Row, params};
 
+use super::Tx;
 use super::columns::{Date, Instant, instant};
 use super::pagination::{Filter, Page, PageArgs, find_all, find_one, page, text};
 use crate::domain::ids::ObjectId;
@@ -58,14 +59,14 @@ fn map(r: &Row<'_>) -> rusqlite::Result<PartnerRow> {
     })
 }
 
-pub fn get(tx: &Transaction<'_>, id: &ObjectId) -> Result<Option<PartnerRow>> {
+pub fn get(tx: &Tx<'_>, id: &ObjectId) -> Result<Option<PartnerRow>> {
     Ok(tx
         .prepare_cached(&format!("SELECT {COLUMNS} FROM partners p WHERE p.id = ?1"))?
         .query_row([id], map)
         .optional()?)
 }
 
-pub fn by_tenant(tx: &Transaction<'_>, tenant_id: &str) -> Result<Option<PartnerRow>> {
+pub fn by_tenant(tx: &Tx<'_>, tenant_id: &str) -> Result<Option<PartnerRow>> {
     Ok(tx
         .prepare_cached(&format!(
             "SELECT {COLUMNS} FROM partners p WHERE p.tenant_id = ?1"
@@ -75,17 +76,17 @@ pub fn by_tenant(tx: &Transaction<'_>, tenant_id: &str) -> Result<Option<Partner
 }
 
 /// The first row `filter` lets through (column alias `p`).
-pub fn find(tx: &Transaction<'_>, filter: &Filter) -> Result<Option<PartnerRow>> {
+pub fn find(tx: &Tx<'_>, filter: &Filter) -> Result<Option<PartnerRow>> {
     find_one(tx, COLUMNS, "partners p", filter, map)
 }
 
 /// A page of the partners `filter` lets through (column alias `p`).
-pub fn list(tx: &Transaction<'_>, filter: &Filter, args: &PageArgs) -> Result<Page<PartnerRow>> {
+pub fn list(tx: &Tx<'_>, filter: &Filter, args: &PageArgs) -> Result<Page<PartnerRow>> {
     page(tx, COLUMNS, "partners p", "p.id", filter, args, map)
 }
 
 /// Whether any organisation (partner or customer) already uses this tenant id.
-pub fn tenant_in_use(tx: &Transaction<'_>, tenant_id: &str) -> Result<bool> {
+pub fn tenant_in_use(tx: &Tx<'_>, tenant_id: &str) -> Result<bool> {
     Ok(tx
         .prepare_cached(
             "SELECT EXISTS (SELECT 1 FROM partners WHERE tenant_id = ?1) \
@@ -94,7 +95,7 @@ pub fn tenant_in_use(tx: &Transaction<'_>, tenant_id: &str) -> Result<bool> {
         .query_row([tenant_id], |r| r.get(0))?)
 }
 
-pub fn insert(tx: &Transaction<'_>, p: &PartnerRow) -> Result<()> {
+pub fn insert(tx: &Tx<'_>, p: &PartnerRow) -> Result<()> {
     super::execute_cached(
         tx,
         "INSERT INTO partners (id, tenant_id, company_name, domain, partner_type, mpn_id, \
@@ -127,7 +128,7 @@ pub fn insert(tx: &Transaction<'_>, p: &PartnerRow) -> Result<()> {
 }
 
 /// Writes the editable fields of `p` and bumps its version.
-pub fn update(tx: &Transaction<'_>, p: &PartnerRow) -> Result<()> {
+pub fn update(tx: &Tx<'_>, p: &PartnerRow) -> Result<()> {
     super::execute_cached(
         tx,
         "UPDATE partners SET company_name = ?2, domain = ?3, mpn_id = ?4, \
@@ -159,7 +160,7 @@ pub fn update(tx: &Transaction<'_>, p: &PartnerRow) -> Result<()> {
 
 /// Links an indirect reseller to an indirect provider; `false` if already linked.
 pub fn link(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     reseller: &ObjectId,
     provider: &ObjectId,
     now: DateTime<Utc>,
@@ -173,7 +174,7 @@ pub fn link(
 }
 
 /// The providers a reseller is linked to, or the resellers linked to a provider.
-pub fn linked(tx: &Transaction<'_>, partner: &PartnerRow) -> Result<Vec<ObjectId>> {
+pub fn linked(tx: &Tx<'_>, partner: &PartnerRow) -> Result<Vec<ObjectId>> {
     let sql = match partner.partner_type {
         PartnerType::IndirectReseller => {
             "SELECT provider_id FROM indirect_links WHERE reseller_id = ?1 ORDER BY provider_id"
@@ -200,10 +201,7 @@ pub struct PartnerAgreementRow {
 }
 
 /// The partner's latest MPA signature, if any.
-pub fn partner_agreement(
-    tx: &Transaction<'_>,
-    partner: &ObjectId,
-) -> Result<Option<PartnerAgreementRow>> {
+pub fn partner_agreement(tx: &Tx<'_>, partner: &ObjectId) -> Result<Option<PartnerAgreementRow>> {
     Ok(tx
         .prepare_cached(
             "SELECT signer_name, signer_email, date_agreed, recorded_at FROM partner_agreements \
@@ -221,7 +219,7 @@ pub fn partner_agreement(
 }
 
 pub fn insert_partner_agreement(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     partner: &ObjectId,
     agreement: &PartnerAgreementRow,
     recorded_by: &str,
@@ -256,10 +254,7 @@ pub fn self_or_linked(partner: &ObjectId) -> Filter {
 }
 
 /// §8: what the partner's authorization requirements are judged on.
-pub fn profile(
-    tx: &Transaction<'_>,
-    partner: &ObjectId,
-) -> Result<crate::domain::authorization::Profile> {
+pub fn profile(tx: &Tx<'_>, partner: &ObjectId) -> Result<crate::domain::authorization::Profile> {
     use super::columns::Money;
     let mut profile = tx
         .prepare_cached(
@@ -301,7 +296,7 @@ pub fn profile(
 
 /// Writes the profile (all of it: the caller merged the changes).
 pub fn save_profile(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     partner: &ObjectId,
     p: &crate::domain::authorization::Profile,
     now: DateTime<Utc>,
@@ -356,7 +351,7 @@ pub fn save_profile(
 
 /// The partner's authorization dates: since when, and blocked from reapplying until when.
 pub fn authorization_dates(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     partner: &ObjectId,
 ) -> Result<(Option<NaiveDate>, Option<NaiveDate>)> {
     Ok(tx
@@ -371,11 +366,7 @@ pub fn authorization_dates(
         })?)
 }
 
-pub fn set_authorized_since(
-    tx: &Transaction<'_>,
-    partner: &ObjectId,
-    since: NaiveDate,
-) -> Result<()> {
+pub fn set_authorized_since(tx: &Tx<'_>, partner: &ObjectId, since: NaiveDate) -> Result<()> {
     super::execute_cached(
         tx,
         "UPDATE partners SET authorized_since = ?2 WHERE id = ?1 AND authorized_since IS NULL",
@@ -386,7 +377,7 @@ pub fn set_authorized_since(
 
 /// AUTH-1: a direct bill partner becomes an indirect reseller, blocked from reapplying until `blocked_until`.
 pub fn demote(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     partner: &ObjectId,
     blocked_until: NaiveDate,
     since: NaiveDate,
@@ -408,7 +399,7 @@ pub fn demote(
 }
 
 pub fn set_type(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     partner: &ObjectId,
     partner_type: PartnerType,
     now: DateTime<Utc>,
@@ -449,7 +440,7 @@ fn map_assessment(r: &Row<'_>) -> rusqlite::Result<AssessmentRow> {
 const ASSESSMENT_COLUMNS: &str =
     "id, partner_id, assessed_at, passed, failed_requirements, remediation_deadline, outcome";
 
-pub fn insert_assessment(tx: &Transaction<'_>, a: &AssessmentRow, by: &str) -> Result<()> {
+pub fn insert_assessment(tx: &Tx<'_>, a: &AssessmentRow, by: &str) -> Result<()> {
     super::execute_cached(
         tx,
         "INSERT INTO partner_assessments (partner_id, assessed_at, assessed_by, passed, failed_requirements, remediation_deadline) \
@@ -467,10 +458,7 @@ pub fn insert_assessment(tx: &Transaction<'_>, a: &AssessmentRow, by: &str) -> R
 }
 
 /// The partner's latest reassessment.
-pub fn latest_assessment(
-    tx: &Transaction<'_>,
-    partner: &ObjectId,
-) -> Result<Option<AssessmentRow>> {
+pub fn latest_assessment(tx: &Tx<'_>, partner: &ObjectId) -> Result<Option<AssessmentRow>> {
     Ok(tx
         .prepare_cached(&format!(
             "SELECT {ASSESSMENT_COLUMNS} FROM partner_assessments WHERE partner_id = ?1 ORDER BY id DESC LIMIT 1"
@@ -480,7 +468,7 @@ pub fn latest_assessment(
 }
 
 /// Open remediation windows that ended before `today`.
-pub fn remediation_overdue(tx: &Transaction<'_>, today: NaiveDate) -> Result<Vec<AssessmentRow>> {
+pub fn remediation_overdue(tx: &Tx<'_>, today: NaiveDate) -> Result<Vec<AssessmentRow>> {
     let mut stmt = tx.prepare_cached(&format!(
         "SELECT {ASSESSMENT_COLUMNS} FROM partner_assessments \
          WHERE outcome IS NULL AND remediation_deadline IS NOT NULL AND remediation_deadline < ?1 ORDER BY id"
@@ -493,7 +481,7 @@ pub fn remediation_overdue(tx: &Transaction<'_>, today: NaiveDate) -> Result<Vec
 
 /// Closes every open remediation window of the partner with `outcome`.
 pub fn resolve_assessments(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     partner: &ObjectId,
     outcome: &str,
     now: DateTime<Utc>,
@@ -507,7 +495,7 @@ pub fn resolve_assessments(
 }
 
 /// The deadline of the partner's open remediation window, if one is open.
-pub fn open_remediation(tx: &Transaction<'_>, partner: &ObjectId) -> Result<Option<NaiveDate>> {
+pub fn open_remediation(tx: &Tx<'_>, partner: &ObjectId) -> Result<Option<NaiveDate>> {
     Ok(tx
         .prepare_cached(
             "SELECT remediation_deadline FROM partner_assessments \
@@ -519,6 +507,6 @@ pub fn open_remediation(tx: &Transaction<'_>, partner: &ObjectId) -> Result<Opti
 }
 
 /// Every row `filter` lets through (alias `p`), for a bounded filter.
-pub fn find_every(tx: &Transaction<'_>, filter: &Filter) -> Result<Vec<PartnerRow>> {
+pub fn find_every(tx: &Tx<'_>, filter: &Filter) -> Result<Vec<PartnerRow>> {
     find_all(tx, COLUMNS, "partners p", filter, map)
 }

@@ -1,8 +1,9 @@
 //! Reseller relationships between partners and customers (§1).
 
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, Row, Transaction, params};
+use rusqlite::{OptionalExtension, Row, params};
 
+use super::Tx;
 use super::columns::{Instant, instant};
 use super::pagination::{Filter, Page, PageArgs, find_one, page};
 use crate::domain::RelationshipStatus;
@@ -38,7 +39,7 @@ fn map(r: &Row<'_>) -> rusqlite::Result<RelationshipRow> {
     })
 }
 
-pub fn get(tx: &Transaction<'_>, id: &ObjectId) -> Result<Option<RelationshipRow>> {
+pub fn get(tx: &Tx<'_>, id: &ObjectId) -> Result<Option<RelationshipRow>> {
     Ok(tx
         .prepare_cached(&format!(
             "SELECT {COLUMNS} FROM reseller_relationships r WHERE r.id = ?1"
@@ -49,7 +50,7 @@ pub fn get(tx: &Transaction<'_>, id: &ObjectId) -> Result<Option<RelationshipRow
 
 /// The live (pending or active) relationship between a partner and a customer.
 pub fn live(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     partner: &ObjectId,
     customer: &ObjectId,
 ) -> Result<Option<RelationshipRow>> {
@@ -63,7 +64,7 @@ pub fn live(
 }
 
 /// Whether the partner has an active relationship with the customer.
-pub fn is_active(tx: &Transaction<'_>, partner: &ObjectId, customer: &ObjectId) -> Result<bool> {
+pub fn is_active(tx: &Tx<'_>, partner: &ObjectId, customer: &ObjectId) -> Result<bool> {
     Ok(tx
         .prepare_cached(
             "SELECT EXISTS (SELECT 1 FROM reseller_relationships \
@@ -73,16 +74,12 @@ pub fn is_active(tx: &Transaction<'_>, partner: &ObjectId, customer: &ObjectId) 
 }
 
 /// The first row `filter` lets through (column alias `r`).
-pub fn find(tx: &Transaction<'_>, filter: &Filter) -> Result<Option<RelationshipRow>> {
+pub fn find(tx: &Tx<'_>, filter: &Filter) -> Result<Option<RelationshipRow>> {
     find_one(tx, COLUMNS, "reseller_relationships r", filter, map)
 }
 
 /// A page of the relationships `filter` lets through (column alias `r`).
-pub fn list(
-    tx: &Transaction<'_>,
-    filter: &Filter,
-    args: &PageArgs,
-) -> Result<Page<RelationshipRow>> {
+pub fn list(tx: &Tx<'_>, filter: &Filter, args: &PageArgs) -> Result<Page<RelationshipRow>> {
     page(
         tx,
         COLUMNS,
@@ -94,7 +91,7 @@ pub fn list(
     )
 }
 
-pub fn insert(tx: &Transaction<'_>, r: &RelationshipRow, requested_by: &str) -> Result<()> {
+pub fn insert(tx: &Tx<'_>, r: &RelationshipRow, requested_by: &str) -> Result<()> {
     super::execute_cached(
         tx,
         "INSERT INTO reseller_relationships (id, partner_id, customer_id, status, requested_at, \
@@ -116,11 +113,7 @@ pub fn insert(tx: &Transaction<'_>, r: &RelationshipRow, requested_by: &str) -> 
 }
 
 /// Moves a relationship from `from` to its new status; `false` if it was no longer in `from`.
-pub fn set_status(
-    tx: &Transaction<'_>,
-    r: &RelationshipRow,
-    from: RelationshipStatus,
-) -> Result<bool> {
+pub fn set_status(tx: &Tx<'_>, r: &RelationshipRow, from: RelationshipStatus) -> Result<bool> {
     let n = super::execute_cached(
         tx,
         "UPDATE reseller_relationships SET status = ?2, accepted_at = ?3, revoked_at = ?4, \

@@ -1,9 +1,10 @@
 //! ACO requests and their append-only history (§5, FLOW-17).
 
 use chrono::{DateTime, NaiveDate, Utc};
-use rusqlite::{OptionalExtension, Row, Transaction, params};
+use rusqlite::{OptionalExtension, Row, params};
 use rust_decimal::Decimal;
 
+use super::Tx;
 use super::columns::{Date, Instant, Money, instant};
 use super::pagination::{Filter, Page, PageArgs, find_one, page, text};
 use crate::domain::ids::ObjectId;
@@ -71,12 +72,12 @@ fn map(r: &Row<'_>) -> rusqlite::Result<AcoRequestRow> {
 }
 
 /// The first request `filter` lets through (column alias `q`).
-pub fn find(tx: &Transaction<'_>, filter: &Filter) -> Result<Option<AcoRequestRow>> {
+pub fn find(tx: &Tx<'_>, filter: &Filter) -> Result<Option<AcoRequestRow>> {
     find_one(tx, COLUMNS, "aco_requests q", filter, map)
 }
 
 /// A page of the requests `filter` lets through (column alias `q`).
-pub fn list(tx: &Transaction<'_>, filter: &Filter, args: &PageArgs) -> Result<Page<AcoRequestRow>> {
+pub fn list(tx: &Tx<'_>, filter: &Filter, args: &PageArgs) -> Result<Page<AcoRequestRow>> {
     page(tx, COLUMNS, "aco_requests q", "q.id", filter, args, map)
 }
 
@@ -91,11 +92,7 @@ pub const CLOCK_RUNNING: &str = "q.due_at IS NOT NULL \
 /// [`list`] through the index of open requests with a due date, in id order:
 /// for a filter that holds [`CLOCK_RUNNING`] (the overdue list), which the
 /// planner would otherwise answer by sorting every open request of those states.
-pub fn list_open(
-    tx: &Transaction<'_>,
-    filter: &Filter,
-    args: &PageArgs,
-) -> Result<Page<AcoRequestRow>> {
+pub fn list_open(tx: &Tx<'_>, filter: &Filter, args: &PageArgs) -> Result<Page<AcoRequestRow>> {
     page(
         tx,
         COLUMNS,
@@ -110,7 +107,7 @@ pub fn list_open(
 /// A page of the requests `filter` lets through that are in any of `statuses`
 /// (each read through the `(status, id)` index, then merged).
 pub fn list_in_states(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     filter: &Filter,
     statuses: &[AcoRequestStatus],
     args: &PageArgs,
@@ -131,12 +128,12 @@ pub fn list_in_states(
     )
 }
 
-pub fn get(tx: &Transaction<'_>, id: &ObjectId) -> Result<Option<AcoRequestRow>> {
+pub fn get(tx: &Tx<'_>, id: &ObjectId) -> Result<Option<AcoRequestRow>> {
     find(tx, &Filter::new().and("q.id = ?", [text(id.as_str())]))
 }
 
 /// ELIG-13: whether the customer has a request that is not finished.
-pub fn open_request_exists(tx: &Transaction<'_>, customer: &ObjectId) -> Result<bool> {
+pub fn open_request_exists(tx: &Tx<'_>, customer: &ObjectId) -> Result<bool> {
     Ok(tx
         .prepare_cached(
             "SELECT EXISTS (SELECT 1 FROM aco_requests WHERE customer_id = ?1 \
@@ -150,7 +147,7 @@ fn workloads_json(workloads: &[String]) -> String {
     serde_json::Value::from(workloads.to_vec()).to_string()
 }
 
-pub fn insert(tx: &Transaction<'_>, q: &AcoRequestRow) -> Result<()> {
+pub fn insert(tx: &Tx<'_>, q: &AcoRequestRow) -> Result<()> {
     super::execute_cached(
         tx,
         "INSERT INTO aco_requests (id, customer_id, partner_id, indirect_provider_id, status, scenario, \
@@ -187,7 +184,7 @@ pub fn insert(tx: &Transaction<'_>, q: &AcoRequestRow) -> Result<()> {
 
 /// Writes `q`'s new state if the stored version is still `seen_version`, and
 /// bumps the version. `false` means someone else changed it first (FLOW-18).
-pub fn update(tx: &Transaction<'_>, q: &AcoRequestRow, seen_version: i64) -> Result<bool> {
+pub fn update(tx: &Tx<'_>, q: &AcoRequestRow, seen_version: i64) -> Result<bool> {
     let n = super::execute_cached(
         tx,
         "UPDATE aco_requests SET status = ?3, scenario = ?4, workloads = ?5, timeline_start = ?6, \
@@ -232,7 +229,7 @@ pub struct HistoryRow {
     pub comment: Option<String>,
 }
 
-pub fn append_history(tx: &Transaction<'_>, h: &HistoryRow) -> Result<()> {
+pub fn append_history(tx: &Tx<'_>, h: &HistoryRow) -> Result<()> {
     tx.prepare_cached(
         "INSERT INTO aco_request_history (request_id, at, actor_subject, actor_name, actor_role, action, \
             from_status, to_status, comment) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
@@ -270,11 +267,7 @@ fn map_history(r: &Row<'_>) -> rusqlite::Result<HistoryRow> {
 }
 
 /// A page of a request's history, oldest first; cursors are sequence numbers.
-pub fn history(
-    tx: &Transaction<'_>,
-    request: &ObjectId,
-    args: &PageArgs,
-) -> Result<Page<HistoryRow>> {
+pub fn history(tx: &Tx<'_>, request: &ObjectId, args: &PageArgs) -> Result<Page<HistoryRow>> {
     let filter = Filter::new().and("h.request_id = ?", [text(request.as_str())]);
     page(
         tx,
@@ -288,7 +281,7 @@ pub fn history(
 }
 
 /// The newest history entry of a request.
-pub fn last_history(tx: &Transaction<'_>, request: &ObjectId) -> Result<Option<HistoryRow>> {
+pub fn last_history(tx: &Tx<'_>, request: &ObjectId) -> Result<Option<HistoryRow>> {
     Ok(tx
         .prepare_cached(&format!(
             "SELECT {HISTORY_COLUMNS} FROM aco_request_history h WHERE h.request_id = ?1 ORDER BY h.id DESC LIMIT 1"
@@ -298,7 +291,7 @@ pub fn last_history(tx: &Transaction<'_>, request: &ObjectId) -> Result<Option<H
 }
 
 /// The newest history entry of each of `requests`: one query for a page.
-pub fn last_history_of(tx: &Transaction<'_>, requests: &[&str]) -> Result<Vec<HistoryRow>> {
+pub fn last_history_of(tx: &Tx<'_>, requests: &[&str]) -> Result<Vec<HistoryRow>> {
     if requests.is_empty() {
         return Ok(Vec::new());
     }

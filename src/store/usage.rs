@@ -1,9 +1,10 @@
 //! Monthly usage per customer (LEDGER-2) and its append-only history.
 
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, Row, Transaction, params};
+use rusqlite::{OptionalExtension, Row, params};
 use rust_decimal::Decimal;
 
+use super::Tx;
 use super::columns::{Instant, Money, instant};
 use crate::domain::ids::ObjectId;
 use crate::domain::time::Month;
@@ -41,7 +42,7 @@ fn map(r: &Row<'_>) -> rusqlite::Result<UsageRow> {
 const COLUMNS: &str =
     "month, first_party_acr, third_party_charges, revision, recorded_at, recorded_by";
 
-pub fn get(tx: &Transaction<'_>, customer: &ObjectId, month: Month) -> Result<Option<UsageRow>> {
+pub fn get(tx: &Tx<'_>, customer: &ObjectId, month: Month) -> Result<Option<UsageRow>> {
     Ok(tx
         .prepare_cached(&format!(
             "SELECT {COLUMNS} FROM monthly_usage WHERE customer_id = ?1 AND month = ?2"
@@ -51,7 +52,7 @@ pub fn get(tx: &Transaction<'_>, customer: &ObjectId, month: Month) -> Result<Op
 }
 
 /// Every month of the customer's usage, oldest first.
-pub fn all(tx: &Transaction<'_>, customer: &ObjectId) -> Result<Vec<UsageRow>> {
+pub fn all(tx: &Tx<'_>, customer: &ObjectId) -> Result<Vec<UsageRow>> {
     let mut stmt = tx.prepare_cached(&format!(
         "SELECT {COLUMNS} FROM monthly_usage WHERE customer_id = ?1 ORDER BY month"
     ))?;
@@ -63,7 +64,7 @@ pub fn all(tx: &Transaction<'_>, customer: &ObjectId) -> Result<Vec<UsageRow>> {
 
 /// Writes the month's figures (insert or correction) and appends them to the history.
 pub fn record(
-    tx: &Transaction<'_>,
+    tx: &Tx<'_>,
     customer: &ObjectId,
     row: &UsageRow,
     recorded_by_role: &str,
@@ -102,7 +103,7 @@ pub fn record(
 }
 
 /// Every figure ever recorded for the month, oldest first (corrections keep the earlier ones).
-pub fn history(tx: &Transaction<'_>, customer: &ObjectId, month: Month) -> Result<Vec<UsageRow>> {
+pub fn history(tx: &Tx<'_>, customer: &ObjectId, month: Month) -> Result<Vec<UsageRow>> {
     let mut stmt = tx.prepare_cached(
         "SELECT month, first_party_acr, third_party_charges, revision, recorded_at, recorded_by \
          FROM monthly_usage_history WHERE customer_id = ?1 AND month = ?2 ORDER BY id",
@@ -115,7 +116,7 @@ pub fn history(tx: &Transaction<'_>, customer: &ObjectId, month: Month) -> Resul
 
 /// Customers with an active grant whose credit period ended before `month`:
 /// the only grants whose status changes as time passes (FLOW-15).
-pub fn customers_with_ended_grants(tx: &Transaction<'_>, month: Month) -> Result<Vec<ObjectId>> {
+pub fn customers_with_ended_grants(tx: &Tx<'_>, month: Month) -> Result<Vec<ObjectId>> {
     let mut stmt = tx.prepare_cached(
         "SELECT DISTINCT customer_id FROM credit_grants WHERE status = 'ACTIVE' AND last_month < ?1 ORDER BY customer_id",
     )?;

@@ -13,9 +13,11 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::time::Instant;
 
-use rusqlite::{Connection, Transaction, TransactionBehavior};
+use rusqlite::{Connection, TransactionBehavior};
+
 use tokio::sync::oneshot;
 
+use super::Tx;
 use crate::error::{Error, Result};
 
 /// At most this many writes share one transaction.
@@ -24,7 +26,7 @@ const MAX_BATCH: usize = 64;
 /// One caller's write, as the writer thread sees it.
 trait Work: Send {
     /// Runs the write inside the batch's transaction; `true` keeps its changes.
-    fn run(&mut self, tx: &Transaction<'_>) -> bool;
+    fn run(&mut self, tx: &Tx<'_>) -> bool;
     /// Answers the caller once the batch committed (`Ok`) or failed.
     fn answer(self: Box<Self>, committed: std::result::Result<(), &str>);
 }
@@ -45,10 +47,10 @@ impl<T, F> Pending<T, F> {
 
 impl<T, F> Work for Pending<T, F>
 where
-    F: FnOnce(&Transaction<'_>) -> Result<T> + Send,
+    F: FnOnce(&Tx<'_>) -> Result<T> + Send,
     T: Send,
 {
-    fn run(&mut self, tx: &Transaction<'_>) -> bool {
+    fn run(&mut self, tx: &Tx<'_>) -> bool {
         let _entered = self.span.enter();
         let outcome = if self.late() {
             Err(Error::Internal(
@@ -130,7 +132,7 @@ impl Writer {
 
     pub(super) async fn write<T, F>(&self, deadline: Option<Instant>, work: F) -> Result<T>
     where
-        F: FnOnce(&Transaction<'_>) -> Result<T> + Send + 'static,
+        F: FnOnce(&Tx<'_>) -> Result<T> + Send + 'static,
         T: Send + 'static,
     {
         let (reply, answer) = oneshot::channel();
@@ -191,7 +193,7 @@ fn commit(conn: &mut Connection, batch: &mut [Box<dyn Work>]) -> std::result::Re
         tx.prepare_cached("SAVEPOINT write")
             .and_then(|mut s| s.execute([]))
             .map_err(failed)?;
-        let keep = job.run(&tx);
+        let keep = job.run(&Tx::of(&tx));
         if tx.is_autocommit() {
             // SQLite rolled the whole transaction back (an I/O error, a full
             // disk): the writes before this one are gone too.
@@ -214,7 +216,7 @@ mod tests {
     use super::*;
 
     fn job(
-        work: impl FnOnce(&Transaction<'_>) -> Result<()> + Send + 'static,
+        work: impl FnOnce(&Tx<'_>) -> Result<()> + Send + 'static,
     ) -> (Box<dyn Work>, oneshot::Receiver<Result<()>>) {
         let (reply, answer) = oneshot::channel();
         let pending = Pending {
@@ -227,7 +229,7 @@ mod tests {
         (Box::new(pending), answer)
     }
 
-    fn insert(n: i64) -> impl FnOnce(&Transaction<'_>) -> Result<()> + Send + 'static {
+    fn insert(n: i64) -> impl FnOnce(&Tx<'_>) -> Result<()> + Send + 'static {
         move |tx| {
             tx.execute("INSERT INTO t (n) VALUES (?1)", [n])?;
             Ok(())
