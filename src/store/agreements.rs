@@ -76,11 +76,15 @@ pub fn published_for(tx: &Tx<'_>, request: &ObjectId) -> Result<Option<AcoAgreem
     )
 }
 
+/// Where [`overdue_published`] looks: the `(status, expires_at)` index. Left
+/// to itself, SQLite walks every agreement in id order rather than sort the
+/// few it finds (22 s on a cold 1M database, in the sweep's write).
+pub(crate) const OVERDUE_PUBLISHED: &str = "FROM aco_agreements a INDEXED BY aco_agreements_expiry \
+     WHERE a.status = 'PUBLISHED' AND a.expires_at < ?1 ORDER BY a.id";
+
 /// Published agreements whose signing deadline has passed.
 pub fn overdue_published(tx: &Tx<'_>, now: DateTime<Utc>) -> Result<Vec<AcoAgreementRow>> {
-    let mut stmt = tx.prepare_cached(&format!(
-        "SELECT {COLUMNS} FROM aco_agreements a WHERE a.status = 'PUBLISHED' AND a.expires_at < ?1 ORDER BY a.id"
-    ))?;
+    let mut stmt = tx.prepare_cached(&format!("SELECT {COLUMNS} {OVERDUE_PUBLISHED}"))?;
     let rows = stmt
         .query_map([instant(now)], map)?
         .collect::<rusqlite::Result<Vec<_>>>()?;

@@ -90,6 +90,7 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!(
             "../../migrations/0003_partial_indexes_without_in_lists.sql"
         )),
+        M::up(include_str!("../../migrations/0004_sweep_indexes.sql")),
     ])
 }
 
@@ -511,6 +512,34 @@ mod tests {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         assert!(size() > before + 200 * 4000, "{before} -> {}", size());
+    }
+
+    /// The sweep's queries (run at start and every five minutes) each search
+    /// an index; none reads its whole table.
+    #[test]
+    fn the_sweep_searches_indexes_and_scans_no_table() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrations().to_latest(&mut conn).unwrap();
+        for sql in [
+            format!("SELECT a.id {}", agreements::OVERDUE_PUBLISHED),
+            usage::CUSTOMERS_WITH_ENDED_GRANTS.to_owned(),
+            format!("SELECT id {}", partners::REMEDIATION_OVERDUE),
+        ] {
+            let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+            let plan: Vec<String> = stmt
+                .query_map([rusqlite::types::Null], |r| r.get(3))
+                .unwrap()
+                .collect::<rusqlite::Result<_>>()
+                .unwrap();
+            assert!(
+                plan.iter().any(|step| step.starts_with("SEARCH")),
+                "{sql}: {plan:?}"
+            );
+            assert!(
+                !plan.iter().any(|step| step.starts_with("SCAN")),
+                "{sql}: {plan:?}"
+            );
+        }
     }
 
     #[tokio::test]

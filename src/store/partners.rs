@@ -467,11 +467,15 @@ pub fn latest_assessment(tx: &Tx<'_>, partner: &ObjectId) -> Result<Option<Asses
         .optional()?)
 }
 
+/// Through the index of open remediation windows (migration 0004).
+pub(crate) const REMEDIATION_OVERDUE: &str = "FROM partner_assessments INDEXED BY partner_assessments_open_by_deadline \
+     WHERE outcome IS NULL AND remediation_deadline IS NOT NULL AND remediation_deadline < ?1 \
+     ORDER BY id";
+
 /// Open remediation windows that ended before `today`.
 pub fn remediation_overdue(tx: &Tx<'_>, today: NaiveDate) -> Result<Vec<AssessmentRow>> {
     let mut stmt = tx.prepare_cached(&format!(
-        "SELECT {ASSESSMENT_COLUMNS} FROM partner_assessments \
-         WHERE outcome IS NULL AND remediation_deadline IS NOT NULL AND remediation_deadline < ?1 ORDER BY id"
+        "SELECT {ASSESSMENT_COLUMNS} {REMEDIATION_OVERDUE}"
     ))?;
     let rows = stmt
         .query_map([today.to_string()], map_assessment)?

@@ -114,12 +114,15 @@ pub fn history(tx: &Tx<'_>, customer: &ObjectId, month: Month) -> Result<Vec<Usa
     Ok(rows)
 }
 
+/// Through the index of active grants by last month (migration 0004).
+pub(crate) const CUSTOMERS_WITH_ENDED_GRANTS: &str = "SELECT DISTINCT customer_id \
+     FROM credit_grants INDEXED BY credit_grants_active_by_end \
+     WHERE status = 'ACTIVE' AND last_month < ?1 ORDER BY customer_id";
+
 /// Customers with an active grant whose credit period ended before `month`:
 /// the only grants whose status changes as time passes (FLOW-15).
 pub fn customers_with_ended_grants(tx: &Tx<'_>, month: Month) -> Result<Vec<ObjectId>> {
-    let mut stmt = tx.prepare_cached(
-        "SELECT DISTINCT customer_id FROM credit_grants WHERE status = 'ACTIVE' AND last_month < ?1 ORDER BY customer_id",
-    )?;
+    let mut stmt = tx.prepare_cached(CUSTOMERS_WITH_ENDED_GRANTS)?;
     let ids = stmt
         .query_map([month.to_string()], |r| r.get(0))?
         .collect::<rusqlite::Result<Vec<_>>>()?;
