@@ -257,12 +257,22 @@ impl Partner {
     ) -> async_graphql::Result<Conn<Customer>> {
         let id = self.0.id.clone();
         read(ctx, move |tx, actor| {
-            let args = page_args(first, after, last, before, CursorKey::Object(IdKind::Customer))?;
+            let args = page_args(
+                first,
+                after,
+                last,
+                before,
+                CursorKey::Object(IdKind::Customer),
+            )?;
             let filter = authz::customer_scope(actor).and(
-                "c.id IN (SELECT customer_id FROM reseller_relationships WHERE partner_id = ? AND status = 'ACTIVE')",
+                crate::store::relationships::ACTIVE_CUSTOMERS_OF_PARTNER,
                 [text(id.as_str())],
             );
-            Ok(connection(customers::list(tx, &filter, &args)?, |c| c.id.to_string(), Customer::from))
+            Ok(connection(
+                customers::list(tx, &filter, &args)?,
+                |c| c.id.to_string(),
+                Customer::from,
+            ))
         })
         .await
     }

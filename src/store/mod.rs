@@ -90,7 +90,9 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!(
             "../../migrations/0003_partial_indexes_without_in_lists.sql"
         )),
-        M::up(include_str!("../../migrations/0004_sweep_indexes.sql")),
+        M::up(include_str!(
+            "../../migrations/0004_indexes_instead_of_scans.sql"
+        )),
     ])
 }
 
@@ -514,16 +516,20 @@ mod tests {
         assert!(size() > before + 200 * 4000, "{before} -> {}", size());
     }
 
-    /// The sweep's queries (run at start and every five minutes) each search
-    /// an index; none reads its whole table.
+    /// The sweep's queries (run at start and every five minutes) and a
+    /// partner's customers each search an index; none reads a whole table.
     #[test]
-    fn the_sweep_searches_indexes_and_scans_no_table() {
+    fn the_sweep_and_a_partner_s_customers_search_indexes_and_scan_no_table() {
         let mut conn = Connection::open_in_memory().unwrap();
         migrations().to_latest(&mut conn).unwrap();
         for sql in [
             format!("SELECT a.id {}", agreements::OVERDUE_PUBLISHED),
             usage::CUSTOMERS_WITH_ENDED_GRANTS.to_owned(),
             format!("SELECT id {}", partners::REMEDIATION_OVERDUE),
+            format!(
+                "SELECT c.id FROM customers c WHERE {} ORDER BY c.id LIMIT 21",
+                relationships::ACTIVE_CUSTOMERS_OF_PARTNER
+            ),
         ] {
             let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
             let plan: Vec<String> = stmt
