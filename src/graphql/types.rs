@@ -264,12 +264,9 @@ impl Partner {
                 before,
                 CursorKey::Object(IdKind::Customer),
             )?;
-            let filter = authz::customer_scope(actor).and(
-                crate::store::relationships::ACTIVE_CUSTOMERS_OF_PARTNER,
-                [text(id.as_str())],
-            );
+            let filter = authz::customer_scope(actor);
             Ok(connection(
-                customers::list(tx, &filter, &args)?,
+                customers::list_of_partner(tx, &id, &filter, &args)?,
                 |c| c.id.to_string(),
                 Customer::from,
             ))

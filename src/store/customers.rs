@@ -5,7 +5,7 @@ use rusqlite::{OptionalExtension, Row, params};
 
 use super::Tx;
 use super::columns::{Date, Instant, instant};
-use super::pagination::{Filter, Page, PageArgs, find_all, find_one, page};
+use super::pagination::{Filter, Page, PageArgs, find_all, find_one, page, text};
 use crate::domain::ids::ObjectId;
 use crate::domain::{
     AcceptanceMethod, Address, BillingProfile, Contact, CustomerSegment, OrganizationKind,
@@ -89,6 +89,38 @@ pub fn find(tx: &Tx<'_>, filter: &Filter) -> Result<Option<CustomerRow>> {
 pub fn list(tx: &Tx<'_>, filter: &Filter, args: &PageArgs) -> Result<Page<CustomerRow>> {
     page(tx, COLUMNS, "customers c", "c.id", filter, args, map)
 }
+
+/// A page of the customers with an active relationship with `partner` that
+/// `filter` lets through (alias `c`), read in order from the partner's range
+/// of the `(partner_id, status, customer_id)` index: a page costs the same
+/// for a partner with five customers or with a hundred thousand.
+pub fn list_of_partner(
+    tx: &Tx<'_>,
+    partner: &ObjectId,
+    filter: &Filter,
+    args: &PageArgs,
+) -> Result<Page<CustomerRow>> {
+    let filter = Filter::new()
+        .and(
+            "rr.partner_id = ? AND rr.status = 'ACTIVE'",
+            [text(partner.as_str())],
+        )
+        .and_filter(filter);
+    page(
+        tx,
+        COLUMNS,
+        PARTNER_CUSTOMERS,
+        "rr.customer_id",
+        &filter,
+        args,
+        map,
+    )
+}
+
+/// What [`list_of_partner`] reads: one live relationship per partner and
+/// customer (the `reseller_relationships_live` index), so one row per customer.
+pub(crate) const PARTNER_CUSTOMERS: &str = "reseller_relationships rr \
+     INDEXED BY reseller_relationships_partner JOIN customers c ON c.id = rr.customer_id";
 
 fn billing_params(b: &BillingProfile) -> [&Option<String>; 10] {
     [

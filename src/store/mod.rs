@@ -527,8 +527,9 @@ mod tests {
             usage::CUSTOMERS_WITH_ENDED_GRANTS.to_owned(),
             format!("SELECT id {}", partners::REMEDIATION_OVERDUE),
             format!(
-                "SELECT c.id FROM customers c WHERE {} ORDER BY c.id LIMIT 21",
-                relationships::ACTIVE_CUSTOMERS_OF_PARTNER
+                "SELECT c.id FROM {} WHERE rr.partner_id = ?1 AND rr.status = 'ACTIVE' \
+                 AND rr.customer_id > ?1 ORDER BY rr.customer_id LIMIT 21",
+                customers::PARTNER_CUSTOMERS
             ),
         ] {
             let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();

@@ -10,11 +10,6 @@ use crate::domain::RelationshipStatus;
 use crate::domain::ids::ObjectId;
 use crate::error::Result;
 
-/// Customers (alias `c`) with an active relationship with the partner bound
-/// to it: found through the `(partner_id, status, customer_id)` index.
-pub const ACTIVE_CUSTOMERS_OF_PARTNER: &str = "c.id IN (SELECT customer_id \
-     FROM reseller_relationships WHERE partner_id = ? AND status = 'ACTIVE')";
-
 /// A stored reseller relationship.
 #[derive(Debug, Clone)]
 pub struct RelationshipRow {

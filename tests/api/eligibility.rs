@@ -234,15 +234,7 @@ async fn elig_7_mca_not_confirmed_by_the_partner() {
 #[tokio::test]
 async fn elig_8_no_reseller_relationship() {
     let (world, partner, customer) = direct_world().await;
-    let data = world
-        .app
-        .ok(
-            &partner.admin,
-            "query($id: ID!) { customer(id: $id) { relationships { nodes { id } } } }",
-            json!({ "id": customer.id }),
-        )
-        .await;
-    let rel = data["customer"]["relationships"]["nodes"][0]["id"].clone();
+    let rel = world.relationship_of(&partner, &customer).await;
     world
         .app
         .ok(&customer.signer, "mutation($input: RevokeResellerRelationshipInput!) { revokeResellerRelationship(input: $input) { userErrors { code } } }", json!({ "input": { "relationshipId": rel } }))

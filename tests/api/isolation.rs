@@ -250,18 +250,7 @@ async fn role_3_a_revoked_relationship_hides_the_customer() {
     let world = World::new();
     let a = world.partner("Contoso", "DIRECT_BILL").await;
     let ca = world.customer(&a, "Alpine").await;
-    let data = world
-        .app
-        .ok(
-            &a.admin,
-            "query($id: ID!) { customer(id: $id) { relationships { nodes { id } } } }",
-            json!({ "id": ca.id }),
-        )
-        .await;
-    let rel = data["customer"]["relationships"]["nodes"][0]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let rel = world.relationship_of(&a, &ca).await;
     let data = world
         .app
         .ok(
@@ -292,4 +281,84 @@ async fn role_3_a_revoked_relationship_hides_the_customer() {
         data["node"],
         json!({ "status": "REVOKED", "customer": null })
     );
+}
+
+/// A partner's customers are those with an active relationship with it: not
+/// pending, not revoked, not another partner's; paged both ways in id order,
+/// the same for the programme and for the partner itself.
+#[tokio::test]
+async fn a_partner_s_customers_are_its_active_relationships_paged_in_id_order() {
+    let (world, a, b, ca, cb) = two_partners().await;
+    let mut expected = vec![ca.id.clone()];
+    for name in ["Bravo", "Cedar", "Delta"] {
+        expected.push(world.customer(&a, name).await.id);
+    }
+    // Another partner's customer that a also works with.
+    world.relate(&a, &cb).await;
+    expected.push(cb.id.clone());
+    // A revoked relationship and a pending one do not count.
+    let gone = world.customer(&a, "Gone").await;
+    let rel = world.relationship_of(&a, &gone).await;
+    world
+        .app
+        .ok(
+            &gone.signer,
+            "mutation($input: RevokeResellerRelationshipInput!) { revokeResellerRelationship(input: $input) { userErrors { code } } }",
+            json!({ "input": { "relationshipId": rel, "reason": "moved" } }),
+        )
+        .await;
+    let pending = world.customer(&b, "Pending").await;
+    world
+        .app
+        .ok(
+            &a.admin,
+            "mutation($input: RequestResellerRelationshipInput!) { requestResellerRelationship(input: $input) { userErrors { code } } }",
+            json!({ "input": { "customerTenantId": pending.tenant } }),
+        )
+        .await;
+    expected.sort();
+
+    let forwards = "query($id: ID!, $after: String) { partner(id: $id) { customers(first: 2, after: $after) { totalCount nodes { id } pageInfo { hasNextPage endCursor } } } }";
+    let backwards = "query($id: ID!, $before: String) { partner(id: $id) { customers(last: 2, before: $before) { nodes { id } pageInfo { hasPreviousPage startCursor } } } }";
+    let ids = |page: &Value| -> Vec<String> {
+        page["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    for token in [&world.admin, &a.user] {
+        let (mut seen, mut after) = (Vec::new(), Value::Null);
+        loop {
+            let data = world
+                .app
+                .ok(token, forwards, json!({ "id": a.id, "after": after }))
+                .await;
+            let page = &data["partner"]["customers"];
+            assert_eq!(page["totalCount"], 5);
+            seen.extend(ids(page));
+            if page["pageInfo"]["hasNextPage"] != true {
+                break;
+            }
+            after = page["pageInfo"]["endCursor"].clone();
+        }
+        assert_eq!(seen, expected);
+        let (mut seen, mut before) = (Vec::new(), Value::Null);
+        loop {
+            let data = world
+                .app
+                .ok(token, backwards, json!({ "id": a.id, "before": before }))
+                .await;
+            let page = &data["partner"]["customers"];
+            let mut got = ids(page);
+            got.extend(seen);
+            seen = got;
+            if page["pageInfo"]["hasPreviousPage"] != true {
+                break;
+            }
+            before = page["pageInfo"]["startCursor"].clone();
+        }
+        assert_eq!(seen, expected);
+    }
 }

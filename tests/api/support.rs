@@ -358,6 +358,26 @@ impl World {
         assert_eq!(data["linkIndirectReseller"]["userErrors"], json!([]));
     }
 
+    /// The id of the relationship `partner` sees first on `customer`.
+    pub async fn relationship_of(
+        &self,
+        partner: &PartnerHandle,
+        customer: &CustomerHandle,
+    ) -> String {
+        let data = self
+            .app
+            .ok(
+                &partner.admin,
+                "query($id: ID!) { customer(id: $id) { relationships { nodes { id } } } }",
+                json!({ "id": customer.id }),
+            )
+            .await;
+        data["customer"]["relationships"]["nodes"][0]["id"]
+            .as_str()
+            .expect("a relationship")
+            .to_owned()
+    }
+
     /// `partner` requests a relationship with `customer`, and the customer accepts it.
     pub async fn relate(&self, partner: &PartnerHandle, customer: &CustomerHandle) -> String {
         let data = self
