@@ -186,7 +186,13 @@ fn read_transaction<T>(conn: &Connection, f: impl FnOnce(&Tx<'_>) -> Result<T>) 
     conn.prepare_cached("BEGIN DEFERRED")?.execute([])?;
     let out = f(&Tx(conn));
     // A read changes nothing: ending it either way releases its snapshot.
-    let ended = conn.prepare_cached("ROLLBACK")?.execute([]);
+    // SQLite may have ended it already (an I/O error rolls back).
+    let ended = if conn.is_autocommit() {
+        Ok(0)
+    } else {
+        conn.prepare_cached("ROLLBACK")
+            .and_then(|mut end| end.execute([]))
+    };
     let value = out?;
     ended?;
     Ok(value)
