@@ -63,7 +63,7 @@ pub async fn sweep_expired_agreements(db: &Db, config: &AppConfig) -> Result<usi
 /// grow: SQLite looks at every table and analyses, with a bounded effort,
 /// those that have no statistics yet or have grown or shrunk many times over
 /// since (`PRAGMA optimize`); usually it does nothing.
-pub async fn refresh_statistics(db: &Db) -> Result<()> {
+async fn refresh_statistics(db: &Db) -> Result<()> {
     db.write(|tx| Ok(tx.execute_batch("PRAGMA optimize = 0x10002")?))
         .await
 }
