@@ -2,12 +2,14 @@
 # The benchmark: builds the release binary, writes a dataset, starts the server
 # pinned to core 0, drives it with wrk pinned to core 1 over loopback, and prints
 # req/s, p50 and p99 for each operation with its ratio to the yardstick
-# (GET /livez of the same server, in the same run: no database).
+# (GET /livez of the same server: no database). Every measurement of an
+# operation directly follows one of the yardstick and is divided by it; the
+# reads are measured ROUNDS times and their figures are medians.
 #
-#   bash benches/run.sh                      # 10,000 requests, 10 s per operation
+#   bash benches/run.sh                      # 10,000 requests, 10 s per measurement, 3 rounds
 #   REQUESTS=1000000 SECONDS_EACH=10 bash benches/run.sh
 #   REQUESTS=200 SECONDS_EACH=1 bash benches/run.sh    # the smoke run CI does
-#   BENCH_DIR=/tmp/b BENCH_BINARY=… CONNECTIONS=256 …              # keep the data, another build
+#   BENCH_DIR=/tmp/b BENCH_BINARY=… CONNECTIONS=256 ROUNDS=5 …     # keep the data, another build
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,6 +19,8 @@ SECONDS_EACH="${SECONDS_EACH:-10}"
 # its check once): enough for 20,000 writes a second.
 FRESH="${FRESH:-$(( SECONDS_EACH * 20000 ))}"
 CONNECTIONS="${CONNECTIONS:-32}"
+# Rounds of the reads; their figures are medians over the rounds.
+ROUNDS="${ROUNDS:-3}"
 PORT="${PORT:-18181}"
 
 if ! command -v wrk >/dev/null || ! command -v curl >/dev/null || ! command -v taskset >/dev/null; then
@@ -62,10 +66,9 @@ ADMIN=$(token PROGRAM_ADMIN $PROGRAM)
 PLSR=$(token PLSR $PROGRAM)
 PARTNER_USER=$(token PARTNER_USER b0000000-0000-4000-8000-000000000001)
 
-run() { # name, path, script, bodies, token[, once: the bodies are writes that can be sent once]
-  local out
-  out=$(BENCH_BODIES="$4" BENCH_TOKEN="$5" taskset -c "$load_cpu" wrk -t1 -c"$CONNECTIONS" -d"${SECONDS_EACH}s" --latency -s "$3" "http://127.0.0.1:$PORT$2")
-  local rps p50 p99 failures
+run() { # path, script, bodies, token[, once: the bodies are writes that can be sent once]
+  local out rps p50 p99 failures
+  out=$(BENCH_BODIES="$3" BENCH_TOKEN="$4" taskset -c "$load_cpu" wrk -t1 -c"$CONNECTIONS" -d"${SECONDS_EACH}s" --latency -s "$2" "http://127.0.0.1:$PORT$1")
   rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
   p50=$(awk '$1=="50%" {print $2}' <<<"$out")
   p99=$(awk '$1=="99%" {print $2}' <<<"$out")
@@ -75,7 +78,7 @@ run() { # name, path, script, bodies, token[, once: the bodies are writes that c
     echo "$1: $(grep 'Socket errors' <<<"$out")" >&2
     failures=1
   fi
-  if [ -n "${6:-}" ] && [ "$(awk '/^REUSED/ {print $2}' <<<"$out")" != "0" ]; then
+  if [ -n "${5:-}" ] && [ "$(awk '/^REUSED/ {print $2}' <<<"$out")" != "0" ]; then
     echo "$1: every fresh body was sent before the time was up; raise FRESH (now $FRESH)" >&2
     exit 1
   fi
@@ -84,28 +87,81 @@ run() { # name, path, script, bodies, token[, once: the bodies are writes that c
     grep FIRST_FAILURE <<<"$out" >&2 || true
     exit 1
   fi
-  echo "$1 $rps $p50 $p99"
+  echo "$rps $p50 $p99"
 }
 
+# One measurement of an operation, right after one of the yardstick: the ratio
+# of the pair is immune to the machine's drift between pairs.
+pair() { # name, then run's arguments
+  local name="$1" yardstick operation
+  shift
+  yardstick=$(run /livez benches/livez.lua /dev/null "")
+  operation=$(run "$@")
+  echo "$name|$yardstick|$operation"
+}
+
+# Warm-up, not reported: each read for a second (page caches; the expiry sweep
+# the server runs at start has finished by then).
+warm() { # path, script, bodies, token
+  BENCH_BODIES="$3" BENCH_TOKEN="$4" taskset -c "$load_cpu" wrk -t1 -c"$CONNECTIONS" -d1s -s "$2" "http://127.0.0.1:$PORT$1" >/dev/null
+}
+reads=(
+  "acoRequest(id)|/graphql benches/graphql.lua $work/bodies/acoRequest.jsonl $ADMIN"
+  "acoRequests(first: 20)|/graphql benches/graphql.lua $work/bodies/acoRequests.jsonl $ADMIN"
+  "acoEligibility|/graphql benches/graphql.lua $work/bodies/acoEligibility.jsonl $PLSR"
+  "reconciliation (12 months)|/graphql benches/graphql.lua $work/bodies/reconciliation.jsonl $ADMIN"
+)
+warm /livez benches/livez.lua /dev/null ""
+for read in "${reads[@]}"; do
+  # shellcheck disable=SC2086 # the arguments are words without spaces
+  warm ${read#*|}
+done
+
+# The reads are measured ROUNDS times, interleaved; each write body can be sent
+# once, so each write is measured once.
 results=$(
-  run "GET /livez (yardstick)" /livez benches/livez.lua /dev/null ""
-  run "acoRequest(id)" /graphql benches/graphql.lua "$work/bodies/acoRequest.jsonl" "$ADMIN"
-  run "acoRequests(first: 20)" /graphql benches/graphql.lua "$work/bodies/acoRequests.jsonl" "$ADMIN"
-  run "acoEligibility" /graphql benches/graphql.lua "$work/bodies/acoEligibility.jsonl" "$PLSR"
-  run "reconciliation (12 months)" /graphql benches/graphql.lua "$work/bodies/reconciliation.jsonl" "$ADMIN"
-  run "submitAcoRequest" /graphql benches/graphql.lua "$work/bodies/submitAcoRequest.jsonl" "$PARTNER_USER" once
-  run "passAcoComplianceCheck" /graphql benches/graphql.lua "$work/bodies/passAcoComplianceCheck.jsonl" "$PLSR" once
-  run "recordMonthlyUsage" /graphql benches/graphql.lua "$work/bodies/recordMonthlyUsage.jsonl" "$ADMIN" once
+  for _ in $(seq "$ROUNDS"); do
+    for read in "${reads[@]}"; do
+      # shellcheck disable=SC2086
+      pair "${read%%|*}" ${read#*|}
+    done
+  done
+  pair "submitAcoRequest" /graphql benches/graphql.lua "$work/bodies/submitAcoRequest.jsonl" "$PARTNER_USER" once
+  pair "passAcoComplianceCheck" /graphql benches/graphql.lua "$work/bodies/passAcoComplianceCheck.jsonl" "$PLSR" once
+  pair "recordMonthlyUsage" /graphql benches/graphql.lua "$work/bodies/recordMonthlyUsage.jsonl" "$ADMIN" once
 )
 rss=$(awk '/VmHWM/ {print $2}' "/proc/$server/status")
 
-yardstick=$(head -1 <<<"$results" | awk '{print $(NF-2)}')
+# Each row: the medians over the operation's pairs (req/s, ratio, p50, p99),
+# and the ratio of every pair; the yardstick row: the median of all of its runs.
 echo
-printf '%-28s %10s %8s %10s %10s\n' operation "req/s" ratio p50 p99
-while read -r line; do
-  name=$(awk '{NF-=3; print}' <<<"$line")
-  set -- $(awk '{print $(NF-2), $(NF-1), $NF}' <<<"$line")
-  printf '%-28s %10.0f %8.3f %10s %10s\n' "$name" "$1" "$(awk -v a="$1" -v b="$yardstick" 'BEGIN {print a/b}')" "$2" "$3"
-done <<<"$results"
+awk -F'|' '
+  function ms(t) {
+    if (t ~ /us$/) return substr(t, 1, length(t) - 2) / 1000
+    if (t ~ /ms$/) return substr(t, 1, length(t) - 2) + 0
+    if (t ~ /s$/) return substr(t, 1, length(t) - 1) * 1000
+    return t + 0
+  }
+  function median(list,    a, n, i, j, x) {
+    n = split(list, a, " ")
+    for (i = 2; i <= n; i++) { x = a[i]; for (j = i - 1; j >= 1 && a[j] > x; j--) a[j + 1] = a[j]; a[j + 1] = x }
+    return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+  }
+  {
+    split($2, y, " "); split($3, o, " ")
+    if (!($1 in seen)) { seen[$1] = 1; order[++count] = $1 }
+    yard = yard " " y[1]; yp50 = yp50 " " ms(y[2]); yp99 = yp99 " " ms(y[3])
+    rps[$1] = rps[$1] " " o[1]; ratio[$1] = ratio[$1] " " o[1] / y[1]
+    p50[$1] = p50[$1] " " ms(o[2]); p99[$1] = p99[$1] " " ms(o[3])
+    each[$1] = each[$1] sprintf(" %.3f", o[1] / y[1])
+  }
+  END {
+    printf "%-28s %10s %8s %10s %10s  %s\n", "operation", "req/s", "ratio", "p50 ms", "p99 ms", "ratio of each pair"
+    printf "%-28s %10.0f %8.3f %10.2f %10.2f  %s\n", "GET /livez (yardstick)", median(yard), 1, median(yp50), median(yp99), "(" split(yard, t, " ") " runs)"
+    for (i = 1; i <= count; i++) {
+      k = order[i]
+      printf "%-28s %10.0f %8.3f %10.2f %10.2f %s\n", k, median(rps[k]), median(ratio[k]), median(p50[k]), median(p99[k]), each[k]
+    }
+  }' <<<"$results"
 echo
 echo "server peak RSS: $(( rss / 1024 )) MB; $CONNECTIONS connections; server on CPU $server_cpu, wrk on CPU $load_cpu; $(nproc) cores"
