@@ -15,12 +15,21 @@ cd "$(dirname "$0")/.."
 
 REQUESTS="${REQUESTS:-10000}"
 SECONDS_EACH="${SECONDS_EACH:-10}"
-# Each write body can be sent once (a customer submits once, a request passes
-# its check once): enough for 20,000 writes a second.
-FRESH="${FRESH:-$(( SECONDS_EACH * 20000 ))}"
 CONNECTIONS="${CONNECTIONS:-32}"
 # Rounds of the reads; their figures are medians over the rounds.
 ROUNDS="${ROUNDS:-3}"
+whole() { # name, value
+  if ! [[ "$2" =~ ^[1-9][0-9]*$ ]]; then
+    echo "$1 is a whole number from 1 (got '$2')" >&2
+    exit 2
+  fi
+}
+whole REQUESTS "$REQUESTS"; whole SECONDS_EACH "$SECONDS_EACH"
+whole CONNECTIONS "$CONNECTIONS"; whole ROUNDS "$ROUNDS"
+# Each write body can be sent once (a customer submits once, a request passes
+# its check once): enough for 20,000 writes a second.
+FRESH="${FRESH:-$(( SECONDS_EACH * 20000 ))}"
+whole FRESH "$FRESH"
 PORT="${PORT:-18181}"
 
 if ! command -v wrk >/dev/null || ! command -v curl >/dev/null || ! command -v taskset >/dev/null; then
