@@ -75,9 +75,9 @@ ADMIN=$(token PROGRAM_ADMIN $PROGRAM)
 PLSR=$(token PLSR $PROGRAM)
 PARTNER_USER=$(token PARTNER_USER b0000000-0000-4000-8000-000000000001)
 
-run() { # path, script, bodies, token[, once: the bodies are writes that can be sent once]
+run() { # name, path, script, bodies, token[, once: the bodies are writes that can be sent once]
   local out rps p50 p99 failures
-  out=$(BENCH_BODIES="$3" BENCH_TOKEN="$4" taskset -c "$load_cpu" wrk -t1 -c"$CONNECTIONS" -d"${SECONDS_EACH}s" --latency -s "$2" "http://127.0.0.1:$PORT$1")
+  out=$(BENCH_BODIES="$4" BENCH_TOKEN="$5" taskset -c "$load_cpu" wrk -t1 -c"$CONNECTIONS" -d"${SECONDS_EACH}s" --latency -s "$3" "http://127.0.0.1:$PORT$2")
   rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
   p50=$(awk '$1=="50%" {print $2}' <<<"$out")
   p99=$(awk '$1=="99%" {print $2}' <<<"$out")
@@ -87,7 +87,7 @@ run() { # path, script, bodies, token[, once: the bodies are writes that can be 
     echo "$1: $(grep 'Socket errors' <<<"$out")" >&2
     failures=1
   fi
-  if [ -n "${5:-}" ] && [ "$(awk '/^REUSED/ {print $2}' <<<"$out")" != "0" ]; then
+  if [ -n "${6:-}" ] && [ "$(awk '/^REUSED/ {print $2}' <<<"$out")" != "0" ]; then
     echo "$1: every fresh body was sent before the time was up; raise FRESH (now $FRESH)" >&2
     exit 1
   fi
@@ -101,29 +101,25 @@ run() { # path, script, bodies, token[, once: the bodies are writes that can be 
 
 # One measurement of an operation, right after one of the yardstick: the ratio
 # of the pair is immune to the machine's drift between pairs.
-pair() { # name, then run's arguments
-  local name="$1" yardstick operation
-  shift
-  yardstick=$(run /livez benches/livez.lua /dev/null "")
+pair() { # run's arguments
+  local yardstick operation
+  yardstick=$(run "GET /livez (yardstick)" /livez benches/livez.lua /dev/null "")
   operation=$(run "$@")
-  echo "$name|$yardstick|$operation"
+  echo "$1|$yardstick|$operation"
 }
 
-# Warm-up, not reported: each read for a second (page caches; the expiry sweep
-# the server runs at start has finished by then).
-warm() { # path, script, bodies, token
-  BENCH_BODIES="$3" BENCH_TOKEN="$4" taskset -c "$load_cpu" wrk -t1 -c"$CONNECTIONS" -d1s -s "$2" "http://127.0.0.1:$PORT$1" >/dev/null
-}
 reads=(
   "acoRequest(id)|/graphql benches/graphql.lua $work/bodies/acoRequest.jsonl $ADMIN"
   "acoRequests(first: 20)|/graphql benches/graphql.lua $work/bodies/acoRequests.jsonl $ADMIN"
   "acoEligibility|/graphql benches/graphql.lua $work/bodies/acoEligibility.jsonl $PLSR"
   "reconciliation (12 months)|/graphql benches/graphql.lua $work/bodies/reconciliation.jsonl $ADMIN"
 )
-warm /livez benches/livez.lua /dev/null ""
+# Warm-up, checked but not reported: each read for a second (page caches; the
+# expiry sweep the server runs at start has finished by then).
+SECONDS_EACH=1 run "GET /livez (yardstick)" /livez benches/livez.lua /dev/null "" >/dev/null
 for read in "${reads[@]}"; do
   # shellcheck disable=SC2086 # the arguments are words without spaces
-  warm ${read#*|}
+  SECONDS_EACH=1 run "${read%%|*}" ${read#*|} >/dev/null
 done
 
 # The reads are measured ROUNDS times, interleaved; each write body can be sent
