@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Instructions per request: the release server runs under valgrind's callgrind
+# on a benchmark dataset, answers each read operation of the benchmark N times
+# after a warm-up, and the instructions it executed (every thread, user space)
+# are divided by N. Unlike req/s, the count does not move with the machine's
+# load: two builds are compared by it to a fraction of a percent.
+#
+#   bash benches/instructions.sh                       # 300 requests of each read
+#   N=900 BENCH_BINARY=/tmp/other bash benches/instructions.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+N="${N:-300}"
+if ! [[ "$N" =~ ^[1-9][0-9]*$ ]]; then
+  echo "N is a whole number from 1 (got '$N')" >&2
+  exit 2
+fi
+PORT="${PORT:-18191}"
+if ! command -v valgrind >/dev/null || ! command -v curl >/dev/null; then
+  (apt-get update -qq && apt-get install -y -qq valgrind curl) >/dev/null
+fi
+if [ -n "${BENCH_BINARY:-}" ]; then
+  bin="$BENCH_BINARY"
+else
+  cargo build --release --quiet --bin aco-api
+  bin="${CARGO_TARGET_DIR:-$PWD/target}/release/aco-api"
+fi
+work=$(mktemp -d)
+server=""
+stop_server() {
+  if [ -n "$server" ]; then
+    kill "$server" 2>/dev/null || true
+    wait "$server" 2>/dev/null || true
+  fi
+}
+trap 'stop_server; rm -rf "$work"' EXIT
+
+"$bin" bench-data --database-path "$work/bench.db" --requests "${REQUESTS:-10000}" --fresh 10 --bodies "$work/bodies" >/dev/null
+export ACO_DEV=true RUST_LOG=warn ACO_LOG_FORMAT=json
+valgrind --tool=callgrind --callgrind-out-file="$work/callgrind.out" \
+  "$bin" serve --dev --bind "127.0.0.1:$PORT" --database-path "$work/bench.db" >/dev/null 2>&1 &
+server=$!
+for _ in $(seq 600); do curl -sf "http://127.0.0.1:$PORT/livez" >/dev/null && break; sleep 0.1; done
+
+PROGRAM=a0c0a0c0-0000-4000-8000-000000000001
+token() { "$bin" token --dev --role "$1" --tenant "$PROGRAM" --sub "bench-$1" --ttl 36000; }
+ADMIN=$(token PROGRAM_ADMIN)
+PLSR=$(token PLSR)
+
+# Sends the first bodies (or, for "-", GET /livez) of a file in turn over one kept-alive connection,
+# and fails on any answer that is not real data (as benches/graphql.lua does).
+send() { # bodies, token, count
+  python3 - "$1" "$2" "$3" "$PORT" <<'EOF'
+import http.client, sys
+path, token, count, port = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+bodies = open(path).read().splitlines()[:64] if path != "-" else None
+connection = http.client.HTTPConnection("127.0.0.1", port)
+for i in range(count):
+    if bodies is None:
+        connection.request("GET", "/livez")
+    else:
+        connection.request("POST", "/graphql", body=bodies[i % len(bodies)], headers={
+            "Content-Type": "application/json", "Authorization": "Bearer " + token})
+    response = connection.getresponse()
+    body = response.read()
+    if response.status != 200 or b'"errors"' in body or b'"userErrors":[{' in body:
+        sys.exit(f"{path}: not real data: {response.status} {body[:200]!r}")
+EOF
+}
+# Instructions since the last zeroing, from a fresh dump.
+instructions() {
+  rm -f "$work"/callgrind.out.*
+  callgrind_control -d "$server" >/dev/null 2>&1
+  sleep 0.5
+  awk '/^summary:/ {print $2}' "$work"/callgrind.out.* | tail -1
+}
+
+printf "%-28s %14s\n" "operation" "instructions"
+for op in "GET /livez (yardstick)|-|" "acoRequest(id)|acoRequest|$ADMIN" "acoRequests(first: 20)|acoRequests|$ADMIN" \
+  "acoEligibility|acoEligibility|$PLSR" "reconciliation (12 months)|reconciliation|$ADMIN"; do
+  IFS='|' read -r name file tok <<<"$op"
+  [ "$file" = - ] || file="$work/bodies/$file.jsonl"
+  send "$file" "$tok" 64   # warm-up: caches, compiled statements
+  callgrind_control -z "$server" >/dev/null 2>&1
+  send "$file" "$tok" "$N"
+  total=$(instructions)
+  callgrind_control -z "$server" >/dev/null 2>&1
+  printf "%-28s %14d\n" "$name" $(( total / N ))
+done
+echo
+echo "per request, mean of $N; user-space instructions of every server thread (the kernel's are not counted)"
