@@ -7,14 +7,19 @@
 #
 #   bash benches/instructions.sh                       # 300 requests of each read
 #   N=900 BENCH_BINARY=/tmp/other bash benches/instructions.sh
+#   REQUESTS=100000 bash benches/instructions.sh     # a larger dataset (default 10,000 requests)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 N="${N:-300}"
-if ! [[ "$N" =~ ^[1-9][0-9]*$ ]]; then
-  echo "N is a whole number from 1 (got '$N')" >&2
-  exit 2
-fi
+REQUESTS="${REQUESTS:-10000}"
+whole() { # name, value
+  if ! [[ "$2" =~ ^[1-9][0-9]*$ ]]; then
+    echo "$1 is a whole number from 1 (got '$2')" >&2
+    exit 2
+  fi
+}
+whole N "$N"; whole REQUESTS "$REQUESTS"
 PORT="${PORT:-18191}"
 if ! command -v valgrind >/dev/null || ! command -v curl >/dev/null; then
   (apt-get update -qq && apt-get install -y -qq valgrind curl) >/dev/null
@@ -35,7 +40,7 @@ stop_server() {
 }
 trap 'stop_server; rm -rf "$work"' EXIT
 
-"$bin" bench-data --database-path "$work/bench.db" --requests "${REQUESTS:-10000}" --fresh 10 --bodies "$work/bodies" >/dev/null
+"$bin" bench-data --database-path "$work/bench.db" --requests "$REQUESTS" --fresh 10 --bodies "$work/bodies" >/dev/null
 export ACO_DEV=true RUST_LOG=warn ACO_LOG_FORMAT=json
 valgrind --tool=callgrind --callgrind-out-file="$work/callgrind.out" \
   "$bin" serve --dev --bind "127.0.0.1:$PORT" --database-path "$work/bench.db" >/dev/null 2>&1 &
