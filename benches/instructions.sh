@@ -10,26 +10,16 @@
 #   REQUESTS=100000 bash benches/instructions.sh     # a larger dataset (default 10,000 requests)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. benches/common.sh
 
 N="${N:-300}"
 REQUESTS="${REQUESTS:-10000}"
-whole() { # name, value
-  if ! [[ "$2" =~ ^[1-9][0-9]*$ ]]; then
-    echo "$1 is a whole number from 1 (got '$2')" >&2
-    exit 2
-  fi
-}
 whole N "$N"; whole REQUESTS "$REQUESTS"
 PORT="${PORT:-18191}"
 if ! command -v valgrind >/dev/null || ! command -v curl >/dev/null; then
   (apt-get update -qq && apt-get install -y -qq valgrind curl) >/dev/null
 fi
-if [ -n "${BENCH_BINARY:-}" ]; then
-  bin="$BENCH_BINARY"
-else
-  cargo build --release --quiet --bin aco-api
-  bin="${CARGO_TARGET_DIR:-$PWD/target}/release/aco-api"
-fi
+bin=$(server_binary)
 work=$(mktemp -d)
 server=""
 stop_server() {
@@ -47,13 +37,11 @@ valgrind --tool=callgrind --callgrind-out-file="$work/callgrind.out" \
 server=$!
 for _ in $(seq 600); do curl -sf "http://127.0.0.1:$PORT/livez" >/dev/null && break; sleep 0.1; done
 
-PROGRAM=a0c0a0c0-0000-4000-8000-000000000001
-token() { "$bin" token --dev --role "$1" --tenant "$PROGRAM" --sub "bench-$1" --ttl 36000; }
-ADMIN=$(token PROGRAM_ADMIN)
-PLSR=$(token PLSR)
+ADMIN=$(token PROGRAM_ADMIN "$PROGRAM")
+PLSR=$(token PLSR "$PROGRAM")
 
-# Sends the first bodies (or, for "-", GET /livez) of a file in turn over one kept-alive connection,
-# and fails on any answer that is not real data (as benches/graphql.lua does).
+# Sends the first 64 bodies of a file in turn (for "-": GET /livez) over one
+# kept-alive connection, and fails on any answer that is not real data (as benches/graphql.lua does).
 send() { # bodies, token, count
   python3 - "$1" "$2" "$3" "$PORT" <<'EOF'
 import http.client, sys
@@ -89,7 +77,6 @@ for op in "GET /livez (yardstick)|-|" "acoRequest(id)|acoRequest|$ADMIN" "acoReq
   callgrind_control -z "$server" >/dev/null 2>&1
   send "$file" "$tok" "$N"
   total=$(instructions)
-  callgrind_control -z "$server" >/dev/null 2>&1
   printf "%-28s %14d\n" "$name" $(( total / N ))
 done
 echo

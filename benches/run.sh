@@ -12,18 +12,13 @@
 #   BENCH_DIR=/tmp/b BENCH_BINARY=… CONNECTIONS=256 ROUNDS=5 …     # keep the data, another build
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. benches/common.sh
 
 REQUESTS="${REQUESTS:-10000}"
 SECONDS_EACH="${SECONDS_EACH:-10}"
 CONNECTIONS="${CONNECTIONS:-32}"
 # Rounds of the reads; their figures are medians over the rounds.
 ROUNDS="${ROUNDS:-3}"
-whole() { # name, value
-  if ! [[ "$2" =~ ^[1-9][0-9]*$ ]]; then
-    echo "$1 is a whole number from 1 (got '$2')" >&2
-    exit 2
-  fi
-}
 whole REQUESTS "$REQUESTS"; whole SECONDS_EACH "$SECONDS_EACH"
 whole CONNECTIONS "$CONNECTIONS"; whole ROUNDS "$ROUNDS"
 # Each write body can be sent once (a customer submits once, a request passes
@@ -38,12 +33,7 @@ fi
 cores=$(nproc)
 server_cpu=0; load_cpu=$(( cores > 1 ? 1 : 0 ))
 
-if [ -n "${BENCH_BINARY:-}" ]; then
-  bin="$BENCH_BINARY"   # compare another build of the server
-else
-  cargo build --release --quiet --bin aco-api
-  bin="${CARGO_TARGET_DIR:-$PWD/target}/release/aco-api"
-fi
+bin=$(server_binary)
 # A stopped server empties its write-ahead log before it exits: wait for it.
 stop_server() {
   if [ -n "${server:-}" ]; then
@@ -69,8 +59,6 @@ taskset -c "$server_cpu" "$bin" serve --dev --bind "127.0.0.1:$PORT" --database-
 server=$!
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
 
-token() { "$bin" token --dev --role "$1" --tenant "$2" --sub "bench-$1" --ttl 36000; }
-PROGRAM=a0c0a0c0-0000-4000-8000-000000000001
 ADMIN=$(token PROGRAM_ADMIN $PROGRAM)
 PLSR=$(token PLSR $PROGRAM)
 PARTNER_USER=$(token PARTNER_USER b0000000-0000-4000-8000-000000000001)
