@@ -64,7 +64,8 @@ fn count_statement(_event: rusqlite::trace::TraceEvent<'_>) {
     STATEMENTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
 }
 
-/// How many statements connections opened with `count_statements` have run.
+/// How many statements connections opened with `count_statements` have run
+/// (the background checkpointer's are never counted).
 pub fn statements_run() -> u64 {
     STATEMENTS.load(std::sync::atomic::Ordering::Relaxed)
 }
@@ -210,7 +211,14 @@ impl Db {
             .map(|_| open_connection(config, true))
             .collect::<Result<Vec<_>>>()?;
         let checkpointer = match config.journal_mode {
-            JournalMode::Wal => Some(open_connection(config, false)?),
+            // Not counted: its timed checkpoints are no request's statements.
+            JournalMode::Wal => Some(open_connection(
+                &StoreConfig {
+                    count_statements: false,
+                    ..config.clone()
+                },
+                false,
+            )?),
             JournalMode::Delete => None,
         };
         Ok(Db {
