@@ -1,9 +1,10 @@
 //! ACO requests, agreements and grants: types, queries and workflow mutations.
 
-use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
+use async_graphql::{Context, Enum, ID, InputObject, Lookahead, Object, SimpleObject};
 
 use super::connection::{Conn, CursorKey, connection, page_args};
 use super::input::input_id;
+use super::loaded::{self, Whole};
 use super::scalars::{Date, DateTime, Decimal, Month};
 use super::types::{Customer, Partner};
 use super::{read, read_as_call, request, to_gql, write};
@@ -16,13 +17,14 @@ use crate::domain::{AcoRequestStatus, AcoScenario, AgreementStatus, GrantStatus,
 use crate::error::{Error, Result, UserError};
 use crate::service::agreements::{self, Publication, Signature};
 use crate::service::requests::{self, Corrections, Deal, EligibilityReport, Step};
+use crate::store::NamedRow;
 use crate::store::Tx;
 use crate::store::agreements::{AcoAgreementRow, CreditGrantRow};
 use crate::store::customers::CustomerRow;
 use crate::store::pagination::text;
 use crate::store::pagination::{PageArgs, id_in};
 use crate::store::partners::PartnerRow;
-use crate::store::requests::{AcoRequestRow, HistoryRow};
+use crate::store::requests::{AcoRequestBrief, AcoRequestRow, HistoryRow, RequestForm};
 use crate::store::{agreements as agreement_store, customers, partners, requests as request_store};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -77,12 +79,66 @@ impl From<HistoryRow> for AcoRequestEvent {
     }
 }
 
-/// An ACO request (§5), with what its list page loaded for it ahead.
-pub struct AcoRequest(pub AcoRequestRow, pub Option<Arc<Prefetch>>);
+/// An ACO request (§5): its brief, its whole row (loaded with it, or read on
+/// the first field that needs it: a list page may load only the brief, see
+/// [`loaded`](super::loaded)), and what its list page loaded ahead for it.
+pub struct AcoRequest {
+    brief: AcoRequestBrief,
+    whole: Whole<AcoRequestRow>,
+    prefetch: Option<Arc<Prefetch>>,
+}
 
 impl From<AcoRequestRow> for AcoRequest {
     fn from(row: AcoRequestRow) -> Self {
-        AcoRequest(row, None)
+        AcoRequest::whole(row, None)
+    }
+}
+
+impl AcoRequest {
+    /// The fields a request loaded in brief answers without reading its row.
+    pub const BRIEF_FIELDS: &[&str] = &[
+        "__typename",
+        "id",
+        "status",
+        "customer",
+        "partner",
+        "indirectProvider",
+        "informationRequestedFrom",
+        "version",
+        "stage",
+        "dueAt",
+        "overdue",
+        "agreements",
+        "creditGrant",
+        "history",
+        "lastEvent",
+    ];
+
+    fn whole(row: AcoRequestRow, prefetch: Option<Arc<Prefetch>>) -> AcoRequest {
+        AcoRequest {
+            brief: AcoRequestBrief::of(&row),
+            whole: Whole::loaded(Arc::new(row)),
+            prefetch,
+        }
+    }
+
+    fn brief(brief: AcoRequestBrief, prefetch: Option<Arc<Prefetch>>) -> AcoRequest {
+        AcoRequest {
+            brief,
+            whole: Whole::later(),
+            prefetch,
+        }
+    }
+
+    /// The whole row, read by id as the caller may see it if it was loaded in brief.
+    async fn row(&self, ctx: &Context<'_>) -> async_graphql::Result<&AcoRequestRow> {
+        if let Some(row) = self.whole.get_now() {
+            return Ok(row);
+        }
+        let id = self.brief.id.clone();
+        self.whole
+            .get(ctx, move |tx, actor| authz::request(tx, actor, &id))
+            .await
     }
 }
 
@@ -91,41 +147,87 @@ impl From<AcoRequestRow> for AcoRequest {
 /// other path — instead of one query per row (no N+1).
 #[derive(Default)]
 pub struct Prefetch {
-    customers: Option<HashMap<ObjectId, Arc<CustomerRow>>>,
-    partners: Option<HashMap<ObjectId, Arc<PartnerRow>>>,
+    customers: Option<Nested<CustomerRow>>,
+    partners: Option<Nested<PartnerRow>>,
     last_events: Option<HashMap<ObjectId, Arc<AcoRequestEvent>>>,
 }
 
-/// Which nested objects a list's nodes ask for.
-#[derive(Clone, Copy, Default)]
+/// The nested objects of one kind a page loaded, whole or in brief.
+enum Nested<R> {
+    Whole(HashMap<ObjectId, Arc<R>>),
+    Brief(HashMap<ObjectId, Arc<NamedRow>>),
+}
+
+impl Nested<CustomerRow> {
+    fn customer(&self, id: &ObjectId) -> Option<Customer> {
+        match self {
+            Nested::Whole(rows) => rows.get(id).cloned().map(Customer::whole),
+            Nested::Brief(rows) => rows.get(id).cloned().map(Customer::brief),
+        }
+    }
+}
+
+impl Nested<PartnerRow> {
+    fn partner(&self, id: &ObjectId) -> Option<Partner> {
+        match self {
+            Nested::Whole(rows) => rows.get(id).cloned().map(Partner::whole),
+            Nested::Brief(rows) => rows.get(id).cloned().map(Partner::brief),
+        }
+    }
+}
+
+/// How much of a nested object a selection needs.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Depth {
+    /// Its id and name (and what starts from its id).
+    Brief,
+    Whole,
+}
+
+/// Which nested objects a list's nodes ask for, and how much of each.
+#[derive(Clone, Copy, Default, Debug)]
 pub struct Wanted {
-    customer: bool,
-    partner: bool,
+    customer: Option<Depth>,
+    partner: Option<Depth>,
     last_event: bool,
 }
 
 impl Wanted {
     /// Reads the selection of a field that returns one request.
     pub fn of_object(ctx: &Context<'_>) -> Wanted {
-        let look = ctx.look_ahead();
-        Wanted {
-            customer: look.field("customer").exists(),
-            partner: look.field("partner").exists() || look.field("indirectProvider").exists(),
-            last_event: look.field("lastEvent").exists(),
-        }
+        Wanted::below(&[ctx.look_ahead()])
     }
 
     /// Reads the selection below `nodes` and `edges { node }` of a connection field.
     pub fn of(ctx: &Context<'_>) -> Wanted {
         let look = ctx.look_ahead();
-        let asks = |field: &str| {
-            look.field("nodes").field(field).exists()
-                || look.field("edges").field("node").field(field).exists()
+        Wanted::below(&Wanted::nodes(&look))
+    }
+
+    /// The selections of a connection's nodes.
+    fn nodes<'a>(look: &Lookahead<'a>) -> [Lookahead<'a>; 2] {
+        [look.field("nodes"), look.field("edges").field("node")]
+    }
+
+    fn below(requests: &[Lookahead<'_>]) -> Wanted {
+        let depth = |fields: &[&str], brief: &[&str]| -> Option<Depth> {
+            let looks: Vec<Lookahead<'_>> = requests
+                .iter()
+                .flat_map(|r| fields.iter().map(move |f| r.field(f)))
+                .filter(|l| l.exists())
+                .collect();
+            if looks.is_empty() {
+                None
+            } else if loaded::only(&looks, brief) {
+                Some(Depth::Brief)
+            } else {
+                Some(Depth::Whole)
+            }
         };
         Wanted {
-            customer: asks("customer"),
-            partner: asks("partner") || asks("indirectProvider"),
-            last_event: asks("lastEvent"),
+            customer: depth(&["customer"], Customer::BRIEF_FIELDS),
+            partner: depth(&["partner", "indirectProvider"], Partner::BRIEF_FIELDS),
+            last_event: requests.iter().any(|r| r.field("lastEvent").exists()),
         }
     }
 }
@@ -135,21 +237,24 @@ impl Prefetch {
     pub fn load(
         tx: &Tx<'_>,
         actor: &Actor,
-        rows: &[AcoRequestRow],
+        rows: &[impl std::borrow::Borrow<AcoRequestBrief>],
         wanted: Wanted,
     ) -> Result<Prefetch> {
+        let rows: Vec<&AcoRequestBrief> = rows.iter().map(|r| r.borrow()).collect();
         let mut prefetch = Prefetch::default();
-        if wanted.customer {
+        if let Some(depth) = wanted.customer {
             let ids: Vec<&str> = rows.iter().map(|r| r.customer_id.as_str()).collect();
             let filter = authz::customer_scope(actor).and_filter(&id_in("c.id", &ids));
-            prefetch.customers = Some(
-                customers::find_every(tx, &filter)?
-                    .into_iter()
-                    .map(|c| (c.id.clone(), Arc::new(c)))
-                    .collect(),
-            );
+            prefetch.customers = Some(match depth {
+                Depth::Whole => {
+                    Nested::Whole(by_id(customers::find_every(tx, &filter)?, |c| &c.id))
+                }
+                Depth::Brief => {
+                    Nested::Brief(by_id(customers::find_named(tx, &filter)?, |c| &c.id))
+                }
+            });
         }
-        if wanted.partner {
+        if let Some(depth) = wanted.partner {
             let mut ids: Vec<&str> = rows.iter().map(|r| r.partner_id.as_str()).collect();
             ids.extend(
                 rows.iter()
@@ -158,12 +263,10 @@ impl Prefetch {
             ids.sort_unstable();
             ids.dedup();
             let filter = authz::partner_scope(actor).and_filter(&id_in("p.id", &ids));
-            prefetch.partners = Some(
-                partners::find_every(tx, &filter)?
-                    .into_iter()
-                    .map(|p| (p.id.clone(), Arc::new(p)))
-                    .collect(),
-            );
+            prefetch.partners = Some(match depth {
+                Depth::Whole => Nested::Whole(by_id(partners::find_every(tx, &filter)?, |p| &p.id)),
+                Depth::Brief => Nested::Brief(by_id(partners::find_named(tx, &filter)?, |p| &p.id)),
+            });
         }
         if wanted.last_event {
             let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
@@ -178,20 +281,27 @@ impl Prefetch {
     }
 }
 
+/// Rows by their id, each shared by the requests that nest it.
+fn by_id<R>(rows: Vec<R>, id: impl Fn(&R) -> &ObjectId) -> HashMap<ObjectId, Arc<R>> {
+    rows.into_iter()
+        .map(|row| (id(&row).clone(), Arc::new(row)))
+        .collect()
+}
+
 #[Object(serial)]
 impl AcoRequest {
     pub async fn id(&self) -> ID {
-        ID(self.0.id.to_string())
+        ID(self.brief.id.to_string())
     }
     async fn status(&self) -> AcoRequestStatus {
-        self.0.status
+        self.brief.status
     }
     /// The customer, if the caller may see it.
     async fn customer(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Customer>> {
-        if let Some(loaded) = self.1.as_ref().and_then(|p| p.customers.as_ref()) {
-            return Ok(loaded.get(&self.0.customer_id).cloned().map(Customer));
+        if let Some(loaded) = self.prefetch.as_ref().and_then(|p| p.customers.as_ref()) {
+            return Ok(loaded.customer(&self.brief.customer_id));
         }
-        let id = self.0.customer_id.clone();
+        let id = self.brief.customer_id.clone();
         read(ctx, move |tx, actor| {
             Ok(authz::find_customer(tx, actor, &id)?.map(Customer::from))
         })
@@ -199,10 +309,10 @@ impl AcoRequest {
     }
     /// The transacting partner that submitted the request.
     async fn partner(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Partner>> {
-        if let Some(loaded) = self.1.as_ref().and_then(|p| p.partners.as_ref()) {
-            return Ok(loaded.get(&self.0.partner_id).cloned().map(Partner));
+        if let Some(loaded) = self.prefetch.as_ref().and_then(|p| p.partners.as_ref()) {
+            return Ok(loaded.partner(&self.brief.partner_id));
         }
-        let id = self.0.partner_id.clone();
+        let id = self.brief.partner_id.clone();
         read(ctx, move |tx, actor| {
             Ok(authz::find_partner(tx, actor, &id)?.map(Partner::from))
         })
@@ -210,69 +320,73 @@ impl AcoRequest {
     }
     /// For an indirect reseller's request: its indirect provider (ELIG-9).
     async fn indirect_provider(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Partner>> {
-        let Some(id) = self.0.indirect_provider_id.clone() else {
+        let Some(id) = self.brief.indirect_provider_id.clone() else {
             return Ok(None);
         };
-        if let Some(loaded) = self.1.as_ref().and_then(|p| p.partners.as_ref()) {
-            return Ok(loaded.get(&id).cloned().map(Partner));
+        if let Some(loaded) = self.prefetch.as_ref().and_then(|p| p.partners.as_ref()) {
+            return Ok(loaded.partner(&id));
         }
         read(ctx, move |tx, actor| {
             Ok(authz::find_partner(tx, actor, &id)?.map(Partner::from))
         })
         .await
     }
-    async fn scenario(&self) -> AcoScenario {
-        self.0.scenario
+    async fn scenario(&self, ctx: &Context<'_>) -> async_graphql::Result<AcoScenario> {
+        Ok(self.row(ctx).await?.scenario)
     }
-    async fn workloads(&self) -> &[String] {
-        &self.0.workloads
+    async fn workloads(&self, ctx: &Context<'_>) -> async_graphql::Result<&[String]> {
+        Ok(&self.row(ctx).await?.workloads)
     }
-    async fn timeline(&self) -> Timeline {
-        Timeline {
-            start: Date(self.0.timeline_start),
-            end: Date(self.0.timeline_end),
-        }
+    async fn timeline(&self, ctx: &Context<'_>) -> async_graphql::Result<Timeline> {
+        let row = self.row(ctx).await?;
+        Ok(Timeline {
+            start: Date(row.timeline_start),
+            end: Date(row.timeline_end),
+        })
     }
     /// The estimated 12-month incremental Azure consumed revenue.
-    async fn estimated_acr(&self) -> Decimal {
-        Decimal(self.0.estimated_acr)
+    async fn estimated_acr(&self, ctx: &Context<'_>) -> async_graphql::Result<Decimal> {
+        Ok(Decimal(self.row(ctx).await?.estimated_acr))
     }
     /// ELIG-11: the estimated ACR divided by 10, rounded down to the cent.
-    async fn aco_amount(&self) -> Decimal {
-        Decimal(self.0.aco_amount)
+    async fn aco_amount(&self, ctx: &Context<'_>) -> async_graphql::Result<Decimal> {
+        Ok(Decimal(self.row(ctx).await?.aco_amount))
     }
     /// The channel sales manager PLSR assigned (FLOW-2).
-    async fn channel_sales_manager(&self) -> Option<&str> {
-        self.0.channel_sales_manager.as_deref()
+    async fn channel_sales_manager(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<&str>> {
+        Ok(self.row(ctx).await?.channel_sales_manager.as_deref())
     }
     /// While `NEEDS_INFO`: the state that asked, where the answer returns (FLOW-5).
     async fn information_requested_from(&self) -> Option<AcoRequestStatus> {
-        self.0.info_requested_from
+        self.brief.info_requested_from
     }
     /// The reason given for a rejection or cancellation.
-    async fn decision_reason(&self) -> Option<&str> {
-        self.0.decision_reason.as_deref()
+    async fn decision_reason(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<&str>> {
+        Ok(self.row(ctx).await?.decision_reason.as_deref())
     }
     /// FLOW-18: send this back with every workflow mutation.
     async fn version(&self) -> i64 {
-        self.0.version
+        self.brief.version
     }
-    async fn submitted_at(&self) -> DateTime {
-        DateTime(self.0.submitted_at)
+    async fn submitted_at(&self, ctx: &Context<'_>) -> async_graphql::Result<DateTime> {
+        Ok(DateTime(self.row(ctx).await?.submitted_at))
     }
-    async fn updated_at(&self) -> DateTime {
-        DateTime(self.0.updated_at)
+    async fn updated_at(&self, ctx: &Context<'_>) -> async_graphql::Result<DateTime> {
+        Ok(DateTime(self.row(ctx).await?.updated_at))
     }
     /// FLOW-19: the service-level stage the request is in, if any.
     async fn stage(&self) -> Option<ServiceLevelStage> {
         use AcoRequestStatus as S;
-        match self.0.status {
+        match self.brief.status {
             S::Submitted | S::ChannelReview => Some(ServiceLevelStage::ApplicationReview),
             S::FinanceReview | S::OperationsReview => Some(ServiceLevelStage::FinanceAndOperations),
             S::AwaitingSignature => Some(ServiceLevelStage::Signature),
             // Only application review asks for information (FLOW-3, FLOW-4).
             S::NeedsInfo => self
-                .0
+                .brief
                 .info_requested_from
                 .map(|_| ServiceLevelStage::ApplicationReview),
             _ => None,
@@ -281,18 +395,18 @@ impl AcoRequest {
     /// FLOW-19: when the current stage is due (US business days, programme
     /// time zone); `null` while the clock is stopped in `NEEDS_INFO` and once finished.
     async fn due_at(&self) -> Option<DateTime> {
-        sla::clock_runs(self.0.status)
-            .then_some(self.0.due_at)
+        sla::clock_runs(self.brief.status)
+            .then_some(self.brief.due_at)
             .flatten()
             .map(DateTime)
     }
     /// Whether the current stage is past its due date.
     async fn overdue(&self, ctx: &Context<'_>) -> bool {
-        sla::is_overdue(self.0.status, self.0.due_at, request(ctx).now)
+        sla::is_overdue(self.brief.status, self.brief.due_at, request(ctx).now)
     }
     /// Every ACO agreement published for this request, oldest first (AGR-6).
     async fn agreements(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<AcoAgreement>> {
-        let id = self.0.id.clone();
+        let id = self.brief.id.clone();
         read(ctx, move |tx, actor| {
             let filter = authz::agreement_scope(actor).and("a.request_id = ?", [text(id.as_str())]);
             let args = crate::store::pagination::PageArgs {
@@ -309,7 +423,7 @@ impl AcoRequest {
     }
     /// The credit granted when the agreement was signed (LEDGER-1).
     async fn credit_grant(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<CreditGrant>> {
-        let id = self.0.id.clone();
+        let id = self.brief.id.clone();
         read(ctx, move |tx, actor| {
             let filter = authz::grant_scope(actor).and("g.request_id = ?", [text(id.as_str())]);
             Ok(agreement_store::find_grant(tx, &filter)?.map(CreditGrant))
@@ -326,7 +440,7 @@ impl AcoRequest {
         before: Option<String>,
         last: Option<i32>,
     ) -> async_graphql::Result<Conn<AcoRequestEvent>> {
-        let id = self.0.id.clone();
+        let id = self.brief.id.clone();
         read(ctx, move |tx, _| {
             let args = page_args(first, after, last, before, CursorKey::Sequence)?;
             let page = request_store::history(tx, &id, &args)?;
@@ -343,10 +457,10 @@ impl AcoRequest {
         &self,
         ctx: &Context<'_>,
     ) -> async_graphql::Result<Option<Arc<AcoRequestEvent>>> {
-        if let Some(loaded) = self.1.as_ref().and_then(|p| p.last_events.as_ref()) {
-            return Ok(loaded.get(&self.0.id).cloned());
+        if let Some(loaded) = self.prefetch.as_ref().and_then(|p| p.last_events.as_ref()) {
+            return Ok(loaded.get(&self.brief.id).cloned());
         }
-        let id = self.0.id.clone();
+        let id = self.brief.id.clone();
         read(ctx, move |tx, _| {
             Ok(request_store::last_history(tx, &id)?.map(|h| Arc::new(AcoRequestEvent::from(h))))
         })
@@ -812,8 +926,12 @@ impl AcoQuery {
         let wanted = Wanted::of_object(ctx);
         read(ctx, move |tx, actor| {
             let row = authz::request(tx, actor, &id)?;
-            let prefetch = Prefetch::load(tx, actor, std::slice::from_ref(&row), wanted)?;
-            Ok(AcoRequest(row, Some(Arc::new(prefetch))))
+            let request = AcoRequest::whole(row, None);
+            let prefetch = Prefetch::load(tx, actor, std::slice::from_ref(&request.brief), wanted)?;
+            Ok(AcoRequest {
+                prefetch: Some(Arc::new(prefetch)),
+                ..request
+            })
         })
         .await
     }
@@ -832,6 +950,7 @@ impl AcoQuery {
     ) -> async_graphql::Result<Conn<AcoRequest>> {
         let filter = filter.unwrap_or_default();
         let wanted = Wanted::of(ctx);
+        let brief = loaded::only(&Wanted::nodes(&ctx.look_ahead()), AcoRequest::BRIEF_FIELDS);
         let count_total = ctx.look_ahead().field("totalCount").exists();
         let customer = checked(
             ctx,
@@ -876,19 +995,53 @@ impl AcoQuery {
                 skip_total: !count_total,
                 ..args
             };
-            let page = if only_overdue {
-                request_store::list_open(tx, &scope, &args)?
-            } else if statuses.is_empty() {
-                request_store::list(tx, &scope, &args)?
+            fn rows<R: RequestForm>(
+                tx: &Tx<'_>,
+                scope: &crate::store::pagination::Filter,
+                only_overdue: bool,
+                statuses: &[AcoRequestStatus],
+                args: &PageArgs,
+            ) -> Result<crate::store::pagination::Page<R>> {
+                if only_overdue {
+                    request_store::list_open(tx, scope, args)
+                } else if statuses.is_empty() {
+                    request_store::list(tx, scope, args)
+                } else {
+                    request_store::list_in_states(tx, scope, statuses, args)
+                }
+            }
+            if brief {
+                let page = rows::<AcoRequestBrief>(tx, &scope, only_overdue, &statuses, &args)?;
+                let prefetch = Arc::new(Prefetch::load(tx, actor, &page.items, wanted)?);
+                Ok(connection(
+                    page,
+                    |q| q.id.to_string(),
+                    |q| AcoRequest::brief(q, Some(prefetch.clone())),
+                ))
             } else {
-                request_store::list_in_states(tx, &scope, &statuses, &args)?
-            };
-            let prefetch = Arc::new(Prefetch::load(tx, actor, &page.items, wanted)?);
-            Ok(connection(
-                page,
-                |q| q.id.to_string(),
-                |q| AcoRequest(q, Some(prefetch.clone())),
-            ))
+                let page = rows::<AcoRequestRow>(tx, &scope, only_overdue, &statuses, &args)?;
+                let requests: Vec<AcoRequest> = page
+                    .items
+                    .into_iter()
+                    .map(|q| AcoRequest::whole(q, None))
+                    .collect();
+                let briefs: Vec<&AcoRequestBrief> = requests.iter().map(|q| &q.brief).collect();
+                let prefetch = Arc::new(Prefetch::load(tx, actor, &briefs, wanted)?);
+                let page = crate::store::pagination::Page {
+                    items: requests,
+                    has_previous: page.has_previous,
+                    has_next: page.has_next,
+                    total: page.total,
+                };
+                Ok(connection(
+                    page,
+                    |q| q.brief.id.to_string(),
+                    |q| AcoRequest {
+                        prefetch: Some(prefetch.clone()),
+                        ..q
+                    },
+                ))
+            }
         })
         .await
     }

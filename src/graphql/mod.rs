@@ -13,6 +13,7 @@ pub mod credits;
 pub mod gate;
 pub mod input;
 pub mod limits;
+pub mod loaded;
 pub mod mutation;
 pub mod query;
 pub mod scalars;

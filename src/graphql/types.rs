@@ -7,11 +7,12 @@ use std::sync::Arc;
 use async_graphql::{ComplexObject, Context, ID, Interface, Object, SimpleObject};
 
 use super::connection::{Conn, CursorKey, connection, page_args};
+use super::loaded::{Form, Named};
 use super::read;
 use super::scalars::{Date, DateTime};
 use crate::authz;
 use crate::domain::actor::{Actor, Organization};
-use crate::domain::ids::IdKind;
+use crate::domain::ids::{IdKind, ObjectId};
 use crate::domain::{
     self, AcceptanceMethod, CustomerSegment, OrganizationKind, PartnerType, RelationshipStatus,
     Role,
@@ -21,7 +22,7 @@ use crate::store::customers::{self, CustomerAgreementRow, CustomerRow, McaConfir
 use crate::store::pagination::text;
 use crate::store::partners::{self, PartnerAgreementRow, PartnerRow};
 use crate::store::relationships::{self, RelationshipRow};
-use crate::store::{agreements, requests};
+use crate::store::{NamedRow, Tx, agreements, requests};
 
 /// An object with a global id, resolvable through `node(id:)`.
 #[derive(Interface)]
@@ -134,49 +135,91 @@ async fn history(
     .await
 }
 
-/// A CSP partner (§1).
-pub struct Partner(pub Arc<PartnerRow>);
+/// A CSP partner (§1), whole or as a list page loaded it (see [`loaded`](super::loaded)).
+pub struct Partner(Form<PartnerRow>);
 
 impl From<PartnerRow> for Partner {
     fn from(row: PartnerRow) -> Self {
-        Partner(Arc::new(row))
+        Partner(Form::Whole(Arc::new(row)))
+    }
+}
+
+impl Partner {
+    /// The fields a partner loaded in brief answers without reading its row:
+    /// its id, its name, and the lists that start from its id.
+    pub const BRIEF_FIELDS: &[&str] = &[
+        "__typename",
+        "id",
+        "companyName",
+        "partnerAgreement",
+        "indirectProviders",
+        "indirectResellers",
+        "customers",
+        "relationships",
+        "acoRequests",
+        "benefitCredits",
+        "history",
+    ];
+
+    pub fn whole(row: Arc<PartnerRow>) -> Partner {
+        Partner(Form::Whole(row))
+    }
+
+    pub fn brief(named: Arc<NamedRow>) -> Partner {
+        Partner(Form::brief(named))
+    }
+
+    pub fn object_id(&self) -> &ObjectId {
+        self.0.id()
+    }
+}
+
+impl Named for PartnerRow {
+    fn id(&self) -> &ObjectId {
+        &self.id
+    }
+    fn name(&self) -> &str {
+        &self.company_name
+    }
+    fn read(tx: &Tx<'_>, actor: &Actor, id: &ObjectId) -> crate::error::Result<Self> {
+        authz::partner(tx, actor, id)
     }
 }
 
 #[Object(serial)]
 impl Partner {
     pub async fn id(&self) -> ID {
-        ID(self.0.id.to_string())
+        ID(self.object_id().to_string())
     }
     /// The partner's Microsoft Entra tenant.
-    async fn tenant_id(&self) -> &str {
-        &self.0.tenant_id
+    async fn tenant_id(&self, ctx: &Context<'_>) -> async_graphql::Result<&str> {
+        Ok(&self.0.row(ctx).await?.tenant_id)
     }
     async fn company_name(&self) -> &str {
-        &self.0.company_name
+        self.0.name()
     }
-    async fn domain(&self) -> &str {
-        &self.0.domain
+    async fn domain(&self, ctx: &Context<'_>) -> async_graphql::Result<&str> {
+        Ok(&self.0.row(ctx).await?.domain)
     }
-    async fn partner_type(&self) -> PartnerType {
-        self.0.partner_type
+    async fn partner_type(&self, ctx: &Context<'_>) -> async_graphql::Result<PartnerType> {
+        Ok(self.0.row(ctx).await?.partner_type)
     }
     /// The partner's PartnerID (MPN id).
-    async fn mpn_id(&self) -> Option<&str> {
-        self.0.mpn_id.as_deref()
+    async fn mpn_id(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<&str>> {
+        Ok(self.0.row(ctx).await?.mpn_id.as_deref())
     }
-    async fn default_address(&self) -> Address {
-        self.0.default_address.clone().into()
+    async fn default_address(&self, ctx: &Context<'_>) -> async_graphql::Result<Address> {
+        Ok(self.0.row(ctx).await?.default_address.clone().into())
     }
-    async fn primary_contact(&self) -> Contact {
-        self.0.primary_contact.clone().into()
+    async fn primary_contact(&self, ctx: &Context<'_>) -> async_graphql::Result<Contact> {
+        Ok(self.0.row(ctx).await?.primary_contact.clone().into())
     }
     /// AGR-1: the partner's latest signature of the Microsoft Partner Agreement.
     async fn partner_agreement(
         &self,
         ctx: &Context<'_>,
     ) -> async_graphql::Result<Option<PartnerAgreement>> {
-        let id = self.0.id.clone();
+        let id = self.object_id().clone();
         read(ctx, move |tx, _| {
             Ok(partners::partner_agreement(tx, &id)?.map(PartnerAgreement))
         })
@@ -192,7 +235,7 @@ impl Partner {
         before: Option<String>,
         last: Option<i32>,
     ) -> async_graphql::Result<Conn<Partner>> {
-        let id = self.0.id.clone();
+        let id = self.object_id().clone();
         read(ctx, move |tx, actor| {
             let args = page_args(
                 first,
@@ -223,7 +266,7 @@ impl Partner {
         before: Option<String>,
         last: Option<i32>,
     ) -> async_graphql::Result<Conn<Partner>> {
-        let id = self.0.id.clone();
+        let id = self.object_id().clone();
         read(ctx, move |tx, actor| {
             let args = page_args(
                 first,
@@ -255,7 +298,7 @@ impl Partner {
         before: Option<String>,
         last: Option<i32>,
     ) -> async_graphql::Result<Conn<Customer>> {
-        let id = self.0.id.clone();
+        let id = self.object_id().clone();
         read(ctx, move |tx, actor| {
             let args = page_args(
                 first,
@@ -284,7 +327,7 @@ impl Partner {
         before: Option<String>,
         last: Option<i32>,
     ) -> async_graphql::Result<Conn<ResellerRelationship>> {
-        let id = self.0.id.clone();
+        let id = self.object_id().clone();
         read(ctx, move |tx, actor| {
             let args = page_args(
                 first,
@@ -316,7 +359,7 @@ impl Partner {
         before: Option<String>,
         last: Option<i32>,
     ) -> async_graphql::Result<Conn<super::aco::AcoRequest>> {
-        let id = self.0.id.clone();
+        let id = self.object_id().clone();
         read(ctx, move |tx, actor| {
             let args = page_args(
                 first,
@@ -327,7 +370,7 @@ impl Partner {
             )?;
             let filter = authz::request_scope(actor).and("q.partner_id = ?", [text(id.as_str())]);
             Ok(connection(
-                requests::list(tx, &filter, &args)?,
+                requests::list::<requests::AcoRequestRow>(tx, &filter, &args)?,
                 |q| q.id.to_string(),
                 super::aco::AcoRequest::from,
             ))
@@ -344,7 +387,7 @@ impl Partner {
         before: Option<String>,
         last: Option<i32>,
     ) -> async_graphql::Result<Conn<super::benefits::BenefitCredit>> {
-        let id = self.0.id.clone();
+        let id = self.object_id().clone();
         read(ctx, move |tx, actor| {
             let args = page_args(
                 first,
@@ -368,7 +411,7 @@ impl Partner {
         &self,
         ctx: &Context<'_>,
     ) -> async_graphql::Result<Option<super::authorization::PartnerAuthorization>> {
-        let row = PartnerRow::clone(&self.0);
+        let row = self.0.row(ctx).await?.clone();
         super::read_as_call(ctx, move |tx, call| {
             if !crate::service::authorization::may_see(&call.actor, &row.id) {
                 return Ok(None);
@@ -389,7 +432,7 @@ impl Partner {
         before: Option<String>,
         last: Option<i32>,
     ) -> async_graphql::Result<Option<Conn<ChangeEvent>>> {
-        let id = self.0.id.clone();
+        let id = self.object_id().clone();
         let own = id.clone();
         history(
             ctx,
@@ -399,14 +442,14 @@ impl Partner {
         )
         .await
     }
-    async fn version(&self) -> i64 {
-        self.0.version
+    async fn version(&self, ctx: &Context<'_>) -> async_graphql::Result<i64> {
+        Ok(self.0.row(ctx).await?.version)
     }
-    async fn created_at(&self) -> DateTime {
-        DateTime(self.0.created_at)
+    async fn created_at(&self, ctx: &Context<'_>) -> async_graphql::Result<DateTime> {
+        Ok(DateTime(self.0.row(ctx).await?.created_at))
     }
-    async fn updated_at(&self) -> DateTime {
-        DateTime(self.0.updated_at)
+    async fn updated_at(&self, ctx: &Context<'_>) -> async_graphql::Result<DateTime> {
+        Ok(DateTime(self.0.row(ctx).await?.updated_at))
     }
 }
 
@@ -463,42 +506,91 @@ impl From<domain::BillingProfile> for BillingProfile {
     }
 }
 
-/// An end customer with an Azure tenant (§1).
-pub struct Customer(pub Arc<CustomerRow>);
+/// An end customer with an Azure tenant (§1), whole or as a list page
+/// loaded it (see [`loaded`](super::loaded)).
+pub struct Customer(Form<CustomerRow>);
 
 impl From<CustomerRow> for Customer {
     fn from(row: CustomerRow) -> Self {
-        Customer(Arc::new(row))
+        Customer(Form::Whole(Arc::new(row)))
+    }
+}
+
+impl Customer {
+    /// The fields a customer loaded in brief answers without reading its
+    /// row: its id, its name, and what starts from its id.
+    pub const BRIEF_FIELDS: &[&str] = &[
+        "__typename",
+        "id",
+        "companyName",
+        "customerAgreement",
+        "mcaConfirmations",
+        "relationships",
+        "acoRequests",
+        "acoAgreements",
+        "creditGrants",
+        "creditBalance",
+        "reconciliation",
+        "creditForecast",
+        "monthlyUsage",
+        "history",
+    ];
+
+    pub fn whole(row: Arc<CustomerRow>) -> Customer {
+        Customer(Form::Whole(row))
+    }
+
+    pub fn brief(named: Arc<NamedRow>) -> Customer {
+        Customer(Form::brief(named))
+    }
+
+    pub fn object_id(&self) -> &ObjectId {
+        self.0.id()
+    }
+}
+
+impl Named for CustomerRow {
+    fn id(&self) -> &ObjectId {
+        &self.id
+    }
+    fn name(&self) -> &str {
+        &self.company_name
+    }
+    fn read(tx: &Tx<'_>, actor: &Actor, id: &ObjectId) -> crate::error::Result<Self> {
+        authz::customer(tx, actor, id)
     }
 }
 
 #[Object(serial)]
 impl Customer {
     pub async fn id(&self) -> ID {
-        ID(self.0.id.to_string())
+        ID(self.object_id().to_string())
     }
-    async fn tenant_id(&self) -> &str {
-        &self.0.tenant_id
+    async fn tenant_id(&self, ctx: &Context<'_>) -> async_graphql::Result<&str> {
+        Ok(&self.0.row(ctx).await?.tenant_id)
     }
     /// The customer's primary domain.
-    async fn domain(&self) -> &str {
-        &self.0.domain
+    async fn domain(&self, ctx: &Context<'_>) -> async_graphql::Result<&str> {
+        Ok(&self.0.row(ctx).await?.domain)
     }
     async fn company_name(&self) -> &str {
-        &self.0.company_name
+        self.0.name()
     }
     /// ISO 3166-1 alpha-2.
-    async fn country(&self) -> &str {
-        &self.0.country
+    async fn country(&self, ctx: &Context<'_>) -> async_graphql::Result<&str> {
+        Ok(&self.0.row(ctx).await?.country)
     }
-    async fn segment(&self) -> CustomerSegment {
-        self.0.segment
+    async fn segment(&self, ctx: &Context<'_>) -> async_graphql::Result<CustomerSegment> {
+        Ok(self.0.row(ctx).await?.segment)
     }
-    async fn organization_kind(&self) -> OrganizationKind {
-        self.0.organization_kind
+    async fn organization_kind(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<OrganizationKind> {
+        Ok(self.0.row(ctx).await?.organization_kind)
     }
-    async fn billing_profile(&self) -> BillingProfile {
-        self.0.billing_profile.clone().into()
+    async fn billing_profile(&self, ctx: &Context<'_>) -> async_graphql::Result<BillingProfile> {
+        Ok(self.0.row(ctx).await?.billing_profile.clone().into())
     }
     /// AGR-2: the customer's current acceptance of the Microsoft Customer
     /// Agreement; `null` for a customer still on legacy CSP.
@@ -506,7 +598,7 @@ impl Customer {
         &self,
         ctx: &Context<'_>,
     ) -> async_graphql::Result<Option<CustomerAgreement>> {
-        let id = self.0.id.clone();
+        let id = self.object_id().clone();
         read(ctx, move |tx, _| {
             Ok(customers::current_agreement(tx, &id)?.map(CustomerAgreement))
         })
@@ -518,7 +610,7 @@ impl Customer {
         &self,
         ctx: &Context<'_>,
     ) -> async_graphql::Result<Vec<McaConfirmation>> {
-        let id = self.0.id.clone();
+        let id = self.object_id().clone();
         read(ctx, move |tx, actor| {
             let current = customers::current_agreement(tx, &id)?.map(|a| a.id);
             let mut out = Vec::new();
@@ -547,7 +639,7 @@ impl Customer {
         before: Option<String>,
         last: Option<i32>,
     ) -> async_graphql::Result<Conn<ResellerRelationship>> {
-        let id = self.0.id.clone();
+        let id = self.object_id().clone();
         read(ctx, move |tx, actor| {
             let args = page_args(
                 first,
@@ -579,7 +671,7 @@ impl Customer {
         before: Option<String>,
         last: Option<i32>,
     ) -> async_graphql::Result<Conn<super::aco::AcoRequest>> {
-        let id = self.0.id.clone();
+        let id = self.object_id().clone();
         read(ctx, move |tx, actor| {
             let args = page_args(
                 first,
@@ -590,7 +682,7 @@ impl Customer {
             )?;
             let filter = authz::request_scope(actor).and("q.customer_id = ?", [text(id.as_str())]);
             Ok(connection(
-                requests::list(tx, &filter, &args)?,
+                requests::list::<requests::AcoRequestRow>(tx, &filter, &args)?,
                 |q| q.id.to_string(),
                 super::aco::AcoRequest::from,
             ))
@@ -608,7 +700,7 @@ impl Customer {
         before: Option<String>,
         last: Option<i32>,
     ) -> async_graphql::Result<Conn<super::aco::AcoAgreement>> {
-        let id = self.0.id.clone();
+        let id = self.object_id().clone();
         read(ctx, move |tx, actor| {
             let args = page_args(
                 first,
@@ -640,7 +732,7 @@ impl Customer {
         before: Option<String>,
         last: Option<i32>,
     ) -> async_graphql::Result<Conn<super::aco::CreditGrant>> {
-        let id = self.0.id.clone();
+        let id = self.object_id().clone();
         read(ctx, move |tx, actor| {
             let args = page_args(
                 first,
@@ -663,7 +755,7 @@ impl Customer {
         &self,
         ctx: &Context<'_>,
     ) -> async_graphql::Result<super::credits::CreditBalance> {
-        super::credits::credit_balance(ctx, self.0.id.clone()).await
+        super::credits::credit_balance(ctx, self.object_id().clone()).await
     }
     /// LEDGER-8: month by month from `from` to `to` (at most 60 months): ACR,
     /// opening balance, applied, above ACO, PEC, invoice amount, closing balance.
@@ -673,7 +765,7 @@ impl Customer {
         from: super::scalars::Month,
         to: super::scalars::Month,
     ) -> async_graphql::Result<Vec<super::credits::ReconciliationMonth>> {
-        super::credits::reconciliation(ctx, self.0.id.clone(), from, to).await
+        super::credits::reconciliation(ctx, self.object_id().clone(), from, to).await
     }
     /// When the balance is expected to run out at the trailing three-month
     /// average, or which grants will lapse with an amount left.
@@ -681,7 +773,7 @@ impl Customer {
         &self,
         ctx: &Context<'_>,
     ) -> async_graphql::Result<super::credits::CreditForecast> {
-        super::credits::forecast(ctx, self.0.id.clone()).await
+        super::credits::forecast(ctx, self.object_id().clone()).await
     }
     /// The usage recorded for the customer, oldest month first; with `month`,
     /// every revision of that month (corrections keep the earlier figures).
@@ -690,7 +782,7 @@ impl Customer {
         ctx: &Context<'_>,
         month: Option<super::scalars::Month>,
     ) -> async_graphql::Result<Vec<super::credits::MonthlyUsage>> {
-        super::credits::usage_history(ctx, self.0.id.clone(), month).await
+        super::credits::usage_history(ctx, self.object_id().clone(), month).await
     }
     /// Every change to this customer, oldest first. Only programme roles and
     /// the customer itself see it; `null` for anyone else.
@@ -703,7 +795,7 @@ impl Customer {
         before: Option<String>,
         last: Option<i32>,
     ) -> async_graphql::Result<Option<Conn<ChangeEvent>>> {
-        let id = self.0.id.clone();
+        let id = self.object_id().clone();
         let own = id.clone();
         history(
             ctx,
@@ -713,14 +805,14 @@ impl Customer {
         )
         .await
     }
-    async fn version(&self) -> i64 {
-        self.0.version
+    async fn version(&self, ctx: &Context<'_>) -> async_graphql::Result<i64> {
+        Ok(self.0.row(ctx).await?.version)
     }
-    async fn created_at(&self) -> DateTime {
-        DateTime(self.0.created_at)
+    async fn created_at(&self, ctx: &Context<'_>) -> async_graphql::Result<DateTime> {
+        Ok(DateTime(self.0.row(ctx).await?.created_at))
     }
-    async fn updated_at(&self) -> DateTime {
-        DateTime(self.0.updated_at)
+    async fn updated_at(&self, ctx: &Context<'_>) -> async_graphql::Result<DateTime> {
+        Ok(DateTime(self.0.row(ctx).await?.updated_at))
     }
 }
 

@@ -337,3 +337,14 @@ pub fn confirmations(tx: &Tx<'_>, customer: &ObjectId) -> Result<Vec<McaConfirma
 pub fn find_every(tx: &Tx<'_>, filter: &Filter) -> Result<Vec<CustomerRow>> {
     find_all(tx, COLUMNS, "customers c", filter, map)
 }
+
+/// The id and company name of every row `filter` lets through (alias `c`),
+/// for a bounded filter.
+pub fn find_named(tx: &Tx<'_>, filter: &Filter) -> Result<Vec<super::NamedRow>> {
+    find_all(tx, "c.id, c.company_name", "customers c", filter, |r| {
+        Ok(super::NamedRow {
+            id: r.get(0)?,
+            name: r.get(1)?,
+        })
+    })
+}

@@ -339,6 +339,14 @@ impl Db {
     }
 }
 
+/// An object's id and name: what a list page shows of the customer or the
+/// partner of each of its requests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NamedRow {
+    pub id: crate::domain::ids::ObjectId,
+    pub name: String,
+}
+
 /// Stored text columns that hold an enum, a decimal, an instant or an id.
 pub mod columns {
     use crate::domain::ids::ObjectId;

@@ -514,3 +514,14 @@ pub fn open_remediation(tx: &Tx<'_>, partner: &ObjectId) -> Result<Option<NaiveD
 pub fn find_every(tx: &Tx<'_>, filter: &Filter) -> Result<Vec<PartnerRow>> {
     find_all(tx, COLUMNS, "partners p", filter, map)
 }
+
+/// The id and company name of every row `filter` lets through (alias `p`),
+/// for a bounded filter.
+pub fn find_named(tx: &Tx<'_>, filter: &Filter) -> Result<Vec<super::NamedRow>> {
+    find_all(tx, "p.id, p.company_name", "partners p", filter, |r| {
+        Ok(super::NamedRow {
+            id: r.get(0)?,
+            name: r.get(1)?,
+        })
+    })
+}

@@ -71,14 +71,90 @@ fn map(r: &Row<'_>) -> rusqlite::Result<AcoRequestRow> {
     })
 }
 
+/// What a list page reads of each request when its selection needs nothing
+/// else: the ids it nests, its state and its service-level clock.
+#[derive(Debug, Clone)]
+pub struct AcoRequestBrief {
+    pub id: ObjectId,
+    pub customer_id: ObjectId,
+    pub partner_id: ObjectId,
+    pub indirect_provider_id: Option<ObjectId>,
+    pub status: AcoRequestStatus,
+    pub info_requested_from: Option<AcoRequestStatus>,
+    pub due_at: Option<DateTime<Utc>>,
+    pub version: i64,
+}
+
+impl AcoRequestBrief {
+    /// The brief of a whole row.
+    pub fn of(row: &AcoRequestRow) -> AcoRequestBrief {
+        AcoRequestBrief {
+            id: row.id.clone(),
+            customer_id: row.customer_id.clone(),
+            partner_id: row.partner_id.clone(),
+            indirect_provider_id: row.indirect_provider_id.clone(),
+            status: row.status,
+            info_requested_from: row.info_requested_from,
+            due_at: row.due_at,
+            version: row.version,
+        }
+    }
+}
+
+/// A form a page reads requests in: the whole row or its brief.
+pub trait RequestForm: Sized {
+    /// The columns it reads (alias `q`).
+    const COLUMNS: &'static str;
+    fn map(r: &Row<'_>) -> rusqlite::Result<Self>;
+    fn id(&self) -> &ObjectId;
+}
+
+impl RequestForm for AcoRequestRow {
+    const COLUMNS: &'static str = COLUMNS;
+    fn map(r: &Row<'_>) -> rusqlite::Result<Self> {
+        map(r)
+    }
+    fn id(&self) -> &ObjectId {
+        &self.id
+    }
+}
+
+impl RequestForm for AcoRequestBrief {
+    const COLUMNS: &'static str = "q.id, q.customer_id, q.partner_id, q.indirect_provider_id, \
+        q.status, q.info_requested_from, q.due_at, q.version";
+    fn map(r: &Row<'_>) -> rusqlite::Result<Self> {
+        Ok(AcoRequestBrief {
+            id: r.get(0)?,
+            customer_id: r.get(1)?,
+            partner_id: r.get(2)?,
+            indirect_provider_id: r.get(3)?,
+            status: r.get(4)?,
+            info_requested_from: r.get(5)?,
+            due_at: r.get::<_, Option<Instant>>(6)?.map(|i| i.0),
+            version: r.get(7)?,
+        })
+    }
+    fn id(&self) -> &ObjectId {
+        &self.id
+    }
+}
+
 /// The first request `filter` lets through (column alias `q`).
 pub fn find(tx: &Tx<'_>, filter: &Filter) -> Result<Option<AcoRequestRow>> {
     find_one(tx, COLUMNS, "aco_requests q", filter, map)
 }
 
 /// A page of the requests `filter` lets through (column alias `q`).
-pub fn list(tx: &Tx<'_>, filter: &Filter, args: &PageArgs) -> Result<Page<AcoRequestRow>> {
-    page(tx, COLUMNS, "aco_requests q", "q.id", filter, args, map)
+pub fn list<R: RequestForm>(tx: &Tx<'_>, filter: &Filter, args: &PageArgs) -> Result<Page<R>> {
+    page(
+        tx,
+        R::COLUMNS,
+        "aco_requests q",
+        "q.id",
+        filter,
+        args,
+        R::map,
+    )
 }
 
 /// Open requests whose service-level clock runs (alias `q`), written as the
@@ -92,39 +168,39 @@ pub const CLOCK_RUNNING: &str = "q.due_at IS NOT NULL \
 /// [`list`] through the index of open requests with a due date, in id order:
 /// for a filter that holds [`CLOCK_RUNNING`] (the overdue list), which the
 /// planner would otherwise answer by sorting every open request of those states.
-pub fn list_open(tx: &Tx<'_>, filter: &Filter, args: &PageArgs) -> Result<Page<AcoRequestRow>> {
+pub fn list_open<R: RequestForm>(tx: &Tx<'_>, filter: &Filter, args: &PageArgs) -> Result<Page<R>> {
     page(
         tx,
-        COLUMNS,
+        R::COLUMNS,
         "aco_requests q INDEXED BY aco_requests_open_by_id",
         "q.id",
         filter,
         args,
-        map,
+        R::map,
     )
 }
 
 /// A page of the requests `filter` lets through that are in any of `statuses`
 /// (each read through the `(status, id)` index, then merged).
-pub fn list_in_states(
+pub fn list_in_states<R: RequestForm>(
     tx: &Tx<'_>,
     filter: &Filter,
     statuses: &[AcoRequestStatus],
     args: &PageArgs,
-) -> Result<Page<AcoRequestRow>> {
+) -> Result<Page<R>> {
     let any_of: Vec<Filter> = statuses
         .iter()
         .map(|s| Filter::new().and("q.status = ?", [text(s.as_str())]))
         .collect();
     super::pagination::page_any(
         tx,
-        COLUMNS,
+        R::COLUMNS,
         "aco_requests q",
         "q.id",
         filter,
         &any_of,
         args,
-        map,
+        R::map,
     )
 }
 

@@ -22,6 +22,10 @@ pub fn new_tenant() -> String {
     format!("5e570000-0000-4000-8000-{n:012}")
 }
 
+/// Held by each test that reads [`aco_api::store::statements_run`]: the count
+/// is one for the process, so two such tests must not run at once.
+pub static COUNTING_STATEMENTS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 pub struct TestApp {
     pub router: Router,
     pub config: AppConfig,

@@ -863,6 +863,7 @@ async fn flow_17_a_token_with_several_roles_acts_and_is_recorded_as_the_role_tha
 
 #[tokio::test]
 async fn a_list_page_costs_the_same_statements_whatever_its_size() {
+    let _counting = COUNTING_STATEMENTS.lock().await;
     let app = TestApp::configured(|c| c.store.count_statements = true);
     let (world, partner, _) = direct_world(app).await;
     for i in 0..30 {
@@ -883,6 +884,98 @@ async fn a_list_page_costs_the_same_statements_whatever_its_size() {
     }
     assert_eq!(cost[0], cost[1], "statements for first: 1, 5, 30: {cost:?}");
     assert_eq!(cost[1], cost[2], "statements for first: 1, 5, 30: {cost:?}");
+}
+
+/// A list page whose selection needs only ids, states and names reads those
+/// columns alone; one that needs more — however it is spelt — reads whole rows.
+/// Either way every caller gets the same answer as `acoRequest(id)` gives.
+#[tokio::test]
+async fn a_list_page_answers_the_same_whatever_columns_its_selection_needs() {
+    let _counting = COUNTING_STATEMENTS.lock().await;
+    let app = TestApp::configured(|c| c.store.count_statements = true);
+    let world = World::on(app);
+    let provider = world.signed_partner("Northwind", "INDIRECT_PROVIDER").await;
+    let reseller = world.signed_partner("Fabrikam", "INDIRECT_RESELLER").await;
+    world.link(&reseller, &provider).await;
+    for name in ["Alpine", "Baltic", "Cobalt"] {
+        let customer = world.eligible_customer(&reseller, name).await;
+        world.relate(&provider, &customer).await;
+        let request = world.submitted(&reseller, &customer, Some(&provider)).await;
+        if name == "Baltic" {
+            world.approved(&request).await;
+        }
+    }
+    let direct = world.signed_partner("Contoso", "DIRECT_BILL").await;
+    let own = world.eligible_customer(&direct, "Delta").await;
+    world.submitted(&direct, &own, None).await;
+
+    const BRIEF: &str = "{ acoRequests(first: 10) { nodes { id status version dueAt stage customer { id companyName } partner { id companyName } indirectProvider { id companyName } lastEvent { action } } } }";
+    const WHOLE: &str = "{ acoRequests(first: 10) { nodes { id status version dueAt stage acoAmount customer { id companyName tenantId } partner { id companyName partnerType } indirectProvider { id companyName partnerType } lastEvent { action } } } }";
+    // The same selection through an alias, an inline fragment and named fragments.
+    const SPELT: &str = "query { acoRequests(first: 10) { edges { node { ...Req } } } } fragment Req on AcoRequest { id status version dueAt stage amount: acoAmount customer { ... on Customer { id companyName tenantId } } partner { ...P } indirectProvider { ...P } lastEvent { action } } fragment P on Partner { id companyName partnerType }";
+    const ONE: &str = "query($id: ID!) { acoRequest(id: $id) { id status version dueAt stage acoAmount customer { id companyName tenantId } partner { id companyName partnerType } indirectProvider { id companyName partnerType } lastEvent { action } } }";
+    let program = world.reviewer(Role::Plsr);
+    for (token, seen) in [
+        (&reseller.user, 3),
+        (&provider.user, 3),
+        (&direct.user, 1),
+        (&program, 4),
+    ] {
+        let app = &world.app;
+        let run = |query: &'static str| async move {
+            let before = aco_api::store::statements_run();
+            let data = app.ok(token, query, json!({})).await;
+            (data, aco_api::store::statements_run() - before)
+        };
+        let (brief, brief_cost) = run(BRIEF).await;
+        let (whole, whole_cost) = run(WHOLE).await;
+        let (spelt, spelt_cost) = run(SPELT).await;
+        let whole = whole["acoRequests"]["nodes"].as_array().unwrap().clone();
+        assert_eq!(whole.len(), seen);
+        // The whole page, less what the brief one did not ask, is the brief page.
+        let mut less = whole.clone();
+        for node in &mut less {
+            node.as_object_mut().unwrap().remove("acoAmount");
+            node["customer"].as_object_mut().unwrap().remove("tenantId");
+            node["partner"]
+                .as_object_mut()
+                .unwrap()
+                .remove("partnerType");
+            if let Some(p) = node["indirectProvider"].as_object_mut() {
+                p.remove("partnerType");
+            }
+        }
+        assert_eq!(json!(less), brief["acoRequests"]["nodes"]);
+        // However it is spelt, the same selection answers the same at the same cost:
+        // no field was left to a read per row.
+        let spelt: Vec<Value> = spelt["acoRequests"]["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|edge| {
+                let mut node = edge["node"].clone();
+                let amount = node.as_object_mut().unwrap().remove("amount").unwrap();
+                node["acoAmount"] = amount;
+                node
+            })
+            .collect();
+        assert_eq!(spelt, whole);
+        assert_eq!(spelt_cost, whole_cost);
+        assert!(brief_cost <= whole_cost, "{brief_cost} > {whole_cost}");
+        // And each node is what the request itself says.
+        for node in &whole {
+            let data = world.app.ok(token, ONE, json!({ "id": node["id"] })).await;
+            assert_eq!(&data["acoRequest"], node);
+            assert!(node["customer"]["tenantId"].is_string());
+            assert_eq!(node["acoAmount"], "1500.00");
+        }
+    }
+    // Another partner sees none of it, in either form.
+    let stranger = world.signed_partner("Tailspin", "DIRECT_BILL").await;
+    for query in [BRIEF, WHOLE] {
+        let data = world.app.ok(&stranger.user, query, json!({})).await;
+        assert_eq!(data["acoRequests"]["nodes"], json!([]));
+    }
 }
 
 #[tokio::test]
