@@ -269,9 +269,9 @@ impl Prefetch {
             });
         }
         if wanted.last_event {
-            let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+            let seqs: Vec<i64> = rows.iter().filter_map(|r| r.last_history_id).collect();
             prefetch.last_events = Some(
-                request_store::last_history_of(tx, &ids)?
+                request_store::history_entries(tx, &seqs)?
                     .into_iter()
                     .map(|h| (h.request_id.clone(), Arc::new(AcoRequestEvent::from(h))))
                     .collect(),

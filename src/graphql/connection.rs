@@ -1,7 +1,7 @@
 //! Relay connections: argument checks, opaque cursors, and building a
 //! connection from a store page.
 
-use async_graphql::connection::{Connection, Edge, EmptyFields};
+use async_graphql::connection::{Connection, CursorType, Edge, EmptyFields};
 use async_graphql::{OutputType, SimpleObject};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -18,7 +18,24 @@ pub struct ConnectionFields {
     pub total_count: i64,
 }
 
-pub type Conn<T> = Connection<String, T, ConnectionFields, EmptyFields>;
+pub type Conn<T> = Connection<Cursor, T, ConnectionFields, EmptyFields>;
+
+/// An edge's cursor: its row's key, encoded only if the selection asks for
+/// a cursor (most pages are read by `nodes` alone).
+pub struct Cursor(String);
+
+impl CursorType for Cursor {
+    type Error = std::convert::Infallible;
+
+    /// Never called: cursors come in as `after`/`before` strings, checked by [`page_args`].
+    fn decode_cursor(s: &str) -> std::result::Result<Self, Self::Error> {
+        Ok(Cursor(s.to_owned()))
+    }
+
+    fn encode_cursor(&self) -> String {
+        encode_cursor(&self.0)
+    }
+}
 
 /// What a cursor stands for.
 #[derive(Debug, Clone, Copy)]
@@ -112,7 +129,7 @@ pub fn connection<R, T: OutputType>(
     conn.edges.extend(
         page.items
             .into_iter()
-            .map(|row| Edge::new(encode_cursor(&key(&row)), node(row))),
+            .map(|row| Edge::new(Cursor(key(&row)), node(row))),
     );
     conn
 }

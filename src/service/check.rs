@@ -35,10 +35,12 @@ pub fn run(tx: &Tx<'_>, as_of: Month) -> Result<Report> {
             .push(format!("{broken} rows break a foreign key"));
     }
 
-    // FLOW-17: every request's history ends in its state, one entry per version.
+    // FLOW-17: every request's history ends in its state, one entry per version,
+    // and the request points to its newest entry.
     let mut stmt = tx.prepare(
         "SELECT q.id, q.status, q.version, COUNT(h.id), \
-            (SELECT to_status FROM aco_request_history WHERE request_id = q.id ORDER BY id DESC LIMIT 1) \
+            (SELECT to_status FROM aco_request_history WHERE request_id = q.id ORDER BY id DESC LIMIT 1), \
+            q.last_history_id IS (SELECT MAX(id) FROM aco_request_history WHERE request_id = q.id) \
          FROM aco_requests q LEFT JOIN aco_request_history h ON h.request_id = q.id GROUP BY q.id",
     )?;
     let rows = stmt
@@ -49,11 +51,17 @@ pub fn run(tx: &Tx<'_>, as_of: Month) -> Result<Report> {
                 r.get::<_, i64>(2)?,
                 r.get::<_, i64>(3)?,
                 r.get::<_, Option<AcoRequestStatus>>(4)?,
+                r.get::<_, bool>(5)?,
             ))
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     report.requests = rows.len();
-    for (id, status, version, entries, last) in rows {
+    for (id, status, version, entries, last, points_to_last) in rows {
+        if !points_to_last {
+            report.problems.push(format!(
+                "request {id}: its last history entry is not its newest"
+            ));
+        }
         if version != entries {
             report.problems.push(format!(
                 "request {id}: version {version} but {entries} history entries"

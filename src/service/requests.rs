@@ -254,6 +254,7 @@ pub fn submit(
         submitted_at: call.now,
         submitted_by: call.actor.subject.clone(),
         updated_at: call.now,
+        last_history_id: None,
     };
     requests::insert(tx, &row)?;
     requests::append_history(

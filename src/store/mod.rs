@@ -94,6 +94,7 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!(
             "../../migrations/0004_indexes_instead_of_scans.sql"
         )),
+        M::up(include_str!("../../migrations/0005_last_history_entry.sql")),
     ])
 }
 
@@ -513,6 +514,56 @@ mod tests {
             let refused = insert("req_4", open).unwrap_err().to_string();
             assert!(refused.contains("UNIQUE"), "{open}: {refused}");
         }
+    }
+
+    /// A database from before the request's last history entry was stored
+    /// gets it filled in; from then on the database keeps it as entries are appended.
+    #[test]
+    fn each_request_points_to_its_newest_history_entry_before_and_after_the_migration() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrations().to_version(&mut conn, 4).unwrap();
+        conn.pragma_update(None, "foreign_keys", "OFF").unwrap();
+        let request = |conn: &Connection, id: &str| {
+            conn.execute(
+                "INSERT INTO aco_requests (id, customer_id, partner_id, status, scenario, workloads, \
+                    timeline_start, timeline_end, estimated_acr, aco_amount, stage_entered_at, \
+                    submitted_at, submitted_by, updated_at) \
+                 VALUES (?1, 'cus_1', 'prt_1', 'REJECTED', 'MIGRATION', '[]', '2027-01-01', '2027-06-01', \
+                    '1.00', '1.00', 't', 't', 's', 't')",
+                [id],
+            )
+            .unwrap();
+        };
+        let entry = |conn: &Connection, id: &str| -> i64 {
+            conn.execute(
+                "INSERT INTO aco_request_history (request_id, at, actor_subject, actor_role, action, to_status) \
+                 VALUES (?1, 't', 's', 'PLSR', 'SUBMIT', 'SUBMITTED')",
+                [id],
+            )
+            .unwrap();
+            conn.last_insert_rowid()
+        };
+        let last = |conn: &Connection, id: &str| -> Option<i64> {
+            conn.query_row(
+                "SELECT last_history_id FROM aco_requests WHERE id = ?1",
+                [id],
+                |r| r.get(0),
+            )
+            .unwrap()
+        };
+        request(&conn, "req_1");
+        request(&conn, "req_2");
+        request(&conn, "req_3");
+        entry(&conn, "req_1");
+        let newest_of_2 = entry(&conn, "req_2");
+        let newest_of_1 = entry(&conn, "req_1");
+        migrations().to_latest(&mut conn).unwrap();
+        assert_eq!(last(&conn, "req_1"), Some(newest_of_1));
+        assert_eq!(last(&conn, "req_2"), Some(newest_of_2));
+        assert_eq!(last(&conn, "req_3"), None);
+        let appended = entry(&conn, "req_2");
+        assert_eq!(last(&conn, "req_2"), Some(appended));
+        assert_eq!(last(&conn, "req_1"), Some(newest_of_1));
     }
 
     #[tokio::test]

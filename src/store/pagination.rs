@@ -266,7 +266,7 @@ pub fn in_marks(n: usize) -> String {
 
 /// `values`, then its last value repeated up to the length [`in_marks`] gave
 /// (a repeated value changes nothing in an `IN` list).
-pub fn padded<'a>(values: &'a [&'a str]) -> impl Iterator<Item = &'a str> + 'a {
+pub fn padded<T: Copy + Default>(values: &[T]) -> impl Iterator<Item = T> + '_ {
     let length = values.len().max(1).next_power_of_two();
     let last = values.last().copied().unwrap_or_default();
     values

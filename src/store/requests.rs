@@ -35,12 +35,15 @@ pub struct AcoRequestRow {
     pub submitted_at: DateTime<Utc>,
     pub submitted_by: String,
     pub updated_at: DateTime<Utc>,
+    /// The newest history entry's sequence number, as read (the database
+    /// keeps it as entries are appended; `None` in a row not read back).
+    pub last_history_id: Option<i64>,
 }
 
 const COLUMNS: &str = "q.id, q.customer_id, q.partner_id, q.indirect_provider_id, q.status, q.scenario, \
     q.workloads, q.timeline_start, q.timeline_end, q.estimated_acr, q.aco_amount, q.channel_sales_manager, \
     q.info_requested_from, q.info_requested_at, q.decision_reason, q.stage_entered_at, q.due_at, q.version, \
-    q.submitted_at, q.submitted_by, q.updated_at";
+    q.submitted_at, q.submitted_by, q.updated_at, q.last_history_id";
 
 fn map(r: &Row<'_>) -> rusqlite::Result<AcoRequestRow> {
     let workloads: String = r.get(6)?;
@@ -68,6 +71,7 @@ fn map(r: &Row<'_>) -> rusqlite::Result<AcoRequestRow> {
         submitted_at: r.get::<_, Instant>(18)?.0,
         submitted_by: r.get(19)?,
         updated_at: r.get::<_, Instant>(20)?.0,
+        last_history_id: r.get(21)?,
     })
 }
 
@@ -83,6 +87,7 @@ pub struct AcoRequestBrief {
     pub info_requested_from: Option<AcoRequestStatus>,
     pub due_at: Option<DateTime<Utc>>,
     pub version: i64,
+    pub last_history_id: Option<i64>,
 }
 
 impl AcoRequestBrief {
@@ -97,6 +102,7 @@ impl AcoRequestBrief {
             info_requested_from: row.info_requested_from,
             due_at: row.due_at,
             version: row.version,
+            last_history_id: row.last_history_id,
         }
     }
 }
@@ -121,7 +127,7 @@ impl RequestForm for AcoRequestRow {
 
 impl RequestForm for AcoRequestBrief {
     const COLUMNS: &'static str = "q.id, q.customer_id, q.partner_id, q.indirect_provider_id, \
-        q.status, q.info_requested_from, q.due_at, q.version";
+        q.status, q.info_requested_from, q.due_at, q.version, q.last_history_id";
     fn map(r: &Row<'_>) -> rusqlite::Result<Self> {
         Ok(AcoRequestBrief {
             id: r.get(0)?,
@@ -132,6 +138,7 @@ impl RequestForm for AcoRequestBrief {
             info_requested_from: r.get(5)?,
             due_at: r.get::<_, Option<Instant>>(6)?.map(|i| i.0),
             version: r.get(7)?,
+            last_history_id: r.get(8)?,
         })
     }
     fn id(&self) -> &ObjectId {
@@ -366,23 +373,20 @@ pub fn last_history(tx: &Tx<'_>, request: &ObjectId) -> Result<Option<HistoryRow
         .optional()?)
 }
 
-/// The newest history entry of each of `requests`: one query for a page.
-pub fn last_history_of(tx: &Tx<'_>, requests: &[&str]) -> Result<Vec<HistoryRow>> {
-    if requests.is_empty() {
+/// The history entries with these sequence numbers (each request's newest,
+/// from [`AcoRequestRow::last_history_id`]): one query for a page.
+pub fn history_entries(tx: &Tx<'_>, seqs: &[i64]) -> Result<Vec<HistoryRow>> {
+    if seqs.is_empty() {
         return Ok(Vec::new());
     }
-    // One seek to the end of each request's range of the (request_id, id)
-    // index, however long its history: not a scan of every entry grouped.
-    let values = super::pagination::in_marks(requests.len()).replace('?', "(?)");
     let sql = format!(
-        "SELECT {HISTORY_COLUMNS} FROM aco_request_history h WHERE h.id IN \
-         (SELECT (SELECT MAX(x.id) FROM aco_request_history x WHERE x.request_id = v.column1) \
-          FROM (VALUES {values}) v)"
+        "SELECT {HISTORY_COLUMNS} FROM aco_request_history h WHERE h.id IN ({})",
+        super::pagination::in_marks(seqs.len())
     );
     let mut stmt = tx.prepare_cached(&sql)?;
     let rows = stmt
         .query_map(
-            rusqlite::params_from_iter(super::pagination::padded(requests)),
+            rusqlite::params_from_iter(super::pagination::padded(seqs)),
             map_history,
         )?
         .collect::<rusqlite::Result<Vec<_>>>()?;
