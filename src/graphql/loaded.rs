@@ -109,3 +109,114 @@ impl<R: Named> Form<R> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::AppConfig;
+    use crate::domain::Role;
+    use crate::domain::actor::Organization;
+    use crate::graphql::types::Customer;
+    use crate::graphql::{AppData, RequestContext};
+    use crate::store::{Db, customers};
+    use async_graphql::{EmptyMutation, EmptySubscription, Object, Request, Schema};
+
+    /// A root that hands out one customer in brief, as a list page does.
+    struct Query(Arc<NamedRow>);
+
+    #[Object]
+    impl Query {
+        async fn customer(&self) -> Customer {
+            Customer::brief(self.0.clone())
+        }
+    }
+
+    fn partner_user((id, partner_type): (ObjectId, crate::domain::PartnerType)) -> Actor {
+        Actor {
+            subject: "user@partner.example".into(),
+            name: None,
+            email: None,
+            tenant_id: "00000000-0000-4000-8000-000000000099".into(),
+            roles: vec![Role::PartnerUser],
+            organization: Organization::Partner { id, partner_type },
+        }
+    }
+
+    #[tokio::test]
+    async fn a_brief_object_reads_the_rest_of_its_row_as_the_caller_may_see_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = AppConfig::for_dev(dir.path().join("aco.db"));
+        let db = Db::open(&config.store).unwrap();
+        crate::demo::seed(&db, &config).await.unwrap();
+        // A customer, a partner related to it, and a direct bill partner that is not.
+        let (customer, related, stranger) = db
+            .read(|tx| {
+                let (customer, related, stranger) = tx.query_row(
+                    "SELECT r.customer_id, r.partner_id, r.partner_type, p.id, p.partner_type \
+                     FROM (SELECT rr.*, pp.partner_type FROM reseller_relationships rr \
+                           JOIN partners pp ON pp.id = rr.partner_id WHERE rr.status = 'ACTIVE') r, \
+                          partners p \
+                     WHERE p.partner_type <> 'INDIRECT_PROVIDER' AND p.id NOT IN \
+                       (SELECT partner_id FROM reseller_relationships WHERE customer_id = r.customer_id) \
+                     ORDER BY r.id, p.id LIMIT 1",
+                    [],
+                    |r| {
+                        Ok((
+                            r.get::<_, ObjectId>(0)?,
+                            (r.get::<_, ObjectId>(1)?, r.get(2)?),
+                            (r.get::<_, ObjectId>(3)?, r.get(4)?),
+                        ))
+                    },
+                )?;
+                let customer = customers::get(tx, &customer)?.expect("the customer");
+                Ok((customer, related, stranger))
+            })
+            .await
+            .unwrap();
+        let named = Arc::new(NamedRow {
+            id: customer.id.clone(),
+            name: customer.company_name.clone(),
+        });
+        let schema = Schema::build(Query(named), EmptyMutation, EmptySubscription)
+            .data(AppData {
+                db: db.clone(),
+                config: Arc::new(config.clone()),
+            })
+            .finish();
+        let ask = |actor: Actor| {
+            schema.execute(
+                Request::new("{ customer { id companyName tenantId domain version } }").data(
+                    RequestContext {
+                        actor: Some(actor),
+                        request_id: "test".into(),
+                        now: chrono::Utc::now(),
+                        deadline: None,
+                    },
+                ),
+            )
+        };
+
+        // The related partner gets the fields the brief did not load from the row.
+        let answer = ask(partner_user(related)).await;
+        assert!(answer.errors.is_empty(), "{:?}", answer.errors);
+        assert_eq!(
+            answer.data.into_json().unwrap(),
+            serde_json::json!({ "customer": {
+                "id": customer.id.as_str(),
+                "companyName": customer.company_name,
+                "tenantId": customer.tenant_id,
+                "domain": customer.domain,
+                "version": customer.version,
+            } })
+        );
+        // Another partner is refused the row as on every other path: NOT_FOUND.
+        let answer = ask(partner_user(stranger)).await;
+        let codes: Vec<String> = answer
+            .errors
+            .iter()
+            .filter_map(|e| e.extensions.as_ref()?.get("code").map(|c| c.to_string()))
+            .collect();
+        assert!(!codes.is_empty(), "{:?}", answer.errors);
+        assert!(codes.iter().all(|c| c.contains("NOT_FOUND")), "{codes:?}");
+    }
+}
