@@ -135,7 +135,7 @@ pub fn generate(database: &Path, requests: usize, fresh: usize, out: &Path) -> R
         let mut request = tx.prepare(
             "INSERT INTO aco_requests (id, customer_id, partner_id, status, scenario, workloads, timeline_start, timeline_end, \
                 estimated_acr, aco_amount, info_requested_from, stage_entered_at, due_at, version, submitted_at, submitted_by, updated_at) \
-             VALUES (?1, ?2, ?3, ?4, 'MIGRATION', '[\"AKS\"]', '2027-02-01', '2027-08-01', '15000.00', '1500.00', ?5, ?6, ?7, 1, ?6, 'bench', ?6)",
+             VALUES (?1, ?2, ?3, ?4, 'MIGRATION', '[\"AKS\"]', '2027-02-01', '2027-08-01', '15000.00', '1500.00', ?5, ?6, ?7, ?8, ?6, 'bench', ?6)",
         )?;
         let mut history = tx.prepare(
             "INSERT INTO aco_request_history (request_id, at, actor_subject, actor_role, action, from_status, to_status) \
@@ -160,10 +160,16 @@ pub fn generate(database: &Path, requests: usize, fresh: usize, out: &Path) -> R
             let (customer, state) = if r < requests {
                 // One unfinished request per customer (ELIG-13); the others finished.
                 let c = r / 10;
-                let state = if r % 10 == 0 {
-                    STATES[(r / 10) % 6]
-                } else {
-                    STATES[6 + (r % 5)]
+                // The finished ones with a grant in the order the ledger
+                // consumes them (LEDGER-6: same period, so by id): the two
+                // the usage below exhausts, then the two it leaves to lapse.
+                let state = match r % 10 {
+                    0 => STATES[(r / 10) % 6],
+                    1 | 2 => "EXHAUSTED",
+                    3 | 4 => "LAPSED",
+                    5 => "ACTIVE",
+                    6 | 8 => "REJECTED",
+                    _ => "CANCELLED",
                 };
                 (c, state)
             } else {
@@ -179,6 +185,8 @@ pub fn generate(database: &Path, requests: usize, fresh: usize, out: &Path) -> R
             let due_at = (!["ACTIVE", "EXHAUSTED", "LAPSED", "REJECTED", "CANCELLED"]
                 .contains(&state))
             .then_some(if r % 20 < 10 { &due } else { &overdue }.as_str());
+            let steps = steps_to(state);
+            // FLOW-18: one version per history entry.
             request.execute(params![
                 rid,
                 id("cus", customer + 1),
@@ -186,10 +194,11 @@ pub fn generate(database: &Path, requests: usize, fresh: usize, out: &Path) -> R
                 state,
                 info_from,
                 at,
-                due_at
+                due_at,
+                steps.len() as i64
             ])?;
             let mut from = None;
-            for (action, to) in steps_to(state) {
+            for (action, to) in steps {
                 let role = if action == "SUBMIT" {
                     "PARTNER_USER"
                 } else {
@@ -234,7 +243,9 @@ pub fn generate(database: &Path, requests: usize, fresh: usize, out: &Path) -> R
                     usage.execute(params![
                         id("cus", customer + 1),
                         first.plus(m).to_string(),
-                        format!("{}.00", 50 + (r + m as usize) % 100),
+                        // 280 to 319 a month: over the year, more than the
+                        // two grants that are exhausted, less than three.
+                        format!("{}.00", 280 + (r + m as usize) % 40),
                         at
                     ])?;
                 }
@@ -317,4 +328,29 @@ pub fn generate(database: &Path, requests: usize, fresh: usize, out: &Path) -> R
         .and_then(|f| f.sync_all())
         .map_err(io)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The dataset is one the service could have written: `aco-api check`
+    /// finds every request's history matching its state and version, and
+    /// every customer's ledger agreeing with its grants' and requests' states.
+    #[tokio::test]
+    async fn the_dataset_passes_the_consistency_check() {
+        let dir = tempfile::tempdir().unwrap();
+        let database = dir.path().join("bench.db");
+        // Not a multiple of ten: the last customer has only some of its requests.
+        generate(&database, 137, 5, &dir.path().join("bodies")).unwrap();
+        let db = Db::open(&StoreConfig::new(&database, JournalMode::Wal)).unwrap();
+        let month = Month::of(Utc::now().date_naive());
+        let report = db
+            .read(move |tx| crate::service::check::run(tx, month))
+            .await
+            .unwrap();
+        assert!(report.ok(), "{:?}", report.problems);
+        assert_eq!(report.requests, 142);
+        assert_eq!(report.customers_with_credit, 14);
+    }
 }
