@@ -237,10 +237,9 @@ impl Prefetch {
     pub fn load(
         tx: &Tx<'_>,
         actor: &Actor,
-        rows: &[impl std::borrow::Borrow<AcoRequestBrief>],
+        rows: &[&AcoRequestBrief],
         wanted: Wanted,
     ) -> Result<Prefetch> {
-        let rows: Vec<&AcoRequestBrief> = rows.iter().map(|r| r.borrow()).collect();
         let mut prefetch = Prefetch::default();
         if let Some(depth) = wanted.customer {
             let ids: Vec<&str> = rows.iter().map(|r| r.customer_id.as_str()).collect();
@@ -927,7 +926,7 @@ impl AcoQuery {
         read(ctx, move |tx, actor| {
             let row = authz::request(tx, actor, &id)?;
             let request = AcoRequest::whole(row, None);
-            let prefetch = Prefetch::load(tx, actor, std::slice::from_ref(&request.brief), wanted)?;
+            let prefetch = Prefetch::load(tx, actor, &[&request.brief], wanted)?;
             Ok(AcoRequest {
                 prefetch: Some(Arc::new(prefetch)),
                 ..request
@@ -1010,38 +1009,23 @@ impl AcoQuery {
                     request_store::list_in_states(tx, scope, statuses, args)
                 }
             }
-            if brief {
-                let page = rows::<AcoRequestBrief>(tx, &scope, only_overdue, &statuses, &args)?;
-                let prefetch = Arc::new(Prefetch::load(tx, actor, &page.items, wanted)?);
-                Ok(connection(
-                    page,
-                    |q| q.id.to_string(),
-                    |q| AcoRequest::brief(q, Some(prefetch.clone())),
-                ))
+            let page = if brief {
+                rows::<AcoRequestBrief>(tx, &scope, only_overdue, &statuses, &args)?
+                    .map(|q| AcoRequest::brief(q, None))
             } else {
-                let page = rows::<AcoRequestRow>(tx, &scope, only_overdue, &statuses, &args)?;
-                let requests: Vec<AcoRequest> = page
-                    .items
-                    .into_iter()
+                rows::<AcoRequestRow>(tx, &scope, only_overdue, &statuses, &args)?
                     .map(|q| AcoRequest::whole(q, None))
-                    .collect();
-                let briefs: Vec<&AcoRequestBrief> = requests.iter().map(|q| &q.brief).collect();
-                let prefetch = Arc::new(Prefetch::load(tx, actor, &briefs, wanted)?);
-                let page = crate::store::pagination::Page {
-                    items: requests,
-                    has_previous: page.has_previous,
-                    has_next: page.has_next,
-                    total: page.total,
-                };
-                Ok(connection(
-                    page,
-                    |q| q.brief.id.to_string(),
-                    |q| AcoRequest {
-                        prefetch: Some(prefetch.clone()),
-                        ..q
-                    },
-                ))
-            }
+            };
+            let briefs: Vec<&AcoRequestBrief> = page.items.iter().map(|q| &q.brief).collect();
+            let prefetch = Arc::new(Prefetch::load(tx, actor, &briefs, wanted)?);
+            Ok(connection(
+                page,
+                |q| q.brief.id.to_string(),
+                |q| AcoRequest {
+                    prefetch: Some(prefetch.clone()),
+                    ..q
+                },
+            ))
         })
         .await
     }

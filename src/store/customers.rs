@@ -341,10 +341,11 @@ pub fn find_every(tx: &Tx<'_>, filter: &Filter) -> Result<Vec<CustomerRow>> {
 /// The id and company name of every row `filter` lets through (alias `c`),
 /// for a bounded filter.
 pub fn find_named(tx: &Tx<'_>, filter: &Filter) -> Result<Vec<super::NamedRow>> {
-    find_all(tx, "c.id, c.company_name", "customers c", filter, |r| {
-        Ok(super::NamedRow {
-            id: r.get(0)?,
-            name: r.get(1)?,
-        })
-    })
+    find_all(
+        tx,
+        "c.id, c.company_name",
+        "customers c",
+        filter,
+        super::NamedRow::map,
+    )
 }

@@ -348,6 +348,16 @@ pub struct NamedRow {
     pub name: String,
 }
 
+impl NamedRow {
+    /// Reads a row of two columns: the id, then the name.
+    pub(crate) fn map(r: &rusqlite::Row<'_>) -> rusqlite::Result<NamedRow> {
+        Ok(NamedRow {
+            id: r.get(0)?,
+            name: r.get(1)?,
+        })
+    }
+}
+
 /// Stored text columns that hold an enum, a decimal, an instant or an id.
 pub mod columns {
     use crate::domain::ids::ObjectId;
@@ -491,22 +501,25 @@ mod tests {
     /// ELIG-13 held by the database too, with the partial index of migration
     /// 0003: a second unfinished request of a customer is refused, a finished
     /// one beside it is not.
+    /// A request row of customer `cus_1` and partner `prt_1` (foreign keys off).
+    fn insert_request(conn: &Connection, id: &str, status: &str) -> rusqlite::Result<usize> {
+        conn.execute(
+            "INSERT INTO aco_requests (id, customer_id, partner_id, status, scenario, workloads, \
+                timeline_start, timeline_end, estimated_acr, aco_amount, stage_entered_at, \
+                submitted_at, submitted_by, updated_at) \
+             VALUES (?1, 'cus_1', 'prt_1', ?2, 'MIGRATION', '[]', '2027-01-01', '2027-06-01', \
+                '1.00', '1.00', 't', 't', 's', 't')",
+            [id, status],
+        )
+    }
+
     #[test]
     fn elig_13_the_database_keeps_one_unfinished_request_per_customer() {
         let mut conn = Connection::open_in_memory().unwrap();
         migrations().to_latest(&mut conn).unwrap();
         // Only the index is under test, not the customer and partner rows.
         conn.pragma_update(None, "foreign_keys", "OFF").unwrap();
-        let insert = |id: &str, status: &str| {
-            conn.execute(
-                "INSERT INTO aco_requests (id, customer_id, partner_id, status, scenario, workloads, \
-                    timeline_start, timeline_end, estimated_acr, aco_amount, stage_entered_at, \
-                    submitted_at, submitted_by, updated_at) \
-                 VALUES (?1, 'cus_1', 'prt_1', ?2, 'MIGRATION', '[]', '2027-01-01', '2027-06-01', \
-                    '1.00', '1.00', 't', 't', 's', 't')",
-                [id, status],
-            )
-        };
+        let insert = |id: &str, status: &str| insert_request(&conn, id, status);
         insert("req_1", "FINANCE_REVIEW").unwrap();
         insert("req_2", "REJECTED").unwrap();
         insert("req_3", "ACTIVE").unwrap();
@@ -524,15 +537,7 @@ mod tests {
         migrations().to_version(&mut conn, 4).unwrap();
         conn.pragma_update(None, "foreign_keys", "OFF").unwrap();
         let request = |conn: &Connection, id: &str| {
-            conn.execute(
-                "INSERT INTO aco_requests (id, customer_id, partner_id, status, scenario, workloads, \
-                    timeline_start, timeline_end, estimated_acr, aco_amount, stage_entered_at, \
-                    submitted_at, submitted_by, updated_at) \
-                 VALUES (?1, 'cus_1', 'prt_1', 'REJECTED', 'MIGRATION', '[]', '2027-01-01', '2027-06-01', \
-                    '1.00', '1.00', 't', 't', 's', 't')",
-                [id],
-            )
-            .unwrap();
+            insert_request(conn, id, "REJECTED").unwrap();
         };
         let entry = |conn: &Connection, id: &str| -> i64 {
             conn.execute(

@@ -28,6 +28,18 @@ pub struct Page<T> {
     pub total: i64,
 }
 
+impl<T> Page<T> {
+    /// The same page with each row turned into something else.
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
+        Page {
+            items: self.items.into_iter().map(f).collect(),
+            has_previous: self.has_previous,
+            has_next: self.has_next,
+            total: self.total,
+        }
+    }
+}
+
 /// A `WHERE` condition with its parameters, e.g. who may see which rows.
 #[derive(Debug, Clone, Default)]
 pub struct Filter {

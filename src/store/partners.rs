@@ -518,10 +518,11 @@ pub fn find_every(tx: &Tx<'_>, filter: &Filter) -> Result<Vec<PartnerRow>> {
 /// The id and company name of every row `filter` lets through (alias `p`),
 /// for a bounded filter.
 pub fn find_named(tx: &Tx<'_>, filter: &Filter) -> Result<Vec<super::NamedRow>> {
-    find_all(tx, "p.id, p.company_name", "partners p", filter, |r| {
-        Ok(super::NamedRow {
-            id: r.get(0)?,
-            name: r.get(1)?,
-        })
-    })
+    find_all(
+        tx,
+        "p.id, p.company_name",
+        "partners p",
+        filter,
+        super::NamedRow::map,
+    )
 }

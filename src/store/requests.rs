@@ -112,16 +112,12 @@ pub trait RequestForm: Sized {
     /// The columns it reads (alias `q`).
     const COLUMNS: &'static str;
     fn map(r: &Row<'_>) -> rusqlite::Result<Self>;
-    fn id(&self) -> &ObjectId;
 }
 
 impl RequestForm for AcoRequestRow {
     const COLUMNS: &'static str = COLUMNS;
     fn map(r: &Row<'_>) -> rusqlite::Result<Self> {
         map(r)
-    }
-    fn id(&self) -> &ObjectId {
-        &self.id
     }
 }
 
@@ -140,9 +136,6 @@ impl RequestForm for AcoRequestBrief {
             version: r.get(7)?,
             last_history_id: r.get(8)?,
         })
-    }
-    fn id(&self) -> &ObjectId {
-        &self.id
     }
 }
 
