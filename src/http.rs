@@ -6,7 +6,6 @@ use std::time::Duration;
 
 use async_graphql::ValidationMode;
 use async_graphql::parser::types::OperationType;
-use async_graphql_axum::GraphQLResponse;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
@@ -308,13 +307,41 @@ async fn execute(
         .get(axum::http::header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.contains("application/graphql-response+json"));
-    let mut http_response = GraphQLResponse::from(response).into_response();
-    if !wants_graphql_media_type {
-        // Clients that did not ask for the newer media type get plain JSON.
-        http_response
-            .headers_mut()
-            .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    // Clients that did not ask for the newer media type get plain JSON.
+    let media_type = if wants_graphql_media_type {
+        "application/graphql-response+json"
+    } else {
+        "application/json"
+    };
+    graphql_response(response, media_type)
+}
+
+/// Room for a typical answer: a buffer grown from empty is copied a dozen
+/// times on the way to a list page's few kilobytes.
+const ANSWER_CAPACITY: usize = 8 * 1024;
+
+/// The HTTP answer for an executed GraphQL request: its JSON, its cache hints
+/// and any headers its resolvers set.
+fn graphql_response(response: async_graphql::Response, media_type: &'static str) -> Response {
+    let mut body = Vec::with_capacity(ANSWER_CAPACITY);
+    if let Err(e) = serde_json::to_writer(&mut body, &response) {
+        tracing::error!(error = %e, "an answer could not be written as JSON");
+        return error_response(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "INTERNAL_SERVER_ERROR",
+            "the answer could not be written",
+        );
     }
+    let mut http_response = Response::new(axum::body::Body::from(body));
+    let headers = http_response.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static(media_type));
+    if response.is_ok()
+        && let Some(value) = response.cache_control.value()
+        && let Ok(value) = HeaderValue::from_str(&value)
+    {
+        headers.insert(axum::http::header::CACHE_CONTROL, value);
+    }
+    headers.extend(response.http_headers);
     http_response
 }
 

@@ -316,3 +316,30 @@ async fn an_oversized_body_is_413_with_a_code() {
         "QueryRoot"
     );
 }
+
+#[tokio::test]
+async fn answers_are_json_in_the_media_type_the_client_accepts() {
+    let app = TestApp::new();
+    let ask = |accept: Option<&'static str>| {
+        let mut request = Request::post("/graphql").header("content-type", "application/json");
+        if let Some(accept) = accept {
+            request = request.header("accept", accept);
+        }
+        request
+            .body(Body::from(r#"{"query":"{ __typename }"}"#))
+            .unwrap()
+    };
+    for (accept, media_type) in [
+        (None, "application/json"),
+        (Some("application/json"), "application/json"),
+        (
+            Some("application/graphql-response+json, application/json;q=0.9"),
+            "application/graphql-response+json",
+        ),
+    ] {
+        let (status, body, headers) = app.send(ask(accept)).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(headers["content-type"], media_type, "accept {accept:?}");
+        assert_eq!(body, json!({ "data": { "__typename": "QueryRoot" } }));
+    }
+}
