@@ -21,8 +21,8 @@ use crate::store::NamedRow;
 use crate::store::Tx;
 use crate::store::agreements::{AcoAgreementRow, CreditGrantRow};
 use crate::store::customers::CustomerRow;
+use crate::store::pagination::PageArgs;
 use crate::store::pagination::text;
-use crate::store::pagination::{PageArgs, id_in};
 use crate::store::partners::PartnerRow;
 use crate::store::requests::{AcoRequestBrief, AcoRequestRow, HistoryRow, RequestForm};
 use crate::store::{agreements as agreement_store, customers, partners, requests as request_store};
@@ -243,13 +243,13 @@ impl Prefetch {
         let mut prefetch = Prefetch::default();
         if let Some(depth) = wanted.customer {
             let ids: Vec<&str> = rows.iter().map(|r| r.customer_id.as_str()).collect();
-            let filter = authz::customer_scope(actor).and_filter(&id_in("c.id", &ids));
+            let scope = authz::customer_scope(actor);
             prefetch.customers = Some(match depth {
                 Depth::Whole => {
-                    Nested::Whole(by_id(customers::find_every(tx, &filter)?, |c| &c.id))
+                    Nested::Whole(by_id(customers::find_every(tx, &ids, &scope)?, |c| &c.id))
                 }
                 Depth::Brief => {
-                    Nested::Brief(by_id(customers::find_named(tx, &filter)?, |c| &c.id))
+                    Nested::Brief(by_id(customers::find_named(tx, &ids, &scope)?, |c| &c.id))
                 }
             });
         }
@@ -259,12 +259,14 @@ impl Prefetch {
                 rows.iter()
                     .filter_map(|r| r.indirect_provider_id.as_ref().map(|p| p.as_str())),
             );
-            ids.sort_unstable();
-            ids.dedup();
-            let filter = authz::partner_scope(actor).and_filter(&id_in("p.id", &ids));
+            let scope = authz::partner_scope(actor);
             prefetch.partners = Some(match depth {
-                Depth::Whole => Nested::Whole(by_id(partners::find_every(tx, &filter)?, |p| &p.id)),
-                Depth::Brief => Nested::Brief(by_id(partners::find_named(tx, &filter)?, |p| &p.id)),
+                Depth::Whole => {
+                    Nested::Whole(by_id(partners::find_every(tx, &ids, &scope)?, |p| &p.id))
+                }
+                Depth::Brief => {
+                    Nested::Brief(by_id(partners::find_named(tx, &ids, &scope)?, |p| &p.id))
+                }
             });
         }
         if wanted.last_event {

@@ -5,7 +5,7 @@ use rusqlite::{OptionalExtension, Row, params};
 
 use super::Tx;
 use super::columns::{Date, Instant, instant};
-use super::pagination::{Filter, Page, PageArgs, find_all, find_one, page, text};
+use super::pagination::{Filter, Page, PageArgs, find_among, find_one, page, text};
 use crate::domain::ids::ObjectId;
 use crate::domain::{
     AcceptanceMethod, Address, BillingProfile, Contact, CustomerSegment, OrganizationKind,
@@ -333,18 +333,20 @@ pub fn confirmations(tx: &Tx<'_>, customer: &ObjectId) -> Result<Vec<McaConfirma
     Ok(rows)
 }
 
-/// Every row `filter` lets through (alias `c`), for a bounded filter.
-pub fn find_every(tx: &Tx<'_>, filter: &Filter) -> Result<Vec<CustomerRow>> {
-    find_all(tx, COLUMNS, "customers c", filter, map)
+/// The rows with these ids that `filter` lets through (alias `c`).
+pub fn find_every(tx: &Tx<'_>, ids: &[&str], filter: &Filter) -> Result<Vec<CustomerRow>> {
+    find_among(tx, COLUMNS, "customers c", "c.id", ids, filter, map)
 }
 
-/// The id and company name of every row `filter` lets through (alias `c`),
-/// for a bounded filter.
-pub fn find_named(tx: &Tx<'_>, filter: &Filter) -> Result<Vec<super::NamedRow>> {
-    find_all(
+/// The id and company name of the rows with these ids that `filter` lets
+/// through (alias `c`).
+pub fn find_named(tx: &Tx<'_>, ids: &[&str], filter: &Filter) -> Result<Vec<super::NamedRow>> {
+    find_among(
         tx,
         "c.id, c.company_name",
         "customers c",
+        "c.id",
+        ids,
         filter,
         super::NamedRow::map,
     )

@@ -1,7 +1,7 @@
 //! Keyset pagination over id-ordered tables (ids are UUID v7: creation order).
 
-use rusqlite::types::Value;
-use rusqlite::{Row, params_from_iter};
+use rusqlite::types::{Null, Value};
+use rusqlite::{Row, ToSql, params_from_iter};
 
 use super::Tx;
 use crate::error::Result;
@@ -253,49 +253,53 @@ pub fn find_one<T>(
         .optional()?)
 }
 
-/// Every row `filter` lets through (for a bounded filter, such as ids IN a page).
-pub fn find_all<T>(
+/// The rows of `from` whose `id_column` is one of `ids` and that `filter`
+/// lets through: a page's nested objects, in one query.
+///
+/// The ids are the outer loop of a join (`VALUES` rows, each looked up by
+/// the index on `id_column`) rather than an `IN (…)` list, which SQLite
+/// first copies into a temporary b-tree. Repeated ids are read once; the
+/// list is padded with NULLs, which match nothing, to a power of two, so
+/// lists of any length share a handful of prepared statements.
+pub fn find_among<K, T>(
     tx: &Tx<'_>,
     columns: &str,
     from: &str,
+    id_column: &str,
+    ids: &[K],
     filter: &Filter,
     map: impl Fn(&Row<'_>) -> rusqlite::Result<T>,
-) -> Result<Vec<T>> {
-    let sql = format!("SELECT {columns} FROM {from} WHERE {}", filter.sql());
-    let mut stmt = tx.prepare_cached(&sql)?;
+) -> Result<Vec<T>>
+where
+    K: ToSql + Ord,
+{
+    let mut unique: Vec<&K> = ids.iter().collect();
+    unique.sort_unstable();
+    unique.dedup();
+    if unique.is_empty() {
+        return Ok(Vec::new());
+    }
+    let length = unique.len().next_power_of_two();
+    let mut stmt = tx.prepare_cached(&among_sql(columns, from, id_column, length, filter))?;
+    let params = unique
+        .into_iter()
+        .map(|id| id as &dyn ToSql)
+        .chain(std::iter::repeat(&Null as &dyn ToSql))
+        .take(length)
+        .chain(filter.params().iter().map(|v| v as &dyn ToSql));
     let rows = stmt
-        .query_map(params_from_iter(filter.params()), map)?
+        .query_map(params_from_iter(params), map)?
         .collect::<rusqlite::Result<Vec<T>>>()?;
     Ok(rows)
 }
 
-/// The placeholders of an `IN (…)` list of `n` values, rounded up to a power
-/// of two: lists of any length then share a handful of prepared statements
-/// instead of compiling one for each length. Bind [`padded`] values to it.
-pub fn in_marks(n: usize) -> String {
-    vec!["?"; n.max(1).next_power_of_two()].join(", ")
-}
-
-/// `values`, then its last value repeated up to the length [`in_marks`] gave
-/// (a repeated value changes nothing in an `IN` list).
-pub fn padded<T: Copy + Default>(values: &[T]) -> impl Iterator<Item = T> + '_ {
-    let length = values.len().max(1).next_power_of_two();
-    let last = values.last().copied().unwrap_or_default();
-    values
-        .iter()
-        .copied()
-        .chain(std::iter::repeat(last))
-        .take(length)
-}
-
-/// A filter `column IN (ids)`.
-pub fn id_in(column: &str, ids: &[&str]) -> Filter {
-    if ids.is_empty() {
-        return Filter::new().nothing();
-    }
-    Filter::new().and(
-        &format!("{column} IN ({})", in_marks(ids.len())),
-        padded(ids).map(text),
+/// The statement of [`find_among`] for `length` ids.
+fn among_sql(columns: &str, from: &str, id_column: &str, length: usize, filter: &Filter) -> String {
+    format!(
+        "WITH wanted(id) AS (VALUES {}) SELECT {columns} FROM wanted CROSS JOIN {from} \
+         ON {id_column} = wanted.id WHERE {}",
+        vec!["(?)"; length].join(", "),
+        filter.sql()
     )
 }
 
@@ -309,30 +313,73 @@ impl Filter {
 }
 
 #[cfg(test)]
-mod in_list_tests {
+mod find_among_tests {
     use super::*;
 
     #[test]
-    fn in_lists_of_any_length_share_a_few_statements_and_keep_their_values() {
-        let ids = ["a", "b", "c"];
-        assert_eq!(in_marks(3), "?, ?, ?, ?");
-        assert_eq!(padded(&ids).collect::<Vec<_>>(), ["a", "b", "c", "c"]);
-        assert_eq!(in_marks(1), "?");
-        assert_eq!(padded(&ids[..1]).collect::<Vec<_>>(), ["a"]);
-        let lengths: std::collections::HashSet<_> = (1..=100).map(in_marks).collect();
-        assert_eq!(lengths.len(), 8);
-        let conn = rusqlite::Connection::open_in_memory().unwrap();
-        let found: i64 = conn
-            .query_row(
-                &format!(
-                    "SELECT COUNT(*) FROM (SELECT 'a' AS v UNION SELECT 'c' UNION SELECT 'd') WHERE v IN ({})",
-                    in_marks(3)
-                ),
-                params_from_iter(padded(&ids)),
-                |r| r.get(0),
-            )
+    fn ids_of_any_length_are_each_read_once_and_scoped_by_the_filter() {
+        let mut conn = rusqlite::Connection::open_in_memory().unwrap();
+        conn.execute_batch(
+            "CREATE TABLE t (id TEXT PRIMARY KEY, n INTEGER NOT NULL); \
+             INSERT INTO t VALUES ('a', 1), ('b', 2), ('c', 3), ('d', 4);",
+        )
+        .unwrap();
+        let transaction = conn.transaction().unwrap();
+        let tx = super::super::Tx::of(&transaction);
+        let read = |ids: &[&str], filter: &Filter| {
+            let mut found = find_among(&tx, "t.id", "t", "t.id", ids, filter, |r| {
+                r.get::<_, String>(0)
+            })
             .unwrap();
-        assert_eq!(found, 2);
+            found.sort();
+            found
+        };
+        let all = Filter::new();
+        assert_eq!(read(&["c", "a", "c", "x", "a"], &all), ["a", "c"]);
+        assert_eq!(read(&["d"], &all), ["d"]);
+        assert!(read(&[], &all).is_empty());
+        let small = Filter::new().and("t.n < ?", [Value::Integer(3)]);
+        assert_eq!(read(&["a", "b", "c"], &small), ["a", "b"]);
+        // Every length, padded or not, finds what it names.
+        let mut ids: Vec<String> = (0..100).map(|i| format!("id{i}")).collect();
+        ids[40] = "b".to_owned();
+        let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+        for n in 1..=ids.len() {
+            let expected: &[&str] = if n > 40 { &["b"] } else { &[] };
+            assert_eq!(read(&ids[..n], &all), expected, "{n} ids");
+        }
+        let numbers = find_among(&tx, "t.n", "t", "t.n", &[4_i64, 2, 4], &all, |r| {
+            r.get::<_, i64>(0)
+        })
+        .unwrap();
+        assert_eq!(numbers.len(), 2);
+    }
+
+    /// The point of the join: a page's customers are read by index seeks,
+    /// with no temporary b-tree of the ids, also within a partner's scope.
+    #[test]
+    fn a_page_of_customers_is_read_without_a_temporary_tree() {
+        let mut conn = rusqlite::Connection::open_in_memory().unwrap();
+        super::super::migrations().to_latest(&mut conn).unwrap();
+        let scope = Filter::new().and(
+            "EXISTS (SELECT 1 FROM reseller_relationships rr \
+             WHERE rr.customer_id = c.id AND rr.partner_id = ? AND rr.status = 'ACTIVE')",
+            [text("prt_1")],
+        );
+        let sql = among_sql("c.id", "customers c", "c.id", 32, &scope);
+        let mut stmt = conn.prepare(&format!("EXPLAIN {sql}")).unwrap();
+        let nulls = vec![Null; stmt.parameter_count()];
+        let ops: Vec<String> = stmt
+            .query_map(params_from_iter(nulls), |r| r.get(1))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert!(
+            ops.iter()
+                .any(|op| op == "SeekGE" || op == "SeekRowid" || op == "IdxGE"),
+            "{ops:?}"
+        );
+        assert!(!ops.iter().any(|op| op == "OpenEphemeral"), "{ops:?}");
     }
 }
 

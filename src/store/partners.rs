@@ -5,7 +5,7 @@ use rusqlite::{OptionalExtension, Row, params};
 
 use super::Tx;
 use super::columns::{Date, Instant, instant};
-use super::pagination::{Filter, Page, PageArgs, find_all, find_one, page, text};
+use super::pagination::{Filter, Page, PageArgs, find_among, find_one, page, text};
 use crate::domain::ids::ObjectId;
 use crate::domain::{Address, Contact, PartnerType};
 use crate::error::Result;
@@ -510,18 +510,20 @@ pub fn open_remediation(tx: &Tx<'_>, partner: &ObjectId) -> Result<Option<NaiveD
         .map(|d| d.0))
 }
 
-/// Every row `filter` lets through (alias `p`), for a bounded filter.
-pub fn find_every(tx: &Tx<'_>, filter: &Filter) -> Result<Vec<PartnerRow>> {
-    find_all(tx, COLUMNS, "partners p", filter, map)
+/// The rows with these ids that `filter` lets through (alias `p`).
+pub fn find_every(tx: &Tx<'_>, ids: &[&str], filter: &Filter) -> Result<Vec<PartnerRow>> {
+    find_among(tx, COLUMNS, "partners p", "p.id", ids, filter, map)
 }
 
-/// The id and company name of every row `filter` lets through (alias `p`),
-/// for a bounded filter.
-pub fn find_named(tx: &Tx<'_>, filter: &Filter) -> Result<Vec<super::NamedRow>> {
-    find_all(
+/// The id and company name of the rows with these ids that `filter` lets
+/// through (alias `p`).
+pub fn find_named(tx: &Tx<'_>, ids: &[&str], filter: &Filter) -> Result<Vec<super::NamedRow>> {
+    find_among(
         tx,
         "p.id, p.company_name",
         "partners p",
+        "p.id",
+        ids,
         filter,
         super::NamedRow::map,
     )

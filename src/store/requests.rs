@@ -369,19 +369,13 @@ pub fn last_history(tx: &Tx<'_>, request: &ObjectId) -> Result<Option<HistoryRow
 /// The history entries with these sequence numbers (each request's newest,
 /// from [`AcoRequestRow::last_history_id`]): one query for a page.
 pub fn history_entries(tx: &Tx<'_>, seqs: &[i64]) -> Result<Vec<HistoryRow>> {
-    if seqs.is_empty() {
-        return Ok(Vec::new());
-    }
-    let sql = format!(
-        "SELECT {HISTORY_COLUMNS} FROM aco_request_history h WHERE h.id IN ({})",
-        super::pagination::in_marks(seqs.len())
-    );
-    let mut stmt = tx.prepare_cached(&sql)?;
-    let rows = stmt
-        .query_map(
-            rusqlite::params_from_iter(super::pagination::padded(seqs)),
-            map_history,
-        )?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(rows)
+    super::pagination::find_among(
+        tx,
+        HISTORY_COLUMNS,
+        "aco_request_history h",
+        "h.id",
+        seqs,
+        &super::pagination::Filter::new(),
+        map_history,
+    )
 }
