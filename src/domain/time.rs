@@ -114,10 +114,14 @@ fn push_date(out: &mut String, date: NaiveDate) {
     push_digits(out, date.day(), 2);
 }
 
-fn push_digits(out: &mut String, value: u32, width: u32) {
-    for place in (0..width).rev() {
-        out.push(char::from(b'0' + (value / 10u32.pow(place) % 10) as u8));
+/// `value`'s last `width` (at most 10) decimal digits, zero-padded.
+fn push_digits(out: &mut String, mut value: u32, width: usize) {
+    let mut digits = [b'0'; 10];
+    for digit in digits[..width].iter_mut().rev() {
+        *digit = b'0' + (value % 10) as u8;
+        value /= 10;
     }
+    out.extend(digits[..width].iter().map(|&d| char::from(d)));
 }
 
 /// A calendar month, `YYYY-MM`.

@@ -143,19 +143,23 @@ impl AcoRequest {
 }
 
 /// What a list page of requests loads for all of its rows at once — one
-/// `IN` query per kind of nested object, through the same scopes as every
-/// other path — instead of one query per row (no N+1).
+/// query per kind of nested object, through the same scopes as every other
+/// path — instead of one query per row (no N+1).
 #[derive(Default)]
 pub struct Prefetch {
     customers: Option<Nested<CustomerRow>>,
     partners: Option<Nested<PartnerRow>>,
-    last_events: Option<HashMap<ObjectId, Arc<AcoRequestEvent>>>,
+    last_events: Option<ById<AcoRequestEvent>>,
 }
+
+/// A page's nested objects by their id. The ids are the service's own, not
+/// a client's choice, so a fast hash serves (no flooding to resist).
+type ById<R> = HashMap<ObjectId, Arc<R>, foldhash::fast::RandomState>;
 
 /// The nested objects of one kind a page loaded, whole or in brief.
 enum Nested<R> {
-    Whole(HashMap<ObjectId, Arc<R>>),
-    Brief(HashMap<ObjectId, Arc<NamedRow>>),
+    Whole(ById<R>),
+    Brief(ById<NamedRow>),
 }
 
 impl Nested<CustomerRow> {
@@ -283,7 +287,7 @@ impl Prefetch {
 }
 
 /// Rows by their id, each shared by the requests that nest it.
-fn by_id<R>(rows: Vec<R>, id: impl Fn(&R) -> &ObjectId) -> HashMap<ObjectId, Arc<R>> {
+fn by_id<R>(rows: Vec<R>, id: impl Fn(&R) -> &ObjectId) -> ById<R> {
     rows.into_iter()
         .map(|row| (id(&row).clone(), Arc::new(row)))
         .collect()
