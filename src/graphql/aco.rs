@@ -1,10 +1,14 @@
 //! ACO requests, agreements and grants: types, queries and workflow mutations.
 
-use async_graphql::{Context, Enum, ID, InputObject, Lookahead, Object, SimpleObject};
+use async_graphql::resolver_utils::enum_value;
+use async_graphql::{
+    Context, Enum, ID, InputObject, Lookahead, Object, ScalarType, SimpleObject, Value,
+};
 
 use super::connection::{Conn, CursorKey, connection, page_args};
 use super::input::input_id;
 use super::loaded::{self, Whole};
+use super::plain::{self, Key, Plain, PlainObject, Plainly};
 use super::scalars::{Date, DateTime, Decimal, Month};
 use super::types::{Customer, Partner};
 use super::{read, read_as_call, request, to_gql, write};
@@ -128,6 +132,34 @@ impl AcoRequest {
             whole: Whole::later(),
             prefetch,
         }
+    }
+
+    /// FLOW-19: the service-level stage the request is in, if any.
+    fn current_stage(&self) -> Option<ServiceLevelStage> {
+        use AcoRequestStatus as S;
+        match self.brief.status {
+            S::Submitted | S::ChannelReview => Some(ServiceLevelStage::ApplicationReview),
+            S::FinanceReview | S::OperationsReview => Some(ServiceLevelStage::FinanceAndOperations),
+            S::AwaitingSignature => Some(ServiceLevelStage::Signature),
+            // Only application review asks for information (FLOW-3, FLOW-4).
+            S::NeedsInfo => self
+                .brief
+                .info_requested_from
+                .map(|_| ServiceLevelStage::ApplicationReview),
+            _ => None,
+        }
+    }
+
+    /// FLOW-19: when the current stage is due, while its clock runs.
+    fn due(&self) -> Option<DateTime> {
+        sla::clock_runs(self.brief.status)
+            .then_some(self.brief.due_at)
+            .flatten()
+            .map(DateTime)
+    }
+
+    fn overdue_at(&self, now: chrono::DateTime<chrono::Utc>) -> bool {
+        sla::is_overdue(self.brief.status, self.brief.due_at, now)
     }
 
     /// The whole row, read by id as the caller may see it if it was loaded in brief.
@@ -293,6 +325,69 @@ fn by_id<R>(rows: Vec<R>, id: impl Fn(&R) -> &ObjectId) -> ById<R> {
         .collect()
 }
 
+impl Plain for AcoRequestEvent {
+    fn plain(&self, _: &Plainly<'_>, field: &str, _: &[Key<'_>]) -> Option<Value> {
+        let text =
+            |t: &Option<String>| t.as_ref().map_or(Value::Null, |t| Value::String(t.clone()));
+        Some(match field {
+            "at" => self.at.to_value(),
+            "actorSubject" => Value::String(self.actor_subject.clone()),
+            "actorName" => text(&self.actor_name),
+            "actorRole" => Value::String(self.actor_role.clone()),
+            "action" => Value::String(self.action.clone()),
+            "fromStatus" => self.from_status.map_or(Value::Null, enum_value),
+            "toStatus" => enum_value(self.to_status),
+            "comment" => text(&self.comment),
+            _ => return None,
+        })
+    }
+}
+
+/// A request answers plainly the fields of its brief, and the customer,
+/// partners and last event its page loaded ahead.
+impl Plain for AcoRequest {
+    fn plain(&self, on: &Plainly<'_>, field: &str, below: &[Key<'_>]) -> Option<Value> {
+        let prefetch = self.prefetch.as_deref();
+        let partner = |id: &ObjectId| {
+            let partners = prefetch?.partners.as_ref()?;
+            plain::nullable(on, partners.partner(id).as_ref(), below)
+        };
+        Some(match field {
+            "id" => Value::String(self.brief.id.to_string()),
+            "status" => enum_value(self.brief.status),
+            "version" => Value::from(self.brief.version),
+            "informationRequestedFrom" => self
+                .brief
+                .info_requested_from
+                .map_or(Value::Null, enum_value),
+            "stage" => self.current_stage().map_or(Value::Null, enum_value),
+            "dueAt" => self
+                .due()
+                .as_ref()
+                .map_or(Value::Null, ScalarType::to_value),
+            "overdue" => Value::Boolean(self.overdue_at(on.request.now)),
+            "customer" => {
+                let customers = prefetch?.customers.as_ref()?;
+                plain::nullable(
+                    on,
+                    customers.customer(&self.brief.customer_id).as_ref(),
+                    below,
+                )?
+            }
+            "partner" => partner(&self.brief.partner_id)?,
+            "indirectProvider" => match &self.brief.indirect_provider_id {
+                Some(id) => partner(id)?,
+                None => Value::Null,
+            },
+            "lastEvent" => {
+                let events = prefetch?.last_events.as_ref()?;
+                plain::nullable(on, events.get(&self.brief.id).map(|e| &**e), below)?
+            }
+            _ => return None,
+        })
+    }
+}
+
 #[Object(serial)]
 impl AcoRequest {
     pub async fn id(&self) -> ID {
@@ -384,30 +479,16 @@ impl AcoRequest {
     }
     /// FLOW-19: the service-level stage the request is in, if any.
     async fn stage(&self) -> Option<ServiceLevelStage> {
-        use AcoRequestStatus as S;
-        match self.brief.status {
-            S::Submitted | S::ChannelReview => Some(ServiceLevelStage::ApplicationReview),
-            S::FinanceReview | S::OperationsReview => Some(ServiceLevelStage::FinanceAndOperations),
-            S::AwaitingSignature => Some(ServiceLevelStage::Signature),
-            // Only application review asks for information (FLOW-3, FLOW-4).
-            S::NeedsInfo => self
-                .brief
-                .info_requested_from
-                .map(|_| ServiceLevelStage::ApplicationReview),
-            _ => None,
-        }
+        self.current_stage()
     }
     /// FLOW-19: when the current stage is due (US business days, programme
     /// time zone); `null` while the clock is stopped in `NEEDS_INFO` and once finished.
     async fn due_at(&self) -> Option<DateTime> {
-        sla::clock_runs(self.brief.status)
-            .then_some(self.brief.due_at)
-            .flatten()
-            .map(DateTime)
+        self.due()
     }
     /// Whether the current stage is past its due date.
     async fn overdue(&self, ctx: &Context<'_>) -> bool {
-        sla::is_overdue(self.brief.status, self.brief.due_at, request(ctx).now)
+        self.overdue_at(request(ctx).now)
     }
     /// Every ACO agreement published for this request, oldest first (AGR-6).
     async fn agreements(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<AcoAgreement>> {
@@ -952,7 +1033,7 @@ impl AcoQuery {
         first: Option<i32>,
         before: Option<String>,
         last: Option<i32>,
-    ) -> async_graphql::Result<Conn<AcoRequest>> {
+    ) -> async_graphql::Result<Conn<PlainObject<AcoRequest>>> {
         let filter = filter.unwrap_or_default();
         let wanted = Wanted::of(ctx);
         let brief = loaded::only(&Wanted::nodes(&ctx.look_ahead()), AcoRequest::BRIEF_FIELDS);
@@ -1027,9 +1108,11 @@ impl AcoQuery {
             Ok(connection(
                 page,
                 |q| q.brief.id.to_string(),
-                |q| AcoRequest {
-                    prefetch: Some(prefetch.clone()),
-                    ..q
+                |q| {
+                    PlainObject(AcoRequest {
+                        prefetch: Some(prefetch.clone()),
+                        ..q
+                    })
                 },
             ))
         })

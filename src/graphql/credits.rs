@@ -1,9 +1,10 @@
 //! ACO credit balances, reconciliation, forecasts and usage recording (DOMAIN §6).
 
-use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
+use async_graphql::{Context, ID, InputObject, Object, ScalarType, SimpleObject, Value};
 
 use super::aco::CreditGrant;
 use super::input::input_id;
+use super::plain::{Key, Plain, PlainList, Plainly};
 use super::scalars::{DateTime, Decimal, Month};
 use super::types::Customer;
 use super::{read_as_call, to_gql, write};
@@ -71,6 +72,27 @@ pub struct ReconciliationMonth {
     /// partner's): the balances then cover the caller's grants only, and the
     /// invoice figures, which depend on every grant, are left out.
     pub covers_all_grants: bool,
+}
+
+impl Plain for ReconciliationMonth {
+    fn plain(&self, _: &Plainly<'_>, field: &str, _: &[Key<'_>]) -> Option<Value> {
+        let money = |m: &Option<Decimal>| m.as_ref().map_or(Value::Null, ScalarType::to_value);
+        Some(match field {
+            "month" => self.month.to_value(),
+            "recorded" => Value::Boolean(self.recorded),
+            "acr" => self.acr.to_value(),
+            "thirdPartyCharges" => self.third_party_charges.to_value(),
+            "openingBalance" => self.opening_balance.to_value(),
+            "applied" => self.applied.to_value(),
+            "aboveAco" => money(&self.above_aco),
+            "pec" => money(&self.pec),
+            "invoiceAmount" => money(&self.invoice_amount),
+            "closingBalance" => self.closing_balance.to_value(),
+            "acoApplies" => Value::Boolean(self.aco_applies),
+            "coversAllGrants" => Value::Boolean(self.covers_all_grants),
+            _ => return None,
+        })
+    }
 }
 
 /// A grant expected to lapse with an amount left.
@@ -223,7 +245,7 @@ pub(crate) async fn reconciliation(
     customer: ObjectId,
     from: Month,
     to: Month,
-) -> async_graphql::Result<Vec<ReconciliationMonth>> {
+) -> async_graphql::Result<PlainList<ReconciliationMonth>> {
     if to.0 < from.0 {
         return Err(to_gql(
             ctx,
@@ -256,6 +278,7 @@ pub(crate) async fn reconciliation(
             .collect())
     })
     .await
+    .map(PlainList)
 }
 
 pub(crate) async fn forecast(

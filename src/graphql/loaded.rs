@@ -96,6 +96,15 @@ impl<R: Named> Form<R> {
         }
     }
 
+    /// Its id and name, as the engine answers them (see [`Plain`](super::plain::Plain)).
+    pub fn plain(&self, field: &str) -> Option<async_graphql::Value> {
+        Some(match field {
+            "id" => async_graphql::Value::String(self.id().to_string()),
+            "companyName" => async_graphql::Value::String(self.name().to_owned()),
+            _ => return None,
+        })
+    }
+
     /// The whole row, read by id as the caller may see it if it was loaded in brief.
     pub async fn row(&self, ctx: &Context<'_>) -> async_graphql::Result<&R> {
         match self {

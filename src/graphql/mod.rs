@@ -15,6 +15,7 @@ pub mod input;
 pub mod limits;
 pub mod loaded;
 pub mod mutation;
+pub mod plain;
 pub mod query;
 pub mod scalars;
 pub mod types;

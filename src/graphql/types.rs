@@ -4,10 +4,11 @@
 
 use std::sync::Arc;
 
-use async_graphql::{ComplexObject, Context, ID, Interface, Object, SimpleObject};
+use async_graphql::{ComplexObject, Context, ID, Interface, Object, SimpleObject, Value};
 
 use super::connection::{Conn, CursorKey, connection, page_args};
 use super::loaded::{Form, Named};
+use super::plain::{Key, Plain, PlainObject, Plainly};
 use super::read;
 use super::scalars::{Date, DateTime};
 use crate::authz;
@@ -137,6 +138,13 @@ async fn history(
 
 /// A CSP partner (§1), whole or as a list page loaded it (see [`loaded`](super::loaded)).
 pub struct Partner(Form<PartnerRow>);
+
+/// A partner answers its id and name plainly, whole or in brief.
+impl Plain for Partner {
+    fn plain(&self, _: &Plainly<'_>, field: &str, _: &[Key<'_>]) -> Option<Value> {
+        self.0.plain(field)
+    }
+}
 
 impl From<PartnerRow> for Partner {
     fn from(row: PartnerRow) -> Self {
@@ -358,7 +366,7 @@ impl Partner {
         first: Option<i32>,
         before: Option<String>,
         last: Option<i32>,
-    ) -> async_graphql::Result<Conn<super::aco::AcoRequest>> {
+    ) -> async_graphql::Result<Conn<PlainObject<super::aco::AcoRequest>>> {
         let id = self.object_id().clone();
         read(ctx, move |tx, actor| {
             let args = page_args(
@@ -372,7 +380,7 @@ impl Partner {
             Ok(connection(
                 requests::list::<requests::AcoRequestRow>(tx, &filter, &args)?,
                 |q| q.id.to_string(),
-                super::aco::AcoRequest::from,
+                |q| PlainObject(super::aco::AcoRequest::from(q)),
             ))
         })
         .await
@@ -509,6 +517,13 @@ impl From<domain::BillingProfile> for BillingProfile {
 /// An end customer with an Azure tenant (§1), whole or as a list page
 /// loaded it (see [`loaded`](super::loaded)).
 pub struct Customer(Form<CustomerRow>);
+
+/// A customer answers its id and name plainly, whole or in brief.
+impl Plain for Customer {
+    fn plain(&self, _: &Plainly<'_>, field: &str, _: &[Key<'_>]) -> Option<Value> {
+        self.0.plain(field)
+    }
+}
 
 impl From<CustomerRow> for Customer {
     fn from(row: CustomerRow) -> Self {
@@ -670,7 +685,7 @@ impl Customer {
         first: Option<i32>,
         before: Option<String>,
         last: Option<i32>,
-    ) -> async_graphql::Result<Conn<super::aco::AcoRequest>> {
+    ) -> async_graphql::Result<Conn<PlainObject<super::aco::AcoRequest>>> {
         let id = self.object_id().clone();
         read(ctx, move |tx, actor| {
             let args = page_args(
@@ -684,7 +699,7 @@ impl Customer {
             Ok(connection(
                 requests::list::<requests::AcoRequestRow>(tx, &filter, &args)?,
                 |q| q.id.to_string(),
-                super::aco::AcoRequest::from,
+                |q| PlainObject(super::aco::AcoRequest::from(q)),
             ))
         })
         .await
@@ -764,7 +779,7 @@ impl Customer {
         ctx: &Context<'_>,
         from: super::scalars::Month,
         to: super::scalars::Month,
-    ) -> async_graphql::Result<Vec<super::credits::ReconciliationMonth>> {
+    ) -> async_graphql::Result<super::plain::PlainList<super::credits::ReconciliationMonth>> {
         super::credits::reconciliation(ctx, self.object_id().clone(), from, to).await
     }
     /// When the balance is expected to run out at the trailing three-month

@@ -543,15 +543,20 @@ async fn the_credit_balance_report_is_csv_with_partner_centers_columns() {
     }
 }
 
-#[tokio::test]
-async fn role_3_a_partner_sees_only_its_own_grants_of_a_shared_customer() {
+/// `credited(12)` with a second transacting partner of the same customer that
+/// has a grant of its own (3 months), at `now`.
+async fn shared_at(now: &str) -> Credited {
     let c = credited(12).await;
-    // A second transacting partner of the same customer with a grant of its own.
     let other = c.world.signed_partner("Litware", "DIRECT_BILL").await;
     c.world.relate(&other, &c.customer).await;
     c.world.confirm_mca(&other, &c.customer).await;
     grant(&c.world, &other, &c.customer, "5000.00", 3).await;
-    let c = c.at("2027-03-05T09:00:00Z");
+    c.at(now)
+}
+
+#[tokio::test]
+async fn role_3_a_partner_sees_only_its_own_grants_of_a_shared_customer() {
+    let c = shared_at("2027-03-05T09:00:00Z").await;
     c.record("2027-01", "100.00", "0.00").await;
 
     let data = c
@@ -599,4 +604,72 @@ async fn role_3_a_partner_sees_only_its_own_grants_of_a_shared_customer() {
         (json!("1000.00"), json!(true), json!("0.00"))
     );
     assert!(data["customer"]["monthlyUsage"][0]["recordedBy"].is_string());
+}
+
+/// Every field of a reconciliation month, a duplicate key, an alias and `__typename`.
+const MONTH_FIELDS: &str = "month recorded acr thirdPartyCharges openingBalance applied aboveAco pec invoiceAmount closingBalance acoApplies coversAllGrants acr total: closingBalance __typename";
+
+#[tokio::test]
+async fn a_reconciliation_answers_the_same_however_its_selection_is_spelt() {
+    // The first partner's months leave the invoice figures out (null).
+    let c = shared_at("2027-06-05T09:00:00Z").await;
+    for (month, acr) in EXAMPLE.iter().take(4) {
+        c.record(month, acr, "12.50").await;
+    }
+    let ask = |selection: String| {
+        let fragment = if selection == "...M" {
+            format!("fragment M on ReconciliationMonth {{ {MONTH_FIELDS} }}")
+        } else {
+            String::new()
+        };
+        format!(
+            "query($id: ID!) {{ customer(id: $id) {{ reconciliation(from: \"2026-12\", to: \"2027-07\") {{ {selection} }} }} }} {fragment}"
+        )
+    };
+    // The plain selection, and spellings the engine answers field by field.
+    let spellings = [
+        MONTH_FIELDS.to_owned(),
+        format!("... on ReconciliationMonth {{ {MONTH_FIELDS} }}"),
+        "...M".to_owned(),
+        format!("month @include(if: true) {MONTH_FIELDS}"),
+    ];
+    for caller in [&c.partner.user, &c.world.admin] {
+        let answers = answers_to(&c, caller, &spellings, &ask).await;
+        let rows = answers[0].as_array().unwrap();
+        assert_eq!(rows.len(), 8, "{}", answers[0]);
+        assert_eq!(rows[0]["__typename"], "ReconciliationMonth");
+        assert_eq!(rows[0]["total"], rows[0]["closingBalance"]);
+        assert!(rows.iter().any(|r| r["recorded"] == json!(true)));
+        for answer in &answers[1..] {
+            assert_eq!(answer, &answers[0]);
+        }
+    }
+    // The partner's months leave the invoice figures out, the programme's have them.
+    let partner = &answers_to(&c, &c.partner.user, &spellings[..1], &ask).await[0];
+    let programme = &answers_to(&c, &c.world.admin, &spellings[..1], &ask).await[0];
+    assert_eq!(partner[2]["invoiceAmount"], Value::Null);
+    assert_eq!(partner[2]["coversAllGrants"], json!(false));
+    assert!(programme[2]["invoiceAmount"].is_string(), "{programme}");
+}
+
+async fn answers_to(
+    c: &Credited,
+    caller: &str,
+    spellings: &[String],
+    ask: &impl Fn(String) -> String,
+) -> Vec<Value> {
+    let mut answers = Vec::new();
+    for selection in spellings {
+        let data = c
+            .world
+            .app
+            .ok(
+                caller,
+                &ask(selection.clone()),
+                json!({ "id": c.customer.id }),
+            )
+            .await;
+        answers.push(data["customer"]["reconciliation"].clone());
+    }
+    answers
 }

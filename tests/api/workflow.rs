@@ -913,6 +913,8 @@ async fn a_list_page_answers_the_same_whatever_columns_its_selection_needs() {
     const WHOLE: &str = "{ acoRequests(first: 10) { nodes { id status version dueAt stage acoAmount customer { id companyName tenantId } partner { id companyName partnerType } indirectProvider { id companyName partnerType } lastEvent { action } } } }";
     // The same selection through an alias, an inline fragment and named fragments.
     const SPELT: &str = "query { acoRequests(first: 10) { edges { node { ...Req } } } } fragment Req on AcoRequest { id status version dueAt stage amount: acoAmount customer { ... on Customer { id companyName tenantId } } partner { ...P } indirectProvider { ...P } lastEvent { action } } fragment P on Partner { id companyName partnerType }";
+    const PLAIN: &str = "{ acoRequests(first: 10) { nodes { __typename id status version informationRequestedFrom stage dueAt overdue key: id customer { __typename id companyName } partner { id name: companyName } indirectProvider { id companyName } lastEvent { __typename at actorSubject actorName actorRole action fromStatus toStatus comment } } } }";
+    const PLAIN_IN_FRAGMENT: &str = "{ acoRequests(first: 10) { nodes { ... on AcoRequest { __typename id status version informationRequestedFrom stage dueAt overdue key: id customer { __typename id companyName } partner { id name: companyName } indirectProvider { id companyName } lastEvent { __typename at actorSubject actorName actorRole action fromStatus toStatus comment } } } } }";
     const ONE: &str = "query($id: ID!) { acoRequest(id: $id) { id status version dueAt stage acoAmount customer { id companyName tenantId } partner { id companyName partnerType } indirectProvider { id companyName partnerType } lastEvent { action } } }";
     let program = world.reviewer(Role::Plsr);
     for (token, seen) in [
@@ -929,6 +931,15 @@ async fn a_list_page_answers_the_same_whatever_columns_its_selection_needs() {
         };
         let (brief, brief_cost) = run(BRIEF).await;
         let (whole, whole_cost) = run(WHOLE).await;
+        // Every field a node answers without the engine, and the same through a fragment.
+        let (plain, _) = run(PLAIN).await;
+        let (fragment, _) = run(PLAIN_IN_FRAGMENT).await;
+        assert_eq!(plain, fragment);
+        let nodes = plain["acoRequests"]["nodes"].as_array().unwrap();
+        assert_eq!(nodes.len(), seen);
+        assert_eq!(nodes[0]["__typename"], "AcoRequest");
+        assert_eq!(nodes[0]["key"], nodes[0]["id"]);
+        assert!(nodes[0]["lastEvent"]["actorSubject"].is_string(), "{plain}");
         let (spelt, spelt_cost) = run(SPELT).await;
         let whole = whole["acoRequests"]["nodes"].as_array().unwrap().clone();
         assert_eq!(whole.len(), seen);

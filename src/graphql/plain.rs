@@ -1,0 +1,256 @@
+//! Objects whose selected fields are plain values, answered without the
+//! engine's work per field.
+//!
+//! The engine resolves every field of every object as a future of its own and
+//! gathers the answers in a map grown one field at a time: for objects made of
+//! stored figures (a reconciliation's months, a list page's requests with the
+//! names of their customers and partners) that is most of the cost of the
+//! answer. A [`PlainList`] or [`PlainObject`] answers itself when its selection
+//! is plain — fields without arguments or directives, objects below them with
+//! plain selections, and `__typename` — and every field in it is one
+//! [`Plain::plain`] answers from what is loaded; anything else (fragments,
+//! `@skip`, `@include`, a field that needs a read) goes to the engine, so that
+//! a selection it does not take costs speed, never a different answer.
+
+use std::borrow::Cow;
+
+use async_graphql::indexmap::IndexMap;
+use async_graphql::parser::types::{Field, Selection, SelectionSet};
+use async_graphql::registry::Registry;
+use async_graphql::{ContextSelectionSet, Name, OutputType, Positioned, ServerResult, Value};
+
+use super::RequestContext;
+
+/// A field of a plain selection: its response key, its name, and the plain
+/// selection below it (empty for a scalar or an enum).
+pub struct Key<'a> {
+    key: Name,
+    field: &'a str,
+    below: Vec<Key<'a>>,
+}
+
+/// What a plain answer may need besides the object: the request's context.
+pub struct Plainly<'a> {
+    pub request: &'a RequestContext,
+}
+
+/// An object whose fields without arguments can be answered from what it holds.
+pub trait Plain: OutputType {
+    /// The answer to the field of this GraphQL name, as the engine would give
+    /// it, with `below` the plain selection of an object field; `None` if the
+    /// field is not one this object answers without the engine.
+    fn plain(&self, on: &Plainly<'_>, field: &str, below: &[Key<'_>]) -> Option<Value>;
+}
+
+/// The keys of a plain selection, or `None` if it is not plain.
+fn plain_keys(set: &SelectionSet) -> Option<Vec<Key<'_>>> {
+    let mut keys: Vec<Key<'_>> = Vec::with_capacity(set.items.len());
+    for selection in &set.items {
+        let Selection::Field(field) = &selection.node else {
+            return None;
+        };
+        let f: &Field = &field.node;
+        if !f.arguments.is_empty() || !f.directives.is_empty() {
+            return None;
+        }
+        let key = &f.alias.as_ref().unwrap_or(&f.name).node;
+        if let Some(seen) = keys.iter().find(|k| k.key == *key) {
+            // The engine merges a key selected twice; a scalar field twice is
+            // one answer, anything else is left to the engine.
+            if seen.field == f.name.node.as_str()
+                && seen.below.is_empty()
+                && f.selection_set.node.items.is_empty()
+            {
+                continue;
+            }
+            return None;
+        }
+        keys.push(Key {
+            key: key.clone(),
+            field: f.name.node.as_str(),
+            below: plain_keys(&f.selection_set.node)?,
+        });
+    }
+    Some(keys)
+}
+
+/// The answer to a plain selection of `item`, if every field in it is plain.
+pub fn object<T: Plain>(on: &Plainly<'_>, item: &T, keys: &[Key<'_>]) -> Option<Value> {
+    let mut answer = IndexMap::with_capacity(keys.len());
+    for Key { key, field, below } in keys {
+        let value = if *field == "__typename" {
+            Value::String(item.introspection_type_name().into_owned())
+        } else {
+            item.plain(on, field, below)?
+        };
+        answer.insert(key.clone(), value);
+    }
+    Some(Value::Object(answer))
+}
+
+/// The answer to a nullable object field.
+pub fn nullable<T: Plain>(on: &Plainly<'_>, item: Option<&T>, keys: &[Key<'_>]) -> Option<Value> {
+    match item {
+        Some(item) => object(on, item, keys),
+        None => Some(Value::Null),
+    }
+}
+
+/// `answer` to the selection of `ctx`, if it is plain.
+fn plain_answer(
+    ctx: &ContextSelectionSet<'_>,
+    answer: impl FnOnce(&Plainly<'_>, &[Key<'_>]) -> Option<Value>,
+) -> Option<Value> {
+    let on = Plainly {
+        request: ctx.data_opt::<RequestContext>()?,
+    };
+    answer(&on, &plain_keys(&ctx.item.node)?)
+}
+
+/// A list field's objects, answered by [`Plain::plain`] when the selection allows.
+pub struct PlainList<T>(pub Vec<T>);
+
+impl<T: Plain> OutputType for PlainList<T> {
+    fn type_name() -> Cow<'static, str> {
+        <Vec<T> as OutputType>::type_name()
+    }
+
+    fn qualified_type_name() -> String {
+        <Vec<T> as OutputType>::qualified_type_name()
+    }
+
+    fn create_type_info(registry: &mut Registry) -> String {
+        <Vec<T> as OutputType>::create_type_info(registry)
+    }
+
+    async fn resolve(
+        &self,
+        ctx: &ContextSelectionSet<'_>,
+        field: &Positioned<Field>,
+    ) -> ServerResult<Value> {
+        let items = |on: &Plainly<'_>, keys: &[Key<'_>]| {
+            let items: Option<Vec<Value>> = self.0.iter().map(|i| object(on, i, keys)).collect();
+            items.map(Value::List)
+        };
+        match plain_answer(ctx, items) {
+            Some(answer) => Ok(answer),
+            None => self.0.resolve(ctx, field).await,
+        }
+    }
+}
+
+/// An object answered by [`Plain::plain`] when the selection allows (a
+/// connection's node).
+pub struct PlainObject<T>(pub T);
+
+impl<T: Plain> OutputType for PlainObject<T> {
+    fn type_name() -> Cow<'static, str> {
+        T::type_name()
+    }
+
+    fn qualified_type_name() -> String {
+        T::qualified_type_name()
+    }
+
+    fn introspection_type_name(&self) -> Cow<'static, str> {
+        self.0.introspection_type_name()
+    }
+
+    fn create_type_info(registry: &mut Registry) -> String {
+        T::create_type_info(registry)
+    }
+
+    async fn resolve(
+        &self,
+        ctx: &ContextSelectionSet<'_>,
+        field: &Positioned<Field>,
+    ) -> ServerResult<Value> {
+        match plain_answer(ctx, |on, keys| object(on, &self.0, keys)) {
+            Some(answer) => Ok(answer),
+            None => self.0.resolve(ctx, field).await,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::time::Month;
+    use crate::graphql::credits::ReconciliationMonth;
+    use crate::graphql::scalars::{self, Decimal};
+
+    fn request() -> RequestContext {
+        RequestContext {
+            actor: None,
+            request_id: "test".into(),
+            now: chrono::Utc::now(),
+            deadline: None,
+        }
+    }
+
+    /// Every field the schema gives a type, answered plainly (a field left
+    /// out would still be answered right, by the engine, but slowly).
+    fn answers_every_field<T: Plain>(item: &T) {
+        let mut registry = Registry::default();
+        T::create_type_info(&mut registry);
+        let fields = registry.types[&*T::type_name()]
+            .fields()
+            .expect("an object type");
+        assert!(!fields.is_empty());
+        let request = request();
+        let on = Plainly { request: &request };
+        for name in fields.keys() {
+            assert!(
+                item.plain(&on, name, &[]).is_some(),
+                "{}.{name}",
+                T::type_name()
+            );
+        }
+        assert!(item.plain(&on, "noSuchField", &[]).is_none());
+    }
+
+    #[test]
+    fn a_reconciliation_month_answers_every_field_of_its_type_plainly() {
+        let money = |s: &str| Decimal(s.parse().unwrap());
+        let month = ReconciliationMonth {
+            month: scalars::Month("2027-03".parse::<Month>().unwrap()),
+            recorded: true,
+            acr: money("90.00"),
+            third_party_charges: money("1.50"),
+            opening_balance: money("340.00"),
+            applied: money("90.00"),
+            above_aco: None,
+            pec: Some(money("0.00")),
+            invoice_amount: Some(money("1.50")),
+            closing_balance: money("250.00"),
+            aco_applies: true,
+            covers_all_grants: true,
+        };
+        answers_every_field(&month);
+        let request = request();
+        let on = Plainly { request: &request };
+        assert_eq!(month.plain(&on, "aboveAco", &[]), Some(Value::Null));
+        assert_eq!(
+            month.plain(&on, "acr", &[]),
+            Some(Value::String("90.00".into()))
+        );
+        assert_eq!(
+            month.plain(&on, "month", &[]),
+            Some(Value::String("2027-03".into()))
+        );
+    }
+
+    #[test]
+    fn a_history_entry_answers_every_field_of_its_type_plainly() {
+        answers_every_field(&crate::graphql::aco::AcoRequestEvent {
+            at: scalars::DateTime(chrono::Utc::now()),
+            actor_subject: "plsr@example.com".into(),
+            actor_name: None,
+            actor_role: "PLSR".into(),
+            action: "APPROVE".into(),
+            from_status: None,
+            to_status: crate::domain::AcoRequestStatus::Submitted,
+            comment: Some("ok".into()),
+        });
+    }
+}
