@@ -66,8 +66,7 @@ pub struct CustomerLedger {
 }
 
 pub fn customer_ledger(tx: &Tx<'_>, customer: &ObjectId, as_of: Month) -> Result<CustomerLedger> {
-    let grants = agreements::customer_grants(tx, customer)?;
-    let usage = usage::all(tx, customer)?;
+    let (grants, usage) = customer_records(tx, customer)?;
     let ledger = ledger::run(&ledger_grants(&grants), &ledger_usage(&usage), as_of);
     Ok(CustomerLedger {
         grants,
@@ -76,15 +75,28 @@ pub fn customer_ledger(tx: &Tx<'_>, customer: &ObjectId, as_of: Month) -> Result
     })
 }
 
-/// The ledger with every month from `from` to `to` in it: a month without
-/// recorded usage counts as no usage, so the balance is carried through it.
+/// A customer's grants and recorded usage, as stored.
+pub fn customer_records(
+    tx: &Tx<'_>,
+    customer: &ObjectId,
+) -> Result<(Vec<CreditGrantRow>, Vec<UsageRow>)> {
+    Ok((
+        agreements::customer_grants(tx, customer)?,
+        usage::all(tx, customer)?,
+    ))
+}
+
+/// The ledger of `grants` and `recorded` usage with every month from `from`
+/// to `to` in it: a month without recorded usage counts as no usage, so the
+/// balance is carried through it.
 pub fn ledger_over(
-    current: &CustomerLedger,
+    grants: &[CreditGrantRow],
+    recorded: &[UsageRow],
     from: Month,
     to: Month,
     as_of: Month,
 ) -> Ledger<ObjectId> {
-    let mut usage = ledger_usage(&current.usage);
+    let mut usage = ledger_usage(recorded);
     let mut month = from;
     while month <= to {
         if !usage.iter().any(|u| u.month == month) {
@@ -96,7 +108,7 @@ pub fn ledger_over(
         }
         month = month.plus(1);
     }
-    ledger::run(&ledger_grants(&current.grants), &usage, as_of)
+    ledger::run(&ledger_grants(grants), &usage, as_of)
 }
 
 /// Brings every grant's status, and its request's, in line with the ledger
