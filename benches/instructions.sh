@@ -30,7 +30,8 @@ stop_server() {
 }
 trap 'stop_server; rm -rf "$work"' EXIT
 
-"$bin" bench-data --database-path "$work/bench.db" --requests "$REQUESTS" --fresh 10 --bodies "$work/bodies" >/dev/null
+# Each write body can be sent once: enough fresh ones for the warm-up and N.
+"$bin" bench-data --database-path "$work/bench.db" --requests "$REQUESTS" --fresh $(( N + 64 )) --bodies "$work/bodies" >/dev/null
 export ACO_DEV=true RUST_LOG=warn ACO_LOG_FORMAT=json
 valgrind --tool=callgrind --callgrind-out-file="$work/callgrind.out" \
   "$bin" serve --dev --bind "127.0.0.1:$PORT" --database-path "$work/bench.db" >/dev/null 2>&1 &
@@ -39,14 +40,27 @@ for _ in $(seq 600); do curl -sf "http://127.0.0.1:$PORT/livez" >/dev/null && br
 
 ADMIN=$(token PROGRAM_ADMIN "$PROGRAM")
 PLSR=$(token PLSR "$PROGRAM")
+PARTNER_USER=$(token PARTNER_USER b0000000-0000-4000-8000-000000000001)
 
-# Sends the first 64 bodies of a file in turn (for "-": GET /livez) over one
-# kept-alive connection, and fails on any answer that is not real data (as benches/graphql.lua does).
-send() { # bodies, token, count
-  python3 - "$1" "$2" "$3" "$PORT" <<'EOF'
-import http.client, sys
-path, token, count, port = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
-bodies = open(path).read().splitlines()[:64] if path != "-" else None
+# Sends bodies of a file in turn (for "-": GET /livez) over one kept-alive
+# connection, and fails on any answer that is not real data (as benches/graphql.lua
+# does). A read sends its first 64 bodies over and over; a write ("once") sends
+# each body once, starting after the ones already sent.
+send() { # bodies, token, count[, once]
+  python3 - "$1" "$2" "$3" "$PORT" "${4:-}" "$work/sent" <<'EOF'
+import http.client, os, sys
+path, token, count, port, once, sent = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5], sys.argv[6]
+start = 0
+if once:
+    mark = os.path.join(sent, os.path.basename(path))
+    start = int(open(mark).read()) if os.path.exists(mark) else 0
+    bodies = open(path).read().splitlines()[start:start + count]
+    if len(bodies) < count:
+        sys.exit(f"{path}: fewer than {start + count} bodies")
+    os.makedirs(sent, exist_ok=True)
+    open(mark, "w").write(str(start + count))
+else:
+    bodies = open(path).read().splitlines()[:64] if path != "-" else None
 connection = http.client.HTTPConnection("127.0.0.1", port)
 for i in range(count):
     if bodies is None:
@@ -70,12 +84,14 @@ instructions() {
 
 printf "%-28s %14s\n" "operation" "instructions"
 for op in "GET /livez (yardstick)|-|" "acoRequest(id)|acoRequest|$ADMIN" "acoRequests(first: 20)|acoRequests|$ADMIN" \
-  "acoEligibility|acoEligibility|$PLSR" "reconciliation (12 months)|reconciliation|$ADMIN"; do
-  IFS='|' read -r name file tok <<<"$op"
+  "acoEligibility|acoEligibility|$PLSR" "reconciliation (12 months)|reconciliation|$ADMIN" \
+  "submitAcoRequest|submitAcoRequest|$PARTNER_USER|once" "passAcoComplianceCheck|passAcoComplianceCheck|$PLSR|once" \
+  "recordMonthlyUsage|recordMonthlyUsage|$ADMIN|once"; do
+  IFS='|' read -r name file tok once <<<"$op"
   [ "$file" = - ] || file="$work/bodies/$file.jsonl"
-  send "$file" "$tok" 64   # warm-up: caches, compiled statements
+  send "$file" "$tok" 64 "$once"   # warm-up: caches, compiled statements
   callgrind_control -z "$server" >/dev/null 2>&1
-  send "$file" "$tok" "$N"
+  send "$file" "$tok" "$N" "$once"
   total=$(instructions)
   printf "%-28s %14d\n" "$name" $(( total / N ))
 done
