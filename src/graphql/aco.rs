@@ -182,6 +182,8 @@ pub struct Prefetch {
     customers: Option<Nested<CustomerRow>>,
     partners: Option<Nested<PartnerRow>>,
     last_events: Option<ById<AcoRequestEvent>>,
+    /// The page's plain selections, shared by its requests.
+    selections: plain::Selections,
 }
 
 /// A page's nested objects by their id. The ids are the service's own, not
@@ -326,7 +328,7 @@ fn by_id<R>(rows: Vec<R>, id: impl Fn(&R) -> &ObjectId) -> ById<R> {
 }
 
 impl Plain for AcoRequestEvent {
-    fn plain(&self, _: &Plainly<'_>, field: &str, _: &[Key<'_>]) -> Option<Value> {
+    fn plain(&self, _: &Plainly<'_>, field: &str, _: &[Key]) -> Option<Value> {
         let text =
             |t: &Option<String>| t.as_ref().map_or(Value::Null, |t| Value::String(t.clone()));
         Some(match field {
@@ -346,7 +348,7 @@ impl Plain for AcoRequestEvent {
 /// A request answers plainly the fields of its brief, and the customer,
 /// partners and last event its page loaded ahead.
 impl Plain for AcoRequest {
-    fn plain(&self, on: &Plainly<'_>, field: &str, below: &[Key<'_>]) -> Option<Value> {
+    fn plain(&self, on: &Plainly<'_>, field: &str, below: &[Key]) -> Option<Value> {
         let prefetch = self.prefetch.as_deref();
         let partner = |id: &ObjectId| {
             let partners = prefetch?.partners.as_ref()?;
@@ -385,6 +387,10 @@ impl Plain for AcoRequest {
             }
             _ => return None,
         })
+    }
+
+    fn selections(&self) -> Option<&plain::Selections> {
+        self.prefetch.as_deref().map(|p| &p.selections)
     }
 }
 

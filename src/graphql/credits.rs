@@ -75,7 +75,7 @@ pub struct ReconciliationMonth {
 }
 
 impl Plain for ReconciliationMonth {
-    fn plain(&self, _: &Plainly<'_>, field: &str, _: &[Key<'_>]) -> Option<Value> {
+    fn plain(&self, _: &Plainly<'_>, field: &str, _: &[Key]) -> Option<Value> {
         let money = |m: &Option<Decimal>| m.as_ref().map_or(Value::Null, ScalarType::to_value);
         Some(match field {
             "month" => self.month.to_value(),

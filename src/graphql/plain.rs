@@ -13,6 +13,7 @@
 //! a selection it does not take costs speed, never a different answer.
 
 use std::borrow::Cow;
+use std::sync::{Arc, Mutex};
 
 use async_graphql::indexmap::IndexMap;
 use async_graphql::parser::types::{Field, Selection, SelectionSet};
@@ -23,10 +24,37 @@ use super::RequestContext;
 
 /// A field of a plain selection: its response key, its name, and the plain
 /// selection below it (empty for a scalar or an enum).
-pub struct Key<'a> {
+pub struct Key {
     key: Name,
-    field: &'a str,
-    below: Vec<Key<'a>>,
+    field: Name,
+    below: Vec<Key>,
+}
+
+/// The plain selections of one page's objects, worked out once for the page
+/// instead of once per object: a page's nodes share their selection set (one
+/// per alias of `nodes` or `edges`). Kept by the selection set's address in
+/// the request's document, which lives as long as the request; a page lives
+/// no longer than its request.
+#[derive(Default)]
+pub struct Selections(Mutex<Vec<(usize, Keys)>>);
+
+/// The keys of a selection set, `None` if it is not plain.
+type Keys = Option<Arc<[Key]>>;
+
+impl Selections {
+    /// The keys of `set` if it is plain, worked out on its first object.
+    fn keys(&self, set: &Positioned<SelectionSet>) -> Keys {
+        let at = std::ptr::from_ref(set) as usize;
+        let Ok(mut known) = self.0.lock() else {
+            return plain_keys(&set.node).map(Arc::from);
+        };
+        if let Some((_, keys)) = known.iter().find(|(a, _)| *a == at) {
+            return keys.clone();
+        }
+        let keys: Keys = plain_keys(&set.node).map(Arc::from);
+        known.push((at, keys.clone()));
+        keys
+    }
 }
 
 /// What a plain answer may need besides the object: the request's context.
@@ -39,12 +67,18 @@ pub trait Plain: OutputType {
     /// The answer to the field of this GraphQL name, as the engine would give
     /// it, with `below` the plain selection of an object field; `None` if the
     /// field is not one this object answers without the engine.
-    fn plain(&self, on: &Plainly<'_>, field: &str, below: &[Key<'_>]) -> Option<Value>;
+    fn plain(&self, on: &Plainly<'_>, field: &str, below: &[Key]) -> Option<Value>;
+
+    /// Where the objects of this one's page share their plain selections
+    /// (none: each works its own out).
+    fn selections(&self) -> Option<&Selections> {
+        None
+    }
 }
 
 /// The keys of a plain selection, or `None` if it is not plain.
-fn plain_keys(set: &SelectionSet) -> Option<Vec<Key<'_>>> {
-    let mut keys: Vec<Key<'_>> = Vec::with_capacity(set.items.len());
+fn plain_keys(set: &SelectionSet) -> Option<Vec<Key>> {
+    let mut keys: Vec<Key> = Vec::with_capacity(set.items.len());
     for selection in &set.items {
         let Selection::Field(field) = &selection.node else {
             return None;
@@ -57,7 +91,7 @@ fn plain_keys(set: &SelectionSet) -> Option<Vec<Key<'_>>> {
         if let Some(seen) = keys.iter().find(|k| k.key == *key) {
             // The engine merges a key selected twice; a scalar field twice is
             // one answer, anything else is left to the engine.
-            if seen.field == f.name.node.as_str()
+            if seen.field == f.name.node
                 && seen.below.is_empty()
                 && f.selection_set.node.items.is_empty()
             {
@@ -67,7 +101,7 @@ fn plain_keys(set: &SelectionSet) -> Option<Vec<Key<'_>>> {
         }
         keys.push(Key {
             key: key.clone(),
-            field: f.name.node.as_str(),
+            field: f.name.node.clone(),
             below: plain_keys(&f.selection_set.node)?,
         });
     }
@@ -75,10 +109,10 @@ fn plain_keys(set: &SelectionSet) -> Option<Vec<Key<'_>>> {
 }
 
 /// The answer to a plain selection of `item`, if every field in it is plain.
-pub fn object<T: Plain>(on: &Plainly<'_>, item: &T, keys: &[Key<'_>]) -> Option<Value> {
+pub fn object<T: Plain>(on: &Plainly<'_>, item: &T, keys: &[Key]) -> Option<Value> {
     let mut answer = IndexMap::with_capacity(keys.len());
     for Key { key, field, below } in keys {
-        let value = if *field == "__typename" {
+        let value = if field.as_str() == "__typename" {
             Value::String(item.introspection_type_name().into_owned())
         } else {
             item.plain(on, field, below)?
@@ -89,22 +123,27 @@ pub fn object<T: Plain>(on: &Plainly<'_>, item: &T, keys: &[Key<'_>]) -> Option<
 }
 
 /// The answer to a nullable object field.
-pub fn nullable<T: Plain>(on: &Plainly<'_>, item: Option<&T>, keys: &[Key<'_>]) -> Option<Value> {
+pub fn nullable<T: Plain>(on: &Plainly<'_>, item: Option<&T>, keys: &[Key]) -> Option<Value> {
     match item {
         Some(item) => object(on, item, keys),
         None => Some(Value::Null),
     }
 }
 
-/// `answer` to the selection of `ctx`, if it is plain.
+/// `answer` to the selection of `ctx`, if it is plain (its keys worked out
+/// once in `selections` if given, else here).
 fn plain_answer(
     ctx: &ContextSelectionSet<'_>,
-    answer: impl FnOnce(&Plainly<'_>, &[Key<'_>]) -> Option<Value>,
+    selections: Option<&Selections>,
+    answer: impl FnOnce(&Plainly<'_>, &[Key]) -> Option<Value>,
 ) -> Option<Value> {
     let on = Plainly {
         request: ctx.data_opt::<RequestContext>()?,
     };
-    answer(&on, &plain_keys(&ctx.item.node)?)
+    match selections {
+        Some(selections) => answer(&on, &selections.keys(ctx.item)?),
+        None => answer(&on, &plain_keys(&ctx.item.node)?),
+    }
 }
 
 /// A list field's objects, answered by [`Plain::plain`] when the selection allows.
@@ -128,11 +167,11 @@ impl<T: Plain> OutputType for PlainList<T> {
         ctx: &ContextSelectionSet<'_>,
         field: &Positioned<Field>,
     ) -> ServerResult<Value> {
-        let items = |on: &Plainly<'_>, keys: &[Key<'_>]| {
+        let items = |on: &Plainly<'_>, keys: &[Key]| {
             let items: Option<Vec<Value>> = self.0.iter().map(|i| object(on, i, keys)).collect();
             items.map(Value::List)
         };
-        match plain_answer(ctx, items) {
+        match plain_answer(ctx, None, items) {
             Some(answer) => Ok(answer),
             None => self.0.resolve(ctx, field).await,
         }
@@ -165,7 +204,9 @@ impl<T: Plain> OutputType for PlainObject<T> {
         ctx: &ContextSelectionSet<'_>,
         field: &Positioned<Field>,
     ) -> ServerResult<Value> {
-        match plain_answer(ctx, |on, keys| object(on, &self.0, keys)) {
+        match plain_answer(ctx, self.0.selections(), |on, keys| {
+            object(on, &self.0, keys)
+        }) {
             Some(answer) => Ok(answer),
             None => self.0.resolve(ctx, field).await,
         }

@@ -141,7 +141,7 @@ pub struct Partner(Form<PartnerRow>);
 
 /// A partner answers its id and name plainly, whole or in brief.
 impl Plain for Partner {
-    fn plain(&self, _: &Plainly<'_>, field: &str, _: &[Key<'_>]) -> Option<Value> {
+    fn plain(&self, _: &Plainly<'_>, field: &str, _: &[Key]) -> Option<Value> {
         self.0.plain(field)
     }
 }
@@ -520,7 +520,7 @@ pub struct Customer(Form<CustomerRow>);
 
 /// A customer answers its id and name plainly, whole or in brief.
 impl Plain for Customer {
-    fn plain(&self, _: &Plainly<'_>, field: &str, _: &[Key<'_>]) -> Option<Value> {
+    fn plain(&self, _: &Plainly<'_>, field: &str, _: &[Key]) -> Option<Value> {
         self.0.plain(field)
     }
 }

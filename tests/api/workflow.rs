@@ -915,6 +915,8 @@ async fn a_list_page_answers_the_same_whatever_columns_its_selection_needs() {
     const SPELT: &str = "query { acoRequests(first: 10) { edges { node { ...Req } } } } fragment Req on AcoRequest { id status version dueAt stage amount: acoAmount customer { ... on Customer { id companyName tenantId } } partner { ...P } indirectProvider { ...P } lastEvent { action } } fragment P on Partner { id companyName partnerType }";
     const PLAIN: &str = "{ acoRequests(first: 10) { nodes { __typename id status version informationRequestedFrom stage dueAt overdue key: id customer { __typename id companyName } partner { id name: companyName } indirectProvider { id companyName } lastEvent { __typename at actorSubject actorName actorRole action fromStatus toStatus comment } } } }";
     const PLAIN_IN_FRAGMENT: &str = "{ acoRequests(first: 10) { nodes { ... on AcoRequest { __typename id status version informationRequestedFrom stage dueAt overdue key: id customer { __typename id companyName } partner { id name: companyName } indirectProvider { id companyName } lastEvent { __typename at actorSubject actorName actorRole action fromStatus toStatus comment } } } } }";
+    // Three selections of the same page's nodes, each worked out once for the page.
+    const ALIASED: &str = "{ acoRequests(first: 10) { ids: nodes { id } states: nodes { status customer { companyName } } edges { node { key: id version } } } }";
     const ONE: &str = "query($id: ID!) { acoRequest(id: $id) { id status version dueAt stage acoAmount customer { id companyName tenantId } partner { id companyName partnerType } indirectProvider { id companyName partnerType } lastEvent { action } } }";
     let program = world.reviewer(Role::Plsr);
     for (token, seen) in [
@@ -940,6 +942,19 @@ async fn a_list_page_answers_the_same_whatever_columns_its_selection_needs() {
         assert_eq!(nodes[0]["__typename"], "AcoRequest");
         assert_eq!(nodes[0]["key"], nodes[0]["id"]);
         assert!(nodes[0]["lastEvent"]["actorSubject"].is_string(), "{plain}");
+        let (aliased, _) = run(ALIASED).await;
+        let page = &aliased["acoRequests"];
+        for (i, node) in nodes.iter().enumerate() {
+            assert_eq!(page["ids"][i], json!({ "id": node["id"] }));
+            assert_eq!(
+                page["states"][i],
+                json!({ "status": node["status"], "customer": { "companyName": node["customer"]["companyName"] } })
+            );
+            assert_eq!(
+                page["edges"][i]["node"],
+                json!({ "key": node["id"], "version": node["version"] })
+            );
+        }
         let (spelt, spelt_cost) = run(SPELT).await;
         let whole = whole["acoRequests"]["nodes"].as_array().unwrap().clone();
         assert_eq!(whole.len(), seen);
