@@ -115,8 +115,22 @@ pub fn ledger_over(
 /// (FLOW-14 exhausted, FLOW-15 lapsed, LEDGER-2 reopened by a correction).
 /// The request moves through the transition table, as the system.
 pub fn settle(tx: &Tx<'_>, call: &Call, customer: &ObjectId) -> Result<()> {
-    let current = customer_ledger(tx, customer, current_month(call))?;
-    for (row, state) in current.grants.iter().zip(&current.ledger.grants) {
+    // Only the columns the ledger and the statuses need: this runs inside
+    // every usage record's write.
+    let grants = agreements::customer_grant_terms(tx, customer)?;
+    let terms: Vec<Grant<usize>> = grants
+        .iter()
+        .enumerate()
+        .map(|(i, g)| Grant {
+            id: i,
+            amount: g.amount,
+            first_month: g.first_month,
+            last_month: g.last_month,
+        })
+        .collect();
+    let usage = usage::figures(tx, customer)?;
+    let ledger = ledger::run(&terms, &usage, current_month(call));
+    for (row, state) in grants.iter().zip(&ledger.grants) {
         if row.status == state.status {
             continue;
         }

@@ -154,13 +154,14 @@ pub struct CreditGrantRow {
 const GRANT_COLUMNS: &str = "g.id, g.customer_id, g.request_id, g.agreement_id, g.amount, g.first_month, \
     g.last_month, g.status, g.granted_at";
 
+fn month_column(r: &Row<'_>, i: usize) -> rusqlite::Result<Month> {
+    r.get_ref(i)?.as_str()?.parse().map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
+    })
+}
+
 fn map_grant(r: &Row<'_>) -> rusqlite::Result<CreditGrantRow> {
-    let month = |i: usize| -> rusqlite::Result<Month> {
-        let text: String = r.get(i)?;
-        text.parse().map_err(|e| {
-            rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
-        })
-    };
+    let month = |i: usize| month_column(r, i);
     Ok(CreditGrantRow {
         id: r.get(0)?,
         customer_id: r.get(1)?,
@@ -219,6 +220,40 @@ pub fn customer_grants(tx: &Tx<'_>, customer: &ObjectId) -> Result<Vec<CreditGra
     ))?;
     let rows = stmt
         .query_map([customer], map_grant)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+/// What settling a grant needs of it: its terms for the ledger, its status
+/// and its request.
+#[derive(Debug, Clone)]
+pub struct GrantTerms {
+    pub id: ObjectId,
+    pub request_id: ObjectId,
+    pub amount: Decimal,
+    pub first_month: Month,
+    pub last_month: Month,
+    pub status: GrantStatus,
+}
+
+/// The customer's grants in the order of `customer_grants`, with only what
+/// settling them needs.
+pub fn customer_grant_terms(tx: &Tx<'_>, customer: &ObjectId) -> Result<Vec<GrantTerms>> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT id, request_id, amount, first_month, last_month, status FROM credit_grants \
+         WHERE customer_id = ?1 ORDER BY id",
+    )?;
+    let rows = stmt
+        .query_map([customer], |r| {
+            Ok(GrantTerms {
+                id: r.get(0)?,
+                request_id: r.get(1)?,
+                amount: r.get::<_, Money>(2)?.0,
+                first_month: month_column(r, 3)?,
+                last_month: month_column(r, 4)?,
+                status: r.get(5)?,
+            })
+        })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(rows)
 }

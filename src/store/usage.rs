@@ -7,6 +7,7 @@ use rust_decimal::Decimal;
 use super::Tx;
 use super::columns::{Instant, Money, instant};
 use crate::domain::ids::ObjectId;
+use crate::domain::ledger::Usage;
 use crate::domain::time::Month;
 use crate::error::Result;
 
@@ -22,7 +23,7 @@ pub struct UsageRow {
 }
 
 fn month_column(r: &Row<'_>, i: usize) -> rusqlite::Result<Month> {
-    let text: String = r.get(i)?;
+    let text = r.get_ref(i)?.as_str()?;
     text.parse().map_err(|e| {
         rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
     })
@@ -58,6 +59,26 @@ pub fn all(tx: &Tx<'_>, customer: &ObjectId) -> Result<Vec<UsageRow>> {
     ))?;
     let rows = stmt
         .query_map([customer], map)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+/// The figures of every month of the customer's usage, oldest first: what
+/// its ledger runs on (settling its grants after each write), without each
+/// month's revision and author.
+pub fn figures(tx: &Tx<'_>, customer: &ObjectId) -> Result<Vec<Usage>> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT month, first_party_acr, third_party_charges FROM monthly_usage \
+         WHERE customer_id = ?1 ORDER BY month",
+    )?;
+    let rows = stmt
+        .query_map([customer], |r| {
+            Ok(Usage {
+                month: month_column(r, 0)?,
+                first_party: r.get::<_, Money>(1)?.0,
+                third_party: r.get::<_, Money>(2)?.0,
+            })
+        })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(rows)
 }
