@@ -154,22 +154,15 @@ pub struct CreditGrantRow {
 const GRANT_COLUMNS: &str = "g.id, g.customer_id, g.request_id, g.agreement_id, g.amount, g.first_month, \
     g.last_month, g.status, g.granted_at";
 
-fn month_column(r: &Row<'_>, i: usize) -> rusqlite::Result<Month> {
-    r.get_ref(i)?.as_str()?.parse().map_err(|e| {
-        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
-    })
-}
-
 fn map_grant(r: &Row<'_>) -> rusqlite::Result<CreditGrantRow> {
-    let month = |i: usize| month_column(r, i);
     Ok(CreditGrantRow {
         id: r.get(0)?,
         customer_id: r.get(1)?,
         request_id: r.get(2)?,
         agreement_id: r.get(3)?,
         amount: r.get::<_, Money>(4)?.0,
-        first_month: month(5)?,
-        last_month: month(6)?,
+        first_month: r.get(5)?,
+        last_month: r.get(6)?,
         status: r.get(7)?,
         granted_at: r.get::<_, Instant>(8)?.0,
     })
@@ -249,8 +242,8 @@ pub fn customer_grant_terms(tx: &Tx<'_>, customer: &ObjectId) -> Result<Vec<Gran
                 id: r.get(0)?,
                 request_id: r.get(1)?,
                 amount: r.get::<_, Money>(2)?.0,
-                first_month: month_column(r, 3)?,
-                last_month: month_column(r, 4)?,
+                first_month: r.get(3)?,
+                last_month: r.get(4)?,
                 status: r.get(5)?,
             })
         })?

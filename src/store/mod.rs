@@ -422,6 +422,13 @@ pub mod columns {
         }
     }
 
+    /// A month as `YYYY-MM` text.
+    impl FromSql for crate::domain::time::Month {
+        fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+            text_of(value)?.parse().map_err(other)
+        }
+    }
+
     /// Money as canonical text.
     pub struct Money(pub Decimal);
     impl ToSql for Money {

@@ -22,16 +22,9 @@ pub struct UsageRow {
     pub recorded_by: String,
 }
 
-fn month_column(r: &Row<'_>, i: usize) -> rusqlite::Result<Month> {
-    let text = r.get_ref(i)?.as_str()?;
-    text.parse().map_err(|e| {
-        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
-    })
-}
-
 fn map(r: &Row<'_>) -> rusqlite::Result<UsageRow> {
     Ok(UsageRow {
-        month: month_column(r, 0)?,
+        month: r.get(0)?,
         first_party_acr: r.get::<_, Money>(1)?.0,
         third_party_charges: r.get::<_, Money>(2)?.0,
         revision: r.get(3)?,
@@ -74,7 +67,7 @@ pub fn figures(tx: &Tx<'_>, customer: &ObjectId) -> Result<Vec<Usage>> {
     let rows = stmt
         .query_map([customer], |r| {
             Ok(Usage {
-                month: month_column(r, 0)?,
+                month: r.get(0)?,
                 first_party: r.get::<_, Money>(1)?.0,
                 third_party: r.get::<_, Money>(2)?.0,
             })
