@@ -57,13 +57,17 @@ pub enum AuthError {
     #[error("the token's audience is not accepted")]
     WrongAudience,
     #[error("the token lacks a required claim: {0}")]
-    MissingClaim(String),
+    MissingClaim(&'static str),
+    #[error("the token's subject (`sub`) is empty")]
+    EmptySubject,
+    #[error("the token's header names critical extensions (`crit`), which are not supported")]
+    CriticalExtension,
     #[error("no key matches the token")]
     UnknownKey,
     #[error("the token names no role")]
     NoRole,
-    #[error("the token names an unknown role: {0}")]
-    UnknownRole(String),
+    #[error("the token names a role that is not one of the service's roles")]
+    UnknownRole,
     #[error("the token's roles belong to different kinds of organisation")]
     MixedRoles,
     #[error("the token's tenant id is not a GUID")]
@@ -195,6 +199,21 @@ pub struct Claims {
     pub preferred_username: Option<String>,
 }
 
+/// The claims every token must carry.
+const REQUIRED_CLAIMS: [&str; 4] = ["exp", "iss", "aud", "sub"];
+
+/// Whether the token's header has a `crit` member (which `Header` drops).
+fn names_critical_extensions(token: &str) -> Result<bool, AuthError> {
+    use base64::Engine;
+    let encoded = token.split('.').next().ok_or(AuthError::Malformed)?;
+    let json = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(encoded)
+        .map_err(|_| AuthError::Malformed)?;
+    let header: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(&json).map_err(|_| AuthError::Malformed)?;
+    Ok(header.contains_key("crit"))
+}
+
 /// Stands for the token's tenant in a per-tenant issuer.
 const TENANT_PLACEHOLDER: &str = "{tenantid}";
 
@@ -314,6 +333,11 @@ impl Authenticator {
 
     fn verify_signed(&self, token: &str) -> Result<Verified, AuthError> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| AuthError::Malformed)?;
+        // RFC 7515 §4.1.11: an extension named critical must be understood,
+        // and this service understands none.
+        if names_critical_extensions(token)? {
+            return Err(AuthError::CriticalExtension);
+        }
         let (key, algorithm) = self.keys.key_for(&header)?;
         let mut validation = Validation::new(algorithm);
         let per_tenant = self.issuer.contains(TENANT_PLACEHOLDER);
@@ -323,7 +347,7 @@ impl Authenticator {
         validation.set_audience(&[&self.audience]);
         validation.leeway = self.leeway_seconds;
         validation.validate_nbf = true;
-        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        validation.set_required_spec_claims(&REQUIRED_CLAIMS);
         let decoded = jsonwebtoken::decode::<WithIssuer>(token, &key, &validation)
             .map(|data| data.claims)
             .map_err(|e| match e.kind() {
@@ -333,9 +357,18 @@ impl Authenticator {
                 ErrorKind::InvalidIssuer => AuthError::WrongIssuer,
                 ErrorKind::InvalidAudience => AuthError::WrongAudience,
                 ErrorKind::InvalidAlgorithm => AuthError::WrongAlgorithm,
-                ErrorKind::MissingRequiredClaim(c) => AuthError::MissingClaim(c.clone()),
+                ErrorKind::MissingRequiredClaim(c) => AuthError::MissingClaim(
+                    REQUIRED_CLAIMS
+                        .iter()
+                        .find(|required| **required == c.as_str())
+                        .copied()
+                        .unwrap_or("a required claim"),
+                ),
                 _ => AuthError::Malformed,
             })?;
+        if decoded.claims.sub.trim().is_empty() {
+            return Err(AuthError::EmptySubject);
+        }
         if per_tenant {
             let expected = self.issuer.replace(TENANT_PLACEHOLDER, &decoded.claims.tid);
             if !decoded.iss.eq_ignore_ascii_case(&expected) {
@@ -363,10 +396,7 @@ impl Authenticator {
         let roles = claims
             .roles
             .iter()
-            .map(|r| {
-                r.parse::<Role>()
-                    .map_err(|_| AuthError::UnknownRole(r.clone()))
-            })
+            .map(|r| r.parse::<Role>().map_err(|_| AuthError::UnknownRole))
             .collect::<Result<Vec<_>, _>>()?;
         let scope = roles.first().ok_or(AuthError::NoRole)?.scope();
         if roles.iter().any(|r| r.scope() != scope) {

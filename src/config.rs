@@ -169,12 +169,28 @@ pub struct ServeArgs {
     /// The most aliases one query may use.
     #[arg(long, env = "ACO_MAX_ALIASES", default_value_t = 30)]
     pub max_aliases: usize,
+    /// The most fields a query may ask for, each fragment counted where it is spread.
+    #[arg(long, env = "ACO_MAX_SELECTIONS", default_value_t = 2000)]
+    pub max_selections: usize,
     /// The largest request body, in bytes (larger: HTTP 413).
     #[arg(long, env = "ACO_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
     pub max_body_bytes: usize,
+    /// The largest answer, in bytes (larger: refused, never truncated).
+    #[arg(long, env = "ACO_MAX_RESPONSE_BYTES", default_value_t = 4 * 1024 * 1024)]
+    pub max_response_bytes: usize,
     /// How long one request may run, in seconds.
     #[arg(long, env = "ACO_REQUEST_TIMEOUT_SECONDS", default_value_t = 15)]
     pub request_timeout_seconds: u64,
+    /// The most requests answered at once (more: HTTP 503 with Retry-After).
+    #[arg(long, env = "ACO_MAX_IN_FLIGHT", default_value_t = 512)]
+    pub max_in_flight: usize,
+    /// How long a client may take to send a request's headers, in seconds
+    /// (local server; the connection is closed after it).
+    #[arg(long, env = "ACO_HEADER_TIMEOUT_SECONDS", default_value_t = 10)]
+    pub header_timeout_seconds: u64,
+    /// How long a client may take to send a request's body, in seconds (HTTP 408).
+    #[arg(long, env = "ACO_BODY_TIMEOUT_SECONDS", default_value_t = 10)]
+    pub body_timeout_seconds: u64,
     /// Load the demo data set into an empty database (dev mode only).
     #[arg(long, env = "ACO_DEMO", default_value_t = false)]
     pub demo: bool,
@@ -208,6 +224,16 @@ fn parse_role(text: &str) -> Result<Role, String> {
     text.to_ascii_uppercase()
         .parse()
         .map_err(|e: crate::domain::UnknownValue| e.to_string())
+}
+
+/// The fewest distinct bytes a production HS256 secret may have: 32 spaces,
+/// or a word repeated, is not a secret.
+const MIN_DISTINCT_SECRET_BYTES: usize = 16;
+
+fn distinct_bytes(secret: &str) -> usize {
+    let mut seen = [false; 256];
+    secret.bytes().for_each(|b| seen[usize::from(b)] = true);
+    seen.iter().filter(|&&s| s).count()
 }
 
 /// JWT settings, resolved.
@@ -268,6 +294,20 @@ impl JwtConfig {
                     "ACO_JWT_SECRET must be at least 32 characters".into(),
                 ));
             }
+            (Some(s), _) if !args.dev && s == dev::SECRET => {
+                return Err(ConfigError::Invalid(
+                    "ACO_JWT_SECRET is the built-in development secret, which is public: \
+                     generate a secret of your own (e.g. `openssl rand -base64 48`)"
+                        .into(),
+                ));
+            }
+            (Some(s), _) if !args.dev && distinct_bytes(s) < MIN_DISTINCT_SECRET_BYTES => {
+                return Err(ConfigError::Invalid(format!(
+                    "ACO_JWT_SECRET has {} distinct bytes; at least {MIN_DISTINCT_SECRET_BYTES} \
+                     are required (generate one, e.g. `openssl rand -base64 48`)",
+                    distinct_bytes(s)
+                )));
+            }
             (Some(s), _) => Some(Secret::new(s.clone())),
             (None, true) => Some(Secret::new(dev::SECRET)),
             (None, false) if jwks.is_some() => None,
@@ -280,11 +320,20 @@ impl JwtConfig {
         )?;
         let program_tenant_id = crate::domain::validate::tenant_id(&program_tenant_id)
             .ok_or_else(|| ConfigError::Invalid("ACO_PROGRAM_TENANT_ID must be a GUID".into()))?;
+        let issuer = pick(&args.jwt_issuer, dev::ISSUER, "ACO_JWT_ISSUER")?;
+        let audience = pick(&args.jwt_audience, dev::AUDIENCE, "ACO_JWT_AUDIENCE")?;
+        for (value, name) in [(&issuer, "ACO_JWT_ISSUER"), (&audience, "ACO_JWT_AUDIENCE")] {
+            if value.trim().is_empty() {
+                return Err(ConfigError::Invalid(format!(
+                    "{name} is empty: every token would be checked against nothing"
+                )));
+            }
+        }
         Ok(JwtConfig {
             secret,
             jwks,
-            issuer: pick(&args.jwt_issuer, dev::ISSUER, "ACO_JWT_ISSUER")?,
-            audience: pick(&args.jwt_audience, dev::AUDIENCE, "ACO_JWT_AUDIENCE")?,
+            issuer,
+            audience,
             leeway_seconds: args.jwt_leeway_seconds,
             program_tenant_id,
         })
@@ -321,8 +370,14 @@ pub struct AppConfig {
     pub clock: Clock,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// Largest answer sent, in bytes.
+    pub max_response_bytes: usize,
     pub limits: crate::graphql::Limits,
     pub request_timeout: std::time::Duration,
+    /// Requests answered at once; more are refused with 503.
+    pub max_in_flight: usize,
+    pub header_timeout: std::time::Duration,
+    pub body_timeout: std::time::Duration,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -374,14 +429,20 @@ impl AppConfig {
             explorer: args.explorer.unwrap_or(dev),
             clock,
             max_body_bytes: args.max_body_bytes,
+            max_response_bytes: args.max_response_bytes,
             limits: crate::graphql::Limits {
                 max_depth: args.max_query_depth,
                 max_complexity: args.max_query_complexity,
                 max_query_bytes: args.max_query_bytes,
                 max_aliases: args.max_aliases,
+                max_selections: args.max_selections,
                 introspection: args.introspection.unwrap_or(dev),
+                suggestions: dev,
             },
             request_timeout: std::time::Duration::from_secs(args.request_timeout_seconds.max(1)),
+            max_in_flight: args.max_in_flight.max(1),
+            header_timeout: std::time::Duration::from_secs(args.header_timeout_seconds.max(1)),
+            body_timeout: std::time::Duration::from_secs(args.body_timeout_seconds.max(1)),
         })
     }
 
@@ -419,8 +480,13 @@ impl ServeArgs {
             max_query_complexity: 5000,
             max_query_bytes: 16384,
             max_aliases: 30,
+            max_selections: 2000,
             max_body_bytes: 1024 * 1024,
+            max_response_bytes: 4 * 1024 * 1024,
             request_timeout_seconds: 15,
+            max_in_flight: 512,
+            header_timeout_seconds: 10,
+            body_timeout_seconds: 10,
             demo: false,
             now: None,
         }

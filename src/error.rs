@@ -11,6 +11,9 @@ pub struct UserError {
     pub code: String,
     pub message: String,
     /// The path of the input field at fault, e.g. `["input", "tenantId"]`.
+    #[graphql(
+        complexity = "crate::graphql::cost::items(crate::graphql::cost::FIELD_PATH, child_complexity)"
+    )]
     pub field: Option<Vec<String>>,
 }
 
@@ -50,13 +53,28 @@ pub enum Error {
     /// Business rules said no; nothing was changed.
     #[error("refused by business rules")]
     Rejected(Vec<UserError>),
+    /// The request ran past its deadline: its statements were interrupted,
+    /// or its write rolled back.
+    #[error("the request ran out of time; nothing was changed")]
+    Timeout,
     #[error("database error: {0}")]
-    Database(#[from] rusqlite::Error),
+    Database(rusqlite::Error),
     #[error("internal error: {0}")]
     Internal(String),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl From<rusqlite::Error> for Error {
+    /// A statement stopped at its request's deadline is a timeout; every
+    /// other database error is internal.
+    fn from(e: rusqlite::Error) -> Self {
+        match e.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::OperationInterrupted) => Error::Timeout,
+            _ => Error::Database(e),
+        }
+    }
+}
 
 impl Error {
     pub fn bad_input(field: &[&str], message: impl Into<String>) -> Self {
@@ -117,8 +135,12 @@ impl Error {
                     );
                 })
             }
+            Error::Timeout => async_graphql::Error::new(format!(
+                "the request ran out of time (request id {request_id}); nothing was changed"
+            ))
+            .extend_with(|_, e| e.set("code", "TIMEOUT")),
             Error::Database(_) | Error::Internal(_) => {
-                tracing::error!(request_id, error = %self, "request failed");
+                tracing::error!(request_id, error = %LogSafe(&self.to_string()), "request failed");
                 let request_id = request_id.to_owned();
                 async_graphql::Error::new(format!("internal error (request id {request_id})"))
                     .extend_with(|_, e| {
@@ -127,5 +149,24 @@ impl Error {
                     })
             }
         }
+    }
+}
+
+/// A value from outside (an operation name, an event's source, an error that
+/// may quote input) as it goes into a log line: control characters, quotes
+/// and backslashes escaped, at most 200 characters, so that it can neither
+/// forge a line of a text log nor flood it.
+pub struct LogSafe<'a>(pub &'a str);
+
+impl std::fmt::Display for LogSafe<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use std::fmt::Write;
+        for c in self.0.chars().take(200).flat_map(char::escape_debug) {
+            f.write_char(c)?;
+        }
+        if self.0.chars().nth(200).is_some() {
+            f.write_str("…")?;
+        }
+        Ok(())
     }
 }

@@ -4,8 +4,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_graphql::ValidationMode;
 use async_graphql::parser::types::OperationType;
+use async_graphql::{ErrorExtensions, ValidationMode};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
@@ -18,10 +18,12 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::RequestBodyTimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::auth::{AuthError, Authenticator};
 use crate::config::AppConfig;
+use crate::error::LogSafe;
 use crate::graphql::limits::{Documents, Parsed, QueryLimits};
 use crate::graphql::variables::InputTypes;
 use crate::graphql::{AcoSchema, AppData, RequestContext, build_schema};
@@ -73,6 +75,7 @@ impl AppState {
         let documents = Arc::new(Documents::new(QueryLimits {
             max_bytes: config.limits.max_query_bytes,
             max_aliases: config.limits.max_aliases,
+            max_selections: config.limits.max_selections,
         }));
         AppState {
             documents,
@@ -95,13 +98,28 @@ pub fn build_app(config: AppConfig) -> crate::error::Result<Router> {
 pub fn router(state: AppState) -> Router {
     let max_body = state.config.max_body_bytes;
     let cors = cors_layer(&state.config.cors_origins);
-    let mut app = Router::new()
+    // The API's routes share one cap on requests in flight; beyond it a
+    // request is refused at once, not queued. The probes stay outside it.
+    let api = Router::new()
         .route("/graphql", get(graphql_get).post(graphql_post))
+        .route("/reports/credit-balance.csv", get(credit_balance_report))
+        .layer(
+            tower::ServiceBuilder::new()
+                .layer(axum::error_handling::HandleErrorLayer::new(overloaded))
+                .load_shed()
+                .layer(tower::limit::GlobalConcurrencyLimitLayer::new(
+                    state.config.max_in_flight,
+                )),
+        );
+    let mut app = Router::new()
         .route("/healthz", get(healthz))
         .route("/livez", get(livez))
-        .route("/reports/credit-balance.csv", get(credit_balance_report))
-        .with_state(state)
+        .merge(api)
+        .with_state(state.clone())
+        // The limit reads the body the timeout hands it, so that a body too
+        // large is told apart from a body too slow.
         .layer(RequestBodyLimitLayer::new(max_body))
+        .layer(RequestBodyTimeoutLayer::new(state.config.body_timeout))
         .layer(axum::middleware::map_response(body_too_large))
         .layer(CatchPanicLayer::custom(|_| {
             let id = uuid::Uuid::new_v4();
@@ -145,6 +163,20 @@ fn cors_layer(origins: &[String]) -> Option<CorsLayer> {
             .allow_headers([AUTHORIZATION, CONTENT_TYPE])
             .max_age(Duration::from_secs(600)),
     )
+}
+
+/// The answer when the cap on requests in flight is reached.
+async fn overloaded(_: tower::BoxError) -> Response {
+    let mut response = error_response(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "OVERLOADED",
+        "the service is answering as many requests as it can; try again in a second",
+    );
+    response.headers_mut().insert(
+        axum::http::header::RETRY_AFTER,
+        HeaderValue::from_static("1"),
+    );
+    response
 }
 
 /// A GraphQL-shaped error body with `extensions.code`.
@@ -254,6 +286,10 @@ async fn execute(
     let request_id = context.request_id.clone();
     let mut request = request;
     let prepared = prepare(state, &mut request, &context);
+    let mutation = prepared.as_ref().is_ok_and(|parsed| {
+        crate::graphql::gate::operation(&parsed.document, request.operation_name.as_deref())
+            .is_some_and(|op| op.node.ty == OperationType::Mutation)
+    });
     let answer = async {
         match prepared {
             Ok(parsed)
@@ -277,21 +313,33 @@ async fn execute(
             Err(refusal) => async_graphql::Response::from_errors(vec![refusal]),
         }
     };
-    let Ok(mut response) = tokio::time::timeout(state.config.request_timeout, answer).await else {
-        tracing::warn!(request_id = %request_id, operation = %operation, "request timed out");
-        return error_response(
+    let timed_out = || {
+        tracing::warn!(request_id = %request_id, operation = %LogSafe(&operation), "request timed out");
+        error_response(
             StatusCode::SERVICE_UNAVAILABLE,
             "TIMEOUT",
             &format!(
                 "the request took longer than {} s (request id {request_id})",
                 state.config.request_timeout.as_secs()
             ),
-        );
+        )
     };
+    let Ok(mut response) = tokio::time::timeout(state.config.request_timeout, answer).await else {
+        return timed_out();
+    };
+    // A read interrupted at the deadline answers as the deadline would have.
+    if response.errors.iter().any(|e| {
+        e.extensions
+            .as_ref()
+            .and_then(|x| x.get("code"))
+            .is_some_and(|code| *code == async_graphql::Value::from("TIMEOUT"))
+    }) {
+        return timed_out();
+    }
     tracing::info!(
         request_id = %request_id,
         tenant = %tenant,
-        operation = %operation,
+        operation = %LogSafe(&operation),
         errors = response.errors.len(),
         duration_ms = started.elapsed().as_secs_f64() * 1000.0,
         "graphql"
@@ -313,7 +361,44 @@ async fn execute(
     } else {
         "application/json"
     };
-    graphql_response(response, media_type)
+    graphql_response(
+        response,
+        media_type,
+        AnswerLimit {
+            bytes: state.config.max_response_bytes,
+            mutation,
+        },
+    )
+}
+
+/// The largest answer to send, and whether the operation was a mutation
+/// (whose change stands even when its answer is refused).
+struct AnswerLimit {
+    bytes: usize,
+    mutation: bool,
+}
+
+/// A buffer that refuses to grow past its limit.
+struct Capped {
+    buffer: Vec<u8>,
+    limit: usize,
+}
+
+impl std::io::Write for Capped {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        if self.buffer.len() + data.len() > self.limit {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::FileTooLarge,
+                "the answer is over its limit",
+            ));
+        }
+        self.buffer.extend_from_slice(data);
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// Room for a typical answer: a buffer grown from empty is copied a dozen
@@ -322,9 +407,40 @@ const ANSWER_CAPACITY: usize = 8 * 1024;
 
 /// The HTTP answer for an executed GraphQL request: its JSON, its cache hints
 /// and any headers its resolvers set.
-fn graphql_response(response: async_graphql::Response, media_type: &'static str) -> Response {
-    let mut body = Vec::with_capacity(ANSWER_CAPACITY);
+fn graphql_response(
+    response: async_graphql::Response,
+    media_type: &'static str,
+    limit: AnswerLimit,
+) -> Response {
+    let mut body = Capped {
+        buffer: Vec::with_capacity(ANSWER_CAPACITY.min(limit.bytes)),
+        limit: limit.bytes,
+    };
     if let Err(e) = serde_json::to_writer(&mut body, &response) {
+        if e.io_error_kind() == Some(std::io::ErrorKind::FileTooLarge) {
+            let ran = if limit.mutation {
+                "; the mutation itself was carried out: read its result with a smaller query"
+            } else {
+                ""
+            };
+            let refusal = async_graphql::Response::from_errors(vec![
+                async_graphql::Error::new(format!(
+                    "the answer would be larger than {} bytes, which is the most sent: \
+                     ask for fewer items or fields{ran}",
+                    limit.bytes
+                ))
+                .extend_with(|_, e| e.set("code", "QUERY_TOO_COMPLEX"))
+                .into_server_error(Default::default()),
+            ]);
+            return graphql_response(
+                refusal,
+                media_type,
+                AnswerLimit {
+                    bytes: usize::MAX,
+                    mutation: false,
+                },
+            );
+        }
         tracing::error!(error = %e, "an answer could not be written as JSON");
         return error_response(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -332,6 +448,7 @@ fn graphql_response(response: async_graphql::Response, media_type: &'static str)
             "the answer could not be written",
         );
     }
+    let body = body.buffer;
     let mut http_response = Response::new(axum::body::Body::from(body));
     let headers = http_response.headers_mut();
     headers.insert(CONTENT_TYPE, HeaderValue::from_static(media_type));
@@ -375,7 +492,29 @@ fn error_code(message: &str) -> &'static str {
     }
 }
 
-async fn graphql_post(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+async fn graphql_post(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Response {
+    let body = match body {
+        Ok(body) => body,
+        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            return rejection.into_response(); // answered by `body_too_large`
+        }
+        // The body was not received: too slow (`ACO_BODY_TIMEOUT_SECONDS`),
+        // or cut off.
+        Err(_) => {
+            return error_response(
+                StatusCode::REQUEST_TIMEOUT,
+                "BAD_USER_INPUT",
+                &format!(
+                    "the request body was not received in full within {} s",
+                    state.config.body_timeout.as_secs()
+                ),
+            );
+        }
+    };
     let is_json = headers
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -404,6 +543,15 @@ async fn graphql_post(State(state): State<AppState>, headers: HeaderMap, body: B
     }
     let request = match serde_json::from_slice::<async_graphql::Request>(&body) {
         Ok(request) => request,
+        // serde_json stops at 128 levels of nesting, before anything else
+        // recurses into the variables.
+        Err(e) if e.to_string().starts_with("recursion limit exceeded") => {
+            return error_response(
+                StatusCode::BAD_REQUEST,
+                "QUERY_TOO_DEEP",
+                "the variables nest more than 128 levels deep",
+            );
+        }
         Err(e) if e.is_syntax() || e.is_eof() => {
             return error_response(
                 StatusCode::BAD_REQUEST,
@@ -518,15 +666,29 @@ async fn credit_balance_report(
             "give the invoice month as ?month=YYYY-MM",
         );
     };
+    let deadline = std::time::Instant::now() + state.config.request_timeout;
     let lines = match state
         .db
-        .read(move |tx| crate::service::credits::balance_report(tx, &actor, month))
+        .read_until(Some(deadline), move |tx| {
+            crate::service::credits::balance_report(tx, &actor, month)
+        })
         .await
     {
         Ok(lines) => lines,
+        Err(crate::error::Error::Timeout) => {
+            return error_response(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "TIMEOUT",
+                &format!(
+                    "the report took longer than {} s (request id {})",
+                    state.config.request_timeout.as_secs(),
+                    request_id(&headers)
+                ),
+            );
+        }
         Err(e) => {
             let id = request_id(&headers);
-            tracing::error!(request_id = %id, error = %e, "credit balance report failed");
+            tracing::error!(request_id = %id, error = %LogSafe(&e.to_string()), "credit balance report failed");
             return error_response(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "INTERNAL_SERVER_ERROR",

@@ -18,6 +18,7 @@ use lambda_http::{LambdaEvent, service_fn};
 use serde_json::{Value, json};
 
 use crate::config::AppConfig;
+use crate::error::LogSafe;
 use crate::store::Db;
 
 /// Which kind of invocation this function handles (`ACO_LAMBDA_HANDLER`).
@@ -71,8 +72,18 @@ pub async fn run_http(app: Router) -> Result<(), lambda_http::Error> {
     lambda_http::run(app).await
 }
 
+/// Whether an invocation is one of the scheduled events `infra/` configures
+/// (an EventBridge rule: `source: aws.events`, `detail-type: Scheduled
+/// Event`). Anything else — an HTTP event routed here by mistake, a test
+/// invocation, another service's event — must not sweep.
+pub fn is_scheduled_event(payload: &Value) -> bool {
+    payload.get("source").and_then(Value::as_str) == Some("aws.events")
+        && payload.get("detail-type").and_then(Value::as_str) == Some("Scheduled Event")
+}
+
 /// Serves scheduled invocations: each runs the expiry sweep (agreements past
-/// their deadline, credits past their period) and answers what it did.
+/// their deadline, credits past their period) and answers what it did. Any
+/// other event is refused with an error, without sweeping.
 pub async fn run_sweep(db: Db, config: AppConfig) -> Result<(), lambda_http::Error> {
     let handler = service_fn(move |event: LambdaEvent<Value>| {
         let (db, config) = (db.clone(), config.clone());
@@ -81,13 +92,23 @@ pub async fn run_sweep(db: Db, config: AppConfig) -> Result<(), lambda_http::Err
                 .payload
                 .get("source")
                 .and_then(Value::as_str)
-                .unwrap_or("unknown")
+                .unwrap_or("none")
                 .to_owned();
+            if !is_scheduled_event(&event.payload) {
+                tracing::warn!(
+                    request_id = %event.context.request_id,
+                    source = %LogSafe(&source),
+                    "an invocation that is not a scheduled event was refused; nothing was swept"
+                );
+                return Err(lambda_http::Error::from(
+                    "the sweep function runs for scheduled EventBridge events only \
+                     (source aws.events, detail-type Scheduled Event)",
+                ));
+            }
             let started = std::time::Instant::now();
             let expired = crate::jobs::sweep_expired_agreements(&db, &config).await?;
             tracing::info!(
                 request_id = %event.context.request_id,
-                source = %source,
                 expired,
                 duration_ms = started.elapsed().as_millis() as u64,
                 "sweep"
@@ -96,4 +117,25 @@ pub async fn run_sweep(db: Db, config: AppConfig) -> Result<(), lambda_http::Err
         }
     });
     lambda_http::lambda_runtime::run(handler).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_scheduled_eventbridge_events_sweep() {
+        let scheduled =
+            json!({"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}});
+        assert!(is_scheduled_event(&scheduled));
+        for other in [
+            json!({"source": "aws.events", "detail-type": "EC2 Instance State-change Notification"}),
+            json!({"source": "my.app", "detail-type": "Scheduled Event"}),
+            json!({"version": "2.0", "routeKey": "POST /graphql", "rawPath": "/graphql"}),
+            json!({}),
+            json!(null),
+        ] {
+            assert!(!is_scheduled_event(&other), "{other}");
+        }
+    }
 }

@@ -11,6 +11,7 @@ pub mod graphql;
 pub mod http;
 pub mod jobs;
 pub mod lambda;
+pub mod server;
 pub mod service;
 pub mod store;
 

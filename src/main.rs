@@ -273,15 +273,12 @@ fn serve(args: ServeArgs, lambda_handler: LambdaHandler) -> Result<(), String> {
             print_dev_banner(&config, address);
         }
         tracing::info!(%address, database = %config.store.path.display(), "serving");
-        let served = axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown_signal())
-            .await
-            .map_err(|e| e.to_string());
+        aco_api::server::serve(listener, app, config.header_timeout, shutdown_signal()).await;
         // Every request has been answered: nothing writes any more.
         if let Err(e) = db.empty_log() {
             tracing::warn!(error = %e, "the write-ahead log was not emptied");
         }
-        served
+        Ok(())
     })
 }
 

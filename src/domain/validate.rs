@@ -2,6 +2,8 @@
 
 /// Longest free text we accept in a name or address field.
 pub const MAX_TEXT: usize = 256;
+/// The most entries a list input may have (workloads, designations, regions).
+pub const MAX_LIST: usize = 50;
 
 /// A tenant id is a GUID, compared in lower case.
 pub fn tenant_id(text: &str) -> Option<String> {

@@ -440,6 +440,9 @@ impl AcoRequest {
     async fn scenario(&self, ctx: &Context<'_>) -> async_graphql::Result<AcoScenario> {
         Ok(self.row(ctx).await?.scenario)
     }
+    #[graphql(
+        complexity = "crate::graphql::cost::items(crate::graphql::cost::LIST_INPUT, child_complexity)"
+    )]
     async fn workloads(&self, ctx: &Context<'_>) -> async_graphql::Result<&[String]> {
         Ok(&self.row(ctx).await?.workloads)
     }
@@ -497,6 +500,9 @@ impl AcoRequest {
         self.overdue_at(request(ctx).now)
     }
     /// Every ACO agreement published for this request, oldest first (AGR-6).
+    #[graphql(
+        complexity = "crate::graphql::cost::items(crate::graphql::cost::RECORDS, child_complexity)"
+    )]
     async fn agreements(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<AcoAgreement>> {
         let id = self.brief.id.clone();
         read(ctx, move |tx, actor| {
@@ -523,7 +529,7 @@ impl AcoRequest {
         .await
     }
     /// Every transition, oldest first (FLOW-17).
-    #[graphql(complexity = "crate::graphql::connection::page_cost(first, last) * child_complexity")]
+    #[graphql(complexity = "crate::graphql::cost::page(first, last, child_complexity)")]
     async fn history(
         &self,
         ctx: &Context<'_>,
@@ -692,6 +698,9 @@ pub struct AcoEligibility {
     pub eligible: bool,
     /// ELIG-11: the ACO amount the deal would get.
     pub aco_amount: Decimal,
+    #[graphql(
+        complexity = "crate::graphql::cost::items(crate::graphql::cost::RULES, child_complexity)"
+    )]
     pub rules: Vec<EligibilityRuleResult>,
     pub customer: Customer,
     pub partner: Partner,
@@ -732,8 +741,11 @@ pub struct AcoEligibilityInput {
 
 fn workloads(list: Option<Vec<String>>, field: &str) -> Result<Vec<String>> {
     let list = list.unwrap_or_default();
-    if list.len() > 50 {
-        return Err(Error::bad_input(&["input", field], "at most 50 workloads"));
+    if list.len() > validate::MAX_LIST {
+        return Err(Error::bad_input(
+            &["input", field],
+            format!("at most {} workloads", validate::MAX_LIST),
+        ));
     }
     list.iter()
         .filter(|w| !w.trim().is_empty())
@@ -939,6 +951,9 @@ pub struct AcoRequestFilter {
 #[graphql(serial)]
 pub struct SubmitAcoRequestPayload {
     pub aco_request: Option<AcoRequest>,
+    #[graphql(
+        complexity = "crate::graphql::cost::items(crate::graphql::cost::USER_ERRORS, child_complexity)"
+    )]
     pub user_errors: Vec<UserError>,
 }
 
@@ -946,6 +961,9 @@ pub struct SubmitAcoRequestPayload {
 #[graphql(serial)]
 pub struct AcoRequestPayload {
     pub aco_request: Option<AcoRequest>,
+    #[graphql(
+        complexity = "crate::graphql::cost::items(crate::graphql::cost::USER_ERRORS, child_complexity)"
+    )]
     pub user_errors: Vec<UserError>,
 }
 
@@ -954,6 +972,9 @@ pub struct AcoRequestPayload {
 pub struct AcoAgreementPayload {
     pub aco_request: Option<AcoRequest>,
     pub aco_agreement: Option<AcoAgreement>,
+    #[graphql(
+        complexity = "crate::graphql::cost::items(crate::graphql::cost::USER_ERRORS, child_complexity)"
+    )]
     pub user_errors: Vec<UserError>,
 }
 
@@ -963,14 +984,23 @@ pub struct SignAcoAgreementPayload {
     /// The agreement: `SIGNED`, or `EXPIRED` when the signature came too late.
     pub aco_agreement: Option<AcoAgreement>,
     pub credit_grant: Option<CreditGrant>,
+    #[graphql(
+        complexity = "crate::graphql::cost::items(crate::graphql::cost::USER_ERRORS, child_complexity)"
+    )]
     pub user_errors: Vec<UserError>,
 }
 
 #[derive(SimpleObject)]
 #[graphql(serial)]
 pub struct ExpireAcoAgreementsPayload {
+    #[graphql(
+        complexity = "crate::graphql::cost::items(crate::graphql::cost::SWEEP, child_complexity)"
+    )]
     pub expired_agreements: Vec<AcoAgreement>,
     pub client_mutation_id: Option<String>,
+    #[graphql(
+        complexity = "crate::graphql::cost::items(crate::graphql::cost::USER_ERRORS, child_complexity)"
+    )]
     pub user_errors: Vec<UserError>,
 }
 
@@ -1030,7 +1060,7 @@ impl AcoQuery {
 
     /// The ACO requests the caller may see, oldest first: a partner its own
     /// (an indirect provider also its resellers'), programme roles all.
-    #[graphql(complexity = "crate::graphql::connection::page_cost(first, last) * child_complexity")]
+    #[graphql(complexity = "crate::graphql::cost::page(first, last, child_complexity)")]
     async fn aco_requests(
         &self,
         ctx: &Context<'_>,

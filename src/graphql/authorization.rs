@@ -42,6 +42,9 @@ pub struct AuthorizationProfile {
     /// Trailing-12-month CSP revenue.
     #[graphql(name = "revenueTrailing12m")]
     pub revenue_trailing_12m: Option<Decimal>,
+    #[graphql(
+        complexity = "crate::graphql::cost::items(crate::graphql::cost::LIST_INPUT, child_complexity)"
+    )]
     pub regional_revenue: Vec<RegionalRevenue>,
     pub mpa_signed: bool,
     pub mfa_for_all_admins: bool,
@@ -49,6 +52,9 @@ pub struct AuthorizationProfile {
     pub support_plan: SupportPlan,
     pub indirect_reseller_since: Option<Date>,
     pub prior_experience_assessed: bool,
+    #[graphql(
+        complexity = "crate::graphql::cost::items(crate::graphql::cost::LIST_INPUT, child_complexity)"
+    )]
     pub solutions_partner_designations: Vec<String>,
     pub capabilities_assessment_passed: bool,
     pub credit_check_passed: bool,
@@ -61,6 +67,9 @@ pub struct AuthorizationProfile {
 pub struct PartnerAssessment {
     pub assessed_at: DateTime,
     pub passed: bool,
+    #[graphql(
+        complexity = "crate::graphql::cost::items(crate::graphql::cost::RULES, child_complexity)"
+    )]
     pub failed_requirements: Vec<String>,
     /// The last day to remediate, when it opened a window.
     pub remediation_deadline: Option<Date>,
@@ -89,6 +98,9 @@ impl PartnerAuthorization {
         self.0.partner.partner_type
     }
     /// Every requirement of the partner's type.
+    #[graphql(
+        complexity = "crate::graphql::cost::items(crate::graphql::cost::RULES, child_complexity)"
+    )]
     async fn requirements(&self) -> Vec<AuthorizationRequirement> {
         self.0
             .requirements
@@ -198,9 +210,21 @@ fn email(value: String, field: &str) -> Result<String> {
     })
 }
 
+/// A list input of at most [`validate::MAX_LIST`] entries.
+fn short_list(len: usize, field: &str) -> Result<()> {
+    if len > validate::MAX_LIST {
+        return Err(Error::bad_input(
+            &["input", field],
+            format!("at most {} entries", validate::MAX_LIST),
+        ));
+    }
+    Ok(())
+}
+
 impl UpdatePartnerProfileInput {
     fn into_changes(self) -> Result<(crate::domain::ids::ObjectId, ProfileChanges)> {
         let texts = |list: Vec<String>, field: &str| -> Result<Vec<String>> {
+            short_list(list.len(), field)?;
             list.iter()
                 .map(|t| {
                     validate::text(t).ok_or_else(|| {
@@ -232,6 +256,7 @@ impl UpdatePartnerProfileInput {
                 regional_revenue: self
                     .regional_revenue
                     .map(|list| {
+                        short_list(list.len(), "regionalRevenue")?;
                         list.into_iter()
                             .map(|r| {
                                 let region = validate::text(&r.region).ok_or_else(|| {
@@ -277,6 +302,9 @@ pub struct ExpireRemediationInput {
 pub struct PartnerAuthorizationPayload {
     pub partner: Option<Partner>,
     pub authorization: Option<PartnerAuthorization>,
+    #[graphql(
+        complexity = "crate::graphql::cost::items(crate::graphql::cost::USER_ERRORS, child_complexity)"
+    )]
     pub user_errors: Vec<UserError>,
 }
 
@@ -292,8 +320,14 @@ pub struct RemediationOutcome {
 #[derive(SimpleObject)]
 #[graphql(serial)]
 pub struct ExpireRemediationPayload {
+    #[graphql(
+        complexity = "crate::graphql::cost::items(crate::graphql::cost::SWEEP, child_complexity)"
+    )]
     pub outcomes: Vec<RemediationOutcome>,
     pub client_mutation_id: Option<String>,
+    #[graphql(
+        complexity = "crate::graphql::cost::items(crate::graphql::cost::USER_ERRORS, child_complexity)"
+    )]
     pub user_errors: Vec<UserError>,
 }
 

@@ -160,6 +160,9 @@ pub struct RecordBenefitUsageInput {
 #[graphql(serial)]
 pub struct BenefitCreditPayload {
     pub benefit_credit: Option<BenefitCredit>,
+    #[graphql(
+        complexity = "crate::graphql::cost::items(crate::graphql::cost::USER_ERRORS, child_complexity)"
+    )]
     pub user_errors: Vec<UserError>,
 }
 

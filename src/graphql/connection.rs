@@ -134,18 +134,6 @@ pub fn connection<R, T: OutputType>(
     conn
 }
 
-/// The complexity weight of a list field: the page size asked for (`first`
-/// or `last`, 20 when neither), so a nested list costs its size times what
-/// each item asks for.
-pub fn page_cost(first: Option<i32>, last: Option<i32>) -> usize {
-    first
-        .or(last)
-        .map_or(crate::store::pagination::DEFAULT_PAGE_SIZE, |n| {
-            n.clamp(0, crate::store::pagination::MAX_PAGE_SIZE as i32) as usize
-        })
-        .max(1)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -41,6 +41,9 @@ pub struct CreditBalance {
     pub remaining: Decimal,
     pub lapsed: Decimal,
     pub currency_code: String,
+    #[graphql(
+        complexity = "crate::graphql::cost::items(crate::graphql::cost::RECORDS, child_complexity)"
+    )]
     pub grants: Vec<GrantBalance>,
 }
 
@@ -115,6 +118,9 @@ pub struct CreditForecast {
     pub remaining: Decimal,
     /// The month the balance is expected to reach zero; `null` if some of it lapses first.
     pub exhausted_in: Option<Month>,
+    #[graphql(
+        complexity = "crate::graphql::cost::items(crate::graphql::cost::RECORDS, child_complexity)"
+    )]
     pub lapses: Vec<ExpectedLapse>,
 }
 
@@ -385,6 +391,9 @@ pub struct RecordMonthlyUsagePayload {
     pub changed: bool,
     /// `true` when earlier figures were corrected (they stay in the history).
     pub corrected: bool,
+    #[graphql(
+        complexity = "crate::graphql::cost::items(crate::graphql::cost::USER_ERRORS, child_complexity)"
+    )]
     pub user_errors: Vec<UserError>,
 }
 

@@ -8,14 +8,15 @@ use std::collections::HashSet;
 use async_graphql::ServerError;
 use async_graphql::parser::Positioned;
 use async_graphql::parser::types::{
-    DocumentOperations, ExecutableDocument, OperationDefinition, Selection, SelectionSet,
+    DocumentOperations, ExecutableDocument, OperationDefinition, OperationType, Selection,
+    SelectionSet,
 };
 
 use crate::authz::{self, Permission};
 use crate::domain::actor::Actor;
 use crate::domain::workflow::{Performer, WorkflowAction, performers};
 use crate::error::{Error, Result};
-use crate::service::{agreements, customers, partners, relationships, requests};
+use crate::service::{self, agreements, customers, partners, relationships, requests};
 
 /// A workflow step is open to the roles the transition table names for it.
 fn step(actor: &Actor, action: WorkflowAction) -> Result<()> {
@@ -36,74 +37,162 @@ fn step(actor: &Actor, action: WorkflowAction) -> Result<()> {
     ))
 }
 
-/// The check for one root field; fields not listed are open to every caller.
-fn check(field: &str, actor: &Actor) -> Result<()> {
-    let permission: &Permission = match field {
-        "createPartner" => &partners::CREATE_PARTNER,
-        "updatePartner" => &partners::UPDATE_PARTNER,
-        "linkIndirectReseller" => &partners::LINK_INDIRECT_RESELLER,
-        "signPartnerAgreement" => &partners::SIGN_PARTNER_AGREEMENT,
-        "createCustomer" => &customers::CREATE_CUSTOMER,
-        "updateCustomer" => &customers::UPDATE_CUSTOMER,
-        "recordCustomerAgreement" => &customers::RECORD_CUSTOMER_AGREEMENT,
-        "confirmCustomerAgreement" => &customers::CONFIRM_CUSTOMER_AGREEMENT,
-        "requestResellerRelationship" => &relationships::REQUEST,
-        "acceptResellerRelationship" => &relationships::ACCEPT,
-        "revokeResellerRelationship" => &relationships::REVOKE,
-        "signAcoAgreement" => &agreements::SIGN,
-        "expireAcoAgreements" => &agreements::EXPIRE,
-        "recordMonthlyUsage" => &crate::service::credits::RECORD_USAGE,
-        "createBenefitCredit" => &crate::service::benefits::CREATE,
-        "updatePartnerProfile" => &crate::service::authorization::UPDATE_PROFILE,
-        "reassessPartner" => &crate::service::authorization::REASSESS,
-        "expireRemediation" => &crate::service::authorization::REASSESS,
-        "assignBenefitCredit" => &crate::service::benefits::ASSIGN,
-        "recordBenefitUsage" => &crate::service::benefits::USE,
-        "submitAcoRequest" => return requests::ensure_may_submit(actor),
-        "acoEligibility" => {
+/// Who may call one root field.
+#[derive(Debug, Clone, Copy)]
+pub enum Rule {
+    /// Every authenticated caller; what each one sees is scoped where it is
+    /// read (ROLE-3).
+    Authenticated,
+    Permission(&'static Permission),
+    /// A workflow step, open to the roles its transition names.
+    Step(WorkflowAction),
+    /// `submitAcoRequest`: a partner that may submit (ROLE-1).
+    Submit,
+    /// `acoEligibility`: the pre-flight check, for a partner only of itself.
+    Eligibility,
+}
+
+/// The table: every root field of every root type has a row. A field without
+/// one is refused for everyone (see [`check_operation`]), and a test walks
+/// the schema's root types so that none is left out.
+pub fn rule(operation: OperationType, field: &str) -> Option<Rule> {
+    use Rule::*;
+    let rule = match (operation, field) {
+        (
+            OperationType::Query,
+            "me" | "node" | "nodes" | "partner" | "partners" | "customer" | "customers"
+            | "acoRequest" | "acoRequests",
+        ) => Authenticated,
+        (OperationType::Query, "acoEligibility") => Eligibility,
+        (OperationType::Mutation, field) => match field {
+            "createPartner" => Permission(&partners::CREATE_PARTNER),
+            "updatePartner" => Permission(&partners::UPDATE_PARTNER),
+            "linkIndirectReseller" => Permission(&partners::LINK_INDIRECT_RESELLER),
+            "signPartnerAgreement" => Permission(&partners::SIGN_PARTNER_AGREEMENT),
+            "createCustomer" => Permission(&customers::CREATE_CUSTOMER),
+            "updateCustomer" => Permission(&customers::UPDATE_CUSTOMER),
+            "recordCustomerAgreement" => Permission(&customers::RECORD_CUSTOMER_AGREEMENT),
+            "confirmCustomerAgreement" => Permission(&customers::CONFIRM_CUSTOMER_AGREEMENT),
+            "requestResellerRelationship" => Permission(&relationships::REQUEST),
+            "acceptResellerRelationship" => Permission(&relationships::ACCEPT),
+            "revokeResellerRelationship" => Permission(&relationships::REVOKE),
+            "signAcoAgreement" => Permission(&agreements::SIGN),
+            "expireAcoAgreements" => Permission(&agreements::EXPIRE),
+            "recordMonthlyUsage" => Permission(&service::credits::RECORD_USAGE),
+            "createBenefitCredit" => Permission(&service::benefits::CREATE),
+            "assignBenefitCredit" => Permission(&service::benefits::ASSIGN),
+            "recordBenefitUsage" => Permission(&service::benefits::USE),
+            "updatePartnerProfile" => Permission(&service::authorization::UPDATE_PROFILE),
+            "reassessPartner" | "expireRemediation" => {
+                Permission(&service::authorization::REASSESS)
+            }
+            "submitAcoRequest" => Submit,
+            "passAcoComplianceCheck" => Step(WorkflowAction::PassComplianceCheck),
+            "requestAcoInformation" => Step(WorkflowAction::RequestInformation),
+            "answerAcoInformationRequest" => Step(WorkflowAction::AnswerInformationRequest),
+            "supportAcoRequest" => Step(WorkflowAction::Support),
+            "approveAcoRequest" => Step(WorkflowAction::Approve),
+            "rejectAcoRequest" => Step(WorkflowAction::Reject),
+            "cancelAcoRequest" => Step(WorkflowAction::Cancel),
+            "publishAcoAgreement" => Step(WorkflowAction::PublishAgreement),
+            "withdrawAcoAgreement" => Step(WorkflowAction::WithdrawAgreement),
+            _ => return None,
+        },
+        _ => return None,
+    };
+    Some(rule)
+}
+
+fn check(rule: Rule, actor: &Actor) -> Result<()> {
+    match rule {
+        Rule::Authenticated => Ok(()),
+        Rule::Permission(permission) => authz::require(actor, permission),
+        Rule::Step(action) => step(actor, action),
+        Rule::Submit => requests::ensure_may_submit(actor),
+        Rule::Eligibility => {
             authz::require(actor, &requests::CHECK_ELIGIBILITY)?;
             // A partner checks for itself: only a partner that may submit.
             if actor.partner_id().is_some() {
                 requests::ensure_may_submit(actor)?;
             }
-            return Ok(());
+            Ok(())
         }
-        "passAcoComplianceCheck" => return step(actor, WorkflowAction::PassComplianceCheck),
-        "requestAcoInformation" => return step(actor, WorkflowAction::RequestInformation),
-        "answerAcoInformationRequest" => {
-            return step(actor, WorkflowAction::AnswerInformationRequest);
-        }
-        "supportAcoRequest" => return step(actor, WorkflowAction::Support),
-        "approveAcoRequest" => return step(actor, WorkflowAction::Approve),
-        "rejectAcoRequest" => return step(actor, WorkflowAction::Reject),
-        "cancelAcoRequest" => return step(actor, WorkflowAction::Cancel),
-        "publishAcoAgreement" => return step(actor, WorkflowAction::PublishAgreement),
-        "withdrawAcoAgreement" => return step(actor, WorkflowAction::WithdrawAgreement),
-        _ => return Ok(()),
-    };
-    authz::require(actor, permission)
+    }
 }
 
-/// Checks every root field the operation to run asks for — through fragments
-/// too — before anything runs: a caller whose role may never call one of them
-/// gets `FORBIDDEN` for the request, whatever the arguments (ROLE-1, ROLE-2),
-/// and an anonymous caller `UNAUTHENTICATED`. Introspection is open to all.
-/// A document naming no such operation is left to validation to refuse.
-/// The operation a request runs: the one it names, or the document's only one.
+/// The root types of the served schema and their fields, read from the
+/// same types the schema is built from (a subscription root included once
+/// the schema has one).
+pub fn root_fields() -> Vec<(OperationType, String)> {
+    use async_graphql::{OutputType, SubscriptionType};
+    let mut registry = async_graphql::registry::Registry::default();
+    let roots = [
+        (
+            OperationType::Query,
+            <super::query::QueryRoot as OutputType>::create_type_info(&mut registry),
+        ),
+        (
+            OperationType::Mutation,
+            <super::mutation::MutationRoot as OutputType>::create_type_info(&mut registry),
+        ),
+        (
+            OperationType::Subscription,
+            <super::Subscription as SubscriptionType>::create_type_info(&mut registry),
+        ),
+    ];
+    roots
+        .into_iter()
+        .flat_map(|(operation, name)| {
+            let fields = registry
+                .types
+                .get(async_graphql::registry::MetaTypeName::concrete_typename(
+                    &name,
+                ))
+                .and_then(|ty| ty.fields())
+                .map(|fields| fields.keys().cloned().collect::<Vec<_>>())
+                .unwrap_or_default();
+            fields
+                .into_iter()
+                .filter(|field| !field.starts_with("__"))
+                .map(move |field| (operation, field))
+        })
+        .collect()
+}
+
+/// The root fields the schema has: a field with no row that the schema does
+/// not have either is left to validation to refuse as unknown.
+fn in_schema(operation: OperationType, field: &str) -> bool {
+    static FIELDS: std::sync::LazyLock<Vec<(OperationType, String)>> =
+        std::sync::LazyLock::new(root_fields);
+    FIELDS
+        .iter()
+        .any(|(ty, name)| *ty == operation && name == field)
+}
+
+/// The operation a request runs, chosen exactly as the engine chooses it: the
+/// one it names, or else the document's only one (named or not). `None` when
+/// the engine would refuse the request for it.
 pub fn operation<'a>(
     document: &'a ExecutableDocument,
     operation_name: Option<&str>,
 ) -> Option<&'a Positioned<OperationDefinition>> {
     match (operation_name, &document.operations) {
         (None, DocumentOperations::Single(operation)) => Some(operation),
-        (Some(wanted), operations) => operations
-            .iter()
-            .find(|(name, _)| name.is_some_and(|n| n.as_str() == wanted))
-            .map(|(_, operation)| operation),
+        (None, DocumentOperations::Multiple(operations)) if operations.len() == 1 => {
+            operations.values().next()
+        }
         (None, DocumentOperations::Multiple(_)) => None,
+        (Some(_), DocumentOperations::Single(_)) => None,
+        (Some(wanted), DocumentOperations::Multiple(operations)) => operations.get(wanted),
     }
 }
 
+/// Checks every root field the operation to run asks for — through fragments
+/// too — before anything runs: a caller whose role may never call one of them
+/// gets `FORBIDDEN` for the request, whatever the arguments (ROLE-1, ROLE-2),
+/// and an anonymous caller `UNAUTHENTICATED`. Introspection and `__typename`
+/// are open to all. A field of the schema without a row in the table is
+/// refused for everyone: the gate fails closed.
 pub fn check_operation(
     document: &ExecutableDocument,
     operation_name: Option<&str>,
@@ -113,9 +202,10 @@ pub fn check_operation(
     let Some(operation) = operation(document, operation_name) else {
         return Ok(()); // the engine refuses a missing or ambiguous operation
     };
+    let kind = operation.node.ty;
     let mut fields = Vec::new();
     let mut spread = HashSet::new();
-    root_fields(
+    root_fields_of(
         document,
         &operation.node.selection_set.node,
         &mut spread,
@@ -125,9 +215,17 @@ pub fn check_operation(
         if name.starts_with("__") {
             continue;
         }
-        let refusal = match actor {
-            None => Some(Error::Unauthenticated),
-            Some(actor) => check(name, actor).err(),
+        let refusal = match (actor, rule(kind, name)) {
+            (None, _) => Some(Error::Unauthenticated),
+            (Some(actor), Some(rule)) => check(rule, actor).err(),
+            (Some(_), None) if in_schema(kind, name) => {
+                tracing::error!(field = ?name, "a root field has no row in the role gate's table");
+                Some(Error::forbidden(
+                    "ROLE_NOT_PERMITTED",
+                    "this field is not open to any role".to_owned(),
+                ))
+            }
+            (Some(_), None) => None, // not a field: validation says so
         };
         if let Some(error) = refusal {
             let mut server_error = error
@@ -142,7 +240,7 @@ pub fn check_operation(
 }
 
 /// The root fields of a selection set as (field name, response key).
-fn root_fields<'a>(
+fn root_fields_of<'a>(
     document: &'a ExecutableDocument,
     set: &'a SelectionSet,
     spread: &mut HashSet<&'a str>,
@@ -156,14 +254,14 @@ fn root_fields<'a>(
                 fields.push((name, key));
             }
             Selection::InlineFragment(fragment) => {
-                root_fields(document, &fragment.node.selection_set.node, spread, fields);
+                root_fields_of(document, &fragment.node.selection_set.node, spread, fields);
             }
             Selection::FragmentSpread(fragment) => {
                 let name = fragment.node.fragment_name.node.as_str();
                 if spread.insert(name)
                     && let Some(definition) = document.fragments.get(name)
                 {
-                    root_fields(
+                    root_fields_of(
                         document,
                         &definition.node.selection_set.node,
                         spread,
@@ -172,5 +270,47 @@ fn root_fields<'a>(
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_root_field_of_every_root_type_has_a_row() {
+        let fields = root_fields();
+        for kind in [OperationType::Query, OperationType::Mutation] {
+            assert!(
+                fields.iter().any(|(ty, _)| *ty == kind),
+                "{kind:?} has no fields"
+            );
+        }
+        let missing: Vec<_> = fields
+            .iter()
+            .filter(|(ty, name)| rule(*ty, name).is_none())
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "root fields without a gate row: {missing:?}"
+        );
+    }
+
+    #[test]
+    fn the_operation_is_chosen_as_the_engine_chooses_it() {
+        let parse = |q: &str| async_graphql::parser::parse_query(q).unwrap();
+        let name = |op: Option<&Positioned<OperationDefinition>>| {
+            op.map(|o| o.node.selection_set.node.items.len())
+        };
+        let one_named = parse("mutation M { a b }");
+        assert_eq!(name(operation(&one_named, None)), Some(2));
+        assert_eq!(name(operation(&one_named, Some("M"))), Some(2));
+        assert_eq!(name(operation(&one_named, Some("N"))), None);
+        let anonymous = parse("{ a }");
+        assert_eq!(name(operation(&anonymous, None)), Some(1));
+        assert_eq!(name(operation(&anonymous, Some("A"))), None);
+        let two = parse("query A { a } query B { a b c }");
+        assert_eq!(name(operation(&two, None)), None);
+        assert_eq!(name(operation(&two, Some("B"))), Some(3));
     }
 }

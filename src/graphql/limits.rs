@@ -1,7 +1,10 @@
 //! Limits on what one request may ask for, besides depth and complexity
-//! (which the schema enforces): the size of the query text and the number of
-//! aliases, checked where the text is parsed. The parsed documents of recent
-//! queries are kept, so that an operation sent again is not parsed again.
+//! (which the schema enforces), checked where the text is parsed and before
+//! anything recurses or allocates in proportion to what the text expands to:
+//! the size of the text, how deeply its brackets nest, and how many fields
+//! and aliases it asks for with every fragment spread expanded. The parsed
+//! documents of recent queries are kept, so that an operation sent again is
+//! not parsed again.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -10,12 +13,22 @@ use std::sync::{Arc, Mutex};
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
 use async_graphql::{ErrorExtensions, ServerError};
 
-/// The query text and alias limits (`ACO_MAX_QUERY_BYTES`, `ACO_MAX_ALIASES`).
+/// The limits checked where the text is parsed (`ACO_MAX_QUERY_BYTES`,
+/// `ACO_MAX_ALIASES`, `ACO_MAX_SELECTIONS`).
 #[derive(Debug, Clone, Copy)]
 pub struct QueryLimits {
     pub max_bytes: usize,
     pub max_aliases: usize,
+    /// Fields the document asks for, counted with every fragment spread
+    /// expanded where it is spread.
+    pub max_selections: usize,
 }
+
+/// How deeply brackets — selection sets, argument lists, list and object
+/// values, list types — may nest in the query text. The parser and the
+/// engine recurse on each level and a thread's stack is finite: this is
+/// checked on the raw text, before anything recurses.
+pub const MAX_NESTING: usize = 64;
 
 /// How many parsed documents are kept, and how much query text in all.
 const CACHED_DOCUMENTS: usize = 128;
@@ -67,8 +80,9 @@ impl Parsed {
     }
 }
 
-/// Parses query text once per distinct text: the size limit, the parser, the
-/// alias limit, and the cache of documents that passed.
+/// Parses query text once per distinct text: the size limit, the nesting
+/// limit, the parser, the expanded field and alias limits, and the cache of
+/// documents that passed.
 pub struct Documents {
     limits: QueryLimits,
     cache: Mutex<DocumentCache>,
@@ -80,32 +94,140 @@ fn refusal(code: &'static str, message: String) -> ServerError {
         .into_server_error(Default::default())
 }
 
-fn count_aliases(set: &SelectionSet) -> usize {
-    set.items
-        .iter()
-        .map(|item| match &item.node {
-            Selection::Field(f) => {
-                usize::from(f.node.alias.is_some()) + count_aliases(&f.node.selection_set.node)
+/// The deepest the brackets of `query` nest, outside strings and comments,
+/// counted up to `limit + 1` (the scan stops there).
+pub fn nesting(query: &str, limit: usize) -> usize {
+    let bytes = query.as_bytes();
+    let (mut depth, mut deepest, mut i) = (0usize, 0usize, 0usize);
+    while i < bytes.len() && deepest <= limit {
+        match bytes[i] {
+            b'#' => {
+                while i < bytes.len() && bytes[i] != b'\n' && bytes[i] != b'\r' {
+                    i += 1;
+                }
             }
-            Selection::InlineFragment(f) => count_aliases(&f.node.selection_set.node),
-            Selection::FragmentSpread(_) => 0,
-        })
-        .sum()
+            b'"' if bytes[i..].starts_with(b"\"\"\"") => {
+                i += 3;
+                while i < bytes.len() && !bytes[i..].starts_with(b"\"\"\"") {
+                    i += if bytes[i..].starts_with(b"\\\"\"\"") {
+                        4
+                    } else {
+                        1
+                    };
+                }
+                i += 2;
+            }
+            b'"' => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' && bytes[i] != b'\n' && bytes[i] != b'\r'
+                {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'{' | b'[' | b'(' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            b'}' | b']' | b')' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        i += 1;
+    }
+    deepest
 }
 
-/// Aliases in every operation and fragment of the document.
-pub fn aliases(document: &ExecutableDocument) -> usize {
-    let in_operations: usize = document
+/// What a selection set asks for once its fragment spreads are expanded.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Tally {
+    /// Fields, `__typename` and introspection included.
+    pub selections: usize,
+    pub aliases: usize,
+}
+
+impl Tally {
+    fn add(self, other: Tally) -> Tally {
+        Tally {
+            selections: self.selections.saturating_add(other.selections),
+            aliases: self.aliases.saturating_add(other.aliases),
+        }
+    }
+}
+
+/// A fragment that spreads itself, directly or through others: the engine
+/// would refuse it, but only after walking it.
+#[derive(Debug, PartialEq, Eq)]
+pub struct FragmentCycle(pub String);
+
+fn tally_set(set: &SelectionSet, fragments: &HashMap<&str, Tally>) -> Tally {
+    set.items.iter().fold(Tally::default(), |sum, item| {
+        let one = match &item.node {
+            Selection::Field(f) => Tally {
+                selections: 1,
+                aliases: usize::from(f.node.alias.is_some()),
+            }
+            .add(tally_set(&f.node.selection_set.node, fragments)),
+            Selection::InlineFragment(f) => tally_set(&f.node.selection_set.node, fragments),
+            // A fragment that is not defined asks for nothing; validation
+            // refuses the spread.
+            Selection::FragmentSpread(s) => fragments
+                .get(s.node.fragment_name.node.as_str())
+                .copied()
+                .unwrap_or_default(),
+        };
+        sum.add(one)
+    })
+}
+
+fn spreads<'a>(set: &'a SelectionSet, out: &mut Vec<&'a str>) {
+    for item in &set.items {
+        match &item.node {
+            Selection::Field(f) => spreads(&f.node.selection_set.node, out),
+            Selection::InlineFragment(f) => spreads(&f.node.selection_set.node, out),
+            Selection::FragmentSpread(s) => out.push(s.node.fragment_name.node.as_str()),
+        }
+    }
+}
+
+/// What every operation of the document asks for, with each fragment spread
+/// counted as what its fragment asks for. Each fragment is counted once, after
+/// the fragments it spreads (so the work is linear in the text, whatever the
+/// expanded size), without recursing from one fragment into another.
+pub fn tally(document: &ExecutableDocument) -> Result<Tally, FragmentCycle> {
+    let mut counted: HashMap<&str, Tally> = HashMap::with_capacity(document.fragments.len());
+    let mut pending: Vec<(&str, Vec<&str>)> = document
+        .fragments
+        .iter()
+        .map(|(name, fragment)| {
+            let mut spread = Vec::new();
+            spreads(&fragment.node.selection_set.node, &mut spread);
+            (name.as_str(), spread)
+        })
+        .collect();
+    while !pending.is_empty() {
+        let before = pending.len();
+        pending.retain(|(name, spread)| {
+            let ready = spread
+                .iter()
+                .all(|s| counted.contains_key(s) || !document.fragments.contains_key(*s));
+            if ready && let Some(fragment) = document.fragments.get(*name) {
+                let tally = tally_set(&fragment.node.selection_set.node, &counted);
+                counted.insert(name, tally);
+            }
+            !ready
+        });
+        if pending.len() == before {
+            // Nothing could be counted: every fragment left waits on a cycle.
+            let mut names: Vec<&str> = pending.iter().map(|(name, _)| *name).collect();
+            names.sort_unstable();
+            return Err(FragmentCycle(names.join(", ")));
+        }
+    }
+    Ok(document
         .operations
         .iter()
-        .map(|(_, op)| count_aliases(&op.node.selection_set.node))
-        .sum();
-    let in_fragments: usize = document
-        .fragments
-        .values()
-        .map(|f| count_aliases(&f.node.selection_set.node))
-        .sum();
-    in_operations + in_fragments
+        .fold(Tally::default(), |sum, (_, operation)| {
+            sum.add(tally_set(&operation.node.selection_set.node, &counted))
+        }))
 }
 
 impl Documents {
@@ -133,14 +255,39 @@ impl Documents {
         if let Some(document) = cached {
             return Ok(document);
         }
+        if nesting(query, MAX_NESTING) > MAX_NESTING {
+            return Err(refusal(
+                "QUERY_TOO_DEEP",
+                format!(
+                    "the query nests selections, arguments, lists or objects more than \
+                     {MAX_NESTING} levels deep"
+                ),
+            ));
+        }
         let document = async_graphql::parser::parse_query(query)?;
-        let aliases = aliases(&document);
-        if aliases > limits.max_aliases {
+        let tally = tally(&document).map_err(|FragmentCycle(names)| {
+            refusal(
+                "GRAPHQL_VALIDATION_FAILED",
+                format!("these fragments spread themselves: {names}"),
+            )
+        })?;
+        if tally.selections > limits.max_selections {
             return Err(refusal(
                 "QUERY_TOO_COMPLEX",
                 format!(
-                    "the query uses {aliases} aliases; at most {} are accepted",
-                    limits.max_aliases
+                    "the query asks for {} fields once its fragments are expanded; \
+                     at most {} are accepted",
+                    tally.selections, limits.max_selections
+                ),
+            ));
+        }
+        if tally.aliases > limits.max_aliases {
+            return Err(refusal(
+                "QUERY_TOO_COMPLEX",
+                format!(
+                    "the query uses {} aliases once its fragments are expanded; \
+                     at most {} are accepted",
+                    tally.aliases, limits.max_aliases
                 ),
             ));
         }

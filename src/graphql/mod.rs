@@ -9,6 +9,7 @@ pub mod aco;
 pub mod authorization;
 pub mod benefits;
 pub mod connection;
+pub mod cost;
 pub mod credits;
 pub mod gate;
 pub mod input;
@@ -33,7 +34,10 @@ use crate::service::Call;
 use crate::store::Db;
 use crate::store::Tx;
 
-pub type AcoSchema = Schema<query::QueryRoot, mutation::MutationRoot, EmptySubscription>;
+/// The subscription root: none yet (the role gate reads its fields too).
+pub type Subscription = EmptySubscription;
+
+pub type AcoSchema = Schema<query::QueryRoot, mutation::MutationRoot, Subscription>;
 
 /// What every request shares: the store and the configuration.
 #[derive(Clone)]
@@ -48,7 +52,8 @@ pub struct RequestContext {
     pub actor: Option<Actor>,
     pub request_id: String,
     pub now: DateTime<Utc>,
-    /// When the caller stops waiting: writes after it are rolled back.
+    /// When the caller stops waiting: reads are interrupted at it and
+    /// writes that would commit after it are rolled back.
     pub deadline: Option<std::time::Instant>,
 }
 
@@ -60,7 +65,12 @@ pub struct Limits {
     pub max_complexity: usize,
     pub max_query_bytes: usize,
     pub max_aliases: usize,
+    /// Fields a document may ask for with its fragments expanded.
+    pub max_selections: usize,
     pub introspection: bool,
+    /// Answer "did you mean …" for unknown names: dev mode only, so that a
+    /// schema hidden by turning introspection off is not spelled out.
+    pub suggestions: bool,
 }
 
 impl Default for Limits {
@@ -70,20 +80,21 @@ impl Default for Limits {
             max_complexity: 5_000,
             max_query_bytes: 16 * 1024,
             max_aliases: 30,
+            max_selections: 2_000,
             introspection: true,
+            suggestions: true,
         }
     }
 }
 
 /// The schema with default limits, without data: enough to print the SDL.
-pub fn schema_builder() -> SchemaBuilder<query::QueryRoot, mutation::MutationRoot, EmptySubscription>
-{
+pub fn schema_builder() -> SchemaBuilder<query::QueryRoot, mutation::MutationRoot, Subscription> {
     schema_with(&Limits::default())
 }
 
 fn schema_with(
     limits: &Limits,
-) -> SchemaBuilder<query::QueryRoot, mutation::MutationRoot, EmptySubscription> {
+) -> SchemaBuilder<query::QueryRoot, mutation::MutationRoot, Subscription> {
     Schema::build(
         query::QueryRoot::default(),
         mutation::MutationRoot::default(),
@@ -108,7 +119,10 @@ pub fn sdl() -> String {
 /// full validation (see `http::execute`); limits are checked either way.
 pub fn build_schema(data: AppData, validation: async_graphql::ValidationMode) -> AcoSchema {
     let limits = data.config.limits;
-    let builder = schema_with(&limits).data(data).validation_mode(validation);
+    let mut builder = schema_with(&limits).data(data).validation_mode(validation);
+    if !limits.suggestions {
+        builder = builder.disable_suggestions();
+    }
     if limits.introspection {
         builder.finish()
     } else {
@@ -146,7 +160,7 @@ where
     let actor = actor(ctx)?;
     app(ctx)
         .db
-        .read(move |tx| f(tx, &actor))
+        .read_until(request(ctx).deadline, move |tx| f(tx, &actor))
         .await
         .map_err(|e| to_gql(ctx, e))
 }
@@ -171,7 +185,7 @@ where
     let call = call(ctx)?;
     app(ctx)
         .db
-        .read(move |tx| f(tx, &call))
+        .read_until(request(ctx).deadline, move |tx| f(tx, &call))
         .await
         .map_err(|e| to_gql(ctx, e))
 }

@@ -45,6 +45,9 @@ fn split<T, U>(
 #[graphql(serial)]
 pub struct CreatePartnerPayload {
     pub partner: Option<Partner>,
+    #[graphql(
+        complexity = "crate::graphql::cost::items(crate::graphql::cost::USER_ERRORS, child_complexity)"
+    )]
     pub user_errors: Vec<UserError>,
 }
 
@@ -52,6 +55,9 @@ pub struct CreatePartnerPayload {
 #[graphql(serial)]
 pub struct UpdatePartnerPayload {
     pub partner: Option<Partner>,
+    #[graphql(
+        complexity = "crate::graphql::cost::items(crate::graphql::cost::USER_ERRORS, child_complexity)"
+    )]
     pub user_errors: Vec<UserError>,
 }
 
@@ -60,6 +66,9 @@ pub struct UpdatePartnerPayload {
 pub struct LinkIndirectResellerPayload {
     pub reseller: Option<Partner>,
     pub provider: Option<Partner>,
+    #[graphql(
+        complexity = "crate::graphql::cost::items(crate::graphql::cost::USER_ERRORS, child_complexity)"
+    )]
     pub user_errors: Vec<UserError>,
 }
 
@@ -67,6 +76,9 @@ pub struct LinkIndirectResellerPayload {
 #[graphql(serial)]
 pub struct SignPartnerAgreementPayload {
     pub partner: Option<Partner>,
+    #[graphql(
+        complexity = "crate::graphql::cost::items(crate::graphql::cost::USER_ERRORS, child_complexity)"
+    )]
     pub user_errors: Vec<UserError>,
 }
 
@@ -74,6 +86,9 @@ pub struct SignPartnerAgreementPayload {
 #[graphql(serial)]
 pub struct CreateCustomerPayload {
     pub customer: Option<Customer>,
+    #[graphql(
+        complexity = "crate::graphql::cost::items(crate::graphql::cost::USER_ERRORS, child_complexity)"
+    )]
     pub user_errors: Vec<UserError>,
 }
 
@@ -81,6 +96,9 @@ pub struct CreateCustomerPayload {
 #[graphql(serial)]
 pub struct UpdateCustomerPayload {
     pub customer: Option<Customer>,
+    #[graphql(
+        complexity = "crate::graphql::cost::items(crate::graphql::cost::USER_ERRORS, child_complexity)"
+    )]
     pub user_errors: Vec<UserError>,
 }
 
@@ -89,6 +107,9 @@ pub struct UpdateCustomerPayload {
 pub struct RecordCustomerAgreementPayload {
     pub customer: Option<Customer>,
     pub customer_agreement: Option<CustomerAgreement>,
+    #[graphql(
+        complexity = "crate::graphql::cost::items(crate::graphql::cost::USER_ERRORS, child_complexity)"
+    )]
     pub user_errors: Vec<UserError>,
 }
 
@@ -96,6 +117,9 @@ pub struct RecordCustomerAgreementPayload {
 #[graphql(serial)]
 pub struct ConfirmCustomerAgreementPayload {
     pub customer: Option<Customer>,
+    #[graphql(
+        complexity = "crate::graphql::cost::items(crate::graphql::cost::USER_ERRORS, child_complexity)"
+    )]
     pub user_errors: Vec<UserError>,
 }
 
@@ -103,6 +127,9 @@ pub struct ConfirmCustomerAgreementPayload {
 #[graphql(serial)]
 pub struct ResellerRelationshipPayload {
     pub relationship: Option<ResellerRelationship>,
+    #[graphql(
+        complexity = "crate::graphql::cost::items(crate::graphql::cost::USER_ERRORS, child_complexity)"
+    )]
     pub user_errors: Vec<UserError>,
 }
 

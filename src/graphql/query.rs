@@ -80,6 +80,7 @@ impl CoreQuery {
 
     /// Objects by their global ids, in the same order; `null` (with a
     /// `NOT_FOUND` error) for each one that does not exist or the caller may not see.
+    #[graphql(complexity = "crate::graphql::cost::items(ids.len(), child_complexity)")]
     async fn nodes(
         &self,
         ctx: &Context<'_>,
@@ -127,7 +128,7 @@ impl CoreQuery {
 
     /// The partners the caller may see: programme roles all of them, a partner
     /// itself and the partners it is linked to, a customer its partners.
-    #[graphql(complexity = "crate::graphql::connection::page_cost(first, last) * child_complexity")]
+    #[graphql(complexity = "crate::graphql::cost::page(first, last, child_complexity)")]
     async fn partners(
         &self,
         ctx: &Context<'_>,
@@ -169,7 +170,7 @@ impl CoreQuery {
 
     /// The customers the caller may see: programme roles all of them, a
     /// partner those it has an active relationship with, a customer signer its own.
-    #[graphql(complexity = "crate::graphql::connection::page_cost(first, last) * child_complexity")]
+    #[graphql(complexity = "crate::graphql::cost::page(first, last, child_complexity)")]
     async fn customers(
         &self,
         ctx: &Context<'_>,

@@ -234,7 +234,7 @@ impl Partner {
         .await
     }
     /// For an indirect reseller: the indirect providers it works through.
-    #[graphql(complexity = "crate::graphql::connection::page_cost(first, last) * child_complexity")]
+    #[graphql(complexity = "crate::graphql::cost::page(first, last, child_complexity)")]
     async fn indirect_providers(
         &self,
         ctx: &Context<'_>,
@@ -265,7 +265,7 @@ impl Partner {
         .await
     }
     /// For an indirect provider: the indirect resellers linked to it.
-    #[graphql(complexity = "crate::graphql::connection::page_cost(first, last) * child_complexity")]
+    #[graphql(complexity = "crate::graphql::cost::page(first, last, child_complexity)")]
     async fn indirect_resellers(
         &self,
         ctx: &Context<'_>,
@@ -297,7 +297,7 @@ impl Partner {
     }
     /// The customers this partner has an active reseller relationship with,
     /// among those the caller may see.
-    #[graphql(complexity = "crate::graphql::connection::page_cost(first, last) * child_complexity")]
+    #[graphql(complexity = "crate::graphql::cost::page(first, last, child_complexity)")]
     async fn customers(
         &self,
         ctx: &Context<'_>,
@@ -325,7 +325,7 @@ impl Partner {
         .await
     }
     /// The partner's reseller relationships, among those the caller may see.
-    #[graphql(complexity = "crate::graphql::connection::page_cost(first, last) * child_complexity")]
+    #[graphql(complexity = "crate::graphql::cost::page(first, last, child_complexity)")]
     async fn relationships(
         &self,
         ctx: &Context<'_>,
@@ -358,7 +358,7 @@ impl Partner {
         .await
     }
     /// The ACO requests this partner submitted, among those the caller may see.
-    #[graphql(complexity = "crate::graphql::connection::page_cost(first, last) * child_complexity")]
+    #[graphql(complexity = "crate::graphql::cost::page(first, last, child_complexity)")]
     async fn aco_requests(
         &self,
         ctx: &Context<'_>,
@@ -386,7 +386,7 @@ impl Partner {
         .await
     }
     /// §7: the partner's own benefit credits (the partner and programme roles see them).
-    #[graphql(complexity = "crate::graphql::connection::page_cost(first, last) * child_complexity")]
+    #[graphql(complexity = "crate::graphql::cost::page(first, last, child_complexity)")]
     async fn benefit_credits(
         &self,
         ctx: &Context<'_>,
@@ -431,7 +431,7 @@ impl Partner {
     }
     /// Every change to this partner, oldest first. Only programme roles and the
     /// partner itself see it; `null` for anyone else.
-    #[graphql(complexity = "crate::graphql::connection::page_cost(first, last) * child_complexity")]
+    #[graphql(complexity = "crate::graphql::cost::page(first, last, child_complexity)")]
     async fn history(
         &self,
         ctx: &Context<'_>,
@@ -621,6 +621,9 @@ impl Customer {
     }
     /// ELIG-7: partners' confirmations of the customer's MCA acceptance, among
     /// the partners the caller may see.
+    #[graphql(
+        complexity = "crate::graphql::cost::items(crate::graphql::cost::RECORDS, child_complexity)"
+    )]
     async fn mca_confirmations(
         &self,
         ctx: &Context<'_>,
@@ -644,7 +647,7 @@ impl Customer {
         .await
     }
     /// The customer's reseller relationships, among those the caller may see.
-    #[graphql(complexity = "crate::graphql::connection::page_cost(first, last) * child_complexity")]
+    #[graphql(complexity = "crate::graphql::cost::page(first, last, child_complexity)")]
     async fn relationships(
         &self,
         ctx: &Context<'_>,
@@ -677,7 +680,7 @@ impl Customer {
         .await
     }
     /// The customer's ACO requests the caller may see, oldest first.
-    #[graphql(complexity = "crate::graphql::connection::page_cost(first, last) * child_complexity")]
+    #[graphql(complexity = "crate::graphql::cost::page(first, last, child_complexity)")]
     async fn aco_requests(
         &self,
         ctx: &Context<'_>,
@@ -705,7 +708,7 @@ impl Customer {
         .await
     }
     /// The customer's ACO agreements the caller may see, oldest first (AGR-6 keeps them all).
-    #[graphql(complexity = "crate::graphql::connection::page_cost(first, last) * child_complexity")]
+    #[graphql(complexity = "crate::graphql::cost::page(first, last, child_complexity)")]
     async fn aco_agreements(
         &self,
         ctx: &Context<'_>,
@@ -738,7 +741,7 @@ impl Customer {
         .await
     }
     /// The customer's ACO credit grants the caller may see (LEDGER-1).
-    #[graphql(complexity = "crate::graphql::connection::page_cost(first, last) * child_complexity")]
+    #[graphql(complexity = "crate::graphql::cost::page(first, last, child_complexity)")]
     async fn credit_grants(
         &self,
         ctx: &Context<'_>,
@@ -774,6 +777,7 @@ impl Customer {
     }
     /// LEDGER-8: month by month from `from` to `to` (at most 60 months): ACR,
     /// opening balance, applied, above ACO, PEC, invoice amount, closing balance.
+    #[graphql(complexity = "crate::graphql::cost::months(&from, &to, child_complexity)")]
     async fn reconciliation(
         &self,
         ctx: &Context<'_>,
@@ -792,6 +796,7 @@ impl Customer {
     }
     /// The usage recorded for the customer, oldest month first; with `month`,
     /// every revision of that month (corrections keep the earlier figures).
+    #[graphql(complexity = "crate::graphql::cost::usage(month.is_some(), child_complexity)")]
     async fn monthly_usage(
         &self,
         ctx: &Context<'_>,
@@ -801,7 +806,7 @@ impl Customer {
     }
     /// Every change to this customer, oldest first. Only programme roles and
     /// the customer itself see it; `null` for anyone else.
-    #[graphql(complexity = "crate::graphql::connection::page_cost(first, last) * child_complexity")]
+    #[graphql(complexity = "crate::graphql::cost::page(first, last, child_complexity)")]
     async fn history(
         &self,
         ctx: &Context<'_>,
@@ -942,6 +947,9 @@ impl Viewer {
     async fn tenant_id(&self) -> &str {
         &self.0.tenant_id
     }
+    #[graphql(
+        complexity = "crate::graphql::cost::items(crate::domain::Role::ALL.len(), child_complexity)"
+    )]
     async fn roles(&self) -> Vec<Role> {
         self.0.roles.clone()
     }

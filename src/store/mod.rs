@@ -5,7 +5,8 @@
 //! commits the writes waiting for it together (see [`writer`]): each write is
 //! all or nothing, and answered once it is on disk. Reads use a small pool of
 //! reader connections behind an async semaphore, each inside one deferred
-//! transaction (a consistent snapshot), run on the request's own thread.
+//! transaction (a consistent snapshot), run on a blocking thread and
+//! interrupted at their request's deadline.
 
 pub mod agreements;
 pub mod audit;
@@ -19,8 +20,9 @@ pub mod usage;
 mod writer;
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, OpenFlags};
 use rusqlite_migration::{M, Migrations};
@@ -117,8 +119,48 @@ pub struct Db {
 struct Inner {
     config: StoreConfig,
     writer: writer::Writer,
-    readers: Mutex<Vec<Connection>>,
-    reader_permits: Semaphore,
+    readers: Mutex<Vec<Reader>>,
+    reader_permits: Arc<Semaphore>,
+}
+
+/// A read-only connection and the deadline of the read it runs: SQLite calls
+/// back every [`PROGRESS_STEPS`] virtual-machine steps, and a read past its
+/// deadline is interrupted there (`SQLITE_INTERRUPT`), whoever still waits
+/// for it.
+struct Reader {
+    conn: Connection,
+    deadline: Arc<AtomicU64>,
+}
+
+/// How often (in SQLite virtual-machine steps) a read checks its deadline:
+/// about every 0.1 ms of work.
+const PROGRESS_STEPS: std::ffi::c_int = 4_096;
+
+/// Deadlines are kept as nanoseconds after this instant; 0 is "none".
+static EPOCH: std::sync::LazyLock<Instant> = std::sync::LazyLock::new(Instant::now);
+
+fn encode_deadline(deadline: Option<Instant>) -> u64 {
+    deadline.map_or(0, |d| {
+        u64::try_from(d.saturating_duration_since(*EPOCH).as_nanos())
+            .unwrap_or(u64::MAX)
+            .max(1)
+    })
+}
+
+impl Reader {
+    fn open(config: &StoreConfig) -> Result<Self> {
+        let conn = open_connection(config, true)?;
+        let deadline = Arc::new(AtomicU64::new(0));
+        let watched = deadline.clone();
+        conn.progress_handler(
+            PROGRESS_STEPS,
+            Some(move || {
+                let at = watched.load(AtomicOrdering::Relaxed);
+                at != 0 && encode_deadline(Some(Instant::now())) >= at
+            }),
+        );
+        Ok(Reader { conn, deadline })
+    }
 }
 
 fn create_parent_dir(path: &Path) -> Result<()> {
@@ -209,7 +251,7 @@ impl Db {
             .to_latest(&mut writer)
             .map_err(|e| Error::Internal(format!("migrating the database: {e}")))?;
         let readers = (0..config.readers.max(1))
-            .map(|_| open_connection(config, true))
+            .map(|_| Reader::open(config))
             .collect::<Result<Vec<_>>>()?;
         let checkpointer = match config.journal_mode {
             // Not counted: its timed checkpoints are no request's statements.
@@ -226,7 +268,7 @@ impl Db {
             inner: Arc::new(Inner {
                 config: config.clone(),
                 writer: writer::Writer::start(writer, checkpointer)?,
-                reader_permits: Semaphore::new(readers.len()),
+                reader_permits: Arc::new(Semaphore::new(readers.len())),
                 readers: Mutex::new(readers),
             }),
         })
@@ -289,35 +331,56 @@ impl Db {
         F: FnOnce(&Tx<'_>) -> Result<T> + Send + 'static,
         T: Send + 'static,
     {
-        let _permit = self
+        self.read_until(None, f).await
+    }
+
+    /// [`read`](Self::read), interrupted once `deadline` has passed
+    /// ([`Error::Timeout`]). The read runs on a blocking thread, never on
+    /// the async workers, and holds its connection and permit until it ends,
+    /// even when its caller stops waiting: readers stay bounded.
+    pub async fn read_until<T, F>(&self, deadline: Option<Instant>, f: F) -> Result<T>
+    where
+        F: FnOnce(&Tx<'_>) -> Result<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let permit = self
             .inner
             .reader_permits
-            .acquire()
+            .clone()
+            .acquire_owned()
             .await
             .map_err(|_| Error::Internal("reader pool closed".into()))?;
-        let pooled = self
-            .inner
-            .readers
-            .lock()
-            .map_err(|_| Error::Internal("reader pool poisoned".into()))?
-            .pop();
-        // A connection is lost only if a read panicked; replace it.
-        let conn = match pooled {
-            Some(conn) => conn,
-            None => open_connection(&self.inner.config, true)?,
-        };
-        // Reads run where the request runs: they are short indexed lookups
-        // over bounded pages, and answering from the page cache takes far
-        // less than handing the work to another thread and back.
-        let out = read_transaction(&conn, f);
-        // A connection left inside a transaction (its end failed) is closed,
-        // not reused.
-        if conn.is_autocommit()
-            && let Ok(mut pool) = self.inner.readers.lock()
-        {
-            pool.push(conn);
-        }
-        out
+        let inner = self.inner.clone();
+        let span = tracing::Span::current();
+        tokio::task::spawn_blocking(move || {
+            let _entered = span.enter();
+            let pooled = inner
+                .readers
+                .lock()
+                .map_err(|_| Error::Internal("reader pool poisoned".into()))?
+                .pop();
+            // A connection is lost only if a read panicked; replace it.
+            let reader = match pooled {
+                Some(reader) => reader,
+                None => Reader::open(&inner.config)?,
+            };
+            reader
+                .deadline
+                .store(encode_deadline(deadline), AtomicOrdering::Relaxed);
+            let out = read_transaction(&reader.conn, f);
+            reader.deadline.store(0, AtomicOrdering::Relaxed);
+            // A connection left inside a transaction (its end failed) is
+            // closed, not reused.
+            if reader.conn.is_autocommit()
+                && let Ok(mut pool) = inner.readers.lock()
+            {
+                pool.push(reader);
+            }
+            drop(permit);
+            out
+        })
+        .await
+        .map_err(|e| Error::Internal(format!("a read failed: {e}")))?
     }
 
     /// Copies the database to `target` with SQLite's online backup: a

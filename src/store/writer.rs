@@ -53,15 +53,12 @@ where
     fn run(&mut self, tx: &Tx<'_>) -> bool {
         let _entered = self.span.enter();
         let outcome = if self.late() {
-            Err(Error::Internal(
-                "the request ran out of time before it could write".into(),
-            ))
+            Err(Error::Timeout)
         } else {
             let work = self.work.take().expect("a write runs once");
             match catch_unwind(AssertUnwindSafe(|| work(tx))) {
-                Ok(Ok(_)) if self.late() => Err(Error::Internal(
-                    "the request ran out of time; its changes were rolled back".into(),
-                )),
+                // Its changes are rolled back: the caller has stopped waiting.
+                Ok(Ok(_)) if self.late() => Err(Error::Timeout),
                 Ok(outcome) => outcome,
                 Err(_) => {
                     tracing::error!("a write panicked; its changes were rolled back");

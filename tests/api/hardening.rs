@@ -246,7 +246,8 @@ async fn bad_input_never_hurts() {
                 "BAD_USER_INPUT",
                 "QUERY_TOO_DEEP",
                 "QUERY_TOO_COMPLEX",
-                "QUERY_TOO_LARGE"
+                "QUERY_TOO_LARGE",
+                "GRAPHQL_VALIDATION_FAILED"
             ]
             .contains(&code),
             "{query}: {body}"

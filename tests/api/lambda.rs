@@ -292,7 +292,18 @@ async fn the_binary_runs_the_sweep_for_a_scheduled_event() {
         env!("CARGO_MANIFEST_DIR")
     ))
     .unwrap();
-    let mut runtime = fake_runtime(vec![("sweep-1".into(), event)]).await;
+    // An HTTP event sent to the sweep function by mistake is refused first,
+    // without sweeping.
+    let http_event = std::fs::read_to_string(format!(
+        "{}/tests/api/fixtures/apigw_v2_http_api.json",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    let mut runtime = fake_runtime(vec![
+        ("http-1".into(), http_event),
+        ("sweep-1".into(), event),
+    ])
+    .await;
     let mut child = lambda_process(
         &runtime,
         &database,
@@ -300,6 +311,18 @@ async fn the_binary_runs_the_sweep_for_a_scheduled_event() {
             ("ACO_LAMBDA_HANDLER", "sweep"),
             ("ACO_NOW", "2027-02-01T00:05:00Z"),
         ],
+    );
+    let (kind, id, refusal) = first_post(&mut runtime).await;
+    assert_eq!(
+        (kind.as_str(), id.as_str()),
+        ("error", "http-1"),
+        "{refusal}"
+    );
+    assert!(
+        refusal
+            .to_string()
+            .contains("scheduled EventBridge events only"),
+        "{refusal}"
     );
     let (kind, id, response) = first_post(&mut runtime).await;
     child.kill().await.ok();
