@@ -785,4 +785,42 @@ mod tests {
             .await;
         assert!(delete.unwrap_err().to_string().contains("append-only"));
     }
+
+    /// A read that would never end stops at its deadline, answers
+    /// `Timeout`, and leaves its connection fit for the next read.
+    #[tokio::test]
+    async fn a_read_past_its_deadline_is_interrupted() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&StoreConfig::new(dir.path().join("t.db"), JournalMode::Wal)).unwrap();
+        let endless = "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n) \
+                       SELECT count(*) FROM n";
+        for _ in 0..2 * db.inner.config.readers {
+            let started = Instant::now();
+            let out = db
+                .read_until(Some(started + Duration::from_millis(100)), move |tx| {
+                    Ok(tx.query_row(endless, [], |r| r.get::<_, i64>(0))?)
+                })
+                .await;
+            assert!(matches!(out, Err(Error::Timeout)), "{out:?}");
+            assert!(
+                started.elapsed() < Duration::from_secs(2),
+                "{:?}",
+                started.elapsed()
+            );
+        }
+        assert!(db.ping().await);
+        // Without a deadline a read runs to its end.
+        let counted = db
+            .read(|tx| {
+                Ok(tx.query_row(
+                    "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 100000) \
+                     SELECT count(*) FROM n",
+                    [],
+                    |r| r.get::<_, i64>(0),
+                )?)
+            })
+            .await
+            .unwrap();
+        assert_eq!(counted, 100_000);
+    }
 }

@@ -1,6 +1,7 @@
 //! The API's integration tests: the real router in-process, real signed
 //! tokens, a fresh database for each test.
 
+mod abuse;
 mod auth;
 mod authorization;
 mod benefits;
