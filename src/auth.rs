@@ -427,6 +427,7 @@ pub enum Resolution {
 }
 
 /// Checked claims whose organisation is still to be found.
+#[derive(Clone)]
 pub struct Pending {
     claims: Claims,
     roles: Vec<Role>,

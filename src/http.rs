@@ -606,17 +606,13 @@ async fn graphql_get(
     execute(&state, &headers, request).await
 }
 
+/// Whether the operation the engine would run is a mutation.
 fn is_mutation(state: &AppState, request: &async_graphql::Request) -> bool {
     let Ok(parsed) = state.documents.parse(&request.query) else {
         return false;
     };
-    parsed.document.operations.iter().any(|(name, op)| {
-        let selected = match (&request.operation_name, name) {
-            (Some(wanted), Some(name)) => wanted == name.as_str(),
-            _ => true,
-        };
-        selected && op.node.ty == OperationType::Mutation
-    })
+    crate::graphql::gate::operation(&parsed.document, request.operation_name.as_deref())
+        .is_some_and(|op| op.node.ty == OperationType::Mutation)
 }
 
 /// Readiness: the process answers and so does its database.

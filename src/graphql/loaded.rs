@@ -48,7 +48,7 @@ impl<R: Send + Sync + 'static> Whole<R> {
     /// it is not loaded yet.
     pub async fn get<F>(&self, ctx: &Context<'_>, load: F) -> async_graphql::Result<&R>
     where
-        F: FnOnce(&Tx<'_>, &Actor) -> Result<R> + Send + 'static,
+        F: FnOnce(&Tx<'_>, &Actor) -> Result<R> + Clone + Send + 'static,
     {
         let row = self
             .0

@@ -154,7 +154,7 @@ pub(crate) fn actor(ctx: &Context<'_>) -> async_graphql::Result<Actor> {
 /// Runs `f` in a read transaction as the authenticated caller.
 pub(crate) async fn read<T, F>(ctx: &Context<'_>, f: F) -> async_graphql::Result<T>
 where
-    F: FnOnce(&Tx<'_>, &Actor) -> Result<T> + Send + 'static,
+    F: FnOnce(&Tx<'_>, &Actor) -> Result<T> + Clone + Send + 'static,
     T: Send + 'static,
 {
     let actor = actor(ctx)?;
@@ -179,7 +179,7 @@ pub(crate) fn call(ctx: &Context<'_>) -> async_graphql::Result<Call> {
 /// Runs a read-only use case in a read transaction as the authenticated caller.
 pub(crate) async fn read_as_call<T, F>(ctx: &Context<'_>, f: F) -> async_graphql::Result<T>
 where
-    F: FnOnce(&Tx<'_>, &Call) -> Result<T> + Send + 'static,
+    F: FnOnce(&Tx<'_>, &Call) -> Result<T> + Clone + Send + 'static,
     T: Send + 'static,
 {
     let call = call(ctx)?;

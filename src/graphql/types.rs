@@ -117,7 +117,7 @@ impl From<ChangeRow> for ChangeEvent {
 async fn history(
     ctx: &Context<'_>,
     entity: crate::domain::ids::ObjectId,
-    own: impl Fn(&Actor) -> bool + Send + 'static,
+    own: impl Fn(&Actor) -> bool + Clone + Send + 'static,
     args: (Option<String>, Option<i32>, Option<String>, Option<i32>),
 ) -> async_graphql::Result<Option<Conn<ChangeEvent>>> {
     let (after, first, before, last) = args;

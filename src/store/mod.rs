@@ -5,8 +5,8 @@
 //! commits the writes waiting for it together (see [`writer`]): each write is
 //! all or nothing, and answered once it is on disk. Reads use a small pool of
 //! reader connections behind an async semaphore, each inside one deferred
-//! transaction (a consistent snapshot), run on a blocking thread and
-//! interrupted at their request's deadline.
+//! transaction (a consistent snapshot), run where the request runs and moved
+//! to a blocking thread if they run long, interrupted at their deadline.
 
 pub mod agreements;
 pub mod audit;
@@ -242,6 +242,44 @@ fn read_transaction<T>(conn: &Connection, f: impl FnOnce(&Tx<'_>) -> Result<T>) 
     Ok(value)
 }
 
+/// How long a read may run on an async worker before it moves to a
+/// blocking thread (see [`Db::read_until`]).
+pub const INLINE_BUDGET: Duration = Duration::from_millis(10);
+
+impl Inner {
+    /// Runs `f` in one read transaction on a pooled reader, interrupted at
+    /// `stop`.
+    fn read_on_pool<T>(
+        &self,
+        stop: Option<Instant>,
+        f: impl FnOnce(&Tx<'_>) -> Result<T>,
+    ) -> Result<T> {
+        let pooled = self
+            .readers
+            .lock()
+            .map_err(|_| Error::Internal("reader pool poisoned".into()))?
+            .pop();
+        // A connection is lost only if a read panicked; replace it.
+        let reader = match pooled {
+            Some(reader) => reader,
+            None => Reader::open(&self.config)?,
+        };
+        reader
+            .deadline
+            .store(encode_deadline(stop), AtomicOrdering::Relaxed);
+        let out = read_transaction(&reader.conn, f);
+        reader.deadline.store(0, AtomicOrdering::Relaxed);
+        // A connection left inside a transaction (its end failed) is closed,
+        // not reused.
+        if reader.conn.is_autocommit()
+            && let Ok(mut pool) = self.readers.lock()
+        {
+            pool.push(reader);
+        }
+        out
+    }
+}
+
 impl Db {
     /// Opens (creating if needed) the database and brings its schema up to date.
     pub fn open(config: &StoreConfig) -> Result<Self> {
@@ -328,19 +366,25 @@ impl Db {
     /// Runs `f` in one read transaction on a reader connection.
     pub async fn read<T, F>(&self, f: F) -> Result<T>
     where
-        F: FnOnce(&Tx<'_>) -> Result<T> + Send + 'static,
+        F: FnOnce(&Tx<'_>) -> Result<T> + Clone + Send + 'static,
         T: Send + 'static,
     {
         self.read_until(None, f).await
     }
 
     /// [`read`](Self::read), interrupted once `deadline` has passed
-    /// ([`Error::Timeout`]). The read runs on a blocking thread, never on
-    /// the async workers, and holds its connection and permit until it ends,
-    /// even when its caller stops waiting: readers stay bounded.
+    /// ([`Error::Timeout`]).
+    ///
+    /// A read starts where its request runs: most reads are short indexed
+    /// lookups answered from the page cache, and handing each one to another
+    /// thread and back (`spawn_blocking`, or `block_in_place`) halved the
+    /// point reads a second the service answers. A read still running after
+    /// [`INLINE_BUDGET`] is interrupted and run again, from its start, on a
+    /// blocking thread (`f` is cloned for that): no read holds an async
+    /// worker, and the requests it serves, for longer than the budget.
     pub async fn read_until<T, F>(&self, deadline: Option<Instant>, f: F) -> Result<T>
     where
-        F: FnOnce(&Tx<'_>) -> Result<T> + Send + 'static,
+        F: FnOnce(&Tx<'_>) -> Result<T> + Clone + Send + 'static,
         T: Send + 'static,
     {
         let permit = self
@@ -350,34 +394,28 @@ impl Db {
             .acquire_owned()
             .await
             .map_err(|_| Error::Internal("reader pool closed".into()))?;
+        // On a runtime with one thread there is no other worker to keep free
+        // (the command line, tests): the read runs where it is.
+        let budget = tokio::runtime::Handle::try_current()
+            .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread)
+            .then(|| Instant::now() + INLINE_BUDGET);
+        let stop = match (budget, deadline) {
+            (Some(budget), Some(deadline)) => Some(budget.min(deadline)),
+            (budget, deadline) => budget.or(deadline),
+        };
+        let first = self.inner.read_on_pool(stop, f.clone());
+        let over_budget = matches!(first, Err(Error::Timeout))
+            && budget.is_some()
+            && deadline.is_none_or(|d| Instant::now() < d);
+        if !over_budget {
+            return first;
+        }
         let inner = self.inner.clone();
         let span = tracing::Span::current();
         tokio::task::spawn_blocking(move || {
             let _entered = span.enter();
-            let pooled = inner
-                .readers
-                .lock()
-                .map_err(|_| Error::Internal("reader pool poisoned".into()))?
-                .pop();
-            // A connection is lost only if a read panicked; replace it.
-            let reader = match pooled {
-                Some(reader) => reader,
-                None => Reader::open(&inner.config)?,
-            };
-            reader
-                .deadline
-                .store(encode_deadline(deadline), AtomicOrdering::Relaxed);
-            let out = read_transaction(&reader.conn, f);
-            reader.deadline.store(0, AtomicOrdering::Relaxed);
-            // A connection left inside a transaction (its end failed) is
-            // closed, not reused.
-            if reader.conn.is_autocommit()
-                && let Ok(mut pool) = inner.readers.lock()
-            {
-                pool.push(reader);
-            }
-            drop(permit);
-            out
+            let _permit = permit;
+            inner.read_on_pool(deadline, f)
         })
         .await
         .map_err(|e| Error::Internal(format!("a read failed: {e}")))?
@@ -822,5 +860,52 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(counted, 100_000);
+    }
+
+    /// A long read on an async worker moves to a blocking thread once past
+    /// its budget, and gives the right answer there: the worker's other
+    /// tasks keep running meanwhile (here, the only worker's).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+    async fn a_long_read_leaves_the_async_worker_free() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&StoreConfig::new(dir.path().join("t.db"), JournalMode::Wal)).unwrap();
+        let ticks = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let ticker = {
+            let ticks = ticks.clone();
+            tokio::spawn(async move {
+                loop {
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                    ticks.fetch_add(1, AtomicOrdering::Relaxed);
+                }
+            })
+        };
+        let started = Instant::now();
+        let count = tokio::spawn(async move {
+            db.read(|tx| {
+                Ok(tx.query_row(
+                    "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 2000000) \
+                     SELECT count(*) FROM n",
+                    [],
+                    |r| r.get::<_, i64>(0),
+                )?)
+            })
+            .await
+        })
+        .await
+        .unwrap()
+        .unwrap();
+        let took = started.elapsed();
+        ticker.abort();
+        assert_eq!(count, 2_000_000);
+        assert!(
+            took > INLINE_BUDGET * 4,
+            "the read was meant to be long: {took:?}"
+        );
+        let ticked = ticks.load(AtomicOrdering::Relaxed);
+        // A worker held by the read would not have ticked at all.
+        assert!(
+            ticked as u128 * 5 * 4 >= took.as_millis(),
+            "{ticked} ticks of 5 ms in {took:?}"
+        );
     }
 }

@@ -909,7 +909,11 @@ async fn the_binary_in_production_mode_holds_under_abuse() {
         let code = body["errors"][0]["extensions"]["code"]
             .as_str()
             .unwrap_or("-");
-        eprintln!("{name} | {status} | {code} | {:.0}", cpu * 1000.0);
+        eprintln!(
+            "{name} | {status} | {code} | {:.0} | peak {} MB",
+            cpu * 1000.0,
+            proc_status_kb(server.pid, "VmHWM:") / 1024
+        );
         match expected {
             Some(expected) => assert_eq!(code, expected, "{name}: {body}"),
             None => assert_eq!(status, 200, "{name}: {body}"),
