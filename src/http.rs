@@ -663,14 +663,17 @@ async fn credit_balance_report(
         );
     };
     let deadline = std::time::Instant::now() + state.config.request_timeout;
-    let lines = match state
+    // The CSV is written inside the read, so that a large report is written
+    // where a long read runs: off the async workers.
+    let body = match state
         .db
         .read_until(Some(deadline), move |tx| {
-            crate::service::credits::balance_report(tx, &actor, month)
+            let lines = crate::service::credits::balance_report(tx, &actor, month)?;
+            balance_report_csv(&lines).map_err(crate::error::Error::Internal)
         })
         .await
     {
-        Ok(lines) => lines,
+        Ok(body) => body,
         Err(crate::error::Error::Timeout) => {
             return error_response(
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -692,8 +695,32 @@ async fn credit_balance_report(
             );
         }
     };
+    (
+        StatusCode::OK,
+        [
+            (
+                CONTENT_TYPE,
+                HeaderValue::from_static("text/csv; charset=utf-8"),
+            ),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                HeaderValue::from_str(&format!(
+                    "attachment; filename=\"credit-balance-{month}.csv\""
+                ))
+                .unwrap_or(HeaderValue::from_static("attachment")),
+            ),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// The report's lines as CSV, with Partner Center's columns; the header row
+/// is written even when there are no lines.
+fn balance_report_csv(
+    lines: &[crate::service::credits::BalanceReportLine],
+) -> Result<Vec<u8>, String> {
     let mut writer = csv::Writer::from_writer(Vec::new());
-    // The header row is written even when there are no lines.
     let header = [
         "PartnerId",
         "CustomerId",
@@ -707,40 +734,12 @@ async fn credit_balance_report(
         "EffectiveDate",
         "ExpiryDate",
     ];
-    let written = if lines.is_empty() {
-        writer.write_record(header).map_err(|e| e.to_string())
+    if lines.is_empty() {
+        writer.write_record(header).map_err(|e| e.to_string())?;
     } else {
-        lines
-            .iter()
-            .try_for_each(|line| writer.serialize(line))
-            .map_err(|e| e.to_string())
-    };
-    match written.and_then(|()| writer.into_inner().map_err(|e| e.to_string())) {
-        Ok(body) => (
-            StatusCode::OK,
-            [
-                (
-                    CONTENT_TYPE,
-                    HeaderValue::from_static("text/csv; charset=utf-8"),
-                ),
-                (
-                    axum::http::header::CONTENT_DISPOSITION,
-                    HeaderValue::from_str(&format!(
-                        "attachment; filename=\"credit-balance-{month}.csv\""
-                    ))
-                    .unwrap_or(HeaderValue::from_static("attachment")),
-                ),
-            ],
-            body,
-        )
-            .into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, "writing the CSV failed");
-            error_response(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "INTERNAL_SERVER_ERROR",
-                "internal error",
-            )
+        for line in lines {
+            writer.serialize(line).map_err(|e| e.to_string())?;
         }
     }
+    writer.into_inner().map_err(|e| e.to_string())
 }
