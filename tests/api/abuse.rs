@@ -596,12 +596,7 @@ struct Production {
 }
 
 async fn production_server(database: &std::path::Path, settings: &[(&str, &str)]) -> Production {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let address = format!("127.0.0.1:{port}");
+    let address = free_address();
     let mut command = tokio::process::Command::new(crate::durability::binary());
     command
         .args(["serve", "--bind", &address])

@@ -67,12 +67,7 @@ struct Server {
 }
 
 async fn start_server(database: &Path) -> Server {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let address = format!("127.0.0.1:{port}");
+    let address = free_address();
     let child = tokio::process::Command::new(binary())
         .args(["serve", "--dev", "--bind", &address])
         .arg("--database-path")

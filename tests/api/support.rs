@@ -22,6 +22,16 @@ pub fn new_tenant() -> String {
     format!("5e570000-0000-4000-8000-{n:012}")
 }
 
+/// A loopback address with a port nobody listens on, for a server to bind.
+pub fn free_address() -> String {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("a free port")
+        .local_addr()
+        .expect("its address")
+        .port();
+    format!("127.0.0.1:{port}")
+}
+
 /// Held by each test that reads [`aco_api::store::statements_run`]: the count
 /// is one for the process, so two such tests must not run at once.
 pub static COUNTING_STATEMENTS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
