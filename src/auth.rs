@@ -438,26 +438,31 @@ pub struct Pending {
 impl Pending {
     /// Finds the partner or customer with the token's tenant.
     pub fn finish(self, tx: &Tx<'_>) -> Result<Actor, AuthError> {
-        let lookup = |_| AuthError::Unavailable;
+        self.look_up(tx).unwrap_or(Err(AuthError::Unavailable))
+    }
+
+    /// [`finish`](Self::finish), with the store's own error kept apart from
+    /// the token's refusal: a read interrupted at its budget is run again.
+    pub fn look_up(self, tx: &Tx<'_>) -> crate::error::Result<Result<Actor, AuthError>> {
         let organization = match self.scope {
             RoleScope::Partner => {
-                let partner = partners::by_tenant(tx, &self.tenant_id)
-                    .map_err(lookup)?
-                    .ok_or(AuthError::UnknownTenant("partner"))?;
+                let Some(partner) = partners::by_tenant(tx, &self.tenant_id)? else {
+                    return Ok(Err(AuthError::UnknownTenant("partner")));
+                };
                 Organization::Partner {
                     id: partner.id,
                     partner_type: partner.partner_type,
                 }
             }
             RoleScope::Customer => {
-                let customer = customers::by_tenant(tx, &self.tenant_id)
-                    .map_err(lookup)?
-                    .ok_or(AuthError::UnknownTenant("customer"))?;
+                let Some(customer) = customers::by_tenant(tx, &self.tenant_id)? else {
+                    return Ok(Err(AuthError::UnknownTenant("customer")));
+                };
                 Organization::Customer { id: customer.id }
             }
             RoleScope::Program => Organization::Program,
         };
-        Ok(self.into_actor(organization))
+        Ok(Ok(self.into_actor(organization)))
     }
 
     fn into_actor(self, organization: Organization) -> Actor {

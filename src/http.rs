@@ -234,7 +234,7 @@ async fn authenticate(
     };
     let actor = state
         .db
-        .read(move |tx| Ok(pending.finish(tx)))
+        .read(move |tx| pending.look_up(tx))
         .await
         .map_err(|_| AuthError::Unavailable)??;
     Ok(Some(actor))
