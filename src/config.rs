@@ -390,6 +390,36 @@ pub enum ConfigError {
     Invalid(String),
 }
 
+/// The browser origins of `ACO_CORS_ORIGINS`, each checked: `*`, or
+/// `http(s)://host[:port]` exactly as a browser sends it in `Origin`.
+fn cors_origins(listed: &[String]) -> Result<Vec<String>, ConfigError> {
+    listed
+        .iter()
+        .map(|o| o.trim())
+        .filter(|o| !o.is_empty())
+        .map(|origin| {
+            let host = origin
+                .strip_prefix("https://")
+                .or_else(|| origin.strip_prefix("http://"));
+            let valid = origin == "*"
+                || host.is_some_and(|h| {
+                    !h.is_empty()
+                        && h.bytes()
+                            .all(|b| b.is_ascii_alphanumeric() || b"-.:[]".contains(&b))
+                });
+            if valid {
+                Ok(origin.to_owned())
+            } else {
+                Err(ConfigError::Invalid(format!(
+                    "ACO_CORS_ORIGINS: {origin:?} is not an origin; write each as \
+                     scheme://host[:port] (e.g. https://app.example.com), without a path or a \
+                     trailing slash, or * for any origin"
+                )))
+            }
+        })
+        .collect()
+}
+
 impl AppConfig {
     pub fn from_args(args: &ServeArgs) -> Result<Self, ConfigError> {
         let dev = args.jwt.dev;
@@ -418,12 +448,7 @@ impl AppConfig {
             jwt: JwtConfig::resolve(&args.jwt)?,
             bind: args.bind,
             timezone,
-            cors_origins: args
-                .cors_origins
-                .iter()
-                .filter(|o| !o.is_empty())
-                .cloned()
-                .collect(),
+            cors_origins: cors_origins(&args.cors_origins)?,
             dev,
             demo: args.demo,
             explorer: args.explorer.unwrap_or(dev),

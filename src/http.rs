@@ -97,7 +97,7 @@ pub fn build_app(config: AppConfig) -> crate::error::Result<Router> {
 
 pub fn router(state: AppState) -> Router {
     let max_body = state.config.max_body_bytes;
-    let cors = cors_layer(&state.config.cors_origins);
+    let cors = cors_layer(&state.config.cors_origins, state.config.dev);
     // The API's routes share one cap on requests in flight; beyond it a
     // request is refused at once, not queued. The probes stay outside it.
     let api = Router::new()
@@ -151,18 +151,47 @@ pub fn router(state: AppState) -> Router {
     Router::new().fallback_service(lambda)
 }
 
-fn cors_layer(origins: &[String]) -> Option<CorsLayer> {
-    if origins.is_empty() {
+/// Which browser origins may call the API: `*` any (the API uses bearer
+/// tokens, never cookies, so no credentials are allowed); else the origins
+/// listed; in dev mode with none listed, pages served from this machine
+/// (`http://localhost:*`, `http://127.0.0.1:*`). `x-request-id` is exposed,
+/// and the tracing headers browser SDKs add are allowed.
+fn cors_layer(origins: &[String], dev: bool) -> Option<CorsLayer> {
+    let allow = if origins.iter().any(|o| o == "*") {
+        AllowOrigin::any()
+    } else if !origins.is_empty() {
+        AllowOrigin::list(origins.iter().filter_map(|o| o.parse().ok()))
+    } else if dev {
+        AllowOrigin::predicate(|origin: &HeaderValue, _| is_this_machine(origin.as_bytes()))
+    } else {
         return None;
-    }
-    let origins: Vec<HeaderValue> = origins.iter().filter_map(|o| o.parse().ok()).collect();
+    };
     Some(
         CorsLayer::new()
-            .allow_origin(AllowOrigin::list(origins))
+            .allow_origin(allow)
             .allow_methods([Method::GET, Method::POST])
-            .allow_headers([AUTHORIZATION, CONTENT_TYPE])
+            .allow_headers([
+                AUTHORIZATION,
+                CONTENT_TYPE,
+                HeaderName::from_static("traceparent"),
+                HeaderName::from_static("tracestate"),
+                HeaderName::from_static("baggage"),
+            ])
+            .expose_headers([HeaderName::from_static(REQUEST_ID)])
             .max_age(Duration::from_secs(600)),
     )
+}
+
+/// `http://localhost` or `http://127.0.0.1`, on any port.
+fn is_this_machine(origin: &[u8]) -> bool {
+    ["http://localhost", "http://127.0.0.1"].iter().any(|host| {
+        origin.strip_prefix(host.as_bytes()).is_some_and(|rest| {
+            rest.is_empty()
+                || rest
+                    .strip_prefix(b":")
+                    .is_some_and(|port| !port.is_empty() && port.iter().all(u8::is_ascii_digit))
+        })
+    })
 }
 
 /// The answer when the cap on requests in flight is reached.

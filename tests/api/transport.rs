@@ -343,3 +343,108 @@ async fn answers_are_json_in_the_media_type_the_client_accepts() {
         assert_eq!(body, json!({ "data": { "__typename": "QueryRoot" } }));
     }
 }
+
+/// A CORS preflight for a POST with the headers a browser SDK adds.
+async fn preflight(app: &TestApp, origin: &str) -> axum::http::HeaderMap {
+    let request = Request::options("/graphql")
+        .header("origin", origin)
+        .header("access-control-request-method", "POST")
+        .header(
+            "access-control-request-headers",
+            "authorization, content-type, traceparent",
+        )
+        .body(Body::empty())
+        .unwrap();
+    app.send(request).await.2
+}
+
+#[tokio::test]
+async fn cors_accepts_any_origin_with_a_wildcard() {
+    let app = TestApp::configured(|c| {
+        c.dev = false;
+        c.cors_origins = vec!["*".into()];
+    });
+    let headers = preflight(&app, "https://app.example.com").await;
+    assert_eq!(headers["access-control-allow-origin"], "*");
+    let allowed = headers["access-control-allow-headers"].to_str().unwrap();
+    assert!(
+        allowed.contains("traceparent") && allowed.contains("baggage"),
+        "{allowed}"
+    );
+    assert!(headers.get("access-control-allow-credentials").is_none());
+    let request = Request::post("/graphql")
+        .header("origin", "https://app.example.com")
+        .header("content-type", "application/json")
+        .body(Body::from(r#"{"query": "{ __typename }"}"#))
+        .unwrap();
+    let (_, _, headers) = app.send(request).await;
+    assert_eq!(headers["access-control-expose-headers"], "x-request-id");
+}
+
+#[tokio::test]
+async fn cors_in_dev_mode_allows_this_machine_and_nobody_else() {
+    let app = TestApp::new();
+    for origin in [
+        "http://localhost:5173",
+        "http://127.0.0.1:3000",
+        "http://localhost",
+    ] {
+        let headers = preflight(&app, origin).await;
+        assert_eq!(headers["access-control-allow-origin"], origin);
+    }
+    for origin in [
+        "https://evil.example",
+        "http://localhost.evil.example",
+        "http://127.0.0.1:80x",
+    ] {
+        let headers = preflight(&app, origin).await;
+        assert!(
+            headers.get("access-control-allow-origin").is_none(),
+            "{origin}"
+        );
+    }
+    // Outside dev mode nothing is allowed unless listed.
+    let app = TestApp::configured(|c| c.dev = false);
+    let headers = preflight(&app, "http://localhost:5173").await;
+    assert!(headers.get("access-control-allow-origin").is_none());
+    let app = TestApp::configured(|c| c.cors_origins = vec!["https://app.example.com".into()]);
+    assert_eq!(
+        preflight(&app, "https://app.example.com").await["access-control-allow-origin"],
+        "https://app.example.com"
+    );
+    assert!(
+        preflight(&app, "http://localhost:5173")
+            .await
+            .get("access-control-allow-origin")
+            .is_none()
+    );
+}
+
+#[test]
+fn malformed_cors_origins_are_refused_at_start() {
+    use clap::Parser;
+    for (origins, ok) in [
+        ("*", true),
+        ("https://app.example.com,http://localhost:5173", true),
+        ("https://app.example.com/", false),
+        ("app.example.com", false),
+        ("https://app.example.com/path", false),
+    ] {
+        let cli = aco_api::config::Cli::try_parse_from([
+            "aco-api",
+            "serve",
+            "--dev",
+            "--cors-origins",
+            origins,
+        ])
+        .unwrap();
+        let aco_api::config::Command::Serve(args) = cli.command else {
+            unreachable!()
+        };
+        let outcome = aco_api::AppConfig::from_args(&args);
+        assert_eq!(outcome.is_ok(), ok, "{origins}: {:?}", outcome.err());
+        if let Err(e) = outcome {
+            assert!(e.to_string().contains("scheme://host[:port]"), "{e}");
+        }
+    }
+}
