@@ -221,9 +221,10 @@ pub struct TokenArgs {
 }
 
 fn parse_role(text: &str) -> Result<Role, String> {
-    text.to_ascii_uppercase()
-        .parse()
-        .map_err(|e: crate::domain::UnknownValue| e.to_string())
+    text.to_ascii_uppercase().parse().map_err(|_| {
+        let roles: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
+        format!("{text:?} is not a role; the roles are {}", roles.join(", "))
+    })
 }
 
 /// The fewest distinct bytes a production HS256 secret may have: 32 spaces,
@@ -515,5 +516,20 @@ impl ServeArgs {
             demo: false,
             now: None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unknown_role_is_answered_with_the_roles_there_are() {
+        assert_eq!(parse_role("program_admin"), Ok(Role::ProgramAdmin));
+        let refused = parse_role("ADMIN").unwrap_err();
+        assert!(
+            refused.contains("PARTNER_ADMIN") && refused.contains("PROGRAM_ADMIN"),
+            "{refused}"
+        );
     }
 }

@@ -215,7 +215,10 @@ fn check(args: &CheckArgs) -> Result<(), String> {
 fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tower_http=warn"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    // Colours only for a terminal: a log file or a collector gets plain text.
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()));
     match format {
         LogFormat::Json => builder.json().flatten_event(true).init(),
         LogFormat::Text => builder.init(),
@@ -248,12 +251,19 @@ fn serve(args: ServeArgs, lambda_handler: LambdaHandler) -> Result<(), String> {
     // Opening the database and migrating happen once, before serving.
     let db = Db::open(&config.store).map_err(|e| e.to_string())?;
     runtime.block_on(async move {
-        if config.demo
-            && aco_api::demo::seed(&db, &config)
+        if config.demo {
+            if aco_api::demo::seed(&db, &config)
                 .await
                 .map_err(|e| e.to_string())?
-        {
-            tracing::info!("demo data loaded");
+            {
+                tracing::info!("demo data loaded");
+            } else {
+                tracing::warn!(
+                    database = %config.store.path.display(),
+                    "the database has data already, so the demo was not loaded; \
+                     delete it (or choose another --database-path) to start over"
+                );
+            }
         }
         let state = AppState::new(config.clone(), db.clone());
         let app = router(state);
