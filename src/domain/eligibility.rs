@@ -181,6 +181,14 @@ pub const RULES: &[Rule] = &[
         fails: "The customer already has an ACO request that is not finished.",
         remedy: "Follow or cancel the customer's open request before submitting another.",
     },
+    Rule {
+        id: "ELIG-14",
+        code: "NOT_TRANSACTING_PARTNER",
+        passes: |f| f.partner_type != PartnerType::IndirectProvider,
+        holds: "The partner is a transacting partner (direct bill or indirect reseller).",
+        fails: "The partner is an indirect provider, which never submits an ACO request (ROLE-1).",
+        remedy: "Check the deal for the transacting partner: the direct bill partner, or the indirect reseller naming this provider.",
+    },
 ];
 
 /// One rule's verdict.
@@ -313,6 +321,19 @@ mod tests {
             });
             assert_eq!(failing(&f).is_empty(), ok, "{linked} {active}");
         }
+    }
+
+    #[test]
+    fn elig_14_an_indirect_provider_is_never_a_transacting_partner() {
+        let mut f = eligible();
+        for (partner_type, ok) in [
+            (PartnerType::DirectBill, true),
+            (PartnerType::IndirectProvider, false),
+        ] {
+            f.partner_type = partner_type;
+            assert_eq!(failing(&f).is_empty(), ok, "{partner_type:?}");
+        }
+        assert_eq!(failing(&f), ["NOT_TRANSACTING_PARTNER"]);
     }
 
     #[test]

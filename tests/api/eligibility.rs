@@ -30,7 +30,7 @@ async fn assert_fails(world: &World, token: &str, input: Value, codes: &[&str]) 
     assert_eq!(report["eligible"], codes.is_empty());
     assert_eq!(
         report["rules"].as_array().unwrap().len(),
-        12,
+        aco_api::domain::eligibility::RULES.len(),
         "every rule is listed"
     );
     for rule in report["rules"].as_array().unwrap() {
@@ -544,4 +544,45 @@ async fn role_2_programme_roles_and_signers_never_submit() {
         body["errors"][0]["extensions"]["reason"],
         "CUSTOMER_CANNOT_SUBMIT"
     );
+}
+
+#[tokio::test]
+async fn elig_14_a_programme_check_for_an_indirect_provider_is_not_eligible() {
+    let world = World::new();
+    let provider = world.signed_partner("Northwind", "INDIRECT_PROVIDER").await;
+    let customer = world.eligible_customer(&provider, "Alpine").await;
+    let mut input = deal(&customer.id, "15000.00");
+    input["partnerId"] = json!(provider.id);
+    let data = world
+        .app
+        .ok(
+            &world.reviewer(aco_api::domain::Role::Plsr),
+            ELIGIBILITY,
+            json!({ "input": input }),
+        )
+        .await;
+    let report = &data["acoEligibility"];
+    assert_eq!(report["eligible"], false, "{report}");
+    assert_eq!(failing(report), ["NOT_TRANSACTING_PARTNER"], "{report}");
+    // What the deal would be worth is still shown.
+    assert_eq!(report["acoAmount"], "1500.00", "{report}");
+    // For a transacting partner the rule is listed, and passed.
+    let direct = world.signed_partner("Contoso", "DIRECT_BILL").await;
+    let other = world.eligible_customer(&direct, "Bravo").await;
+    let data = world
+        .app
+        .ok(
+            &direct.user,
+            ELIGIBILITY,
+            json!({ "input": deal(&other.id, "15000.00") }),
+        )
+        .await;
+    let rule = data["acoEligibility"]["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["code"] == "NOT_TRANSACTING_PARTNER")
+        .cloned()
+        .expect("the rule is listed");
+    assert_eq!(rule["passed"], true, "{rule}");
 }
