@@ -381,17 +381,9 @@ impl Authenticator {
         })
     }
 
-    /// Finds the organisation the caller acts for. The role decides where to
-    /// look; a role that does not match its tenant is refused.
-    pub fn resolve(&self, tx: &Tx<'_>, claims: Claims) -> Result<Actor, AuthError> {
-        match self.resolve_without_store(claims)? {
-            Resolution::Done(actor) => Ok(actor),
-            Resolution::NeedsLookup(pending) => pending.finish(tx),
-        }
-    }
-
     /// Checks the roles and tenant; finishes at once for programme roles,
-    /// which need no database lookup.
+    /// which need no database lookup, and otherwise leaves the organisation
+    /// to be found with [`Pending::finish`] in a read.
     pub fn resolve_without_store(&self, claims: Claims) -> Result<Resolution, AuthError> {
         let roles = claims
             .roles
@@ -436,14 +428,10 @@ pub struct Pending {
 }
 
 impl Pending {
-    /// Finds the partner or customer with the token's tenant.
-    pub fn finish(self, tx: &Tx<'_>) -> Result<Actor, AuthError> {
-        self.look_up(tx).unwrap_or(Err(AuthError::Unavailable))
-    }
-
-    /// [`finish`](Self::finish), with the store's own error kept apart from
-    /// the token's refusal: a read interrupted at its budget is run again.
-    pub fn look_up(self, tx: &Tx<'_>) -> crate::error::Result<Result<Actor, AuthError>> {
+    /// Finds the partner or customer with the token's tenant: the actor, or
+    /// why the token is refused. The store's own errors stay apart from the
+    /// refusal, so that a read interrupted at its budget is run again.
+    pub fn finish(self, tx: &Tx<'_>) -> crate::error::Result<Result<Actor, AuthError>> {
         let organization = match self.scope {
             RoleScope::Partner => {
                 let Some(partner) = partners::by_tenant(tx, &self.tenant_id)? else {

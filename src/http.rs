@@ -4,7 +4,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_graphql::parser::types::OperationType;
 use async_graphql::{ErrorExtensions, ValidationMode};
 use axum::Router;
 use axum::body::Bytes;
@@ -263,7 +262,7 @@ async fn authenticate(
     };
     let actor = state
         .db
-        .read(move |tx| pending.look_up(tx))
+        .read(move |tx| pending.finish(tx))
         .await
         .map_err(|_| AuthError::Unavailable)??;
     Ok(Some(actor))
@@ -316,8 +315,7 @@ async fn execute(
     let mut request = request;
     let prepared = prepare(state, &mut request, &context);
     let mutation = prepared.as_ref().is_ok_and(|parsed| {
-        crate::graphql::gate::operation(&parsed.document, request.operation_name.as_deref())
-            .is_some_and(|op| op.node.ty == OperationType::Mutation)
+        crate::graphql::gate::runs_mutation(&parsed.document, request.operation_name.as_deref())
     });
     let answer = async {
         match prepared {
@@ -664,7 +662,10 @@ async fn graphql_get(
         Ok(request) => request,
         Err(e) => return error_response(StatusCode::BAD_REQUEST, "BAD_USER_INPUT", &e.to_string()),
     };
-    if is_mutation(&state, &request) {
+    let mutation = state.documents.parse(&request.query).is_ok_and(|parsed| {
+        crate::graphql::gate::runs_mutation(&parsed.document, request.operation_name.as_deref())
+    });
+    if mutation {
         let mut response = error_response(
             StatusCode::METHOD_NOT_ALLOWED,
             "BAD_USER_INPUT",
@@ -676,15 +677,6 @@ async fn graphql_get(
         return response;
     }
     execute(&state, &headers, request).await
-}
-
-/// Whether the operation the engine would run is a mutation.
-fn is_mutation(state: &AppState, request: &async_graphql::Request) -> bool {
-    let Ok(parsed) = state.documents.parse(&request.query) else {
-        return false;
-    };
-    crate::graphql::gate::operation(&parsed.document, request.operation_name.as_deref())
-        .is_some_and(|op| op.node.ty == OperationType::Mutation)
 }
 
 /// Readiness: the process answers and so does its database.

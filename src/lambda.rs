@@ -88,16 +88,11 @@ pub async fn run_sweep(db: Db, config: AppConfig) -> Result<(), lambda_http::Err
     let handler = service_fn(move |event: LambdaEvent<Value>| {
         let (db, config) = (db.clone(), config.clone());
         async move {
-            let source = event
-                .payload
-                .get("source")
-                .and_then(Value::as_str)
-                .unwrap_or("none")
-                .to_owned();
             if !is_scheduled_event(&event.payload) {
+                let source = event.payload.get("source").and_then(Value::as_str);
                 tracing::warn!(
                     request_id = %event.context.request_id,
-                    source = %LogSafe(&source),
+                    source = %LogSafe(source.unwrap_or("none")),
                     "an invocation that is not a scheduled event was refused; nothing was swept"
                 );
                 return Err(lambda_http::Error::from(

@@ -124,32 +124,15 @@ fn check(rule: Rule, actor: &Actor) -> Result<()> {
 /// same types the schema is built from (a subscription root included once
 /// the schema has one).
 pub fn root_fields() -> Vec<(OperationType, String)> {
-    use async_graphql::{OutputType, SubscriptionType};
-    let mut registry = async_graphql::registry::Registry::default();
-    let roots = [
-        (
-            OperationType::Query,
-            <super::query::QueryRoot as OutputType>::create_type_info(&mut registry),
-        ),
-        (
-            OperationType::Mutation,
-            <super::mutation::MutationRoot as OutputType>::create_type_info(&mut registry),
-        ),
-        (
-            OperationType::Subscription,
-            <super::Subscription as SubscriptionType>::create_type_info(&mut registry),
-        ),
-    ];
+    let (registry, roots) = super::registry();
     roots
         .into_iter()
         .flat_map(|(operation, name)| {
-            let fields = registry
+            let fields: Vec<String> = registry
                 .types
-                .get(async_graphql::registry::MetaTypeName::concrete_typename(
-                    &name,
-                ))
+                .get(&name)
                 .and_then(|ty| ty.fields())
-                .map(|fields| fields.keys().cloned().collect::<Vec<_>>())
+                .map(|fields| fields.keys().cloned().collect())
                 .unwrap_or_default();
             fields
                 .into_iter()
@@ -185,6 +168,11 @@ pub fn operation<'a>(
         (Some(_), DocumentOperations::Single(_)) => None,
         (Some(wanted), DocumentOperations::Multiple(operations)) => operations.get(wanted),
     }
+}
+
+/// Whether the operation the engine would run is a mutation.
+pub fn runs_mutation(document: &ExecutableDocument, operation_name: Option<&str>) -> bool {
+    operation(document, operation_name).is_some_and(|op| op.node.ty == OperationType::Mutation)
 }
 
 /// Checks every root field the operation to run asks for — through fragments

@@ -109,6 +109,40 @@ fn schema_with(
     .limit_directives(10)
 }
 
+/// Every type the served schema reaches from its root types, and each root
+/// type's name with the operation it answers: what the role gate, the
+/// variables' check and the cost test read.
+pub fn registry() -> (
+    async_graphql::registry::Registry,
+    [(async_graphql::parser::types::OperationType, String); 3],
+) {
+    use async_graphql::parser::types::OperationType;
+    use async_graphql::registry::MetaTypeName;
+    use async_graphql::{OutputType, SubscriptionType};
+    let mut registry = async_graphql::registry::Registry::default();
+    let root = |operation, qualified: String| {
+        (
+            operation,
+            MetaTypeName::concrete_typename(&qualified).to_owned(),
+        )
+    };
+    let roots = [
+        root(
+            OperationType::Query,
+            <query::QueryRoot as OutputType>::create_type_info(&mut registry),
+        ),
+        root(
+            OperationType::Mutation,
+            <mutation::MutationRoot as OutputType>::create_type_info(&mut registry),
+        ),
+        root(
+            OperationType::Subscription,
+            <Subscription as SubscriptionType>::create_type_info(&mut registry),
+        ),
+    ];
+    (registry, roots)
+}
+
 /// The SDL: what `aco-api schema` prints and `schema.graphql` holds.
 pub fn sdl() -> String {
     schema_builder().finish().sdl()

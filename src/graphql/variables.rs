@@ -6,21 +6,16 @@
 
 use async_graphql::parser::types::ExecutableDocument;
 use async_graphql::registry::{MetaType, MetaTypeName, Registry};
-use async_graphql::{OutputType, Value as ConstValue, Variables};
+use async_graphql::{Value as ConstValue, Variables};
 
 use super::gate;
-use super::mutation::MutationRoot;
-use super::query::QueryRoot;
 
 /// The input types of the schema: scalars, enums and input objects.
 pub struct InputTypes(Registry);
 
 impl InputTypes {
     pub fn of_schema() -> InputTypes {
-        let mut registry = Registry::default();
-        <QueryRoot as OutputType>::create_type_info(&mut registry);
-        <MutationRoot as OutputType>::create_type_info(&mut registry);
-        InputTypes(registry)
+        InputTypes(super::registry().0)
     }
 
     /// Whether every variable the operation declares has a value the full

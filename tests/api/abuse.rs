@@ -761,12 +761,7 @@ async fn abused_world() -> Abused {
         request = submitted.id;
     }
     let World { app, .. } = world;
-    let TestApp {
-        router,
-        config,
-        dir,
-    } = app;
-    drop(router);
+    let (config, dir) = app.close();
     Abused {
         database: config.store.path,
         _dir: dir,

@@ -136,12 +136,7 @@ async fn seeded(customers: usize) -> Seeded {
         );
     }
     let World { app, admin } = world;
-    let TestApp {
-        router,
-        config,
-        dir,
-    } = app;
-    drop(router);
+    let (config, dir) = app.close();
     Seeded {
         database: config.store.path,
         _dir: dir,

@@ -280,12 +280,7 @@ async fn the_binary_runs_the_sweep_for_a_scheduled_event() {
     let request = world.approved(&request).await;
     world.published(&request).await;
     let World { app, admin } = world;
-    let TestApp {
-        router,
-        config,
-        dir,
-    } = app;
-    drop(router);
+    let (config, dir) = app.close();
 
     let event = std::fs::read_to_string(format!(
         "{}/tests/api/fixtures/scheduled_event.json",

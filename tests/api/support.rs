@@ -65,14 +65,21 @@ impl TestApp {
         self.restart_with(|_| {})
     }
 
-    /// A restart with a changed configuration, e.g. a later `--now`.
-    pub fn restart_with(self, change: impl FnOnce(&mut AppConfig)) -> Self {
+    /// Stops the app, keeping its database: for the binary (or a new app)
+    /// to open the same file. The configuration and the folder holding it.
+    pub fn close(self) -> (AppConfig, tempfile::TempDir) {
         let TestApp {
             router,
-            mut config,
+            config,
             dir,
         } = self;
         drop(router);
+        (config, dir)
+    }
+
+    /// A restart with a changed configuration, e.g. a later `--now`.
+    pub fn restart_with(self, change: impl FnOnce(&mut AppConfig)) -> Self {
+        let (mut config, dir) = self.close();
         change(&mut config);
         let router = aco_api::build_app(config.clone()).expect("app after restart");
         TestApp {
