@@ -73,6 +73,7 @@ impl AppState {
         );
         let documents = Arc::new(Documents::new(QueryLimits {
             max_bytes: config.limits.max_query_bytes,
+            max_depth: config.limits.max_depth,
             max_aliases: config.limits.max_aliases,
             max_selections: config.limits.max_selections,
         }));
@@ -510,9 +511,7 @@ fn prepare(
 /// The code for an error raised by the GraphQL engine itself (parsing,
 /// validation, limits) rather than by a resolver.
 fn error_code(message: &str) -> &'static str {
-    if message.contains("nested too deep") {
-        "QUERY_TOO_DEEP"
-    } else if message.contains("too complex") {
+    if message.contains("too complex") {
         "QUERY_TOO_COMPLEX"
     } else {
         "BAD_USER_INPUT"

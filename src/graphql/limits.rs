@@ -1,8 +1,9 @@
-//! Limits on what one request may ask for, besides depth and complexity
-//! (which the schema enforces), checked where the text is parsed and before
-//! anything recurses or allocates in proportion to what the text expands to:
-//! the size of the text, how deeply its brackets nest, and how many fields
-//! and aliases it asks for with every fragment spread expanded. The parsed
+//! Limits on what one request may ask for, besides complexity (which the
+//! schema enforces), checked where the text is parsed and before anything
+//! recurses or allocates in proportion to what the text expands to: the size
+//! of the text, how deeply its brackets nest, and how many fields, aliases
+//! and levels of fields it asks for with every fragment spread expanded. The
+//! parsed
 //! documents of recent queries are kept, so that an operation sent again is
 //! not parsed again.
 
@@ -14,10 +15,13 @@ use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
 use async_graphql::{ErrorExtensions, ServerError};
 
 /// The limits checked where the text is parsed (`ACO_MAX_QUERY_BYTES`,
-/// `ACO_MAX_ALIASES`, `ACO_MAX_SELECTIONS`).
+/// `ACO_MAX_QUERY_DEPTH`, `ACO_MAX_ALIASES`, `ACO_MAX_SELECTIONS`).
 #[derive(Debug, Clone, Copy)]
 pub struct QueryLimits {
     pub max_bytes: usize,
+    /// How deeply fields may nest, the fields inside `__schema` and `__type`
+    /// not counted (see [`INTROSPECTION_LISTS`]).
+    pub max_depth: usize,
     pub max_aliases: usize,
     /// Fields the document asks for, counted with every fragment spread
     /// expanded where it is spread.
@@ -29,6 +33,21 @@ pub struct QueryLimits {
 /// engine recurse on each level and a thread's stack is finite: this is
 /// checked on the raw text, before anything recurses.
 pub const MAX_NESTING: usize = 64;
+
+/// How deeply an introspection query may nest the fields that list types
+/// (`fields`, `inputFields`, `interfaces`, `possibleTypes`): these are what
+/// make an introspection answer grow with each level, and the standard
+/// introspection queries nest them once. Past this, the refusal graphql-js
+/// 16 makes too (its `MaxIntrospectionDepthRule`).
+pub const INTROSPECTION_LISTS: usize = 2;
+
+/// The introspection fields that list types.
+const TYPE_LISTS: [&str; 4] = ["fields", "inputFields", "interfaces", "possibleTypes"];
+
+/// The root fields of introspection.
+fn introspection_root(name: &str) -> bool {
+    name == "__schema" || name == "__type"
+}
 
 /// How many parsed documents are kept, and how much query text in all.
 const CACHED_DOCUMENTS: usize = 128;
@@ -142,13 +161,42 @@ pub struct Tally {
     /// Fields, `__typename` and introspection included.
     pub selections: usize,
     pub aliases: usize,
+    /// The deepest path of fields, counting `__schema` and `__type` but not
+    /// the fields inside them.
+    pub depth: usize,
+    /// The most [`TYPE_LISTS`] fields nested in one path (read only inside
+    /// introspection: see `introspection_lists`).
+    lists: usize,
+    /// The most [`TYPE_LISTS`] fields nested in one path inside `__schema`
+    /// or `__type`.
+    pub introspection_lists: usize,
 }
 
 impl Tally {
-    fn add(self, other: Tally) -> Tally {
+    /// Two selections side by side: counts add up, depths are the deeper one.
+    fn beside(self, other: Tally) -> Tally {
         Tally {
             selections: self.selections.saturating_add(other.selections),
             aliases: self.aliases.saturating_add(other.aliases),
+            depth: self.depth.max(other.depth),
+            lists: self.lists.max(other.lists),
+            introspection_lists: self.introspection_lists.max(other.introspection_lists),
+        }
+    }
+
+    /// A field named `name` with `inner` as its selection set.
+    fn field(name: &str, alias: bool, inner: Tally) -> Tally {
+        let root = introspection_root(name);
+        Tally {
+            selections: inner.selections.saturating_add(1),
+            aliases: inner.aliases.saturating_add(usize::from(alias)),
+            depth: 1 + if root { 0 } else { inner.depth },
+            lists: inner.lists + usize::from(TYPE_LISTS.contains(&name)),
+            introspection_lists: if root {
+                inner.lists
+            } else {
+                inner.introspection_lists
+            },
         }
     }
 }
@@ -161,11 +209,11 @@ pub struct FragmentCycle(pub String);
 fn tally_set(set: &SelectionSet, fragments: &HashMap<&str, Tally>) -> Tally {
     set.items.iter().fold(Tally::default(), |sum, item| {
         let one = match &item.node {
-            Selection::Field(f) => Tally {
-                selections: 1,
-                aliases: usize::from(f.node.alias.is_some()),
-            }
-            .add(tally_set(&f.node.selection_set.node, fragments)),
+            Selection::Field(f) => Tally::field(
+                f.node.name.node.as_str(),
+                f.node.alias.is_some(),
+                tally_set(&f.node.selection_set.node, fragments),
+            ),
             Selection::InlineFragment(f) => tally_set(&f.node.selection_set.node, fragments),
             // A fragment that is not defined asks for nothing; validation
             // refuses the spread.
@@ -174,7 +222,7 @@ fn tally_set(set: &SelectionSet, fragments: &HashMap<&str, Tally>) -> Tally {
                 .copied()
                 .unwrap_or_default(),
         };
-        sum.add(one)
+        sum.beside(one)
     })
 }
 
@@ -226,7 +274,7 @@ pub fn tally(document: &ExecutableDocument) -> Result<Tally, FragmentCycle> {
         .operations
         .iter()
         .fold(Tally::default(), |sum, (_, operation)| {
-            sum.add(tally_set(&operation.node.selection_set.node, &counted))
+            sum.beside(tally_set(&operation.node.selection_set.node, &counted))
         }))
 }
 
@@ -271,6 +319,25 @@ impl Documents {
                 format!("these fragments spread themselves: {names}"),
             )
         })?;
+        if tally.depth > limits.max_depth {
+            return Err(refusal(
+                "QUERY_TOO_DEEP",
+                format!(
+                    "the query nests fields {} levels deep; at most {} are accepted",
+                    tally.depth, limits.max_depth
+                ),
+            ));
+        }
+        if tally.introspection_lists > INTROSPECTION_LISTS {
+            return Err(refusal(
+                "QUERY_TOO_DEEP",
+                format!(
+                    "the introspection query nests fields, inputFields, interfaces or \
+                     possibleTypes {} levels deep; at most {INTROSPECTION_LISTS} are accepted",
+                    tally.introspection_lists
+                ),
+            ));
+        }
         if tally.selections > limits.max_selections {
             return Err(refusal(
                 "QUERY_TOO_COMPLEX",

@@ -60,6 +60,8 @@ pub struct RequestContext {
 /// What one request may ask for (each configurable, see `config::ServeArgs`).
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
+    /// Checked where the text is parsed (`limits::Documents`), with the
+    /// fields of an introspection query measured apart.
     pub max_depth: usize,
     /// Every field costs 1, a list field its page size times its items' cost.
     pub max_complexity: usize,
@@ -103,7 +105,6 @@ fn schema_with(
     // Scalars that later fields use; registered so clients see them now.
     .register_output_type::<scalars::Decimal>()
     .register_output_type::<scalars::Month>()
-    .limit_depth(limits.max_depth)
     .limit_complexity(limits.max_complexity)
     .limit_recursive_depth(32)
     .limit_directives(10)

@@ -43,3 +43,77 @@ fn enums_use_the_domains_values() {
         assert_eq!(found.join(" "), values, "{name}");
     }
 }
+
+/// The standard introspection queries of the tools clients use — GraphiQL,
+/// GraphQL Codegen and Apollo (graphql-js 16), Python `gql` (graphql-core 3)
+/// — exactly as those libraries write them: each loads the whole schema.
+#[tokio::test]
+async fn standard_introspection_queries_load_the_whole_schema() {
+    use serde_json::json;
+    let app = crate::support::TestApp::new();
+    for (tool, query) in [
+        (
+            "graphql-js 16, defaults",
+            include_str!("fixtures/introspection/graphql-js-16-default.graphql"),
+        ),
+        (
+            "graphql-js 16, every option",
+            include_str!("fixtures/introspection/graphql-js-16-all-options.graphql"),
+        ),
+        (
+            "graphql-core 3, descriptions",
+            include_str!("fixtures/introspection/graphql-core-3.graphql"),
+        ),
+    ] {
+        let body = app.gql(None, query, json!({})).await;
+        assert!(body.get("errors").is_none(), "{tool}: {body}");
+        let types = body["data"]["__schema"]["types"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{tool}: {body}"));
+        for name in [
+            "QueryRoot",
+            "MutationRoot",
+            "AcoRequest",
+            "Decimal",
+            "Month",
+        ] {
+            assert!(
+                types.iter().any(|t| t["name"] == name),
+                "{tool}: {name} missing"
+            );
+        }
+    }
+}
+
+/// Introspection is measured apart from ordinary depth: its type lists may
+/// nest twice (the standard queries nest them once), as graphql-js refuses
+/// past that; ordinary fields keep their depth limit, fragments expanded.
+#[tokio::test]
+async fn introspection_that_grows_with_each_level_is_refused() {
+    use crate::support::code;
+    use serde_json::json;
+    let app = crate::support::TestApp::new();
+    let twice = "{ __schema { types { fields { type { fields { name } } } } } }";
+    let body = app.gql(None, twice, json!({})).await;
+    assert!(body.get("errors").is_none(), "{body}");
+    for thrice in [
+        "{ __schema { types { fields { type { fields { type { fields { name } } } } } } } }",
+        "{ __type(name: \"QueryRoot\") { fields { type { ...T } } } } \
+         fragment T on __Type { interfaces { possibleTypes { name } } }",
+    ] {
+        let body = app.gql(None, thrice, json!({})).await;
+        assert_eq!(code(&body), "QUERY_TOO_DEEP", "{thrice}: {body}");
+    }
+    // Thirteen levels of ordinary fields, six of them behind fragments.
+    let deep = "{ partners(first: 1) { nodes { customers(first: 1) { nodes { ...R } } } } } \
+        fragment R on Customer { relationships(first: 1) { nodes { partner { ...C } } } } \
+        fragment C on Partner { customers(first: 1) { nodes { relationships(first: 1) { nodes { customer { id } } } } } }";
+    let body = app.gql(None, deep, json!({})).await;
+    assert_eq!(code(&body), "QUERY_TOO_DEEP", "{body}");
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("13 levels deep; at most 12")),
+        "{body}"
+    );
+}
