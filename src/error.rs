@@ -10,7 +10,8 @@ pub struct UserError {
     /// The rule's stable code, e.g. `DEAL_BELOW_MINIMUM`.
     pub code: String,
     pub message: String,
-    /// The path of the input field at fault, e.g. `["input", "tenantId"]`.
+    /// The path of the input field at fault, e.g. `["input", "tenantId"]`
+    /// (each comes from `crate::fields`).
     #[graphql(
         complexity = "crate::graphql::cost::items(crate::graphql::cost::FIELD_PATH, child_complexity)"
     )]
@@ -26,8 +27,8 @@ impl UserError {
         }
     }
 
-    pub fn at(mut self, field: &[&str]) -> Self {
-        self.field = Some(field.iter().map(|s| (*s).to_owned()).collect());
+    pub fn at(mut self, field: crate::fields::InputField) -> Self {
+        self.field = Some(field.path().iter().map(|s| (*s).to_owned()).collect());
         self
     }
 }

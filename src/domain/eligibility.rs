@@ -28,11 +28,44 @@ pub struct Scope {
     pub timeline: Option<(NaiveDate, NaiveDate)>,
 }
 
+/// A part of the scope that ELIG-12 requires.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScopePart {
+    Scenario,
+    Workloads,
+    /// Missing, or starting after it ends.
+    Timeline,
+}
+
+impl ScopePart {
+    /// What is wrong with this part, for the one who fills the form in.
+    pub fn problem(self) -> &'static str {
+        match self {
+            ScopePart::Scenario => "state the scenario",
+            ScopePart::Workloads => "state at least one workload",
+            ScopePart::Timeline => "state the project timeline, its start no later than its end",
+        }
+    }
+}
+
 impl Scope {
     pub fn is_complete(&self) -> bool {
-        self.scenario.is_some()
-            && self.workloads.iter().any(|w| !w.trim().is_empty())
-            && self.timeline.is_some_and(|(start, end)| start <= end)
+        self.missing().is_empty()
+    }
+
+    /// The parts not stated (ELIG-12), in the order of the form.
+    pub fn missing(&self) -> Vec<ScopePart> {
+        let mut missing = Vec::new();
+        if self.scenario.is_none() {
+            missing.push(ScopePart::Scenario);
+        }
+        if !self.workloads.iter().any(|w| !w.trim().is_empty()) {
+            missing.push(ScopePart::Workloads);
+        }
+        if self.timeline.is_none_or(|(start, end)| start > end) {
+            missing.push(ScopePart::Timeline);
+        }
+        missing
     }
 }
 

@@ -12,6 +12,7 @@ use crate::domain::ids::ObjectId;
 use crate::domain::time::Month;
 use crate::domain::{PartnerType, Role, SupportPlan};
 use crate::error::{Error, Result, UserError};
+use crate::fields;
 use crate::store::Tx;
 use crate::store::audit;
 use crate::store::partners::{self, AssessmentRow, PartnerRow};
@@ -154,7 +155,7 @@ pub fn update_profile(
                 "GENERIC_OR_PERSONAL_EMAIL",
                 format!("the business email must be a monitored work address, not {problem}"),
             )
-            .at(&["input", "businessEmail"]),
+            .at(fields::BUSINESS_EMAIL),
         ));
     }
     let mut p = partners::profile(tx, &partner.id)?;
@@ -324,7 +325,7 @@ pub fn ensure_may_become(
                 "REAPPLY_BLOCKED",
                 format!("demoted partners may not reapply for direct bill until {until}"),
             )
-            .at(&["input", "partnerType"]),
+            .at(fields::PARTNER_TYPE),
         )),
         _ => Ok(()),
     }

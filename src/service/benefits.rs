@@ -11,6 +11,7 @@ use crate::domain::benefits::{self, Assignment, Credit};
 use crate::domain::ids::{IdKind, ObjectId};
 use crate::domain::{BenefitCreditKind, BenefitPurpose, Role};
 use crate::error::{Error, Result, UserError};
+use crate::fields::{self, InputField};
 use crate::store::Tx;
 use crate::store::audit;
 use crate::store::benefits::{self as store, BenefitCreditRow};
@@ -43,7 +44,8 @@ fn rules_view(row: &BenefitCreditRow, call: &Call) -> Credit {
     }
 }
 
-fn refusals(codes: Vec<&'static str>, field: &[&str]) -> Error {
+/// The user errors for rule codes, each at the field `field` names for it.
+fn refusals(codes: Vec<&'static str>, field: impl Fn(&str) -> InputField) -> Error {
     Error::Rejected(
         codes
             .into_iter()
@@ -70,7 +72,7 @@ fn refusals(codes: Vec<&'static str>, field: &[&str]) -> Error {
                     }
                     _ => "refused",
                 };
-                UserError::new(code, message).at(field)
+                UserError::new(code, message).at(field(code))
             })
             .collect(),
     )
@@ -162,13 +164,13 @@ pub fn assign(
                     partner.domain
                 ),
             )
-            .at(&["input", "assigneeEmail"]),
+            .at(fields::ASSIGNEE_EMAIL),
         ));
     }
     let today = call.today();
     let holds = store::holds_other(tx, &row.partner_id, &email, row.kind, &row.id, today)?;
     let outcome = benefits::assign(&rules_view(&row, call), &email, holds, today)
-        .map_err(|codes| refusals(codes, &["input", "assigneeEmail"]))?;
+        .map_err(|codes| refusals(codes, |_| fields::ASSIGNEE_EMAIL))?;
     let seen = row.version;
     match outcome {
         Assignment::Unchanged => return Ok(row),
@@ -257,13 +259,18 @@ pub fn record_usage(
                 "DATE_IN_FUTURE",
                 "usage cannot be recorded for a day to come",
             )
-            .at(&["input", "usedOn"]),
+            .at(fields::USED_ON),
         ));
     }
     let (from, to) = allowance_window(&row, day);
     let used = store::used_between(tx, &row.id, from, to)?;
-    benefits::use_credit(&rules_view(&row, call), day, purpose, amount, used)
-        .map_err(|codes| refusals(codes, &["input"]))?;
+    benefits::use_credit(&rules_view(&row, call), day, purpose, amount, used).map_err(|codes| {
+        refusals(codes, |code| match code {
+            "PURPOSE_RESTRICTED" => fields::BENEFIT_PURPOSE,
+            "INSUFFICIENT_CREDIT" => fields::BENEFIT_AMOUNT,
+            _ => fields::USED_ON,
+        })
+    })?;
     store::insert_usage(
         tx,
         &row.id,

@@ -14,6 +14,7 @@ use crate::domain::time::Month;
 use crate::domain::workflow::WorkflowAction;
 use crate::domain::{AcoRequestStatus, GrantStatus, PartnerType, Role, sla};
 use crate::error::{Error, Result, UserError};
+use crate::fields;
 use crate::store::Tx;
 use crate::store::agreements::{self, CreditGrantRow};
 use crate::store::customers::CustomerRow;
@@ -229,7 +230,7 @@ pub fn record_monthly_usage(tx: &Tx<'_>, call: &Call, report: UsageReport) -> Re
                 "MONTH_IN_FUTURE",
                 "usage can only be recorded for a month that has begun",
             )
-            .at(&["input", "month"]),
+            .at(fields::USAGE_MONTH),
         ));
     }
     let existing = usage::get(tx, &customer.id, report.month)?;

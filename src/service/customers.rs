@@ -13,6 +13,7 @@ use crate::domain::{
     RelationshipStatus, Role,
 };
 use crate::error::{Error, Result, UserError};
+use crate::fields;
 use crate::store::Tx;
 use crate::store::audit;
 use crate::store::customers::{self, CustomerAgreementRow, CustomerRow, McaConfirmationRow};
@@ -190,7 +191,7 @@ pub fn record_customer_agreement(
                 "ACCEPTANCE_METHOD_NOT_ALLOWED",
                 "a customer records its own acceptance as CUSTOMER_ACCEPTED",
             )
-            .at(&["input", "acceptanceMethod"]),
+            .at(fields::ACCEPTANCE_METHOD),
         );
     }
     if new.date_agreed > call.today() {
@@ -199,7 +200,7 @@ pub fn record_customer_agreement(
                 "DATE_IN_FUTURE",
                 "the acceptance cannot be dated in the future",
             )
-            .at(&["input", "dateAgreed"]),
+            .at(fields::CUSTOMER_AGREEMENT_DATE),
         );
     }
     if !errors.is_empty() {
@@ -246,7 +247,7 @@ pub fn confirm_customer_agreement(
                 "MCA_NOT_ACCEPTED",
                 "the customer has not accepted the Microsoft Customer Agreement",
             )
-            .at(&["input", "customerId"]),
+            .at(fields::CONFIRMED_CUSTOMER),
         )
     })?;
     let confirmation = McaConfirmationRow {

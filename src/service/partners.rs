@@ -8,6 +8,7 @@ use crate::authz::{self, Permission};
 use crate::domain::ids::{IdKind, ObjectId};
 use crate::domain::{Address, Contact, PartnerType, Role};
 use crate::error::{Error, Result, UserError};
+use crate::fields;
 use crate::store::Tx;
 use crate::store::audit;
 use crate::store::partners::{self, PartnerAgreementRow, PartnerRow};
@@ -64,7 +65,7 @@ pub(crate) fn ensure_tenant_free(tx: &Tx<'_>, call: &Call, tenant_id: &str) -> R
                 "TENANT_IN_USE",
                 "another organisation already has this tenant id",
             )
-            .at(&["input", "tenantId"]),
+            .at(fields::TENANT_ID),
         ));
     }
     Ok(())
@@ -168,7 +169,7 @@ pub fn link_indirect_reseller(
                 "NOT_INDIRECT_RESELLER",
                 "the reseller must be an INDIRECT_RESELLER partner",
             )
-            .at(&["input", "resellerId"]),
+            .at(fields::RESELLER_ID),
         );
     }
     if provider.partner_type != PartnerType::IndirectProvider {
@@ -177,7 +178,7 @@ pub fn link_indirect_reseller(
                 "NOT_INDIRECT_PROVIDER",
                 "the provider must be an INDIRECT_PROVIDER partner",
             )
-            .at(&["input", "providerId"]),
+            .at(fields::PROVIDER_ID),
         );
     }
     if !errors.is_empty() {
@@ -227,7 +228,7 @@ pub fn sign_partner_agreement(
                 "DATE_IN_FUTURE",
                 "the agreement cannot be dated in the future",
             )
-            .at(&["input", "dateAgreed"]),
+            .at(fields::PARTNER_AGREEMENT_DATE),
         ));
     }
     let agreement = PartnerAgreementRow {

@@ -8,6 +8,7 @@ use crate::authz::{self, Permission};
 use crate::domain::ids::{IdKind, ObjectId};
 use crate::domain::{RelationshipStatus, Role};
 use crate::error::{Error, Result, UserError};
+use crate::fields;
 use crate::store::Tx;
 use crate::store::relationships::{self, RelationshipRow};
 use crate::store::{audit, customers};
@@ -35,7 +36,7 @@ pub fn request(tx: &Tx<'_>, call: &Call, customer_tenant_id: &str) -> Result<Rel
     let customer = customers::by_tenant(tx, customer_tenant_id)?.ok_or_else(|| {
         Error::rejected(
             UserError::new("CUSTOMER_NOT_FOUND", "no customer has this tenant id")
-                .at(&["input", "customerTenantId"]),
+                .at(fields::CUSTOMER_TENANT_ID),
         )
     })?;
     if let Some(live) = relationships::live(tx, &partner_id, &customer.id)? {

@@ -7,11 +7,12 @@ use rust_decimal::Decimal;
 use super::Call;
 use crate::authz::{self, Permission};
 use crate::domain::actor::{Actor, Organization};
-use crate::domain::eligibility::{self, Facts, ProviderFacts, RuleResult, Scope};
+use crate::domain::eligibility::{self, Facts, ProviderFacts, RuleResult, Scope, ScopePart};
 use crate::domain::ids::{IdKind, ObjectId};
 use crate::domain::workflow::{self, Performer, Refusal, WorkflowAction};
 use crate::domain::{AcoRequestStatus, AcoScenario, PartnerType, Role, sla};
 use crate::error::{Error, Result, UserError};
+use crate::fields;
 use crate::store::Tx;
 use crate::store::customers::{self, CustomerRow};
 use crate::store::partners::{self, PartnerRow};
@@ -83,21 +84,40 @@ impl EligibilityReport {
         self.results.iter().all(|r| r.passed)
     }
 
-    fn failures(&self) -> Vec<UserError> {
+    /// A user error for each failed rule, at the input field to correct;
+    /// an incomplete scope (`scope` is the deal's) gives one per part missing.
+    fn failures(&self, scope: &Scope) -> Vec<UserError> {
         self.results
             .iter()
             .filter(|r| !r.passed)
-            .map(|r| {
+            .flat_map(|r| {
                 let error = UserError::new(r.code, r.message);
                 match r.code {
-                    "DEAL_BELOW_MINIMUM" => error.at(&["input", "estimatedAcr"]),
-                    "SCOPE_MISSING" => error.at(&["input", "scope"]),
-                    "PROVIDER_RELATIONSHIP_MISSING" => error.at(&["input", "indirectProviderId"]),
-                    _ => error,
+                    "DEAL_BELOW_MINIMUM" => vec![error.at(fields::ESTIMATED_ACR)],
+                    "SCOPE_MISSING" => scope_errors(scope),
+                    "PROVIDER_RELATIONSHIP_MISSING" => vec![error.at(fields::INDIRECT_PROVIDER_ID)],
+                    _ => vec![error],
                 }
             })
             .collect()
     }
+}
+
+/// ELIG-12: one `SCOPE_MISSING` for each part of the scope not stated, at its
+/// own input field.
+fn scope_errors(scope: &Scope) -> Vec<UserError> {
+    scope
+        .missing()
+        .into_iter()
+        .map(|part| {
+            let field = match part {
+                ScopePart::Scenario => fields::SCENARIO,
+                ScopePart::Workloads => fields::WORKLOADS,
+                ScopePart::Timeline => fields::TIMELINE,
+            };
+            UserError::new("SCOPE_MISSING", format!("{} (ELIG-12)", part.problem())).at(field)
+        })
+        .collect()
 }
 
 /// The partner a deal is checked for: the caller's own, or (for programme
@@ -225,7 +245,7 @@ pub fn submit(
     ensure_may_submit(&call.actor)?;
     let report = check_eligibility(tx, call, &deal)?;
     if !report.eligible() {
-        return Err(Error::Rejected(report.failures()));
+        return Err(Error::Rejected(report.failures(&deal.scope)));
     }
     let (start, end) = deal.scope.timeline.unwrap_or_default();
     let row = AcoRequestRow {
@@ -290,7 +310,7 @@ fn conflict(row: &AcoRequestRow) -> Error {
                 row.version, row.status
             ),
         )
-        .at(&["input", "version"]),
+        .at(fields::VERSION),
     )
 }
 
@@ -521,18 +541,10 @@ pub fn answer_information_request(
                         "DEAL_BELOW_MINIMUM",
                         "the estimated 12-month incremental ACR is below USD 5,000.00",
                     )
-                    .at(&["input", "estimatedAcr"]),
+                    .at(fields::ESTIMATED_ACR),
                 );
             }
-            if !scope.is_complete() {
-                errors.push(
-                    UserError::new(
-                        "SCOPE_MISSING",
-                        "the scenario, workloads and project timeline must all be stated",
-                    )
-                    .at(&["input", "scope"]),
-                );
-            }
+            errors.extend(scope_errors(&scope));
             if errors.is_empty() {
                 Ok(())
             } else {

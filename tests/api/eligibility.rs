@@ -413,6 +413,33 @@ async fn elig_12_scope_missing() {
     assert_fails(&world, &partner.user, input, &["SCOPE_MISSING"]).await;
 }
 
+/// ELIG-12 names each missing part at its own input field, so that a form
+/// can mark it: one user error per part, never a field the input lacks.
+#[tokio::test]
+async fn elig_12_scope_missing_points_to_each_missing_field() {
+    let (world, partner, customer) = direct_world().await;
+    let mut input = deal(&customer.id, "15000.00");
+    for field in ["scenario", "workloads", "timeline"] {
+        input.as_object_mut().unwrap().remove(field);
+    }
+    let data = world
+        .app
+        .ok(&partner.user, SUBMIT, json!({ "input": input }))
+        .await;
+    let errors = data["submitAcoRequest"]["userErrors"].as_array().unwrap();
+    let fields: Vec<&Value> = errors.iter().map(|e| &e["field"]).collect();
+    assert_eq!(
+        fields,
+        [
+            &json!(["input", "scenario"]),
+            &json!(["input", "workloads"]),
+            &json!(["input", "timeline"])
+        ],
+        "{errors:?}"
+    );
+    assert!(errors.iter().all(|e| e["code"] == "SCOPE_MISSING"));
+}
+
 #[tokio::test]
 async fn elig_13_open_request_exists() {
     let (world, partner, customer) = direct_world().await;

@@ -117,3 +117,42 @@ async fn introspection_that_grows_with_each_level_is_refused() {
         "{body}"
     );
 }
+
+/// Every path a user error names (`UserError.field`) is an input field of
+/// each mutation it is made for, read from the served schema: a renamed or
+/// removed field fails here.
+#[test]
+fn user_error_fields_are_fields_of_their_mutations_inputs() {
+    use async_graphql::registry::{MetaType, MetaTypeName};
+    let (registry, roots) = aco_api::graphql::registry();
+    let mutation_root = &roots[1].1;
+    let mutations = registry.types[mutation_root.as_str()]
+        .fields()
+        .expect("the mutation root has fields");
+    for field in aco_api::fields::ALL {
+        let path = field.path();
+        for mutation in field.mutations() {
+            let mutation = mutations
+                .get(*mutation)
+                .unwrap_or_else(|| panic!("{mutation} is not a mutation"));
+            let argument = mutation
+                .args
+                .get(path[0])
+                .unwrap_or_else(|| panic!("{} has no argument {}", mutation.name, path[0]));
+            let mut ty = MetaTypeName::concrete_typename(&argument.ty).to_owned();
+            for segment in &path[1..] {
+                let Some(MetaType::InputObject { input_fields, .. }) = registry.types.get(&ty)
+                else {
+                    panic!(
+                        "{}: {path:?} goes through {ty}, not an input",
+                        mutation.name
+                    );
+                };
+                let next = input_fields
+                    .get(*segment)
+                    .unwrap_or_else(|| panic!("{}: {ty} has no field {segment}", mutation.name));
+                ty = MetaTypeName::concrete_typename(&next.ty).to_owned();
+            }
+        }
+    }
+}

@@ -97,7 +97,17 @@ async fn the_explorer_is_served_in_dev_mode() {
             .unwrap()
             .starts_with("text/html")
     );
-    assert!(body.as_str().unwrap().contains("GraphiQL"));
+    let page = body.as_str().unwrap();
+    assert!(page.contains("GraphiQL"));
+    // No header is prefilled: an empty `Bearer ` would make every first
+    // request a 401.
+    assert!(!page.contains("defaultHeaders"), "{page}");
+    // Each script that cannot load says so instead of "Loading…" forever.
+    assert_eq!(
+        page.matches("<script crossorigin src=").count() + page.matches("<script src=").count(),
+        page.matches("onerror=\"explorerFailed(this)\"").count(),
+        "{page}"
+    );
 }
 
 #[tokio::test]
