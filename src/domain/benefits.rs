@@ -3,7 +3,7 @@
 use chrono::{Months, NaiveDate};
 use rust_decimal::Decimal;
 
-use super::{BenefitCreditKind, BenefitPurpose};
+use super::{BenefitCreditKind, BenefitCreditStatus, BenefitPurpose};
 
 /// BEN-3: personal free-mail domains; a benefit credit goes to company addresses only.
 /// The one list, also used wherever a business email is required.
@@ -130,6 +130,17 @@ pub fn usable_between(credit: &Credit) -> Option<(NaiveDate, NaiveDate)> {
     Some((activated.max(credit.starts_on), credit.ends_on))
 }
 
+/// BEN-2, BEN-7: where `credit` stands on `day`. Only an `Active` credit has
+/// anything available.
+pub fn status(credit: &Credit, day: NaiveDate) -> BenefitCreditStatus {
+    match credit.activated_on {
+        None => BenefitCreditStatus::NotActivated,
+        Some(_) if day > credit.ends_on => BenefitCreditStatus::Ended,
+        Some(_) if day < credit.starts_on => BenefitCreditStatus::Scheduled,
+        Some(_) => BenefitCreditStatus::Active,
+    }
+}
+
 /// BEN-1/7/8: may `amount` for `purpose` be used on `day`, given what was
 /// already used in that calendar month (MONTHLY) or in total (BULK)?
 pub fn use_credit(
@@ -142,6 +153,7 @@ pub fn use_credit(
     let mut refused = Vec::new();
     match usable_between(credit) {
         None => refused.push("CREDIT_NOT_ACTIVE"),
+        Some(_) if day < credit.starts_on => refused.push("CREDIT_NOT_STARTED"),
         Some((from, _)) if day < from => refused.push("CREDIT_NOT_ACTIVE"),
         Some((_, to)) if day > to => refused.push("CREDIT_ENDED"),
         _ => {}

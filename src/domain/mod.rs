@@ -172,6 +172,20 @@ domain_enum! {
 }
 
 domain_enum! {
+    /// Where a benefit credit stands on a day (BEN-2, BEN-7).
+    BenefitCreditStatus {
+        /// Not yet assigned to a user (BEN-2).
+        NotActivated = "NOT_ACTIVATED",
+        /// Assigned before its start date: nothing is available until
+        /// `startsOn`, and usage is refused with `CREDIT_NOT_STARTED` (BEN-2).
+        Scheduled = "SCHEDULED",
+        Active = "ACTIVE",
+        /// Its period is over (BEN-7).
+        Ended = "ENDED",
+    }
+}
+
+domain_enum! {
     /// BEN-8: what a benefit credit may be spent on.
     BenefitPurpose { General = "GENERAL", SecurityCopilot = "SECURITY_COPILOT", Github = "GITHUB" }
 }

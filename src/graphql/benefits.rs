@@ -1,6 +1,6 @@
 //! Partner benefit credits (DOMAIN §7).
 
-use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
+use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 
 use super::input::input_id;
 use super::scalars::{Date, DateTime, Decimal};
@@ -9,20 +9,10 @@ use super::{read_as_call, to_gql, write};
 use crate::authz;
 use crate::domain::benefits::MAX_REASSIGNMENTS;
 use crate::domain::ids::IdKind;
-use crate::domain::{BenefitCreditKind, BenefitPurpose, money, validate};
+use crate::domain::{BenefitCreditKind, BenefitCreditStatus, BenefitPurpose, money, validate};
 use crate::error::{Error, Result, UserError};
-use crate::service::benefits::{self, NewBenefitCredit, allowance_window};
+use crate::service::benefits::{self, NewBenefitCredit};
 use crate::store::benefits::{BenefitCreditRow, used_between};
-
-/// Where a benefit credit stands today.
-#[derive(Enum, Clone, Copy, PartialEq, Eq)]
-pub enum BenefitCreditStatus {
-    /// Not yet assigned to a user (BEN-2).
-    NotActivated,
-    Active,
-    /// Its period is over (BEN-7).
-    Ended,
-}
 
 /// The user a credit is assigned to.
 #[derive(SimpleObject)]
@@ -60,15 +50,9 @@ impl BenefitCredit {
     async fn activated_at(&self) -> Option<DateTime> {
         self.0.activated_at.map(DateTime)
     }
+    /// Where the credit stands today.
     async fn status(&self, ctx: &Context<'_>) -> async_graphql::Result<BenefitCreditStatus> {
-        let today = super::call(ctx)?.today();
-        Ok(if self.0.activated_at.is_none() {
-            BenefitCreditStatus::NotActivated
-        } else if today > self.0.ends_on {
-            BenefitCreditStatus::Ended
-        } else {
-            BenefitCreditStatus::Active
-        })
+        Ok(benefits::status(&self.0, &super::call(ctx)?))
     }
     async fn assignee(&self) -> Option<BenefitAssignee> {
         self.0.assignee_email.clone().map(|email| BenefitAssignee {
@@ -88,20 +72,14 @@ impl BenefitCredit {
         }
     }
     /// What is left this calendar month (MONTHLY) or in total (BULK); zero when
-    /// the credit is not active today. Nothing carries over between months (BEN-7).
+    /// the credit is not active today (not assigned, `SCHEDULED` or `ENDED`).
+    /// Nothing carries over between months (BEN-7).
     async fn remaining(&self, ctx: &Context<'_>) -> async_graphql::Result<Decimal> {
         let row = self.0.clone();
         read_as_call(ctx, move |tx, call| {
-            let today = call.today();
-            let active = row.activated_at.is_some() && today <= row.ends_on;
-            if !active {
-                return Ok(Decimal(money::normalize(rust_decimal::Decimal::ZERO)));
-            }
-            let (from, to) = allowance_window(&row, today);
-            let used = used_between(tx, &row.id, from, to)?;
-            Ok(Decimal(money::normalize(
-                (row.amount - used).max(rust_decimal::Decimal::ZERO),
-            )))
+            Ok(Decimal(money::normalize(benefits::remaining(
+                tx, &row, call,
+            )?)))
         })
         .await
     }

@@ -9,7 +9,7 @@ use super::Call;
 use crate::authz::{self, Permission};
 use crate::domain::benefits::{self, Assignment, Credit};
 use crate::domain::ids::{IdKind, ObjectId};
-use crate::domain::{BenefitCreditKind, BenefitPurpose, Role};
+use crate::domain::{BenefitCreditKind, BenefitCreditStatus, BenefitPurpose, Role};
 use crate::error::{Error, Result, UserError};
 use crate::fields::{self, InputField};
 use crate::store::Tx;
@@ -44,38 +44,70 @@ fn rules_view(row: &BenefitCreditRow, call: &Call) -> Credit {
     }
 }
 
-/// The user errors for rule codes, each at the field `field` names for it.
-fn refusals(codes: Vec<&'static str>, field: impl Fn(&str) -> InputField) -> Error {
+/// The user errors for rule codes about credit `row`, each at the field
+/// `field` names for it.
+fn refusals(
+    codes: Vec<&'static str>,
+    row: &BenefitCreditRow,
+    field: impl Fn(&str) -> InputField,
+) -> Error {
     Error::Rejected(
         codes
             .into_iter()
             .map(|code| {
                 let message = match code {
-                    "FREE_MAIL_DOMAIN" => {
-                        "benefit credits go to company email addresses, not free-mail ones (BEN-3)"
-                    }
+                    "FREE_MAIL_DOMAIN" => "benefit credits go to company email addresses, not \
+                                           free-mail ones (BEN-3)"
+                        .to_owned(),
                     "REASSIGNMENT_LIMIT" => {
-                        "a monthly credit can be reassigned at most 5 times (BEN-4)"
+                        "a monthly credit can be reassigned at most 5 times (BEN-4)".to_owned()
                     }
                     "BULK_NOT_REASSIGNABLE" => {
-                        "a bulk credit cannot be reassigned once assigned (BEN-5)"
+                        "a bulk credit cannot be reassigned once assigned (BEN-5)".to_owned()
                     }
-                    "BULK_ALREADY_ASSIGNED" => "the user already holds a bulk credit (BEN-6)",
-                    "MONTHLY_ALREADY_ASSIGNED" => "the user already holds a monthly credit (BEN-6)",
-                    "CREDIT_ENDED" => "the credit's period has ended (BEN-7)",
-                    "CREDIT_NOT_ACTIVE" => {
-                        "the credit is not active on that day: assign it first (BEN-2)"
+                    "BULK_ALREADY_ASSIGNED" => {
+                        "the user already holds a bulk credit (BEN-6)".to_owned()
                     }
-                    "PURPOSE_RESTRICTED" => "this credit may only be used for its purpose (BEN-8)",
+                    "MONTHLY_ALREADY_ASSIGNED" => {
+                        "the user already holds a monthly credit (BEN-6)".to_owned()
+                    }
+                    "CREDIT_ENDED" => "the credit's period has ended (BEN-7)".to_owned(),
+                    "CREDIT_NOT_STARTED" => format!(
+                        "the credit starts on {}: nothing can be used before then (BEN-2)",
+                        row.starts_on
+                    ),
+                    "CREDIT_NOT_ACTIVE" => "the credit is not active on that day: it is used \
+                                            from the day it is assigned (BEN-2)"
+                        .to_owned(),
+                    "PURPOSE_RESTRICTED" => {
+                        "this credit may only be used for its purpose (BEN-8)".to_owned()
+                    }
                     "INSUFFICIENT_CREDIT" => {
-                        "the amount is more than is left of the credit for that period"
+                        "the amount is more than is left of the credit for that period".to_owned()
                     }
-                    _ => "refused",
+                    _ => "refused".to_owned(),
                 };
                 UserError::new(code, message).at(field(code))
             })
             .collect(),
     )
+}
+
+/// BEN-2, BEN-7: where the credit stands today.
+pub fn status(row: &BenefitCreditRow, call: &Call) -> BenefitCreditStatus {
+    benefits::status(&rules_view(row, call), call.today())
+}
+
+/// What is left today: this calendar month's allowance (MONTHLY) or the
+/// whole amount (BULK), less what was used in it; nothing unless the credit
+/// is active today (BEN-2, BEN-7).
+pub fn remaining(tx: &Tx<'_>, row: &BenefitCreditRow, call: &Call) -> Result<Decimal> {
+    if status(row, call) != BenefitCreditStatus::Active {
+        return Ok(Decimal::ZERO);
+    }
+    let (from, to) = allowance_window(row, call.today());
+    let used = store::used_between(tx, &row.id, from, to)?;
+    Ok((row.amount - used).max(Decimal::ZERO))
 }
 
 /// A credit to create.
@@ -170,7 +202,7 @@ pub fn assign(
     let today = call.today();
     let holds = store::holds_other(tx, &row.partner_id, &email, row.kind, &row.id, today)?;
     let outcome = benefits::assign(&rules_view(&row, call), &email, holds, today)
-        .map_err(|codes| refusals(codes, |_| fields::ASSIGNEE_EMAIL))?;
+        .map_err(|codes| refusals(codes, &row, |_| fields::ASSIGNEE_EMAIL))?;
     let seen = row.version;
     match outcome {
         Assignment::Unchanged => return Ok(row),
@@ -208,7 +240,7 @@ pub fn assign(
 
 /// The window the amount is counted against: the calendar month (MONTHLY,
 /// nothing carries over, BEN-7) or the whole period (BULK).
-pub fn allowance_window(row: &BenefitCreditRow, day: NaiveDate) -> (NaiveDate, NaiveDate) {
+fn allowance_window(row: &BenefitCreditRow, day: NaiveDate) -> (NaiveDate, NaiveDate) {
     match row.kind {
         BenefitCreditKind::Monthly => {
             let first = day.with_day(1).unwrap_or(day);
@@ -265,7 +297,7 @@ pub fn record_usage(
     let (from, to) = allowance_window(&row, day);
     let used = store::used_between(tx, &row.id, from, to)?;
     benefits::use_credit(&rules_view(&row, call), day, purpose, amount, used).map_err(|codes| {
-        refusals(codes, |code| match code {
+        refusals(codes, &row, |code| match code {
             "PURPOSE_RESTRICTED" => fields::BENEFIT_PURPOSE,
             "INSUFFICIENT_CREDIT" => fields::BENEFIT_AMOUNT,
             _ => fields::USED_ON,

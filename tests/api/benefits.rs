@@ -69,6 +69,61 @@ impl Benefits {
     }
 }
 
+/// BEN-2: a credit assigned before its start date is `SCHEDULED` with nothing
+/// available, and its use is refused with `CREDIT_NOT_STARTED` naming the
+/// start date; from that date it is `ACTIVE` with its whole amount.
+#[tokio::test]
+async fn ben_2_a_credit_assigned_before_its_start_date_is_scheduled() {
+    let b = Benefits::new("2027-01-15T10:00:00Z").await;
+    let data = b.world.app.ok(&b.world.admin, CREATE, json!({ "input": { "partnerId": b.partner.id, "kind": "BULK", "amount": "1000.00", "startsOn": "2027-03-01" } })).await;
+    let id = data["createBenefitCredit"]["benefitCredit"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let payload = b.assign(&id, "dev.lead@contoso.example.com").await;
+    assert_eq!(payload["benefitCredit"]["status"], "SCHEDULED", "{payload}");
+    let refused = b.use_credit(&id, "2027-01-15", "10.00", "GENERAL").await;
+    assert_eq!(user_error_codes(&refused), ["CREDIT_NOT_STARTED"]);
+    let credit = "query($id: ID!) { node(id: $id) { ... on BenefitCredit { status remaining } } }";
+    let shown = b
+        .world
+        .app
+        .ok(&b.partner.admin, credit, json!({ "id": id }))
+        .await;
+    assert_eq!(
+        shown["node"],
+        json!({ "status": "SCHEDULED", "remaining": "0.00" })
+    );
+    let body = b
+        .world
+        .app
+        .ok(
+            &b.partner.admin,
+            USE.replace("userErrors { code }", "userErrors { code message field }")
+                .as_str(),
+            json!({ "input": { "creditId": id, "usedOn": "2027-01-15", "amount": "10.00" } }),
+        )
+        .await;
+    let error = &body["recordBenefitUsage"]["userErrors"][0];
+    assert!(
+        error["message"].as_str().unwrap().contains("2027-03-01"),
+        "{error}"
+    );
+    assert_eq!(error["field"], json!(["input", "usedOn"]));
+    let b = b.at("2027-03-01T00:00:00Z");
+    let shown = b
+        .world
+        .app
+        .ok(&b.partner.admin, credit, json!({ "id": id }))
+        .await;
+    assert_eq!(
+        shown["node"],
+        json!({ "status": "ACTIVE", "remaining": "1000.00" })
+    );
+    let payload = b.use_credit(&id, "2027-03-01", "10.00", "GENERAL").await;
+    assert_eq!(payload["benefitCredit"]["remaining"], "990.00", "{payload}");
+}
+
 #[tokio::test]
 async fn ben_1_and_2_credits_are_created_by_the_programme_and_activated_by_assignment() {
     let b = Benefits::new("2027-01-15T10:00:00Z").await;
