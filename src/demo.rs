@@ -7,7 +7,7 @@
 //! fail ELIG-13. Everything is created
 //! through the same use cases the API runs, so the demo obeys every rule.
 
-use chrono::{Duration, Utc};
+use chrono::{Duration, NaiveDate, Utc};
 
 use crate::auth::{TokenRequest, mint_hs256};
 use crate::config::AppConfig;
@@ -18,11 +18,12 @@ use crate::domain::time::Month;
 use crate::domain::workflow::WorkflowAction;
 use crate::domain::{
     AcceptanceMethod, Address, BillingProfile, Contact, CustomerSegment, OrganizationKind,
-    PartnerType, Role,
+    PartnerType, Role, SupportPlan,
 };
 use crate::domain::{AcoRequestStatus, AcoScenario};
 use crate::error::{Error, Result};
 use crate::service::agreements::{self, Publication};
+use crate::service::authorization::{self, ProfileChanges};
 use crate::service::credits::{self, UsageReport};
 use crate::service::customers::{self, NewCustomer, NewCustomerAgreement};
 use crate::service::partners::{self, NewPartner};
@@ -334,6 +335,29 @@ pub const CUSTOMERS: [DemoCustomer; 18] = [
     },
 ];
 
+/// A CSP profile that meets every requirement of `partner_type` (§8).
+fn good_standing(partner_type: PartnerType, domain: &str) -> ProfileChanges {
+    let million = |m: i64| Decimal::new(m * 1_000_000, 0);
+    let mut changes = ProfileChanges {
+        mfa_all_admins: Some(true),
+        security_contact_email: Some(format!("security@{domain}")),
+        support_plan: Some(SupportPlan::Asfp),
+        business_email: Some(format!("avery.admin@{domain}")),
+        indirect_reseller_since: Some(NaiveDate::from_ymd_opt(2022, 7, 1).unwrap_or_default()),
+        prior_experience_assessed: Some(true),
+        designations: Some(vec!["Infrastructure (Azure)".into()]),
+        capabilities_assessment_passed: Some(true),
+        credit_check_passed: Some(true),
+        ..ProfileChanges::default()
+    };
+    if partner_type == PartnerType::IndirectProvider {
+        changes.regional_revenue = Some(vec![("US".into(), million(45))]);
+    } else {
+        changes.revenue_trailing_12m = Some(million(2));
+    }
+    changes
+}
+
 fn partner_def(key: &str) -> Result<&'static DemoPartner> {
     PARTNERS
         .iter()
@@ -433,6 +457,16 @@ pub async fn seed(db: &Db, config: &AppConfig) -> Result<bool> {
                 format!("avery@{}", p.domain),
                 Some(admin.today() - Duration::days(400)),
             )?;
+        }
+        // Every partner records a CSP profile that meets its type's
+        // requirements (§8); those that signed the MPA are in good standing,
+        // assessed today (ELIG-15, AUTH-2).
+        for p in &PARTNERS {
+            let (id, partner_type) = id_of(p.key)?;
+            authorization::update_profile(tx, &admin, &id, good_standing(partner_type, p.domain))?;
+            if p.signs_mpa {
+                authorization::reassess(tx, &admin, &id)?;
+            }
         }
 
         for c in &CUSTOMERS {

@@ -6,8 +6,9 @@
 use std::time::Duration;
 
 use crate::config::AppConfig;
+use crate::domain::actor::Actor;
 use crate::error::Result;
-use crate::service::{Call, agreements, credits, requests};
+use crate::service::{Call, agreements, credits};
 use crate::store::Db;
 
 /// How often the local server sweeps for expired agreements.
@@ -16,7 +17,7 @@ pub const SWEEP_INTERVAL: Duration = Duration::from_secs(5 * 60);
 /// Expires every published agreement past its deadline; returns how many.
 pub async fn sweep_expired_agreements(db: &Db, config: &AppConfig) -> Result<usize> {
     let call = Call {
-        actor: requests::system_actor(),
+        actor: Actor::system(),
         now: config.clock.now(),
         program_tenant_id: config.jwt.program_tenant_id.clone(),
         timezone: config.timezone,

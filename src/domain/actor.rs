@@ -17,6 +17,9 @@ pub enum Organization {
     Program,
 }
 
+/// The actor role history records for what the service does by itself.
+pub const SYSTEM: &str = "SYSTEM";
+
 /// An authenticated caller.
 #[derive(Debug, Clone)]
 pub struct Actor {
@@ -40,9 +43,28 @@ impl Actor {
         roles.iter().any(|r| self.has_role(*r))
     }
 
-    /// The role recorded in history: the first of the token's roles.
-    pub fn primary_role(&self) -> Role {
-        self.roles.first().copied().unwrap_or(Role::PartnerUser)
+    /// The service acting by itself (sweeps, expiries, demotions, ledger
+    /// settlements): no token, no role (AUTH-3).
+    pub fn system() -> Actor {
+        Actor {
+            subject: "system".into(),
+            name: Some("aco-api".into()),
+            email: None,
+            tenant_id: String::new(),
+            roles: Vec::new(),
+            organization: Organization::Program,
+        }
+    }
+
+    /// The first of the token's roles; none for the service itself.
+    pub fn primary_role(&self) -> Option<Role> {
+        self.roles.first().copied()
+    }
+
+    /// The role recorded in every history: the first of the token's roles,
+    /// or `SYSTEM` when the service acts by itself (AUTH-3).
+    pub fn recorded_role(&self) -> &'static str {
+        self.primary_role().map_or(SYSTEM, Role::as_str)
     }
 
     pub fn partner_id(&self) -> Option<&ObjectId> {

@@ -250,17 +250,14 @@ pub fn evaluate(partner_type: PartnerType, p: &Profile, today: NaiveDate) -> Vec
     out
 }
 
-/// The next reassessment: the first day of the anniversary month of the
-/// partner's authorization, on or after `today`'s month.
-pub fn next_reassessment(authorized_since: NaiveDate, today: NaiveDate) -> Month {
-    let this_year = Month {
-        year: today.year(),
+/// AUTH-2: the next reassessment is due in the anniversary month of the
+/// authorization, the year after the last assessment (the authorization
+/// itself, when none came later).
+pub fn next_reassessment(authorized_since: NaiveDate, last_assessed: Option<NaiveDate>) -> Month {
+    let last = last_assessed.map_or(authorized_since, |d| d.max(authorized_since));
+    Month {
+        year: last.year() + 1,
         month: authorized_since.month(),
-    };
-    if this_year >= Month::of(today) {
-        this_year
-    } else {
-        this_year.plus(12)
     }
 }
 
@@ -318,19 +315,13 @@ mod tests {
     }
 
     #[test]
-    fn reassessment_falls_in_the_anniversary_month() {
-        assert_eq!(
-            next_reassessment(d("2024-03-15"), d("2027-01-20")).to_string(),
-            "2027-03"
-        );
-        assert_eq!(
-            next_reassessment(d("2024-01-05"), d("2027-01-20")).to_string(),
-            "2027-01"
-        );
-        assert_eq!(
-            next_reassessment(d("2024-01-05"), d("2027-02-01")).to_string(),
-            "2028-01"
-        );
+    fn auth_2_reassessment_falls_in_the_anniversary_month_the_year_after() {
+        let due = |since, last: Option<&str>| next_reassessment(d(since), last.map(d)).to_string();
+        assert_eq!(due("2026-01-20", Some("2026-01-20")), "2027-01");
+        assert_eq!(due("2026-01-20", None), "2027-01");
+        assert_eq!(due("2026-01-20", Some("2027-01-11")), "2028-01");
+        assert_eq!(due("2024-03-15", Some("2026-03-02")), "2027-03");
+        assert_eq!(due("2024-03-15", Some("2026-11-30")), "2027-03");
         assert_eq!(remediation_deadline(d("2027-01-20")), d("2027-02-19"));
     }
 }

@@ -97,6 +97,9 @@ pub struct Facts {
     pub scope: Scope,
     /// Another request of this customer is not finished (ELIG-13).
     pub open_request_exists: bool,
+    /// The partner meets its type's CSP requirements, or is within an open
+    /// remediation window (§8, ELIG-15).
+    pub partner_authorized: bool,
 }
 
 /// One rule of §3.
@@ -222,6 +225,14 @@ pub const RULES: &[Rule] = &[
         fails: "The partner is an indirect provider, which never submits an ACO request (ROLE-1).",
         remedy: "Check the deal for the transacting partner: the direct bill partner, or the indirect reseller naming this provider.",
     },
+    Rule {
+        id: "ELIG-15",
+        code: "PARTNER_NOT_AUTHORIZED",
+        passes: |f| f.partner_authorized,
+        holds: "The partner is in good CSP standing (§8).",
+        fails: "The partner fails its type's CSP authorization requirements (§8) and has no open remediation window.",
+        remedy: "Meet the requirements listed in the partner's authorization (updatePartnerProfile), then ask the programme to reassess it.",
+    },
 ];
 
 /// One rule's verdict.
@@ -275,6 +286,7 @@ mod tests {
                 timeline: Some(("2027-02-01".parse().unwrap(), "2027-08-01".parse().unwrap())),
             },
             open_request_exists: false,
+            partner_authorized: true,
         }
     }
 
@@ -328,6 +340,7 @@ mod tests {
             }),
             ("SCOPE_MISSING", |f| f.scope.workloads.clear()),
             ("OPEN_REQUEST_EXISTS", |f| f.open_request_exists = true),
+            ("PARTNER_NOT_AUTHORIZED", |f| f.partner_authorized = false),
         ];
         let mut all = eligible();
         for (code, change) in &cases {

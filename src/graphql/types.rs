@@ -424,7 +424,7 @@ impl Partner {
             if !crate::service::authorization::may_see(&call.actor, &row.id) {
                 return Ok(None);
             }
-            let standing = crate::service::authorization::standing(tx, row, call.today())?;
+            let standing = crate::service::authorization::standing(tx, row, call)?;
             Ok(Some(super::authorization::PartnerAuthorization(standing)))
         })
         .await

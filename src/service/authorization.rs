@@ -82,6 +82,8 @@ pub struct Standing {
     pub authorized_since: Option<NaiveDate>,
     pub reapply_blocked_until: Option<NaiveDate>,
     pub last_assessment: Option<AssessmentRow>,
+    /// The day of the last assessment, in the programme time zone.
+    pub last_assessed_on: Option<NaiveDate>,
     /// The last day of the open remediation window (AUTH-1), if one is open.
     pub remediation_deadline: Option<NaiveDate>,
     pub today: NaiveDate,
@@ -97,13 +99,16 @@ impl Standing {
         self.meets_requirements() || self.remediation_deadline.is_some_and(|d| self.today <= d)
     }
 
+    /// AUTH-2: due the year after the last assessment, in the anniversary month.
     pub fn next_reassessment(&self) -> Option<Month> {
         self.authorized_since
-            .map(|since| authorization::next_reassessment(since, self.today))
+            .map(|since| authorization::next_reassessment(since, self.last_assessed_on))
     }
 }
 
-pub fn standing(tx: &Tx<'_>, partner: PartnerRow, today: NaiveDate) -> Result<Standing> {
+/// Where `partner` stands on the call's day.
+pub fn standing(tx: &Tx<'_>, partner: PartnerRow, call: &Call) -> Result<Standing> {
+    let today = call.today();
     let profile = partners::profile(tx, &partner.id)?;
     let (authorized_since, reapply_blocked_until) = partners::authorization_dates(tx, &partner.id)?;
     let requirements = authorization::evaluate(partner.partner_type, &profile, today);
@@ -115,6 +120,7 @@ pub fn standing(tx: &Tx<'_>, partner: PartnerRow, today: NaiveDate) -> Result<St
         requirements,
         authorized_since,
         reapply_blocked_until,
+        last_assessed_on: last_assessment.as_ref().map(|a| call.day_of(a.assessed_at)),
         last_assessment,
         remediation_deadline,
         today,
@@ -195,7 +201,7 @@ pub fn update_profile(
         )?;
     }
     let partner = authz::partner(tx, &call.actor, partner_id)?;
-    standing(tx, partner, call.today())
+    standing(tx, partner, call)
 }
 
 /// AUTH-1: the programme reassesses a partner. A failing partner gets 30
@@ -204,7 +210,7 @@ pub fn reassess(tx: &Tx<'_>, call: &Call, partner_id: &ObjectId) -> Result<Stand
     authz::require(&call.actor, &REASSESS)?;
     let partner = authz::partner(tx, &call.actor, partner_id)?;
     let today = call.today();
-    let current = standing(tx, partner.clone(), today)?;
+    let current = standing(tx, partner.clone(), call)?;
     let failed: Vec<String> = current
         .requirements
         .iter()
@@ -239,7 +245,7 @@ pub fn reassess(tx: &Tx<'_>, call: &Call, partner_id: &ObjectId) -> Result<Stand
         json!({ "passed": failed.is_empty(), "failed": failed, "remediationDeadline": deadline.map(|d| d.to_string()) }),
         call.now,
     )?;
-    standing(tx, partner, today)
+    standing(tx, partner, call)
 }
 
 /// What the remediation sweep did to one partner.
@@ -270,7 +276,7 @@ pub fn expire_remediation(tx: &Tx<'_>, call: &Call, by_admin: bool) -> Result<Ve
         let Some(partner) = partners::get(tx, &window.partner_id)? else {
             continue;
         };
-        let current = standing(tx, partner.clone(), today)?;
+        let current = standing(tx, partner.clone(), call)?;
         let outcome = if current.meets_requirements() {
             "REMEDIATED"
         } else if partner.partner_type == PartnerType::DirectBill {
@@ -320,10 +326,12 @@ pub fn ensure_may_become(
     }
     let (_, blocked_until) = partners::authorization_dates(tx, &partner.id)?;
     match blocked_until {
-        Some(until) if today <= until => Err(Error::rejected(
+        // AUTH-1: refused before the first anniversary of the demotion day,
+        // accepted on it.
+        Some(from) if today < from => Err(Error::rejected(
             UserError::new(
                 "REAPPLY_BLOCKED",
-                format!("demoted partners may not reapply for direct bill until {until}"),
+                format!("a demoted partner may reapply for direct bill from {from}"),
             )
             .at(fields::PARTNER_TYPE),
         )),

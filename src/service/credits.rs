@@ -253,7 +253,7 @@ pub fn record_monthly_usage(tx: &Tx<'_>, call: &Call, report: UsageReport) -> Re
         recorded_at: call.now,
         recorded_by: call.actor.subject.clone(),
     };
-    usage::record(tx, &customer.id, &row, call.actor.primary_role().as_str())?;
+    usage::record(tx, &customer.id, &row, call.actor.recorded_role())?;
     let corrected = existing.is_some();
     audit::record(
         tx,

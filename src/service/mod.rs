@@ -30,6 +30,11 @@ pub struct Call {
 impl Call {
     /// Today's calendar date in the programme time zone.
     pub fn today(&self) -> NaiveDate {
-        self.now.with_timezone(&self.timezone).date_naive()
+        self.day_of(self.now)
+    }
+
+    /// The calendar day of `instant` in the programme time zone.
+    pub fn day_of(&self, instant: DateTime<Utc>) -> NaiveDate {
+        instant.with_timezone(&self.timezone).date_naive()
     }
 }

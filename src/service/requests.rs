@@ -147,7 +147,13 @@ fn deal_partner(tx: &Tx<'_>, actor: &Actor, deal: &Deal) -> Result<PartnerRow> {
 }
 
 /// Gathers the facts the rules look at.
-fn facts(tx: &Tx<'_>, customer: &CustomerRow, partner: &PartnerRow, deal: &Deal) -> Result<Facts> {
+fn facts(
+    tx: &Tx<'_>,
+    call: &Call,
+    customer: &CustomerRow,
+    partner: &PartnerRow,
+    deal: &Deal,
+) -> Result<Facts> {
     let current = customers::current_agreement(tx, &customer.id)?;
     let confirmed = match &current {
         Some(agreement) => customers::confirmations(tx, &customer.id)?
@@ -182,6 +188,7 @@ fn facts(tx: &Tx<'_>, customer: &CustomerRow, partner: &PartnerRow, deal: &Deal)
         estimated_acr: deal.estimated_acr,
         scope: deal.scope.clone(),
         open_request_exists: requests::open_request_exists(tx, &customer.id)?,
+        partner_authorized: super::authorization::standing(tx, partner.clone(), call)?.authorized(),
     })
 }
 
@@ -204,7 +211,7 @@ pub fn check_eligibility(tx: &Tx<'_>, call: &Call, deal: &Deal) -> Result<Eligib
             "only an indirect reseller's request names an indirect provider",
         ));
     }
-    let facts = facts(tx, &customer, &partner, deal)?;
+    let facts = facts(tx, call, &customer, &partner, deal)?;
     Ok(EligibilityReport {
         results: eligibility::evaluate(&facts),
         aco_amount: eligibility::aco_amount(deal.estimated_acr),
@@ -226,7 +233,7 @@ fn history_entry(
         at: request.updated_at,
         actor_subject: actor.subject.clone(),
         actor_name: actor.name.clone(),
-        actor_role: actor.primary_role().as_str().to_owned(),
+        actor_role: actor.recorded_role().to_owned(),
         action: action.to_owned(),
         from_status: from,
         to_status: request.status,
@@ -330,19 +337,11 @@ fn performer(actor: Option<&Actor>, action: WorkflowAction, from: AcoRequestStat
                 .any(|t| t.action == action && t.from.contains(&from) && t.by.contains(p))
         })
         .or_else(|| roles().find(|p| workflow::performers(action).any(|q| q == *p)))
-        .unwrap_or(Performer::Role(actor.primary_role()))
-}
-
-/// The system's own identity in history (the expiry sweep, the ledger).
-pub fn system_actor() -> Actor {
-    Actor {
-        subject: "system".into(),
-        name: Some("aco-api".into()),
-        email: None,
-        tenant_id: String::new(),
-        roles: Vec::new(),
-        organization: Organization::Program,
-    }
+        .unwrap_or_else(|| {
+            actor
+                .primary_role()
+                .map_or(Performer::System, Performer::Role)
+        })
 }
 
 /// Applies one row of the transition table to `row`, runs `change` on the
@@ -408,7 +407,7 @@ pub(crate) fn transition(
         return Err(conflict(&row));
     }
     row.version = seen + 1;
-    let system = system_actor();
+    let system = Actor::system();
     let mut entry = history_entry(
         by.unwrap_or(&system),
         &row,
@@ -419,7 +418,7 @@ pub(crate) fn transition(
     // FLOW-17: the role that acted, or the system.
     entry.actor_role = match acting {
         Performer::Role(role) => role.as_str().to_owned(),
-        Performer::System => "SYSTEM".into(),
+        Performer::System => crate::domain::actor::SYSTEM.into(),
     };
     requests::append_history(tx, &entry)?;
     Ok(row)

@@ -40,7 +40,7 @@ pub fn record(
         instant(now),
         actor.subject,
         actor.name,
-        actor.primary_role(),
+        actor.recorded_role(),
         action,
         detail.to_string()
     ])?;

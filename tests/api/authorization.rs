@@ -61,9 +61,15 @@ async fn each_type_lists_its_own_requirements() {
     let world = World::on(TestApp::configured(|c| {
         c.clock = at("2027-01-20T10:00:00Z")
     }));
-    let reseller = world.signed_partner("Fabrikam", "INDIRECT_RESELLER").await;
-    let direct = world.signed_partner("Contoso", "DIRECT_BILL").await;
-    let provider = world.signed_partner("Northwind", "INDIRECT_PROVIDER").await;
+    let reseller = world
+        .signed_partner_without_profile("Fabrikam", "INDIRECT_RESELLER")
+        .await;
+    let direct = world
+        .signed_partner_without_profile("Contoso", "DIRECT_BILL")
+        .await;
+    let provider = world
+        .signed_partner_without_profile("Northwind", "INDIRECT_PROVIDER")
+        .await;
     assert_eq!(
         codes(&authorization(&world, &reseller.id).await),
         [
@@ -123,7 +129,7 @@ async fn revenue_thresholds_pass_at_exactly_the_minimum() {
         ("DIRECT_BILL", "1000000.00", "999999.99"),
     ] {
         let partner = world
-            .signed_partner(&format!("P{}", kind.replace('_', "")), kind)
+            .signed_partner_without_profile(&format!("P{}", kind.replace('_', "")), kind)
             .await;
         let payload = set_profile(&world, &partner.id, complete(minimum)).await;
         assert_eq!(
@@ -142,7 +148,9 @@ async fn revenue_thresholds_pass_at_exactly_the_minimum() {
         assert_eq!(revenue["figure"], format!("USD {below}"));
     }
     // An indirect provider: every authorized region on its own.
-    let provider = world.signed_partner("Northwind", "INDIRECT_PROVIDER").await;
+    let provider = world
+        .signed_partner_without_profile("Northwind", "INDIRECT_PROVIDER")
+        .await;
     let mut fields = complete("0.00");
     fields["regionalRevenue"] = json!([{ "region": "US", "amount": "30000000.00" }, { "region": "CA", "amount": "30000000.00" }]);
     let payload = set_profile(&world, &provider.id, fields).await;
@@ -160,7 +168,9 @@ async fn each_requirement_fails_on_its_own() {
     let world = World::on(TestApp::configured(|c| {
         c.clock = at("2027-01-20T10:00:00Z")
     }));
-    let direct = world.signed_partner("Contoso", "DIRECT_BILL").await;
+    let direct = world
+        .signed_partner_without_profile("Contoso", "DIRECT_BILL")
+        .await;
     set_profile(&world, &direct.id, complete("2000000.00")).await;
     for (change, undo, code) in [
         (
@@ -212,7 +222,9 @@ async fn each_requirement_fails_on_its_own() {
 #[tokio::test]
 async fn generic_and_personal_business_emails_are_refused() {
     let world = World::new();
-    let reseller = world.signed_partner("Fabrikam", "INDIRECT_RESELLER").await;
+    let reseller = world
+        .signed_partner_without_profile("Fabrikam", "INDIRECT_RESELLER")
+        .await;
     for email in [
         "info@fabrikam.example.com",
         "admin@fabrikam.example.com",
@@ -270,7 +282,9 @@ async fn auth_1_thirty_days_to_remediate_then_demotion_and_a_year_blocked() {
     let world = World::on(TestApp::configured(|c| {
         c.clock = at("2027-01-20T10:00:00Z")
     }));
-    let direct = world.signed_partner("Contoso", "DIRECT_BILL").await;
+    let direct = world
+        .signed_partner_without_profile("Contoso", "DIRECT_BILL")
+        .await;
     set_profile(&world, &direct.id, complete("2000000.00")).await;
     let data = world
         .app
@@ -282,9 +296,10 @@ async fn auth_1_thirty_days_to_remediate_then_demotion_and_a_year_blocked() {
         .await;
     assert_eq!(data["reassessPartner"]["authorization"]["authorized"], true);
     let a = authorization(&world, &direct.id).await;
+    // AUTH-2: assessed in January 2027, next due in January 2028.
     assert_eq!(
         (a["authorizedSince"].clone(), a["nextReassessment"].clone()),
-        (json!("2027-01-20"), json!("2027-01"))
+        (json!("2027-01-20"), json!("2028-01"))
     );
     // An open ACO request submitted while direct bill.
     let customer = world.eligible_customer(&direct, "Alpine").await;
@@ -328,16 +343,23 @@ async fn auth_1_thirty_days_to_remediate_then_demotion_and_a_year_blocked() {
     let data = world.app.ok(&world.admin, EXPIRE, json!({})).await;
     assert_eq!(data["expireRemediation"]["outcomes"], json!([]));
 
-    // After it, still failing: demoted to indirect reseller, blocked for a year.
+    // After it, still failing: the service's own sweep demotes it to
+    // indirect reseller, blocked for a year.
     let World { app, admin } = world;
     let world = World {
         app: app.restart_with(|c| c.clock = at("2028-02-10T09:00:00Z")),
         admin,
     };
+    let db = aco_api::store::Db::open(&world.app.config.store).unwrap();
+    aco_api::jobs::sweep_expired_agreements(&db, &world.app.config)
+        .await
+        .unwrap();
+    drop(db);
     let data = world.app.ok(&world.admin, EXPIRE, json!({})).await;
     assert_eq!(
         data["expireRemediation"]["outcomes"],
-        json!([{ "outcome": "DEMOTED", "partner": { "id": direct.id, "partnerType": "INDIRECT_RESELLER" } }])
+        json!([]),
+        "already closed"
     );
     let data = world
         .app
@@ -356,7 +378,7 @@ async fn auth_1_thirty_days_to_remediate_then_demotion_and_a_year_blocked() {
         .app
         .ok(
             &world.admin,
-            "query($id: ID!) { partner(id: $id) { history { nodes { action } } } }",
+            "query($id: ID!) { partner(id: $id) { history { nodes { action actorRole } } } }",
             json!({ "id": direct.id }),
         )
         .await;
@@ -374,6 +396,19 @@ async fn auth_1_thirty_days_to_remediate_then_demotion_and_a_year_blocked() {
         ]),
         "{actions:?}"
     );
+    // AUTH-3: what the service did by itself is recorded as SYSTEM.
+    let roles: Vec<&Value> = history["partner"]["history"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .rev()
+        .take(3)
+        .map(|n| &n["actorRole"])
+        .collect();
+    assert_eq!(
+        roles,
+        [&json!("SYSTEM"), &json!("SYSTEM"), &json!("PROGRAM_ADMIN")]
+    );
     // Its open request keeps its transacting partner.
     let data = world
         .app
@@ -388,8 +423,14 @@ async fn auth_1_thirty_days_to_remediate_then_demotion_and_a_year_blocked() {
         json!({ "status": "SUBMITTED", "partner": { "id": direct.id, "partnerType": "INDIRECT_RESELLER" } })
     );
 
-    // Reapplying within the year is refused; after it, allowed.
+    // Reapplying within the year is refused, on its last day too; on the
+    // first anniversary of the demotion day it is accepted (AUTH-1).
     const UPDATE: &str = "mutation($input: UpdatePartnerInput!) { updatePartner(input: $input) { partner { partnerType } userErrors { code field } } }";
+    let World { app, admin } = world;
+    let world = World {
+        app: app.restart_with(|c| c.clock = at("2029-02-09T23:00:00Z")),
+        admin,
+    };
     let data = world
         .app
         .ok(
@@ -404,7 +445,7 @@ async fn auth_1_thirty_days_to_remediate_then_demotion_and_a_year_blocked() {
     );
     let World { app, admin } = world;
     let world = World {
-        app: app.restart_with(|c| c.clock = at("2029-02-11T09:00:00Z")),
+        app: app.restart_with(|c| c.clock = at("2029-02-10T00:00:00Z")),
         admin,
     };
     let data = world
@@ -426,7 +467,9 @@ async fn auth_1_a_partner_that_remediates_in_time_keeps_its_type() {
     let world = World::on(TestApp::configured(|c| {
         c.clock = at("2027-01-20T10:00:00Z")
     }));
-    let direct = world.signed_partner("Contoso", "DIRECT_BILL").await;
+    let direct = world
+        .signed_partner_without_profile("Contoso", "DIRECT_BILL")
+        .await;
     let mut fields = complete("2000000.00");
     fields["creditCheckPassed"] = json!(false);
     set_profile(&world, &direct.id, fields).await;
@@ -458,10 +501,16 @@ async fn auth_1_a_partner_that_remediates_in_time_keeps_its_type() {
 #[tokio::test]
 async fn a_partner_sees_only_its_own_standing() {
     let world = World::new();
-    let provider = world.signed_partner("Northwind", "INDIRECT_PROVIDER").await;
-    let reseller = world.signed_partner("Fabrikam", "INDIRECT_RESELLER").await;
+    let provider = world
+        .signed_partner_without_profile("Northwind", "INDIRECT_PROVIDER")
+        .await;
+    let reseller = world
+        .signed_partner_without_profile("Fabrikam", "INDIRECT_RESELLER")
+        .await;
     world.link(&reseller, &provider).await;
-    let other = world.signed_partner("Contoso", "DIRECT_BILL").await;
+    let other = world
+        .signed_partner_without_profile("Contoso", "DIRECT_BILL")
+        .await;
     const MINE: &str =
         "query($id: ID!) { partner(id: $id) { authorization { meetsRequirements } } }";
     let data = world

@@ -62,6 +62,17 @@ async fn assert_fails(world: &World, token: &str, input: Value, codes: &[&str]) 
     }
 }
 
+/// The rule `code` as the report lists it.
+fn listed(report: &Value, code: &str) -> Value {
+    report["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["code"] == code)
+        .cloned()
+        .unwrap_or_else(|| panic!("{code} is not listed: {report}"))
+}
+
 async fn direct_world() -> (World, PartnerHandle, CustomerHandle) {
     let world = World::new();
     let partner = world.signed_partner("Contoso", "DIRECT_BILL").await;
@@ -196,12 +207,15 @@ async fn elig_5_mca_not_accepted_legacy_csp() {
 async fn elig_6_mpa_not_signed() {
     let world = World::new();
     let partner = world.partner("Contoso", "DIRECT_BILL").await;
+    world.meet_requirements(&partner, "DIRECT_BILL").await;
     let customer = world.eligible_customer(&partner, "Alpine").await;
+    // The MPA is also one of the CSP requirements (§8): without it the
+    // partner is not in good standing either.
     assert_fails(
         &world,
         &partner.user,
         deal(&customer.id, "15000.00"),
-        &["MPA_NOT_SIGNED"],
+        &["MPA_NOT_SIGNED", "PARTNER_NOT_AUTHORIZED"],
     )
     .await;
 }
@@ -488,9 +502,63 @@ async fn several_failing_rules_are_all_reported_at_once() {
             "MCA_NOT_CONFIRMED",
             "DEAL_BELOW_MINIMUM",
             "SCOPE_MISSING",
+            "PARTNER_NOT_AUTHORIZED",
         ],
     )
     .await;
+}
+
+/// ELIG-15: a partner failing its type's CSP requirements may not submit,
+/// unless it is within the 30 days a reassessment gave it to remediate.
+#[tokio::test]
+async fn elig_15_partner_not_authorized() {
+    let world = World::on(TestApp::configured(|c| {
+        c.clock = at("2027-01-20T10:00:00Z")
+    }));
+    let partner = world
+        .signed_partner_without_profile("Contoso", "DIRECT_BILL")
+        .await;
+    let customer = world.eligible_customer(&partner, "Alpine").await;
+    let data = world
+        .app
+        .ok(
+            &partner.user,
+            ELIGIBILITY,
+            json!({ "input": deal(&customer.id, "15000.00") }),
+        )
+        .await;
+    let rule = listed(&data["acoEligibility"], "PARTNER_NOT_AUTHORIZED");
+    assert_eq!(
+        (rule["rule"].clone(), rule["passed"].clone()),
+        (json!("ELIG-15"), json!(false))
+    );
+    assert!(
+        rule["remedy"]
+            .as_str()
+            .unwrap()
+            .contains("updatePartnerProfile")
+    );
+    assert_fails(
+        &world,
+        &partner.user,
+        deal(&customer.id, "15000.00"),
+        &["PARTNER_NOT_AUTHORIZED"],
+    )
+    .await;
+    // Within a remediation window it is still authorized.
+    let data = world
+        .app
+        .ok(
+            &world.admin,
+            "mutation($input: ReassessPartnerInput!) { reassessPartner(input: $input) { authorization { authorized meetsRequirements } } }",
+            json!({ "input": { "partnerId": partner.id } }),
+        )
+        .await;
+    assert_eq!(
+        data["reassessPartner"]["authorization"],
+        json!({ "authorized": true, "meetsRequirements": false })
+    );
+    assert_fails(&world, &partner.user, deal(&customer.id, "15000.00"), &[]).await;
 }
 
 #[tokio::test]
@@ -604,12 +672,6 @@ async fn elig_14_a_programme_check_for_an_indirect_provider_is_not_eligible() {
             json!({ "input": deal(&other.id, "15000.00") }),
         )
         .await;
-    let rule = data["acoEligibility"]["rules"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["code"] == "NOT_TRANSACTING_PARTNER")
-        .cloned()
-        .expect("the rule is listed");
+    let rule = listed(&data["acoEligibility"], "NOT_TRANSACTING_PARTNER");
     assert_eq!(rule["passed"], true, "{rule}");
 }

@@ -268,7 +268,22 @@ impl World {
     }
 
     /// A partner that has signed the MPA (AGR-1).
+    /// A partner that signed the MPA and meets its type's CSP requirements.
     pub async fn signed_partner(&self, name: &str, partner_type: &str) -> PartnerHandle {
+        let partner = self
+            .signed_partner_without_profile(name, partner_type)
+            .await;
+        self.meet_requirements(&partner, partner_type).await;
+        partner
+    }
+
+    /// A partner that signed the MPA and has recorded nothing of its CSP
+    /// profile: it fails its other requirements.
+    pub async fn signed_partner_without_profile(
+        &self,
+        name: &str,
+        partner_type: &str,
+    ) -> PartnerHandle {
         let partner = self.partner(name, partner_type).await;
         let data = self
             .app
@@ -280,6 +295,31 @@ impl World {
             .await;
         assert_eq!(data["signPartnerAgreement"]["userErrors"], json!([]));
         partner
+    }
+
+    /// Records a profile that meets every CSP requirement of `partner_type`
+    /// (§8) but the MPA, which the partner signs itself: with it signed, the
+    /// partner is in good standing (ELIG-15).
+    pub async fn meet_requirements(&self, partner: &PartnerHandle, partner_type: &str) {
+        let mut input = json!({ "partnerId": partner.id, "mfaForAllAdmins": true,
+            "securityContactEmail": "security@partner.example.com", "businessEmail": "jane.doe@partner.example.com",
+            "supportPlan": "ASFP", "indirectResellerSince": "2024-01-15",
+            "solutionsPartnerDesignations": ["Infrastructure (Azure)"], "capabilitiesAssessmentPassed": true,
+            "creditCheckPassed": true, "priorExperienceAssessed": true });
+        if partner_type == "INDIRECT_PROVIDER" {
+            input["regionalRevenue"] = json!([{ "region": "US", "amount": "40000000.00" }]);
+        } else {
+            input["revenueTrailing12m"] = json!("2000000.00");
+        }
+        let data = self
+            .app
+            .ok(
+                &self.admin,
+                "mutation($input: UpdatePartnerProfileInput!) { updatePartnerProfile(input: $input) { userErrors { code } } }",
+                json!({ "input": input }),
+            )
+            .await;
+        assert_eq!(data["updatePartnerProfile"]["userErrors"], json!([]));
     }
 
     /// Records the customer's MCA acceptance (AGR-2) as `partner`'s admin.
