@@ -11,6 +11,8 @@ use chrono::{Duration, Utc};
 use rusqlite::params;
 use serde_json::json;
 
+use crate::domain::PartnerType;
+use crate::domain::ids::ObjectId;
 use crate::domain::time::Month;
 use crate::error::{Error, Result};
 use crate::store::{Db, JournalMode, StoreConfig};
@@ -90,6 +92,16 @@ pub fn generate(database: &Path, requests: usize, fresh: usize, out: &Path) -> R
             "INSERT INTO partner_agreements (partner_id, signer_name, signer_email, date_agreed, recorded_at, recorded_by) \
              VALUES (?1, 'Avery Admin', 'avery@example.com', '2025-01-01', ?2, 'bench')",
             params![id("prt", p + 1), at],
+        )?;
+        // In good CSP standing (§8, ELIG-15).
+        crate::store::partners::save_profile(
+            &crate::store::Tx::of(&tx),
+            &ObjectId::from_trusted(id("prt", p + 1)),
+            &crate::demo::good_standing(
+                PartnerType::DirectBill,
+                &format!("partner{p}.example.com"),
+            ),
+            now,
         )?;
     }
     let customers = requests.div_ceil(10) + 2 * fresh;

@@ -12,6 +12,7 @@ use chrono::{Duration, NaiveDate, Utc};
 use crate::auth::{TokenRequest, mint_hs256};
 use crate::config::AppConfig;
 use crate::domain::actor::{Actor, Organization};
+use crate::domain::authorization::Profile;
 use crate::domain::eligibility::Scope;
 use crate::domain::ids::ObjectId;
 use crate::domain::time::Month;
@@ -335,27 +336,29 @@ pub const CUSTOMERS: [DemoCustomer; 18] = [
     },
 ];
 
-/// A CSP profile that meets every requirement of `partner_type` (§8).
-fn good_standing(partner_type: PartnerType, domain: &str) -> ProfileChanges {
+/// A CSP profile that meets every requirement of `partner_type` (§8), the
+/// MPA aside (the partner signs it): the demo's and the benchmark's.
+pub fn good_standing(partner_type: PartnerType, domain: &str) -> Profile {
     let million = |m: i64| Decimal::new(m * 1_000_000, 0);
-    let mut changes = ProfileChanges {
-        mfa_all_admins: Some(true),
+    let provider = partner_type == PartnerType::IndirectProvider;
+    Profile {
+        revenue_trailing_12m: (!provider).then(|| million(2)),
+        regional_revenue: if provider {
+            vec![("US".into(), million(45))]
+        } else {
+            Vec::new()
+        },
+        mpa_signed: false,
+        mfa_all_admins: true,
         security_contact_email: Some(format!("security@{domain}")),
-        support_plan: Some(SupportPlan::Asfp),
+        support_plan: SupportPlan::Asfp,
+        indirect_reseller_since: NaiveDate::from_ymd_opt(2022, 7, 1),
+        prior_experience_assessed: true,
+        designations: vec!["Infrastructure (Azure)".into()],
+        capabilities_assessment_passed: true,
+        credit_check_passed: true,
         business_email: Some(format!("avery.admin@{domain}")),
-        indirect_reseller_since: Some(NaiveDate::from_ymd_opt(2022, 7, 1).unwrap_or_default()),
-        prior_experience_assessed: Some(true),
-        designations: Some(vec!["Infrastructure (Azure)".into()]),
-        capabilities_assessment_passed: Some(true),
-        credit_check_passed: Some(true),
-        ..ProfileChanges::default()
-    };
-    if partner_type == PartnerType::IndirectProvider {
-        changes.regional_revenue = Some(vec![("US".into(), million(45))]);
-    } else {
-        changes.revenue_trailing_12m = Some(million(2));
     }
-    changes
 }
 
 fn partner_def(key: &str) -> Result<&'static DemoPartner> {
@@ -463,7 +466,12 @@ pub async fn seed(db: &Db, config: &AppConfig) -> Result<bool> {
         // assessed today (ELIG-15, AUTH-2).
         for p in &PARTNERS {
             let (id, partner_type) = id_of(p.key)?;
-            authorization::update_profile(tx, &admin, &id, good_standing(partner_type, p.domain))?;
+            authorization::update_profile(
+                tx,
+                &admin,
+                &id,
+                ProfileChanges::from(good_standing(partner_type, p.domain)),
+            )?;
             if p.signs_mpa {
                 authorization::reassess(tx, &admin, &id)?;
             }

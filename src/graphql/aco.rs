@@ -66,6 +66,10 @@ pub struct AcoRequestEvent {
     pub from_status: Option<AcoRequestStatus>,
     pub to_status: AcoRequestStatus,
     pub comment: Option<String>,
+    /// When the entry was written, if later than `at`: an expiry found after
+    /// its deadline is recorded at the deadline (FLOW-11). `null` when it was
+    /// written at `at`.
+    pub recorded_at: Option<DateTime>,
 }
 
 impl From<HistoryRow> for AcoRequestEvent {
@@ -79,6 +83,7 @@ impl From<HistoryRow> for AcoRequestEvent {
             from_status: h.from_status,
             to_status: h.to_status,
             comment: h.comment,
+            recorded_at: h.recorded_at.map(DateTime),
         }
     }
 }
@@ -340,6 +345,10 @@ impl Plain for AcoRequestEvent {
             "fromStatus" => self.from_status.map_or(Value::Null, enum_value),
             "toStatus" => enum_value(self.to_status),
             "comment" => text(&self.comment),
+            "recordedAt" => self
+                .recorded_at
+                .as_ref()
+                .map_or(Value::Null, |at| at.to_value()),
             _ => return None,
         })
     }
@@ -490,12 +499,13 @@ impl AcoRequest {
     async fn stage(&self) -> Option<ServiceLevelStage> {
         self.current_stage()
     }
-    /// FLOW-19: when the current stage is due (US business days, programme
-    /// time zone); `null` while the clock is stopped in `NEEDS_INFO` and once finished.
+    /// FLOW-19: when the current stage is overdue: the first instant after its
+    /// last business day (00:00 of the next day, programme time zone); `null`
+    /// while the clock is stopped in `NEEDS_INFO` and once finished.
     async fn due_at(&self) -> Option<DateTime> {
         self.due()
     }
-    /// Whether the current stage is past its due date.
+    /// Whether the current stage is overdue: `dueAt` has come.
     async fn overdue(&self, ctx: &Context<'_>) -> bool {
         self.overdue_at(request(ctx).now)
     }
@@ -593,7 +603,9 @@ impl AcoAgreement {
     async fn published_at(&self) -> DateTime {
         DateTime(self.0.published_at)
     }
-    /// AGR-4: the end of the last day of the publishing month, programme time zone.
+    /// AGR-4: when the agreement has expired: the midnight that ends the
+    /// publishing month, programme time zone. Signing at any instant before
+    /// it is accepted; at or after it, refused.
     async fn expires_at(&self) -> DateTime {
         DateTime(self.0.expires_at)
     }
@@ -1106,7 +1118,7 @@ impl AcoQuery {
             let only_overdue =
                 filter.overdue == Some(true) && statuses.is_empty() && scope.is_empty();
             if let Some(overdue) = filter.overdue {
-                let condition = format!("{} AND q.due_at < ?", request_store::CLOCK_RUNNING);
+                let condition = format!("{} AND q.due_at <= ?", request_store::CLOCK_RUNNING);
                 scope = if overdue {
                     scope.and(&condition, [text(now.clone())])
                 } else {

@@ -71,19 +71,20 @@ pub struct PartnerAssessment {
         complexity = "crate::graphql::cost::items(crate::graphql::cost::RULES, child_complexity)"
     )]
     pub failed_requirements: Vec<String>,
-    /// The last day to remediate, when it opened a window.
-    pub remediation_deadline: Option<Date>,
+    /// When the remediation window it opened has passed: 00:00 of the day
+    /// after the 30th day from the assessment, programme time zone (AUTH-1).
+    pub remediation_deadline: Option<DateTime>,
     /// `REMEDIATED`, `DEMOTED` or `NOT_REMEDIATED` once the window closed.
     pub outcome: Option<String>,
 }
 
-impl From<AssessmentRow> for PartnerAssessment {
-    fn from(a: AssessmentRow) -> Self {
+impl PartnerAssessment {
+    fn of(a: AssessmentRow, standing: &Standing) -> Self {
         PartnerAssessment {
+            remediation_deadline: standing.deadline_of(&a).map(DateTime),
             assessed_at: DateTime(a.assessed_at),
             passed: a.passed,
             failed_requirements: a.failed_requirements,
-            remediation_deadline: a.remediation_deadline.map(Date),
             outcome: a.outcome,
         }
     }
@@ -128,16 +129,21 @@ impl PartnerAuthorization {
     async fn next_reassessment(&self) -> Option<Month> {
         self.0.next_reassessment().map(Month)
     }
-    /// The last day to remediate, while a window is open (AUTH-1).
-    async fn remediation_deadline(&self) -> Option<Date> {
-        self.0.remediation_deadline.map(Date)
+    /// While a remediation window is open (AUTH-1): when it has passed,
+    /// 00:00 of the day after the 30th day from the assessment, programme
+    /// time zone. Until then the partner is authorized.
+    async fn remediation_deadline(&self) -> Option<DateTime> {
+        self.0.remediation_deadline.map(DateTime)
     }
     /// A demoted direct bill partner may not reapply before this day (AUTH-1).
     async fn reapply_blocked_until(&self) -> Option<Date> {
         self.0.reapply_blocked_until.map(Date)
     }
     async fn last_assessment(&self) -> Option<PartnerAssessment> {
-        self.0.last_assessment.clone().map(Into::into)
+        self.0
+            .last_assessment
+            .clone()
+            .map(|a| PartnerAssessment::of(a, &self.0))
     }
     async fn profile(&self) -> AuthorizationProfile {
         let p = &self.0.profile;

@@ -292,6 +292,7 @@ mod tests {
             from_status: None,
             to_status: crate::domain::AcoRequestStatus::Submitted,
             comment: Some("ok".into()),
+            recorded_at: None,
         });
     }
 }

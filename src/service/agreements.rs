@@ -2,7 +2,7 @@
 //! grants the credit (LEDGER-1) — and the expiry sweep.
 
 use super::Call;
-use super::requests::{Step, load, transition};
+use super::requests::{Step, load, transition, transition_at};
 use crate::authz::{self, Permission};
 use crate::domain::ids::{IdKind, ObjectId};
 use crate::domain::time::Month;
@@ -111,7 +111,10 @@ pub fn withdraw(
     let published = agreements::published_for(tx, &row.id)?;
     // FLOW-11, found at this write: an agreement past its deadline expires
     // rather than being withdrawn; either way the request goes back to Finance.
-    if let Some(agreement) = published.clone().filter(|a| call.now > a.expires_at) {
+    if let Some(agreement) = published
+        .clone()
+        .filter(|a| sla::has_passed(a.expires_at, call.now))
+    {
         let agreement = expire(tx, call, agreement)?;
         let request = requests::get(tx, &row.id)?.ok_or(Error::NotFound)?;
         return Ok((request, Some(agreement)));
@@ -134,23 +137,36 @@ pub fn withdraw(
 }
 
 /// AGR-4/5, FLOW-11: the deadline passed; the agreement expires and the
-/// request goes back to Finance. Recorded as the system's doing.
+/// request goes back to Finance. Recorded as the system's doing, at the
+/// deadline however late it is found: the finance clock starts there.
 fn expire(tx: &Tx<'_>, call: &Call, agreement: AcoAgreementRow) -> Result<AcoAgreementRow> {
     let request = requests::get(tx, &agreement.request_id)?.ok_or(Error::NotFound)?;
     let comment = format!(
-        "not signed by {}",
+        "not signed before {}",
         crate::domain::time::instant_text(agreement.expires_at)
     );
-    transition(
+    let deadline = agreement.expires_at.min(call.now);
+    transition_at(
         tx,
         call,
+        deadline,
         None,
         request,
         WorkflowAction::ExpireAgreement,
         Some(comment.clone()),
         |_| Ok(()),
     )?;
-    close(tx, agreement, AgreementStatus::Expired, call, Some(comment))
+    let as_of = Call {
+        now: deadline,
+        ..call.clone()
+    };
+    close(
+        tx,
+        agreement,
+        AgreementStatus::Expired,
+        &as_of,
+        Some(comment),
+    )
 }
 
 /// The refusal of a signature after the deadline (AGR-4).
@@ -158,7 +174,7 @@ pub fn too_late(agreement: &AcoAgreementRow) -> UserError {
     UserError::new(
         "AGREEMENT_EXPIRED",
         format!(
-            "the agreement could be signed until {}; it has expired and the request is back with Finance",
+            "the agreement could be signed before {}; it has expired and the request is back with Finance",
             crate::domain::time::instant_text(agreement.expires_at)
         ),
     )
@@ -196,7 +212,7 @@ pub fn sign(tx: &Tx<'_>, call: &Call, agreement_id: &ObjectId) -> Result<Signatu
             ),
         )));
     }
-    if call.now > agreement.expires_at {
+    if sla::has_passed(agreement.expires_at, call.now) {
         return Ok(Signature::Expired {
             agreement: expire(tx, call, agreement)?,
         });

@@ -1,7 +1,8 @@
 //! CSP authorization (DOMAIN §8): the partner's profile, where it stands
 //! against the requirements of its type, reassessment and AUTH-1's remediation.
 
-use chrono::{Months, NaiveDate};
+use chrono::{DateTime, Months, NaiveDate, Utc};
+use chrono_tz::Tz;
 use rust_decimal::Decimal;
 use serde_json::json;
 
@@ -10,7 +11,7 @@ use crate::authz::{self, Permission};
 use crate::domain::authorization::{self, Profile, Requirement};
 use crate::domain::ids::ObjectId;
 use crate::domain::time::Month;
-use crate::domain::{PartnerType, Role, SupportPlan};
+use crate::domain::{PartnerType, Role, SupportPlan, sla};
 use crate::error::{Error, Result, UserError};
 use crate::fields;
 use crate::store::Tx;
@@ -42,6 +43,25 @@ pub struct ProfileChanges {
     pub designations: Option<Vec<String>>,
     pub capabilities_assessment_passed: Option<bool>,
     pub credit_check_passed: Option<bool>,
+}
+
+/// Sets every field to what `profile` holds.
+impl From<Profile> for ProfileChanges {
+    fn from(p: Profile) -> Self {
+        ProfileChanges {
+            mfa_all_admins: Some(p.mfa_all_admins),
+            security_contact_email: p.security_contact_email,
+            support_plan: Some(p.support_plan),
+            business_email: p.business_email,
+            revenue_trailing_12m: p.revenue_trailing_12m,
+            regional_revenue: Some(p.regional_revenue),
+            indirect_reseller_since: p.indirect_reseller_since,
+            prior_experience_assessed: Some(p.prior_experience_assessed),
+            designations: Some(p.designations),
+            capabilities_assessment_passed: Some(p.capabilities_assessment_passed),
+            credit_check_passed: Some(p.credit_check_passed),
+        }
+    }
 }
 
 impl ProfileChanges {
@@ -84,19 +104,31 @@ pub struct Standing {
     pub last_assessment: Option<AssessmentRow>,
     /// The day of the last assessment, in the programme time zone.
     pub last_assessed_on: Option<NaiveDate>,
-    /// The last day of the open remediation window (AUTH-1), if one is open.
-    pub remediation_deadline: Option<NaiveDate>,
-    pub today: NaiveDate,
+    /// When the open remediation window (AUTH-1), if one is open, has
+    /// passed: 00:00 of the day after its 30th day, programme time zone.
+    pub remediation_deadline: Option<DateTime<Utc>>,
+    pub now: DateTime<Utc>,
+    pub timezone: Tz,
 }
 
 impl Standing {
+    /// When the remediation window an assessment opened has passed.
+    pub fn deadline_of(&self, assessment: &AssessmentRow) -> Option<DateTime<Utc>> {
+        assessment
+            .remediation_deadline
+            .map(|last_day| sla::passed_after(last_day, self.timezone))
+    }
+
     pub fn meets_requirements(&self) -> bool {
         self.requirements.iter().all(|r| r.passed)
     }
 
     /// Authorized: it meets every requirement, or it is within its 30 days to remediate.
     pub fn authorized(&self) -> bool {
-        self.meets_requirements() || self.remediation_deadline.is_some_and(|d| self.today <= d)
+        self.meets_requirements()
+            || self
+                .remediation_deadline
+                .is_some_and(|d| !sla::has_passed(d, self.now))
     }
 
     /// AUTH-2: due the year after the last assessment, in the anniversary month.
@@ -113,7 +145,8 @@ pub fn standing(tx: &Tx<'_>, partner: PartnerRow, call: &Call) -> Result<Standin
     let (authorized_since, reapply_blocked_until) = partners::authorization_dates(tx, &partner.id)?;
     let requirements = authorization::evaluate(partner.partner_type, &profile, today);
     let last_assessment = partners::latest_assessment(tx, &partner.id)?;
-    let remediation_deadline = partners::open_remediation(tx, &partner.id)?;
+    let remediation_deadline = partners::open_remediation(tx, &partner.id)?
+        .map(|last_day| sla::passed_after(last_day, call.timezone));
     Ok(Standing {
         partner,
         profile,
@@ -123,7 +156,8 @@ pub fn standing(tx: &Tx<'_>, partner: PartnerRow, call: &Call) -> Result<Standin
         last_assessed_on: last_assessment.as_ref().map(|a| call.day_of(a.assessed_at)),
         last_assessment,
         remediation_deadline,
-        today,
+        now: call.now,
+        timezone: call.timezone,
     })
 }
 

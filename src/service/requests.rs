@@ -1,7 +1,7 @@
 //! ACO requests: eligibility (§3), submission (FLOW-1, ROLE-1/2) and every
 //! workflow step (§5), each one write transaction with its history entry.
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 
 use super::Call;
@@ -238,6 +238,7 @@ fn history_entry(
         from_status: from,
         to_status: request.status,
         comment,
+        recorded_at: None,
     }
 }
 
@@ -351,6 +352,24 @@ pub(crate) fn transition(
     tx: &Tx<'_>,
     call: &Call,
     by: Option<&Actor>,
+    row: AcoRequestRow,
+    action: WorkflowAction,
+    comment: Option<String>,
+    change: impl FnOnce(&mut AcoRequestRow) -> Result<()>,
+) -> Result<AcoRequestRow> {
+    transition_at(tx, call, call.now, by, row, action, comment, change)
+}
+
+/// [`transition`] as of the instant `at`, which may be earlier than the
+/// call (FLOW-11: an expiry found after its deadline happened at the
+/// deadline, and the finance clock starts there); the history entry then
+/// says when it was written.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn transition_at(
+    tx: &Tx<'_>,
+    call: &Call,
+    at: DateTime<Utc>,
+    by: Option<&Actor>,
     mut row: AcoRequestRow,
     action: WorkflowAction,
     comment: Option<String>,
@@ -379,25 +398,21 @@ pub(crate) fn transition(
             }
         })?;
     row.status = to;
-    row.updated_at = call.now;
+    row.updated_at = at;
     let tz = call.timezone;
     if to == AcoRequestStatus::NeedsInfo {
         row.info_requested_from = Some(from);
-        row.info_requested_at = Some(call.now);
+        row.info_requested_at = Some(at);
     } else if from == AcoRequestStatus::NeedsInfo {
         if let (Some(due), Some(paused)) = (row.due_at, row.info_requested_at) {
-            row.due_at = Some(sla::resume_due(due, paused, call.now, tz));
+            row.due_at = Some(sla::resume_due(due, paused, at, tz));
         }
         row.info_requested_from = None;
         row.info_requested_at = None;
     }
     if to == AcoRequestStatus::FinanceReview {
-        row.stage_entered_at = call.now;
-        row.due_at = Some(sla::stage_due(
-            call.now,
-            sla::FINANCE_AND_OPERATIONS_DAYS,
-            tz,
-        ));
+        row.stage_entered_at = at;
+        row.due_at = Some(sla::stage_due(at, sla::FINANCE_AND_OPERATIONS_DAYS, tz));
     }
     if !sla::clock_runs(to) && to != AcoRequestStatus::NeedsInfo {
         row.due_at = None;
@@ -415,6 +430,9 @@ pub(crate) fn transition(
         Some(from),
         comment,
     );
+    if at < call.now {
+        entry.recorded_at = Some(call.now);
+    }
     // FLOW-17: the role that acted, or the system.
     entry.actor_role = match acting {
         Performer::Role(role) => role.as_str().to_owned(),

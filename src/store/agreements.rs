@@ -80,9 +80,10 @@ pub fn published_for(tx: &Tx<'_>, request: &ObjectId) -> Result<Option<AcoAgreem
 /// to itself, SQLite walks every agreement in id order rather than sort the
 /// few it finds (22 s on a cold 1M database, in the sweep's write).
 pub(crate) const OVERDUE_PUBLISHED: &str = "FROM aco_agreements a INDEXED BY aco_agreements_expiry \
-     WHERE a.status = 'PUBLISHED' AND a.expires_at < ?1 ORDER BY a.id";
+     WHERE a.status = 'PUBLISHED' AND a.expires_at <= ?1 ORDER BY a.id";
 
-/// Published agreements whose signing deadline has passed.
+/// Published agreements whose signing deadline has passed (at its instant
+/// and after, as `sla::has_passed`).
 pub fn overdue_published(tx: &Tx<'_>, now: DateTime<Utc>) -> Result<Vec<AcoAgreementRow>> {
     let mut stmt = tx.prepare_cached(&format!("SELECT {COLUMNS} {OVERDUE_PUBLISHED}"))?;
     let rows = stmt

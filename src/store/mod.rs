@@ -97,6 +97,9 @@ fn migrations() -> Migrations<'static> {
             "../../migrations/0004_indexes_instead_of_scans.sql"
         )),
         M::up(include_str!("../../migrations/0005_last_history_entry.sql")),
+        M::up(include_str!(
+            "../../migrations/0006_deadlines_as_instants.sql"
+        )),
     ])
 }
 
@@ -635,6 +638,41 @@ mod tests {
             let refused = insert("req_4", open).unwrap_err().to_string();
             assert!(refused.contains("UNIQUE"), "{open}: {refused}");
         }
+    }
+
+    /// AGR-4, FLOW-19: deadlines stored as their last whole second (23:59:59
+    /// in the programme time zone) become the first instant at which they
+    /// have passed; any other instant is left as it is.
+    #[test]
+    fn stored_deadlines_become_the_instant_they_have_passed() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrations().to_version(&mut conn, 5).unwrap();
+        conn.pragma_update(None, "foreign_keys", "OFF").unwrap();
+        insert_request(&conn, "req_1", "AWAITING_SIGNATURE").unwrap();
+        insert_request(&conn, "req_2", "CANCELLED").unwrap();
+        conn.execute_batch(
+            "UPDATE aco_requests SET due_at = '2027-07-31T23:59:59.000000Z' WHERE id = 'req_1';
+             UPDATE aco_requests SET due_at = '2027-07-31T12:00:00.000000Z' WHERE id = 'req_2';
+             INSERT INTO aco_agreements (id, request_id, customer_id, status, signer_name, signer_email,
+                credit_period_months, aco_amount, published_at, published_by, expires_at)
+             VALUES ('agr_1', 'req_1', 'cus_1', 'PUBLISHED', 'J', 'j@x.com', 12, '1.00', 't', 's',
+                '2027-08-01T06:59:59.000000Z');",
+        )
+        .unwrap();
+        migrations().to_latest(&mut conn).unwrap();
+        let text = |sql: &str| conn.query_row(sql, [], |r| r.get::<_, String>(0)).unwrap();
+        assert_eq!(
+            text("SELECT due_at FROM aco_requests WHERE id = 'req_1'"),
+            "2027-08-01T00:00:00.000000Z"
+        );
+        assert_eq!(
+            text("SELECT due_at FROM aco_requests WHERE id = 'req_2'"),
+            "2027-07-31T12:00:00.000000Z"
+        );
+        assert_eq!(
+            text("SELECT expires_at FROM aco_agreements"),
+            "2027-08-01T07:00:00.000000Z"
+        );
     }
 
     /// A database from before the request's last history entry was stored

@@ -303,12 +303,15 @@ pub struct HistoryRow {
     pub from_status: Option<AcoRequestStatus>,
     pub to_status: AcoRequestStatus,
     pub comment: Option<String>,
+    /// When the entry was written, if later than `at` (FLOW-11: an expiry
+    /// found after its deadline is recorded at the deadline).
+    pub recorded_at: Option<DateTime<Utc>>,
 }
 
 pub fn append_history(tx: &Tx<'_>, h: &HistoryRow) -> Result<()> {
     tx.prepare_cached(
         "INSERT INTO aco_request_history (request_id, at, actor_subject, actor_name, actor_role, action, \
-            from_status, to_status, comment) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            from_status, to_status, comment, recorded_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     )?
     .execute(params![
         h.request_id,
@@ -319,13 +322,14 @@ pub fn append_history(tx: &Tx<'_>, h: &HistoryRow) -> Result<()> {
         h.action,
         h.from_status,
         h.to_status,
-        h.comment
+        h.comment,
+        h.recorded_at.map(instant)
     ])?;
     Ok(())
 }
 
 const HISTORY_COLUMNS: &str = "h.id, h.request_id, h.at, h.actor_subject, h.actor_name, h.actor_role, \
-    h.action, h.from_status, h.to_status, h.comment";
+    h.action, h.from_status, h.to_status, h.comment, h.recorded_at";
 
 fn map_history(r: &Row<'_>) -> rusqlite::Result<HistoryRow> {
     Ok(HistoryRow {
@@ -339,6 +343,7 @@ fn map_history(r: &Row<'_>) -> rusqlite::Result<HistoryRow> {
         from_status: r.get(7)?,
         to_status: r.get(8)?,
         comment: r.get(9)?,
+        recorded_at: r.get::<_, Option<Instant>>(10)?.map(|i| i.0),
     })
 }
 

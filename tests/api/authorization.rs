@@ -312,11 +312,7 @@ async fn auth_1_thirty_days_to_remediate_then_demotion_and_a_year_blocked() {
         json!({ "revenueTrailing12m": "999999.99" }),
     )
     .await;
-    let World { app, admin } = world;
-    let world = World {
-        app: app.restart_with(|c| c.clock = at("2028-01-10T10:00:00Z")),
-        admin,
-    };
+    let world = world.at("2028-01-10T10:00:00Z");
     let data = world
         .app
         .ok(
@@ -332,24 +328,20 @@ async fn auth_1_thirty_days_to_remediate_then_demotion_and_a_year_blocked() {
             a["meetsRequirements"].clone(),
             a["remediationDeadline"].clone()
         ),
-        (json!(true), json!(false), json!("2028-02-09"))
+        (
+            json!(true),
+            json!(false),
+            json!("2028-02-10T00:00:00.000000Z")
+        )
     );
     // Within the window nothing happens.
-    let World { app, admin } = world;
-    let world = World {
-        app: app.restart_with(|c| c.clock = at("2028-02-09T20:00:00Z")),
-        admin,
-    };
+    let world = world.at("2028-02-09T20:00:00Z");
     let data = world.app.ok(&world.admin, EXPIRE, json!({})).await;
     assert_eq!(data["expireRemediation"]["outcomes"], json!([]));
 
     // After it, still failing: the service's own sweep demotes it to
     // indirect reseller, blocked for a year.
-    let World { app, admin } = world;
-    let world = World {
-        app: app.restart_with(|c| c.clock = at("2028-02-10T09:00:00Z")),
-        admin,
-    };
+    let world = world.at("2028-02-10T09:00:00Z");
     let db = aco_api::store::Db::open(&world.app.config.store).unwrap();
     aco_api::jobs::sweep_expired_agreements(&db, &world.app.config)
         .await
@@ -426,11 +418,7 @@ async fn auth_1_thirty_days_to_remediate_then_demotion_and_a_year_blocked() {
     // Reapplying within the year is refused, on its last day too; on the
     // first anniversary of the demotion day it is accepted (AUTH-1).
     const UPDATE: &str = "mutation($input: UpdatePartnerInput!) { updatePartner(input: $input) { partner { partnerType } userErrors { code field } } }";
-    let World { app, admin } = world;
-    let world = World {
-        app: app.restart_with(|c| c.clock = at("2029-02-09T23:00:00Z")),
-        admin,
-    };
+    let world = world.at("2029-02-09T23:00:00Z");
     let data = world
         .app
         .ok(
@@ -443,11 +431,7 @@ async fn auth_1_thirty_days_to_remediate_then_demotion_and_a_year_blocked() {
         data["updatePartner"]["userErrors"],
         json!([{ "code": "REAPPLY_BLOCKED", "field": ["input", "partnerType"] }])
     );
-    let World { app, admin } = world;
-    let world = World {
-        app: app.restart_with(|c| c.clock = at("2029-02-10T00:00:00Z")),
-        admin,
-    };
+    let world = world.at("2029-02-10T00:00:00Z");
     let data = world
         .app
         .ok(
@@ -482,11 +466,7 @@ async fn auth_1_a_partner_that_remediates_in_time_keeps_its_type() {
         )
         .await;
     set_profile(&world, &direct.id, json!({ "creditCheckPassed": true })).await;
-    let World { app, admin } = world;
-    let world = World {
-        app: app.restart_with(|c| c.clock = at("2027-03-01T10:00:00Z")),
-        admin,
-    };
+    let world = world.at("2027-03-01T10:00:00Z");
     let data = world.app.ok(&world.admin, EXPIRE, json!({})).await;
     assert_eq!(
         data["expireRemediation"]["outcomes"][0]["outcome"],

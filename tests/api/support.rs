@@ -640,6 +640,16 @@ impl World {
     }
 
     /// The request as a programme admin sees it.
+    /// The same world, its server restarted with the clock at `now`.
+    pub fn at(self, now: &str) -> World {
+        let World { app, admin } = self;
+        let now = at(now);
+        World {
+            app: app.restart_with(|c| c.clock = now),
+            admin,
+        }
+    }
+
     pub async fn request_state(&self, request: &RequestHandle) -> Value {
         let data = self
             .app

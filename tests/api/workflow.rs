@@ -56,7 +56,7 @@ async fn flow_1_to_10_happy_path_for_a_direct_bill_partner() {
     assert_eq!(payload["acoAgreement"]["status"], "SIGNED");
     assert_eq!(
         payload["acoAgreement"]["expiresAt"],
-        "2027-01-31T23:59:59.000000Z"
+        "2027-02-01T00:00:00.000000Z"
     );
     // LEDGER-1: the credit is granted at once, from the month of signing, for 12 months.
     assert_eq!(
@@ -472,6 +472,44 @@ async fn flow_12_agr_6_withdrawn_agreements_are_kept_and_a_new_one_published() {
     );
 }
 
+/// AGR-4: the deadline is the midnight that ends the month; every instant
+/// before it is in time, its last fraction of a second included.
+#[tokio::test]
+async fn agr_4_signing_in_the_last_second_of_the_month_is_accepted() {
+    let (world, partner, customer) = direct_world(TestApp::configured(|c| {
+        c.clock = at("2027-07-20T15:00:00Z")
+    }))
+    .await;
+    let request = world.submitted(&partner, &customer, None).await;
+    let request = world.approved(&request).await;
+    let (request, agreement) = world.published(&request).await;
+    let world = world.at("2027-07-31T23:59:59.500Z");
+    let payload = world.sign(&customer, &agreement).await;
+    assert_eq!(payload["userErrors"], json!([]), "{payload}");
+    assert_eq!(world.request_state(&request).await["status"], "ACTIVE");
+}
+
+/// FLOW-19: a clock that starts on a weekend or holiday starts at 00:00 of
+/// the next business day, which is not counted.
+#[tokio::test]
+async fn flow_19_a_request_submitted_on_a_saturday_counts_from_the_next_business_day() {
+    // Saturday 16 January 2027; Monday 18 is Martin Luther King Jr. Day.
+    let (world, partner, customer) = direct_world(TestApp::configured(|c| {
+        c.clock = at("2027-01-16T11:00:00Z")
+    }))
+    .await;
+    let request = world.submitted(&partner, &customer, None).await;
+    let state = world.request_state(&request).await;
+    assert_eq!(
+        state["dueAt"], "2027-01-27T00:00:00.000000Z",
+        "counted from Tuesday 19 January: 20, 21, 22, 25, 26"
+    );
+    let world = world.at("2027-01-26T23:59:59.999Z");
+    assert_eq!(world.request_state(&request).await["overdue"], false);
+    let world = world.at("2027-01-27T00:00:00Z");
+    assert_eq!(world.request_state(&request).await["overdue"], true);
+}
+
 #[tokio::test]
 async fn agr_4_signing_on_the_first_of_the_next_month_is_agreement_expired() {
     let (world, partner, customer) = direct_world(TestApp::configured(|c| {
@@ -483,16 +521,12 @@ async fn agr_4_signing_on_the_first_of_the_next_month_is_agreement_expired() {
     let (request, agreement) = world.published(&request).await;
     let state = world.request_state(&request).await;
     assert_eq!(
-        state["dueAt"], "2027-07-31T23:59:59.000000Z",
+        state["dueAt"], "2027-08-01T00:00:00.000000Z",
         "the signing deadline is the stage's due date"
     );
 
     // No sweep has run; the signer comes back on 1 August.
-    let World { app, admin } = world;
-    let world = World {
-        app: app.restart_with(|c| c.clock = at("2027-08-01T00:00:00Z")),
-        admin,
-    };
+    let world = world.at("2027-08-01T00:00:00Z");
     let payload = world.sign(&customer, &agreement).await;
     assert_eq!(user_error_codes(&payload), ["AGREEMENT_EXPIRED"]);
     assert_eq!(payload["acoAgreement"]["status"], "EXPIRED");
@@ -552,14 +586,14 @@ async fn publish_then_sign_at(timezone: &str, published: &str, signed: &str) -> 
 async fn agr_4_month_ends_of_a_leap_february_and_of_december() {
     let (expires, payload) =
         publish_then_sign_at("UTC", "2028-02-10T09:00:00Z", "2028-02-29T23:59:00Z").await;
-    assert_eq!(expires, "2028-02-29T23:59:59.000000Z");
+    assert_eq!(expires, "2028-03-01T00:00:00.000000Z");
     assert_eq!(payload["userErrors"], json!([]));
     let (_, payload) =
         publish_then_sign_at("UTC", "2028-02-10T09:00:00Z", "2028-03-01T00:00:00Z").await;
     assert_eq!(user_error_codes(&payload), ["AGREEMENT_EXPIRED"]);
     let (expires, payload) =
         publish_then_sign_at("UTC", "2027-12-15T09:00:00Z", "2027-12-31T23:00:00Z").await;
-    assert_eq!(expires, "2027-12-31T23:59:59.000000Z");
+    assert_eq!(expires, "2028-01-01T00:00:00.000000Z");
     assert_eq!(payload["creditGrant"]["firstMonth"], "2027-12");
     assert_eq!(payload["creditGrant"]["lastMonth"], "2028-11");
     let (_, payload) =
@@ -576,7 +610,7 @@ async fn agr_4_programme_time_zones_either_side_of_utc() {
         "2027-08-01T05:00:00Z",
     )
     .await;
-    assert_eq!(expires, "2027-08-01T06:59:59.000000Z");
+    assert_eq!(expires, "2027-08-01T07:00:00.000000Z");
     assert_eq!(payload["userErrors"], json!([]));
     assert_eq!(payload["creditGrant"]["firstMonth"], "2027-07");
     let (_, payload) = publish_then_sign_at(
@@ -589,7 +623,7 @@ async fn agr_4_programme_time_zones_either_side_of_utc() {
     // East of UTC: published 31 July 20:00 UTC is 1 August in Tokyo, so August's deadline applies.
     let (expires, payload) =
         publish_then_sign_at("Asia/Tokyo", "2027-07-31T20:00:00Z", "2027-08-20T00:00:00Z").await;
-    assert_eq!(expires, "2027-08-31T14:59:59.000000Z");
+    assert_eq!(expires, "2027-08-31T15:00:00.000000Z");
     assert_eq!(payload["userErrors"], json!([]));
     let (_, payload) =
         publish_then_sign_at("Asia/Tokyo", "2027-07-31T20:00:00Z", "2027-08-31T15:00:00Z").await;
@@ -619,11 +653,7 @@ async fn agr_4_the_expiry_sweep_sends_requests_back_to_finance() {
     let body = world.app.gql(Some(&partner.admin), SWEEP, json!({})).await;
     assert_eq!(code(&body), "FORBIDDEN");
 
-    let World { app, admin } = world;
-    let world = World {
-        app: app.restart_with(|c| c.clock = at("2027-08-02T08:00:00Z")),
-        admin,
-    };
+    let world = world.at("2027-08-02T08:00:00Z");
     // Overdue before the sweep: the signing deadline has passed.
     let data = world
         .app
@@ -647,9 +677,35 @@ async fn agr_4_the_expiry_sweep_sends_requests_back_to_finance() {
     );
     let state = world.request_state(&request).await;
     assert_eq!(state["status"], "FINANCE_REVIEW");
+    // FLOW-11: the expiry happened at the deadline (Sunday 1 August 00:00),
+    // found the next morning: recorded at the deadline, saying when it was
+    // written, and the finance clock starts there — on a Sunday, so at the
+    // next business day, not itself counted: 7 business days to 11 August.
     assert_eq!(
-        state["dueAt"], "2027-08-11T23:59:59.000000Z",
+        state["dueAt"], "2027-08-12T00:00:00.000000Z",
         "7 business days from re-entering finance review"
+    );
+    let history = world
+        .app
+        .ok(
+            &world.admin,
+            "query($id: ID!) { acoRequest(id: $id) { history { nodes { at recordedAt action actorRole } } } }",
+            json!({ "id": request.id }),
+        )
+        .await;
+    let entries = history["acoRequest"]["history"]["nodes"]
+        .as_array()
+        .unwrap();
+    assert_eq!(
+        entries.last().unwrap(),
+        &json!({ "at": "2027-08-01T00:00:00.000000Z", "recordedAt": "2027-08-02T08:00:00.000000Z",
+            "action": "EXPIRE_AGREEMENT", "actorRole": "SYSTEM" })
+    );
+    assert!(
+        entries[..entries.len() - 1]
+            .iter()
+            .all(|e| e["recordedAt"].is_null()),
+        "entries written at their instant do not repeat it"
     );
 
     // Signing after the sweep is refused just the same.
@@ -688,16 +744,12 @@ async fn flow_19_due_dates_across_thanksgiving_and_overdue_lists() {
     let request = world.submitted(&partner, &customer, None).await;
     let state = world.request_state(&request).await;
     assert_eq!(
-        state["dueAt"], "2026-12-02T23:59:59.000000Z",
+        state["dueAt"], "2026-12-03T00:00:00.000000Z",
         "Tue 24 Nov + 5 business days, Thanksgiving skipped"
     );
     assert_eq!(state["overdue"], false);
     // Asked on Wed 25 Nov, answered Mon 30 Nov: the 27th and the 30th do not count.
-    let World { app, admin } = world;
-    let world = World {
-        app: app.restart_with(|c| c.clock = at("2026-11-25T10:00:00Z")),
-        admin,
-    };
+    let world = world.at("2026-11-25T10:00:00Z");
     let (request, _) = world
         .advance(
             &world.reviewer(Role::Plsr),
@@ -706,11 +758,7 @@ async fn flow_19_due_dates_across_thanksgiving_and_overdue_lists() {
             json!({ "question": "Timeline?" }),
         )
         .await;
-    let World { app, admin } = world;
-    let world = World {
-        app: app.restart_with(|c| c.clock = at("2026-11-30T10:00:00Z")),
-        admin,
-    };
+    let world = world.at("2026-11-30T10:00:00Z");
     let (request, state) = world
         .advance(
             &partner.user,
@@ -719,13 +767,9 @@ async fn flow_19_due_dates_across_thanksgiving_and_overdue_lists() {
             json!({ "answer": "Q1." }),
         )
         .await;
-    assert_eq!(state["dueAt"], "2026-12-04T23:59:59.000000Z");
+    assert_eq!(state["dueAt"], "2026-12-05T00:00:00.000000Z");
 
-    let World { app, admin } = world;
-    let world = World {
-        app: app.restart_with(|c| c.clock = at("2026-12-05T09:00:00Z")),
-        admin,
-    };
+    let world = world.at("2026-12-05T09:00:00Z");
     let reviewer = world.reviewer(Role::Plsr);
     let data = world
         .app
@@ -782,7 +826,7 @@ async fn flow_19_due_dates_across_christmas_and_a_saturday_new_year() {
     // (New Year's Day 2028 observed) are skipped.
     assert_eq!(
         world.request_state(&request).await["dueAt"],
-        "2028-01-03T23:59:59.000000Z"
+        "2028-01-04T00:00:00.000000Z"
     );
     let (request, _) = world
         .advance(
@@ -803,7 +847,7 @@ async fn flow_19_due_dates_across_christmas_and_a_saturday_new_year() {
     // Finance and operations: 7 business days from entering finance review.
     assert_eq!(
         world.request_state(&request).await["dueAt"],
-        "2028-01-05T23:59:59.000000Z"
+        "2028-01-06T00:00:00.000000Z"
     );
 }
 
