@@ -158,12 +158,12 @@ pub fn generate(database: &Path, requests: usize, fresh: usize, out: &Path) -> R
                 published_at, published_by, expires_at, signed_at) VALUES (?1, ?2, ?3, ?4, 'Jo', 'jo@example.com', 12, '1500.00', ?5, 'bench', ?6, ?7)",
         )?;
         let mut grant = tx.prepare(
-            "INSERT INTO credit_grants (id, customer_id, request_id, agreement_id, amount, first_month, last_month, status, granted_at) \
-             VALUES (?1, ?2, ?3, ?4, '1500.00', ?5, ?6, ?7, ?8)",
+            "INSERT INTO credit_grants (id, customer_id, request_id, agreement_id, amount, first_month, last_month, status, granted_at, partner_id) \
+             VALUES (?1, ?2, ?3, ?4, '1500.00', ?5, ?6, ?7, ?8, ?9)",
         )?;
         let mut usage = tx.prepare(
-            "INSERT OR IGNORE INTO monthly_usage (customer_id, month, first_party_acr, third_party_charges, recorded_at, recorded_by) \
-             VALUES (?1, ?2, ?3, '0.00', ?4, 'bench')",
+            "INSERT OR IGNORE INTO monthly_usage (customer_id, partner_id, month, first_party_acr, third_party_charges, recorded_at, recorded_by) \
+             VALUES (?1, ?2, ?3, ?4, '0.00', ?5, 'bench')",
         )?;
         // Open requests: half of them due in five days, half overdue by two.
         let due = crate::domain::time::instant_text(now + Duration::days(5));
@@ -249,11 +249,13 @@ pub fn generate(database: &Path, requests: usize, fresh: usize, out: &Path) -> R
                     first.to_string(),
                     first.plus(11).to_string(),
                     state,
-                    at
+                    at,
+                    id("prt", partner)
                 ])?;
                 for m in 0..12 {
                     usage.execute(params![
                         id("cus", customer + 1),
+                        id("prt", partner),
                         first.plus(m).to_string(),
                         // 280 to 319 a month: over the year, more than the
                         // two grants that are exhausted, less than three.

@@ -36,13 +36,13 @@ pub enum Command {
     /// Serve the API (locally, or on AWS Lambda when AWS_LAMBDA_RUNTIME_API is set).
     Serve(ServeArgs),
     /// Create the database if needed and bring its schema up to date.
-    Migrate(DatabaseArgs),
+    Migrate(MaintenanceArgs),
     /// Print the GraphQL schema (SDL).
     Schema,
     /// Copy the database to a file, consistently, while the service keeps serving.
     Backup(BackupArgs),
     /// Check the database's integrity and the ledger and history invariants.
-    Check(CheckArgs),
+    Check(MaintenanceArgs),
     /// Write the benchmark's dataset and request bodies (see benches/run.sh).
     #[command(hide = true)]
     BenchData(BenchDataArgs),
@@ -91,7 +91,7 @@ pub struct BenchDataArgs {
 }
 
 #[derive(Debug, Clone, Args)]
-pub struct CheckArgs {
+pub struct MaintenanceArgs {
     #[command(flatten)]
     pub database: DatabaseArgs,
     /// The programme time zone, for which month it is now.

@@ -629,6 +629,7 @@ pub async fn seed(db: &Db, config: &AppConfig) -> Result<bool> {
                         &seller,
                         UsageReport {
                             customer_id: created.id.clone(),
+                            partner_id: None,
                             month: first.plus(i as u32),
                             first_party_acr: amount
                                 .parse()

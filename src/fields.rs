@@ -69,6 +69,7 @@ input_fields! {
     TIMELINE = DEAL, ["timeline"];
     INDIRECT_PROVIDER_ID = &["submitAcoRequest"], ["indirectProviderId"];
     USAGE_MONTH = &["recordMonthlyUsage"], ["month"];
+    USAGE_PARTNER = &["recordMonthlyUsage"], ["partnerId"];
     ASSIGNEE_EMAIL = &["assignBenefitCredit"], ["assigneeEmail"];
     USED_ON = &["recordBenefitUsage"], ["usedOn"];
     BENEFIT_AMOUNT = &["recordBenefitUsage"], ["amount"];

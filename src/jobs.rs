@@ -35,11 +35,11 @@ pub async fn sweep_expired_agreements(db: &Db, config: &AppConfig) -> Result<usi
         .read(move |tx| credits::customers_to_settle(tx, &list_call))
         .await
     {
-        Ok(customers) => {
-            for customer in customers {
+        Ok(ended) => {
+            for (customer, partner) in ended {
                 let settle_call = call.clone();
                 if let Err(e) = db
-                    .write(move |tx| credits::settle(tx, &settle_call, &customer))
+                    .write(move |tx| credits::settle(tx, &settle_call, &customer, &partner))
                     .await
                 {
                     tracing::error!(error = %e, "settling a customer's credits failed");
@@ -47,6 +47,9 @@ pub async fn sweep_expired_agreements(db: &Db, config: &AppConfig) -> Result<usi
             }
         }
         Err(e) => tracing::error!(error = %e, "listing credits to settle failed"),
+    }
+    if let Err(e) = settle_due(db, &call).await {
+        tracing::error!(error = %e, "settling the credits due to be settled again failed");
     }
     if let Err(e) = db
         .write(move |tx| crate::service::authorization::expire_remediation(tx, &call, false))
@@ -58,6 +61,20 @@ pub async fn sweep_expired_agreements(db: &Db, config: &AppConfig) -> Result<usi
         tracing::error!(error = %e, "refreshing the query planner's statistics failed");
     }
     Ok(expired.len())
+}
+
+/// Settles again, each partner's grants on its own usage, the customers
+/// whose grants were settled on the usage of every partner before usage was
+/// kept per partner (LEDGER-2); one transaction per customer. Returns how
+/// many were settled.
+pub async fn settle_due(db: &Db, call: &Call) -> Result<usize> {
+    let due = db.read(credits::settlements_due).await?;
+    for customer in &due {
+        let (call, customer) = (call.clone(), customer.clone());
+        db.write(move |tx| credits::settle_customer(tx, &call, &customer))
+            .await?;
+    }
+    Ok(due.len())
 }
 
 /// Keeps the query planner's statistics in step with the tables as they

@@ -4,7 +4,8 @@ use std::process::ExitCode;
 
 use aco_api::auth::{TokenRequest, mint_hs256};
 use aco_api::config::{
-    AppConfig, BackupArgs, CheckArgs, Cli, Command, JwtConfig, LogFormat, ServeArgs, TokenArgs,
+    AppConfig, BackupArgs, Cli, Command, JwtConfig, LogFormat, MaintenanceArgs, ServeArgs,
+    TokenArgs,
 };
 use aco_api::http::{AppState, router};
 use aco_api::lambda::LambdaHandler;
@@ -98,9 +99,7 @@ fn main() -> ExitCode {
             print!("{}", aco_api::graphql::sdl());
             Ok(())
         }
-        Command::Migrate(args) => Db::migrate(&args.database_path, args.journal_mode)
-            .map(|version| println!("{}: schema version {version}", args.database_path.display()))
-            .map_err(|e| e.to_string()),
+        Command::Migrate(args) => migrate(&args),
         Command::Token(args) => token(&args),
         Command::Backup(args) => backup(&args),
         Command::Check(args) => check(&args),
@@ -174,7 +173,32 @@ fn backup(args: &BackupArgs) -> Result<(), String> {
     Ok(())
 }
 
-fn check(args: &CheckArgs) -> Result<(), String> {
+/// Applies the migrations, then settles what a migration left to settle
+/// (LEDGER-2: each partner's grants on its own usage).
+fn migrate(args: &MaintenanceArgs) -> Result<(), String> {
+    let path = &args.database.database_path;
+    let version = Db::migrate(path, args.database.journal_mode).map_err(|e| e.to_string())?;
+    println!("{}: schema version {version}", path.display());
+    let (db, timezone, runtime) = maintenance(args)?;
+    let call = aco_api::service::Call {
+        actor: aco_api::domain::actor::Actor::system(),
+        now: chrono::Utc::now(),
+        program_tenant_id: String::new(),
+        timezone,
+    };
+    let settled = runtime
+        .block_on(aco_api::jobs::settle_due(&db, &call))
+        .map_err(|e| e.to_string())?;
+    if settled > 0 {
+        println!("settled the credits of {settled} customers, each partner's on its own usage");
+    }
+    Ok(())
+}
+
+/// The database, the programme time zone and a runtime, for a maintenance command.
+fn maintenance(
+    args: &MaintenanceArgs,
+) -> Result<(Db, chrono_tz::Tz, tokio::runtime::Runtime), String> {
     let timezone: chrono_tz::Tz = args
         .timezone
         .parse()
@@ -184,12 +208,17 @@ fn check(args: &CheckArgs) -> Result<(), String> {
         args.database.journal_mode,
     ))
     .map_err(|e| e.to_string())?;
-    let month =
-        aco_api::domain::time::Month::of(chrono::Utc::now().with_timezone(&timezone).date_naive());
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| e.to_string())?;
+    Ok((db, timezone, runtime))
+}
+
+fn check(args: &MaintenanceArgs) -> Result<(), String> {
+    let (db, timezone, runtime) = maintenance(args)?;
+    let month =
+        aco_api::domain::time::Month::of(chrono::Utc::now().with_timezone(&timezone).date_naive());
     let report = runtime
         .block_on(db.read(move |tx| aco_api::service::check::run(tx, month)))
         .map_err(|e| e.to_string())?;
@@ -198,6 +227,12 @@ fn check(args: &CheckArgs) -> Result<(), String> {
         "requests checked: {}; customers with credit: {}",
         report.requests, report.customers_with_credit
     );
+    for (rule, customers, rows) in &report.usage_attribution {
+        println!(
+            "usage recorded before it was kept per partner, attributed by {rule}: \
+             {rows} rows of {customers} customers"
+        );
+    }
     for problem in &report.problems {
         println!("problem: {problem}");
     }

@@ -22,6 +22,9 @@ pub const RECORDS: usize = 12;
 /// revisions of one month.
 pub const USAGE_MONTHS: usize = 60;
 pub const USAGE_REVISIONS: usize = 12;
+/// Transacting partners that serve one customer (an estimate: LEDGER-2
+/// keeps a ledger per partner).
+pub const CUSTOMER_PARTNERS: usize = 4;
 /// What one sweep can change at once (an estimate for the programme).
 pub const SWEEP: usize = 100;
 
@@ -57,14 +60,22 @@ pub fn months(from: &Month, to: &Month, child: usize) -> usize {
     items(span, child)
 }
 
-/// `monthlyUsage`: one item a month, or every revision of the month asked for.
+/// `reconciliation`: its months, for one partner or each of the customer's.
+pub fn reconciliation(from: &Month, to: &Month, one_partner: bool, child: usize) -> usize {
+    let partners = if one_partner { 1 } else { CUSTOMER_PARTNERS };
+    months(from, to, child).saturating_mul(partners).min(CAP)
+}
+
+/// `monthlyUsage`: one item a month per partner, or every revision of the
+/// month asked for.
 pub fn usage(one_month: bool, child: usize) -> usize {
     items(
         if one_month {
             USAGE_REVISIONS
         } else {
             USAGE_MONTHS
-        },
+        }
+        .saturating_mul(CUSTOMER_PARTNERS),
         child,
     )
 }

@@ -6,15 +6,14 @@ use super::aco::CreditGrant;
 use super::input::input_id;
 use super::plain::{Key, Plain, PlainList, Plainly};
 use super::scalars::{DateTime, Decimal, Month};
-use super::types::Customer;
+use super::types::{Customer, Partner};
 use super::{read_as_call, to_gql, write};
-use crate::authz;
 use crate::domain::ids::{IdKind, ObjectId};
 use crate::domain::ledger::{GrantState, Row};
 use crate::domain::{GrantStatus, money};
 use crate::error::{Error, Result, UserError};
-use crate::service::credits::{self, UsageReport};
-use crate::store::pagination::text;
+use crate::service::credits::{self, PartnerLedger, UsageReport};
+use crate::store::partners::PartnerRow;
 use crate::store::usage::UsageRow;
 
 /// One grant's standing (LEDGER-7: used + remaining = granted).
@@ -47,11 +46,15 @@ pub struct CreditBalance {
     pub grants: Vec<GrantBalance>,
 }
 
-/// One month of the reconciliation (LEDGER-8).
+/// One month of one partner's ledger of the customer (LEDGER-8, LEDGER-2).
 #[derive(SimpleObject)]
 #[graphql(serial)]
 pub struct ReconciliationMonth {
     pub month: Month,
+    /// The transacting partner whose usage and grants these are.
+    pub partner_id: ID,
+    /// That partner, if the caller may see it.
+    pub partner: Option<Partner>,
     /// Whether usage was recorded for the month (if not, its figures are zero).
     pub recorded: bool,
     /// First-party Azure consumed revenue (ACR at ERP rate).
@@ -59,29 +62,29 @@ pub struct ReconciliationMonth {
     pub third_party_charges: Decimal,
     pub opening_balance: Decimal,
     pub applied: Decimal,
-    /// First-party usage above the balance, in the final month only (LEDGER-5);
-    /// `null` when `coversAllGrants` is false.
+    /// First-party usage above the balance, in the final month only (LEDGER-5).
     pub above_aco: Option<Decimal>,
-    /// 15% of `aboveAco` in the final month (LEDGER-5); `null` when `coversAllGrants` is false.
+    /// 15% of `aboveAco` in the final month (LEDGER-5).
     pub pec: Option<Decimal>,
     /// `aboveAco − pec` in the final month, nothing for covered usage, all first-party usage
-    /// when no ACO balance applies, plus third-party charges always; `null` when
-    /// `coversAllGrants` is false.
+    /// when no ACO balance applies, plus third-party charges always.
     pub invoice_amount: Option<Decimal>,
     pub closing_balance: Decimal,
     /// Whether any ACO balance applied this month.
     pub aco_applies: bool,
-    /// `false` when the customer also holds grants the caller may not see (another
-    /// partner's): the balances then cover the caller's grants only, and the
-    /// invoice figures, which depend on every grant, are left out.
+    /// Always `true`: each month is one partner's ledger, which covers every
+    /// grant of that partner.
+    #[graphql(deprecation = "each month is one partner's ledger (LEDGER-2): always true")]
     pub covers_all_grants: bool,
 }
 
 impl Plain for ReconciliationMonth {
-    fn plain(&self, _: &Plainly<'_>, field: &str, _: &[Key]) -> Option<Value> {
+    fn plain(&self, on: &Plainly<'_>, field: &str, below: &[Key]) -> Option<Value> {
         let money = |m: &Option<Decimal>| m.as_ref().map_or(Value::Null, ScalarType::to_value);
         Some(match field {
             "month" => self.month.to_value(),
+            "partnerId" => Value::String(self.partner_id.to_string()),
+            "partner" => super::plain::nullable(on, self.partner.as_ref(), below)?,
             "recorded" => Value::Boolean(self.recorded),
             "acr" => self.acr.to_value(),
             "thirdPartyCharges" => self.third_party_charges.to_value(),
@@ -124,11 +127,17 @@ pub struct CreditForecast {
     pub lapses: Vec<ExpectedLapse>,
 }
 
-/// One month's usage as recorded, with its revision (LEDGER-2).
+/// One month's usage of one transacting partner as recorded, with its
+/// revision (LEDGER-2).
 #[derive(SimpleObject)]
 #[graphql(serial)]
 pub struct MonthlyUsage {
     pub month: Month,
+    /// The partner whose usage it is; `null` only for figures recorded before
+    /// usage was kept per partner that could not be attributed to one.
+    pub partner_id: Option<ID>,
+    /// That partner, if the caller may see it.
+    pub partner: Option<Partner>,
     pub first_party_acr: Decimal,
     pub third_party_charges: Decimal,
     /// 1 for the first recording; each correction adds one.
@@ -138,9 +147,11 @@ pub struct MonthlyUsage {
     pub recorded_by: Option<String>,
 }
 
-fn usage_view(u: UsageRow, show_recorder: bool) -> MonthlyUsage {
+fn usage_view(u: UsageRow, partner: Option<PartnerRow>, show_recorder: bool) -> MonthlyUsage {
     MonthlyUsage {
         month: Month(u.month),
+        partner_id: u.partner_id.map(|id| ID(id.to_string())),
+        partner: partner.map(Partner::from),
         first_party_acr: Decimal(u.first_party_acr),
         third_party_charges: Decimal(u.third_party_charges),
         revision: u.revision,
@@ -156,71 +167,42 @@ fn sum(values: impl Iterator<Item = rust_decimal::Decimal>) -> Decimal {
 fn reconciliation_month(
     row: &Row<ObjectId>,
     recorded: bool,
-    visible: &[ObjectId],
-    all: bool,
+    partner: &PartnerLedger,
 ) -> ReconciliationMonth {
-    let mine = |list: &[(ObjectId, rust_decimal::Decimal)]| {
-        sum(list
-            .iter()
-            .filter(|(id, _)| visible.contains(id))
-            .map(|(_, v)| *v))
-    };
-    let (opening, applied) = if all {
-        (Decimal(row.opening_balance), Decimal(row.applied))
-    } else {
-        (mine(&row.openings), mine(&row.by_grant))
-    };
     ReconciliationMonth {
         month: Month(row.month),
+        partner_id: ID(partner.partner_id.to_string()),
+        partner: partner.partner.clone().map(Partner::from),
         recorded,
         acr: Decimal(row.first_party),
         third_party_charges: Decimal(row.third_party),
-        closing_balance: Decimal(money::normalize(opening.0 - applied.0)),
-        opening_balance: opening,
-        applied,
-        above_aco: all.then_some(Decimal(row.above_aco)),
-        pec: all.then_some(Decimal(row.pec)),
-        invoice_amount: all.then_some(Decimal(row.invoice_amount)),
+        opening_balance: Decimal(row.opening_balance),
+        applied: Decimal(row.applied),
+        closing_balance: Decimal(row.closing_balance),
+        above_aco: Some(Decimal(row.above_aco)),
+        pec: Some(Decimal(row.pec)),
+        invoice_amount: Some(Decimal(row.invoice_amount)),
         aco_applies: row.aco_applies,
-        covers_all_grants: all,
+        covers_all_grants: true,
     }
 }
 
 /// The longest reconciliation one query may ask for.
 pub const MAX_RECONCILIATION_MONTHS: u32 = 60;
 
-/// The customer's grants the caller may see, among all of its `grants`.
-fn visible_grants(
-    tx: &crate::store::Tx<'_>,
-    actor: &crate::domain::actor::Actor,
-    customer: &ObjectId,
-    grants: &[crate::store::agreements::CreditGrantRow],
-) -> Result<Vec<ObjectId>> {
-    let scope = authz::grant_scope(actor);
-    if scope.is_empty() {
-        // A caller who may see every grant (the programme) sees all of them.
-        return Ok(grants.iter().map(|g| g.id.clone()).collect());
-    }
-    let filter = scope.and("g.customer_id = ?", [text(customer.as_str())]);
-    crate::store::agreements::grant_ids(tx, &filter)
-}
-
 pub(crate) async fn credit_balance(
     ctx: &Context<'_>,
     customer: ObjectId,
 ) -> async_graphql::Result<CreditBalance> {
     read_as_call(ctx, move |tx, call| {
-        let current = credits::customer_ledger(tx, &customer, credits::current_month(call))?;
-        let visible = visible_grants(tx, &call.actor, &customer, &current.grants)?;
+        let as_of = credits::current_month(call);
+        let ledgers = credits::partner_ledgers(tx, &call.actor, &customer, as_of, None)?;
         let states: Vec<(
             &GrantState<ObjectId>,
             &crate::store::agreements::CreditGrantRow,
-        )> = current
-            .ledger
-            .grants
+        )> = ledgers
             .iter()
-            .zip(current.grants.iter())
-            .filter(|(s, _)| visible.contains(&s.id))
+            .flat_map(|l| l.ledger.grants.iter().zip(l.grants.iter()))
             .collect();
         let left = |s: &GrantState<ObjectId>| {
             if s.status == GrantStatus::Lapsed {
@@ -257,7 +239,12 @@ pub(crate) async fn reconciliation(
     customer: ObjectId,
     from: Month,
     to: Month,
+    partner: Option<ID>,
 ) -> async_graphql::Result<PlainList<ReconciliationMonth>> {
+    let partner = partner
+        .map(|id| input_id(&id, "partnerId", IdKind::Partner))
+        .transpose()
+        .map_err(|e| to_gql(ctx, e))?;
     if to.0 < from.0 {
         return Err(to_gql(
             ctx,
@@ -271,19 +258,25 @@ pub(crate) async fn reconciliation(
         ));
     }
     read_as_call(ctx, move |tx, call| {
-        let (grants, usage) = credits::customer_records(tx, &customer)?;
-        let visible = visible_grants(tx, &call.actor, &customer, &grants)?;
-        let all = grants.iter().all(|g| visible.contains(&g.id));
         let as_of = credits::current_month(call);
-        let ledger = credits::ledger_over(&grants, &usage, from.0, to.0, as_of);
-        Ok(ledger
-            .rows
+        let ledgers =
+            credits::partner_ledgers(tx, &call.actor, &customer, as_of, Some((from.0, to.0)))?;
+        let mut months: Vec<ReconciliationMonth> = ledgers
             .iter()
-            .filter(|r| from.0 <= r.month && r.month <= to.0)
-            .map(|r| {
-                reconciliation_month(r, usage.iter().any(|u| u.month == r.month), &visible, all)
+            .filter(|l| partner.as_ref().is_none_or(|p| *p == l.partner_id))
+            .flat_map(|l| {
+                l.ledger
+                    .rows
+                    .iter()
+                    .filter(|r| from.0 <= r.month && r.month <= to.0)
+                    .map(move |r| {
+                        reconciliation_month(r, l.usage.iter().any(|u| u.month == r.month), l)
+                    })
             })
-            .collect())
+            .collect();
+        // By month, then partner (the ledgers come by partner).
+        months.sort_by_key(|m| m.month.0);
+        Ok(months)
     })
     .await
     .map(PlainList)
@@ -295,34 +288,35 @@ pub(crate) async fn forecast(
 ) -> async_graphql::Result<CreditForecast> {
     read_as_call(ctx, move |tx, call| {
         let as_of = credits::current_month(call);
-        let current = credits::customer_ledger(tx, &customer, as_of)?;
-        let visible = visible_grants(tx, &call.actor, &customer, &current.grants)?;
-        let f = credits::forecast(&current, as_of);
-        let mine: Vec<&GrantState<ObjectId>> = f
-            .grants
+        let ledgers = credits::partner_ledgers(tx, &call.actor, &customer, as_of, None)?;
+        // Each partner's grants run out on its own usage (LEDGER-2); the
+        // customer's figures are their sums.
+        let forecasts: Vec<_> = ledgers
             .iter()
-            .filter(|g| visible.contains(&g.id))
+            .map(|l| (l, credits::forecast(l, as_of)))
+            .collect();
+        let states: Vec<&GrantState<ObjectId>> = forecasts
+            .iter()
+            .flat_map(|(_, f)| f.grants.iter())
             .collect();
         let exhausted_in =
-            if !mine.is_empty() && mine.iter().all(|g| g.status == GrantStatus::Exhausted) {
-                mine.iter().filter_map(|g| g.exhausted_in).max()
+            if !states.is_empty() && states.iter().all(|g| g.status == GrantStatus::Exhausted) {
+                states.iter().filter_map(|g| g.exhausted_in).max()
             } else {
                 None
             };
-        let remaining = current
-            .ledger
-            .grants
+        let remaining = ledgers
             .iter()
-            .filter(|g| g.status == GrantStatus::Active && visible.contains(&g.id))
+            .flat_map(|l| l.ledger.grants.iter())
+            .filter(|g| g.status == GrantStatus::Active)
             .map(|g| g.remaining);
         Ok(CreditForecast {
-            average_monthly_acr: Decimal(f.average_monthly_usage),
+            average_monthly_acr: sum(forecasts.iter().map(|(_, f)| f.average_monthly_usage)),
             remaining: sum(remaining),
             exhausted_in: exhausted_in.map(Month),
-            lapses: f
-                .lapses
+            lapses: forecasts
                 .into_iter()
-                .filter(|(id, _, _)| visible.contains(id))
+                .flat_map(|(_, f)| f.lapses)
                 .map(|(id, month, amount)| ExpectedLapse {
                     grant_id: ID(id.to_string()),
                     month: Month(month),
@@ -340,12 +334,12 @@ pub(crate) async fn usage_history(
     month: Option<Month>,
 ) -> async_graphql::Result<Vec<MonthlyUsage>> {
     read_as_call(ctx, move |tx, call| {
-        let rows = match month {
-            Some(m) => crate::store::usage::history(tx, &customer, m.0)?,
-            None => crate::store::usage::all(tx, &customer)?,
-        };
+        let rows = credits::visible_usage(tx, &call.actor, &customer, month.map(|m| m.0))?;
         let show = call.actor.is_program();
-        Ok(rows.into_iter().map(|u| usage_view(u, show)).collect())
+        Ok(rows
+            .into_iter()
+            .map(|(u, partner)| usage_view(u, partner, show))
+            .collect())
     })
     .await
 }
@@ -353,6 +347,10 @@ pub(crate) async fn usage_history(
 #[derive(InputObject)]
 pub struct RecordMonthlyUsageInput {
     pub customer_id: ID,
+    /// The transacting partner whose usage this is: required from `FINANCE`,
+    /// `OPERATIONS` and `PROGRAM_ADMIN`, who record on its behalf; refused
+    /// from a partner, which records its own (LEDGER-2).
+    pub partner_id: Option<ID>,
     pub month: Month,
     /// First-party Azure consumption (ACR at ERP rate), e.g. `"85.00"`.
     pub first_party_acr: Decimal,
@@ -375,6 +373,11 @@ impl RecordMonthlyUsageInput {
         }
         Ok(UsageReport {
             customer_id: input_id(&self.customer_id, "customerId", IdKind::Customer)?,
+            partner_id: self
+                .partner_id
+                .as_ref()
+                .map(|id| input_id(id, "partnerId", IdKind::Partner))
+                .transpose()?,
             month: self.month.0,
             first_party_acr: self.first_party_acr.0,
             third_party_charges: self.third_party_charges.0,
@@ -402,9 +405,12 @@ pub struct CreditsMutation;
 
 #[Object(serial)]
 impl CreditsMutation {
-    /// LEDGER-2: the customer's transacting partner (or a programme role) records
-    /// a month's usage. The same figures again change nothing; other figures are
-    /// a correction, and every month from it onward is recomputed.
+    /// LEDGER-2: a transacting partner's `PARTNER_ADMIN` or `PARTNER_USER`
+    /// records its month's usage of a customer; `FINANCE`, `OPERATIONS` and
+    /// `PROGRAM_ADMIN` record or correct it on a named partner's behalf
+    /// (`partnerId`). It consumes only that partner's grants. The same figures
+    /// again change nothing; other figures are a correction, and every month
+    /// from it onward is recomputed.
     async fn record_monthly_usage(
         &self,
         ctx: &Context<'_>,
@@ -418,7 +424,7 @@ impl CreditsMutation {
         Ok(match outcome {
             Ok(r) => RecordMonthlyUsagePayload {
                 customer: Some(Customer::from(r.customer)),
-                usage: Some(usage_view(r.usage, true)),
+                usage: Some(usage_view(r.usage, Some(r.partner), true)),
                 changed: r.changed,
                 corrected: r.corrected,
                 user_errors: Vec::new(),

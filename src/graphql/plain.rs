@@ -255,6 +255,8 @@ mod tests {
         let money = |s: &str| Decimal(s.parse().unwrap());
         let month = ReconciliationMonth {
             month: scalars::Month("2027-03".parse::<Month>().unwrap()),
+            partner_id: async_graphql::ID("prt_1".into()),
+            partner: None,
             recorded: true,
             acr: money("90.00"),
             third_party_charges: money("1.50"),

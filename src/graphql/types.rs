@@ -768,23 +768,30 @@ impl Customer {
         })
         .await
     }
-    /// LEDGER-1…7: the customer's ACO credit now, per grant (among the grants the caller may see).
+    /// LEDGER-1…7: the customer's ACO credit now, per grant (among the grants
+    /// the caller may see: a partner its own, LEDGER-2).
     async fn credit_balance(
         &self,
         ctx: &Context<'_>,
     ) -> async_graphql::Result<super::credits::CreditBalance> {
         super::credits::credit_balance(ctx, self.object_id().clone()).await
     }
-    /// LEDGER-8: month by month from `from` to `to` (at most 60 months): ACR,
-    /// opening balance, applied, above ACO, PEC, invoice amount, closing balance.
-    #[graphql(complexity = "crate::graphql::cost::months(&from, &to, child_complexity)")]
+    /// LEDGER-8: month by month from `from` to `to` (at most 60 months), for
+    /// each transacting partner's ledger (LEDGER-2): ACR, opening balance,
+    /// applied, above ACO, PEC, invoice amount, closing balance. A partner
+    /// sees its own; programme roles and the customer every partner's, by
+    /// month then partner, or one partner's with `partnerId`.
+    #[graphql(
+        complexity = "crate::graphql::cost::reconciliation(&from, &to, partner_id.is_some(), child_complexity)"
+    )]
     async fn reconciliation(
         &self,
         ctx: &Context<'_>,
         from: super::scalars::Month,
         to: super::scalars::Month,
+        partner_id: Option<ID>,
     ) -> async_graphql::Result<super::plain::PlainList<super::credits::ReconciliationMonth>> {
-        super::credits::reconciliation(ctx, self.object_id().clone(), from, to).await
+        super::credits::reconciliation(ctx, self.object_id().clone(), from, to, partner_id).await
     }
     /// When the balance is expected to run out at the trailing three-month
     /// average, or which grants will lapse with an amount left.
@@ -794,8 +801,10 @@ impl Customer {
     ) -> async_graphql::Result<super::credits::CreditForecast> {
         super::credits::forecast(ctx, self.object_id().clone()).await
     }
-    /// The usage recorded for the customer, oldest month first; with `month`,
-    /// every revision of that month (corrections keep the earlier figures).
+    /// The usage recorded for the customer, per transacting partner (LEDGER-2),
+    /// oldest month first, then by partner; with `month`, every revision of
+    /// that month (corrections keep the earlier figures). A partner sees its
+    /// own; programme roles and the customer every partner's.
     #[graphql(complexity = "crate::graphql::cost::usage(month.is_some(), child_complexity)")]
     async fn monthly_usage(
         &self,

@@ -232,6 +232,7 @@ pub fn sign(tx: &Tx<'_>, call: &Call, agreement_id: &ObjectId) -> Result<Signatu
     let grant = CreditGrantRow {
         id: ObjectId::generate(IdKind::CreditGrant),
         customer_id: agreement.customer_id.clone(),
+        partner_id: request.partner_id.clone(),
         request_id: request.id.clone(),
         agreement_id: agreement.id.clone(),
         amount: agreement.aco_amount,
@@ -242,7 +243,7 @@ pub fn sign(tx: &Tx<'_>, call: &Call, agreement_id: &ObjectId) -> Result<Signatu
     };
     agreements::insert_grant(tx, &grant)?;
     // Usage already recorded for this month counts against the new credit at once.
-    super::credits::settle(tx, call, &grant.customer_id)?;
+    super::credits::settle(tx, call, &grant.customer_id, &grant.partner_id)?;
     let request = crate::store::requests::get(tx, &request.id)?.unwrap_or(request);
     Ok(Signature::Signed {
         agreement,

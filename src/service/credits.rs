@@ -18,14 +18,16 @@ use crate::fields;
 use crate::store::Tx;
 use crate::store::agreements::{self, CreditGrantRow};
 use crate::store::customers::CustomerRow;
+use crate::store::partners::PartnerRow;
 use crate::store::usage::{self, UsageRow};
 use crate::store::{audit, requests};
 
+/// LEDGER-2: the partner reports its own usage; finance, operations and the
+/// programme admin record or correct it on a named partner's behalf.
 pub const RECORD_USAGE: Permission = Permission {
     roles: &[
         Role::PartnerAdmin,
-        Role::Plsr,
-        Role::ChannelSales,
+        Role::PartnerUser,
         Role::Finance,
         Role::Operations,
         Role::ProgramAdmin,
@@ -59,32 +61,132 @@ fn ledger_usage(rows: &[UsageRow]) -> Vec<Usage> {
         .collect()
 }
 
-/// A customer's grants, usage and ledger as of a month.
-pub struct CustomerLedger {
+/// One partner's grants for a customer, its usage of the customer and their
+/// ledger (LEDGER-2: a grant is consumed only by its own partner's usage).
+pub struct PartnerLedger {
+    pub partner_id: ObjectId,
+    /// The partner's row, if the caller may see it.
+    pub partner: Option<PartnerRow>,
     pub grants: Vec<CreditGrantRow>,
     pub usage: Vec<UsageRow>,
     pub ledger: Ledger<ObjectId>,
 }
 
-pub fn customer_ledger(tx: &Tx<'_>, customer: &ObjectId, as_of: Month) -> Result<CustomerLedger> {
-    let (grants, usage) = customer_records(tx, customer)?;
-    let ledger = ledger::run(&ledger_grants(&grants), &ledger_usage(&usage), as_of);
-    Ok(CustomerLedger {
-        grants,
-        usage,
-        ledger,
-    })
+/// Whose usage and grants the caller sees (LEDGER-2, ROLE-3): a partner its
+/// own (an indirect provider also its linked resellers', whose requests it
+/// reads); the customer's signer and programme roles every partner's.
+pub enum Visible {
+    Every,
+    Partners(Vec<ObjectId>),
 }
 
-/// A customer's grants and recorded usage, as stored.
-pub fn customer_records(
+impl Visible {
+    pub fn of(tx: &Tx<'_>, actor: &Actor) -> Result<Visible> {
+        Ok(match &actor.organization {
+            Organization::Partner {
+                id,
+                partner_type: PartnerType::IndirectProvider,
+            } => {
+                let mut ids = vec![id.clone()];
+                if let Some(row) = crate::store::partners::get(tx, id)? {
+                    ids.extend(crate::store::partners::linked(tx, &row)?);
+                }
+                Visible::Partners(ids)
+            }
+            Organization::Partner { id, .. } => Visible::Partners(vec![id.clone()]),
+            Organization::Program | Organization::Customer { .. } => Visible::Every,
+        })
+    }
+
+    pub fn includes(&self, partner: Option<&ObjectId>) -> bool {
+        match self {
+            Visible::Every => true,
+            Visible::Partners(ids) => partner.is_some_and(|p| ids.contains(p)),
+        }
+    }
+}
+
+/// The ledgers of the customer's partners the caller may see (those with a
+/// grant or usage for it), by partner id, as of `as_of`. With `months`,
+/// every month of that range is in each ledger: a month without recorded
+/// usage counts as no usage, so the balance is carried through it.
+pub fn partner_ledgers(
     tx: &Tx<'_>,
+    actor: &Actor,
     customer: &ObjectId,
-) -> Result<(Vec<CreditGrantRow>, Vec<UsageRow>)> {
-    Ok((
-        agreements::customer_grants(tx, customer)?,
-        usage::all(tx, customer)?,
-    ))
+    as_of: Month,
+    months: Option<(Month, Month)>,
+) -> Result<Vec<PartnerLedger>> {
+    let visible = Visible::of(tx, actor)?;
+    let grants = agreements::customer_grants(tx, customer)?;
+    let usage = usage::all(tx, customer)?;
+    let mut partners: Vec<ObjectId> = grants
+        .iter()
+        .map(|g| g.partner_id.clone())
+        .chain(usage.iter().filter_map(|u| u.partner_id.clone()))
+        .filter(|p| visible.includes(Some(p)))
+        .collect();
+    partners.sort_unstable_by(|a, b| a.as_str().cmp(b.as_str()));
+    partners.dedup();
+    partners
+        .into_iter()
+        .map(|partner_id| {
+            let grants: Vec<CreditGrantRow> = grants
+                .iter()
+                .filter(|g| g.partner_id == partner_id)
+                .cloned()
+                .collect();
+            let usage: Vec<UsageRow> = usage
+                .iter()
+                .filter(|u| u.partner_id.as_ref() == Some(&partner_id))
+                .cloned()
+                .collect();
+            let ledger = match months {
+                Some((from, to)) => ledger_over(&grants, &usage, from, to, as_of),
+                None => ledger::run(&ledger_grants(&grants), &ledger_usage(&usage), as_of),
+            };
+            Ok(PartnerLedger {
+                partner: authz::find_partner(tx, actor, &partner_id)?,
+                partner_id,
+                grants,
+                usage,
+                ledger,
+            })
+        })
+        .collect()
+}
+
+/// The usage figures of the customer the caller may see: each month's
+/// current figures, or every revision of one month.
+pub fn visible_usage(
+    tx: &Tx<'_>,
+    actor: &Actor,
+    customer: &ObjectId,
+    month: Option<Month>,
+) -> Result<Vec<(UsageRow, Option<PartnerRow>)>> {
+    let visible = Visible::of(tx, actor)?;
+    let rows = match month {
+        Some(m) => usage::history(tx, customer, m)?,
+        None => usage::all(tx, customer)?,
+    };
+    let mut partners: Vec<(ObjectId, Option<PartnerRow>)> = Vec::new();
+    rows.into_iter()
+        .filter(|u| visible.includes(u.partner_id.as_ref()))
+        .map(|u| {
+            let partner = match &u.partner_id {
+                None => None,
+                Some(id) => match partners.iter().find(|(p, _)| p == id) {
+                    Some((_, row)) => row.clone(),
+                    None => {
+                        let row = authz::find_partner(tx, actor, id)?;
+                        partners.push((id.clone(), row.clone()));
+                        row
+                    }
+                },
+            };
+            Ok((u, partner))
+        })
+        .collect()
 }
 
 /// The ledger of `grants` and `recorded` usage with every month from `from`
@@ -112,13 +214,14 @@ pub fn ledger_over(
     ledger::run(&ledger_grants(grants), &usage, as_of)
 }
 
-/// Brings every grant's status, and its request's, in line with the ledger
-/// (FLOW-14 exhausted, FLOW-15 lapsed, LEDGER-2 reopened by a correction).
-/// The request moves through the transition table, as the system.
-pub fn settle(tx: &Tx<'_>, call: &Call, customer: &ObjectId) -> Result<()> {
+/// Brings the status of every grant of the partner for the customer, and its
+/// request's, in line with the partner's ledger (FLOW-14 exhausted, FLOW-15
+/// lapsed, LEDGER-2 reopened by a correction). The request moves through the
+/// transition table, as the system.
+pub fn settle(tx: &Tx<'_>, call: &Call, customer: &ObjectId, partner: &ObjectId) -> Result<()> {
     // Only the columns the ledger and the statuses need: this runs inside
     // every usage record's write.
-    let grants = agreements::customer_grant_terms(tx, customer)?;
+    let grants = agreements::partner_grant_terms(tx, customer, partner)?;
     let terms: Vec<Grant<usize>> = grants
         .iter()
         .enumerate()
@@ -129,7 +232,7 @@ pub fn settle(tx: &Tx<'_>, call: &Call, customer: &ObjectId) -> Result<()> {
             last_month: g.last_month,
         })
         .collect();
-    let usage = usage::figures(tx, customer)?;
+    let usage = usage::figures(tx, customer, partner)?;
     let ledger = ledger::run(&terms, &usage, current_month(call));
     for (row, state) in grants.iter().zip(&ledger.grants) {
         if row.status == state.status {
@@ -174,10 +277,33 @@ pub fn settle(tx: &Tx<'_>, call: &Call, customer: &ObjectId) -> Result<()> {
     Ok(())
 }
 
+/// Settles the grants of every partner of the customer, each on its own
+/// partner's usage, and takes it off the list of settlements due.
+pub fn settle_customer(tx: &Tx<'_>, call: &Call, customer: &ObjectId) -> Result<()> {
+    let mut partners: Vec<ObjectId> = agreements::customer_grants(tx, customer)?
+        .into_iter()
+        .map(|g| g.partner_id)
+        .collect();
+    partners.dedup();
+    for partner in &partners {
+        settle(tx, call, customer, partner)?;
+    }
+    usage::settled(tx, customer)
+}
+
+/// The customers whose grants wait to be settled again, each partner's on
+/// its own usage (after usage came to be kept per partner).
+pub fn settlements_due(tx: &Tx<'_>) -> Result<Vec<ObjectId>> {
+    usage::settlements_due(tx)
+}
+
 /// LEDGER-2: one month's usage as reported.
 #[derive(Debug, Clone)]
 pub struct UsageReport {
     pub customer_id: ObjectId,
+    /// The partner whose usage it is: named by programme roles, never by a
+    /// partner (whose own it is).
+    pub partner_id: Option<ObjectId>,
     pub month: Month,
     pub first_party_acr: Decimal,
     pub third_party_charges: Decimal,
@@ -187,6 +313,8 @@ pub struct UsageReport {
 #[derive(Debug, Clone)]
 pub struct Recorded {
     pub customer: CustomerRow,
+    /// The partner whose usage it is.
+    pub partner: PartnerRow,
     pub usage: UsageRow,
     /// `false` when the same figures were recorded again: nothing changed.
     pub changed: bool,
@@ -194,8 +322,16 @@ pub struct Recorded {
     pub corrected: bool,
 }
 
-/// Refuses partners that do not transact for the customer.
-fn ensure_may_record(tx: &Tx<'_>, actor: &Actor, customer: &CustomerRow) -> Result<()> {
+/// LEDGER-2: whose usage the caller records. A partner records its own for a
+/// customer it transacts for; a programme role names the partner, which must
+/// transact for the customer (an active relationship, or a grant of the
+/// customer's to correct).
+fn usage_partner(
+    tx: &Tx<'_>,
+    actor: &Actor,
+    customer: &CustomerRow,
+    named: Option<&ObjectId>,
+) -> Result<PartnerRow> {
     authz::require(actor, &RECORD_USAGE)?;
     match &actor.organization {
         Organization::Partner {
@@ -205,16 +341,46 @@ fn ensure_may_record(tx: &Tx<'_>, actor: &Actor, customer: &CustomerRow) -> Resu
             "NOT_TRANSACTING_PARTNER",
             "usage is recorded by the customer's transacting partner, not its indirect provider",
         )),
-        Organization::Partner { id, .. }
-            if !crate::store::relationships::is_active(tx, id, &customer.id)? =>
-        {
-            Err(Error::NotFound)
+        Organization::Partner { .. } if named.is_some() => Err(Error::bad_input(
+            fields::USAGE_PARTNER.path(),
+            "partners record their own usage; leave partnerId out",
+        )),
+        Organization::Partner { id, .. } => {
+            if crate::store::relationships::is_active(tx, id, &customer.id)? {
+                authz::partner(tx, actor, id)
+            } else {
+                Err(Error::NotFound)
+            }
         }
         Organization::Customer { .. } => Err(Error::forbidden(
             "ROLE_NOT_PERMITTED",
             "customers do not record usage",
         )),
-        _ => Ok(()),
+        Organization::Program => {
+            let id = named.ok_or_else(|| {
+                Error::bad_input(
+                    fields::USAGE_PARTNER.path(),
+                    "programme roles name the partner whose usage this is (partnerId)",
+                )
+            })?;
+            let partner = authz::partner(tx, actor, id)?;
+            let transacts = partner.partner_type != PartnerType::IndirectProvider
+                && (crate::store::relationships::is_active(tx, id, &customer.id)?
+                    || agreements::customer_grants(tx, &customer.id)?
+                        .iter()
+                        .any(|g| &g.partner_id == id));
+            if !transacts {
+                return Err(Error::rejected(
+                    UserError::new(
+                        "NOT_TRANSACTING_PARTNER",
+                        "the partner does not transact for this customer: it has no active \
+                         reseller relationship with it and no credit of it",
+                    )
+                    .at(fields::USAGE_PARTNER),
+                ));
+            }
+            Ok(partner)
+        }
     }
 }
 
@@ -223,7 +389,8 @@ fn ensure_may_record(tx: &Tx<'_>, actor: &Actor, customer: &CustomerRow) -> Resu
 /// recomputes every later month.
 pub fn record_monthly_usage(tx: &Tx<'_>, call: &Call, report: UsageReport) -> Result<Recorded> {
     let customer = authz::customer(tx, &call.actor, &report.customer_id)?;
-    ensure_may_record(tx, &call.actor, &customer)?;
+    let partner_row = usage_partner(tx, &call.actor, &customer, report.partner_id.as_ref())?;
+    let partner = partner_row.id.clone();
     if report.month > current_month(call) {
         return Err(Error::rejected(
             UserError::new(
@@ -233,19 +400,21 @@ pub fn record_monthly_usage(tx: &Tx<'_>, call: &Call, report: UsageReport) -> Re
             .at(fields::USAGE_MONTH),
         ));
     }
-    let existing = usage::get(tx, &customer.id, report.month)?;
+    let existing = usage::get(tx, &customer.id, &partner, report.month)?;
     if let Some(current) = existing.as_ref().filter(|c| {
         c.first_party_acr == report.first_party_acr
             && c.third_party_charges == report.third_party_charges
     }) {
         return Ok(Recorded {
             customer,
+            partner: partner_row,
             usage: current.clone(),
             changed: false,
             corrected: false,
         });
     }
     let row = UsageRow {
+        partner_id: Some(partner.clone()),
         month: report.month,
         first_party_acr: report.first_party_acr,
         third_party_charges: report.third_party_charges,
@@ -253,7 +422,7 @@ pub fn record_monthly_usage(tx: &Tx<'_>, call: &Call, report: UsageReport) -> Re
         recorded_at: call.now,
         recorded_by: call.actor.subject.clone(),
     };
-    usage::record(tx, &customer.id, &row, call.actor.recorded_role())?;
+    usage::record(tx, &customer.id, &partner, &row, call.actor.recorded_role())?;
     let corrected = existing.is_some();
     audit::record(
         tx,
@@ -265,6 +434,7 @@ pub fn record_monthly_usage(tx: &Tx<'_>, call: &Call, report: UsageReport) -> Re
             "USAGE_RECORDED"
         },
         serde_json::json!({
+            "partnerId": partner.as_str(),
             "month": row.month.to_string(),
             "firstPartyAcr": crate::domain::money::to_text(row.first_party_acr),
             "thirdPartyCharges": crate::domain::money::to_text(row.third_party_charges),
@@ -272,22 +442,24 @@ pub fn record_monthly_usage(tx: &Tx<'_>, call: &Call, report: UsageReport) -> Re
         }),
         call.now,
     )?;
-    settle(tx, call, &customer.id)?;
+    settle(tx, call, &customer.id, &partner)?;
     Ok(Recorded {
         customer,
+        partner: partner_row,
         usage: row,
         changed: true,
         corrected,
     })
 }
 
-/// The customers whose grants may have lapsed as time passed (the sweep settles each).
-pub fn customers_to_settle(tx: &Tx<'_>, call: &Call) -> Result<Vec<ObjectId>> {
+/// The customers and partners whose grants may have lapsed as time passed
+/// (the sweep settles each).
+pub fn customers_to_settle(tx: &Tx<'_>, call: &Call) -> Result<Vec<(ObjectId, ObjectId)>> {
     usage::customers_with_ended_grants(tx, current_month(call))
 }
 
-/// The forecast of a customer's balance.
-pub fn forecast(current: &CustomerLedger, as_of: Month) -> Forecast<ObjectId> {
+/// The forecast of a partner's balance for a customer.
+pub fn forecast(current: &PartnerLedger, as_of: Month) -> Forecast<ObjectId> {
     ledger::forecast(
         &ledger_grants(&current.grants),
         &ledger_usage(&current.usage),
@@ -322,17 +494,21 @@ fn first_day(month: Month) -> Option<chrono::NaiveDate> {
 pub fn balance_report(tx: &Tx<'_>, actor: &Actor, month: Month) -> Result<Vec<BalanceReportLine>> {
     let grants = agreements::grants_with_tenants(tx, &authz::grant_scope(actor), month)?;
     let mut lines = Vec::with_capacity(grants.len());
-    let mut cached: Option<(ObjectId, Ledger<ObjectId>)> = None;
+    let mut cached: Option<((ObjectId, ObjectId), Ledger<ObjectId>)> = None;
     for g in grants {
-        let customer = &g.grant.customer_id;
-        if cached.as_ref().is_none_or(|(id, _)| id != customer) {
-            let all = agreements::customer_grants(tx, customer)?;
+        let key = (g.grant.customer_id.clone(), g.grant.partner_id.clone());
+        if cached.as_ref().is_none_or(|(k, _)| *k != key) {
+            let (customer, partner) = &key;
+            let all: Vec<CreditGrantRow> = agreements::customer_grants(tx, customer)?
+                .into_iter()
+                .filter(|other| &other.partner_id == partner)
+                .collect();
             let usage: Vec<UsageRow> = usage::all(tx, customer)?
                 .into_iter()
-                .filter(|u| u.month <= month)
+                .filter(|u| u.month <= month && u.partner_id.as_ref() == Some(partner))
                 .collect();
             cached = Some((
-                customer.clone(),
+                key,
                 ledger::run(&ledger_grants(&all), &ledger_usage(&usage), month),
             ));
         }

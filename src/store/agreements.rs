@@ -143,6 +143,8 @@ pub fn close(tx: &Tx<'_>, a: &AcoAgreementRow) -> Result<bool> {
 pub struct CreditGrantRow {
     pub id: ObjectId,
     pub customer_id: ObjectId,
+    /// The transacting partner of its request: only its usage consumes the grant (LEDGER-2).
+    pub partner_id: ObjectId,
     pub request_id: ObjectId,
     pub agreement_id: ObjectId,
     pub amount: Decimal,
@@ -153,7 +155,7 @@ pub struct CreditGrantRow {
 }
 
 const GRANT_COLUMNS: &str = "g.id, g.customer_id, g.request_id, g.agreement_id, g.amount, g.first_month, \
-    g.last_month, g.status, g.granted_at";
+    g.last_month, g.status, g.granted_at, g.partner_id";
 
 fn map_grant(r: &Row<'_>) -> rusqlite::Result<CreditGrantRow> {
     Ok(CreditGrantRow {
@@ -166,6 +168,7 @@ fn map_grant(r: &Row<'_>) -> rusqlite::Result<CreditGrantRow> {
         last_month: r.get(6)?,
         status: r.get(7)?,
         granted_at: r.get::<_, Instant>(8)?.0,
+        partner_id: r.get(9)?,
     })
 }
 
@@ -173,7 +176,7 @@ pub fn insert_grant(tx: &Tx<'_>, g: &CreditGrantRow) -> Result<()> {
     super::execute_cached(
         tx,
         "INSERT INTO credit_grants (id, customer_id, request_id, agreement_id, amount, first_month, \
-            last_month, status, granted_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            last_month, status, granted_at, partner_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
         params![
             g.id,
             g.customer_id,
@@ -183,7 +186,8 @@ pub fn insert_grant(tx: &Tx<'_>, g: &CreditGrantRow) -> Result<()> {
             g.first_month.to_string(),
             g.last_month.to_string(),
             g.status,
-            instant(g.granted_at)
+            instant(g.granted_at),
+            g.partner_id
         ],
     )?;
     Ok(())
@@ -230,15 +234,19 @@ pub struct GrantTerms {
     pub status: GrantStatus,
 }
 
-/// The customer's grants in the order of `customer_grants`, with only what
-/// settling them needs.
-pub fn customer_grant_terms(tx: &Tx<'_>, customer: &ObjectId) -> Result<Vec<GrantTerms>> {
+/// The customer's grants from the partner's requests, in the order of
+/// `customer_grants`, with only what settling them needs.
+pub fn partner_grant_terms(
+    tx: &Tx<'_>,
+    customer: &ObjectId,
+    partner: &ObjectId,
+) -> Result<Vec<GrantTerms>> {
     let mut stmt = tx.prepare_cached(
         "SELECT id, request_id, amount, first_month, last_month, status FROM credit_grants \
-         WHERE customer_id = ?1 ORDER BY id",
+         WHERE customer_id = ?1 AND partner_id = ?2 ORDER BY id",
     )?;
     let rows = stmt
-        .query_map([customer], |r| {
+        .query_map(params![customer, partner], |r| {
             Ok(GrantTerms {
                 id: r.get(0)?,
                 request_id: r.get(1)?,
@@ -280,10 +288,9 @@ pub fn grants_with_tenants(
         .and("g.first_month <= ?", [text(month.to_string())]);
     let sql = format!(
         "SELECT {GRANT_COLUMNS}, p.tenant_id, c.tenant_id FROM credit_grants g \
-         JOIN aco_requests r ON r.id = g.request_id \
-         JOIN partners p ON p.id = r.partner_id \
+         JOIN partners p ON p.id = g.partner_id \
          JOIN customers c ON c.id = g.customer_id \
-         WHERE {} ORDER BY g.customer_id, g.id",
+         WHERE {} ORDER BY g.customer_id, g.partner_id, g.id",
         filter.sql()
     );
     let mut stmt = tx.prepare_cached(&sql)?;
@@ -291,8 +298,8 @@ pub fn grants_with_tenants(
         .query_map(rusqlite::params_from_iter(filter.params()), |r| {
             Ok(GrantWithTenants {
                 grant: map_grant(r)?,
-                partner_tenant_id: r.get(9)?,
-                customer_tenant_id: r.get(10)?,
+                partner_tenant_id: r.get(10)?,
+                customer_tenant_id: r.get(11)?,
             })
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;

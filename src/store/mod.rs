@@ -84,7 +84,7 @@ impl StoreConfig {
     }
 }
 
-fn migrations() -> Migrations<'static> {
+pub(crate) fn migrations() -> Migrations<'static> {
     Migrations::new(vec![
         M::up(include_str!("../../migrations/0001_initial.sql")),
         M::up(include_str!(
@@ -100,6 +100,7 @@ fn migrations() -> Migrations<'static> {
         M::up(include_str!(
             "../../migrations/0006_deadlines_as_instants.sql"
         )),
+        M::up(include_str!("../../migrations/0007_usage_per_partner.sql")),
     ])
 }
 

@@ -11,9 +11,13 @@ use crate::domain::ledger::Usage;
 use crate::domain::time::Month;
 use crate::error::Result;
 
-/// The current figures of one month.
+/// The figures of one month of one partner (current, or a revision in the
+/// history).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UsageRow {
+    /// `None` only for figures recorded before usage was kept per partner
+    /// that no rule could attribute (migration 0007): in the history only.
+    pub partner_id: Option<ObjectId>,
     pub month: Month,
     pub first_party_acr: Decimal,
     pub third_party_charges: Decimal,
@@ -24,31 +28,39 @@ pub struct UsageRow {
 
 fn map(r: &Row<'_>) -> rusqlite::Result<UsageRow> {
     Ok(UsageRow {
-        month: r.get(0)?,
-        first_party_acr: r.get::<_, Money>(1)?.0,
-        third_party_charges: r.get::<_, Money>(2)?.0,
-        revision: r.get(3)?,
-        recorded_at: r.get::<_, Instant>(4)?.0,
-        recorded_by: r.get(5)?,
+        partner_id: r.get(0)?,
+        month: r.get(1)?,
+        first_party_acr: r.get::<_, Money>(2)?.0,
+        third_party_charges: r.get::<_, Money>(3)?.0,
+        revision: r.get(4)?,
+        recorded_at: r.get::<_, Instant>(5)?.0,
+        recorded_by: r.get(6)?,
     })
 }
 
 const COLUMNS: &str =
-    "month, first_party_acr, third_party_charges, revision, recorded_at, recorded_by";
+    "partner_id, month, first_party_acr, third_party_charges, revision, recorded_at, recorded_by";
 
-pub fn get(tx: &Tx<'_>, customer: &ObjectId, month: Month) -> Result<Option<UsageRow>> {
+/// The partner's current figures of the customer's month.
+pub fn get(
+    tx: &Tx<'_>,
+    customer: &ObjectId,
+    partner: &ObjectId,
+    month: Month,
+) -> Result<Option<UsageRow>> {
     Ok(tx
         .prepare_cached(&format!(
-            "SELECT {COLUMNS} FROM monthly_usage WHERE customer_id = ?1 AND month = ?2"
+            "SELECT {COLUMNS} FROM monthly_usage WHERE customer_id = ?1 AND partner_id = ?2 AND month = ?3"
         ))?
-        .query_row(params![customer, month.to_string()], map)
+        .query_row(params![customer, partner, month.to_string()], map)
         .optional()?)
 }
 
-/// Every month of the customer's usage, oldest first.
+/// Every partner's current figures of every month of the customer, by
+/// month, then partner.
 pub fn all(tx: &Tx<'_>, customer: &ObjectId) -> Result<Vec<UsageRow>> {
     let mut stmt = tx.prepare_cached(&format!(
-        "SELECT {COLUMNS} FROM monthly_usage WHERE customer_id = ?1 ORDER BY month"
+        "SELECT {COLUMNS} FROM monthly_usage WHERE customer_id = ?1 ORDER BY month, partner_id"
     ))?;
     let rows = stmt
         .query_map([customer], map)?
@@ -56,16 +68,16 @@ pub fn all(tx: &Tx<'_>, customer: &ObjectId) -> Result<Vec<UsageRow>> {
     Ok(rows)
 }
 
-/// The figures of every month of the customer's usage, oldest first: what
-/// its ledger runs on (settling its grants after each write), without each
-/// month's revision and author.
-pub fn figures(tx: &Tx<'_>, customer: &ObjectId) -> Result<Vec<Usage>> {
+/// The figures of every month the partner recorded for the customer, oldest
+/// first: what the partner's ledger runs on (settling its grants after each
+/// write), without each month's revision and author.
+pub fn figures(tx: &Tx<'_>, customer: &ObjectId, partner: &ObjectId) -> Result<Vec<Usage>> {
     let mut stmt = tx.prepare_cached(
         "SELECT month, first_party_acr, third_party_charges FROM monthly_usage \
-         WHERE customer_id = ?1 ORDER BY month",
+         WHERE customer_id = ?1 AND partner_id = ?2 ORDER BY month",
     )?;
     let rows = stmt
-        .query_map([customer], |r| {
+        .query_map(params![customer, partner], |r| {
             Ok(Usage {
                 month: r.get(0)?,
                 first_party: r.get::<_, Money>(1)?.0,
@@ -76,22 +88,26 @@ pub fn figures(tx: &Tx<'_>, customer: &ObjectId) -> Result<Vec<Usage>> {
     Ok(rows)
 }
 
-/// Writes the month's figures (insert or correction) and appends them to the history.
+/// Writes the partner's figures of the month (insert or correction) and
+/// appends them to the history.
 pub fn record(
     tx: &Tx<'_>,
     customer: &ObjectId,
+    partner: &ObjectId,
     row: &UsageRow,
     recorded_by_role: &str,
 ) -> Result<()> {
     tx.prepare_cached(
-        "INSERT INTO monthly_usage (customer_id, month, first_party_acr, third_party_charges, recorded_at, recorded_by, revision) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) \
-         ON CONFLICT (customer_id, month) DO UPDATE SET first_party_acr = excluded.first_party_acr, \
+        "INSERT INTO monthly_usage (customer_id, partner_id, month, first_party_acr, third_party_charges, \
+            recorded_at, recorded_by, revision) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) \
+         ON CONFLICT (customer_id, partner_id, month) DO UPDATE SET first_party_acr = excluded.first_party_acr, \
             third_party_charges = excluded.third_party_charges, recorded_at = excluded.recorded_at, \
             recorded_by = excluded.recorded_by, revision = excluded.revision",
     )?
     .execute(params![
         customer,
+        partner,
         row.month.to_string(),
         Money(row.first_party_acr),
         Money(row.third_party_charges),
@@ -100,11 +116,12 @@ pub fn record(
         row.revision
     ])?;
     tx.prepare_cached(
-        "INSERT INTO monthly_usage_history (customer_id, month, first_party_acr, third_party_charges, revision, \
-            recorded_at, recorded_by, recorded_by_role) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        "INSERT INTO monthly_usage_history (customer_id, partner_id, month, first_party_acr, third_party_charges, \
+            revision, recorded_at, recorded_by, recorded_by_role) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     )?
     .execute(params![
         customer,
+        partner,
         row.month.to_string(),
         Money(row.first_party_acr),
         Money(row.third_party_charges),
@@ -116,29 +133,62 @@ pub fn record(
     Ok(())
 }
 
-/// Every figure ever recorded for the month, oldest first (corrections keep the earlier ones).
+/// Every figure ever recorded for the customer's month, by every partner,
+/// oldest first (corrections keep the earlier ones).
 pub fn history(tx: &Tx<'_>, customer: &ObjectId, month: Month) -> Result<Vec<UsageRow>> {
-    let mut stmt = tx.prepare_cached(
-        "SELECT month, first_party_acr, third_party_charges, revision, recorded_at, recorded_by \
-         FROM monthly_usage_history WHERE customer_id = ?1 AND month = ?2 ORDER BY id",
-    )?;
+    let mut stmt = tx.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM monthly_usage_history WHERE customer_id = ?1 AND month = ?2 ORDER BY id"
+    ))?;
     let rows = stmt
         .query_map(params![customer, month.to_string()], map)?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(rows)
 }
 
-/// Through the index of active grants by last month (migration 0004).
-pub(crate) const CUSTOMERS_WITH_ENDED_GRANTS: &str = "SELECT DISTINCT customer_id \
-     FROM credit_grants INDEXED BY credit_grants_active_by_end \
-     WHERE status = 'ACTIVE' AND last_month < ?1 ORDER BY customer_id";
+/// How migration 0007 attributed the usage recorded before it: per rule,
+/// the customers and the rows of figures it gave a partner (or none).
+pub fn attribution(tx: &Tx<'_>) -> Result<Vec<(String, i64, i64)>> {
+    let mut stmt = tx.prepare(
+        "SELECT rule, COUNT(*), SUM(rows) FROM usage_attribution GROUP BY rule ORDER BY rule",
+    )?;
+    let rows = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
 
-/// Customers with an active grant whose credit period ended before `month`:
-/// the only grants whose status changes as time passes (FLOW-15).
-pub fn customers_with_ended_grants(tx: &Tx<'_>, month: Month) -> Result<Vec<ObjectId>> {
+/// The customers whose grants wait to be settled again, each partner's on
+/// its own usage (migration 0007).
+pub fn settlements_due(tx: &Tx<'_>) -> Result<Vec<ObjectId>> {
+    let mut stmt = tx.prepare("SELECT customer_id FROM settlements_due ORDER BY customer_id")?;
+    let ids = stmt
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(ids)
+}
+
+/// The customer's grants are settled: it no longer waits.
+pub fn settled(tx: &Tx<'_>, customer: &ObjectId) -> Result<()> {
+    super::execute_cached(
+        tx,
+        "DELETE FROM settlements_due WHERE customer_id = ?1",
+        [customer],
+    )?;
+    Ok(())
+}
+
+/// Through the index of active grants by last month (migration 0004).
+pub(crate) const CUSTOMERS_WITH_ENDED_GRANTS: &str = "SELECT DISTINCT customer_id, partner_id \
+     FROM credit_grants INDEXED BY credit_grants_active_by_end \
+     WHERE status = 'ACTIVE' AND last_month < ?1 ORDER BY customer_id, partner_id";
+
+/// The customers and partners with an active grant whose credit period
+/// ended before `month`: the only grants whose status changes as time
+/// passes (FLOW-15).
+pub fn customers_with_ended_grants(tx: &Tx<'_>, month: Month) -> Result<Vec<(ObjectId, ObjectId)>> {
     let mut stmt = tx.prepare_cached(CUSTOMERS_WITH_ENDED_GRANTS)?;
     let ids = stmt
-        .query_map([month.to_string()], |r| r.get(0))?
+        .query_map([month.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(ids)
 }

@@ -406,19 +406,44 @@ async fn ledger_2_who_may_record_and_what_is_refused() {
         user_error_codes(&data["recordMonthlyUsage"]),
         ["MONTH_IN_FUTURE"]
     );
-    // Programme roles may record; partner users and signers may not; other partners cannot see the customer.
-    let body = app
-        .gql(Some(&c.partner.user), RECORD, input("10.00", "2027-01"))
-        .await;
-    assert_eq!(code(&body), "FORBIDDEN");
+    // LEDGER-2: the partner's admin and users record its usage, without
+    // naming a partner; finance, operations and the programme admin record
+    // on a named partner's behalf; reviewers and signers may not.
     let data = app
-        .ok(
-            &c.world.reviewer(Role::Finance),
-            RECORD,
-            input("10.00", "2027-01"),
-        )
+        .ok(&c.partner.user, RECORD, input("10.00", "2027-01"))
         .await;
-    assert_eq!(data["recordMonthlyUsage"]["changed"], true);
+    assert_eq!(data["recordMonthlyUsage"]["changed"], true, "{data}");
+    let mut named = input("11.00", "2027-01");
+    named["input"]["partnerId"] = json!(c.partner.id);
+    let body = app.gql(Some(&c.partner.admin), RECORD, named.clone()).await;
+    assert_eq!(code(&body), "BAD_USER_INPUT", "{body}");
+    assert_eq!(
+        body["errors"][0]["extensions"]["field"],
+        json!(["input", "partnerId"])
+    );
+    for role in [Role::Finance, Role::Operations, Role::ProgramAdmin] {
+        let reviewer = c.world.reviewer(role);
+        let body = app
+            .gql(Some(&reviewer), RECORD, input("11.00", "2027-01"))
+            .await;
+        assert_eq!(
+            code(&body),
+            "BAD_USER_INPUT",
+            "{role:?} names the partner: {body}"
+        );
+        let data = app.ok(&reviewer, RECORD, named.clone()).await;
+        assert_eq!(
+            data["recordMonthlyUsage"]["userErrors"],
+            json!([]),
+            "{role:?}: {data}"
+        );
+    }
+    for role in [Role::Plsr, Role::ChannelSales] {
+        let body = app
+            .gql(Some(&c.world.reviewer(role)), RECORD, named.clone())
+            .await;
+        assert_eq!(code(&body), "FORBIDDEN", "{role:?}: {body}");
+    }
     let body = app
         .gql(Some(&c.customer.signer), RECORD, input("10.00", "2027-01"))
         .await;
@@ -544,19 +569,19 @@ async fn the_credit_balance_report_is_csv_with_partner_centers_columns() {
 }
 
 /// `credited(12)` with a second transacting partner of the same customer that
-/// has a grant of its own (3 months), at `now`.
-async fn shared_at(now: &str) -> Credited {
+/// has a grant of its own (3 months), at `now`; and that partner.
+async fn shared_at(now: &str) -> (Credited, PartnerHandle) {
     let c = credited(12).await;
     let other = c.world.signed_partner("Litware", "DIRECT_BILL").await;
     c.world.relate(&other, &c.customer).await;
     c.world.confirm_mca(&other, &c.customer).await;
     grant(&c.world, &other, &c.customer, "5000.00", 3).await;
-    c.at(now)
+    (c.at(now), other)
 }
 
 #[tokio::test]
 async fn role_3_a_partner_sees_only_its_own_grants_of_a_shared_customer() {
-    let c = shared_at("2027-03-05T09:00:00Z").await;
+    let (c, _) = shared_at("2027-03-05T09:00:00Z").await;
     c.record("2027-01", "100.00", "0.00").await;
 
     let data = c
@@ -568,42 +593,98 @@ async fn role_3_a_partner_sees_only_its_own_grants_of_a_shared_customer() {
     assert_eq!(balance["grants"].as_array().unwrap().len(), 1, "{balance}");
     assert_eq!(
         (balance["granted"].clone(), balance["used"].clone()),
-        (json!("500.00"), json!("0.00")),
-        "the other grant, ending first, was used"
+        (json!("500.00"), json!("100.00")),
+        "LEDGER-2: its own usage consumes its own grant, not the other's that ends first"
     );
 
-    let query = "query($id: ID!) { customer(id: $id) { reconciliation(from: \"2027-01\", to: \"2027-01\") { openingBalance applied closingBalance aboveAco invoiceAmount coversAllGrants } creditForecast { remaining lapses { amount } } monthlyUsage { recordedBy } } }";
+    let query = "query($id: ID!) { customer(id: $id) { reconciliation(from: \"2027-01\", to: \"2027-01\") { partnerId partner { companyName } openingBalance applied closingBalance aboveAco invoiceAmount } creditForecast { remaining lapses { amount } } monthlyUsage { partnerId recordedBy } } }";
     let data = c
         .world
         .app
         .ok(&c.partner.user, query, json!({ "id": c.customer.id }))
         .await;
-    let row = &data["customer"]["reconciliation"][0];
     assert_eq!(
-        row,
-        &json!({ "openingBalance": "500.00", "applied": "0.00", "closingBalance": "500.00", "aboveAco": null, "invoiceAmount": null, "coversAllGrants": false })
+        data["customer"]["reconciliation"],
+        json!([{ "partnerId": c.partner.id, "partner": { "companyName": "Contoso" }, "openingBalance": "500.00",
+            "applied": "100.00", "closingBalance": "400.00", "aboveAco": "0.00", "invoiceAmount": "0.00" }])
     );
-    assert_eq!(data["customer"]["creditForecast"]["remaining"], "500.00");
+    assert_eq!(data["customer"]["creditForecast"]["remaining"], "400.00");
     assert_eq!(
-        data["customer"]["monthlyUsage"][0]["recordedBy"],
-        Value::Null
+        data["customer"]["monthlyUsage"],
+        json!([{ "partnerId": c.partner.id, "recordedBy": null }])
     );
-    // The programme sees the whole customer.
+    // The programme sees each partner's ledger: by month, then partner.
     let data = c
         .world
         .app
         .ok(&c.world.admin, query, json!({ "id": c.customer.id }))
         .await;
-    let row = &data["customer"]["reconciliation"][0];
+    let rows = data["customer"]["reconciliation"].as_array().unwrap();
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    let mine = rows
+        .iter()
+        .find(|r| r["partnerId"] == json!(c.partner.id))
+        .unwrap();
+    let other = rows
+        .iter()
+        .find(|r| r["partnerId"] != json!(c.partner.id))
+        .unwrap();
+    assert_eq!(
+        (mine["applied"].clone(), other["applied"].clone()),
+        (json!("100.00"), json!("0.00"))
+    );
+    assert_eq!(other["partner"]["companyName"], "Litware");
+    assert!(data["customer"]["monthlyUsage"][0]["recordedBy"].is_string());
+}
+
+/// LEDGER-2: a second partner serving the same customer records its own
+/// usage; it neither sees nor changes the first partner's figures or grant.
+#[tokio::test]
+async fn ledger_2_another_partners_usage_never_changes_a_grant() {
+    let (c, other) = shared_at("2027-03-05T09:00:00Z").await;
+    let exhausted = c.record("2027-01", "600.00", "0.00").await;
+    assert_eq!(exhausted["userErrors"], json!([]), "{exhausted}");
+    assert_eq!(
+        c.world.request_state(&c.request).await["status"],
+        "EXHAUSTED"
+    );
+    // The other partner records the same month, lower: before, this took the
+    // first partner's request back to ACTIVE.
+    let data = c
+        .world
+        .app
+        .ok(&other.admin, RECORD, json!({ "input": { "customerId": c.customer.id, "month": "2027-01", "firstPartyAcr": "10.00", "thirdPartyCharges": "0.00" } }))
+        .await;
     assert_eq!(
         (
-            row["openingBalance"].clone(),
-            row["coversAllGrants"].clone(),
-            row["invoiceAmount"].clone()
+            data["recordMonthlyUsage"]["changed"].clone(),
+            data["recordMonthlyUsage"]["corrected"].clone()
         ),
-        (json!("1000.00"), json!(true), json!("0.00"))
+        (json!(true), json!(false)),
+        "its own first figures for the month, not a correction of the other's: {data}"
     );
-    assert!(data["customer"]["monthlyUsage"][0]["recordedBy"].is_string());
+    assert_eq!(
+        c.world.request_state(&c.request).await["status"],
+        "EXHAUSTED"
+    );
+    let data = c
+        .world
+        .app
+        .ok(&c.partner.user, "query($id: ID!) { customer(id: $id) { monthlyUsage { month firstPartyAcr } creditBalance { used } } }", json!({ "id": c.customer.id }))
+        .await;
+    assert_eq!(
+        data["customer"],
+        json!({ "monthlyUsage": [{ "month": "2027-01", "firstPartyAcr": "600.00" }], "creditBalance": { "used": "500.00" } })
+    );
+    let data = c
+        .world
+        .app
+        .ok(&other.user, "query($id: ID!) { customer(id: $id) { monthlyUsage { firstPartyAcr } creditBalance { used grants { status } } } }", json!({ "id": c.customer.id }))
+        .await;
+    assert_eq!(
+        data["customer"],
+        json!({ "monthlyUsage": [{ "firstPartyAcr": "10.00" }], "creditBalance": { "used": "10.00", "grants": [{ "status": "ACTIVE" }] } })
+    );
 }
 
 /// Every field of a reconciliation month, a duplicate key, an alias and `__typename`.
@@ -611,8 +692,8 @@ const MONTH_FIELDS: &str = "month recorded acr thirdPartyCharges openingBalance 
 
 #[tokio::test]
 async fn a_reconciliation_answers_the_same_however_its_selection_is_spelt() {
-    // The first partner's months leave the invoice figures out (null).
-    let c = shared_at("2027-06-05T09:00:00Z").await;
+    // A customer shared by two partners, each with its own ledger.
+    let (c, _) = shared_at("2027-06-05T09:00:00Z").await;
     for (month, acr) in EXAMPLE.iter().take(4) {
         c.record(month, acr, "12.50").await;
     }
@@ -633,10 +714,11 @@ async fn a_reconciliation_answers_the_same_however_its_selection_is_spelt() {
         "...M".to_owned(),
         format!("month @include(if: true) {MONTH_FIELDS}"),
     ];
-    for caller in [&c.partner.user, &c.world.admin] {
+    // Eight months of one partner's ledger; the programme sees both partners'.
+    for (caller, count) in [(&c.partner.user, 8), (&c.world.admin, 16)] {
         let answers = answers_to(&c, caller, &spellings, &ask).await;
         let rows = answers[0].as_array().unwrap();
-        assert_eq!(rows.len(), 8, "{}", answers[0]);
+        assert_eq!(rows.len(), count, "{}", answers[0]);
         assert_eq!(rows[0]["__typename"], "ReconciliationMonth");
         assert_eq!(rows[0]["total"], rows[0]["closingBalance"]);
         assert!(rows.iter().any(|r| r["recorded"] == json!(true)));
@@ -644,12 +726,9 @@ async fn a_reconciliation_answers_the_same_however_its_selection_is_spelt() {
             assert_eq!(answer, &answers[0]);
         }
     }
-    // The partner's months leave the invoice figures out, the programme's have them.
+    // Each partner's months are its whole ledger: the invoice figures are there.
     let partner = &answers_to(&c, &c.partner.user, &spellings[..1], &ask).await[0];
-    let programme = &answers_to(&c, &c.world.admin, &spellings[..1], &ask).await[0];
-    assert_eq!(partner[2]["invoiceAmount"], Value::Null);
-    assert_eq!(partner[2]["coversAllGrants"], json!(false));
-    assert!(programme[2]["invoiceAmount"].is_string(), "{programme}");
+    assert_eq!(partner[2]["invoiceAmount"], "12.50", "{partner}");
 }
 
 async fn answers_to(
