@@ -685,6 +685,32 @@ async fn ledger_2_another_partners_usage_never_changes_a_grant() {
         data["customer"],
         json!({ "monthlyUsage": [{ "firstPartyAcr": "10.00" }], "creditBalance": { "used": "10.00", "grants": [{ "status": "ACTIVE" }] } })
     );
+    // The credit balance report follows the split: each partner's line shows
+    // what its own usage consumed; the programme's has both.
+    let lines = |csv: String| -> Vec<(String, String)> {
+        csv::Reader::from_reader(csv.as_bytes())
+            .deserialize::<std::collections::HashMap<String, String>>()
+            .map(|r| {
+                let r = r.unwrap();
+                (r["CreditAmount"].clone(), r["Status"].clone())
+            })
+            .collect()
+    };
+    let month = "?month=2027-01";
+    let (_, mine) = report(&c.world.app, Some(&c.partner.user), month).await;
+    assert_eq!(lines(mine), [("500.00".into(), "Exhausted".into())]);
+    let (_, theirs) = report(&c.world.app, Some(&other.user), month).await;
+    assert_eq!(lines(theirs), [("10.00".into(), "Active".into())]);
+    let (_, all) = report(&c.world.app, Some(&c.world.admin), month).await;
+    let mut all = lines(all);
+    all.sort();
+    assert_eq!(
+        all,
+        [
+            ("10.00".into(), "Active".into()),
+            ("500.00".into(), "Exhausted".into())
+        ]
+    );
 }
 
 /// Every field of a reconciliation month, a duplicate key, an alias and `__typename`.

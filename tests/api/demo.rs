@@ -191,3 +191,39 @@ async fn demo_tokens_work_for_every_role() {
         Role::ALL.iter().map(|r| r.as_str().to_owned()).collect();
     assert_eq!(roles, all, "a token for every role");
 }
+
+/// `--demo` on a database that has data says so (and how to start over)
+/// instead of skipping silently; a log written to a file carries no colour
+/// codes.
+#[tokio::test]
+async fn the_demo_on_a_database_with_data_says_it_was_not_loaded_without_colour_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = dir.path().join("aco.db");
+    for run in ["first", "second"] {
+        let address = crate::support::free_address();
+        let log = dir.path().join(format!("{run}.log"));
+        let mut command = tokio::process::Command::new(crate::durability::binary());
+        command
+            .args(["serve", "--dev", "--demo", "--bind", &address])
+            .arg("--database-path")
+            .arg(&database)
+            .env_clear()
+            .env("RUST_LOG", "info")
+            .stdout(std::fs::File::create(&log).unwrap())
+            .stderr(std::process::Stdio::null());
+        let mut server = crate::durability::serve_until_healthy(command, &address).await;
+        server.kill().await.unwrap();
+        let text = std::fs::read_to_string(&log).unwrap();
+        assert!(
+            !text.contains('\u{1b}'),
+            "{run}: colour codes in a file: {text}"
+        );
+        let skipped = text.contains("the demo was not loaded");
+        assert_eq!(skipped, run == "second", "{run}: {text}");
+        if skipped {
+            assert!(text.contains("delete it"), "{text}");
+        } else {
+            assert!(text.contains("demo data loaded"), "{text}");
+        }
+    }
+}

@@ -68,7 +68,8 @@ struct Server {
 
 async fn start_server(database: &Path) -> Server {
     let address = free_address();
-    let child = tokio::process::Command::new(binary())
+    let mut command = tokio::process::Command::new(binary());
+    command
         .args(["serve", "--dev", "--bind", &address])
         .arg("--database-path")
         .arg(database)
@@ -76,13 +77,24 @@ async fn start_server(database: &Path) -> Server {
         .env("ACO_LOG_FORMAT", "json")
         .env("RUST_LOG", "warn")
         .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    let child = serve_until_healthy(command, &address).await;
+    Server { child, address }
+}
+
+/// Spawns the server `command` (killed on drop) and waits until `/healthz`
+/// at `address` answers 200.
+pub async fn serve_until_healthy(
+    mut command: tokio::process::Command,
+    address: &str,
+) -> tokio::process::Child {
+    let child = command
         .kill_on_drop(true)
         .spawn()
         .expect("the server starts");
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        if let Ok(mut s) = tokio::net::TcpStream::connect(&address).await {
+        if let Ok(mut s) = tokio::net::TcpStream::connect(address).await {
             let _ = s
                 .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
                 .await;
@@ -94,7 +106,7 @@ async fn start_server(database: &Path) -> Server {
         assert!(Instant::now() < deadline, "the server did not come up");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    Server { child, address }
+    child
 }
 
 fn check_database(database: &Path) -> String {
