@@ -325,7 +325,7 @@ pub fn generate(database: &Path, requests: usize, fresh: usize, out: &Path) -> R
         let _ = writeln!(step, "{p}");
         let customer = (f * 10 + 6) % requests.max(1) / 10;
         let u = json!({ "query": "mutation($input: RecordMonthlyUsageInput!) { recordMonthlyUsage(input: $input) { changed userErrors { code } } }",
-            "variables": { "input": { "customerId": id("cus", customer + 1), "month": month.to_string(), "firstPartyAcr": format!("{}.{:02}", f / 100, f % 100), "thirdPartyCharges": "0.00" } } });
+            "variables": { "input": { "customerId": id("cus", customer + 1), "partnerId": id("prt", customer % partners + 1), "month": month.to_string(), "firstPartyAcr": format!("{}.{:02}", f / 100, f % 100), "thirdPartyCharges": "0.00" } } });
         let _ = writeln!(usage_bodies, "{u}");
     }
     write("acoRequest.jsonl", &by_id)?;
