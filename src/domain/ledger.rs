@@ -70,6 +70,18 @@ pub struct GrantState<Id> {
     pub lapsed: Decimal,
 }
 
+impl<Id> GrantState<Id> {
+    /// What is left to use: nothing once the grant has lapsed (FLOW-15),
+    /// whatever its balance was when its period ended.
+    pub fn left(&self) -> Decimal {
+        if self.status == GrantStatus::Lapsed {
+            Decimal::ZERO
+        } else {
+            self.remaining
+        }
+    }
+}
+
 /// The ledger of one customer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ledger<Id> {

@@ -204,17 +204,10 @@ pub(crate) async fn credit_balance(
             .iter()
             .flat_map(|l| l.ledger.grants.iter().zip(l.grants.iter()))
             .collect();
-        let left = |s: &GrantState<ObjectId>| {
-            if s.status == GrantStatus::Lapsed {
-                rust_decimal::Decimal::ZERO
-            } else {
-                s.remaining
-            }
-        };
         Ok(CreditBalance {
             granted: sum(states.iter().map(|(s, _)| s.granted)),
             used: sum(states.iter().map(|(s, _)| s.used)),
-            remaining: sum(states.iter().map(|(s, _)| left(s))),
+            remaining: sum(states.iter().map(|(s, _)| s.left())),
             lapsed: sum(states.iter().map(|(s, _)| s.lapsed)),
             currency_code: "USD".into(),
             grants: states
@@ -223,7 +216,7 @@ pub(crate) async fn credit_balance(
                     grant: CreditGrant((*row).clone()),
                     granted: Decimal(s.granted),
                     used: Decimal(s.used),
-                    remaining: Decimal(money::normalize(left(s))),
+                    remaining: Decimal(money::normalize(s.left())),
                     status: s.status,
                     exhausted_in: s.exhausted_in.map(Month),
                     lapsed_amount: Decimal(s.lapsed),
@@ -308,8 +301,7 @@ pub(crate) async fn forecast(
         let remaining = ledgers
             .iter()
             .flat_map(|l| l.ledger.grants.iter())
-            .filter(|g| g.status == GrantStatus::Active)
-            .map(|g| g.remaining);
+            .map(GrantState::left);
         Ok(CreditForecast {
             average_monthly_acr: sum(forecasts.iter().map(|(_, f)| f.average_monthly_usage)),
             remaining: sum(remaining),

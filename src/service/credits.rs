@@ -532,11 +532,7 @@ pub fn balance_report(tx: &Tx<'_>, actor: &Actor, month: Month) -> Result<Vec<Ba
             ),
             credit_amount: crate::domain::money::to_text(state.used),
             status: status.to_owned(),
-            balance_amount: crate::domain::money::to_text(if state.status == GrantStatus::Lapsed {
-                Decimal::ZERO
-            } else {
-                state.remaining
-            }),
+            balance_amount: crate::domain::money::to_text(state.left()),
             currency_code: "USD".to_owned(),
             agreement_id: g.grant.agreement_id.to_string(),
             effective_date: first_day(g.grant.first_month)

@@ -641,6 +641,41 @@ mod tests {
         }
     }
 
+    /// FLOW-19: which states run the service-level clock is the domain's
+    /// (`sla::clock_runs`); the overdue list's condition and the partial index
+    /// it searches say the same, word for word.
+    #[test]
+    fn the_clock_runs_in_the_same_states_for_the_domain_the_queries_and_the_index() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrations().to_latest(&mut conn).unwrap();
+        for status in crate::domain::AcoRequestStatus::ALL {
+            let runs: bool = conn
+                .query_row(
+                    &format!(
+                        "SELECT {} FROM (SELECT ?1 AS status, 'due' AS due_at) q",
+                        requests::CLOCK_RUNNING
+                    ),
+                    [status.as_str()],
+                    |r| r.get(0),
+                )
+                .unwrap();
+            assert_eq!(runs, crate::domain::sla::clock_runs(*status), "{status}");
+        }
+        let index: String = conn
+            .query_row(
+                "SELECT sql FROM sqlite_master WHERE name = 'aco_requests_open_by_id'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        let words = |text: &str| text.split_whitespace().collect::<Vec<_>>().join(" ");
+        let condition = words(&requests::CLOCK_RUNNING.replace("q.", ""));
+        assert!(
+            words(&index).ends_with(&format!("WHERE {condition}")),
+            "{index}"
+        );
+    }
+
     /// AGR-4, FLOW-19: deadlines stored as their last whole second (23:59:59
     /// in the programme time zone) become the first instant at which they
     /// have passed; any other instant is left as it is.
