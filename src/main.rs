@@ -16,69 +16,7 @@ use clap::Parser;
 // values and futures); mimalloc serves them with far less locking than the
 // system allocator.
 #[global_allocator]
-static ALLOCATOR: Mimalloc = Mimalloc;
-
-/// mimalloc, asked for alignment only when a layout needs more than every
-/// block has: each mimalloc block is aligned to 8 bytes, so the aligned entry
-/// points (a check of the free block's address, and a slower path for blocks
-/// over 1 KiB) are needed only above that. Nearly every Rust allocation is
-/// aligned to 8 or less; the aligned path was 2-5% of a GraphQL request.
-struct Mimalloc;
-
-/// The alignment of every block mimalloc hands out (its smallest size class).
-const BLOCK_ALIGN: usize = 8;
-
-// SAFETY: every entry point forwards to mimalloc, which returns null on
-// failure and blocks of at least the size asked for; a layout aligned above
-// `BLOCK_ALIGN` goes to mimalloc's aligned functions, and every block of
-// either kind is freed by `mi_free`.
-unsafe impl std::alloc::GlobalAlloc for Mimalloc {
-    #[inline]
-    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
-        use libmimalloc_sys::{mi_malloc, mi_malloc_aligned};
-        // SAFETY: plain calls into mimalloc with a size and a power-of-two alignment.
-        unsafe {
-            if layout.align() <= BLOCK_ALIGN {
-                mi_malloc(layout.size()).cast()
-            } else {
-                mi_malloc_aligned(layout.size(), layout.align()).cast()
-            }
-        }
-    }
-
-    #[inline]
-    unsafe fn alloc_zeroed(&self, layout: std::alloc::Layout) -> *mut u8 {
-        use libmimalloc_sys::{mi_zalloc, mi_zalloc_aligned};
-        // SAFETY: as in `alloc`.
-        unsafe {
-            if layout.align() <= BLOCK_ALIGN {
-                mi_zalloc(layout.size()).cast()
-            } else {
-                mi_zalloc_aligned(layout.size(), layout.align()).cast()
-            }
-        }
-    }
-
-    #[inline]
-    unsafe fn dealloc(&self, ptr: *mut u8, _layout: std::alloc::Layout) {
-        // SAFETY: `ptr` came from this allocator, so from mimalloc.
-        unsafe { libmimalloc_sys::mi_free(ptr.cast()) }
-    }
-
-    #[inline]
-    unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, new_size: usize) -> *mut u8 {
-        use libmimalloc_sys::{mi_realloc, mi_realloc_aligned};
-        // SAFETY: `ptr` came from this allocator with `layout`; the new block
-        // keeps its alignment.
-        unsafe {
-            if layout.align() <= BLOCK_ALIGN {
-                mi_realloc(ptr.cast(), new_size).cast()
-            } else {
-                mi_realloc_aligned(ptr.cast(), new_size, layout.align()).cast()
-            }
-        }
-    }
-}
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     // On Lambda the process is started without arguments: configuration comes
