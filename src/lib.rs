@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod authz;
 pub mod bench;
+pub mod commands;
 pub mod config;
 pub mod demo;
 pub mod domain;

@@ -1,0 +1,303 @@
+//! The command line's subcommands: serving (locally or on Lambda), the
+//! schema, migrations, the check, backups, development tokens and the
+//! benchmark's dataset. `main.rs` parses the command line and calls [`run`].
+
+use clap::Parser;
+
+use crate::auth::{TokenRequest, mint_hs256};
+use crate::config::{
+    AppConfig, BackupArgs, Command, JwtConfig, LogFormat, MaintenanceArgs, ServeArgs, TokenArgs,
+};
+use crate::http::{AppState, router};
+use crate::lambda::LambdaHandler;
+use crate::store::{Db, StoreConfig};
+
+/// Whether the process runs in an AWS Lambda container.
+pub fn on_lambda() -> bool {
+    std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some()
+}
+
+/// Serves a Lambda container: the process is started without arguments, and
+/// its configuration comes from environment variables only.
+pub fn run_on_lambda() -> Result<(), String> {
+    let args = LambdaCli::parse_from(["bootstrap"]);
+    serve(args.serve, args.handler)
+}
+
+/// Runs one subcommand; the error is the message to print.
+pub fn run(command: Command) -> Result<(), String> {
+    match command {
+        Command::Schema => {
+            print!("{}", crate::graphql::sdl());
+            Ok(())
+        }
+        Command::Migrate(args) => migrate(&args),
+        Command::Token(args) => token(&args),
+        Command::Backup(args) => backup(&args),
+        Command::Check(args) => check(&args),
+        Command::BenchData(args) => {
+            crate::bench::generate(&args.database_path, args.requests, args.fresh, &args.bodies)
+                .map_err(|e| e.to_string())
+        }
+        Command::Serve(args) => serve(args, LambdaHandler::Http),
+    }
+}
+
+fn token(args: &TokenArgs) -> Result<(), String> {
+    if !args.jwt.dev {
+        return Err("`token` mints development tokens only: pass --dev (or ACO_DEV=true)".into());
+    }
+    let jwt = JwtConfig::resolve(&args.jwt).map_err(|e| e.to_string())?;
+    let secret = jwt.secret.ok_or("no JWT secret")?;
+    let tenant_id =
+        crate::domain::validate::tenant_id(&args.tenant).ok_or("--tenant must be a GUID")?;
+    let token = mint_hs256(
+        &secret,
+        &jwt.issuer,
+        &jwt.audience,
+        &TokenRequest {
+            tenant_id,
+            roles: args.role.clone(),
+            subject: args.sub.clone(),
+            name: args.name.clone(),
+            email: None,
+            issued_at: chrono::Utc::now(),
+            ttl_seconds: args.ttl,
+        },
+    )
+    .map_err(|e| e.to_string())?;
+    println!("{token}");
+    Ok(())
+}
+
+fn backup(args: &BackupArgs) -> Result<(), String> {
+    if args.file.exists() {
+        return Err(format!(
+            "{} exists already; choose a new file",
+            args.file.display()
+        ));
+    }
+    let db = Db::open(&StoreConfig::new(
+        &args.database.database_path,
+        args.database.journal_mode,
+    ))
+    .map_err(|e| e.to_string())?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    runtime
+        .block_on(db.backup(args.file.clone()))
+        .map_err(|e| e.to_string())?;
+    let size = std::fs::metadata(&args.file).map(|m| m.len()).unwrap_or(0);
+    println!(
+        "{} -> {} ({size} bytes)",
+        args.database.database_path.display(),
+        args.file.display()
+    );
+    Ok(())
+}
+
+/// Applies the migrations, then settles what a migration left to settle
+/// (LEDGER-2: each partner's grants on its own usage).
+fn migrate(args: &MaintenanceArgs) -> Result<(), String> {
+    let path = &args.database.database_path;
+    let version = Db::migrate(path, args.database.journal_mode).map_err(|e| e.to_string())?;
+    println!("{}: schema version {version}", path.display());
+    let (db, timezone, runtime) = maintenance(args)?;
+    let call = crate::service::Call {
+        actor: crate::domain::actor::Actor::system(),
+        now: chrono::Utc::now(),
+        program_tenant_id: String::new(),
+        timezone,
+    };
+    let settled = runtime
+        .block_on(crate::jobs::settle_due(&db, &call))
+        .map_err(|e| e.to_string())?;
+    if settled > 0 {
+        println!("settled the credits of {settled} customers, each partner's on its own usage");
+    }
+    Ok(())
+}
+
+/// The database, the programme time zone and a runtime, for a maintenance command.
+fn maintenance(
+    args: &MaintenanceArgs,
+) -> Result<(Db, chrono_tz::Tz, tokio::runtime::Runtime), String> {
+    let timezone: chrono_tz::Tz = args
+        .timezone
+        .parse()
+        .map_err(|_| format!("unknown time zone {:?}", args.timezone))?;
+    let db = Db::open(&StoreConfig::new(
+        &args.database.database_path,
+        args.database.journal_mode,
+    ))
+    .map_err(|e| e.to_string())?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    Ok((db, timezone, runtime))
+}
+
+fn check(args: &MaintenanceArgs) -> Result<(), String> {
+    let (db, timezone, runtime) = maintenance(args)?;
+    let month =
+        crate::domain::time::Month::of(chrono::Utc::now().with_timezone(&timezone).date_naive());
+    let report = runtime
+        .block_on(db.read(move |tx| crate::service::check::run(tx, month)))
+        .map_err(|e| e.to_string())?;
+    println!("integrity_check: {}", report.integrity);
+    println!(
+        "requests checked: {}; customers with credit: {}",
+        report.requests, report.customers_with_credit
+    );
+    for (rule, customers, rows) in &report.usage_attribution {
+        println!(
+            "usage recorded before it was kept per partner, attributed by {rule}: \
+             {rows} rows of {customers} customers"
+        );
+    }
+    for problem in &report.problems {
+        println!("problem: {problem}");
+    }
+    if report.ok() {
+        println!("ok");
+        Ok(())
+    } else {
+        Err(format!(
+            "{} problem(s) found",
+            report.problems.len() + usize::from(report.integrity != "ok")
+        ))
+    }
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tower_http=warn"));
+    // Colours only for a terminal: a log file or a collector gets plain text.
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()));
+    match format {
+        LogFormat::Json => builder.json().flatten_event(true).init(),
+        LogFormat::Text => builder.init(),
+    }
+}
+
+/// The configuration of a Lambda container: environment variables only.
+#[derive(Parser)]
+struct LambdaCli {
+    #[command(flatten)]
+    serve: ServeArgs,
+    /// `http` for API Gateway, ALB and Function URL events; `sweep` for scheduled events.
+    #[arg(long, env = "ACO_LAMBDA_HANDLER", value_enum, default_value = "http")]
+    handler: LambdaHandler,
+}
+
+fn serve(args: ServeArgs, lambda_handler: LambdaHandler) -> Result<(), String> {
+    let on_lambda = on_lambda();
+    let default_format = if on_lambda {
+        LogFormat::Json
+    } else {
+        LogFormat::Text
+    };
+    init_logging(args.log_format.unwrap_or(default_format));
+    let config = AppConfig::from_args(&args).map_err(|e| e.to_string())?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("starting the runtime: {e}"))?;
+    // Opening the database and migrating happen once, before serving.
+    let db = Db::open(&config.store).map_err(|e| e.to_string())?;
+    runtime.block_on(async move {
+        if config.demo {
+            if crate::demo::seed(&db, &config)
+                .await
+                .map_err(|e| e.to_string())?
+            {
+                tracing::info!("demo data loaded");
+            } else {
+                tracing::warn!(
+                    database = %config.store.path.display(),
+                    "the database has data already, so the demo was not loaded; \
+                     delete it (or choose another --database-path) to start over"
+                );
+            }
+        }
+        let state = AppState::new(config.clone(), db.clone());
+        let app = router(state);
+        if on_lambda {
+            return match lambda_handler {
+                LambdaHandler::Http => crate::lambda::run_http(app).await,
+                LambdaHandler::Sweep => crate::lambda::run_sweep(db, config).await,
+            }
+            .map_err(|e| e.to_string());
+        }
+        tokio::spawn(crate::jobs::run_expiry_sweeps(db.clone(), config.clone()));
+        let listener = tokio::net::TcpListener::bind(config.bind)
+            .await
+            .map_err(|e| format!("binding {}: {e}", config.bind))?;
+        let address = listener.local_addr().map_err(|e| e.to_string())?;
+        if config.dev {
+            print_dev_banner(&config, address);
+        }
+        tracing::info!(%address, database = %config.store.path.display(), "serving");
+        crate::server::serve(listener, app, config.header_timeout, shutdown_signal()).await;
+        // Every request has been answered: nothing writes any more.
+        if let Err(e) = db.empty_log() {
+            tracing::warn!(error = %e, "the write-ahead log was not emptied");
+        }
+        Ok(())
+    })
+}
+
+fn print_dev_banner(config: &AppConfig, address: std::net::SocketAddr) {
+    println!("\naco-api dev mode — never use these settings in production");
+    println!("  GraphQL:  POST http://{address}/graphql");
+    if config.explorer {
+        println!(
+            "  Explorer: http://{address}/graphql  (add the header  Authorization: Bearer <token>)"
+        );
+    }
+    println!("  Database: {}", config.store.path.display());
+    println!(
+        "  Issuer {}  audience {}  programme tenant {}",
+        config.jwt.issuer, config.jwt.audience, config.jwt.program_tenant_id
+    );
+    if let crate::domain::time::Clock::Fixed(at) = config.clock {
+        println!("  Clock fixed at {at}");
+    }
+    if config.demo {
+        match crate::demo::tokens(config) {
+            Ok(tokens) => {
+                println!("\nTokens (valid 12 hours):");
+                for t in tokens {
+                    println!("\n  {}\n  {}", t.label, t.token);
+                }
+            }
+            Err(e) => eprintln!("could not mint demo tokens: {e}"),
+        }
+    }
+    println!();
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        if let Ok(mut signal) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            signal.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}
