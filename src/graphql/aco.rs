@@ -1083,88 +1083,19 @@ impl AcoQuery {
         last: Option<i32>,
     ) -> async_graphql::Result<Conn<PlainObject<AcoRequest>>> {
         let filter = filter.unwrap_or_default();
-        let wanted = Wanted::of(ctx);
-        let brief = loaded::only(&Wanted::nodes(&ctx.look_ahead()), AcoRequest::BRIEF_FIELDS);
-        let count_total = ctx.look_ahead().field("totalCount").exists();
-        let customer = checked(
-            ctx,
-            optional_id(&filter.customer_id, "customerId", IdKind::Customer),
-        )?;
-        let partner = checked(
-            ctx,
-            optional_id(&filter.partner_id, "partnerId", IdKind::Partner),
-        )?;
-        let now = crate::domain::time::instant_text(request(ctx).now);
-        read(ctx, move |tx, actor| {
-            let args = page_args(
-                first,
-                after,
-                last,
-                before,
-                CursorKey::Object(IdKind::AcoRequest),
-            )?;
-            let mut scope = authz::request_scope(actor);
-            let mut statuses = filter.status.unwrap_or_default();
-            statuses.sort_unstable_by_key(|s| s.as_str());
-            statuses.dedup();
-            if let Some(c) = customer {
-                scope = scope.and("q.customer_id = ?", [text(c.as_str())]);
-            }
-            if let Some(p) = partner {
-                scope = scope.and("q.partner_id = ?", [text(p.as_str())]);
-            }
-            // Nothing but the overdue condition narrows the list: the open-requests
-            // index (migration 0003, whose WHERE that condition repeats) serves it.
-            let only_overdue =
-                filter.overdue == Some(true) && statuses.is_empty() && scope.is_empty();
-            if let Some(overdue) = filter.overdue {
-                let condition = format!("{} AND q.due_at <= ?", request_store::CLOCK_RUNNING);
-                scope = if overdue {
-                    scope.and(&condition, [text(now.clone())])
-                } else {
-                    scope.and(&format!("NOT ({condition})"), [text(now.clone())])
-                };
-            }
-            let args = PageArgs {
-                skip_total: !count_total,
-                ..args
-            };
-            fn rows<R: RequestForm>(
-                tx: &Tx<'_>,
-                scope: &crate::store::pagination::Filter,
-                only_overdue: bool,
-                statuses: &[AcoRequestStatus],
-                args: &PageArgs,
-            ) -> Result<crate::store::pagination::Page<R>> {
-                if only_overdue {
-                    request_store::list_open(tx, scope, args)
-                } else if statuses.is_empty() {
-                    request_store::list(tx, scope, args)
-                } else {
-                    request_store::list_in_states(tx, scope, statuses, args)
-                }
-            }
-            let page = if brief {
-                rows::<AcoRequestBrief>(tx, &scope, only_overdue, &statuses, &args)?
-                    .map(|q| AcoRequest::brief(q, None))
-            } else {
-                rows::<AcoRequestRow>(tx, &scope, only_overdue, &statuses, &args)?
-                    .map(|q| AcoRequest::whole(q, None))
-            };
-            let briefs: Vec<&AcoRequestBrief> = page.items.iter().map(|q| &q.brief).collect();
-            let prefetch = Arc::new(Prefetch::load(tx, actor, &briefs, wanted)?);
-            Ok(connection(
-                page,
-                |q| q.brief.id.to_string(),
-                |q| {
-                    PlainObject(AcoRequest {
-                        prefetch: Some(prefetch.clone()),
-                        ..q
-                    })
-                },
-            ))
-        })
-        .await
+        let narrowing = RequestNarrowing {
+            customer: checked(
+                ctx,
+                optional_id(&filter.customer_id, "customerId", IdKind::Customer),
+            )?,
+            partner: checked(
+                ctx,
+                optional_id(&filter.partner_id, "partnerId", IdKind::Partner),
+            )?,
+            statuses: filter.status.unwrap_or_default(),
+            overdue: filter.overdue,
+        };
+        request_page(ctx, narrowing, (after, first, before, last)).await
     }
 
     /// The pre-flight check of DOMAIN §3: every rule with its remedy, whether
@@ -1512,4 +1443,102 @@ impl AcoMutation {
             },
         })
     }
+}
+
+/// What narrows a list of ACO requests besides who may see them.
+#[derive(Default)]
+pub(crate) struct RequestNarrowing {
+    pub customer: Option<ObjectId>,
+    pub partner: Option<ObjectId>,
+    pub statuses: Vec<AcoRequestStatus>,
+    pub overdue: Option<bool>,
+}
+
+/// A page of the ACO requests the caller may see, narrowed: each list of
+/// requests (the root's, a partner's, a customer's) loads its page and what
+/// its nodes ask for of their customers, partners, agreements and events
+/// ahead, in one read (the page's `Prefetch`).
+pub(crate) async fn request_page(
+    ctx: &Context<'_>,
+    narrowing: RequestNarrowing,
+    (after, first, before, last): (Option<String>, Option<i32>, Option<String>, Option<i32>),
+) -> async_graphql::Result<Conn<PlainObject<AcoRequest>>> {
+    let wanted = Wanted::of(ctx);
+    let brief = loaded::only(&Wanted::nodes(&ctx.look_ahead()), AcoRequest::BRIEF_FIELDS);
+    let count_total = ctx.look_ahead().field("totalCount").exists();
+    let RequestNarrowing {
+        customer,
+        partner,
+        mut statuses,
+        overdue,
+    } = narrowing;
+    let now = crate::domain::time::instant_text(request(ctx).now);
+    read(ctx, move |tx, actor| {
+        let args = page_args(
+            first,
+            after,
+            last,
+            before,
+            CursorKey::Object(IdKind::AcoRequest),
+        )?;
+        let mut scope = authz::request_scope(actor);
+        statuses.sort_unstable_by_key(|s| s.as_str());
+        statuses.dedup();
+        if let Some(c) = customer {
+            scope = scope.and("q.customer_id = ?", [text(c.as_str())]);
+        }
+        if let Some(p) = partner {
+            scope = scope.and("q.partner_id = ?", [text(p.as_str())]);
+        }
+        // Nothing but the overdue condition narrows the list: the open-requests
+        // index (migration 0003, whose WHERE that condition repeats) serves it.
+        let only_overdue = overdue == Some(true) && statuses.is_empty() && scope.is_empty();
+        if let Some(overdue) = overdue {
+            let condition = format!("{} AND q.due_at <= ?", request_store::CLOCK_RUNNING);
+            scope = if overdue {
+                scope.and(&condition, [text(now.clone())])
+            } else {
+                scope.and(&format!("NOT ({condition})"), [text(now.clone())])
+            };
+        }
+        let args = PageArgs {
+            skip_total: !count_total,
+            ..args
+        };
+        fn rows<R: RequestForm>(
+            tx: &Tx<'_>,
+            scope: &crate::store::pagination::Filter,
+            only_overdue: bool,
+            statuses: &[AcoRequestStatus],
+            args: &PageArgs,
+        ) -> Result<crate::store::pagination::Page<R>> {
+            if only_overdue {
+                request_store::list_open(tx, scope, args)
+            } else if statuses.is_empty() {
+                request_store::list(tx, scope, args)
+            } else {
+                request_store::list_in_states(tx, scope, statuses, args)
+            }
+        }
+        let page = if brief {
+            rows::<AcoRequestBrief>(tx, &scope, only_overdue, &statuses, &args)?
+                .map(|q| AcoRequest::brief(q, None))
+        } else {
+            rows::<AcoRequestRow>(tx, &scope, only_overdue, &statuses, &args)?
+                .map(|q| AcoRequest::whole(q, None))
+        };
+        let briefs: Vec<&AcoRequestBrief> = page.items.iter().map(|q| &q.brief).collect();
+        let prefetch = Arc::new(Prefetch::load(tx, actor, &briefs, wanted)?);
+        Ok(connection(
+            page,
+            |q| q.brief.id.to_string(),
+            |q| {
+                PlainObject(AcoRequest {
+                    prefetch: Some(prefetch.clone()),
+                    ..q
+                })
+            },
+        ))
+    })
+    .await
 }

@@ -23,7 +23,7 @@ use crate::store::customers::{self, CustomerAgreementRow, CustomerRow, McaConfir
 use crate::store::pagination::text;
 use crate::store::partners::{self, PartnerAgreementRow, PartnerRow};
 use crate::store::relationships::{self, RelationshipRow};
-use crate::store::{NamedRow, Tx, agreements, requests};
+use crate::store::{NamedRow, Tx, agreements};
 
 /// An object with a global id, resolvable through `node(id:)`.
 #[derive(Interface)]
@@ -367,23 +367,11 @@ impl Partner {
         before: Option<String>,
         last: Option<i32>,
     ) -> async_graphql::Result<Conn<PlainObject<super::aco::AcoRequest>>> {
-        let id = self.object_id().clone();
-        read(ctx, move |tx, actor| {
-            let args = page_args(
-                first,
-                after,
-                last,
-                before,
-                CursorKey::Object(IdKind::AcoRequest),
-            )?;
-            let filter = authz::request_scope(actor).and("q.partner_id = ?", [text(id.as_str())]);
-            Ok(connection(
-                requests::list::<requests::AcoRequestRow>(tx, &filter, &args)?,
-                |q| q.id.to_string(),
-                |q| PlainObject(super::aco::AcoRequest::from(q)),
-            ))
-        })
-        .await
+        let narrowing = super::aco::RequestNarrowing {
+            partner: Some(self.object_id().clone()),
+            ..Default::default()
+        };
+        super::aco::request_page(ctx, narrowing, (after, first, before, last)).await
     }
     /// §7: the partner's own benefit credits (the partner and programme roles see them).
     #[graphql(complexity = "crate::graphql::cost::page(first, last, child_complexity)")]
@@ -689,23 +677,11 @@ impl Customer {
         before: Option<String>,
         last: Option<i32>,
     ) -> async_graphql::Result<Conn<PlainObject<super::aco::AcoRequest>>> {
-        let id = self.object_id().clone();
-        read(ctx, move |tx, actor| {
-            let args = page_args(
-                first,
-                after,
-                last,
-                before,
-                CursorKey::Object(IdKind::AcoRequest),
-            )?;
-            let filter = authz::request_scope(actor).and("q.customer_id = ?", [text(id.as_str())]);
-            Ok(connection(
-                requests::list::<requests::AcoRequestRow>(tx, &filter, &args)?,
-                |q| q.id.to_string(),
-                |q| PlainObject(super::aco::AcoRequest::from(q)),
-            ))
-        })
-        .await
+        let narrowing = super::aco::RequestNarrowing {
+            customer: Some(self.object_id().clone()),
+            ..Default::default()
+        };
+        super::aco::request_page(ctx, narrowing, (after, first, before, last)).await
     }
     /// The customer's ACO agreements the caller may see, oldest first (AGR-6 keeps them all).
     #[graphql(complexity = "crate::graphql::cost::page(first, last, child_complexity)")]

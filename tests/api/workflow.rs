@@ -928,6 +928,22 @@ async fn a_list_page_costs_the_same_statements_whatever_its_size() {
     }
     assert_eq!(cost[0], cost[1], "statements for first: 1, 5, 30: {cost:?}");
     assert_eq!(cost[1], cost[2], "statements for first: 1, 5, 30: {cost:?}");
+    // A partner's requests, nested under the partner, load their page the same way.
+    const NESTED: &str = "query($id: ID!, $n: Int) { partner(id: $id) { acoRequests(first: $n) { totalCount nodes { id status customer { companyName } partner { companyName } lastEvent { action } } } } }";
+    let mut cost = Vec::new();
+    for n in [1, 5, 30] {
+        let before = aco_api::store::statements_run();
+        let data = world
+            .app
+            .ok(&partner.user, NESTED, json!({ "id": partner.id, "n": n }))
+            .await;
+        cost.push(aco_api::store::statements_run() - before);
+        let nodes = data["partner"]["acoRequests"]["nodes"].as_array().unwrap();
+        assert_eq!(nodes.len(), n as usize);
+        assert!(nodes[0]["customer"]["companyName"].is_string(), "{data}");
+    }
+    assert_eq!(cost[0], cost[1], "nested, first: 1, 5, 30: {cost:?}");
+    assert_eq!(cost[1], cost[2], "nested, first: 1, 5, 30: {cost:?}");
 }
 
 /// A list page whose selection needs only ids, states and names reads those
