@@ -458,7 +458,7 @@ async fn soak_briefly() {
 
 /// The full soak: `cargo test --test api durability::soak_for_a_minute -- --ignored --nocapture`.
 #[tokio::test]
-#[ignore = "a minute long; run on demand (see the README)"]
+#[ignore = "a minute long; run on demand (see docs/operations.md)"]
 async fn soak_for_a_minute() {
     soak_and_check(60).await;
 }

@@ -393,7 +393,7 @@ fn populate(database: &std::path::Path, requests: usize) {
 /// `cargo build --release && ACO_TEST_BINARY=target/release/aco-api
 /// cargo test --test api lambda::cold_start -- --ignored --nocapture`
 #[tokio::test]
-#[ignore = "a measurement, not a check; see the README"]
+#[ignore = "a measurement, not a check; see docs/operations.md"]
 async fn cold_start() {
     let dir = tempfile::tempdir().unwrap();
     let database = dir.path().join("aco.db");
