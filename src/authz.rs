@@ -11,7 +11,9 @@ use crate::domain::actor::{Actor, Organization};
 use crate::domain::ids::ObjectId;
 use crate::error::{Error, Result};
 use crate::store::Tx;
+use crate::store::agreements::AgreementScope;
 use crate::store::pagination::{Filter, text};
+use crate::store::requests::RequestScope;
 use crate::store::{agreements, customers, partners, relationships, requests};
 
 /// Partners: programme roles see all; a partner sees itself and the partners it
@@ -62,47 +64,22 @@ pub fn relationship_scope(actor: &Actor) -> Filter {
 
 /// ACO requests: a partner sees its own requests, and an indirect provider
 /// also those of its linked resellers (read-only); programme roles see all; a
-/// customer signer sees its customer's agreements, not the requests. Alias `q`.
-pub fn request_scope(actor: &Actor) -> Filter {
+/// customer signer sees its customer's agreements, not the requests.
+pub fn request_scope(actor: &Actor) -> RequestScope {
     match &actor.organization {
-        Organization::Program => Filter::new(),
-        Organization::Partner { id, .. } => Filter::new().and(
-            "q.partner_id = ? OR q.partner_id IN (SELECT reseller_id FROM indirect_links WHERE provider_id = ?)",
-            [text(id.as_str()), text(id.as_str())],
-        ),
-        Organization::Customer { .. } => Filter::new().nothing(),
+        Organization::Program => RequestScope::All,
+        Organization::Partner { id, .. } => RequestScope::PartnerAndResellers(id.clone()),
+        Organization::Customer { .. } => RequestScope::Nothing,
     }
 }
 
-/// ACO agreements: those of the requests the caller sees; a customer signer
-/// sees its own customer's. Alias `a`.
-pub fn agreement_scope(actor: &Actor) -> Filter {
+/// ACO agreements and credit grants: those of the requests the caller sees;
+/// a customer signer sees its own customer's.
+pub fn agreement_scope(actor: &Actor) -> AgreementScope {
     match &actor.organization {
-        Organization::Customer { id } => {
-            Filter::new().and("a.customer_id = ?", [text(id.as_str())])
-        }
-        Organization::Program => Filter::new(),
-        // EXISTS on the request's primary key: cheap per row.
-        Organization::Partner { .. } => Filter::new().and_within(
-            "EXISTS (SELECT 1 FROM aco_requests q WHERE q.id = a.request_id AND {})",
-            &request_scope(actor),
-        ),
-    }
-}
-
-/// Credit grants: those of the requests the caller sees; a customer signer
-/// sees its own customer's. Alias `g`.
-pub fn grant_scope(actor: &Actor) -> Filter {
-    match &actor.organization {
-        Organization::Customer { id } => {
-            Filter::new().and("g.customer_id = ?", [text(id.as_str())])
-        }
-        Organization::Program => Filter::new(),
-        // EXISTS on the request's primary key: cheap per row.
-        Organization::Partner { .. } => Filter::new().and_within(
-            "EXISTS (SELECT 1 FROM aco_requests q WHERE q.id = g.request_id AND {})",
-            &request_scope(actor),
-        ),
+        Organization::Customer { id } => AgreementScope::OfCustomer(id.clone()),
+        Organization::Program => AgreementScope::All,
+        Organization::Partner { .. } => AgreementScope::OfRequests(request_scope(actor)),
     }
 }
 
@@ -163,7 +140,7 @@ pub fn find_request(
     actor: &Actor,
     id: &ObjectId,
 ) -> Result<Option<requests::AcoRequestRow>> {
-    requests::find(tx, &by_id(request_scope(actor), "q.id", id))
+    requests::find_in(tx, &request_scope(actor), id)
 }
 
 /// The ACO agreement, if the caller may see it.
@@ -172,7 +149,7 @@ pub fn find_agreement(
     actor: &Actor,
     id: &ObjectId,
 ) -> Result<Option<agreements::AcoAgreementRow>> {
-    agreements::find(tx, &by_id(agreement_scope(actor), "a.id", id))
+    agreements::find_in(tx, &agreement_scope(actor), id)
 }
 
 /// The credit grant, if the caller may see it.
@@ -181,7 +158,7 @@ pub fn find_grant(
     actor: &Actor,
     id: &ObjectId,
 ) -> Result<Option<agreements::CreditGrantRow>> {
-    agreements::find_grant(tx, &by_id(grant_scope(actor), "g.id", id))
+    agreements::find_grant_in(tx, &agreement_scope(actor), id)
 }
 
 pub fn request(tx: &Tx<'_>, actor: &Actor, id: &ObjectId) -> Result<requests::AcoRequestRow> {

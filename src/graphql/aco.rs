@@ -26,9 +26,8 @@ use crate::store::Tx;
 use crate::store::agreements::{AcoAgreementRow, CreditGrantRow};
 use crate::store::customers::CustomerRow;
 use crate::store::pagination::PageArgs;
-use crate::store::pagination::text;
 use crate::store::partners::PartnerRow;
-use crate::store::requests::{AcoRequestBrief, AcoRequestRow, HistoryRow, RequestForm};
+use crate::store::requests::{AcoRequestBrief, AcoRequestRow, HistoryRow, RequestFilter};
 use crate::store::{agreements as agreement_store, customers, partners, requests as request_store};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -516,16 +515,21 @@ impl AcoRequest {
     async fn agreements(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<AcoAgreement>> {
         let id = self.brief.id.clone();
         read(ctx, move |tx, actor| {
-            let filter = authz::agreement_scope(actor).and("a.request_id = ?", [text(id.as_str())]);
+            let filter = agreement_store::AgreementFilter {
+                request: Some(id),
+                ..Default::default()
+            };
             let args = crate::store::pagination::PageArgs {
                 first: Some(crate::store::pagination::MAX_PAGE_SIZE),
                 ..Default::default()
             };
-            Ok(agreement_store::list(tx, &filter, &args)?
-                .items
-                .into_iter()
-                .map(AcoAgreement)
-                .collect())
+            Ok(
+                agreement_store::page_of(tx, &authz::agreement_scope(actor), &filter, &args)?
+                    .items
+                    .into_iter()
+                    .map(AcoAgreement)
+                    .collect(),
+            )
         })
         .await
     }
@@ -533,8 +537,14 @@ impl AcoRequest {
     async fn credit_grant(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<CreditGrant>> {
         let id = self.brief.id.clone();
         read(ctx, move |tx, actor| {
-            let filter = authz::grant_scope(actor).and("g.request_id = ?", [text(id.as_str())]);
-            Ok(agreement_store::find_grant(tx, &filter)?.map(CreditGrant))
+            let filter = agreement_store::AgreementFilter {
+                request: Some(id),
+                ..Default::default()
+            };
+            Ok(
+                agreement_store::find_grant(tx, &authz::agreement_scope(actor), &filter)?
+                    .map(CreditGrant),
+            )
         })
         .await
     }
@@ -1083,7 +1093,8 @@ impl AcoQuery {
         last: Option<i32>,
     ) -> async_graphql::Result<Conn<PlainObject<AcoRequest>>> {
         let filter = filter.unwrap_or_default();
-        let narrowing = RequestNarrowing {
+        let now = request(ctx).now;
+        let narrowing = RequestFilter {
             customer: checked(
                 ctx,
                 optional_id(&filter.customer_id, "customerId", IdKind::Customer),
@@ -1093,7 +1104,7 @@ impl AcoQuery {
                 optional_id(&filter.partner_id, "partnerId", IdKind::Partner),
             )?,
             statuses: filter.status.unwrap_or_default(),
-            overdue: filter.overdue,
+            overdue: filter.overdue.map(|overdue| (overdue, now)),
         };
         request_page(ctx, narrowing, (after, first, before, last)).await
     }
@@ -1445,34 +1456,18 @@ impl AcoMutation {
     }
 }
 
-/// What narrows a list of ACO requests besides who may see them.
-#[derive(Default)]
-pub(crate) struct RequestNarrowing {
-    pub customer: Option<ObjectId>,
-    pub partner: Option<ObjectId>,
-    pub statuses: Vec<AcoRequestStatus>,
-    pub overdue: Option<bool>,
-}
-
-/// A page of the ACO requests the caller may see, narrowed: each list of
-/// requests (the root's, a partner's, a customer's) loads its page and what
-/// its nodes ask for of their customers, partners, agreements and events
-/// ahead, in one read (the page's `Prefetch`).
+/// A page of the ACO requests the caller may see, narrowed by `filter`: each
+/// list of requests (the root's, a partner's, a customer's) loads its page
+/// and what its nodes ask for of their customers, partners, agreements and
+/// events ahead, in one read (the page's `Prefetch`).
 pub(crate) async fn request_page(
     ctx: &Context<'_>,
-    narrowing: RequestNarrowing,
+    filter: RequestFilter,
     (after, first, before, last): (Option<String>, Option<i32>, Option<String>, Option<i32>),
 ) -> async_graphql::Result<Conn<PlainObject<AcoRequest>>> {
     let wanted = Wanted::of(ctx);
     let brief = loaded::only(&Wanted::nodes(&ctx.look_ahead()), AcoRequest::BRIEF_FIELDS);
     let count_total = ctx.look_ahead().field("totalCount").exists();
-    let RequestNarrowing {
-        customer,
-        partner,
-        mut statuses,
-        overdue,
-    } = narrowing;
-    let now = crate::domain::time::instant_text(request(ctx).now);
     read(ctx, move |tx, actor| {
         let args = page_args(
             first,
@@ -1481,50 +1476,16 @@ pub(crate) async fn request_page(
             before,
             CursorKey::Object(IdKind::AcoRequest),
         )?;
-        let mut scope = authz::request_scope(actor);
-        statuses.sort_unstable_by_key(|s| s.as_str());
-        statuses.dedup();
-        if let Some(c) = customer {
-            scope = scope.and("q.customer_id = ?", [text(c.as_str())]);
-        }
-        if let Some(p) = partner {
-            scope = scope.and("q.partner_id = ?", [text(p.as_str())]);
-        }
-        // Nothing but the overdue condition narrows the list: the open-requests
-        // index (migration 0003, whose WHERE that condition repeats) serves it.
-        let only_overdue = overdue == Some(true) && statuses.is_empty() && scope.is_empty();
-        if let Some(overdue) = overdue {
-            let condition = format!("{} AND q.due_at <= ?", request_store::CLOCK_RUNNING);
-            scope = if overdue {
-                scope.and(&condition, [text(now.clone())])
-            } else {
-                scope.and(&format!("NOT ({condition})"), [text(now.clone())])
-            };
-        }
         let args = PageArgs {
             skip_total: !count_total,
             ..args
         };
-        fn rows<R: RequestForm>(
-            tx: &Tx<'_>,
-            scope: &crate::store::pagination::Filter,
-            only_overdue: bool,
-            statuses: &[AcoRequestStatus],
-            args: &PageArgs,
-        ) -> Result<crate::store::pagination::Page<R>> {
-            if only_overdue {
-                request_store::list_open(tx, scope, args)
-            } else if statuses.is_empty() {
-                request_store::list(tx, scope, args)
-            } else {
-                request_store::list_in_states(tx, scope, statuses, args)
-            }
-        }
+        let scope = authz::request_scope(actor);
         let page = if brief {
-            rows::<AcoRequestBrief>(tx, &scope, only_overdue, &statuses, &args)?
+            request_store::page_of::<AcoRequestBrief>(tx, &scope, &filter, &args)?
                 .map(|q| AcoRequest::brief(q, None))
         } else {
-            rows::<AcoRequestRow>(tx, &scope, only_overdue, &statuses, &args)?
+            request_store::page_of::<AcoRequestRow>(tx, &scope, &filter, &args)?
                 .map(|q| AcoRequest::whole(q, None))
         };
         let briefs: Vec<&AcoRequestBrief> = page.items.iter().map(|q| &q.brief).collect();

@@ -367,7 +367,7 @@ impl Partner {
         before: Option<String>,
         last: Option<i32>,
     ) -> async_graphql::Result<Conn<PlainObject<super::aco::AcoRequest>>> {
-        let narrowing = super::aco::RequestNarrowing {
+        let narrowing = crate::store::requests::RequestFilter {
             partner: Some(self.object_id().clone()),
             ..Default::default()
         };
@@ -677,7 +677,7 @@ impl Customer {
         before: Option<String>,
         last: Option<i32>,
     ) -> async_graphql::Result<Conn<PlainObject<super::aco::AcoRequest>>> {
-        let narrowing = super::aco::RequestNarrowing {
+        let narrowing = crate::store::requests::RequestFilter {
             customer: Some(self.object_id().clone()),
             ..Default::default()
         };
@@ -703,13 +703,13 @@ impl Customer {
                 before,
                 CursorKey::Object(IdKind::AcoAgreement),
             )?;
-            let mut filter =
-                authz::agreement_scope(actor).and("a.customer_id = ?", [text(id.as_str())]);
-            if let Some(status) = status {
-                filter = filter.and("a.status = ?", [text(status.as_str())]);
-            }
+            let filter = agreements::AgreementFilter {
+                customer: Some(id),
+                status,
+                ..Default::default()
+            };
             Ok(connection(
-                agreements::list(tx, &filter, &args)?,
+                agreements::page_of(tx, &authz::agreement_scope(actor), &filter, &args)?,
                 |a| a.id.to_string(),
                 super::aco::AcoAgreement,
             ))
@@ -735,9 +735,12 @@ impl Customer {
                 before,
                 CursorKey::Object(IdKind::CreditGrant),
             )?;
-            let filter = authz::grant_scope(actor).and("g.customer_id = ?", [text(id.as_str())]);
+            let filter = agreements::AgreementFilter {
+                customer: Some(id),
+                ..Default::default()
+            };
             Ok(connection(
-                agreements::list_grants(tx, &filter, &args)?,
+                agreements::grant_page(tx, &authz::agreement_scope(actor), &filter, &args)?,
                 |g| g.id.to_string(),
                 super::aco::CreditGrant,
             ))

@@ -492,7 +492,7 @@ fn first_day(month: Month) -> Option<chrono::NaiveDate> {
 /// The credit balance report for `month`: every grant the caller may see that
 /// had begun by then, with what was used through that month and what is left.
 pub fn balance_report(tx: &Tx<'_>, actor: &Actor, month: Month) -> Result<Vec<BalanceReportLine>> {
-    let grants = agreements::grants_with_tenants(tx, &authz::grant_scope(actor), month)?;
+    let grants = agreements::grants_with_tenants(tx, &authz::agreement_scope(actor), month)?;
     let mut lines = Vec::with_capacity(grants.len());
     let mut cached: Option<((ObjectId, ObjectId), Ledger<ObjectId>)> = None;
     for g in grants {

@@ -7,6 +7,7 @@ use rust_decimal::Decimal;
 use super::Tx;
 use super::columns::{Instant, Money, instant};
 use super::pagination::{Filter, Page, PageArgs, find_one, page, text};
+use super::requests::RequestScope;
 use crate::domain::ids::ObjectId;
 use crate::domain::time::Month;
 use crate::domain::{AgreementStatus, GrantStatus};
@@ -56,24 +57,87 @@ fn map(r: &Row<'_>) -> rusqlite::Result<AcoAgreementRow> {
     })
 }
 
-/// The first agreement `filter` lets through (column alias `a`).
-pub fn find(tx: &Tx<'_>, filter: &Filter) -> Result<Option<AcoAgreementRow>> {
-    find_one(tx, COLUMNS, "aco_agreements a", filter, map)
+/// Which agreements and credit grants a caller may see: what
+/// `authz::agreement_scope` decides, turned into SQL here.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AgreementScope {
+    All,
+    /// A customer's (its signer's view).
+    OfCustomer(ObjectId),
+    /// Those of the requests in this scope.
+    OfRequests(RequestScope),
 }
 
-/// A page of the agreements `filter` lets through (column alias `a`).
-pub fn list(tx: &Tx<'_>, filter: &Filter, args: &PageArgs) -> Result<Page<AcoAgreementRow>> {
-    page(tx, COLUMNS, "aco_agreements a", "a.id", filter, args, map)
+impl AgreementScope {
+    /// The condition on the table of `alias` (agreements `a`, grants `g`),
+    /// which has `customer_id` and `request_id`.
+    pub(crate) fn filter(&self, alias: &str) -> Filter {
+        match self {
+            AgreementScope::All => Filter::new(),
+            AgreementScope::OfCustomer(id) => {
+                Filter::new().and(&format!("{alias}.customer_id = ?"), [text(id.as_str())])
+            }
+            // EXISTS on the request's primary key: cheap per row.
+            AgreementScope::OfRequests(requests) => Filter::new().and_within(
+                &format!(
+                    "EXISTS (SELECT 1 FROM aco_requests q WHERE q.id = {alias}.request_id AND {{}})"
+                ),
+                &requests.filter(),
+            ),
+        }
+    }
+}
+
+/// What narrows a list of agreements or grants besides its scope.
+#[derive(Debug, Clone, Default)]
+pub struct AgreementFilter {
+    pub customer: Option<ObjectId>,
+    pub request: Option<ObjectId>,
+    pub status: Option<AgreementStatus>,
+}
+
+impl AgreementFilter {
+    fn and(&self, mut sql: Filter, alias: &str) -> Filter {
+        if let Some(c) = &self.customer {
+            sql = sql.and(&format!("{alias}.customer_id = ?"), [text(c.as_str())]);
+        }
+        if let Some(r) = &self.request {
+            sql = sql.and(&format!("{alias}.request_id = ?"), [text(r.as_str())]);
+        }
+        if let Some(status) = self.status {
+            sql = sql.and(&format!("{alias}.status = ?"), [text(status.as_str())]);
+        }
+        sql
+    }
+}
+
+/// The agreement with this id, if it is in `scope`.
+pub fn find_in(
+    tx: &Tx<'_>,
+    scope: &AgreementScope,
+    id: &ObjectId,
+) -> Result<Option<AcoAgreementRow>> {
+    let filter = scope.filter("a").and("a.id = ?", [text(id.as_str())]);
+    find_one(tx, COLUMNS, "aco_agreements a", &filter, map)
+}
+
+/// A page of the agreements in `scope` that `filter` lets through, oldest first.
+pub fn page_of(
+    tx: &Tx<'_>,
+    scope: &AgreementScope,
+    filter: &AgreementFilter,
+    args: &PageArgs,
+) -> Result<Page<AcoAgreementRow>> {
+    let sql = filter.and(scope.filter("a"), "a");
+    page(tx, COLUMNS, "aco_agreements a", "a.id", &sql, args, map)
 }
 
 /// The request's published agreement, if any.
 pub fn published_for(tx: &Tx<'_>, request: &ObjectId) -> Result<Option<AcoAgreementRow>> {
-    find(
-        tx,
-        &Filter::new()
-            .and("a.request_id = ?", [text(request.as_str())])
-            .and("a.status = 'PUBLISHED'", []),
-    )
+    let filter = Filter::new()
+        .and("a.request_id = ?", [text(request.as_str())])
+        .and("a.status = 'PUBLISHED'", []);
+    find_one(tx, COLUMNS, "aco_agreements a", &filter, map)
 }
 
 /// Where [`overdue_published`] looks: the `(status, expires_at)` index. Left
@@ -193,19 +257,40 @@ pub fn insert_grant(tx: &Tx<'_>, g: &CreditGrantRow) -> Result<()> {
     Ok(())
 }
 
-/// The first grant `filter` lets through (column alias `g`).
-pub fn find_grant(tx: &Tx<'_>, filter: &Filter) -> Result<Option<CreditGrantRow>> {
-    find_one(tx, GRANT_COLUMNS, "credit_grants g", filter, map_grant)
+/// The first grant in `scope` that `filter` lets through (a request has one).
+pub fn find_grant(
+    tx: &Tx<'_>,
+    scope: &AgreementScope,
+    filter: &AgreementFilter,
+) -> Result<Option<CreditGrantRow>> {
+    let sql = filter.and(scope.filter("g"), "g");
+    find_one(tx, GRANT_COLUMNS, "credit_grants g", &sql, map_grant)
 }
 
-/// A page of the grants `filter` lets through (column alias `g`).
-pub fn list_grants(tx: &Tx<'_>, filter: &Filter, args: &PageArgs) -> Result<Page<CreditGrantRow>> {
+/// The grant with this id, if it is in `scope`.
+pub fn find_grant_in(
+    tx: &Tx<'_>,
+    scope: &AgreementScope,
+    id: &ObjectId,
+) -> Result<Option<CreditGrantRow>> {
+    let sql = scope.filter("g").and("g.id = ?", [text(id.as_str())]);
+    find_one(tx, GRANT_COLUMNS, "credit_grants g", &sql, map_grant)
+}
+
+/// A page of the grants in `scope` that `filter` lets through, oldest first.
+pub fn grant_page(
+    tx: &Tx<'_>,
+    scope: &AgreementScope,
+    filter: &AgreementFilter,
+    args: &PageArgs,
+) -> Result<Page<CreditGrantRow>> {
+    let sql = filter.and(scope.filter("g"), "g");
     page(
         tx,
         GRANT_COLUMNS,
         "credit_grants g",
         "g.id",
-        filter,
+        &sql,
         args,
         map_grant,
     )
@@ -277,14 +362,14 @@ pub struct GrantWithTenants {
     pub customer_tenant_id: String,
 }
 
-/// Every grant `filter` lets through (alias `g`) that began by `month`, with tenants.
+/// Every grant in `scope` that began by `month`, with tenants.
 pub fn grants_with_tenants(
     tx: &Tx<'_>,
-    filter: &Filter,
+    scope: &AgreementScope,
     month: Month,
 ) -> Result<Vec<GrantWithTenants>> {
-    let filter = filter
-        .clone()
+    let filter = scope
+        .filter("g")
         .and("g.first_month <= ?", [text(month.to_string())]);
     let sql = format!(
         "SELECT {GRANT_COLUMNS}, p.tenant_id, c.tenant_id FROM credit_grants g \
@@ -304,16 +389,4 @@ pub fn grants_with_tenants(
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(rows)
-}
-
-/// The ids of every grant `filter` lets through (alias `g`), unpaged.
-pub fn grant_ids(tx: &Tx<'_>, filter: &Filter) -> Result<Vec<ObjectId>> {
-    let mut stmt = tx.prepare_cached(&format!(
-        "SELECT g.id FROM credit_grants g WHERE {} ORDER BY g.id",
-        filter.sql()
-    ))?;
-    let ids = stmt
-        .query_map(rusqlite::params_from_iter(filter.params()), |r| r.get(0))?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(ids)
 }

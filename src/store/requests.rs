@@ -139,13 +139,97 @@ impl RequestForm for AcoRequestBrief {
     }
 }
 
+/// Which requests a caller may see: what `authz::request_scope` decides,
+/// turned into SQL here.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RequestScope {
+    All,
+    /// A partner's own requests, and those of the resellers it is the
+    /// indirect provider of.
+    PartnerAndResellers(ObjectId),
+    Nothing,
+}
+
+impl RequestScope {
+    /// The condition on requests (alias `q`).
+    pub(crate) fn filter(&self) -> Filter {
+        match self {
+            RequestScope::All => Filter::new(),
+            RequestScope::PartnerAndResellers(id) => Filter::new().and(
+                "q.partner_id = ? OR q.partner_id IN (SELECT reseller_id FROM indirect_links WHERE provider_id = ?)",
+                [text(id.as_str()), text(id.as_str())],
+            ),
+            RequestScope::Nothing => Filter::new().nothing(),
+        }
+    }
+}
+
+/// What narrows a list of requests besides its scope.
+#[derive(Debug, Clone, Default)]
+pub struct RequestFilter {
+    pub customer: Option<ObjectId>,
+    pub partner: Option<ObjectId>,
+    /// Any of these states (none: every state).
+    pub statuses: Vec<AcoRequestStatus>,
+    /// Only the requests overdue at the instant (`true`), or only those not
+    /// (`false`): FLOW-19.
+    pub overdue: Option<(bool, DateTime<Utc>)>,
+}
+
+/// The request with this id, if it is in `scope`.
+pub fn find_in(tx: &Tx<'_>, scope: &RequestScope, id: &ObjectId) -> Result<Option<AcoRequestRow>> {
+    find(tx, &scope.filter().and("q.id = ?", [text(id.as_str())]))
+}
+
+/// A page of the requests in `scope` that `filter` lets through, oldest
+/// first, read through the index that serves it: the open requests' index
+/// for the overdue list alone, the `(status, id)` index per state asked for,
+/// else the primary key.
+pub fn page_of<R: RequestForm>(
+    tx: &Tx<'_>,
+    scope: &RequestScope,
+    filter: &RequestFilter,
+    args: &PageArgs,
+) -> Result<Page<R>> {
+    let mut sql = scope.filter();
+    if let Some(c) = &filter.customer {
+        sql = sql.and("q.customer_id = ?", [text(c.as_str())]);
+    }
+    if let Some(p) = &filter.partner {
+        sql = sql.and("q.partner_id = ?", [text(p.as_str())]);
+    }
+    let mut statuses = filter.statuses.clone();
+    statuses.sort_unstable_by_key(|s| s.as_str());
+    statuses.dedup();
+    // Nothing but the overdue condition narrows the list: the open-requests
+    // index (migration 0003, whose WHERE that condition repeats) serves it.
+    let only_overdue =
+        matches!(filter.overdue, Some((true, _))) && statuses.is_empty() && sql.is_empty();
+    if let Some((overdue, at)) = filter.overdue {
+        let condition = format!("{CLOCK_RUNNING} AND q.due_at <= ?");
+        let at = text(crate::domain::time::instant_text(at));
+        sql = if overdue {
+            sql.and(&condition, [at])
+        } else {
+            sql.and(&format!("NOT ({condition})"), [at])
+        };
+    }
+    if only_overdue {
+        list_open(tx, &sql, args)
+    } else if statuses.is_empty() {
+        list(tx, &sql, args)
+    } else {
+        list_in_states(tx, &sql, &statuses, args)
+    }
+}
+
 /// The first request `filter` lets through (column alias `q`).
-pub fn find(tx: &Tx<'_>, filter: &Filter) -> Result<Option<AcoRequestRow>> {
+fn find(tx: &Tx<'_>, filter: &Filter) -> Result<Option<AcoRequestRow>> {
     find_one(tx, COLUMNS, "aco_requests q", filter, map)
 }
 
 /// A page of the requests `filter` lets through (column alias `q`).
-pub fn list<R: RequestForm>(tx: &Tx<'_>, filter: &Filter, args: &PageArgs) -> Result<Page<R>> {
+fn list<R: RequestForm>(tx: &Tx<'_>, filter: &Filter, args: &PageArgs) -> Result<Page<R>> {
     page(
         tx,
         R::COLUMNS,
@@ -168,7 +252,7 @@ pub const CLOCK_RUNNING: &str = "q.due_at IS NOT NULL \
 /// [`list`] through the index of open requests with a due date, in id order:
 /// for a filter that holds [`CLOCK_RUNNING`] (the overdue list), which the
 /// planner would otherwise answer by sorting every open request of those states.
-pub fn list_open<R: RequestForm>(tx: &Tx<'_>, filter: &Filter, args: &PageArgs) -> Result<Page<R>> {
+fn list_open<R: RequestForm>(tx: &Tx<'_>, filter: &Filter, args: &PageArgs) -> Result<Page<R>> {
     page(
         tx,
         R::COLUMNS,
@@ -182,7 +266,7 @@ pub fn list_open<R: RequestForm>(tx: &Tx<'_>, filter: &Filter, args: &PageArgs) 
 
 /// A page of the requests `filter` lets through that are in any of `statuses`
 /// (each read through the `(status, id)` index, then merged).
-pub fn list_in_states<R: RequestForm>(
+fn list_in_states<R: RequestForm>(
     tx: &Tx<'_>,
     filter: &Filter,
     statuses: &[AcoRequestStatus],
