@@ -1,10 +1,11 @@
 //! Who may see what (DOMAIN §1, ROLE-3), decided in one place per kind of object.
 //!
-//! Each kind has one *scope*: the SQL condition of the rows a caller may see.
-//! Lists use it directly, and lookups by id (`customer(id)`, `node`, nested
-//! fields, mutations) run the very same condition with `AND id = ?`, so every
-//! path to an object is authorized the same way. What a caller may not see
-//! does not exist for it: `NOT_FOUND`, never `FORBIDDEN`.
+//! Each kind has one *scope*: a value saying which rows a caller may see (all,
+//! a partner's, a provider's resellers', a customer's), which the store turns
+//! into SQL. Lists use it, and lookups by id (`customer(id)`, `node`, nested
+//! fields, mutations) use the very same scope, so every path to an object is
+//! authorized the same way. What a caller may not see does not exist for it:
+//! `NOT_FOUND`, never `FORBIDDEN`.
 
 use crate::domain::Role;
 use crate::domain::actor::{Actor, Organization};
@@ -12,53 +13,42 @@ use crate::domain::ids::ObjectId;
 use crate::error::{Error, Result};
 use crate::store::Tx;
 use crate::store::agreements::AgreementScope;
-use crate::store::pagination::{Filter, text};
+use crate::store::benefits::BenefitScope;
+use crate::store::customers::CustomerScope;
+use crate::store::partners::PartnerScope;
+use crate::store::relationships::RelationshipScope;
 use crate::store::requests::RequestScope;
 use crate::store::{agreements, customers, partners, relationships, requests};
 
 /// Partners: programme roles see all; a partner sees itself and the partners it
 /// is linked to (its providers, or its resellers); a customer signer sees the
 /// partners it has a pending or active relationship with (it decides on the
-/// pending ones). Alias `p`.
-pub fn partner_scope(actor: &Actor) -> Filter {
+/// pending ones).
+pub fn partner_scope(actor: &Actor) -> PartnerScope {
     match &actor.organization {
-        Organization::Program => Filter::new(),
-        Organization::Partner { id, .. } => partners::self_or_linked(id),
-        Organization::Customer { id } => Filter::new().and(
-            "p.id IN (SELECT partner_id FROM reseller_relationships \
-             WHERE customer_id = ? AND status IN ('PENDING', 'ACTIVE'))",
-            [text(id.as_str())],
-        ),
+        Organization::Program => PartnerScope::All,
+        Organization::Partner { id, .. } => PartnerScope::SelfAndLinked(id.clone()),
+        Organization::Customer { id } => PartnerScope::RelatedTo(id.clone()),
     }
 }
 
 /// Customers: programme roles see all; a partner sees the customers it has an
-/// active relationship with; a customer signer sees its own customer. Alias `c`.
-pub fn customer_scope(actor: &Actor) -> Filter {
+/// active relationship with; a customer signer sees its own customer.
+pub fn customer_scope(actor: &Actor) -> CustomerScope {
     match &actor.organization {
-        Organization::Program => Filter::new(),
-        // EXISTS per row uses the (customer_id, status) index: cheap for one
-        // customer and for a page, whatever the partner's size.
-        Organization::Partner { id, .. } => Filter::new().and(
-            "EXISTS (SELECT 1 FROM reseller_relationships rr \
-             WHERE rr.customer_id = c.id AND rr.partner_id = ? AND rr.status = 'ACTIVE')",
-            [text(id.as_str())],
-        ),
-        Organization::Customer { id } => Filter::new().and("c.id = ?", [text(id.as_str())]),
+        Organization::Program => CustomerScope::All,
+        Organization::Partner { id, .. } => CustomerScope::RelatedTo(id.clone()),
+        Organization::Customer { id } => CustomerScope::Only(id.clone()),
     }
 }
 
 /// Relationships: a partner sees its own (also pending and revoked ones), a
-/// customer signer its customer's, programme roles all. Alias `r`.
-pub fn relationship_scope(actor: &Actor) -> Filter {
+/// customer signer its customer's, programme roles all.
+pub fn relationship_scope(actor: &Actor) -> RelationshipScope {
     match &actor.organization {
-        Organization::Program => Filter::new(),
-        Organization::Partner { id, .. } => {
-            Filter::new().and("r.partner_id = ?", [text(id.as_str())])
-        }
-        Organization::Customer { id } => {
-            Filter::new().and("r.customer_id = ?", [text(id.as_str())])
-        }
+        Organization::Program => RelationshipScope::All,
+        Organization::Partner { id, .. } => RelationshipScope::OfPartner(id.clone()),
+        Organization::Customer { id } => RelationshipScope::OfCustomer(id.clone()),
     }
 }
 
@@ -83,14 +73,12 @@ pub fn agreement_scope(actor: &Actor) -> AgreementScope {
     }
 }
 
-/// Benefit credits: a partner sees its own, programme roles all. Alias `b`.
-pub fn benefit_scope(actor: &Actor) -> Filter {
+/// Benefit credits: a partner sees its own, programme roles all.
+pub fn benefit_scope(actor: &Actor) -> BenefitScope {
     match &actor.organization {
-        Organization::Program => Filter::new(),
-        Organization::Partner { id, .. } => {
-            Filter::new().and("b.partner_id = ?", [text(id.as_str())])
-        }
-        Organization::Customer { .. } => Filter::new().nothing(),
+        Organization::Program => BenefitScope::All,
+        Organization::Partner { id, .. } => BenefitScope::OfPartner(id.clone()),
+        Organization::Customer { .. } => BenefitScope::Nothing,
     }
 }
 
@@ -100,11 +88,7 @@ pub fn find_benefit_credit(
     actor: &Actor,
     id: &ObjectId,
 ) -> Result<Option<crate::store::benefits::BenefitCreditRow>> {
-    crate::store::benefits::find(tx, &by_id(benefit_scope(actor), "b.id", id))
-}
-
-fn by_id(scope: Filter, column: &str, id: &ObjectId) -> Filter {
-    scope.and(&format!("{column} = ?"), [text(id.as_str())])
+    crate::store::benefits::find_in(tx, &benefit_scope(actor), id)
 }
 
 /// The partner, if the caller may see it.
@@ -113,7 +97,7 @@ pub fn find_partner(
     actor: &Actor,
     id: &ObjectId,
 ) -> Result<Option<partners::PartnerRow>> {
-    partners::find(tx, &by_id(partner_scope(actor), "p.id", id))
+    partners::find_in(tx, &partner_scope(actor), id)
 }
 
 /// The customer, if the caller may see it.
@@ -122,7 +106,7 @@ pub fn find_customer(
     actor: &Actor,
     id: &ObjectId,
 ) -> Result<Option<customers::CustomerRow>> {
-    customers::find(tx, &by_id(customer_scope(actor), "c.id", id))
+    customers::find_in(tx, &customer_scope(actor), id)
 }
 
 /// The relationship, if the caller may see it.
@@ -131,7 +115,7 @@ pub fn find_relationship(
     actor: &Actor,
     id: &ObjectId,
 ) -> Result<Option<relationships::RelationshipRow>> {
-    relationships::find(tx, &by_id(relationship_scope(actor), "r.id", id))
+    relationships::find_in(tx, &relationship_scope(actor), id)
 }
 
 /// The ACO request, if the caller may see it.

@@ -12,7 +12,6 @@ use crate::domain::ids::{IdKind, ObjectId};
 use crate::domain::{CustomerSegment, PartnerType};
 use crate::error::{Error, Result};
 use crate::store::Tx;
-use crate::store::pagination::text;
 use crate::store::{customers, partners};
 
 /// Partners, customers and the caller.
@@ -146,12 +145,12 @@ impl CoreQuery {
                 before,
                 CursorKey::Object(IdKind::Partner),
             )?;
-            let mut filter = authz::partner_scope(actor);
-            if let Some(t) = partner_type {
-                filter = filter.and("p.partner_type = ?", [text(t.as_str())]);
-            }
+            let filter = partners::PartnerFilter {
+                partner_type,
+                ..Default::default()
+            };
             Ok(connection(
-                partners::list(tx, &filter, &args)?,
+                partners::page_of(tx, &authz::partner_scope(actor), &filter, &args)?,
                 |p| p.id.to_string(),
                 Partner::from,
             ))
@@ -189,15 +188,9 @@ impl CoreQuery {
                 before,
                 CursorKey::Object(IdKind::Customer),
             )?;
-            let mut filter = authz::customer_scope(actor);
-            if let Some(country) = country {
-                filter = filter.and("c.country = ?", [text(country.to_ascii_uppercase())]);
-            }
-            if let Some(segment) = segment {
-                filter = filter.and("c.segment = ?", [text(segment.as_str())]);
-            }
+            let filter = customers::CustomerFilter { country, segment };
             Ok(connection(
-                customers::list(tx, &filter, &args)?,
+                customers::page_of(tx, &authz::customer_scope(actor), &filter, &args)?,
                 |c| c.id.to_string(),
                 Customer::from,
             ))

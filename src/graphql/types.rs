@@ -20,7 +20,6 @@ use crate::domain::{
 };
 use crate::store::audit::{self, ChangeRow};
 use crate::store::customers::{self, CustomerAgreementRow, CustomerRow, McaConfirmationRow};
-use crate::store::pagination::text;
 use crate::store::partners::{self, PartnerAgreementRow, PartnerRow};
 use crate::store::relationships::{self, RelationshipRow};
 use crate::store::{NamedRow, Tx, agreements};
@@ -252,12 +251,12 @@ impl Partner {
                 before,
                 CursorKey::Object(IdKind::Partner),
             )?;
-            let filter = authz::partner_scope(actor).and(
-                "p.id IN (SELECT provider_id FROM indirect_links WHERE reseller_id = ?)",
-                [text(id.as_str())],
-            );
+            let filter = partners::PartnerFilter {
+                providers_of: Some(id),
+                ..Default::default()
+            };
             Ok(connection(
-                partners::list(tx, &filter, &args)?,
+                partners::page_of(tx, &authz::partner_scope(actor), &filter, &args)?,
                 |p| p.id.to_string(),
                 Partner::from,
             ))
@@ -283,12 +282,12 @@ impl Partner {
                 before,
                 CursorKey::Object(IdKind::Partner),
             )?;
-            let filter = authz::partner_scope(actor).and(
-                "p.id IN (SELECT reseller_id FROM indirect_links WHERE provider_id = ?)",
-                [text(id.as_str())],
-            );
+            let filter = partners::PartnerFilter {
+                resellers_of: Some(id),
+                ..Default::default()
+            };
             Ok(connection(
-                partners::list(tx, &filter, &args)?,
+                partners::page_of(tx, &authz::partner_scope(actor), &filter, &args)?,
                 |p| p.id.to_string(),
                 Partner::from,
             ))
@@ -315,9 +314,8 @@ impl Partner {
                 before,
                 CursorKey::Object(IdKind::Customer),
             )?;
-            let filter = authz::customer_scope(actor);
             Ok(connection(
-                customers::list_of_partner(tx, &id, &filter, &args)?,
+                customers::list_of_partner(tx, &id, &authz::customer_scope(actor), &args)?,
                 |c| c.id.to_string(),
                 Customer::from,
             ))
@@ -344,13 +342,13 @@ impl Partner {
                 before,
                 CursorKey::Object(IdKind::ResellerRelationship),
             )?;
-            let mut filter =
-                authz::relationship_scope(actor).and("r.partner_id = ?", [text(id.as_str())]);
-            if let Some(status) = status {
-                filter = filter.and("r.status = ?", [text(status.as_str())]);
-            }
+            let filter = relationships::RelationshipFilter {
+                partner: Some(id),
+                status,
+                ..Default::default()
+            };
             Ok(connection(
-                relationships::list(tx, &filter, &args)?,
+                relationships::page_of(tx, &authz::relationship_scope(actor), &filter, &args)?,
                 |r| r.id.to_string(),
                 ResellerRelationship,
             ))
@@ -392,9 +390,14 @@ impl Partner {
                 before,
                 CursorKey::Object(IdKind::BenefitCredit),
             )?;
-            let filter = authz::benefit_scope(actor).and("b.partner_id = ?", [text(id.as_str())]);
+
             Ok(connection(
-                crate::store::benefits::list(tx, &filter, &args)?,
+                crate::store::benefits::page_of_partner(
+                    tx,
+                    &authz::benefit_scope(actor),
+                    &id,
+                    &args,
+                )?,
                 |b| b.id.to_string(),
                 super::benefits::BenefitCredit,
             ))
@@ -654,13 +657,13 @@ impl Customer {
                 before,
                 CursorKey::Object(IdKind::ResellerRelationship),
             )?;
-            let mut filter =
-                authz::relationship_scope(actor).and("r.customer_id = ?", [text(id.as_str())]);
-            if let Some(status) = status {
-                filter = filter.and("r.status = ?", [text(status.as_str())]);
-            }
+            let filter = relationships::RelationshipFilter {
+                customer: Some(id),
+                status,
+                ..Default::default()
+            };
             Ok(connection(
-                relationships::list(tx, &filter, &args)?,
+                relationships::page_of(tx, &authz::relationship_scope(actor), &filter, &args)?,
                 |r| r.id.to_string(),
                 ResellerRelationship,
             ))

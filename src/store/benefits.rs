@@ -6,7 +6,7 @@ use rust_decimal::Decimal;
 
 use super::Tx;
 use super::columns::{Date, Instant, Money, instant};
-use super::pagination::{Filter, Page, PageArgs, find_one, page};
+use super::pagination::{Filter, Page, PageArgs, find_one, page, text};
 use crate::domain::ids::ObjectId;
 use crate::domain::{BenefitCreditKind, BenefitPurpose};
 use crate::error::Result;
@@ -49,14 +49,49 @@ fn map(r: &Row<'_>) -> rusqlite::Result<BenefitCreditRow> {
     })
 }
 
-/// The first credit `filter` lets through (alias `b`).
-pub fn find(tx: &Tx<'_>, filter: &Filter) -> Result<Option<BenefitCreditRow>> {
-    find_one(tx, COLUMNS, "benefit_credits b", filter, map)
+/// Which benefit credits a caller may see: what `authz::benefit_scope`
+/// decides, turned into SQL here.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BenefitScope {
+    All,
+    OfPartner(ObjectId),
+    Nothing,
 }
 
-/// A page of the credits `filter` lets through (alias `b`).
-pub fn list(tx: &Tx<'_>, filter: &Filter, args: &PageArgs) -> Result<Page<BenefitCreditRow>> {
-    page(tx, COLUMNS, "benefit_credits b", "b.id", filter, args, map)
+impl BenefitScope {
+    /// The condition on credits (alias `b`).
+    fn filter(&self) -> Filter {
+        match self {
+            BenefitScope::All => Filter::new(),
+            BenefitScope::OfPartner(id) => {
+                Filter::new().and("b.partner_id = ?", [text(id.as_str())])
+            }
+            BenefitScope::Nothing => Filter::new().nothing(),
+        }
+    }
+}
+
+/// The credit with this id, if it is in `scope`.
+pub fn find_in(
+    tx: &Tx<'_>,
+    scope: &BenefitScope,
+    id: &ObjectId,
+) -> Result<Option<BenefitCreditRow>> {
+    let filter = scope.filter().and("b.id = ?", [text(id.as_str())]);
+    find_one(tx, COLUMNS, "benefit_credits b", &filter, map)
+}
+
+/// A page of the partner's credits in `scope`, by id.
+pub fn page_of_partner(
+    tx: &Tx<'_>,
+    scope: &BenefitScope,
+    partner: &ObjectId,
+    args: &PageArgs,
+) -> Result<Page<BenefitCreditRow>> {
+    let filter = scope
+        .filter()
+        .and("b.partner_id = ?", [text(partner.as_str())]);
+    page(tx, COLUMNS, "benefit_credits b", "b.id", &filter, args, map)
 }
 
 pub fn insert(tx: &Tx<'_>, b: &BenefitCreditRow, created_by: &str) -> Result<()> {

@@ -80,24 +80,73 @@ pub fn by_tenant(tx: &Tx<'_>, tenant_id: &str) -> Result<Option<CustomerRow>> {
         .optional()?)
 }
 
-/// The first row `filter` lets through (column alias `c`).
-pub fn find(tx: &Tx<'_>, filter: &Filter) -> Result<Option<CustomerRow>> {
-    find_one(tx, COLUMNS, "customers c", filter, map)
+/// Which customers a caller may see: what `authz::customer_scope` decides,
+/// turned into SQL here.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CustomerScope {
+    All,
+    /// The customers a partner has an active relationship with.
+    RelatedTo(ObjectId),
+    /// One customer (its signer's view).
+    Only(ObjectId),
 }
 
-/// A page of the customers `filter` lets through (column alias `c`).
-pub fn list(tx: &Tx<'_>, filter: &Filter, args: &PageArgs) -> Result<Page<CustomerRow>> {
-    page(tx, COLUMNS, "customers c", "c.id", filter, args, map)
+impl CustomerScope {
+    /// The condition on customers (alias `c`).
+    pub(crate) fn filter(&self) -> Filter {
+        match self {
+            CustomerScope::All => Filter::new(),
+            // EXISTS per row uses the (customer_id, status) index: cheap for one
+            // customer and for a page, whatever the partner's size.
+            CustomerScope::RelatedTo(partner) => Filter::new().and(
+                "EXISTS (SELECT 1 FROM reseller_relationships rr \
+                 WHERE rr.customer_id = c.id AND rr.partner_id = ? AND rr.status = 'ACTIVE')",
+                [text(partner.as_str())],
+            ),
+            CustomerScope::Only(id) => Filter::new().and("c.id = ?", [text(id.as_str())]),
+        }
+    }
+}
+
+/// What narrows a list of customers besides its scope.
+#[derive(Debug, Clone, Default)]
+pub struct CustomerFilter {
+    /// ISO 3166 alpha-2, any case.
+    pub country: Option<String>,
+    pub segment: Option<CustomerSegment>,
+}
+
+/// The customer with this id, if it is in `scope`.
+pub fn find_in(tx: &Tx<'_>, scope: &CustomerScope, id: &ObjectId) -> Result<Option<CustomerRow>> {
+    let filter = scope.filter().and("c.id = ?", [text(id.as_str())]);
+    find_one(tx, COLUMNS, "customers c", &filter, map)
+}
+
+/// A page of the customers in `scope` that `filter` lets through, by id.
+pub fn page_of(
+    tx: &Tx<'_>,
+    scope: &CustomerScope,
+    filter: &CustomerFilter,
+    args: &PageArgs,
+) -> Result<Page<CustomerRow>> {
+    let mut sql = scope.filter();
+    if let Some(country) = &filter.country {
+        sql = sql.and("c.country = ?", [text(country.to_ascii_uppercase())]);
+    }
+    if let Some(segment) = filter.segment {
+        sql = sql.and("c.segment = ?", [text(segment.as_str())]);
+    }
+    page(tx, COLUMNS, "customers c", "c.id", &sql, args, map)
 }
 
 /// A page of the customers with an active relationship with `partner` that
-/// `filter` lets through (alias `c`), read in order from the partner's range
-/// of the `(partner_id, status, customer_id)` index: a page costs the same
-/// for a partner with five customers or with a hundred thousand.
+/// are in `scope`, read in order from the partner's range of the
+/// `(partner_id, status, customer_id)` index: a page costs the same for a
+/// partner with five customers or with a hundred thousand.
 pub fn list_of_partner(
     tx: &Tx<'_>,
     partner: &ObjectId,
-    filter: &Filter,
+    scope: &CustomerScope,
     args: &PageArgs,
 ) -> Result<Page<CustomerRow>> {
     let filter = Filter::new()
@@ -105,7 +154,7 @@ pub fn list_of_partner(
             "rr.partner_id = ? AND rr.status = 'ACTIVE'",
             [text(partner.as_str())],
         )
-        .and_filter(filter);
+        .and_filter(&scope.filter());
     page(
         tx,
         COLUMNS,
@@ -333,21 +382,32 @@ pub fn confirmations(tx: &Tx<'_>, customer: &ObjectId) -> Result<Vec<McaConfirma
     Ok(rows)
 }
 
-/// The rows with these ids that `filter` lets through (alias `c`).
-pub fn find_every(tx: &Tx<'_>, ids: &[&str], filter: &Filter) -> Result<Vec<CustomerRow>> {
-    find_among(tx, COLUMNS, "customers c", "c.id", ids, filter, map)
+/// The customers with these ids that are in `scope`.
+pub fn find_every(tx: &Tx<'_>, ids: &[&str], scope: &CustomerScope) -> Result<Vec<CustomerRow>> {
+    find_among(
+        tx,
+        COLUMNS,
+        "customers c",
+        "c.id",
+        ids,
+        &scope.filter(),
+        map,
+    )
 }
 
-/// The id and company name of the rows with these ids that `filter` lets
-/// through (alias `c`).
-pub fn find_named(tx: &Tx<'_>, ids: &[&str], filter: &Filter) -> Result<Vec<super::NamedRow>> {
+/// The id and company name of the customers with these ids that are in `scope`.
+pub fn find_named(
+    tx: &Tx<'_>,
+    ids: &[&str],
+    scope: &CustomerScope,
+) -> Result<Vec<super::NamedRow>> {
     find_among(
         tx,
         "c.id, c.company_name",
         "customers c",
         "c.id",
         ids,
-        filter,
+        &scope.filter(),
         super::NamedRow::map,
     )
 }

@@ -75,14 +75,77 @@ pub fn by_tenant(tx: &Tx<'_>, tenant_id: &str) -> Result<Option<PartnerRow>> {
         .optional()?)
 }
 
-/// The first row `filter` lets through (column alias `p`).
-pub fn find(tx: &Tx<'_>, filter: &Filter) -> Result<Option<PartnerRow>> {
-    find_one(tx, COLUMNS, "partners p", filter, map)
+/// Which partners a caller may see: what `authz::partner_scope` decides,
+/// turned into SQL here.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PartnerScope {
+    All,
+    /// A partner itself and the partners linked to it (its providers, or its
+    /// resellers).
+    SelfAndLinked(ObjectId),
+    /// The partners with a pending or active relationship with a customer.
+    RelatedTo(ObjectId),
 }
 
-/// A page of the partners `filter` lets through (column alias `p`).
-pub fn list(tx: &Tx<'_>, filter: &Filter, args: &PageArgs) -> Result<Page<PartnerRow>> {
-    page(tx, COLUMNS, "partners p", "p.id", filter, args, map)
+impl PartnerScope {
+    /// The condition on partners (alias `p`).
+    pub(crate) fn filter(&self) -> Filter {
+        match self {
+            PartnerScope::All => Filter::new(),
+            PartnerScope::SelfAndLinked(id) => Filter::new().and(
+                "p.id = ? OR p.id IN (SELECT provider_id FROM indirect_links WHERE reseller_id = ?) \
+                 OR p.id IN (SELECT reseller_id FROM indirect_links WHERE provider_id = ?)",
+                [text(id.as_str()), text(id.as_str()), text(id.as_str())],
+            ),
+            PartnerScope::RelatedTo(customer) => Filter::new().and(
+                "p.id IN (SELECT partner_id FROM reseller_relationships \
+                 WHERE customer_id = ? AND status IN ('PENDING', 'ACTIVE'))",
+                [text(customer.as_str())],
+            ),
+        }
+    }
+}
+
+/// What narrows a list of partners besides its scope.
+#[derive(Debug, Clone, Default)]
+pub struct PartnerFilter {
+    pub partner_type: Option<PartnerType>,
+    /// The indirect providers this reseller is linked to.
+    pub providers_of: Option<ObjectId>,
+    /// The indirect resellers linked to this provider.
+    pub resellers_of: Option<ObjectId>,
+}
+
+/// The partner with this id, if it is in `scope`.
+pub fn find_in(tx: &Tx<'_>, scope: &PartnerScope, id: &ObjectId) -> Result<Option<PartnerRow>> {
+    let filter = scope.filter().and("p.id = ?", [text(id.as_str())]);
+    find_one(tx, COLUMNS, "partners p", &filter, map)
+}
+
+/// A page of the partners in `scope` that `filter` lets through, by id.
+pub fn page_of(
+    tx: &Tx<'_>,
+    scope: &PartnerScope,
+    filter: &PartnerFilter,
+    args: &PageArgs,
+) -> Result<Page<PartnerRow>> {
+    let mut sql = scope.filter();
+    if let Some(t) = filter.partner_type {
+        sql = sql.and("p.partner_type = ?", [text(t.as_str())]);
+    }
+    if let Some(reseller) = &filter.providers_of {
+        sql = sql.and(
+            "p.id IN (SELECT provider_id FROM indirect_links WHERE reseller_id = ?)",
+            [text(reseller.as_str())],
+        );
+    }
+    if let Some(provider) = &filter.resellers_of {
+        sql = sql.and(
+            "p.id IN (SELECT reseller_id FROM indirect_links WHERE provider_id = ?)",
+            [text(provider.as_str())],
+        );
+    }
+    page(tx, COLUMNS, "partners p", "p.id", &sql, args, map)
 }
 
 /// Whether any organisation (partner or customer) already uses this tenant id.
@@ -238,19 +301,6 @@ pub fn insert_partner_agreement(
         ],
     )?;
     Ok(())
-}
-
-/// Filter: partners linked (either way) to `partner`, or `partner` itself.
-pub fn self_or_linked(partner: &ObjectId) -> Filter {
-    Filter::new().and(
-        "p.id = ? OR p.id IN (SELECT provider_id FROM indirect_links WHERE reseller_id = ?) \
-         OR p.id IN (SELECT reseller_id FROM indirect_links WHERE provider_id = ?)",
-        [
-            text(partner.as_str()),
-            text(partner.as_str()),
-            text(partner.as_str()),
-        ],
-    )
 }
 
 /// §8: what the partner's authorization requirements are judged on.
@@ -510,21 +560,20 @@ pub fn open_remediation(tx: &Tx<'_>, partner: &ObjectId) -> Result<Option<NaiveD
         .map(|d| d.0))
 }
 
-/// The rows with these ids that `filter` lets through (alias `p`).
-pub fn find_every(tx: &Tx<'_>, ids: &[&str], filter: &Filter) -> Result<Vec<PartnerRow>> {
-    find_among(tx, COLUMNS, "partners p", "p.id", ids, filter, map)
+/// The partners with these ids that are in `scope`.
+pub fn find_every(tx: &Tx<'_>, ids: &[&str], scope: &PartnerScope) -> Result<Vec<PartnerRow>> {
+    find_among(tx, COLUMNS, "partners p", "p.id", ids, &scope.filter(), map)
 }
 
-/// The id and company name of the rows with these ids that `filter` lets
-/// through (alias `p`).
-pub fn find_named(tx: &Tx<'_>, ids: &[&str], filter: &Filter) -> Result<Vec<super::NamedRow>> {
+/// The id and company name of the partners with these ids that are in `scope`.
+pub fn find_named(tx: &Tx<'_>, ids: &[&str], scope: &PartnerScope) -> Result<Vec<super::NamedRow>> {
     find_among(
         tx,
         "p.id, p.company_name",
         "partners p",
         "p.id",
         ids,
-        filter,
+        &scope.filter(),
         super::NamedRow::map,
     )
 }

@@ -5,7 +5,7 @@ use rusqlite::{OptionalExtension, Row, params};
 
 use super::Tx;
 use super::columns::{Instant, instant};
-use super::pagination::{Filter, Page, PageArgs, find_one, page};
+use super::pagination::{Filter, Page, PageArgs, find_one, page, text};
 use crate::domain::RelationshipStatus;
 use crate::domain::ids::ObjectId;
 use crate::error::Result;
@@ -73,19 +73,73 @@ pub fn is_active(tx: &Tx<'_>, partner: &ObjectId, customer: &ObjectId) -> Result
         .query_row([partner, customer], |r| r.get(0))?)
 }
 
-/// The first row `filter` lets through (column alias `r`).
-pub fn find(tx: &Tx<'_>, filter: &Filter) -> Result<Option<RelationshipRow>> {
-    find_one(tx, COLUMNS, "reseller_relationships r", filter, map)
+/// Which relationships a caller may see: what `authz::relationship_scope`
+/// decides, turned into SQL here.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RelationshipScope {
+    All,
+    /// A partner's, whatever their status.
+    OfPartner(ObjectId),
+    /// A customer's (its signer's view).
+    OfCustomer(ObjectId),
 }
 
-/// A page of the relationships `filter` lets through (column alias `r`).
-pub fn list(tx: &Tx<'_>, filter: &Filter, args: &PageArgs) -> Result<Page<RelationshipRow>> {
+impl RelationshipScope {
+    /// The condition on relationships (alias `r`).
+    fn filter(&self) -> Filter {
+        match self {
+            RelationshipScope::All => Filter::new(),
+            RelationshipScope::OfPartner(id) => {
+                Filter::new().and("r.partner_id = ?", [text(id.as_str())])
+            }
+            RelationshipScope::OfCustomer(id) => {
+                Filter::new().and("r.customer_id = ?", [text(id.as_str())])
+            }
+        }
+    }
+}
+
+/// What narrows a list of relationships besides its scope.
+#[derive(Debug, Clone, Default)]
+pub struct RelationshipFilter {
+    pub partner: Option<ObjectId>,
+    pub customer: Option<ObjectId>,
+    pub status: Option<RelationshipStatus>,
+}
+
+/// The relationship with this id, if it is in `scope`.
+pub fn find_in(
+    tx: &Tx<'_>,
+    scope: &RelationshipScope,
+    id: &ObjectId,
+) -> Result<Option<RelationshipRow>> {
+    let filter = scope.filter().and("r.id = ?", [text(id.as_str())]);
+    find_one(tx, COLUMNS, "reseller_relationships r", &filter, map)
+}
+
+/// A page of the relationships in `scope` that `filter` lets through, by id.
+pub fn page_of(
+    tx: &Tx<'_>,
+    scope: &RelationshipScope,
+    filter: &RelationshipFilter,
+    args: &PageArgs,
+) -> Result<Page<RelationshipRow>> {
+    let mut sql = scope.filter();
+    if let Some(p) = &filter.partner {
+        sql = sql.and("r.partner_id = ?", [text(p.as_str())]);
+    }
+    if let Some(c) = &filter.customer {
+        sql = sql.and("r.customer_id = ?", [text(c.as_str())]);
+    }
+    if let Some(status) = filter.status {
+        sql = sql.and("r.status = ?", [text(status.as_str())]);
+    }
     page(
         tx,
         COLUMNS,
         "reseller_relationships r",
         "r.id",
-        filter,
+        &sql,
         args,
         map,
     )
