@@ -386,8 +386,7 @@ pub async fn seed(db: &Db, config: &AppConfig) -> Result<bool> {
     let now = config.clock.now();
     let timezone = config.timezone;
     db.write(move |tx| {
-        let existing: i64 = tx.query_row("SELECT COUNT(*) FROM partners", [], |r| r.get(0))?;
-        if existing > 0 {
+        if crate::store::partners::any(tx)? {
             return Ok(false);
         }
         let call_as = |actor: Actor| Call {

@@ -157,28 +157,34 @@ mod tests {
         let config = AppConfig::for_dev(dir.path().join("aco.db"));
         let db = Db::open(&config.store).unwrap();
         crate::demo::seed(&db, &config).await.unwrap();
-        // A customer, a partner related to it, and a direct bill partner that is not.
+        // A customer, its transacting partner (related to it), and the demo's
+        // direct bill partner, which is not.
+        let demo_customer = crate::demo::CUSTOMERS
+            .iter()
+            .find(|c| c.partner != "contoso" && !c.provider_relationship)
+            .expect("a demo customer of a reseller");
+        let tenant_of = |key: &str| {
+            crate::demo::PARTNERS
+                .iter()
+                .find(|p| p.key == key)
+                .map(|p| p.tenant_id)
+                .expect("a demo partner")
+        };
+        let (related_tenant, stranger_tenant) =
+            (tenant_of(demo_customer.partner), tenant_of("contoso"));
         let (customer, related, stranger) = db
-            .read(|tx| {
-                let (customer, related, stranger) = tx.query_row(
-                    "SELECT r.customer_id, r.partner_id, r.partner_type, p.id, p.partner_type \
-                     FROM (SELECT rr.*, pp.partner_type FROM reseller_relationships rr \
-                           JOIN partners pp ON pp.id = rr.partner_id WHERE rr.status = 'ACTIVE') r, \
-                          partners p \
-                     WHERE p.partner_type <> 'INDIRECT_PROVIDER' AND p.id NOT IN \
-                       (SELECT partner_id FROM reseller_relationships WHERE customer_id = r.customer_id) \
-                     ORDER BY r.id, p.id LIMIT 1",
-                    [],
-                    |r| {
-                        Ok((
-                            r.get::<_, ObjectId>(0)?,
-                            (r.get::<_, ObjectId>(1)?, r.get(2)?),
-                            (r.get::<_, ObjectId>(3)?, r.get(4)?),
-                        ))
-                    },
-                )?;
-                let customer = customers::get(tx, &customer)?.expect("the customer");
-                Ok((customer, related, stranger))
+            .read(move |tx| {
+                let customer =
+                    customers::by_tenant(tx, demo_customer.tenant_id)?.expect("the customer");
+                let partner = |tenant: &str| -> crate::error::Result<_> {
+                    let row = crate::store::partners::by_tenant(tx, tenant)?.expect("the partner");
+                    Ok((row.id, row.partner_type))
+                };
+                Ok((
+                    customer,
+                    partner(related_tenant)?,
+                    partner(stranger_tenant)?,
+                ))
             })
             .await
             .unwrap();

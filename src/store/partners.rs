@@ -148,6 +148,11 @@ pub fn page_of(
     page(tx, COLUMNS, "partners p", "p.id", &sql, args, map)
 }
 
+/// Whether there is any partner at all (an empty database).
+pub fn any(tx: &Tx<'_>) -> Result<bool> {
+    Ok(tx.query_row("SELECT EXISTS (SELECT 1 FROM partners)", [], |r| r.get(0))?)
+}
+
 /// Whether any organisation (partner or customer) already uses this tenant id.
 pub fn tenant_in_use(tx: &Tx<'_>, tenant_id: &str) -> Result<bool> {
     Ok(tx

@@ -1,0 +1,243 @@
+//! Running a GraphQL request: the caller, the parsed and gated document,
+//! the deadline, the errors' codes, and the answer, capped in size.
+
+use std::sync::Arc;
+
+use async_graphql::ErrorExtensions;
+use axum::http::header::CONTENT_TYPE;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::Response;
+
+use super::caller::{authenticate, unauthenticated};
+use super::{AppState, error_response, request_id};
+use crate::error::LogSafe;
+use crate::graphql::RequestContext;
+use crate::graphql::limits::Parsed;
+
+pub(super) async fn execute(
+    state: &AppState,
+    headers: &HeaderMap,
+    request: async_graphql::Request,
+) -> Response {
+    let actor = match authenticate(state, headers).await {
+        Ok(actor) => actor,
+        Err(e) => return unauthenticated(e),
+    };
+    let started = std::time::Instant::now();
+    let tenant = actor
+        .as_ref()
+        .map(|a| a.tenant_id.clone())
+        .unwrap_or_default();
+    let operation = request.operation_name.clone().unwrap_or_default();
+    let context = RequestContext {
+        actor,
+        request_id: request_id(headers),
+        now: state.config.clock.now(),
+        // A little before the cut-off, so that a write never commits unanswered.
+        deadline: Some(started + state.config.request_timeout.mul_f64(0.9)),
+    };
+    let request_id = context.request_id.clone();
+    let mut request = request;
+    let prepared = prepare(state, &mut request, &context);
+    let mutation = prepared.as_ref().is_ok_and(|parsed| {
+        crate::graphql::gate::runs_mutation(&parsed.document, request.operation_name.as_deref())
+    });
+    let answer = async {
+        match prepared {
+            Ok(parsed)
+                if parsed.validated()
+                    && state.fast_schema().1.accept(
+                        &parsed.document,
+                        request.operation_name.as_deref(),
+                        &request.variables,
+                    ) =>
+            {
+                state.fast_schema().0.execute(request.data(context)).await
+            }
+            Ok(parsed) => {
+                let response = state.schema.execute(request.data(context)).await;
+                // Data means the document passed validation and ran.
+                if response.data != async_graphql::Value::Null {
+                    parsed.mark_validated();
+                }
+                response
+            }
+            Err(refusal) => async_graphql::Response::from_errors(vec![refusal]),
+        }
+    };
+    let timed_out = || {
+        tracing::warn!(request_id = %request_id, operation = %LogSafe(&operation), "request timed out");
+        error_response(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "TIMEOUT",
+            &format!(
+                "the request took longer than {} s (request id {request_id})",
+                state.config.request_timeout.as_secs()
+            ),
+        )
+    };
+    let Ok(mut response) = tokio::time::timeout(state.config.request_timeout, answer).await else {
+        return timed_out();
+    };
+    // A read interrupted at the deadline answers as the deadline would have.
+    if response.errors.iter().any(|e| {
+        e.extensions
+            .as_ref()
+            .and_then(|x| x.get("code"))
+            .is_some_and(|code| *code == async_graphql::Value::from("TIMEOUT"))
+    }) {
+        return timed_out();
+    }
+    tracing::info!(
+        request_id = %request_id,
+        tenant = %tenant,
+        operation = %LogSafe(&operation),
+        errors = response.errors.len(),
+        duration_ms = started.elapsed().as_secs_f64() * 1000.0,
+        "graphql"
+    );
+    for error in &mut response.errors {
+        let code = error_code(&error.message);
+        let extensions = error.extensions.get_or_insert_with(Default::default);
+        if extensions.get("code").is_none() {
+            extensions.set("code", code);
+        }
+    }
+    let wants_graphql_media_type = headers
+        .get(axum::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("application/graphql-response+json"));
+    // Clients that did not ask for the newer media type get plain JSON.
+    let media_type = if wants_graphql_media_type {
+        "application/graphql-response+json"
+    } else {
+        "application/json"
+    };
+    graphql_response(
+        response,
+        media_type,
+        AnswerLimit {
+            bytes: state.config.max_response_bytes,
+            mutation,
+        },
+    )
+}
+
+/// The largest answer to send, and whether the operation was a mutation
+/// (whose change stands even when its answer is refused).
+struct AnswerLimit {
+    bytes: usize,
+    mutation: bool,
+}
+
+/// A buffer that refuses to grow past its limit.
+struct Capped {
+    buffer: Vec<u8>,
+    limit: usize,
+}
+
+impl std::io::Write for Capped {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        if self.buffer.len() + data.len() > self.limit {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::FileTooLarge,
+                "the answer is over its limit",
+            ));
+        }
+        self.buffer.extend_from_slice(data);
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Room for a typical answer: a buffer grown from empty is copied a dozen
+/// times on the way to a list page's few kilobytes.
+const ANSWER_CAPACITY: usize = 8 * 1024;
+
+/// The HTTP answer for an executed GraphQL request: its JSON, its cache hints
+/// and any headers its resolvers set.
+fn graphql_response(
+    response: async_graphql::Response,
+    media_type: &'static str,
+    limit: AnswerLimit,
+) -> Response {
+    let mut body = Capped {
+        buffer: Vec::with_capacity(ANSWER_CAPACITY.min(limit.bytes)),
+        limit: limit.bytes,
+    };
+    if let Err(e) = serde_json::to_writer(&mut body, &response) {
+        if e.io_error_kind() == Some(std::io::ErrorKind::FileTooLarge) {
+            let ran = if limit.mutation {
+                "; the mutation itself was carried out: read its result with a smaller query"
+            } else {
+                ""
+            };
+            let refusal = async_graphql::Response::from_errors(vec![
+                async_graphql::Error::new(format!(
+                    "the answer would be larger than {} bytes, which is the most sent: \
+                     ask for fewer items or fields{ran}",
+                    limit.bytes
+                ))
+                .extend_with(|_, e| e.set("code", "QUERY_TOO_COMPLEX"))
+                .into_server_error(Default::default()),
+            ]);
+            return graphql_response(
+                refusal,
+                media_type,
+                AnswerLimit {
+                    bytes: usize::MAX,
+                    mutation: false,
+                },
+            );
+        }
+        tracing::error!(error = %e, "an answer could not be written as JSON");
+        return error_response(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "INTERNAL_SERVER_ERROR",
+            "the answer could not be written",
+        );
+    }
+    let body = body.buffer;
+    let mut http_response = Response::new(axum::body::Body::from(body));
+    let headers = http_response.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static(media_type));
+    if response.is_ok()
+        && let Some(value) = response.cache_control.value()
+        && let Ok(value) = HeaderValue::from_str(&value)
+    {
+        headers.insert(axum::http::header::CACHE_CONTROL, value);
+    }
+    headers.extend(response.http_headers);
+    http_response
+}
+
+/// Parses the query (limits, cache) and lets the role gate see the root
+/// fields the operation asks for, before the engine validates and runs it.
+fn prepare(
+    state: &AppState,
+    request: &mut async_graphql::Request,
+    context: &RequestContext,
+) -> Result<Arc<Parsed>, async_graphql::ServerError> {
+    let parsed = state.documents.parse(&request.query)?;
+    crate::graphql::gate::check_operation(
+        &parsed.document,
+        request.operation_name.as_deref(),
+        context.actor.as_ref(),
+        &context.request_id,
+    )?;
+    request.set_parsed_query(parsed.document.clone());
+    Ok(parsed)
+}
+
+/// The code for an error raised by the GraphQL engine itself (parsing,
+/// validation, limits) rather than by a resolver.
+fn error_code(message: &str) -> &'static str {
+    if message.contains("too complex") {
+        "QUERY_TOO_COMPLEX"
+    } else {
+        "BAD_USER_INPUT"
+    }
+}
