@@ -35,10 +35,13 @@ pub fn run(command: Command) -> Result<(), String> {
         Command::Token(args) => token(&args),
         Command::Backup(args) => backup(&args),
         Command::Check(args) => check(&args),
-        Command::BenchData(args) => {
-            crate::bench::generate(&args.database_path, args.requests, args.fresh, &args.bodies)
-                .map_err(|e| e.to_string())
-        }
+        Command::BenchData(args) => crate::store::bench::generate(
+            &args.database_path,
+            args.requests,
+            args.fresh,
+            &args.bodies,
+        )
+        .map_err(|e| e.to_string()),
         Command::Serve(args) => serve(args, LambdaHandler::Http),
     }
 }

@@ -7,7 +7,7 @@
 //! fail ELIG-13. Everything is created
 //! through the same use cases the API runs, so the demo obeys every rule.
 
-use chrono::{Duration, NaiveDate, Utc};
+use chrono::{Duration, Utc};
 
 use crate::auth::{TokenRequest, mint_hs256};
 use crate::config::AppConfig;
@@ -19,7 +19,7 @@ use crate::domain::time::Month;
 use crate::domain::workflow::WorkflowAction;
 use crate::domain::{
     AcceptanceMethod, Address, BillingProfile, Contact, CustomerSegment, OrganizationKind,
-    PartnerType, Role, SupportPlan,
+    PartnerType, Role,
 };
 use crate::domain::{AcoRequestStatus, AcoScenario};
 use crate::error::{Error, Result};
@@ -336,31 +336,6 @@ pub const CUSTOMERS: [DemoCustomer; 18] = [
     },
 ];
 
-/// A CSP profile that meets every requirement of `partner_type` (§8), the
-/// MPA aside (the partner signs it): the demo's and the benchmark's.
-pub fn good_standing(partner_type: PartnerType, domain: &str) -> Profile {
-    let million = |m: i64| Decimal::new(m * 1_000_000, 0);
-    let provider = partner_type == PartnerType::IndirectProvider;
-    Profile {
-        revenue_trailing_12m: (!provider).then(|| million(2)),
-        regional_revenue: if provider {
-            vec![("US".into(), million(45))]
-        } else {
-            Vec::new()
-        },
-        mpa_signed: false,
-        mfa_all_admins: true,
-        security_contact_email: Some(format!("security@{domain}")),
-        support_plan: SupportPlan::Asfp,
-        indirect_reseller_since: NaiveDate::from_ymd_opt(2022, 7, 1),
-        prior_experience_assessed: true,
-        designations: vec!["Infrastructure (Azure)".into()],
-        capabilities_assessment_passed: true,
-        credit_check_passed: true,
-        business_email: Some(format!("avery.admin@{domain}")),
-    }
-}
-
 fn partner_def(key: &str) -> Result<&'static DemoPartner> {
     PARTNERS
         .iter()
@@ -469,7 +444,7 @@ pub async fn seed(db: &Db, config: &AppConfig) -> Result<bool> {
                 tx,
                 &admin,
                 &id,
-                ProfileChanges::from(good_standing(partner_type, p.domain)),
+                ProfileChanges::from(Profile::meeting_requirements(partner_type, p.domain)),
             )?;
             if p.signs_mpa {
                 authorization::reassess(tx, &admin, &id)?;

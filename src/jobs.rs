@@ -57,7 +57,7 @@ pub async fn sweep_expired_agreements(db: &Db, config: &AppConfig) -> Result<usi
     {
         tracing::error!(error = %e, "closing remediation windows failed");
     }
-    if let Err(e) = refresh_statistics(db).await {
+    if let Err(e) = db.refresh_statistics().await {
         tracing::error!(error = %e, "refreshing the query planner's statistics failed");
     }
     Ok(expired.len())
@@ -77,15 +77,6 @@ pub async fn settle_due(db: &Db, call: &Call) -> Result<usize> {
     Ok(due.len())
 }
 
-/// Keeps the query planner's statistics in step with the tables as they
-/// grow: SQLite looks at every table and analyses, with a bounded effort,
-/// those that have no statistics yet or have grown or shrunk many times over
-/// since (`PRAGMA optimize`); usually it does nothing.
-async fn refresh_statistics(db: &Db) -> Result<()> {
-    db.write(|tx| Ok(tx.execute_batch("PRAGMA optimize = 0x10002")?))
-        .await
-}
-
 /// Sweeps now and then every [`SWEEP_INTERVAL`], for as long as the server runs.
 pub async fn run_expiry_sweeps(db: Db, config: AppConfig) {
     let mut ticks = tokio::time::interval(SWEEP_INTERVAL);
@@ -99,54 +90,5 @@ pub async fn run_expiry_sweeps(db: Db, config: AppConfig) {
             ),
             Err(e) => tracing::error!(error = %e, "the expiry sweep failed"),
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::store::{JournalMode, StoreConfig};
-
-    /// A table that grew without statistics gets them; the planner then
-    /// knows its size.
-    #[tokio::test]
-    async fn a_grown_table_gets_statistics() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = Db::open(&StoreConfig::new(dir.path().join("s.db"), JournalMode::Wal)).unwrap();
-        db.write(|tx| {
-            tx.execute_batch(
-                "CREATE TABLE grown (k INTEGER, v TEXT);
-                 CREATE INDEX grown_k ON grown (k);
-                 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 5000)
-                 INSERT INTO grown SELECT i % 50, 'x' FROM n;",
-            )?;
-            Ok(())
-        })
-        .await
-        .unwrap();
-        async fn stats(db: &Db) -> Result<Option<String>> {
-            db.read(|tx| {
-                let exists: bool = tx.query_row(
-                    "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1')",
-                    [],
-                    |r| r.get(0),
-                )?;
-                if !exists {
-                    return Ok(None);
-                }
-                Ok(tx
-                    .query_row(
-                        "SELECT stat FROM sqlite_stat1 WHERE idx = 'grown_k'",
-                        [],
-                        |r| r.get::<_, String>(0),
-                    )
-                    .ok())
-            })
-            .await
-        }
-        assert_eq!(stats(&db).await.unwrap(), None);
-        refresh_statistics(&db).await.unwrap();
-        let stat = stats(&db).await.unwrap().expect("statistics for grown_k");
-        assert!(stat.starts_with("5000 "), "{stat}");
     }
 }

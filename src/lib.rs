@@ -2,7 +2,6 @@
 
 pub mod auth;
 pub mod authz;
-pub mod bench;
 pub mod commands;
 pub mod config;
 pub mod demo;

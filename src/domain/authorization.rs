@@ -33,6 +33,34 @@ pub struct Profile {
     pub business_email: Option<String>,
 }
 
+impl Profile {
+    /// A profile that meets every requirement of `partner_type` but the MPA
+    /// (which the partner signs itself), for a partner at `domain`: the demo's
+    /// partners and the benchmark's.
+    pub fn meeting_requirements(partner_type: PartnerType, domain: &str) -> Profile {
+        let million = |m: i64| Decimal::new(m * 1_000_000, 0);
+        let provider = partner_type == PartnerType::IndirectProvider;
+        Profile {
+            revenue_trailing_12m: (!provider).then(|| million(2)),
+            regional_revenue: if provider {
+                vec![("US".into(), million(45))]
+            } else {
+                Vec::new()
+            },
+            mpa_signed: false,
+            mfa_all_admins: true,
+            security_contact_email: Some(format!("security@{domain}")),
+            support_plan: SupportPlan::Asfp,
+            indirect_reseller_since: NaiveDate::from_ymd_opt(2022, 7, 1),
+            prior_experience_assessed: true,
+            designations: vec!["Infrastructure (Azure)".into()],
+            capabilities_assessment_passed: true,
+            credit_check_passed: true,
+            business_email: Some(format!("avery.admin@{domain}")),
+        }
+    }
+}
+
 /// One requirement's verdict.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Requirement {

@@ -14,11 +14,13 @@
 
 pub mod agreements;
 pub mod audit;
+pub mod bench;
 pub mod benefits;
 pub mod columns;
 mod connection;
 pub mod customers;
 mod db;
+pub mod integrity;
 pub mod pagination;
 pub mod partners;
 pub mod relationships;
@@ -30,6 +32,8 @@ mod writer;
 
 pub use connection::{JournalMode, StoreConfig, statements_run};
 pub use db::{Db, INLINE_BUDGET};
+#[cfg(test)]
+pub(crate) use schema::before_usage_per_partner;
 pub(crate) use schema::migrations;
 pub use tx::Tx;
 pub(crate) use tx::execute_cached;

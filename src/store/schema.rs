@@ -259,3 +259,128 @@ mod tests {
         assert!(delete.unwrap_err().to_string().contains("append-only"));
     }
 }
+
+/// A database as it was before usage was kept per partner (schema version
+/// 6): five customers, one for each way their usage is attributed (see
+/// `service::check`'s test).
+#[cfg(test)]
+pub(crate) mod before_usage_per_partner {
+    use rusqlite::Connection;
+
+    pub(crate) fn id(prefix: &str, n: u32) -> String {
+        format!("{prefix}_{n:032x}")
+    }
+
+    /// The database.
+    pub(crate) fn database() -> Connection {
+        let mut conn = Connection::open_in_memory().unwrap();
+        super::migrations().to_version(&mut conn, 6).unwrap();
+        let t = "2027-01-05T10:00:00.000000Z";
+        for (n, kind) in [
+            (1, "DIRECT_BILL"),
+            (2, "DIRECT_BILL"),
+            (3, "INDIRECT_PROVIDER"),
+        ] {
+            conn.execute(
+                "INSERT INTO partners (id, tenant_id, company_name, domain, partner_type, created_at, updated_at) \
+                 VALUES (?1, ?1, 'P', 'p.example.com', ?2, ?3, ?3)",
+                rusqlite::params![id("prt", n), kind, t],
+            )
+            .unwrap();
+        }
+        for n in 1..=5 {
+            conn.execute(
+                "INSERT INTO customers (id, tenant_id, domain, company_name, country, segment, organization_kind, \
+                    created_at, updated_at) VALUES (?1, ?1, 'c.example.com', 'C', 'US', 'SMB', 'COMMERCIAL', ?2, ?2)",
+                rusqlite::params![id("cus", n), t],
+            )
+            .unwrap();
+        }
+        let relationship = |n: u32, partner: u32, customer: u32, status: &str, at: &str| {
+            conn.execute(
+                "INSERT INTO reseller_relationships (id, partner_id, customer_id, status, requested_at, requested_by) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, 's')",
+                rusqlite::params![id("rel", n), id("prt", partner), id("cus", customer), status, at],
+            )
+            .unwrap();
+        };
+        relationship(1, 2, 2, "ACTIVE", t);
+        relationship(2, 3, 2, "ACTIVE", t); // an indirect provider: not counted
+        relationship(3, 1, 4, "ACTIVE", "2027-01-09T00:00:00.000000Z");
+        relationship(4, 2, 4, "ACTIVE", "2027-01-08T00:00:00.000000Z");
+        // A grant of 100.00 from request `n` of `partner` to `customer`,
+        // its request in `status` (one history entry).
+        let grant = |n: u32, partner: u32, customer: u32, last: &str, status: &str, at: &str| {
+            conn.execute(
+                "INSERT INTO aco_requests (id, customer_id, partner_id, status, scenario, workloads, timeline_start, \
+                    timeline_end, estimated_acr, aco_amount, stage_entered_at, submitted_at, submitted_by, updated_at) \
+                 VALUES (?1, ?2, ?3, ?4, 'MIGRATION', '[]', '2027-01-01', '2027-06-01', '1000.00', '100.00', ?5, ?5, 's', ?5)",
+                rusqlite::params![id("req", n), id("cus", customer), id("prt", partner), status, at],
+            )
+            .unwrap();
+            conn.execute(
+                "INSERT INTO aco_request_history (request_id, at, actor_subject, actor_role, action, to_status) \
+                 VALUES (?1, ?2, 's', 'CUSTOMER_SIGNER', 'SIGN_AGREEMENT', ?3)",
+                rusqlite::params![id("req", n), at, status],
+            )
+            .unwrap();
+            conn.execute(
+                "INSERT INTO aco_agreements (id, request_id, customer_id, status, signer_name, signer_email, \
+                    credit_period_months, aco_amount, published_at, published_by, expires_at) \
+                 VALUES (?1, ?2, ?3, 'SIGNED', 'S', 's@c.example.com', 12, '100.00', ?4, 's', ?4)",
+                rusqlite::params![id("agr", n), id("req", n), id("cus", customer), at],
+            )
+            .unwrap();
+            conn.execute(
+                "INSERT INTO credit_grants (id, customer_id, request_id, agreement_id, amount, first_month, \
+                    last_month, status, granted_at) VALUES (?1, ?2, ?3, ?4, '100.00', '2027-01', ?5, ?6, ?7)",
+                rusqlite::params![
+                    id("grt", n),
+                    id("cus", customer),
+                    id("req", n),
+                    id("agr", n),
+                    last,
+                    status,
+                    at
+                ],
+            )
+            .unwrap();
+        };
+        grant(1, 1, 1, "2027-12", "ACTIVE", t);
+        // Customer 3: grants of two partners; the combined ledger used the
+        // one that ends first (partner 2's) for partner 1's usage.
+        grant(2, 1, 3, "2027-12", "ACTIVE", t);
+        grant(
+            3,
+            2,
+            3,
+            "2027-03",
+            "EXHAUSTED",
+            "2027-01-10T10:00:00.000000Z",
+        );
+        let usage = |customer: u32, acr: &str| {
+            conn.execute(
+                "INSERT INTO monthly_usage (customer_id, month, first_party_acr, third_party_charges, recorded_at, recorded_by) \
+                 VALUES (?1, '2027-01', ?2, '0.00', ?3, 's')",
+                rusqlite::params![id("cus", customer), acr, t],
+            )
+            .unwrap();
+            conn.execute(
+                "INSERT INTO monthly_usage_history (customer_id, month, first_party_acr, third_party_charges, revision, \
+                    recorded_at, recorded_by, recorded_by_role) VALUES (?1, '2027-01', ?2, '0.00', 1, ?3, 's', 'PARTNER_ADMIN')",
+                rusqlite::params![id("cus", customer), acr, t],
+            )
+            .unwrap();
+        };
+        for (customer, acr) in [
+            (1, "10.00"),
+            (2, "20.00"),
+            (3, "150.00"),
+            (4, "40.00"),
+            (5, "50.00"),
+        ] {
+            usage(customer, acr);
+        }
+        conn
+    }
+}

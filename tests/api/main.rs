@@ -13,6 +13,7 @@ mod hardening;
 mod isolation;
 mod jwks;
 mod lambda;
+mod layers;
 mod mutations;
 mod schema;
 mod support;

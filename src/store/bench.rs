@@ -97,7 +97,7 @@ pub fn generate(database: &Path, requests: usize, fresh: usize, out: &Path) -> R
         crate::store::partners::save_profile(
             &crate::store::Tx::of(&tx),
             &ObjectId::from_trusted(id("prt", p + 1)),
-            &crate::demo::good_standing(
+            &crate::domain::authorization::Profile::meeting_requirements(
                 PartnerType::DirectBill,
                 &format!("partner{p}.example.com"),
             ),
