@@ -142,7 +142,7 @@ pub fn published_for(tx: &Tx<'_>, request: &ObjectId) -> Result<Option<AcoAgreem
 
 /// Where [`overdue_published`] looks: the `(status, expires_at)` index. Left
 /// to itself, SQLite walks every agreement in id order rather than sort the
-/// few it finds (22 s on a cold 1M database, in the sweep's write).
+/// few it finds, in the sweep's write (see BENCHMARKS.md, decision log).
 pub(crate) const OVERDUE_PUBLISHED: &str = "FROM aco_agreements a INDEXED BY aco_agreements_expiry \
      WHERE a.status = 'PUBLISHED' AND a.expires_at <= ?1 ORDER BY a.id";
 

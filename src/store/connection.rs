@@ -89,9 +89,9 @@ pub(super) fn open_connection(config: &StoreConfig, read_only: bool) -> Result<C
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.set_prepared_statement_cache_capacity(128);
     if read_only {
-        // 8 MB of pages per reader instead of SQLite's 2 MB: a point read of
-        // the 10k benchmark missed the cache once per request (a `pread`),
-        // and only readers in use grow theirs.
+        // 8 MB of pages per reader instead of SQLite's 2 MB: with the smaller
+        // cache a point read missed it once per request (a `pread`; see
+        // BENCHMARKS.md, decision log), and only readers in use grow theirs.
         conn.pragma_update(None, "cache_size", -8192)?;
     }
     if config.count_statements {

@@ -36,7 +36,8 @@ impl std::ops::Deref for Tx<'_> {
 
 /// Runs `f` in one deferred transaction on `conn` (a read-only connection),
 /// then ends it. Its `BEGIN` and `ROLLBACK` are kept compiled: preparing them
-/// for every read, as `Connection::transaction` does, was 3% of a point read.
+/// for every read, as `Connection::transaction` does, was a measurable part of
+/// a point read (BENCHMARKS.md, decision log).
 pub(super) fn read_transaction<T>(
     conn: &Connection,
     f: impl FnOnce(&Tx<'_>) -> Result<T>,

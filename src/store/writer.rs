@@ -92,12 +92,10 @@ pub(super) struct Writer {
 
 /// How often the checkpoint thread copies the write-ahead log into the database.
 /// Often: each copy ends with a sync of the database file that the commits'
-/// syncs queue behind, and a small copy holds them up less. Under a load of
-/// usage records, 66 of the 69 batches that took over 4 ms ran beside a
-/// checkpoint (5-28 ms each at 50 ms); p99 of a workflow step 4.4 ms at 50 ms
-/// against 7.8 ms at 250 ms, of usage records 11.7-12.5 ms at 20 ms against
-/// 14.6-15.2 ms at 50 ms. A pass with nothing to copy reads the log's header
-/// and returns.
+/// syncs queue behind, and a small copy holds them up less; under load, most
+/// slow batches of writes ran beside a checkpoint (the figures per interval
+/// are in BENCHMARKS.md, decision log). A pass with nothing to copy reads the
+/// log's header and returns.
 const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(20);
 /// The writer checkpoints by itself only past this many log pages (a backstop).
 const WRITER_CHECKPOINT_PAGES: i64 = 10_000;
@@ -160,10 +158,9 @@ impl Writer {
 /// SQLite syncs the database file itself only after a pass that copied every
 /// frame of the log, which under a steady load of writes does not happen: the
 /// writer has always committed more by then. The pages copied piled up unsynced
-/// until the writer's own backstop checkpoint, which then spent 10-21 ms
-/// syncing them while every write waited. Synced here, in this thread, after
-/// each pass: p99 of usage records 8.4-9.8 ms in 15 runs, against 9.6-12.5 ms
-/// in 9 without it.
+/// until the writer's own backstop checkpoint, which then synced them while
+/// every write waited. Synced here, in this thread, after each pass (the
+/// effect on the writes' p99 is in BENCHMARKS.md, decision log).
 fn checkpoint(conn: Connection, stopped: Receiver<()>) {
     use std::sync::mpsc::RecvTimeoutError;
     let database = conn.path().map(std::fs::File::open).transpose();
