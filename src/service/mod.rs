@@ -10,6 +10,7 @@ pub mod benefits;
 pub mod check;
 pub mod credits;
 pub mod customers;
+pub mod eligibility;
 pub mod partners;
 pub mod relationships;
 pub mod requests;

@@ -1,0 +1,509 @@
+//! The ACO workflow mutations (§5): submitting a request, each review step,
+//! and publishing, withdrawing, signing and expiring its agreement; with the
+//! request steps' inputs and payloads.
+
+use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
+
+use super::agreement::{
+    AcoAgreement, AcoAgreementPayload, CreditGrant, ExpireAcoAgreementsInput,
+    ExpireAcoAgreementsPayload, PublishAcoAgreementInput, SignAcoAgreementInput,
+    SignAcoAgreementPayload, WithdrawAcoAgreementInput,
+};
+use super::checked;
+use super::eligibility::{AcoEligibilityInput, TimelineInput, acr, workloads};
+use super::request::AcoRequest;
+use crate::domain::ids::IdKind;
+use crate::domain::workflow::WorkflowAction;
+use crate::domain::{AcoScenario, validate};
+use crate::error::{Error, Result, UserError};
+use crate::graphql::input::input_id;
+use crate::graphql::scalars::Decimal;
+use crate::graphql::write;
+use crate::service::agreements::{self, Publication, Signature};
+use crate::service::requests::{self, Corrections, Step};
+use crate::store::requests::AcoRequestRow;
+
+#[derive(InputObject)]
+pub struct SubmitAcoRequestInput {
+    pub customer_id: ID,
+    /// For an indirect reseller: the indirect provider it works through (ELIG-9).
+    pub indirect_provider_id: Option<ID>,
+    /// The estimated 12-month incremental Azure consumed revenue, e.g. `"15000.00"`.
+    pub estimated_acr: Decimal,
+    pub scenario: Option<AcoScenario>,
+    pub workloads: Option<Vec<String>>,
+    pub timeline: Option<TimelineInput>,
+    /// A note for the reviewers.
+    pub comment: Option<String>,
+}
+
+fn comment(value: Option<String>, field: &str) -> Result<Option<String>> {
+    match value {
+        Some(v) if !v.trim().is_empty() => {
+            let v = v.trim().to_owned();
+            if v.chars().count() > 4000 {
+                return Err(Error::bad_input(
+                    &["input", field],
+                    "at most 4000 characters",
+                ));
+            }
+            Ok(Some(v))
+        }
+        _ => Ok(None),
+    }
+}
+
+fn required_comment(value: String, field: &str) -> Result<String> {
+    comment(Some(value), field)?
+        .ok_or_else(|| Error::bad_input(&["input", field], format!("`{field}` is required")))
+}
+
+/// The `version` the caller saw (FLOW-18).
+fn version(value: i32) -> Result<i64> {
+    if value < 1 {
+        return Err(Error::bad_input(
+            &["input", "version"],
+            "`version` is the request's version, 1 or more",
+        ));
+    }
+    Ok(value.into())
+}
+
+/// What every workflow step carries.
+#[derive(InputObject)]
+pub struct AcoRequestStepInput {
+    pub id: ID,
+    /// The request's `version` as the caller saw it (FLOW-18).
+    pub version: i32,
+    pub comment: Option<String>,
+}
+
+impl AcoRequestStepInput {
+    fn into_step(self) -> Result<Step> {
+        Ok(Step {
+            request_id: input_id(&self.id, "id", IdKind::AcoRequest)?,
+            version: version(self.version)?,
+            comment: comment(self.comment, "comment")?,
+        })
+    }
+}
+
+#[derive(InputObject)]
+pub struct PassAcoComplianceCheckInput {
+    pub id: ID,
+    pub version: i32,
+    /// The channel sales manager who reviews the deal next (an email address).
+    pub channel_sales_manager: String,
+    pub comment: Option<String>,
+}
+
+#[derive(InputObject)]
+pub struct RequestAcoInformationInput {
+    pub id: ID,
+    pub version: i32,
+    /// What the partner must answer.
+    pub question: String,
+}
+
+#[derive(InputObject)]
+pub struct AnswerAcoInformationRequestInput {
+    pub id: ID,
+    pub version: i32,
+    pub answer: String,
+    /// Corrections (FLOW-5): the ACO amount is recomputed.
+    pub estimated_acr: Option<Decimal>,
+    pub scenario: Option<AcoScenario>,
+    pub workloads: Option<Vec<String>>,
+    pub timeline: Option<TimelineInput>,
+}
+
+#[derive(InputObject)]
+pub struct RejectAcoRequestInput {
+    pub id: ID,
+    pub version: i32,
+    pub reason: String,
+}
+
+#[derive(InputObject)]
+pub struct CancelAcoRequestInput {
+    pub id: ID,
+    pub version: i32,
+    pub reason: Option<String>,
+}
+
+#[derive(SimpleObject)]
+#[graphql(serial)]
+pub struct SubmitAcoRequestPayload {
+    pub aco_request: Option<AcoRequest>,
+    #[graphql(
+        complexity = "crate::graphql::cost::items(crate::graphql::cost::USER_ERRORS, child_complexity)"
+    )]
+    pub user_errors: Vec<UserError>,
+}
+
+#[derive(SimpleObject)]
+#[graphql(serial)]
+pub struct AcoRequestPayload {
+    pub aco_request: Option<AcoRequest>,
+    #[graphql(
+        complexity = "crate::graphql::cost::items(crate::graphql::cost::USER_ERRORS, child_complexity)"
+    )]
+    pub user_errors: Vec<UserError>,
+}
+
+fn request_payload(
+    outcome: std::result::Result<AcoRequestRow, Vec<UserError>>,
+) -> AcoRequestPayload {
+    match outcome {
+        Ok(row) => AcoRequestPayload {
+            aco_request: Some(AcoRequest::from(row)),
+            user_errors: Vec::new(),
+        },
+        Err(user_errors) => AcoRequestPayload {
+            aco_request: None,
+            user_errors,
+        },
+    }
+}
+
+async fn run_step(
+    ctx: &Context<'_>,
+    action: WorkflowAction,
+    step: Result<Step>,
+) -> async_graphql::Result<AcoRequestPayload> {
+    let step = checked(ctx, step)?;
+    Ok(request_payload(
+        write(ctx, move |tx, call| requests::step(tx, call, action, step)).await?,
+    ))
+}
+
+#[derive(Default)]
+pub struct AcoMutation;
+
+#[Object(serial)]
+impl AcoMutation {
+    /// FLOW-1: the transacting partner submits a request; refused with every
+    /// failing rule of §3 at once. Indirect providers, programme roles and
+    /// customer signers never submit (ROLE-1, ROLE-2).
+    async fn submit_aco_request(
+        &self,
+        ctx: &Context<'_>,
+        input: SubmitAcoRequestInput,
+    ) -> async_graphql::Result<SubmitAcoRequestPayload> {
+        let note = checked(ctx, comment(input.comment.clone(), "comment"))?;
+        let deal = checked(
+            ctx,
+            AcoEligibilityInput {
+                customer_id: input.customer_id,
+                partner_id: None,
+                indirect_provider_id: input.indirect_provider_id,
+                estimated_acr: input.estimated_acr,
+                scenario: input.scenario,
+                workloads: input.workloads,
+                timeline: input.timeline,
+            }
+            .into_deal(),
+        )?;
+        let outcome = write(ctx, move |tx, call| requests::submit(tx, call, deal, note)).await?;
+        Ok(match outcome {
+            Ok(row) => SubmitAcoRequestPayload {
+                aco_request: Some(AcoRequest::from(row)),
+                user_errors: Vec::new(),
+            },
+            Err(user_errors) => SubmitAcoRequestPayload {
+                aco_request: None,
+                user_errors,
+            },
+        })
+    }
+
+    /// FLOW-2, PLSR: passes the quality & compliance check and assigns a channel sales manager.
+    async fn pass_aco_compliance_check(
+        &self,
+        ctx: &Context<'_>,
+        input: PassAcoComplianceCheckInput,
+    ) -> async_graphql::Result<AcoRequestPayload> {
+        let manager = checked(
+            ctx,
+            validate::email(&input.channel_sales_manager).ok_or_else(|| {
+                Error::bad_input(
+                    &["input", "channelSalesManager"],
+                    "`channelSalesManager` must be an email address",
+                )
+            }),
+        )?;
+        let step = checked(
+            ctx,
+            AcoRequestStepInput {
+                id: input.id,
+                version: input.version,
+                comment: input.comment,
+            }
+            .into_step(),
+        )?;
+        Ok(request_payload(
+            write(ctx, move |tx, call| {
+                requests::pass_compliance_check(tx, call, step, manager)
+            })
+            .await?,
+        ))
+    }
+
+    /// FLOW-3 (PLSR, in `SUBMITTED`) and FLOW-4 (channel sales, in `CHANNEL_REVIEW`): asks the partner for more.
+    async fn request_aco_information(
+        &self,
+        ctx: &Context<'_>,
+        input: RequestAcoInformationInput,
+    ) -> async_graphql::Result<AcoRequestPayload> {
+        let step = required_comment(input.question, "question").and_then(|q| {
+            AcoRequestStepInput {
+                id: input.id,
+                version: input.version,
+                comment: Some(q),
+            }
+            .into_step()
+        });
+        run_step(ctx, WorkflowAction::RequestInformation, step).await
+    }
+
+    /// FLOW-5, the submitting partner: answers, optionally correcting scope or
+    /// estimate; the request returns to the state that asked.
+    async fn answer_aco_information_request(
+        &self,
+        ctx: &Context<'_>,
+        input: AnswerAcoInformationRequestInput,
+    ) -> async_graphql::Result<AcoRequestPayload> {
+        let parsed = (|| -> Result<(Step, Corrections)> {
+            let answer = required_comment(input.answer, "answer")?;
+            let step = AcoRequestStepInput {
+                id: input.id,
+                version: input.version,
+                comment: Some(answer),
+            }
+            .into_step()?;
+            let corrections = Corrections {
+                estimated_acr: input.estimated_acr.map(acr).transpose()?,
+                scenario: input.scenario,
+                workloads: input
+                    .workloads
+                    .map(|w| workloads(Some(w), "workloads"))
+                    .transpose()?,
+                timeline: input.timeline.map(|t| (t.start.0, t.end.0)),
+            };
+            Ok((step, corrections))
+        })();
+        let (step, corrections) = checked(ctx, parsed)?;
+        Ok(request_payload(
+            write(ctx, move |tx, call| {
+                requests::answer_information_request(tx, call, step, corrections)
+            })
+            .await?,
+        ))
+    }
+
+    /// FLOW-7, channel sales: supports the deal and submits it for finance.
+    async fn support_aco_request(
+        &self,
+        ctx: &Context<'_>,
+        input: AcoRequestStepInput,
+    ) -> async_graphql::Result<AcoRequestPayload> {
+        run_step(ctx, WorkflowAction::Support, input.into_step()).await
+    }
+
+    /// FLOW-8, finance: approves.
+    async fn approve_aco_request(
+        &self,
+        ctx: &Context<'_>,
+        input: AcoRequestStepInput,
+    ) -> async_graphql::Result<AcoRequestPayload> {
+        run_step(ctx, WorkflowAction::Approve, input.into_step()).await
+    }
+
+    /// FLOW-6: PLSR, channel sales or finance, each in its own state, rejects with a reason.
+    async fn reject_aco_request(
+        &self,
+        ctx: &Context<'_>,
+        input: RejectAcoRequestInput,
+    ) -> async_graphql::Result<AcoRequestPayload> {
+        let step = required_comment(input.reason, "reason").and_then(|r| {
+            AcoRequestStepInput {
+                id: input.id,
+                version: input.version,
+                comment: Some(r),
+            }
+            .into_step()
+        });
+        run_step(ctx, WorkflowAction::Reject, step).await
+    }
+
+    /// FLOW-13, the submitting partner: cancels a request that is not yet active.
+    async fn cancel_aco_request(
+        &self,
+        ctx: &Context<'_>,
+        input: CancelAcoRequestInput,
+    ) -> async_graphql::Result<AcoRequestPayload> {
+        let step = checked(
+            ctx,
+            AcoRequestStepInput {
+                id: input.id,
+                version: input.version,
+                comment: input.reason,
+            }
+            .into_step(),
+        )?;
+        Ok(request_payload(
+            write(ctx, move |tx, call| requests::cancel(tx, call, step)).await?,
+        ))
+    }
+
+    /// FLOW-9, AGR-3/4, operations: publishes the ACO agreement to the customer's signer.
+    async fn publish_aco_agreement(
+        &self,
+        ctx: &Context<'_>,
+        input: PublishAcoAgreementInput,
+    ) -> async_graphql::Result<AcoAgreementPayload> {
+        let parsed = (|| -> Result<(Step, Publication)> {
+            let signer_name = validate::text(&input.signer_name).ok_or_else(|| {
+                Error::bad_input(
+                    &["input", "signerName"],
+                    "`signerName` must be non-empty text",
+                )
+            })?;
+            let signer_email = validate::email(&input.signer_email).ok_or_else(|| {
+                Error::bad_input(
+                    &["input", "signerEmail"],
+                    "`signerEmail` must be an email address",
+                )
+            })?;
+            if !(1..=60).contains(&input.credit_period_months) {
+                return Err(Error::bad_input(
+                    &["input", "creditPeriodMonths"],
+                    "`creditPeriodMonths` must be between 1 and 60",
+                ));
+            }
+            let step = AcoRequestStepInput {
+                id: input.id,
+                version: input.version,
+                comment: input.comment,
+            }
+            .into_step()?;
+            Ok((
+                step,
+                Publication {
+                    signer_name,
+                    signer_email,
+                    credit_period_months: input.credit_period_months as u32,
+                },
+            ))
+        })();
+        let (step, publication) = checked(ctx, parsed)?;
+        let outcome = write(ctx, move |tx, call| {
+            agreements::publish(tx, call, step, publication)
+        })
+        .await?;
+        Ok(match outcome {
+            Ok((request, agreement)) => AcoAgreementPayload {
+                aco_request: Some(AcoRequest::from(request)),
+                aco_agreement: Some(AcoAgreement(agreement)),
+                user_errors: Vec::new(),
+            },
+            Err(user_errors) => AcoAgreementPayload {
+                aco_request: None,
+                aco_agreement: None,
+                user_errors,
+            },
+        })
+    }
+
+    /// FLOW-12, AGR-6, operations: withdraws the published agreement to change it; back to finance.
+    async fn withdraw_aco_agreement(
+        &self,
+        ctx: &Context<'_>,
+        input: WithdrawAcoAgreementInput,
+    ) -> async_graphql::Result<AcoAgreementPayload> {
+        let step = checked(
+            ctx,
+            required_comment(input.reason, "reason").and_then(|r| {
+                AcoRequestStepInput {
+                    id: input.id,
+                    version: input.version,
+                    comment: Some(r),
+                }
+                .into_step()
+            }),
+        )?;
+        let outcome = write(ctx, move |tx, call| agreements::withdraw(tx, call, step)).await?;
+        Ok(match outcome {
+            Ok((request, agreement)) => AcoAgreementPayload {
+                aco_request: Some(AcoRequest::from(request)),
+                aco_agreement: agreement.map(AcoAgreement),
+                user_errors: Vec::new(),
+            },
+            Err(user_errors) => AcoAgreementPayload {
+                aco_request: None,
+                aco_agreement: None,
+                user_errors,
+            },
+        })
+    }
+
+    /// FLOW-10, LEDGER-1, the customer's own signer: signs before the deadline;
+    /// the credit is granted at once. After the deadline the signature is
+    /// refused with `AGREEMENT_EXPIRED`, and the agreement expires (FLOW-11).
+    async fn sign_aco_agreement(
+        &self,
+        ctx: &Context<'_>,
+        input: SignAcoAgreementInput,
+    ) -> async_graphql::Result<SignAcoAgreementPayload> {
+        let id = checked(
+            ctx,
+            input_id(&input.agreement_id, "agreementId", IdKind::AcoAgreement),
+        )?;
+        let outcome = write(ctx, move |tx, call| agreements::sign(tx, call, &id)).await?;
+        Ok(match outcome {
+            Ok(Signature::Signed {
+                agreement, grant, ..
+            }) => SignAcoAgreementPayload {
+                aco_agreement: Some(AcoAgreement(agreement)),
+                credit_grant: Some(CreditGrant(grant)),
+                user_errors: Vec::new(),
+            },
+            Ok(Signature::Expired { agreement }) => SignAcoAgreementPayload {
+                user_errors: vec![agreements::too_late(&agreement)],
+                aco_agreement: Some(AcoAgreement(agreement)),
+                credit_grant: None,
+            },
+            Err(user_errors) => SignAcoAgreementPayload {
+                aco_agreement: None,
+                credit_grant: None,
+                user_errors,
+            },
+        })
+    }
+
+    /// AGR-4, FLOW-11, operations: expires every published agreement past its
+    /// deadline (the service also does this on its own every few minutes).
+    async fn expire_aco_agreements(
+        &self,
+        ctx: &Context<'_>,
+        input: Option<ExpireAcoAgreementsInput>,
+    ) -> async_graphql::Result<ExpireAcoAgreementsPayload> {
+        let input = input.unwrap_or_default();
+        let outcome = write(ctx, move |tx, call| {
+            agreements::expire_overdue(tx, call, true)
+        })
+        .await?;
+        Ok(match outcome {
+            Ok(expired) => ExpireAcoAgreementsPayload {
+                expired_agreements: expired.into_iter().map(AcoAgreement).collect(),
+                client_mutation_id: input.client_mutation_id,
+                user_errors: Vec::new(),
+            },
+            Err(user_errors) => ExpireAcoAgreementsPayload {
+                expired_agreements: Vec::new(),
+                client_mutation_id: input.client_mutation_id,
+                user_errors,
+            },
+        })
+    }
+}

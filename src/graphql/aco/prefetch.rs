@@ -1,0 +1,175 @@
+//! Loading a page of requests: what its nodes ask for of their customers,
+//! partners and last events (`Wanted`), loaded for the whole page at once
+//! (`Prefetch`).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_graphql::{Context, Lookahead};
+
+use super::event::AcoRequestEvent;
+use crate::authz;
+use crate::domain::actor::Actor;
+use crate::domain::ids::ObjectId;
+use crate::error::Result;
+use crate::graphql::loaded;
+use crate::graphql::plain;
+use crate::graphql::types::{Customer, Partner};
+use crate::store::customers::CustomerRow;
+use crate::store::partners::PartnerRow;
+use crate::store::requests::AcoRequestBrief;
+use crate::store::{NamedRow, Tx};
+use crate::store::{customers, partners, requests as request_store};
+
+/// What a list page of requests loads for all of its rows at once — one
+/// query per kind of nested object, through the same scopes as every other
+/// path — instead of one query per row (no N+1).
+#[derive(Default)]
+pub struct Prefetch {
+    pub(super) customers: Option<Nested<CustomerRow>>,
+    pub(super) partners: Option<Nested<PartnerRow>>,
+    pub(super) last_events: Option<ById<AcoRequestEvent>>,
+    /// The page's plain selections, shared by its requests.
+    pub(super) selections: plain::Selections,
+}
+
+/// A page's nested objects by their id. The ids are the service's own, not
+/// a client's choice, so a fast hash serves (no flooding to resist).
+pub(super) type ById<R> = HashMap<ObjectId, Arc<R>, foldhash::fast::RandomState>;
+
+/// The nested objects of one kind a page loaded, whole or in brief.
+pub(super) enum Nested<R> {
+    Whole(ById<R>),
+    Brief(ById<NamedRow>),
+}
+
+impl Nested<CustomerRow> {
+    pub(super) fn customer(&self, id: &ObjectId) -> Option<Customer> {
+        match self {
+            Nested::Whole(rows) => rows.get(id).cloned().map(Customer::whole),
+            Nested::Brief(rows) => rows.get(id).cloned().map(Customer::brief),
+        }
+    }
+}
+
+impl Nested<PartnerRow> {
+    pub(super) fn partner(&self, id: &ObjectId) -> Option<Partner> {
+        match self {
+            Nested::Whole(rows) => rows.get(id).cloned().map(Partner::whole),
+            Nested::Brief(rows) => rows.get(id).cloned().map(Partner::brief),
+        }
+    }
+}
+
+/// How much of a nested object a selection needs.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Depth {
+    /// Its id and name (and what starts from its id).
+    Brief,
+    Whole,
+}
+
+/// Which nested objects a list's nodes ask for, and how much of each.
+#[derive(Clone, Copy, Default, Debug)]
+pub struct Wanted {
+    customer: Option<Depth>,
+    partner: Option<Depth>,
+    last_event: bool,
+}
+
+impl Wanted {
+    /// Reads the selection of a field that returns one request.
+    pub fn of_object(ctx: &Context<'_>) -> Wanted {
+        Wanted::below(&[ctx.look_ahead()])
+    }
+
+    /// Reads the selection below `nodes` and `edges { node }` of a connection field.
+    pub fn of(ctx: &Context<'_>) -> Wanted {
+        let look = ctx.look_ahead();
+        Wanted::below(&Wanted::nodes(&look))
+    }
+
+    /// The selections of a connection's nodes.
+    pub(super) fn nodes<'a>(look: &Lookahead<'a>) -> [Lookahead<'a>; 2] {
+        [look.field("nodes"), look.field("edges").field("node")]
+    }
+
+    fn below(requests: &[Lookahead<'_>]) -> Wanted {
+        let depth = |fields: &[&str], brief: &[&str]| -> Option<Depth> {
+            let looks: Vec<Lookahead<'_>> = requests
+                .iter()
+                .flat_map(|r| fields.iter().map(move |f| r.field(f)))
+                .filter(|l| l.exists())
+                .collect();
+            if looks.is_empty() {
+                None
+            } else if loaded::only(&looks, brief) {
+                Some(Depth::Brief)
+            } else {
+                Some(Depth::Whole)
+            }
+        };
+        Wanted {
+            customer: depth(&["customer"], Customer::BRIEF_FIELDS),
+            partner: depth(&["partner", "indirectProvider"], Partner::BRIEF_FIELDS),
+            last_event: requests.iter().any(|r| r.field("lastEvent").exists()),
+        }
+    }
+}
+
+impl Prefetch {
+    /// Loads what `wanted` names for `rows`, as `actor` may see it.
+    pub fn load(
+        tx: &Tx<'_>,
+        actor: &Actor,
+        rows: &[&AcoRequestBrief],
+        wanted: Wanted,
+    ) -> Result<Prefetch> {
+        let mut prefetch = Prefetch::default();
+        if let Some(depth) = wanted.customer {
+            let ids: Vec<&str> = rows.iter().map(|r| r.customer_id.as_str()).collect();
+            let scope = authz::customer_scope(actor);
+            prefetch.customers = Some(match depth {
+                Depth::Whole => {
+                    Nested::Whole(by_id(customers::find_every(tx, &ids, &scope)?, |c| &c.id))
+                }
+                Depth::Brief => {
+                    Nested::Brief(by_id(customers::find_named(tx, &ids, &scope)?, |c| &c.id))
+                }
+            });
+        }
+        if let Some(depth) = wanted.partner {
+            let mut ids: Vec<&str> = rows.iter().map(|r| r.partner_id.as_str()).collect();
+            ids.extend(
+                rows.iter()
+                    .filter_map(|r| r.indirect_provider_id.as_ref().map(|p| p.as_str())),
+            );
+            let scope = authz::partner_scope(actor);
+            prefetch.partners = Some(match depth {
+                Depth::Whole => {
+                    Nested::Whole(by_id(partners::find_every(tx, &ids, &scope)?, |p| &p.id))
+                }
+                Depth::Brief => {
+                    Nested::Brief(by_id(partners::find_named(tx, &ids, &scope)?, |p| &p.id))
+                }
+            });
+        }
+        if wanted.last_event {
+            let seqs: Vec<i64> = rows.iter().filter_map(|r| r.last_history_id).collect();
+            prefetch.last_events = Some(
+                request_store::history_entries(tx, &seqs)?
+                    .into_iter()
+                    .map(|h| (h.request_id.clone(), Arc::new(AcoRequestEvent::from(h))))
+                    .collect(),
+            );
+        }
+        Ok(prefetch)
+    }
+}
+
+/// Rows by their id, each shared by the requests that nest it.
+fn by_id<R>(rows: Vec<R>, id: impl Fn(&R) -> &ObjectId) -> ById<R> {
+    rows.into_iter()
+        .map(|row| (id(&row).clone(), Arc::new(row)))
+        .collect()
+}

@@ -1,0 +1,125 @@
+//! What the object types share: the `Node` interface, addresses and
+//! contacts, and the change history of partners and customers.
+
+use async_graphql::{Context, ID, Interface, SimpleObject};
+
+use super::{Customer, CustomerAgreement, Partner, ResellerRelationship};
+use crate::domain;
+use crate::domain::actor::Actor;
+use crate::graphql::aco::{AcoAgreement, AcoRequest, CreditGrant};
+use crate::graphql::benefits::BenefitCredit;
+use crate::graphql::connection::{Conn, CursorKey, connection, page_args};
+use crate::graphql::read;
+use crate::graphql::scalars::DateTime;
+use crate::store::audit::{self, ChangeRow};
+
+/// An object with a global id, resolvable through `node(id:)`.
+#[derive(Interface)]
+#[graphql(field(name = "id", ty = "ID", desc = "The object's global id."))]
+pub enum Node {
+    Partner(Partner),
+    Customer(Customer),
+    ResellerRelationship(ResellerRelationship),
+    CustomerAgreement(CustomerAgreement),
+    AcoRequest(AcoRequest),
+    AcoAgreement(AcoAgreement),
+    CreditGrant(CreditGrant),
+    BenefitCredit(BenefitCredit),
+}
+
+/// A postal address (Partner Center's `defaultAddress`).
+#[derive(SimpleObject)]
+#[graphql(serial)]
+pub struct Address {
+    pub address_line1: Option<String>,
+    pub address_line2: Option<String>,
+    pub city: Option<String>,
+    pub state: Option<String>,
+    pub postal_code: Option<String>,
+    /// ISO 3166-1 alpha-2.
+    pub country: Option<String>,
+}
+
+impl From<domain::Address> for Address {
+    fn from(a: domain::Address) -> Self {
+        Address {
+            address_line1: a.address_line1,
+            address_line2: a.address_line2,
+            city: a.city,
+            state: a.state,
+            postal_code: a.postal_code,
+            country: a.country,
+        }
+    }
+}
+
+/// A person to contact (Partner Center's `primaryContact`).
+#[derive(SimpleObject)]
+#[graphql(serial)]
+pub struct Contact {
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub email: Option<String>,
+    pub phone_number: Option<String>,
+}
+
+impl From<domain::Contact> for Contact {
+    fn from(c: domain::Contact) -> Self {
+        Contact {
+            first_name: c.first_name,
+            last_name: c.last_name,
+            email: c.email,
+            phone_number: c.phone_number,
+        }
+    }
+}
+
+/// One entry of an object's append-only history.
+#[derive(SimpleObject)]
+#[graphql(serial)]
+pub struct ChangeEvent {
+    pub at: DateTime,
+    /// The token subject of whoever made the change.
+    pub actor_subject: String,
+    pub actor_name: Option<String>,
+    pub actor_role: String,
+    pub action: String,
+    /// What changed, as a JSON object.
+    pub detail: async_graphql::Json<serde_json::Value>,
+}
+
+impl From<ChangeRow> for ChangeEvent {
+    fn from(r: ChangeRow) -> Self {
+        ChangeEvent {
+            at: DateTime(r.at),
+            actor_subject: r.actor_subject,
+            actor_name: r.actor_name,
+            actor_role: r.actor_role,
+            action: r.action,
+            detail: async_graphql::Json(serde_json::from_str(&r.detail).unwrap_or_default()),
+        }
+    }
+}
+
+/// History is for programme roles and for the organisation itself.
+pub(super) async fn history(
+    ctx: &Context<'_>,
+    entity: crate::domain::ids::ObjectId,
+    own: impl Fn(&Actor) -> bool + Clone + Send + 'static,
+    args: (Option<String>, Option<i32>, Option<String>, Option<i32>),
+) -> async_graphql::Result<Option<Conn<ChangeEvent>>> {
+    let (after, first, before, last) = args;
+    read(ctx, move |tx, actor| {
+        if !(actor.is_program() || own(actor)) {
+            return Ok(None);
+        }
+        let args = page_args(first, after, last, before, CursorKey::Sequence)?;
+        let page = audit::history(tx, &entity, &args)?;
+        Ok(Some(connection(
+            page,
+            |r| format!("{:020}", r.seq),
+            ChangeEvent::from,
+        )))
+    })
+    .await
+}

@@ -1,0 +1,341 @@
+//! The partner object (§1) and its signature of the Microsoft Partner
+//! Agreement.
+
+use std::sync::Arc;
+
+use async_graphql::{Context, ID, Object, Value};
+
+use super::common::{Address, ChangeEvent, Contact, history};
+use super::customer::Customer;
+use super::relationship::{ResellerRelationship, relationship_page};
+use crate::authz;
+use crate::domain::actor::Actor;
+use crate::domain::ids::{IdKind, ObjectId};
+use crate::domain::{PartnerType, RelationshipStatus};
+use crate::graphql::aco::{AcoRequest, request_page};
+use crate::graphql::authorization::PartnerAuthorization;
+use crate::graphql::benefits::BenefitCredit;
+use crate::graphql::connection::{Conn, CursorKey, connection, page_args};
+use crate::graphql::loaded::{Form, Named};
+use crate::graphql::plain::{Key, Plain, PlainObject, Plainly};
+use crate::graphql::scalars::{Date, DateTime};
+use crate::graphql::{read, read_as_call};
+use crate::store::customers;
+use crate::store::partners::{self, PartnerAgreementRow, PartnerRow};
+use crate::store::relationships::RelationshipFilter;
+use crate::store::{NamedRow, Tx};
+
+/// A CSP partner (§1), whole or as a list page loaded it (see [`loaded`](crate::graphql::loaded)).
+pub struct Partner(Form<PartnerRow>);
+
+/// A partner answers its id and name plainly, whole or in brief.
+impl Plain for Partner {
+    fn plain(&self, _: &Plainly<'_>, field: &str, _: &[Key]) -> Option<Value> {
+        self.0.plain(field)
+    }
+}
+
+impl From<PartnerRow> for Partner {
+    fn from(row: PartnerRow) -> Self {
+        Partner(Form::Whole(Arc::new(row)))
+    }
+}
+
+impl Partner {
+    /// The fields a partner loaded in brief answers without reading its row:
+    /// its id, its name, and the lists that start from its id.
+    pub const BRIEF_FIELDS: &[&str] = &[
+        "__typename",
+        "id",
+        "companyName",
+        "partnerAgreement",
+        "indirectProviders",
+        "indirectResellers",
+        "customers",
+        "relationships",
+        "acoRequests",
+        "benefitCredits",
+        "history",
+    ];
+
+    pub fn whole(row: Arc<PartnerRow>) -> Partner {
+        Partner(Form::Whole(row))
+    }
+
+    pub fn brief(named: Arc<NamedRow>) -> Partner {
+        Partner(Form::brief(named))
+    }
+
+    pub fn object_id(&self) -> &ObjectId {
+        self.0.id()
+    }
+}
+
+impl Named for PartnerRow {
+    fn id(&self) -> &ObjectId {
+        &self.id
+    }
+    fn name(&self) -> &str {
+        &self.company_name
+    }
+    fn read(tx: &Tx<'_>, actor: &Actor, id: &ObjectId) -> crate::error::Result<Self> {
+        authz::partner(tx, actor, id)
+    }
+}
+
+#[Object(serial)]
+impl Partner {
+    pub async fn id(&self) -> ID {
+        ID(self.object_id().to_string())
+    }
+    /// The partner's Microsoft Entra tenant.
+    async fn tenant_id(&self, ctx: &Context<'_>) -> async_graphql::Result<&str> {
+        Ok(&self.0.row(ctx).await?.tenant_id)
+    }
+    async fn company_name(&self) -> &str {
+        self.0.name()
+    }
+    async fn domain(&self, ctx: &Context<'_>) -> async_graphql::Result<&str> {
+        Ok(&self.0.row(ctx).await?.domain)
+    }
+    async fn partner_type(&self, ctx: &Context<'_>) -> async_graphql::Result<PartnerType> {
+        Ok(self.0.row(ctx).await?.partner_type)
+    }
+    /// The partner's PartnerID (MPN id).
+    async fn mpn_id(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<&str>> {
+        Ok(self.0.row(ctx).await?.mpn_id.as_deref())
+    }
+    async fn default_address(&self, ctx: &Context<'_>) -> async_graphql::Result<Address> {
+        Ok(self.0.row(ctx).await?.default_address.clone().into())
+    }
+    async fn primary_contact(&self, ctx: &Context<'_>) -> async_graphql::Result<Contact> {
+        Ok(self.0.row(ctx).await?.primary_contact.clone().into())
+    }
+    /// AGR-1: the partner's latest signature of the Microsoft Partner Agreement.
+    async fn partner_agreement(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<PartnerAgreement>> {
+        let id = self.object_id().clone();
+        read(ctx, move |tx, _| {
+            Ok(partners::partner_agreement(tx, &id)?.map(PartnerAgreement))
+        })
+        .await
+    }
+    /// For an indirect reseller: the indirect providers it works through.
+    #[graphql(complexity = "crate::graphql::cost::page(first, last, child_complexity)")]
+    async fn indirect_providers(
+        &self,
+        ctx: &Context<'_>,
+        after: Option<String>,
+        first: Option<i32>,
+        before: Option<String>,
+        last: Option<i32>,
+    ) -> async_graphql::Result<Conn<Partner>> {
+        let filter = partners::PartnerFilter {
+            providers_of: Some(self.object_id().clone()),
+            ..Default::default()
+        };
+        partner_page(ctx, filter, (after, first, before, last)).await
+    }
+    /// For an indirect provider: the indirect resellers linked to it.
+    #[graphql(complexity = "crate::graphql::cost::page(first, last, child_complexity)")]
+    async fn indirect_resellers(
+        &self,
+        ctx: &Context<'_>,
+        after: Option<String>,
+        first: Option<i32>,
+        before: Option<String>,
+        last: Option<i32>,
+    ) -> async_graphql::Result<Conn<Partner>> {
+        let filter = partners::PartnerFilter {
+            resellers_of: Some(self.object_id().clone()),
+            ..Default::default()
+        };
+        partner_page(ctx, filter, (after, first, before, last)).await
+    }
+    /// The customers this partner has an active reseller relationship with,
+    /// among those the caller may see.
+    #[graphql(complexity = "crate::graphql::cost::page(first, last, child_complexity)")]
+    async fn customers(
+        &self,
+        ctx: &Context<'_>,
+        after: Option<String>,
+        first: Option<i32>,
+        before: Option<String>,
+        last: Option<i32>,
+    ) -> async_graphql::Result<Conn<Customer>> {
+        let id = self.object_id().clone();
+        read(ctx, move |tx, actor| {
+            let args = page_args(
+                first,
+                after,
+                last,
+                before,
+                CursorKey::Object(IdKind::Customer),
+            )?;
+            Ok(connection(
+                customers::list_of_partner(tx, &id, &authz::customer_scope(actor), &args)?,
+                |c| c.id.to_string(),
+                Customer::from,
+            ))
+        })
+        .await
+    }
+    /// The partner's reseller relationships, among those the caller may see.
+    #[graphql(complexity = "crate::graphql::cost::page(first, last, child_complexity)")]
+    async fn relationships(
+        &self,
+        ctx: &Context<'_>,
+        status: Option<RelationshipStatus>,
+        after: Option<String>,
+        first: Option<i32>,
+        before: Option<String>,
+        last: Option<i32>,
+    ) -> async_graphql::Result<Conn<ResellerRelationship>> {
+        let filter = RelationshipFilter {
+            partner: Some(self.object_id().clone()),
+            status,
+            ..Default::default()
+        };
+        relationship_page(ctx, filter, (after, first, before, last)).await
+    }
+    /// The ACO requests this partner submitted, among those the caller may see.
+    #[graphql(complexity = "crate::graphql::cost::page(first, last, child_complexity)")]
+    async fn aco_requests(
+        &self,
+        ctx: &Context<'_>,
+        after: Option<String>,
+        first: Option<i32>,
+        before: Option<String>,
+        last: Option<i32>,
+    ) -> async_graphql::Result<Conn<PlainObject<AcoRequest>>> {
+        let narrowing = crate::store::requests::RequestFilter {
+            partner: Some(self.object_id().clone()),
+            ..Default::default()
+        };
+        request_page(ctx, narrowing, (after, first, before, last)).await
+    }
+    /// §7: the partner's own benefit credits (the partner and programme roles see them).
+    #[graphql(complexity = "crate::graphql::cost::page(first, last, child_complexity)")]
+    async fn benefit_credits(
+        &self,
+        ctx: &Context<'_>,
+        after: Option<String>,
+        first: Option<i32>,
+        before: Option<String>,
+        last: Option<i32>,
+    ) -> async_graphql::Result<Conn<BenefitCredit>> {
+        let id = self.object_id().clone();
+        read(ctx, move |tx, actor| {
+            let args = page_args(
+                first,
+                after,
+                last,
+                before,
+                CursorKey::Object(IdKind::BenefitCredit),
+            )?;
+
+            Ok(connection(
+                crate::store::benefits::page_of_partner(
+                    tx,
+                    &authz::benefit_scope(actor),
+                    &id,
+                    &args,
+                )?,
+                |b| b.id.to_string(),
+                BenefitCredit,
+            ))
+        })
+        .await
+    }
+    /// §8: where the partner stands against the requirements of its type.
+    /// Only the partner itself and programme roles see it; `null` for anyone else.
+    async fn authorization(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<PartnerAuthorization>> {
+        let row = self.0.row(ctx).await?.clone();
+        read_as_call(ctx, move |tx, call| {
+            if !crate::service::authorization::may_see(&call.actor, &row.id) {
+                return Ok(None);
+            }
+            let standing = crate::service::authorization::standing(tx, row, call)?;
+            Ok(Some(PartnerAuthorization(standing)))
+        })
+        .await
+    }
+    /// Every change to this partner, oldest first. Only programme roles and the
+    /// partner itself see it; `null` for anyone else.
+    #[graphql(complexity = "crate::graphql::cost::page(first, last, child_complexity)")]
+    async fn history(
+        &self,
+        ctx: &Context<'_>,
+        after: Option<String>,
+        first: Option<i32>,
+        before: Option<String>,
+        last: Option<i32>,
+    ) -> async_graphql::Result<Option<Conn<ChangeEvent>>> {
+        let id = self.object_id().clone();
+        let own = id.clone();
+        history(
+            ctx,
+            id,
+            move |a| a.partner_id() == Some(&own),
+            (after, first, before, last),
+        )
+        .await
+    }
+    async fn version(&self, ctx: &Context<'_>) -> async_graphql::Result<i64> {
+        Ok(self.0.row(ctx).await?.version)
+    }
+    async fn created_at(&self, ctx: &Context<'_>) -> async_graphql::Result<DateTime> {
+        Ok(DateTime(self.0.row(ctx).await?.created_at))
+    }
+    async fn updated_at(&self, ctx: &Context<'_>) -> async_graphql::Result<DateTime> {
+        Ok(DateTime(self.0.row(ctx).await?.updated_at))
+    }
+}
+
+/// A page of the partners the caller may see, narrowed by `filter` (the
+/// providers of a reseller, the resellers of a provider).
+async fn partner_page(
+    ctx: &Context<'_>,
+    filter: partners::PartnerFilter,
+    (after, first, before, last): (Option<String>, Option<i32>, Option<String>, Option<i32>),
+) -> async_graphql::Result<Conn<Partner>> {
+    read(ctx, move |tx, actor| {
+        let args = page_args(
+            first,
+            after,
+            last,
+            before,
+            CursorKey::Object(IdKind::Partner),
+        )?;
+        Ok(connection(
+            partners::page_of(tx, &authz::partner_scope(actor), &filter, &args)?,
+            |p| p.id.to_string(),
+            Partner::from,
+        ))
+    })
+    .await
+}
+
+/// AGR-1: a signature of the Microsoft Partner Agreement.
+pub struct PartnerAgreement(pub PartnerAgreementRow);
+
+#[Object(serial)]
+impl PartnerAgreement {
+    async fn signer_name(&self) -> &str {
+        &self.0.signer_name
+    }
+    async fn signer_email(&self) -> &str {
+        &self.0.signer_email
+    }
+    async fn date_agreed(&self) -> Date {
+        Date(self.0.date_agreed)
+    }
+    async fn recorded_at(&self) -> DateTime {
+        DateTime(self.0.recorded_at)
+    }
+}
