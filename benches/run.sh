@@ -10,6 +10,10 @@
 #   REQUESTS=1000000 SECONDS_EACH=10 bash benches/run.sh
 #   REQUESTS=200 SECONDS_EACH=1 bash benches/run.sh    # the smoke run CI does
 #   BENCH_DIR=/tmp/b BENCH_BINARY=… CONNECTIONS=256 ROUNDS=5 …     # keep the data, another build
+#   BENCH_BINARY=/tmp/old BENCH_BINARY_B=target/release/aco-api bash benches/run.sh
+#       # two builds alternated in one run: each with its own copy of the dataset
+#       # (written by itself), its own server on the same core, every pair of
+#       # each build measured right after the other build's
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . benches/common.sh
@@ -34,12 +38,13 @@ cores=$(nproc)
 server_cpu=0; load_cpu=$(( cores > 1 ? 1 : 0 ))
 
 bin=$(server_binary)
+declare -A pid=()
 # A stopped server empties its write-ahead log before it exits: wait for it.
 stop_server() {
-  if [ -n "${server:-}" ]; then
-    kill "$server" 2>/dev/null || true
-    wait "$server" 2>/dev/null || true
-  fi
+  for p in "${pid[@]}"; do
+    kill "$p" 2>/dev/null || true
+    wait "$p" 2>/dev/null || true
+  done
 }
 if [ -n "${BENCH_DIR:-}" ]; then
   # Keep the dataset afterwards (for RSS and start-up measurements).
@@ -50,22 +55,35 @@ else
   trap 'stop_server; rm -rf "$work"' EXIT
 fi
 
-started=$(date +%s)
-"$bin" bench-data --database-path "$work/bench.db" --requests "$REQUESTS" --fresh "$FRESH" --bodies "$work/bodies"
-echo "dataset: $REQUESTS requests, $(( REQUESTS / 10 + 2 * FRESH )) customers, written in $(( $(date +%s) - started )) s"
-
+# The builds measured: one, or two alternated (A is BENCH_BINARY or the
+# build here, B is BENCH_BINARY_B). Each writes its own dataset and bodies.
+builds=(A)
+declare -A binary=([A]="$bin") port=([A]="$PORT")
+if [ -n "${BENCH_BINARY_B:-}" ]; then
+  builds=(A B)
+  binary[B]="$BENCH_BINARY_B"
+  port[B]=$(( PORT + 1 ))
+fi
 export ACO_DEV=true RUST_LOG=warn ACO_LOG_FORMAT=json
-taskset -c "$server_cpu" "$bin" serve --dev --bind "127.0.0.1:$PORT" --database-path "$work/bench.db" >/dev/null 2>&1 &
-server=$!
-for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
+for b in "${builds[@]}"; do
+  started=$(date +%s)
+  mkdir -p "$work/$b"
+  "${binary[$b]}" bench-data --database-path "$work/$b/bench.db" --requests "$REQUESTS" --fresh "$FRESH" --bodies "$work/$b/bodies"
+  echo "dataset ($b): $REQUESTS requests, $(( REQUESTS / 10 + 2 * FRESH )) customers, written in $(( $(date +%s) - started )) s"
+  taskset -c "$server_cpu" "${binary[$b]}" serve --dev --bind "127.0.0.1:${port[$b]}" --database-path "$work/$b/bench.db" >/dev/null 2>&1 &
+  pid[$b]=$!
+  for _ in $(seq 100); do curl -sf "http://127.0.0.1:${port[$b]}/healthz" >/dev/null && break; sleep 0.1; done
+done
 
 ADMIN=$(token PROGRAM_ADMIN $PROGRAM)
 PLSR=$(token PLSR $PROGRAM)
 PARTNER_USER=$(token PARTNER_USER b0000000-0000-4000-8000-000000000001)
 
 run() { # name, path, script, bodies, token[, once: the bodies are writes that can be sent once]
-  local out rps p50 p99 failures
-  out=$(BENCH_BODIES="$4" BENCH_TOKEN="$5" taskset -c "$load_cpu" wrk -t1 -c"$CONNECTIONS" -d"${SECONDS_EACH}s" --latency -s "$3" "http://127.0.0.1:$PORT$2")
+  # The build measured is $BUILD (A when unset); a body file named
+  # …/bodies/… is the one that build wrote.
+  local out rps p50 p99 failures bodies="${4/\/A\/bodies\//\/${BUILD:-A}\/bodies\/}"
+  out=$(BENCH_BODIES="$bodies" BENCH_TOKEN="$5" taskset -c "$load_cpu" wrk -t1 -c"$CONNECTIONS" -d"${SECONDS_EACH}s" --latency -s "$3" "http://127.0.0.1:${port[${BUILD:-A}]}$2")
   rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
   p50=$(awk '$1=="50%" {print $2}' <<<"$out")
   p99=$(awk '$1=="99%" {print $2}' <<<"$out")
@@ -90,25 +108,32 @@ run() { # name, path, script, bodies, token[, once: the bodies are writes that c
 # One measurement of an operation, right after one of the yardstick: the ratio
 # of the pair is immune to the machine's drift between pairs.
 pair() { # run's arguments
-  local yardstick operation
-  yardstick=$(run "GET /livez (yardstick)" /livez benches/livez.lua /dev/null "")
-  operation=$(run "$@")
-  echo "$1|$yardstick|$operation"
+  local yardstick operation name
+  for BUILD in "${builds[@]}"; do
+    yardstick=$(run "GET /livez (yardstick)" /livez benches/livez.lua /dev/null "")
+    operation=$(run "$@")
+    name="$1"
+    [ "${#builds[@]}" -gt 1 ] && name="$1 [$BUILD]"
+    echo "$name|$yardstick|$operation"
+  done
 }
 
 reads=(
-  "acoRequest(id)|/graphql benches/graphql.lua $work/bodies/acoRequest.jsonl $ADMIN"
-  "acoRequests(first: 20)|/graphql benches/graphql.lua $work/bodies/acoRequests.jsonl $ADMIN"
-  "acoEligibility|/graphql benches/graphql.lua $work/bodies/acoEligibility.jsonl $PLSR"
-  "reconciliation (12 months)|/graphql benches/graphql.lua $work/bodies/reconciliation.jsonl $ADMIN"
+  "acoRequest(id)|/graphql benches/graphql.lua $work/A/bodies/acoRequest.jsonl $ADMIN"
+  "acoRequests(first: 20)|/graphql benches/graphql.lua $work/A/bodies/acoRequests.jsonl $ADMIN"
+  "acoEligibility|/graphql benches/graphql.lua $work/A/bodies/acoEligibility.jsonl $PLSR"
+  "reconciliation (12 months)|/graphql benches/graphql.lua $work/A/bodies/reconciliation.jsonl $ADMIN"
 )
 # Warm-up, checked but not reported: each read for a second (page caches; the
 # expiry sweep the server runs at start has finished by then).
-SECONDS_EACH=1 run "GET /livez (yardstick)" /livez benches/livez.lua /dev/null "" >/dev/null
-for read in "${reads[@]}"; do
-  # shellcheck disable=SC2086 # the arguments are words without spaces
-  SECONDS_EACH=1 run "${read%%|*}" ${read#*|} >/dev/null
+for BUILD in "${builds[@]}"; do
+  SECONDS_EACH=1 run "GET /livez (yardstick)" /livez benches/livez.lua /dev/null "" >/dev/null
+  for read in "${reads[@]}"; do
+    # shellcheck disable=SC2086 # the arguments are words without spaces
+    SECONDS_EACH=1 run "${read%%|*}" ${read#*|} >/dev/null
+  done
 done
+unset BUILD
 
 # The reads are measured ROUNDS times, interleaved; each write body can be sent
 # once, so each write is measured once.
@@ -119,11 +144,15 @@ results=$(
       pair "${read%%|*}" ${read#*|}
     done
   done
-  pair "submitAcoRequest" /graphql benches/graphql.lua "$work/bodies/submitAcoRequest.jsonl" "$PARTNER_USER" once
-  pair "passAcoComplianceCheck" /graphql benches/graphql.lua "$work/bodies/passAcoComplianceCheck.jsonl" "$PLSR" once
-  pair "recordMonthlyUsage" /graphql benches/graphql.lua "$work/bodies/recordMonthlyUsage.jsonl" "$ADMIN" once
+  pair "submitAcoRequest" /graphql benches/graphql.lua "$work/A/bodies/submitAcoRequest.jsonl" "$PARTNER_USER" once
+  pair "passAcoComplianceCheck" /graphql benches/graphql.lua "$work/A/bodies/passAcoComplianceCheck.jsonl" "$PLSR" once
+  pair "recordMonthlyUsage" /graphql benches/graphql.lua "$work/A/bodies/recordMonthlyUsage.jsonl" "$ADMIN" once
 )
-rss=$(awk '/VmHWM/ {print $2}' "/proc/$server/status")
+rss=""
+for b in "${builds[@]}"; do
+  label=""; [ "${#builds[@]}" -gt 1 ] && label=" $b"
+  rss="$rss$label $(( $(awk '/VmHWM/ {print $2}' "/proc/${pid[$b]}/status") / 1024 )) MB"
+done
 
 # Each row: the medians over the operation's pairs (req/s, ratio, p50, p99),
 # and the ratio of every pair; the yardstick row: the median of all of its runs.
@@ -157,4 +186,4 @@ awk -F'|' '
     }
   }' <<<"$results"
 echo
-echo "server peak RSS: $(( rss / 1024 )) MB; $CONNECTIONS connections; server on CPU $server_cpu, wrk on CPU $load_cpu; $(nproc) cores"
+echo "server peak RSS:$rss; $CONNECTIONS connections; server on CPU $server_cpu, wrk on CPU $load_cpu; $(nproc) cores"
