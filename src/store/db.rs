@@ -296,7 +296,8 @@ mod tests {
         .unwrap();
         let before = size();
         let waited = std::time::Instant::now();
-        while size() <= before + 200 * 4000 && waited.elapsed() < Duration::from_secs(5) {
+        // Within a few passes on an idle machine; the bound is for a loaded one.
+        while size() <= before + 200 * 4000 && waited.elapsed() < Duration::from_secs(30) {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         assert!(size() > before + 200 * 4000, "{before} -> {}", size());
