@@ -284,6 +284,8 @@ pub fn settle_customer(tx: &Tx<'_>, call: &Call, customer: &ObjectId) -> Result<
         .into_iter()
         .map(|g| g.partner_id)
         .collect();
+    // Grants come by id, their partners interleaved: each partner once.
+    partners.sort_unstable_by(|a, b| a.as_str().cmp(b.as_str()));
     partners.dedup();
     for partner in &partners {
         settle(tx, call, customer, partner)?;
