@@ -7,6 +7,7 @@
 //! authorized the same way. What a caller may not see does not exist for it:
 //! `NOT_FOUND`, never `FORBIDDEN`.
 
+use crate::domain::PartnerType;
 use crate::domain::Role;
 use crate::domain::actor::{Actor, Organization};
 use crate::domain::ids::ObjectId;
@@ -80,6 +81,43 @@ pub fn benefit_scope(actor: &Actor) -> BenefitScope {
         Organization::Partner { id, .. } => BenefitScope::OfPartner(id.clone()),
         Organization::Customer { .. } => BenefitScope::Nothing,
     }
+}
+
+/// Whose usage and ledgers of a customer the caller sees (LEDGER-2, ROLE-3).
+pub enum UsageScope {
+    Every,
+    Partners(Vec<ObjectId>),
+}
+
+impl UsageScope {
+    /// Whether usage of `partner` is in the scope (`None`: figures recorded
+    /// before usage was kept per partner that no rule could attribute).
+    pub fn includes(&self, partner: Option<&ObjectId>) -> bool {
+        match self {
+            UsageScope::Every => true,
+            UsageScope::Partners(ids) => partner.is_some_and(|p| ids.contains(p)),
+        }
+    }
+}
+
+/// Usage and ledgers of a customer: a partner sees its own (an indirect
+/// provider also its linked resellers', whose requests it reads); the
+/// customer's signer and programme roles every partner's.
+pub fn usage_scope(tx: &Tx<'_>, actor: &Actor) -> Result<UsageScope> {
+    Ok(match &actor.organization {
+        Organization::Partner {
+            id,
+            partner_type: PartnerType::IndirectProvider,
+        } => {
+            let mut ids = vec![id.clone()];
+            if let Some(row) = partners::get(tx, id)? {
+                ids.extend(partners::linked(tx, &row)?);
+            }
+            UsageScope::Partners(ids)
+        }
+        Organization::Partner { id, .. } => UsageScope::Partners(vec![id.clone()]),
+        Organization::Program | Organization::Customer { .. } => UsageScope::Every,
+    })
 }
 
 /// The benefit credit, if the caller may see it.

@@ -72,40 +72,6 @@ pub struct PartnerLedger {
     pub ledger: Ledger<ObjectId>,
 }
 
-/// Whose usage and grants the caller sees (LEDGER-2, ROLE-3): a partner its
-/// own (an indirect provider also its linked resellers', whose requests it
-/// reads); the customer's signer and programme roles every partner's.
-pub enum Visible {
-    Every,
-    Partners(Vec<ObjectId>),
-}
-
-impl Visible {
-    pub fn of(tx: &Tx<'_>, actor: &Actor) -> Result<Visible> {
-        Ok(match &actor.organization {
-            Organization::Partner {
-                id,
-                partner_type: PartnerType::IndirectProvider,
-            } => {
-                let mut ids = vec![id.clone()];
-                if let Some(row) = crate::store::partners::get(tx, id)? {
-                    ids.extend(crate::store::partners::linked(tx, &row)?);
-                }
-                Visible::Partners(ids)
-            }
-            Organization::Partner { id, .. } => Visible::Partners(vec![id.clone()]),
-            Organization::Program | Organization::Customer { .. } => Visible::Every,
-        })
-    }
-
-    pub fn includes(&self, partner: Option<&ObjectId>) -> bool {
-        match self {
-            Visible::Every => true,
-            Visible::Partners(ids) => partner.is_some_and(|p| ids.contains(p)),
-        }
-    }
-}
-
 /// The ledgers of the customer's partners the caller may see (those with a
 /// grant or usage for it), by partner id, as of `as_of`. With `months`,
 /// every month of that range is in each ledger: a month without recorded
@@ -117,7 +83,7 @@ pub fn partner_ledgers(
     as_of: Month,
     months: Option<(Month, Month)>,
 ) -> Result<Vec<PartnerLedger>> {
-    let visible = Visible::of(tx, actor)?;
+    let visible = authz::usage_scope(tx, actor)?;
     let grants = agreements::customer_grants(tx, customer)?;
     let usage = usage::all(tx, customer)?;
     let mut partners: Vec<ObjectId> = grants
@@ -164,7 +130,7 @@ pub fn visible_usage(
     customer: &ObjectId,
     month: Option<Month>,
 ) -> Result<Vec<(UsageRow, Option<PartnerRow>)>> {
-    let visible = Visible::of(tx, actor)?;
+    let visible = authz::usage_scope(tx, actor)?;
     let rows = match month {
         Some(m) => usage::history(tx, customer, m)?,
         None => usage::all(tx, customer)?,
