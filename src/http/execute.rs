@@ -4,9 +4,11 @@
 use std::sync::Arc;
 
 use async_graphql::ErrorExtensions;
+use async_graphql_axum::GraphQLResponse;
+use axum::body::HttpBody;
 use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 
 use super::caller::{authenticate, unauthenticated};
 use super::{AppState, error_response, request_id};
@@ -130,88 +132,44 @@ struct AnswerLimit {
     mutation: bool,
 }
 
-/// A buffer that refuses to grow past its limit.
-struct Capped {
-    buffer: Vec<u8>,
-    limit: usize,
-}
-
-impl std::io::Write for Capped {
-    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
-        if self.buffer.len() + data.len() > self.limit {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::FileTooLarge,
-                "the answer is over its limit",
-            ));
-        }
-        self.buffer.extend_from_slice(data);
-        Ok(data.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-/// Room for a typical answer: a buffer grown from empty is copied a dozen
-/// times on the way to a list page's few kilobytes.
-const ANSWER_CAPACITY: usize = 8 * 1024;
-
-/// The HTTP answer for an executed GraphQL request: its JSON, its cache hints
-/// and any headers its resolvers set.
+/// The HTTP answer for an executed GraphQL request, written by
+/// async-graphql-axum (its JSON, cache hints and the headers resolvers set),
+/// in the media type the client asked for and within the size limit.
 fn graphql_response(
     response: async_graphql::Response,
     media_type: &'static str,
     limit: AnswerLimit,
 ) -> Response {
-    let mut body = Capped {
-        buffer: Vec::with_capacity(ANSWER_CAPACITY.min(limit.bytes)),
-        limit: limit.bytes,
-    };
-    if let Err(e) = serde_json::to_writer(&mut body, &response) {
-        if e.io_error_kind() == Some(std::io::ErrorKind::FileTooLarge) {
-            let ran = if limit.mutation {
-                "; the mutation itself was carried out: read its result with a smaller query"
-            } else {
-                ""
-            };
-            let refusal = async_graphql::Response::from_errors(vec![
-                async_graphql::Error::new(format!(
-                    "the answer would be larger than {} bytes, which is the most sent: \
-                     ask for fewer items or fields{ran}",
-                    limit.bytes
-                ))
-                .extend_with(|_, e| e.set("code", "QUERY_TOO_COMPLEX"))
-                .into_server_error(Default::default()),
-            ]);
-            return graphql_response(
-                refusal,
-                media_type,
-                AnswerLimit {
-                    bytes: usize::MAX,
-                    mutation: false,
-                },
-            );
-        }
-        tracing::error!(error = %e, "an answer could not be written as JSON");
-        return error_response(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "INTERNAL_SERVER_ERROR",
-            "the answer could not be written",
+    let mut answer = GraphQLResponse::from(response).into_response();
+    let size = answer.body().size_hint().exact().unwrap_or(u64::MAX);
+    if size > limit.bytes as u64 {
+        let ran = if limit.mutation {
+            "; the mutation itself was carried out: read its result with a smaller query"
+        } else {
+            ""
+        };
+        let refusal = async_graphql::Response::from_errors(vec![
+            async_graphql::Error::new(format!(
+                "the answer would be larger than {} bytes, which is the most sent: \
+                 ask for fewer items or fields{ran}",
+                limit.bytes
+            ))
+            .extend_with(|_, e| e.set("code", "QUERY_TOO_COMPLEX"))
+            .into_server_error(Default::default()),
+        ]);
+        return graphql_response(
+            refusal,
+            media_type,
+            AnswerLimit {
+                bytes: usize::MAX,
+                mutation: false,
+            },
         );
     }
-    let body = body.buffer;
-    let mut http_response = Response::new(axum::body::Body::from(body));
-    let headers = http_response.headers_mut();
-    headers.insert(CONTENT_TYPE, HeaderValue::from_static(media_type));
-    if response.is_ok()
-        && let Some(value) = response.cache_control.value()
-        && let Ok(value) = HeaderValue::from_str(&value)
-    {
-        headers.insert(axum::http::header::CACHE_CONTROL, value);
-    }
-    headers.extend(response.http_headers);
-    http_response
+    answer
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static(media_type));
+    answer
 }
 
 /// Parses the query (limits, cache) and lets the role gate see the root

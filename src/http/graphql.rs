@@ -1,10 +1,18 @@
-//! `POST /graphql` and `GET /graphql`: the body or the query string checked
-//! and read as one GraphQL request, and the explorer page.
+//! `POST /graphql` and `GET /graphql`: the request checked and read with
+//! async-graphql-axum's extractor, and the explorer page.
+//!
+//! Before the adapter parses a body, this service checks what it will not
+//! take: a body not received in full, one not sent as JSON, and one holding
+//! more JSON values than any request needs. The adapter's own refusals (not
+//! JSON, not a request, a batch, nesting past serde_json's limit) answer in
+//! the API's error shape through [`Refusal`].
 
-use axum::body::Bytes;
-use axum::extract::{RawQuery, State};
+use async_graphql::ParseRequestError;
+use async_graphql_axum::GraphQLRequest;
+use axum::body::{Body, Bytes};
+use axum::extract::{FromRequest, RawQuery, Request, State};
 use axum::http::header::CONTENT_TYPE;
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 
 use super::execute::execute;
@@ -45,92 +53,126 @@ fn json_values(body: &[u8], limit: usize) -> usize {
     count
 }
 
+/// A request the GraphQL adapter refused, answered in the API's error shape.
+pub(super) struct Refusal(Response);
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        self.0
+    }
+}
+
+impl From<Response> for Refusal {
+    fn from(response: Response) -> Self {
+        Refusal(response)
+    }
+}
+
+impl From<ParseRequestError> for Refusal {
+    fn from(error: ParseRequestError) -> Self {
+        let bad =
+            |message: &str| error_response(StatusCode::BAD_REQUEST, "BAD_USER_INPUT", message);
+        Refusal(match error {
+            ParseRequestError::UnsupportedBatch => {
+                bad("batched requests are not supported: send one operation per request")
+            }
+            ParseRequestError::PayloadTooLarge => error_response(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "QUERY_TOO_LARGE",
+                "the request body is too large",
+            ),
+            ParseRequestError::InvalidRequest(e) => match e.downcast_ref::<serde_json::Error>() {
+                // serde_json stops at 128 levels of nesting, before anything
+                // else recurses into the variables.
+                Some(json) if json.to_string().starts_with("recursion limit exceeded") => {
+                    error_response(
+                        StatusCode::BAD_REQUEST,
+                        "QUERY_TOO_DEEP",
+                        "the variables nest more than 128 levels deep",
+                    )
+                }
+                Some(json) if json.is_syntax() || json.is_eof() => {
+                    bad(&format!("the body is not valid JSON: {json}"))
+                }
+                _ => bad(
+                    "not a GraphQL request: send one JSON object with a string `query`, and \
+                     optionally `operationName`, `variables` (an object) and `extensions`",
+                ),
+            },
+            other => bad(&format!("not a GraphQL request: {other}")),
+        })
+    }
+}
+
+/// A `POST` body received in full, sent as JSON and within the value count,
+/// then read by the adapter.
+pub(super) struct Checked(async_graphql::Request);
+
+impl FromRequest<AppState> for Checked {
+    type Rejection = Refusal;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, Refusal> {
+        let content_type = request.headers().get(CONTENT_TYPE).cloned();
+        let body = match Bytes::from_request(request, state).await {
+            Ok(body) => body,
+            Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                return Err(rejection.into_response().into()); // answered by `body_too_large`
+            }
+            // The body was not received: too slow (`ACO_BODY_TIMEOUT_SECONDS`),
+            // or cut off.
+            Err(_) => {
+                return Err(Refusal(error_response(
+                    StatusCode::REQUEST_TIMEOUT,
+                    "BAD_USER_INPUT",
+                    &format!(
+                        "the request body was not received in full within {} s",
+                        state.config.body_timeout.as_secs()
+                    ),
+                )));
+            }
+        };
+        let is_json = content_type
+            .as_ref()
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| {
+                v.split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .eq_ignore_ascii_case("application/json")
+            });
+        let Some(content_type) = content_type.filter(|_| is_json) else {
+            return Err(Refusal(error_response(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "BAD_USER_INPUT",
+                "send the request as Content-Type: application/json",
+            )));
+        };
+        // Each JSON value becomes a tree node of its own (over a hundred bytes
+        // each): a body of a million `1,` would take 90 MB before anything
+        // looked at it. Counted on the raw bytes first.
+        if json_values(&body, MAX_JSON_VALUES) > MAX_JSON_VALUES {
+            return Err(Refusal(error_response(
+                StatusCode::BAD_REQUEST,
+                "QUERY_TOO_LARGE",
+                &format!(
+                    "the request holds more than {MAX_JSON_VALUES} JSON values in its variables"
+                ),
+            )));
+        }
+        let mut checked = Request::new(Body::from(body));
+        *checked.method_mut() = Method::POST;
+        checked.headers_mut().insert(CONTENT_TYPE, content_type);
+        let request = GraphQLRequest::<Refusal>::from_request(checked, state).await?;
+        Ok(Checked(request.into_inner()))
+    }
+}
+
 pub(super) async fn graphql_post(
     State(state): State<AppState>,
     headers: HeaderMap,
-    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+    Checked(request): Checked,
 ) -> Response {
-    let body = match body {
-        Ok(body) => body,
-        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            return rejection.into_response(); // answered by `body_too_large`
-        }
-        // The body was not received: too slow (`ACO_BODY_TIMEOUT_SECONDS`),
-        // or cut off.
-        Err(_) => {
-            return error_response(
-                StatusCode::REQUEST_TIMEOUT,
-                "BAD_USER_INPUT",
-                &format!(
-                    "the request body was not received in full within {} s",
-                    state.config.body_timeout.as_secs()
-                ),
-            );
-        }
-    };
-    let is_json = headers
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(|v| {
-            v.split(';')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .eq_ignore_ascii_case("application/json")
-        })
-        .unwrap_or(false);
-    if !is_json {
-        return error_response(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "BAD_USER_INPUT",
-            "send the request as Content-Type: application/json",
-        );
-    }
-    // One operation per request: a JSON array is a batch, which we refuse.
-    if body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
-        return error_response(
-            StatusCode::BAD_REQUEST,
-            "BAD_USER_INPUT",
-            "batched requests are not supported: send one operation per request",
-        );
-    }
-    // Each JSON value becomes a tree node of its own (over a hundred bytes
-    // each): a body of a million `1,` would take 90 MB before anything
-    // looked at it. Counted on the raw bytes first.
-    let values = json_values(&body, MAX_JSON_VALUES);
-    if values > MAX_JSON_VALUES {
-        return error_response(
-            StatusCode::BAD_REQUEST,
-            "QUERY_TOO_LARGE",
-            &format!("the request holds more than {MAX_JSON_VALUES} JSON values in its variables"),
-        );
-    }
-    let request = match serde_json::from_slice::<async_graphql::Request>(&body) {
-        Ok(request) => request,
-        // serde_json stops at 128 levels of nesting, before anything else
-        // recurses into the variables.
-        Err(e) if e.to_string().starts_with("recursion limit exceeded") => {
-            return error_response(
-                StatusCode::BAD_REQUEST,
-                "QUERY_TOO_DEEP",
-                "the variables nest more than 128 levels deep",
-            );
-        }
-        Err(e) if e.is_syntax() || e.is_eof() => {
-            return error_response(
-                StatusCode::BAD_REQUEST,
-                "BAD_USER_INPUT",
-                &format!("the body is not valid JSON: {e}"),
-            );
-        }
-        Err(e) => {
-            return error_response(
-                StatusCode::BAD_REQUEST,
-                "BAD_USER_INPUT",
-                &format!("not a GraphQL request: {e}"),
-            );
-        }
-    };
     execute(&state, &headers, request).await
 }
 
@@ -140,9 +182,9 @@ pub(super) async fn graphql_get(
     State(state): State<AppState>,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
+    request: GraphQLRequest<Refusal>,
 ) -> Response {
-    let query = query.unwrap_or_default();
-    if query.is_empty() {
+    if query.unwrap_or_default().is_empty() {
         if state.config.explorer {
             return Html(EXPLORER).into_response();
         }
@@ -152,10 +194,7 @@ pub(super) async fn graphql_get(
             "the explorer is disabled; POST GraphQL requests to /graphql",
         );
     }
-    let request = match async_graphql::http::parse_query_string(&query) {
-        Ok(request) => request,
-        Err(e) => return error_response(StatusCode::BAD_REQUEST, "BAD_USER_INPUT", &e.to_string()),
-    };
+    let request = request.into_inner();
     let mutation = state.documents.parse(&request.query).is_ok_and(|parsed| {
         crate::graphql::gate::runs_mutation(&parsed.document, request.operation_name.as_deref())
     });
