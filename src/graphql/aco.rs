@@ -33,7 +33,7 @@ use crate::error::{Error, Result};
 use crate::service::eligibility::check_eligibility;
 use crate::store::requests::RequestFilter;
 use eligibility::{AcoEligibility, AcoEligibilityInput, optional_id};
-use prefetch::{Prefetch, Wanted};
+use prefetch::{NestedNeeds, Prefetch};
 use request_list::AcoRequestFilter;
 
 /// An input that failed its shape check, as the client's error.
@@ -52,7 +52,7 @@ impl AcoQuery {
             ctx,
             ObjectId::parse_kind(&id, IdKind::AcoRequest).map_err(|e| Error::bad_id(&["id"], e)),
         )?;
-        let wanted = Wanted::of_object(ctx);
+        let wanted = NestedNeeds::of_object(ctx);
         read(ctx, move |tx, actor| {
             let row = authz::request(tx, actor, &id)?;
             let request = AcoRequest::whole(row, None);

@@ -4,7 +4,7 @@ use async_graphql::{Context, ID, InputObject, Object, ScalarType, SimpleObject, 
 
 use super::aco::CreditGrant;
 use super::input::input_id;
-use super::plain::{Key, Plain, PlainList, Plainly};
+use super::plain::{PlainContext, PlainFields, PlainList, SelectedField};
 use super::scalars::{DateTime, Decimal, Month};
 use super::types::{Customer, Partner};
 use super::{read_as_call, to_gql, write};
@@ -78,8 +78,8 @@ pub struct ReconciliationMonth {
     pub covers_all_grants: bool,
 }
 
-impl Plain for ReconciliationMonth {
-    fn plain(&self, on: &Plainly<'_>, field: &str, below: &[Key]) -> Option<Value> {
+impl PlainFields for ReconciliationMonth {
+    fn plain(&self, on: &PlainContext<'_>, field: &str, below: &[SelectedField]) -> Option<Value> {
         let money = |m: &Option<Decimal>| m.as_ref().map_or(Value::Null, ScalarType::to_value);
         Some(match field {
             "month" => self.month.to_value(),

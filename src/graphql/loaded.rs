@@ -31,17 +31,17 @@ pub fn only(looks: &[Lookahead<'_>], brief: &[&str]) -> bool {
 }
 
 /// The whole row of an object that may have been loaded in brief.
-pub struct Whole<R>(OnceCell<Arc<R>>);
+pub struct LazyRow<R>(OnceCell<Arc<R>>);
 
-impl<R: Send + Sync + 'static> Whole<R> {
+impl<R: Send + Sync + 'static> LazyRow<R> {
     /// A row already loaded.
     pub fn loaded(row: Arc<R>) -> Self {
-        Whole(OnceCell::new_with(Some(row)))
+        LazyRow(OnceCell::new_with(Some(row)))
     }
 
     /// A row to read when a field first needs it.
     pub fn later() -> Self {
-        Whole(OnceCell::new())
+        LazyRow(OnceCell::new())
     }
 
     /// The row, read with `load` (as the caller, in a read transaction) if
@@ -65,38 +65,38 @@ impl<R: Send + Sync + 'static> Whole<R> {
 
 /// A row a list page may load in brief: its id and name, and how to read it
 /// whole as a caller may see it.
-pub trait Named: Send + Sync + Sized + 'static {
+pub trait BriefRow: Send + Sync + Sized + 'static {
     fn id(&self) -> &ObjectId;
     fn name(&self) -> &str;
     fn read(tx: &Tx<'_>, actor: &Actor, id: &ObjectId) -> Result<Self>;
 }
 
 /// An object's whole row, or its id and name with the rest read when needed.
-pub enum Form<R> {
+pub enum Loaded<R> {
     Whole(Arc<R>),
-    Brief(Arc<NamedRow>, Whole<R>),
+    Brief(Arc<NamedRow>, LazyRow<R>),
 }
 
-impl<R: Named> Form<R> {
+impl<R: BriefRow> Loaded<R> {
     pub fn brief(named: Arc<NamedRow>) -> Self {
-        Form::Brief(named, Whole::later())
+        Loaded::Brief(named, LazyRow::later())
     }
 
     pub fn id(&self) -> &ObjectId {
         match self {
-            Form::Whole(row) => row.id(),
-            Form::Brief(named, _) => &named.id,
+            Loaded::Whole(row) => row.id(),
+            Loaded::Brief(named, _) => &named.id,
         }
     }
 
     pub fn name(&self) -> &str {
         match self {
-            Form::Whole(row) => row.name(),
-            Form::Brief(named, _) => &named.name,
+            Loaded::Whole(row) => row.name(),
+            Loaded::Brief(named, _) => &named.name,
         }
     }
 
-    /// Its id and name, as the engine answers them (see [`Plain`](super::plain::Plain)).
+    /// Its id and name, as the engine answers them (see [`PlainFields`](super::plain::PlainFields)).
     pub fn plain(&self, field: &str) -> Option<async_graphql::Value> {
         Some(match field {
             "id" => async_graphql::Value::String(self.id().to_string()),
@@ -108,8 +108,8 @@ impl<R: Named> Form<R> {
     /// The whole row, read by id as the caller may see it if it was loaded in brief.
     pub async fn row(&self, ctx: &Context<'_>) -> async_graphql::Result<&R> {
         match self {
-            Form::Whole(row) => Ok(row),
-            Form::Brief(named, whole) => {
+            Loaded::Whole(row) => Ok(row),
+            Loaded::Brief(named, whole) => {
                 let id = named.id.clone();
                 whole
                     .get(ctx, move |tx, actor| R::read(tx, actor, &id))

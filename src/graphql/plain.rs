@@ -8,9 +8,14 @@
 //! answer. A [`PlainList`] or [`PlainObject`] answers itself when its selection
 //! is plain — fields without arguments or directives, objects below them with
 //! plain selections, and `__typename` — and every field in it is one
-//! [`Plain::plain`] answers from what is loaded; anything else (fragments,
-//! `@skip`, `@include`, a field that needs a read) goes to the engine, so that
-//! a selection it does not take costs speed, never a different answer.
+//! [`PlainFields::plain`] answers from what is loaded; anything else
+//! (fragments, other directives, a field that needs a read) goes to the
+//! engine, so that a selection it does not take costs speed, never a
+//! different answer. (`@skip` and `@include` never reach here: the engine
+//! takes them out of the document before anything resolves.)
+//!
+//! `tests/api/plain.rs` asks every field the schema lists both ways and
+//! compares the answers.
 
 use std::borrow::Cow;
 use std::sync::{Arc, Mutex};
@@ -24,10 +29,10 @@ use super::RequestContext;
 
 /// A field of a plain selection: its response key, its name, and the plain
 /// selection below it (empty for a scalar or an enum).
-pub struct Key {
+pub struct SelectedField {
     key: Name,
     field: Name,
-    below: Vec<Key>,
+    below: Vec<SelectedField>,
 }
 
 /// The plain selections of one page's objects, worked out once for the page
@@ -36,12 +41,12 @@ pub struct Key {
 /// the request's document, which lives as long as the request; a page lives
 /// no longer than its request.
 #[derive(Default)]
-pub struct Selections(Mutex<Vec<(usize, Keys)>>);
+pub struct PageSelections(Mutex<Vec<(usize, Keys)>>);
 
 /// The keys of a selection set, `None` if it is not plain.
-type Keys = Option<Arc<[Key]>>;
+type Keys = Option<Arc<[SelectedField]>>;
 
-impl Selections {
+impl PageSelections {
     /// The keys of `set` if it is plain, worked out on its first object.
     fn keys(&self, set: &Positioned<SelectionSet>) -> Keys {
         let at = std::ptr::from_ref(set) as usize;
@@ -58,27 +63,27 @@ impl Selections {
 }
 
 /// What a plain answer may need besides the object: the request's context.
-pub struct Plainly<'a> {
+pub struct PlainContext<'a> {
     pub request: &'a RequestContext,
 }
 
 /// An object whose fields without arguments can be answered from what it holds.
-pub trait Plain: OutputType {
+pub trait PlainFields: OutputType {
     /// The answer to the field of this GraphQL name, as the engine would give
     /// it, with `below` the plain selection of an object field; `None` if the
     /// field is not one this object answers without the engine.
-    fn plain(&self, on: &Plainly<'_>, field: &str, below: &[Key]) -> Option<Value>;
+    fn plain(&self, on: &PlainContext<'_>, field: &str, below: &[SelectedField]) -> Option<Value>;
 
     /// Where the objects of this one's page share their plain selections
     /// (none: each works its own out).
-    fn selections(&self) -> Option<&Selections> {
+    fn selections(&self) -> Option<&PageSelections> {
         None
     }
 }
 
 /// The keys of a plain selection, or `None` if it is not plain.
-fn plain_keys(set: &SelectionSet) -> Option<Vec<Key>> {
-    let mut keys: Vec<Key> = Vec::with_capacity(set.items.len());
+fn plain_keys(set: &SelectionSet) -> Option<Vec<SelectedField>> {
+    let mut keys: Vec<SelectedField> = Vec::with_capacity(set.items.len());
     for selection in &set.items {
         let Selection::Field(field) = &selection.node else {
             return None;
@@ -99,7 +104,7 @@ fn plain_keys(set: &SelectionSet) -> Option<Vec<Key>> {
             }
             return None;
         }
-        keys.push(Key {
+        keys.push(SelectedField {
             key: key.clone(),
             field: f.name.node.clone(),
             below: plain_keys(&f.selection_set.node)?,
@@ -109,9 +114,13 @@ fn plain_keys(set: &SelectionSet) -> Option<Vec<Key>> {
 }
 
 /// The answer to a plain selection of `item`, if every field in it is plain.
-pub fn object<T: Plain>(on: &Plainly<'_>, item: &T, keys: &[Key]) -> Option<Value> {
+pub fn object<T: PlainFields>(
+    on: &PlainContext<'_>,
+    item: &T,
+    keys: &[SelectedField],
+) -> Option<Value> {
     let mut answer = IndexMap::with_capacity(keys.len());
-    for Key { key, field, below } in keys {
+    for SelectedField { key, field, below } in keys {
         let value = if field.as_str() == "__typename" {
             Value::String(item.introspection_type_name().into_owned())
         } else {
@@ -123,7 +132,11 @@ pub fn object<T: Plain>(on: &Plainly<'_>, item: &T, keys: &[Key]) -> Option<Valu
 }
 
 /// The answer to a nullable object field.
-pub fn nullable<T: Plain>(on: &Plainly<'_>, item: Option<&T>, keys: &[Key]) -> Option<Value> {
+pub fn nullable<T: PlainFields>(
+    on: &PlainContext<'_>,
+    item: Option<&T>,
+    keys: &[SelectedField],
+) -> Option<Value> {
     match item {
         Some(item) => object(on, item, keys),
         None => Some(Value::Null),
@@ -134,10 +147,10 @@ pub fn nullable<T: Plain>(on: &Plainly<'_>, item: Option<&T>, keys: &[Key]) -> O
 /// once in `selections` if given, else here).
 fn plain_answer(
     ctx: &ContextSelectionSet<'_>,
-    selections: Option<&Selections>,
-    answer: impl FnOnce(&Plainly<'_>, &[Key]) -> Option<Value>,
+    selections: Option<&PageSelections>,
+    answer: impl FnOnce(&PlainContext<'_>, &[SelectedField]) -> Option<Value>,
 ) -> Option<Value> {
-    let on = Plainly {
+    let on = PlainContext {
         request: ctx.data_opt::<RequestContext>()?,
     };
     match selections {
@@ -146,10 +159,10 @@ fn plain_answer(
     }
 }
 
-/// A list field's objects, answered by [`Plain::plain`] when the selection allows.
+/// A list field's objects, answered by [`PlainFields::plain`] when the selection allows.
 pub struct PlainList<T>(pub Vec<T>);
 
-impl<T: Plain> OutputType for PlainList<T> {
+impl<T: PlainFields> OutputType for PlainList<T> {
     fn type_name() -> Cow<'static, str> {
         <Vec<T> as OutputType>::type_name()
     }
@@ -167,7 +180,7 @@ impl<T: Plain> OutputType for PlainList<T> {
         ctx: &ContextSelectionSet<'_>,
         field: &Positioned<Field>,
     ) -> ServerResult<Value> {
-        let items = |on: &Plainly<'_>, keys: &[Key]| {
+        let items = |on: &PlainContext<'_>, keys: &[SelectedField]| {
             let items: Option<Vec<Value>> = self.0.iter().map(|i| object(on, i, keys)).collect();
             items.map(Value::List)
         };
@@ -178,11 +191,11 @@ impl<T: Plain> OutputType for PlainList<T> {
     }
 }
 
-/// An object answered by [`Plain::plain`] when the selection allows (a
+/// An object answered by [`PlainFields::plain`] when the selection allows (a
 /// connection's node).
 pub struct PlainObject<T>(pub T);
 
-impl<T: Plain> OutputType for PlainObject<T> {
+impl<T: PlainFields> OutputType for PlainObject<T> {
     fn type_name() -> Cow<'static, str> {
         T::type_name()
     }
@@ -231,7 +244,7 @@ mod tests {
 
     /// Every field the schema gives a type, answered plainly (a field left
     /// out would still be answered right, by the engine, but slowly).
-    fn answers_every_field<T: Plain>(item: &T) {
+    fn answers_every_field<T: PlainFields>(item: &T) {
         let mut registry = Registry::default();
         T::create_type_info(&mut registry);
         let fields = registry.types[&*T::type_name()]
@@ -239,7 +252,7 @@ mod tests {
             .expect("an object type");
         assert!(!fields.is_empty());
         let request = request();
-        let on = Plainly { request: &request };
+        let on = PlainContext { request: &request };
         for name in fields.keys() {
             assert!(
                 item.plain(&on, name, &[]).is_some(),
@@ -271,7 +284,7 @@ mod tests {
         };
         answers_every_field(&month);
         let request = request();
-        let on = Plainly { request: &request };
+        let on = PlainContext { request: &request };
         assert_eq!(month.plain(&on, "aboveAco", &[]), Some(Value::Null));
         assert_eq!(
             month.plain(&on, "acr", &[]),

@@ -733,7 +733,9 @@ async fn a_reconciliation_answers_the_same_however_its_selection_is_spelt() {
             "query($id: ID!) {{ customer(id: $id) {{ reconciliation(from: \"2026-12\", to: \"2027-07\") {{ {selection} }} }} }} {fragment}"
         )
     };
-    // The plain selection, and spellings the engine answers field by field.
+    // The plain selection, spellings the engine answers field by field
+    // (fragments), and `@include(if: true)`, which the engine takes out
+    // before the plain answer sees the selection.
     let spellings = [
         MONTH_FIELDS.to_owned(),
         format!("... on ReconciliationMonth {{ {MONTH_FIELDS} }}"),

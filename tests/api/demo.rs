@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use crate::support::*;
 
-async fn demo_world() -> World {
+pub(crate) async fn demo_world() -> World {
     let app = TestApp::configured(|c| {
         c.demo = true;
         c.clock = at("2027-01-20T10:00:00Z");

@@ -15,6 +15,7 @@ mod jwks;
 mod lambda;
 mod layers;
 mod mutations;
+mod plain;
 mod schema;
 mod support;
 mod transport;

@@ -5,7 +5,7 @@ use async_graphql::resolver_utils::enum_value;
 use async_graphql::{ScalarType, SimpleObject, Value};
 
 use crate::domain::AcoRequestStatus;
-use crate::graphql::plain::{Key, Plain, Plainly};
+use crate::graphql::plain::{PlainContext, PlainFields, SelectedField};
 use crate::graphql::scalars::DateTime;
 use crate::store::requests::HistoryRow;
 
@@ -45,8 +45,8 @@ impl From<HistoryRow> for AcoRequestEvent {
     }
 }
 
-impl Plain for AcoRequestEvent {
-    fn plain(&self, _: &Plainly<'_>, field: &str, _: &[Key]) -> Option<Value> {
+impl PlainFields for AcoRequestEvent {
+    fn plain(&self, _: &PlainContext<'_>, field: &str, _: &[SelectedField]) -> Option<Value> {
         let text =
             |t: &Option<String>| t.as_ref().map_or(Value::Null, |t| Value::String(t.clone()));
         Some(match field {

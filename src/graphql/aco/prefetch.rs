@@ -1,5 +1,5 @@
 //! Loading a page of requests: what its nodes ask for of their customers,
-//! partners and last events (`Wanted`), loaded for the whole page at once
+//! partners and last events (`NestedNeeds`), loaded for the whole page at once
 //! (`Prefetch`).
 
 use std::collections::HashMap;
@@ -30,7 +30,7 @@ pub struct Prefetch {
     pub(super) partners: Option<Nested<PartnerRow>>,
     pub(super) last_events: Option<ById<AcoRequestEvent>>,
     /// The page's plain selections, shared by its requests.
-    pub(super) selections: plain::Selections,
+    pub(super) selections: plain::PageSelections,
 }
 
 /// A page's nested objects by their id. The ids are the service's own, not
@@ -63,7 +63,7 @@ impl Nested<PartnerRow> {
 
 /// How much of a nested object a selection needs.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Depth {
+pub enum Extent {
     /// Its id and name (and what starts from its id).
     Brief,
     Whole,
@@ -71,22 +71,22 @@ pub enum Depth {
 
 /// Which nested objects a list's nodes ask for, and how much of each.
 #[derive(Clone, Copy, Default, Debug)]
-pub struct Wanted {
-    customer: Option<Depth>,
-    partner: Option<Depth>,
+pub struct NestedNeeds {
+    customer: Option<Extent>,
+    partner: Option<Extent>,
     last_event: bool,
 }
 
-impl Wanted {
+impl NestedNeeds {
     /// Reads the selection of a field that returns one request.
-    pub fn of_object(ctx: &Context<'_>) -> Wanted {
-        Wanted::below(&[ctx.look_ahead()])
+    pub fn of_object(ctx: &Context<'_>) -> NestedNeeds {
+        NestedNeeds::below(&[ctx.look_ahead()])
     }
 
     /// Reads the selection below `nodes` and `edges { node }` of a connection field.
-    pub fn of(ctx: &Context<'_>) -> Wanted {
+    pub fn of(ctx: &Context<'_>) -> NestedNeeds {
         let look = ctx.look_ahead();
-        Wanted::below(&Wanted::nodes(&look))
+        NestedNeeds::below(&NestedNeeds::nodes(&look))
     }
 
     /// The selections of a connection's nodes.
@@ -94,8 +94,8 @@ impl Wanted {
         [look.field("nodes"), look.field("edges").field("node")]
     }
 
-    fn below(requests: &[Lookahead<'_>]) -> Wanted {
-        let depth = |fields: &[&str], brief: &[&str]| -> Option<Depth> {
+    fn below(requests: &[Lookahead<'_>]) -> NestedNeeds {
+        let depth = |fields: &[&str], brief: &[&str]| -> Option<Extent> {
             let looks: Vec<Lookahead<'_>> = requests
                 .iter()
                 .flat_map(|r| fields.iter().map(move |f| r.field(f)))
@@ -104,12 +104,12 @@ impl Wanted {
             if looks.is_empty() {
                 None
             } else if loaded::only(&looks, brief) {
-                Some(Depth::Brief)
+                Some(Extent::Brief)
             } else {
-                Some(Depth::Whole)
+                Some(Extent::Whole)
             }
         };
-        Wanted {
+        NestedNeeds {
             customer: depth(&["customer"], Customer::BRIEF_FIELDS),
             partner: depth(&["partner", "indirectProvider"], Partner::BRIEF_FIELDS),
             last_event: requests.iter().any(|r| r.field("lastEvent").exists()),
@@ -123,17 +123,17 @@ impl Prefetch {
         tx: &Tx<'_>,
         actor: &Actor,
         rows: &[&AcoRequestBrief],
-        wanted: Wanted,
+        wanted: NestedNeeds,
     ) -> Result<Prefetch> {
         let mut prefetch = Prefetch::default();
         if let Some(depth) = wanted.customer {
             let ids: Vec<&str> = rows.iter().map(|r| r.customer_id.as_str()).collect();
             let scope = authz::customer_scope(actor);
             prefetch.customers = Some(match depth {
-                Depth::Whole => {
+                Extent::Whole => {
                     Nested::Whole(by_id(customers::find_every(tx, &ids, &scope)?, |c| &c.id))
                 }
-                Depth::Brief => {
+                Extent::Brief => {
                     Nested::Brief(by_id(customers::find_named(tx, &ids, &scope)?, |c| &c.id))
                 }
             });
@@ -146,10 +146,10 @@ impl Prefetch {
             );
             let scope = authz::partner_scope(actor);
             prefetch.partners = Some(match depth {
-                Depth::Whole => {
+                Extent::Whole => {
                     Nested::Whole(by_id(partners::find_every(tx, &ids, &scope)?, |p| &p.id))
                 }
-                Depth::Brief => {
+                Extent::Brief => {
                     Nested::Brief(by_id(partners::find_named(tx, &ids, &scope)?, |p| &p.id))
                 }
             });

@@ -13,8 +13,8 @@ use crate::authz;
 use crate::domain::ids::ObjectId;
 use crate::domain::{AcoRequestStatus, AcoScenario, sla};
 use crate::graphql::connection::{Conn, CursorKey, connection, page_args};
-use crate::graphql::loaded::Whole;
-use crate::graphql::plain::{self, Key, Plain, Plainly};
+use crate::graphql::loaded::LazyRow;
+use crate::graphql::plain::{self, PlainContext, PlainFields, SelectedField};
 use crate::graphql::scalars::{Date, DateTime, Decimal};
 use crate::graphql::types::{Customer, Partner};
 use crate::graphql::{read, request};
@@ -45,7 +45,7 @@ pub struct Timeline {
 /// [`loaded`](crate::graphql::loaded)), and what its list page loaded ahead for it.
 pub struct AcoRequest {
     pub(super) brief: AcoRequestBrief,
-    pub(super) whole: Whole<AcoRequestRow>,
+    pub(super) whole: LazyRow<AcoRequestRow>,
     pub(super) prefetch: Option<Arc<Prefetch>>,
 }
 
@@ -78,7 +78,7 @@ impl AcoRequest {
     pub(super) fn whole(row: AcoRequestRow, prefetch: Option<Arc<Prefetch>>) -> AcoRequest {
         AcoRequest {
             brief: AcoRequestBrief::of(&row),
-            whole: Whole::loaded(Arc::new(row)),
+            whole: LazyRow::loaded(Arc::new(row)),
             prefetch,
         }
     }
@@ -86,7 +86,7 @@ impl AcoRequest {
     pub(super) fn brief(brief: AcoRequestBrief, prefetch: Option<Arc<Prefetch>>) -> AcoRequest {
         AcoRequest {
             brief,
-            whole: Whole::later(),
+            whole: LazyRow::later(),
             prefetch,
         }
     }
@@ -133,8 +133,8 @@ impl AcoRequest {
 
 /// A request answers plainly the fields of its brief, and the customer,
 /// partners and last event its page loaded ahead.
-impl Plain for AcoRequest {
-    fn plain(&self, on: &Plainly<'_>, field: &str, below: &[Key]) -> Option<Value> {
+impl PlainFields for AcoRequest {
+    fn plain(&self, on: &PlainContext<'_>, field: &str, below: &[SelectedField]) -> Option<Value> {
         let prefetch = self.prefetch.as_deref();
         let partner = |id: &ObjectId| {
             let partners = prefetch?.partners.as_ref()?;
@@ -175,7 +175,7 @@ impl Plain for AcoRequest {
         })
     }
 
-    fn selections(&self) -> Option<&plain::Selections> {
+    fn selections(&self) -> Option<&plain::PageSelections> {
         self.prefetch.as_deref().map(|p| &p.selections)
     }
 }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use async_graphql::{Context, ID, InputObject};
 
-use super::prefetch::{Prefetch, Wanted};
+use super::prefetch::{NestedNeeds, Prefetch};
 use super::request::AcoRequest;
 use crate::authz;
 use crate::domain::AcoRequestStatus;
@@ -39,8 +39,11 @@ pub(crate) async fn request_page(
     filter: RequestFilter,
     (after, first, before, last): (Option<String>, Option<i32>, Option<String>, Option<i32>),
 ) -> async_graphql::Result<Conn<PlainObject<AcoRequest>>> {
-    let wanted = Wanted::of(ctx);
-    let brief = loaded::only(&Wanted::nodes(&ctx.look_ahead()), AcoRequest::BRIEF_FIELDS);
+    let wanted = NestedNeeds::of(ctx);
+    let brief = loaded::only(
+        &NestedNeeds::nodes(&ctx.look_ahead()),
+        AcoRequest::BRIEF_FIELDS,
+    );
     let count_total = ctx.look_ahead().field("totalCount").exists();
     read(ctx, move |tx, actor| {
         let args = page_args(

@@ -17,8 +17,8 @@ use crate::domain::{
 use crate::graphql::aco::{AcoAgreement, AcoRequest, CreditGrant, request_page};
 use crate::graphql::connection::{Conn, CursorKey, connection, page_args};
 use crate::graphql::credits;
-use crate::graphql::loaded::{Form, Named};
-use crate::graphql::plain::{Key, Plain, PlainList, PlainObject, Plainly};
+use crate::graphql::loaded::{BriefRow, Loaded};
+use crate::graphql::plain::{PlainContext, PlainFields, PlainList, PlainObject, SelectedField};
 use crate::graphql::read;
 use crate::graphql::scalars::{Date, DateTime, Month};
 use crate::store::customers::{self, CustomerAgreementRow, CustomerRow, McaConfirmationRow};
@@ -62,18 +62,18 @@ impl From<domain::BillingProfile> for BillingProfile {
 
 /// An end customer with an Azure tenant (§1), whole or as a list page
 /// loaded it (see [`loaded`](crate::graphql::loaded)).
-pub struct Customer(Form<CustomerRow>);
+pub struct Customer(Loaded<CustomerRow>);
 
 /// A customer answers its id and name plainly, whole or in brief.
-impl Plain for Customer {
-    fn plain(&self, _: &Plainly<'_>, field: &str, _: &[Key]) -> Option<Value> {
+impl PlainFields for Customer {
+    fn plain(&self, _: &PlainContext<'_>, field: &str, _: &[SelectedField]) -> Option<Value> {
         self.0.plain(field)
     }
 }
 
 impl From<CustomerRow> for Customer {
     fn from(row: CustomerRow) -> Self {
-        Customer(Form::Whole(Arc::new(row)))
+        Customer(Loaded::Whole(Arc::new(row)))
     }
 }
 
@@ -98,11 +98,11 @@ impl Customer {
     ];
 
     pub fn whole(row: Arc<CustomerRow>) -> Customer {
-        Customer(Form::Whole(row))
+        Customer(Loaded::Whole(row))
     }
 
     pub fn brief(named: Arc<NamedRow>) -> Customer {
-        Customer(Form::brief(named))
+        Customer(Loaded::brief(named))
     }
 
     pub fn object_id(&self) -> &ObjectId {
@@ -110,7 +110,7 @@ impl Customer {
     }
 }
 
-impl Named for CustomerRow {
+impl BriefRow for CustomerRow {
     fn id(&self) -> &ObjectId {
         &self.id
     }

@@ -16,8 +16,8 @@ use crate::graphql::aco::{AcoRequest, request_page};
 use crate::graphql::authorization::PartnerAuthorization;
 use crate::graphql::benefits::BenefitCredit;
 use crate::graphql::connection::{Conn, CursorKey, connection, page_args};
-use crate::graphql::loaded::{Form, Named};
-use crate::graphql::plain::{Key, Plain, PlainObject, Plainly};
+use crate::graphql::loaded::{BriefRow, Loaded};
+use crate::graphql::plain::{PlainContext, PlainFields, PlainObject, SelectedField};
 use crate::graphql::scalars::{Date, DateTime};
 use crate::graphql::{read, read_as_call};
 use crate::store::customers;
@@ -26,18 +26,18 @@ use crate::store::relationships::RelationshipFilter;
 use crate::store::{NamedRow, Tx};
 
 /// A CSP partner (§1), whole or as a list page loaded it (see [`loaded`](crate::graphql::loaded)).
-pub struct Partner(Form<PartnerRow>);
+pub struct Partner(Loaded<PartnerRow>);
 
 /// A partner answers its id and name plainly, whole or in brief.
-impl Plain for Partner {
-    fn plain(&self, _: &Plainly<'_>, field: &str, _: &[Key]) -> Option<Value> {
+impl PlainFields for Partner {
+    fn plain(&self, _: &PlainContext<'_>, field: &str, _: &[SelectedField]) -> Option<Value> {
         self.0.plain(field)
     }
 }
 
 impl From<PartnerRow> for Partner {
     fn from(row: PartnerRow) -> Self {
-        Partner(Form::Whole(Arc::new(row)))
+        Partner(Loaded::Whole(Arc::new(row)))
     }
 }
 
@@ -59,11 +59,11 @@ impl Partner {
     ];
 
     pub fn whole(row: Arc<PartnerRow>) -> Partner {
-        Partner(Form::Whole(row))
+        Partner(Loaded::Whole(row))
     }
 
     pub fn brief(named: Arc<NamedRow>) -> Partner {
-        Partner(Form::brief(named))
+        Partner(Loaded::brief(named))
     }
 
     pub fn object_id(&self) -> &ObjectId {
@@ -71,7 +71,7 @@ impl Partner {
     }
 }
 
-impl Named for PartnerRow {
+impl BriefRow for PartnerRow {
     fn id(&self) -> &ObjectId {
         &self.id
     }
