@@ -10,6 +10,7 @@ use crate::config::{
 };
 use crate::http::{AppState, router};
 use crate::lambda::LambdaHandler;
+use crate::store::Engine;
 use crate::store::{Db, StoreConfig};
 
 /// Whether the process runs in an AWS Lambda container.

@@ -31,6 +31,7 @@ use crate::service::partners::{self, NewPartner};
 use crate::service::requests::{self, Deal, Step};
 use crate::service::{Call, relationships};
 use crate::store::Db;
+use crate::store::Engine;
 use crate::store::requests::AcoRequestRow;
 use rust_decimal::Decimal;
 

@@ -10,6 +10,7 @@ use crate::domain::actor::Actor;
 use crate::error::Result;
 use crate::service::{Call, agreements, credits};
 use crate::store::Db;
+use crate::store::Engine;
 
 /// How often the local server sweeps for expired agreements.
 pub const SWEEP_INTERVAL: Duration = Duration::from_secs(5 * 60);

@@ -127,6 +127,7 @@ mod tests {
     use crate::domain::actor::Organization;
     use crate::graphql::types::Customer;
     use crate::graphql::{AppData, RequestContext};
+    use crate::store::Engine;
     use crate::store::{Db, customers};
     use async_graphql::{EmptyMutation, EmptySubscription, Object, Request, Schema};
 

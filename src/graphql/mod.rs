@@ -1,7 +1,7 @@
 //! The GraphQL API: schema, context, and the types clients see.
 //!
 //! Every object resolves its fields one after another (`serial`): reads run
-//! on the request's own thread (see `store::Db::read`) and list pages are
+//! on the request's own thread (see `store::Engine::read_until` on `Db`) and list pages are
 //! loaded ahead, so resolving a row's fields concurrently would gain nothing
 //! and cost a task per field.
 
@@ -32,6 +32,7 @@ use crate::domain::actor::Actor;
 use crate::error::{Error, Result, UserError};
 use crate::service::Call;
 use crate::store::Db;
+use crate::store::Engine;
 use crate::store::Tx;
 
 /// The subscription root: none yet (the role gate reads its fields too).
@@ -233,7 +234,7 @@ pub(crate) async fn write<T, F>(
     f: F,
 ) -> async_graphql::Result<Result<T, Vec<UserError>>>
 where
-    F: FnOnce(&Tx<'_>, &Call) -> Result<T> + Send + 'static,
+    F: FnOnce(&Tx<'_>, &Call) -> Result<T> + Clone + Send + 'static,
     T: Send + 'static,
 {
     let call = call(ctx)?;

@@ -7,6 +7,7 @@ use axum::response::Response;
 
 use super::{AppState, error_response};
 use crate::auth::AuthError;
+use crate::store::Engine;
 
 /// Validates the bearer token, if any, and finds the caller's organisation.
 /// `Ok(None)` means no token: anonymous, which only introspection may serve.

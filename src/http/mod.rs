@@ -33,6 +33,7 @@ use crate::graphql::limits::{Documents, QueryLimits};
 use crate::graphql::variables::InputTypes;
 use crate::graphql::{AcoSchema, AppData, build_schema};
 use crate::store::Db;
+use crate::store::Engine;
 use graphql::{graphql_get, graphql_post};
 use layers::{body_too_large, cors_layer, overloaded};
 use report::credit_balance_report;

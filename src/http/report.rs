@@ -10,6 +10,7 @@ use super::caller::{authenticate, unauthenticated};
 use super::{AppState, error_response, request_id};
 use crate::auth::AuthError;
 use crate::error::LogSafe;
+use crate::store::Engine;
 
 #[derive(serde::Deserialize)]
 pub(super) struct ReportQuery {

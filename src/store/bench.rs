@@ -347,6 +347,7 @@ pub fn generate(database: &Path, requests: usize, fresh: usize, out: &Path) -> R
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::Engine;
 
     /// The dataset is one the service could have written: `aco-api check`
     /// finds every request's history matching its state and version, and

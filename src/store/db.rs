@@ -11,7 +11,7 @@ use tokio::sync::Semaphore;
 
 use super::connection::{create_parent_dir, open_connection};
 use super::tx::read_transaction;
-use super::{JournalMode, StoreConfig, Tx, migrations, writer};
+use super::{Engine, JournalMode, StoreConfig, Tx, migrations, writer};
 use crate::error::{Error, Result};
 
 /// Handle to the database; cheap to clone.
@@ -68,7 +68,7 @@ impl Reader {
 }
 
 /// How long a read may run on an async worker before it moves to a
-/// blocking thread (see [`Db::read_until`]).
+/// blocking thread (see `Db`'s [`Engine::read_until`](super::Engine::read_until)).
 pub const INLINE_BUDGET: Duration = Duration::from_millis(10);
 
 impl Inner {
@@ -148,24 +148,14 @@ impl Db {
         let version: usize = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
         Ok(version)
     }
+}
 
-    /// Runs `f` in one write transaction on the writer connection. The
-    /// transaction commits when `f` returns `Ok` and rolls back otherwise, so a
-    /// refusal changes nothing.
-    pub async fn write<T, F>(&self, f: F) -> Result<T>
+impl Engine for Db {
+    /// On the single writer thread, in a savepoint of the batch it commits
+    /// with (group commit). SQLite's one writer never conflicts: `f` runs once.
+    async fn write_until<T, F>(&self, deadline: Option<Instant>, f: F) -> Result<T>
     where
-        F: FnOnce(&Tx<'_>) -> Result<T> + Send + 'static,
-        T: Send + 'static,
-    {
-        self.write_until(None, f).await
-    }
-
-    /// [`write`](Self::write), but rolled back instead of committed once
-    /// `deadline` has passed: a request its caller stopped waiting for (a
-    /// timeout) changes nothing.
-    pub async fn write_until<T, F>(&self, deadline: Option<std::time::Instant>, f: F) -> Result<T>
-    where
-        F: FnOnce(&Tx<'_>) -> Result<T> + Send + 'static,
+        F: FnOnce(&Tx<'_>) -> Result<T> + Clone + Send + 'static,
         T: Send + 'static,
     {
         self.inner.writer.write(deadline, f).await
@@ -175,7 +165,7 @@ impl Db {
     /// grow: SQLite looks at every table and analyses, with a bounded effort,
     /// those that have no statistics yet or have grown or shrunk many times
     /// over since (`PRAGMA optimize`); usually it does nothing.
-    pub async fn refresh_statistics(&self) -> Result<()> {
+    async fn refresh_statistics(&self) -> Result<()> {
         self.write(|tx| Ok(tx.execute_batch("PRAGMA optimize = 0x10002")?))
             .await
     }
@@ -183,7 +173,7 @@ impl Db {
     /// Copies the write-ahead log into the database and empties it (WAL mode
     /// only), for a clean stop: the next start opens an empty log instead of
     /// reading every page of it back. Call it once nothing writes any more.
-    pub fn empty_log(&self) -> Result<()> {
+    fn empty_log(&self) -> Result<()> {
         if self.inner.config.journal_mode != JournalMode::Wal {
             return Ok(());
         }
@@ -197,26 +187,14 @@ impl Db {
         Ok(())
     }
 
-    /// Runs `f` in one read transaction on a reader connection.
-    pub async fn read<T, F>(&self, f: F) -> Result<T>
-    where
-        F: FnOnce(&Tx<'_>) -> Result<T> + Clone + Send + 'static,
-        T: Send + 'static,
-    {
-        self.read_until(None, f).await
-    }
-
-    /// [`read`](Self::read), interrupted once `deadline` has passed
-    /// ([`Error::Timeout`]).
-    ///
     /// A read starts where its request runs: most reads are short indexed
     /// lookups answered from the page cache, and handing each one to another
     /// thread and back (`spawn_blocking`, or `block_in_place`) halved the
     /// point reads a second the service answers. A read still running after
     /// [`INLINE_BUDGET`] is interrupted and run again, from its start, on a
-    /// blocking thread (`f` is cloned for that): no read holds an async
+    /// blocking thread (a copy of `f` runs for that): no read holds an async
     /// worker, and the requests it serves, for longer than the budget.
-    pub async fn read_until<T, F>(&self, deadline: Option<Instant>, f: F) -> Result<T>
+    async fn read_until<T, F>(&self, deadline: Option<Instant>, f: F) -> Result<T>
     where
         F: FnOnce(&Tx<'_>) -> Result<T> + Clone + Send + 'static,
         T: Send + 'static,
@@ -255,9 +233,9 @@ impl Db {
         .map_err(|e| Error::Internal(format!("a read failed: {e}")))?
     }
 
-    /// Copies the database to `target` with SQLite's online backup: a
-    /// consistent snapshot, taken while the service keeps serving.
-    pub async fn backup(&self, target: PathBuf) -> Result<()> {
+    /// SQLite's online backup: a consistent snapshot, taken while the
+    /// service keeps serving.
+    async fn backup(&self, target: PathBuf) -> Result<()> {
         self.read(move |tx| {
             let mut destination = Connection::open(&target)?;
             let backup = rusqlite::backup::Backup::new(tx, &mut destination)?;
@@ -267,8 +245,7 @@ impl Db {
         .await
     }
 
-    /// `true` when the database answers (the health check).
-    pub async fn ping(&self) -> bool {
+    async fn ping(&self) -> bool {
         self.read(|tx| Ok(tx.query_row("SELECT 1", [], |r| r.get::<_, i64>(0))?))
             .await
             .is_ok()

@@ -20,6 +20,7 @@ pub mod columns;
 mod connection;
 pub mod customers;
 mod db;
+mod engine;
 pub mod integrity;
 pub mod pagination;
 pub mod partners;
@@ -32,6 +33,7 @@ mod writer;
 
 pub use connection::{JournalMode, StoreConfig, statements_run};
 pub use db::{Db, INLINE_BUDGET};
+pub use engine::Engine;
 #[cfg(test)]
 pub(crate) use schema::before_usage_per_partner;
 pub(crate) use schema::migrations;

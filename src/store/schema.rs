@@ -26,6 +26,7 @@ pub(crate) fn migrations() -> Migrations<'static> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::Engine;
     use crate::store::{Db, JournalMode, StoreConfig};
     use crate::store::{agreements, customers, partners, requests, usage};
     use rusqlite::Connection;

@@ -16,7 +16,7 @@ pub(crate) fn execute_cached(
 }
 
 /// A connection inside an open transaction: what every read and write runs
-/// in. [`Db::read`](super::Db::read) and the writer make one; [`Tx::of`]
+/// in. A read on [`Db`](super::Db) and the writer make one; [`Tx::of`]
 /// wraps a transaction opened elsewhere (tests, the dataset writer).
 pub struct Tx<'c>(&'c Connection);
 
