@@ -32,6 +32,12 @@ pub fn run(command: Command) -> Result<(), String> {
             print!("{}", crate::graphql::sdl());
             Ok(())
         }
+        Command::PostgresSteps => {
+            for step in crate::store::postgres_migrations::steps() {
+                print!("{}\0", step.sql);
+            }
+            Ok(())
+        }
         Command::Migrate(args) => migrate(&args),
         Command::Token(args) => token(&args),
         Command::Backup(args) => backup(&args),

@@ -48,6 +48,10 @@ pub enum Command {
     BenchData(BenchDataArgs),
     /// Mint a development token (dev mode only).
     Token(TokenArgs),
+    /// Print the PostgreSQL store's migration steps, each ended by a NUL byte
+    /// (see scripts/postgres.sh).
+    #[command(hide = true)]
+    PostgresSteps,
 }
 
 #[derive(Debug, Clone, Args)]
