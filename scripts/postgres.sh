@@ -43,7 +43,8 @@ fi
 database="aco_test_$(date +%s)_$$"
 psql_at() { PGOPTIONS='-c client_min_messages=warning' psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$port" -U "$user" "$@"; }
 psql_at -d postgres -c "CREATE DATABASE $database"
-export ACO_TEST_DATABASE_URL="postgres://$user@127.0.0.1:$port/$database"
+# A loopback server for tests: without TLS, said in the URL.
+export ACO_TEST_DATABASE_URL="postgres://$user@127.0.0.1:$port/$database?sslmode=disable"
 
 if $apply; then
   # Each step alone, in its own transaction, as the store's runner applies them.

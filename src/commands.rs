@@ -81,6 +81,7 @@ fn token(args: &TokenArgs) -> Result<(), String> {
 }
 
 fn backup(args: &BackupArgs) -> Result<(), String> {
+    args.database.sqlite_only("backup")?;
     if args.file.exists() {
         return Err(format!(
             "{} exists already; choose a new file",
@@ -111,6 +112,9 @@ fn backup(args: &BackupArgs) -> Result<(), String> {
 /// Applies the migrations, then settles what a migration left to settle
 /// (LEDGER-2: each partner's grants on its own usage).
 fn migrate(args: &MaintenanceArgs) -> Result<(), String> {
+    if let Some(url) = &args.database.database_url {
+        return migrate_postgres(url, args.database.database_pool_size);
+    }
     let path = &args.database.database_path;
     let version = Db::migrate(path, args.database.journal_mode).map_err(|e| e.to_string())?;
     println!("{}: schema version {version}", path.display());
@@ -130,10 +134,32 @@ fn migrate(args: &MaintenanceArgs) -> Result<(), String> {
     Ok(())
 }
 
+/// `migrate` on a PostgreSQL-compatible database: every step not yet applied.
+fn migrate_postgres(url: &str, pool_size: usize) -> Result<(), String> {
+    use crate::store::postgres;
+    let config = postgres::PostgresConfig::from_url(url, pool_size).map_err(|e| e.to_string())?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    let ran = runtime
+        .block_on(postgres::migrate(&config))
+        .map_err(|e| e.to_string())?;
+    let (recorded, steps) = runtime
+        .block_on(postgres::schema_steps(&config))
+        .map_err(|e| e.to_string())?;
+    println!(
+        "{}: {ran} migration steps applied now, {recorded} of {steps} in all",
+        config.describe()
+    );
+    Ok(())
+}
+
 /// The database, the programme time zone and a runtime, for a maintenance command.
 fn maintenance(
     args: &MaintenanceArgs,
 ) -> Result<(Db, chrono_tz::Tz, tokio::runtime::Runtime), String> {
+    args.database.sqlite_only("this command")?;
     let timezone: chrono_tz::Tz = args
         .timezone
         .parse()

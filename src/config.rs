@@ -68,6 +68,27 @@ pub struct DatabaseArgs {
         ignore_case = true
     )]
     pub journal_mode: JournalMode,
+    /// A PostgreSQL-compatible database (`postgres://user:password@host:port/database`,
+    /// TLS verified unless `?sslmode=disable`; `&sslrootcert=<file>` to trust
+    /// other certificates). So far only `migrate` takes it.
+    #[arg(long, env = "ACO_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// Connections in the PostgreSQL pool.
+    #[arg(long, env = "ACO_DATABASE_POOL_SIZE", default_value_t = 16)]
+    pub database_pool_size: usize,
+}
+
+impl DatabaseArgs {
+    /// Refuses a PostgreSQL database where only SQLite serves so far.
+    pub fn sqlite_only(&self, what: &str) -> Result<(), String> {
+        match self.database_url {
+            Some(_) => Err(format!(
+                "ACO_DATABASE_URL is set, but {what} runs on the SQLite store only so far \
+                 (ACO_DATABASE_PATH); on PostgreSQL, `aco-api migrate` creates the schema"
+            )),
+            None => Ok(()),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Args)]
@@ -428,6 +449,9 @@ fn cors_origins(listed: &[String]) -> Result<Vec<String>, ConfigError> {
 impl AppConfig {
     pub fn from_args(args: &ServeArgs) -> Result<Self, ConfigError> {
         let dev = args.jwt.dev;
+        args.database
+            .sqlite_only("serving")
+            .map_err(ConfigError::Invalid)?;
         if !dev && args.now.is_some() {
             return Err(ConfigError::DevOnly("ACO_NOW / --now"));
         }
@@ -489,6 +513,8 @@ impl ServeArgs {
             database: DatabaseArgs {
                 database_path: path,
                 journal_mode: JournalMode::Wal,
+                database_url: None,
+                database_pool_size: 16,
             },
             jwt: JwtArgs {
                 jwt_secret: None,

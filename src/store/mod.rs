@@ -24,6 +24,7 @@ mod engine;
 pub mod integrity;
 pub mod pagination;
 pub mod partners;
+pub mod postgres;
 pub mod postgres_migrations;
 pub mod relationships;
 pub mod requests;

@@ -16,6 +16,7 @@ mod lambda;
 mod layers;
 mod mutations;
 mod plain;
+mod postgres;
 mod schema;
 mod support;
 mod transport;

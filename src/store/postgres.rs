@@ -1,0 +1,335 @@
+//! The PostgreSQL-compatible store's connections and its migration runner
+//! (PostgreSQL, Aurora PostgreSQL, Aurora DSQL, CockroachDB).
+//!
+//! Connections come from a pool (`deadpool-postgres` over `tokio-postgres`)
+//! of a configured size, each ended and replaced before it is 55 minutes old
+//! (Aurora DSQL ends sessions at 60). TLS is rustls with the certificate and
+//! the host name verified (`sslmode=verify-full`'s meaning), against
+//! Mozilla's roots or the certificates of `sslrootcert`; only
+//! `sslmode=disable` turns it off. A database URL's password is never
+//! written out: errors name the user, host, port and database only.
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use deadpool_postgres::{Hook, HookError, Manager, ManagerConfig, Pool, RecyclingMethod};
+use tokio_postgres::config::{Host, SslMode};
+
+use super::postgres_migrations::{Step, steps};
+use crate::error::{Error, Result};
+
+/// The oldest a pooled connection gets before it is replaced.
+pub const MAX_CONNECTION_AGE: Duration = Duration::from_secs(55 * 60);
+
+/// What to connect to, read from a `postgres://` URL.
+#[derive(Clone)]
+pub struct PostgresConfig {
+    config: tokio_postgres::Config,
+    /// PEM certificates to trust instead of Mozilla's roots (`sslrootcert`).
+    root_certificates: Option<std::path::PathBuf>,
+    tls: bool,
+    /// Connections in the pool.
+    pub pool_size: usize,
+}
+
+impl std::fmt::Debug for PostgresConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.describe())
+    }
+}
+
+impl PostgresConfig {
+    /// Reads a `postgres://user:password@host:port/database?…` URL. Besides
+    /// what `tokio-postgres` takes, `sslrootcert=<file>` names the
+    /// certificates to trust. A URL that does not parse is refused without
+    /// being repeated (it may hold a password).
+    pub fn from_url(url: &str, pool_size: usize) -> Result<Self> {
+        let (base, query) = url.split_once('?').unwrap_or((url, ""));
+        let mut root_certificates = None;
+        let mut kept = Vec::new();
+        for pair in query.split('&').filter(|p| !p.is_empty()) {
+            match pair.split_once('=') {
+                Some(("sslrootcert", file)) => root_certificates = Some(file.into()),
+                _ => kept.push(pair),
+            }
+        }
+        let url = if kept.is_empty() {
+            base.to_owned()
+        } else {
+            format!("{base}?{}", kept.join("&"))
+        };
+        let mut config = tokio_postgres::Config::from_str(&url).map_err(|e| {
+            Error::Internal(format!(
+                "ACO_DATABASE_URL is not a postgres:// URL the service can use ({})",
+                redact(&e.to_string(), &url)
+            ))
+        })?;
+        if config.get_dbname().is_none() {
+            return Err(Error::Internal(
+                "ACO_DATABASE_URL names no database: add /<database> after the host".into(),
+            ));
+        }
+        let tls = config.get_ssl_mode() != SslMode::Disable;
+        config.ssl_mode(if tls {
+            SslMode::Require
+        } else {
+            SslMode::Disable
+        });
+        config.connect_timeout(Duration::from_secs(10));
+        config.application_name("aco-api");
+        Ok(PostgresConfig {
+            config,
+            root_certificates,
+            tls,
+            pool_size: pool_size.max(1),
+        })
+    }
+
+    /// User, host, port and database: what errors and logs may say.
+    pub fn describe(&self) -> String {
+        let host = match self.config.get_hosts().first() {
+            Some(Host::Tcp(host)) => host.clone(),
+            #[cfg(unix)]
+            Some(Host::Unix(path)) => path.display().to_string(),
+            None => "localhost".into(),
+        };
+        let port = self.config.get_ports().first().copied().unwrap_or(5432);
+        format!(
+            "postgres://{}@{host}:{port}/{}{}",
+            self.config.get_user().unwrap_or(""),
+            self.config.get_dbname().unwrap_or(""),
+            if self.tls { "" } else { " (without TLS)" }
+        )
+    }
+
+    /// Whether the host is an Aurora DSQL cluster endpoint
+    /// (`<id>.dsql.<region>.on.aws`).
+    pub fn is_aurora_dsql(&self) -> bool {
+        self.config.get_hosts().iter().any(|host| match host {
+            Host::Tcp(name) => name.contains(".dsql.") && name.ends_with(".on.aws"),
+            #[cfg(unix)]
+            Host::Unix(_) => false,
+        })
+    }
+
+    fn tls_connector(&self) -> Result<tokio_postgres_rustls::MakeRustlsConnect> {
+        let mut roots = rustls::RootCertStore::empty();
+        match &self.root_certificates {
+            Some(file) => {
+                use rustls::pki_types::CertificateDer;
+                use rustls::pki_types::pem::PemObject;
+                let certificates = CertificateDer::pem_file_iter(file)
+                    .map_err(|e| Error::Internal(format!("sslrootcert {}: {e}", file.display())))?;
+                for certificate in certificates {
+                    let certificate = certificate.map_err(|e| {
+                        Error::Internal(format!("sslrootcert {}: {e}", file.display()))
+                    })?;
+                    roots.add(certificate).map_err(|e| {
+                        Error::Internal(format!("sslrootcert {}: {e}", file.display()))
+                    })?;
+                }
+            }
+            None => roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
+        }
+        // ring, not aws-lc-rs: no C library to build, a smaller binary. Its
+        // provider is marked deprecated for lacking post-quantum key
+        // exchange, which the database connection does not need.
+        #[allow(deprecated)]
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let tls = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|e| Error::Internal(format!("TLS: {e}")))?
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        Ok(tokio_postgres_rustls::MakeRustlsConnect::new(tls))
+    }
+
+    /// A pool of connections, opened as they are first needed.
+    pub fn pool(&self) -> Result<Pool> {
+        let manager_config = ManagerConfig {
+            recycling_method: RecyclingMethod::Fast,
+        };
+        let manager = if self.tls {
+            Manager::from_config(self.config.clone(), self.tls_connector()?, manager_config)
+        } else {
+            Manager::from_config(self.config.clone(), tokio_postgres::NoTls, manager_config)
+        };
+        Pool::builder(manager)
+            .max_size(self.pool_size)
+            .runtime(deadpool_postgres::Runtime::Tokio1)
+            .wait_timeout(Some(Duration::from_secs(10)))
+            .create_timeout(Some(Duration::from_secs(10)))
+            .pre_recycle(Hook::sync_fn(|_, metrics| {
+                if metrics.age() > MAX_CONNECTION_AGE {
+                    Err(HookError::Message("older than its maximum age".into()))
+                } else {
+                    Ok(())
+                }
+            }))
+            .build()
+            .map_err(|e| Error::Internal(format!("the database pool: {e}")))
+    }
+}
+
+/// `message` without `url`'s password, should it be quoted.
+fn redact(message: &str, url: &str) -> String {
+    let password = url
+        .split_once("://")
+        .and_then(|(_, rest)| rest.split_once('@'))
+        .and_then(|(credentials, _)| credentials.split_once(':'))
+        .map(|(_, password)| password)
+        .filter(|p| !p.is_empty());
+    match password {
+        Some(password) => message.replace(password, "***"),
+        None => message.to_owned(),
+    }
+}
+
+/// The table that records the steps applied.
+const STEPS_TABLE: &str =
+    "CREATE TABLE IF NOT EXISTS aco_schema_steps (step TEXT PRIMARY KEY, applied_at TEXT NOT NULL)";
+
+/// Brings the database's schema up to date: every step not yet recorded,
+/// each in a transaction of its own, then recorded in another (Aurora DSQL
+/// takes no data change beside a DDL statement). A step cut off between the
+/// two runs again harmlessly. On Aurora DSQL an index is built `ASYNC`.
+/// Returns how many steps ran.
+pub async fn migrate(config: &PostgresConfig) -> Result<usize> {
+    let pool = config.pool()?;
+    let client = pool
+        .get()
+        .await
+        .map_err(|e| unreachable_database(config, &e))?;
+    let database =
+        |e: tokio_postgres::Error| Error::Internal(format!("{}: {e}", config.describe()));
+    client.batch_execute(STEPS_TABLE).await.map_err(database)?;
+    let applied: std::collections::HashSet<String> = client
+        .query("SELECT step FROM aco_schema_steps", &[])
+        .await
+        .map_err(database)?
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    let mut ran = 0;
+    for Step { name, sql } in steps() {
+        if applied.contains(&name) {
+            continue;
+        }
+        let sql = if config.is_aurora_dsql() {
+            as_aurora_dsql(&sql)
+        } else {
+            sql
+        };
+        client
+            .batch_execute(&format!("BEGIN; {sql}; COMMIT"))
+            .await
+            .map_err(|e| Error::Internal(format!("migration step {name}: {e}")))?;
+        client
+            .execute(
+                "INSERT INTO aco_schema_steps (step, applied_at) VALUES ($1, $2) ON CONFLICT (step) DO NOTHING",
+                &[&name, &crate::domain::time::instant_text(chrono::Utc::now())],
+            )
+            .await
+            .map_err(database)?;
+        ran += 1;
+    }
+    Ok(ran)
+}
+
+/// The number of steps recorded as applied, and the number there are.
+pub async fn schema_steps(config: &PostgresConfig) -> Result<(usize, usize)> {
+    let pool = config.pool()?;
+    let client = pool
+        .get()
+        .await
+        .map_err(|e| unreachable_database(config, &e))?;
+    let applied: i64 = client
+        .query_opt("SELECT count(*) FROM aco_schema_steps", &[])
+        .await
+        .ok()
+        .flatten()
+        .map_or(0, |row| row.get(0));
+    Ok((usize::try_from(applied).unwrap_or(0), steps().len()))
+}
+
+/// A step as Aurora DSQL takes it: its indexes built asynchronously.
+fn as_aurora_dsql(sql: &str) -> String {
+    for (plain, asynchronous) in [
+        (
+            "CREATE INDEX IF NOT EXISTS",
+            "CREATE INDEX ASYNC IF NOT EXISTS",
+        ),
+        (
+            "CREATE UNIQUE INDEX IF NOT EXISTS",
+            "CREATE UNIQUE INDEX ASYNC IF NOT EXISTS",
+        ),
+    ] {
+        if let Some(rest) = sql.strip_prefix(plain) {
+            return format!("{asynchronous}{rest}");
+        }
+    }
+    sql.to_owned()
+}
+
+fn unreachable_database(config: &PostgresConfig, error: &deadpool_postgres::PoolError) -> Error {
+    Error::Internal(format!(
+        "the database at {} cannot be reached: {error}",
+        config.describe()
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_database_url_is_read_with_tls_on_unless_disabled() {
+        let config =
+            PostgresConfig::from_url("postgres://aco:s3cret@db.example.com:6543/aco", 8).unwrap();
+        assert_eq!(config.describe(), "postgres://aco@db.example.com:6543/aco");
+        assert!(config.tls && !config.is_aurora_dsql());
+        assert!(!format!("{config:?}").contains("s3cret"));
+        let plain = PostgresConfig::from_url(
+            "postgres://aco@127.0.0.1/aco?sslmode=disable&sslrootcert=/etc/ca.pem",
+            8,
+        )
+        .unwrap();
+        assert!(!plain.tls);
+        assert_eq!(plain.root_certificates, Some("/etc/ca.pem".into()));
+        let dsql = PostgresConfig::from_url(
+            "postgres://admin@abcdefgh.dsql.us-east-1.on.aws/postgres",
+            8,
+        )
+        .unwrap();
+        assert!(dsql.is_aurora_dsql() && dsql.tls);
+    }
+
+    #[test]
+    fn a_bad_database_url_is_refused_without_its_password() {
+        for url in [
+            "postgres://aco:s3cret@db.example.com:notaport/aco",
+            "postgres://aco:s3cret@db.example.com/aco?nosuchoption=1",
+        ] {
+            let error = PostgresConfig::from_url(url, 8).unwrap_err().to_string();
+            assert!(!error.contains("s3cret"), "{error}");
+            assert!(error.contains("ACO_DATABASE_URL"), "{error}");
+        }
+        let error = PostgresConfig::from_url("postgres://aco@db.example.com", 8)
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("names no database"), "{error}");
+    }
+
+    #[test]
+    fn aurora_dsql_builds_indexes_asynchronously() {
+        assert_eq!(
+            as_aurora_dsql("CREATE INDEX IF NOT EXISTS a ON b (c)"),
+            "CREATE INDEX ASYNC IF NOT EXISTS a ON b (c)"
+        );
+        assert_eq!(
+            as_aurora_dsql("CREATE TABLE IF NOT EXISTS a (b TEXT)"),
+            "CREATE TABLE IF NOT EXISTS a (b TEXT)"
+        );
+    }
+}
