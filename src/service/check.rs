@@ -30,11 +30,19 @@ pub fn run(tx: &Tx<'_>, as_of: Month) -> Result<Report> {
         integrity: integrity::integrity_check(tx)?,
         ..Report::default()
     };
-    let broken = integrity::foreign_key_violations(tx)?;
-    if broken > 0 {
-        report
-            .problems
-            .push(format!("{broken} rows break a foreign key"));
+    // References between rows: foreign keys on SQLite, kept by the service
+    // on engines without them.
+    for (reference, rows) in integrity::broken_references(tx)? {
+        report.problems.push(format!(
+            "{rows} rows of {}.{} name no row of {}",
+            reference.table, reference.column, reference.target
+        ));
+    }
+    // ELIG-13: one request not finished per customer.
+    for customer in integrity::customers_with_several_open_requests(tx)? {
+        report.problems.push(format!(
+            "customer {customer}: more than one request not finished (ELIG-13)"
+        ));
     }
 
     // FLOW-17: every request's history ends in its state, one entry per version,

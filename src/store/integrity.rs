@@ -11,11 +11,123 @@ pub fn integrity_check(tx: &Tx<'_>) -> Result<String> {
     Ok(tx.query_row("PRAGMA integrity_check", [], |r| r.get(0))?)
 }
 
-/// How many rows break a foreign key.
-pub fn foreign_key_violations(tx: &Tx<'_>) -> Result<usize> {
-    let mut stmt = tx.prepare("PRAGMA foreign_key_check")?;
-    let broken = stmt.query_map([], |r| r.get::<_, String>(0))?.count();
+/// A column that names a row of another table: a foreign key SQLite
+/// enforces, and a reference the service keeps itself on engines without
+/// foreign keys (Aurora DSQL). `aco-api check` looks for broken ones on both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Reference {
+    pub table: &'static str,
+    pub column: &'static str,
+    pub target: &'static str,
+    pub target_column: &'static str,
+}
+
+const fn to(
+    table: &'static str,
+    column: &'static str,
+    target: &'static str,
+    target_column: &'static str,
+) -> Reference {
+    Reference {
+        table,
+        column,
+        target,
+        target_column,
+    }
+}
+
+/// Every reference between tables; a test holds it equal to the foreign
+/// keys SQLite's schema declares.
+pub const REFERENCES: &[Reference] = &[
+    to("partner_regional_revenue", "partner_id", "partners", "id"),
+    to("partner_designations", "partner_id", "partners", "id"),
+    to("partner_assessments", "partner_id", "partners", "id"),
+    to("indirect_links", "reseller_id", "partners", "id"),
+    to("indirect_links", "provider_id", "partners", "id"),
+    to("partner_agreements", "partner_id", "partners", "id"),
+    to("reseller_relationships", "partner_id", "partners", "id"),
+    to("reseller_relationships", "customer_id", "customers", "id"),
+    to("customer_agreements", "customer_id", "customers", "id"),
+    to(
+        "customer_agreements",
+        "recorded_by_partner",
+        "partners",
+        "id",
+    ),
+    to("mca_confirmations", "customer_id", "customers", "id"),
+    to("mca_confirmations", "partner_id", "partners", "id"),
+    to(
+        "mca_confirmations",
+        "agreement_id",
+        "customer_agreements",
+        "id",
+    ),
+    to("aco_requests", "customer_id", "customers", "id"),
+    to("aco_requests", "partner_id", "partners", "id"),
+    to("aco_requests", "indirect_provider_id", "partners", "id"),
+    to(
+        "aco_requests",
+        "last_history_id",
+        "aco_request_history",
+        "id",
+    ),
+    to("aco_request_history", "request_id", "aco_requests", "id"),
+    to("aco_agreements", "request_id", "aco_requests", "id"),
+    to("aco_agreements", "customer_id", "customers", "id"),
+    to("credit_grants", "customer_id", "customers", "id"),
+    to("credit_grants", "request_id", "aco_requests", "id"),
+    to("credit_grants", "agreement_id", "aco_agreements", "id"),
+    to("credit_grants", "partner_id", "partners", "id"),
+    to("usage_attribution", "customer_id", "customers", "id"),
+    to("usage_attribution", "partner_id", "partners", "id"),
+    to("monthly_usage", "customer_id", "customers", "id"),
+    to("monthly_usage", "partner_id", "partners", "id"),
+    to("monthly_usage_history", "customer_id", "customers", "id"),
+    to("monthly_usage_history", "partner_id", "partners", "id"),
+    to("settlements_due", "customer_id", "customers", "id"),
+    to("benefit_credits", "partner_id", "partners", "id"),
+    to("benefit_usage", "credit_id", "benefit_credits", "id"),
+];
+
+/// Each reference that rows break, with how many rows: a value in the
+/// column that names no row of its target.
+pub fn broken_references(tx: &Tx<'_>) -> Result<Vec<(Reference, i64)>> {
+    let mut broken = Vec::new();
+    for &reference in REFERENCES {
+        let Reference {
+            table,
+            column,
+            target,
+            target_column,
+        } = reference;
+        let rows: i64 = tx.query_row(
+            &format!(
+                "SELECT COUNT(*) FROM {table} t WHERE t.{column} IS NOT NULL \
+                 AND NOT EXISTS (SELECT 1 FROM {target} x WHERE x.{target_column} = t.{column})"
+            ),
+            [],
+            |r| r.get(0),
+        )?;
+        if rows > 0 {
+            broken.push((reference, rows));
+        }
+    }
     Ok(broken)
+}
+
+/// ELIG-13: the customers with more than one request not finished (none,
+/// where the database or the service keeps the rule).
+pub fn customers_with_several_open_requests(tx: &Tx<'_>) -> Result<Vec<ObjectId>> {
+    let mut stmt = tx.prepare(
+        "SELECT customer_id FROM aco_requests \
+         WHERE status <> 'REJECTED' AND status <> 'CANCELLED' AND status <> 'ACTIVE' \
+           AND status <> 'EXHAUSTED' AND status <> 'LAPSED' \
+         GROUP BY customer_id HAVING COUNT(*) > 1 ORDER BY customer_id",
+    )?;
+    let customers = stmt
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<Vec<ObjectId>>>()?;
+    Ok(customers)
 }
 
 /// One request's state beside its history.
@@ -62,4 +174,82 @@ pub fn customers_with_grants(tx: &Tx<'_>) -> Result<Vec<ObjectId>> {
         .query_map([], |r| r.get(0))?
         .collect::<rusqlite::Result<Vec<ObjectId>>>()?;
     Ok(customers)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The references the check looks at are the foreign keys SQLite's
+    /// schema declares, no more and no fewer.
+    #[test]
+    fn the_references_checked_are_the_foreign_keys_sqlite_declares() {
+        let mut conn = rusqlite::Connection::open_in_memory().unwrap();
+        super::super::migrations().to_latest(&mut conn).unwrap();
+        let mut declared: Vec<(String, String, String, String)> = conn
+            .prepare(
+                "SELECT t.name, k.\"from\", k.\"table\", k.\"to\" FROM sqlite_schema t, \
+                 pragma_foreign_key_list(t.name) k WHERE t.type = 'table'",
+            )
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        let mut listed: Vec<(String, String, String, String)> = REFERENCES
+            .iter()
+            .map(|r| {
+                (
+                    r.table.to_owned(),
+                    r.column.to_owned(),
+                    r.target.to_owned(),
+                    r.target_column.to_owned(),
+                )
+            })
+            .collect();
+        declared.sort();
+        listed.sort();
+        assert_eq!(listed, declared);
+    }
+
+    /// What foreign keys and the partial unique index keep on SQLite, the
+    /// check finds broken where nothing kept it (here: both turned off).
+    #[test]
+    fn broken_references_and_a_second_open_request_are_found() {
+        let mut conn = rusqlite::Connection::open_in_memory().unwrap();
+        super::super::migrations().to_latest(&mut conn).unwrap();
+        conn.execute_batch(
+            "PRAGMA foreign_keys = OFF;
+             DROP INDEX aco_requests_one_open_per_customer;
+             INSERT INTO aco_request_history (id, request_id, at, actor_subject, actor_role, action, to_status)
+                 VALUES (1, 'req_gone', '2027-01-01T00:00:00.000000Z', 'someone', 'PLSR', 'SUBMIT', 'SUBMITTED');",
+        )
+        .unwrap();
+        for (id, status) in [
+            ("req_1", "SUBMITTED"),
+            ("req_2", "NEEDS_INFO"),
+            ("req_3", "REJECTED"),
+        ] {
+            super::super::schema::insert_request(&conn, id, status).unwrap();
+        }
+        let transaction = conn.transaction().unwrap();
+        let tx = Tx::of(&transaction);
+        let broken: Vec<(&str, &str, i64)> = broken_references(&tx)
+            .unwrap()
+            .into_iter()
+            .map(|(r, rows)| (r.table, r.column, rows))
+            .collect();
+        assert_eq!(
+            broken,
+            [
+                ("aco_requests", "customer_id", 3),
+                ("aco_requests", "partner_id", 3),
+                ("aco_request_history", "request_id", 1),
+            ]
+        );
+        assert_eq!(
+            customers_with_several_open_requests(&tx).unwrap(),
+            [ObjectId::from_trusted("cus_1".into())]
+        );
+    }
 }

@@ -23,6 +23,24 @@ pub(crate) fn migrations() -> Migrations<'static> {
     ])
 }
 
+/// A request row of customer `cus_1` and partner `prt_1` (foreign keys off),
+/// for tests of what the schema keeps.
+#[cfg(test)]
+pub(crate) fn insert_request(
+    conn: &rusqlite::Connection,
+    id: &str,
+    status: &str,
+) -> rusqlite::Result<usize> {
+    conn.execute(
+        "INSERT INTO aco_requests (id, customer_id, partner_id, status, scenario, workloads, \
+            timeline_start, timeline_end, estimated_acr, aco_amount, stage_entered_at, \
+            submitted_at, submitted_by, updated_at) \
+         VALUES (?1, 'cus_1', 'prt_1', ?2, 'MIGRATION', '[]', '2027-01-01', '2027-06-01', \
+            '1.00', '1.00', 't', 't', 's', 't')",
+        [id, status],
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -63,18 +81,6 @@ mod tests {
     /// ELIG-13 held by the database too, with the partial index of migration
     /// 0003: a second unfinished request of a customer is refused, a finished
     /// one beside it is not.
-    /// A request row of customer `cus_1` and partner `prt_1` (foreign keys off).
-    fn insert_request(conn: &Connection, id: &str, status: &str) -> rusqlite::Result<usize> {
-        conn.execute(
-            "INSERT INTO aco_requests (id, customer_id, partner_id, status, scenario, workloads, \
-                timeline_start, timeline_end, estimated_acr, aco_amount, stage_entered_at, \
-                submitted_at, submitted_by, updated_at) \
-             VALUES (?1, 'cus_1', 'prt_1', ?2, 'MIGRATION', '[]', '2027-01-01', '2027-06-01', \
-                '1.00', '1.00', 't', 't', 's', 't')",
-            [id, status],
-        )
-    }
-
     #[test]
     fn elig_13_the_database_keeps_one_unfinished_request_per_customer() {
         let mut conn = Connection::open_in_memory().unwrap();
