@@ -19,6 +19,41 @@ fn not_a(what: &str, text: &str) -> FromSqlError {
     FromSqlError::Other(format!("not {what}: {text:?}").into())
 }
 
+/// The same text columns on PostgreSQL: written from, and read into, the
+/// text SQLite holds.
+macro_rules! postgres_text {
+    ($t:ty, |$value:ident| $write:expr, |$text:ident| $read:expr) => {
+        impl tokio_postgres::types::ToSql for $t {
+            fn to_sql(
+                &self,
+                ty: &tokio_postgres::types::Type,
+                out: &mut bytes::BytesMut,
+            ) -> std::result::Result<tokio_postgres::types::IsNull, PostgresError> {
+                let $value = self;
+                <&str as tokio_postgres::types::ToSql>::to_sql(&&*$write, ty, out)
+            }
+            fn accepts(ty: &tokio_postgres::types::Type) -> bool {
+                <&str as tokio_postgres::types::ToSql>::accepts(ty)
+            }
+            tokio_postgres::types::to_sql_checked!();
+        }
+        impl<'a> tokio_postgres::types::FromSql<'a> for $t {
+            fn from_sql(
+                ty: &tokio_postgres::types::Type,
+                raw: &'a [u8],
+            ) -> std::result::Result<Self, PostgresError> {
+                let $text = <&str as tokio_postgres::types::FromSql>::from_sql(ty, raw)?;
+                $read
+            }
+            fn accepts(ty: &tokio_postgres::types::Type) -> bool {
+                <&str as tokio_postgres::types::FromSql>::accepts(ty)
+            }
+        }
+    };
+}
+
+type PostgresError = Box<dyn std::error::Error + Sync + Send>;
+
 macro_rules! enum_columns {
     ($($t:ty),+ $(,)?) => {$(
         impl ToSql for $t {
@@ -31,6 +66,7 @@ macro_rules! enum_columns {
                 <$t>::from_str(text_of(value)?).map_err(other)
             }
         }
+        postgres_text!($t, |v| v.as_str(), |text| Ok(<$t>::from_str(text)?));
     )+};
 }
 
@@ -61,6 +97,9 @@ impl FromSql for ObjectId {
         Ok(ObjectId::from_trusted(text_of(value)?.to_owned()))
     }
 }
+postgres_text!(ObjectId, |id| id.as_str(), |text| Ok(
+    ObjectId::from_trusted(text.to_owned())
+));
 
 /// A month as `YYYY-MM` text.
 impl FromSql for crate::domain::time::Month {
@@ -90,6 +129,7 @@ pub fn instant(at: DateTime<Utc>) -> String {
 }
 
 /// Reads an RFC 3339 instant column.
+#[derive(Debug)]
 pub struct Instant(pub DateTime<Utc>);
 impl FromSql for Instant {
     fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
@@ -99,6 +139,15 @@ impl FromSql for Instant {
             .ok_or_else(|| not_a("an RFC 3339 instant", text))
     }
 }
+postgres_text!(
+    Instant,
+    |at| crate::domain::time::instant_text(at.0),
+    |text| {
+        crate::domain::time::parse_instant(text)
+            .map(Instant)
+            .ok_or_else(|| format!("not an RFC 3339 instant: {text:?}").into())
+    }
+);
 
 /// Reads a `YYYY-MM-DD` column.
 pub struct Date(pub NaiveDate);

@@ -39,8 +39,8 @@ pub use engine::Engine;
 #[cfg(test)]
 pub(crate) use schema::before_usage_per_partner;
 pub(crate) use schema::migrations;
-pub use tx::Tx;
 pub(crate) use tx::execute_cached;
+pub use tx::{Column, Param, Row, Tx};
 
 /// An object's id and name: what a list page shows of the customer or the
 /// partner of each of its requests.

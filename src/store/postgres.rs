@@ -224,7 +224,7 @@ pub async fn migrate(config: &PostgresConfig) -> Result<usize> {
         client
             .batch_execute(&format!("BEGIN; {sql}; COMMIT"))
             .await
-            .map_err(|e| Error::Internal(format!("migration step {name}: {e}")))?;
+            .map_err(|e| Error::Internal(format!("migration step {name}: {}", said(&e))))?;
         client
             .execute(
                 "INSERT INTO aco_schema_steps (step, applied_at) VALUES ($1, $2) ON CONFLICT (step) DO NOTHING",
@@ -251,6 +251,14 @@ pub async fn schema_steps(config: &PostgresConfig) -> Result<(usize, usize)> {
         .flatten()
         .map_or(0, |row| row.get(0));
     Ok((usize::try_from(applied).unwrap_or(0), steps().len()))
+}
+
+/// What the database said: its SQLSTATE and message, or the client's error.
+pub fn said(error: &tokio_postgres::Error) -> String {
+    match error.as_db_error() {
+        Some(db) => format!("{} (SQLSTATE {})", db.message(), db.code().code()),
+        None => error.to_string(),
+    }
 }
 
 /// A step as Aurora DSQL takes it: its indexes built asynchronously.

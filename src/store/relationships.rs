@@ -1,11 +1,10 @@
 //! Reseller relationships between partners and customers (§1).
 
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, Row, params};
 
-use super::Tx;
 use super::columns::{Instant, instant};
 use super::pagination::{Filter, Page, PageArgs, find_one, page, text};
+use super::{Row, Tx};
 use crate::domain::RelationshipStatus;
 use crate::domain::ids::ObjectId;
 use crate::error::Result;
@@ -26,26 +25,33 @@ pub struct RelationshipRow {
 const COLUMNS: &str = "r.id, r.partner_id, r.customer_id, r.status, r.requested_at, r.accepted_at, \
     r.revoked_at, r.revoke_reason";
 
-fn map(r: &Row<'_>) -> rusqlite::Result<RelationshipRow> {
+/// Reads a row of [`COLUMNS`], on either engine.
+fn read(r: &Row<'_>) -> Result<RelationshipRow> {
     Ok(RelationshipRow {
         id: r.get(0)?,
         partner_id: r.get(1)?,
         customer_id: r.get(2)?,
         status: r.get(3)?,
-        requested_at: r.get::<_, Instant>(4)?.0,
-        accepted_at: r.get::<_, Option<Instant>>(5)?.map(|i| i.0),
-        revoked_at: r.get::<_, Option<Instant>>(6)?.map(|i| i.0),
+        requested_at: r.get::<Instant>(4)?.0,
+        accepted_at: r.get::<Option<Instant>>(5)?.map(|i| i.0),
+        revoked_at: r.get::<Option<Instant>>(6)?.map(|i| i.0),
         revoke_reason: r.get(7)?,
     })
 }
 
+/// [`read`] for the pages, which run on SQLite's rows.
+fn map(r: &rusqlite::Row<'_>) -> rusqlite::Result<RelationshipRow> {
+    read(&Row::Sqlite(r)).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, e.into())
+    })
+}
+
 pub fn get(tx: &Tx<'_>, id: &ObjectId) -> Result<Option<RelationshipRow>> {
-    Ok(tx
-        .prepare_cached(&format!(
-            "SELECT {COLUMNS} FROM reseller_relationships r WHERE r.id = ?1"
-        ))?
-        .query_row([id], map)
-        .optional()?)
+    tx.row(
+        &format!("SELECT {COLUMNS} FROM reseller_relationships r WHERE r.id = ?1"),
+        &[id],
+        read,
+    )
 }
 
 /// The live (pending or active) relationship between a partner and a customer.
@@ -54,23 +60,25 @@ pub fn live(
     partner: &ObjectId,
     customer: &ObjectId,
 ) -> Result<Option<RelationshipRow>> {
-    Ok(tx
-        .prepare_cached(&format!(
+    tx.row(
+        &format!(
             "SELECT {COLUMNS} FROM reseller_relationships r \
              WHERE r.partner_id = ?1 AND r.customer_id = ?2 AND r.status IN ('PENDING', 'ACTIVE')"
-        ))?
-        .query_row([partner, customer], map)
-        .optional()?)
+        ),
+        &[partner, customer],
+        read,
+    )
 }
 
 /// Whether the partner has an active relationship with the customer.
 pub fn is_active(tx: &Tx<'_>, partner: &ObjectId, customer: &ObjectId) -> Result<bool> {
-    Ok(tx
-        .prepare_cached(
-            "SELECT EXISTS (SELECT 1 FROM reseller_relationships \
-             WHERE partner_id = ?1 AND customer_id = ?2 AND status = 'ACTIVE')",
-        )?
-        .query_row([partner, customer], |r| r.get(0))?)
+    let active = tx.row(
+        "SELECT EXISTS (SELECT 1 FROM reseller_relationships \
+         WHERE partner_id = ?1 AND customer_id = ?2 AND status = 'ACTIVE')",
+        &[partner, customer],
+        |r| r.get(0),
+    )?;
+    Ok(active == Some(true))
 }
 
 /// Which relationships a caller may see: what `authz::relationship_scope`
@@ -146,21 +154,20 @@ pub fn page_of(
 }
 
 pub fn insert(tx: &Tx<'_>, r: &RelationshipRow, requested_by: &str) -> Result<()> {
-    super::execute_cached(
-        tx,
+    tx.exec(
         "INSERT INTO reseller_relationships (id, partner_id, customer_id, status, requested_at, \
             requested_by, accepted_at, revoked_at, revoke_reason) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-        params![
-            r.id,
-            r.partner_id,
-            r.customer_id,
-            r.status,
-            instant(r.requested_at),
-            requested_by,
-            r.accepted_at.map(instant),
-            r.revoked_at.map(instant),
-            r.revoke_reason
+        &[
+            &r.id,
+            &r.partner_id,
+            &r.customer_id,
+            &r.status,
+            &instant(r.requested_at),
+            &requested_by,
+            &r.accepted_at.map(instant),
+            &r.revoked_at.map(instant),
+            &r.revoke_reason,
         ],
     )?;
     Ok(())
@@ -168,17 +175,16 @@ pub fn insert(tx: &Tx<'_>, r: &RelationshipRow, requested_by: &str) -> Result<()
 
 /// Moves a relationship from `from` to its new status; `false` if it was no longer in `from`.
 pub fn set_status(tx: &Tx<'_>, r: &RelationshipRow, from: RelationshipStatus) -> Result<bool> {
-    let n = super::execute_cached(
-        tx,
+    let n = tx.exec(
         "UPDATE reseller_relationships SET status = ?2, accepted_at = ?3, revoked_at = ?4, \
             revoke_reason = ?5 WHERE id = ?1 AND status = ?6",
-        params![
-            r.id,
-            r.status,
-            r.accepted_at.map(instant),
-            r.revoked_at.map(instant),
-            r.revoke_reason,
-            from
+        &[
+            &r.id,
+            &r.status,
+            &r.accepted_at.map(instant),
+            &r.revoked_at.map(instant),
+            &r.revoke_reason,
+            &from,
         ],
     )?;
     Ok(n == 1)

@@ -5,6 +5,15 @@
 
 use aco_api::store::postgres::{self, PostgresConfig};
 
+/// The tests share one database: one migrates at a time (two `CREATE …
+/// IF NOT EXISTS` at once can collide on PostgreSQL).
+static MIGRATING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+async fn migrated(config: &PostgresConfig) -> usize {
+    let _one = MIGRATING.lock().await;
+    postgres::migrate(config).await.unwrap()
+}
+
 fn database() -> Option<PostgresConfig> {
     let Ok(url) = std::env::var("ACO_TEST_DATABASE_URL") else {
         eprintln!("no ACO_TEST_DATABASE_URL: the PostgreSQL tests did not run");
@@ -16,11 +25,11 @@ fn database() -> Option<PostgresConfig> {
 #[tokio::test]
 async fn migrations_apply_every_step_once_and_again_harmlessly() {
     let Some(config) = database() else { return };
-    let first = postgres::migrate(&config).await.unwrap();
+    let first = migrated(&config).await;
     let (recorded, steps) = postgres::schema_steps(&config).await.unwrap();
     assert_eq!(recorded, steps);
     assert!(first == steps || first == 0, "{first} of {steps}");
-    assert_eq!(postgres::migrate(&config).await.unwrap(), 0);
+    assert_eq!(migrated(&config).await, 0);
 
     // Every table the steps create is there, with its columns.
     let pool = config.pool().unwrap();
@@ -64,4 +73,70 @@ async fn an_unreachable_database_is_named_without_its_password() {
         "{error}"
     );
     assert!(!error.contains("s3cret"), "{error}");
+}
+
+/// The store's engine-neutral statements, on PostgreSQL: a relationship
+/// written, read back, found live and active, and moved on, by the same
+/// functions that serve SQLite.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_store_functions_run_on_postgresql_as_on_sqlite() {
+    use aco_api::domain::RelationshipStatus;
+    use aco_api::domain::ids::ObjectId;
+    use aco_api::store::Tx;
+    use aco_api::store::relationships::{self, RelationshipRow};
+
+    let Some(config) = database() else { return };
+    migrated(&config).await;
+    let pool = config.pool().unwrap();
+    let runtime = tokio::runtime::Handle::current();
+    let suffix = uuid::Uuid::new_v4().simple().to_string();
+    let (partner, customer) = (
+        ObjectId::from_trusted(format!("prt_{suffix}")),
+        ObjectId::from_trusted(format!("cus_{suffix}")),
+    );
+    let row = RelationshipRow {
+        id: ObjectId::from_trusted(format!("rel_{suffix}")),
+        partner_id: partner.clone(),
+        customer_id: customer.clone(),
+        status: RelationshipStatus::Pending,
+        requested_at: "2027-01-05T10:00:00Z".parse().unwrap(),
+        accepted_at: None,
+        revoked_at: None,
+        revoke_reason: None,
+    };
+    let mut client = pool.get().await.unwrap();
+    let written = row.clone();
+    let outcome = tokio::task::spawn_blocking(move || {
+        let transaction = runtime.block_on(client.transaction()).unwrap();
+        let tx = Tx::postgres(&transaction, runtime.clone());
+        relationships::insert(&tx, &written, "admin@example.com").unwrap();
+        let read = relationships::get(&tx, &written.id).unwrap().unwrap();
+        let live = relationships::live(&tx, &written.partner_id, &written.customer_id).unwrap();
+        let active_before = relationships::is_active(&tx, &partner, &customer).unwrap();
+        let accepted = RelationshipRow {
+            status: RelationshipStatus::Active,
+            accepted_at: Some("2027-01-06T09:30:00Z".parse().unwrap()),
+            ..written.clone()
+        };
+        let moved = relationships::set_status(&tx, &accepted, RelationshipStatus::Pending).unwrap();
+        let moved_twice =
+            relationships::set_status(&tx, &accepted, RelationshipStatus::Pending).unwrap();
+        let active_after = relationships::is_active(&tx, &partner, &customer).unwrap();
+        drop(tx);
+        runtime.block_on(transaction.commit()).unwrap();
+        (read, live, active_before, moved, moved_twice, active_after)
+    })
+    .await
+    .unwrap();
+    let (read, live, active_before, moved, moved_twice, active_after) = outcome;
+    assert_eq!(read.id, row.id);
+    assert_eq!(read.status, RelationshipStatus::Pending);
+    assert_eq!(read.requested_at, row.requested_at);
+    assert_eq!(read.accepted_at, None);
+    assert_eq!(live.map(|l| l.id), Some(row.id.clone()));
+    assert!(!active_before && active_after);
+    assert!(
+        moved && !moved_twice,
+        "a move from a state it left is refused"
+    );
 }
