@@ -1,11 +1,12 @@
 //! Partners, their indirect links and their Microsoft Partner Agreement (AGR-1).
 
 use chrono::{DateTime, NaiveDate, Utc};
-use rusqlite::{OptionalExtension, Row, params};
+use rusqlite::{OptionalExtension, params};
 
-use super::Tx;
 use super::columns::{Date, Instant, instant};
 use super::pagination::{Filter, Page, PageArgs, find_among, find_one, page, text};
+use super::tx::on_sqlite_rows;
+use super::{Row, Tx};
 use crate::domain::ids::ObjectId;
 use crate::domain::{Address, Contact, PartnerType};
 use crate::error::Result;
@@ -31,7 +32,8 @@ const COLUMNS: &str = "p.id, p.tenant_id, p.company_name, p.domain, p.partner_ty
     p.address_country, p.contact_first_name, p.contact_last_name, p.contact_email, p.contact_phone, \
     p.version, p.created_at, p.updated_at";
 
-fn map(r: &Row<'_>) -> rusqlite::Result<PartnerRow> {
+/// Reads a row of [`COLUMNS`], on either engine.
+fn read(r: &Row<'_>) -> Result<PartnerRow> {
     Ok(PartnerRow {
         id: r.get(0)?,
         tenant_id: r.get(1)?,
@@ -54,25 +56,30 @@ fn map(r: &Row<'_>) -> rusqlite::Result<PartnerRow> {
             phone_number: r.get(15)?,
         },
         version: r.get(16)?,
-        created_at: r.get::<_, Instant>(17)?.0,
-        updated_at: r.get::<_, Instant>(18)?.0,
+        created_at: r.get::<Instant>(17)?.0,
+        updated_at: r.get::<Instant>(18)?.0,
     })
 }
 
+/// The rows of SQLite's list pages, read by [`read`].
+fn map(r: &rusqlite::Row<'_>) -> rusqlite::Result<PartnerRow> {
+    on_sqlite_rows(read)(r)
+}
+
 pub fn get(tx: &Tx<'_>, id: &ObjectId) -> Result<Option<PartnerRow>> {
-    Ok(tx
-        .prepare_cached(&format!("SELECT {COLUMNS} FROM partners p WHERE p.id = ?1"))?
-        .query_row([id], map)
-        .optional()?)
+    tx.row(
+        &format!("SELECT {COLUMNS} FROM partners p WHERE p.id = ?1"),
+        &[id],
+        read,
+    )
 }
 
 pub fn by_tenant(tx: &Tx<'_>, tenant_id: &str) -> Result<Option<PartnerRow>> {
-    Ok(tx
-        .prepare_cached(&format!(
-            "SELECT {COLUMNS} FROM partners p WHERE p.tenant_id = ?1"
-        ))?
-        .query_row([tenant_id], map)
-        .optional()?)
+    tx.row(
+        &format!("SELECT {COLUMNS} FROM partners p WHERE p.tenant_id = ?1"),
+        &[&tenant_id],
+        read,
+    )
 }
 
 /// Which partners a caller may see: what `authz::partner_scope` decides,
@@ -150,46 +157,47 @@ pub fn page_of(
 
 /// Whether there is any partner at all (an empty database).
 pub fn any(tx: &Tx<'_>) -> Result<bool> {
-    Ok(tx.query_row("SELECT EXISTS (SELECT 1 FROM partners)", [], |r| r.get(0))?)
+    let any = tx.row("SELECT EXISTS (SELECT 1 FROM partners)", &[], |r| r.get(0))?;
+    Ok(any == Some(true))
 }
 
 /// Whether any organisation (partner or customer) already uses this tenant id.
 pub fn tenant_in_use(tx: &Tx<'_>, tenant_id: &str) -> Result<bool> {
-    Ok(tx
-        .prepare_cached(
-            "SELECT EXISTS (SELECT 1 FROM partners WHERE tenant_id = ?1) \
-             OR EXISTS (SELECT 1 FROM customers WHERE tenant_id = ?1)",
-        )?
-        .query_row([tenant_id], |r| r.get(0))?)
+    let in_use = tx.row(
+        "SELECT EXISTS (SELECT 1 FROM partners WHERE tenant_id = ?1) \
+         OR EXISTS (SELECT 1 FROM customers WHERE tenant_id = ?1)",
+        &[&tenant_id],
+        |r| r.get(0),
+    )?;
+    Ok(in_use == Some(true))
 }
 
 pub fn insert(tx: &Tx<'_>, p: &PartnerRow) -> Result<()> {
-    super::execute_cached(
-        tx,
+    tx.exec(
         "INSERT INTO partners (id, tenant_id, company_name, domain, partner_type, mpn_id, \
             address_line1, address_line2, address_city, address_state, address_postal_code, address_country, \
             contact_first_name, contact_last_name, contact_email, contact_phone, version, created_at, updated_at) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
-        params![
-            p.id,
-            p.tenant_id,
-            p.company_name,
-            p.domain,
-            p.partner_type,
-            p.mpn_id,
-            p.default_address.address_line1,
-            p.default_address.address_line2,
-            p.default_address.city,
-            p.default_address.state,
-            p.default_address.postal_code,
-            p.default_address.country,
-            p.primary_contact.first_name,
-            p.primary_contact.last_name,
-            p.primary_contact.email,
-            p.primary_contact.phone_number,
-            p.version,
-            instant(p.created_at),
-            instant(p.updated_at),
+        &[
+            &p.id,
+            &p.tenant_id,
+            &p.company_name,
+            &p.domain,
+            &p.partner_type,
+            &p.mpn_id,
+            &p.default_address.address_line1,
+            &p.default_address.address_line2,
+            &p.default_address.city,
+            &p.default_address.state,
+            &p.default_address.postal_code,
+            &p.default_address.country,
+            &p.primary_contact.first_name,
+            &p.primary_contact.last_name,
+            &p.primary_contact.email,
+            &p.primary_contact.phone_number,
+            &p.version,
+            &instant(p.created_at),
+            &instant(p.updated_at),
         ],
     )?;
     Ok(())
@@ -197,30 +205,29 @@ pub fn insert(tx: &Tx<'_>, p: &PartnerRow) -> Result<()> {
 
 /// Writes the editable fields of `p` and bumps its version.
 pub fn update(tx: &Tx<'_>, p: &PartnerRow) -> Result<()> {
-    super::execute_cached(
-        tx,
+    tx.exec(
         "UPDATE partners SET company_name = ?2, domain = ?3, mpn_id = ?4, \
             address_line1 = ?5, address_line2 = ?6, address_city = ?7, address_state = ?8, \
             address_postal_code = ?9, address_country = ?10, contact_first_name = ?11, \
             contact_last_name = ?12, contact_email = ?13, contact_phone = ?14, \
             version = version + 1, updated_at = ?15 \
          WHERE id = ?1",
-        params![
-            p.id,
-            p.company_name,
-            p.domain,
-            p.mpn_id,
-            p.default_address.address_line1,
-            p.default_address.address_line2,
-            p.default_address.city,
-            p.default_address.state,
-            p.default_address.postal_code,
-            p.default_address.country,
-            p.primary_contact.first_name,
-            p.primary_contact.last_name,
-            p.primary_contact.email,
-            p.primary_contact.phone_number,
-            instant(p.updated_at),
+        &[
+            &p.id,
+            &p.company_name,
+            &p.domain,
+            &p.mpn_id,
+            &p.default_address.address_line1,
+            &p.default_address.address_line2,
+            &p.default_address.city,
+            &p.default_address.state,
+            &p.default_address.postal_code,
+            &p.default_address.country,
+            &p.primary_contact.first_name,
+            &p.primary_contact.last_name,
+            &p.primary_contact.email,
+            &p.primary_contact.phone_number,
+            &instant(p.updated_at),
         ],
     )?;
     Ok(())
@@ -479,7 +486,7 @@ pub struct AssessmentRow {
     pub outcome: Option<String>,
 }
 
-fn map_assessment(r: &Row<'_>) -> rusqlite::Result<AssessmentRow> {
+fn map_assessment(r: &rusqlite::Row<'_>) -> rusqlite::Result<AssessmentRow> {
     let failed: String = r.get(4)?;
     Ok(AssessmentRow {
         id: r.get(0)?,

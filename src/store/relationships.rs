@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 
 use super::columns::{Instant, instant};
 use super::pagination::{Filter, Page, PageArgs, find_one, page, text};
+use super::tx::on_sqlite_rows;
 use super::{Row, Tx};
 use crate::domain::RelationshipStatus;
 use crate::domain::ids::ObjectId;
@@ -36,13 +37,6 @@ fn read(r: &Row<'_>) -> Result<RelationshipRow> {
         accepted_at: r.get::<Option<Instant>>(5)?.map(|i| i.0),
         revoked_at: r.get::<Option<Instant>>(6)?.map(|i| i.0),
         revoke_reason: r.get(7)?,
-    })
-}
-
-/// [`read`] for the pages, which run on SQLite's rows.
-fn map(r: &rusqlite::Row<'_>) -> rusqlite::Result<RelationshipRow> {
-    read(&Row::Sqlite(r)).map_err(|e| {
-        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, e.into())
     })
 }
 
@@ -122,7 +116,13 @@ pub fn find_in(
     id: &ObjectId,
 ) -> Result<Option<RelationshipRow>> {
     let filter = scope.filter().and("r.id = ?", [text(id.as_str())]);
-    find_one(tx, COLUMNS, "reseller_relationships r", &filter, map)
+    find_one(
+        tx,
+        COLUMNS,
+        "reseller_relationships r",
+        &filter,
+        on_sqlite_rows(read),
+    )
 }
 
 /// A page of the relationships in `scope` that `filter` lets through, by id.
@@ -149,7 +149,7 @@ pub fn page_of(
         "r.id",
         &sql,
         args,
-        map,
+        on_sqlite_rows(read),
     )
 }
 

@@ -95,6 +95,18 @@ impl Row<'_> {
     }
 }
 
+/// `read` as a reader of SQLite's rows, for code that still runs on
+/// SQLite's own API (the list pages).
+pub(crate) fn on_sqlite_rows<T>(
+    read: impl Fn(&Row<'_>) -> Result<T>,
+) -> impl Fn(&rusqlite::Row<'_>) -> rusqlite::Result<T> {
+    move |row| {
+        read(&Row::Sqlite(row)).map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, e.into())
+        })
+    }
+}
+
 fn postgres_error(error: tokio_postgres::Error) -> crate::error::Error {
     crate::error::Error::Internal(format!("the database: {}", super::postgres::said(&error)))
 }

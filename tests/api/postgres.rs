@@ -14,6 +14,27 @@ async fn migrated(config: &PostgresConfig) -> usize {
     postgres::migrate(config).await.unwrap()
 }
 
+/// Runs `work` in one committed PostgreSQL transaction, on a blocking
+/// thread, as the store's functions run.
+async fn in_transaction<T: Send + 'static>(
+    config: &PostgresConfig,
+    work: impl FnOnce(&aco_api::store::Tx<'_>) -> T + Send + 'static,
+) -> T {
+    let pool = config.pool().unwrap();
+    let mut client = pool.get().await.unwrap();
+    let runtime = tokio::runtime::Handle::current();
+    tokio::task::spawn_blocking(move || {
+        let transaction = runtime.block_on(client.transaction()).unwrap();
+        let tx = aco_api::store::Tx::postgres(&transaction, runtime.clone());
+        let out = work(&tx);
+        drop(tx);
+        runtime.block_on(transaction.commit()).unwrap();
+        out
+    })
+    .await
+    .unwrap()
+}
+
 fn database() -> Option<PostgresConfig> {
     let Ok(url) = std::env::var("ACO_TEST_DATABASE_URL") else {
         eprintln!("no ACO_TEST_DATABASE_URL: the PostgreSQL tests did not run");
@@ -82,13 +103,10 @@ async fn an_unreachable_database_is_named_without_its_password() {
 async fn the_store_functions_run_on_postgresql_as_on_sqlite() {
     use aco_api::domain::RelationshipStatus;
     use aco_api::domain::ids::ObjectId;
-    use aco_api::store::Tx;
     use aco_api::store::relationships::{self, RelationshipRow};
 
     let Some(config) = database() else { return };
     migrated(&config).await;
-    let pool = config.pool().unwrap();
-    let runtime = tokio::runtime::Handle::current();
     let suffix = uuid::Uuid::new_v4().simple().to_string();
     let (partner, customer) = (
         ObjectId::from_trusted(format!("prt_{suffix}")),
@@ -104,30 +122,24 @@ async fn the_store_functions_run_on_postgresql_as_on_sqlite() {
         revoked_at: None,
         revoke_reason: None,
     };
-    let mut client = pool.get().await.unwrap();
     let written = row.clone();
-    let outcome = tokio::task::spawn_blocking(move || {
-        let transaction = runtime.block_on(client.transaction()).unwrap();
-        let tx = Tx::postgres(&transaction, runtime.clone());
-        relationships::insert(&tx, &written, "admin@example.com").unwrap();
-        let read = relationships::get(&tx, &written.id).unwrap().unwrap();
-        let live = relationships::live(&tx, &written.partner_id, &written.customer_id).unwrap();
-        let active_before = relationships::is_active(&tx, &partner, &customer).unwrap();
+    let outcome = in_transaction(&config, move |tx| {
+        relationships::insert(tx, &written, "admin@example.com").unwrap();
+        let read = relationships::get(tx, &written.id).unwrap().unwrap();
+        let live = relationships::live(tx, &written.partner_id, &written.customer_id).unwrap();
+        let active_before = relationships::is_active(tx, &partner, &customer).unwrap();
         let accepted = RelationshipRow {
             status: RelationshipStatus::Active,
             accepted_at: Some("2027-01-06T09:30:00Z".parse().unwrap()),
             ..written.clone()
         };
-        let moved = relationships::set_status(&tx, &accepted, RelationshipStatus::Pending).unwrap();
+        let moved = relationships::set_status(tx, &accepted, RelationshipStatus::Pending).unwrap();
         let moved_twice =
-            relationships::set_status(&tx, &accepted, RelationshipStatus::Pending).unwrap();
-        let active_after = relationships::is_active(&tx, &partner, &customer).unwrap();
-        drop(tx);
-        runtime.block_on(transaction.commit()).unwrap();
+            relationships::set_status(tx, &accepted, RelationshipStatus::Pending).unwrap();
+        let active_after = relationships::is_active(tx, &partner, &customer).unwrap();
         (read, live, active_before, moved, moved_twice, active_after)
     })
-    .await
-    .unwrap();
+    .await;
     let (read, live, active_before, moved, moved_twice, active_after) = outcome;
     assert_eq!(read.id, row.id);
     assert_eq!(read.status, RelationshipStatus::Pending);
@@ -139,4 +151,68 @@ async fn the_store_functions_run_on_postgresql_as_on_sqlite() {
         moved && !moved_twice,
         "a move from a state it left is refused"
     );
+}
+
+/// A partner written, found by id and by tenant, its tenant seen as in use,
+/// and edited, through the same store functions that serve SQLite.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn partners_are_stored_and_found_on_postgresql() {
+    use aco_api::domain::ids::ObjectId;
+    use aco_api::domain::{Address, Contact, PartnerType};
+    use aco_api::store::partners::{self, PartnerRow};
+
+    let Some(config) = database() else { return };
+    migrated(&config).await;
+    let suffix = uuid::Uuid::new_v4().simple().to_string();
+    let row = PartnerRow {
+        id: ObjectId::from_trusted(format!("prt_{suffix}")),
+        tenant_id: suffix.clone(),
+        company_name: "Contoso Cloud".into(),
+        domain: "contosocloud.com".into(),
+        partner_type: PartnerType::IndirectProvider,
+        mpn_id: None,
+        default_address: Address {
+            address_line1: Some("1 Main St".into()),
+            city: Some("Redmond".into()),
+            country: Some("US".into()),
+            ..Address::default()
+        },
+        primary_contact: Contact {
+            email: Some("ops@contosocloud.com".into()),
+            ..Contact::default()
+        },
+        version: 1,
+        created_at: "2027-01-05T10:00:00Z".parse().unwrap(),
+        updated_at: "2027-01-05T10:00:00Z".parse().unwrap(),
+    };
+    let written = row.clone();
+    let (by_id, by_tenant, in_use, unused, any, edited) = in_transaction(&config, move |tx| {
+        partners::insert(tx, &written).unwrap();
+        let by_id = partners::get(tx, &written.id).unwrap().unwrap();
+        let by_tenant = partners::by_tenant(tx, &written.tenant_id)
+            .unwrap()
+            .unwrap();
+        let in_use = partners::tenant_in_use(tx, &written.tenant_id).unwrap();
+        let unused = partners::tenant_in_use(tx, "no-such-tenant").unwrap();
+        let any = partners::any(tx).unwrap();
+        let renamed = PartnerRow {
+            company_name: "Contoso Cloud Ltd".into(),
+            updated_at: "2027-01-06T10:00:00Z".parse().unwrap(),
+            ..written.clone()
+        };
+        partners::update(tx, &renamed).unwrap();
+        let edited = partners::get(tx, &written.id).unwrap().unwrap();
+        (by_id, by_tenant, in_use, unused, any, edited)
+    })
+    .await;
+    assert_eq!(by_id.tenant_id, row.tenant_id);
+    assert_eq!(by_id.partner_type, PartnerType::IndirectProvider);
+    assert_eq!(by_id.default_address, row.default_address);
+    assert_eq!(by_id.primary_contact, row.primary_contact);
+    assert_eq!(by_id.created_at, row.created_at);
+    assert_eq!(by_tenant.id, row.id);
+    assert!(in_use && !unused && any);
+    assert_eq!(edited.company_name, "Contoso Cloud Ltd");
+    assert_eq!(edited.version, 2);
+    assert_eq!(edited.updated_at.to_rfc3339(), "2027-01-06T10:00:00+00:00");
 }
