@@ -1,11 +1,12 @@
 //! Customers and their Microsoft Customer Agreement acceptance (AGR-2).
 
 use chrono::{DateTime, NaiveDate, Utc};
-use rusqlite::{OptionalExtension, Row, params};
+use rusqlite::{OptionalExtension, params};
 
-use super::Tx;
 use super::columns::{Date, Instant, instant};
 use super::pagination::{Filter, Page, PageArgs, find_among, find_one, page, text};
+use super::tx::on_sqlite_rows;
+use super::{Row, Tx};
 use crate::domain::ids::ObjectId;
 use crate::domain::{
     AcceptanceMethod, Address, BillingProfile, Contact, CustomerSegment, OrganizationKind,
@@ -33,7 +34,8 @@ const COLUMNS: &str = "c.id, c.tenant_id, c.domain, c.company_name, c.country, c
     c.billing_email, c.billing_line1, c.billing_line2, c.billing_city, c.billing_state, \
     c.billing_postal_code, c.billing_country, c.version, c.created_at, c.updated_at";
 
-fn map(r: &Row<'_>) -> rusqlite::Result<CustomerRow> {
+/// Reads a row of [`COLUMNS`], on either engine.
+fn read(r: &Row<'_>) -> Result<CustomerRow> {
     Ok(CustomerRow {
         id: r.get(0)?,
         tenant_id: r.get(1)?,
@@ -57,27 +59,30 @@ fn map(r: &Row<'_>) -> rusqlite::Result<CustomerRow> {
             },
         },
         version: r.get(17)?,
-        created_at: r.get::<_, Instant>(18)?.0,
-        updated_at: r.get::<_, Instant>(19)?.0,
+        created_at: r.get::<Instant>(18)?.0,
+        updated_at: r.get::<Instant>(19)?.0,
     })
 }
 
+/// The rows of SQLite's list pages, read by [`read`].
+fn map(r: &rusqlite::Row<'_>) -> rusqlite::Result<CustomerRow> {
+    on_sqlite_rows(read)(r)
+}
+
 pub fn get(tx: &Tx<'_>, id: &ObjectId) -> Result<Option<CustomerRow>> {
-    Ok(tx
-        .prepare_cached(&format!(
-            "SELECT {COLUMNS} FROM customers c WHERE c.id = ?1"
-        ))?
-        .query_row([id], map)
-        .optional()?)
+    tx.row(
+        &format!("SELECT {COLUMNS} FROM customers c WHERE c.id = ?1"),
+        &[id],
+        read,
+    )
 }
 
 pub fn by_tenant(tx: &Tx<'_>, tenant_id: &str) -> Result<Option<CustomerRow>> {
-    Ok(tx
-        .prepare_cached(&format!(
-            "SELECT {COLUMNS} FROM customers c WHERE c.tenant_id = ?1"
-        ))?
-        .query_row([tenant_id], map)
-        .optional()?)
+    tx.row(
+        &format!("SELECT {COLUMNS} FROM customers c WHERE c.tenant_id = ?1"),
+        &[&tenant_id],
+        read,
+    )
 }
 
 /// Which customers a caller may see: what `authz::customer_scope` decides,
@@ -188,21 +193,20 @@ fn billing_params(b: &BillingProfile) -> [&Option<String>; 10] {
 
 pub fn insert(tx: &Tx<'_>, c: &CustomerRow) -> Result<()> {
     let b = billing_params(&c.billing_profile);
-    super::execute_cached(
-        tx,
+    tx.exec(
         "INSERT INTO customers (id, tenant_id, domain, company_name, country, segment, organization_kind, \
             billing_legal_name, billing_tax_id, billing_registration_number, billing_email, billing_line1, \
             billing_line2, billing_city, billing_state, billing_postal_code, billing_country, \
             version, created_at, updated_at) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
-        params![
-            c.id,
-            c.tenant_id,
-            c.domain,
-            c.company_name,
-            c.country,
-            c.segment,
-            c.organization_kind,
+        &[
+            &c.id,
+            &c.tenant_id,
+            &c.domain,
+            &c.company_name,
+            &c.country,
+            &c.segment,
+            &c.organization_kind,
             b[0],
             b[1],
             b[2],
@@ -213,9 +217,9 @@ pub fn insert(tx: &Tx<'_>, c: &CustomerRow) -> Result<()> {
             b[7],
             b[8],
             b[9],
-            c.version,
-            instant(c.created_at),
-            instant(c.updated_at),
+            &c.version,
+            &instant(c.created_at),
+            &instant(c.updated_at),
         ],
     )?;
     Ok(())
@@ -224,21 +228,20 @@ pub fn insert(tx: &Tx<'_>, c: &CustomerRow) -> Result<()> {
 /// Writes the editable fields of `c` and bumps its version.
 pub fn update(tx: &Tx<'_>, c: &CustomerRow) -> Result<()> {
     let b = billing_params(&c.billing_profile);
-    super::execute_cached(
-        tx,
+    tx.exec(
         "UPDATE customers SET domain = ?2, company_name = ?3, country = ?4, segment = ?5, \
             organization_kind = ?6, billing_legal_name = ?7, billing_tax_id = ?8, \
             billing_registration_number = ?9, billing_email = ?10, billing_line1 = ?11, \
             billing_line2 = ?12, billing_city = ?13, billing_state = ?14, billing_postal_code = ?15, \
             billing_country = ?16, version = version + 1, updated_at = ?17 \
          WHERE id = ?1",
-        params![
-            c.id,
-            c.domain,
-            c.company_name,
-            c.country,
-            c.segment,
-            c.organization_kind,
+        &[
+            &c.id,
+            &c.domain,
+            &c.company_name,
+            &c.country,
+            &c.segment,
+            &c.organization_kind,
             b[0],
             b[1],
             b[2],
@@ -249,7 +252,7 @@ pub fn update(tx: &Tx<'_>, c: &CustomerRow) -> Result<()> {
             b[7],
             b[8],
             b[9],
-            instant(c.updated_at),
+            &instant(c.updated_at),
         ],
     )?;
     Ok(())
@@ -270,7 +273,7 @@ pub struct CustomerAgreementRow {
 const AGREEMENT_COLUMNS: &str = "id, customer_id, date_agreed, contact_first_name, contact_last_name, \
     contact_email, contact_phone, acceptance_method, recorded_by_partner, recorded_at";
 
-fn map_agreement(r: &Row<'_>) -> rusqlite::Result<CustomerAgreementRow> {
+fn map_agreement(r: &rusqlite::Row<'_>) -> rusqlite::Result<CustomerAgreementRow> {
     Ok(CustomerAgreementRow {
         id: r.get(0)?,
         customer_id: r.get(1)?,

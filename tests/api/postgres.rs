@@ -216,3 +216,62 @@ async fn partners_are_stored_and_found_on_postgresql() {
     assert_eq!(edited.version, 2);
     assert_eq!(edited.updated_at.to_rfc3339(), "2027-01-06T10:00:00+00:00");
 }
+
+/// A customer written, found by id and by tenant, and edited, on PostgreSQL.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn customers_are_stored_and_found_on_postgresql() {
+    use aco_api::domain::ids::ObjectId;
+    use aco_api::domain::{Address, BillingProfile, CustomerSegment, OrganizationKind};
+    use aco_api::store::customers::{self, CustomerRow};
+    use aco_api::store::partners;
+
+    let Some(config) = database() else { return };
+    migrated(&config).await;
+    let suffix = uuid::Uuid::new_v4().simple().to_string();
+    let row = CustomerRow {
+        id: ObjectId::from_trusted(format!("cus_{suffix}")),
+        tenant_id: suffix.clone(),
+        domain: "fabrikam.com".into(),
+        company_name: "Fabrikam".into(),
+        country: "US".into(),
+        segment: CustomerSegment::Enterprise,
+        organization_kind: OrganizationKind::NonProfit,
+        billing_profile: BillingProfile {
+            legal_name: Some("Fabrikam Inc.".into()),
+            tax_id: Some("12-3456789".into()),
+            address: Address {
+                city: Some("Seattle".into()),
+                ..Address::default()
+            },
+            ..BillingProfile::default()
+        },
+        version: 1,
+        created_at: "2027-02-01T08:00:00Z".parse().unwrap(),
+        updated_at: "2027-02-01T08:00:00Z".parse().unwrap(),
+    };
+    let written = row.clone();
+    let (by_id, by_tenant, in_use, edited) = in_transaction(&config, move |tx| {
+        customers::insert(tx, &written).unwrap();
+        let by_id = customers::get(tx, &written.id).unwrap().unwrap();
+        let by_tenant = customers::by_tenant(tx, &written.tenant_id)
+            .unwrap()
+            .unwrap();
+        let in_use = partners::tenant_in_use(tx, &written.tenant_id).unwrap();
+        let moved = CustomerRow {
+            segment: CustomerSegment::Smb,
+            billing_profile: BillingProfile::default(),
+            ..written.clone()
+        };
+        customers::update(tx, &moved).unwrap();
+        let edited = customers::get(tx, &written.id).unwrap().unwrap();
+        (by_id, by_tenant, in_use, edited)
+    })
+    .await;
+    assert_eq!(by_id.billing_profile, row.billing_profile);
+    assert_eq!(by_id.organization_kind, OrganizationKind::NonProfit);
+    assert_eq!(by_tenant.id, row.id);
+    assert!(in_use, "a customer's tenant is in use for partners too");
+    assert_eq!(edited.segment, CustomerSegment::Smb);
+    assert_eq!(edited.billing_profile, BillingProfile::default());
+    assert_eq!(edited.version, 2);
+}
