@@ -150,6 +150,7 @@ postgres_text!(
 );
 
 /// Reads a `YYYY-MM-DD` column.
+#[derive(Debug)]
 pub struct Date(pub NaiveDate);
 impl FromSql for Date {
     fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
@@ -159,3 +160,8 @@ impl FromSql for Date {
             .ok_or_else(|| not_a("a YYYY-MM-DD date", text))
     }
 }
+postgres_text!(Date, |date| date.0.to_string(), |text| {
+    crate::domain::time::parse_date(text)
+        .map(Date)
+        .ok_or_else(|| format!("not a YYYY-MM-DD date: {text:?}").into())
+});

@@ -1,7 +1,6 @@
 //! Customers and their Microsoft Customer Agreement acceptance (AGR-2).
 
 use chrono::{DateTime, NaiveDate, Utc};
-use rusqlite::{OptionalExtension, params};
 
 use super::columns::{Date, Instant, instant};
 use super::pagination::{Filter, Page, PageArgs, find_among, find_one, page, text};
@@ -273,11 +272,11 @@ pub struct CustomerAgreementRow {
 const AGREEMENT_COLUMNS: &str = "id, customer_id, date_agreed, contact_first_name, contact_last_name, \
     contact_email, contact_phone, acceptance_method, recorded_by_partner, recorded_at";
 
-fn map_agreement(r: &rusqlite::Row<'_>) -> rusqlite::Result<CustomerAgreementRow> {
+fn read_agreement(r: &Row<'_>) -> Result<CustomerAgreementRow> {
     Ok(CustomerAgreementRow {
         id: r.get(0)?,
         customer_id: r.get(1)?,
-        date_agreed: r.get::<_, Date>(2)?.0,
+        date_agreed: r.get::<Date>(2)?.0,
         primary_contact: Contact {
             first_name: r.get(3)?,
             last_name: r.get(4)?,
@@ -286,50 +285,49 @@ fn map_agreement(r: &rusqlite::Row<'_>) -> rusqlite::Result<CustomerAgreementRow
         },
         acceptance_method: r.get(7)?,
         recorded_by_partner: r.get(8)?,
-        recorded_at: r.get::<_, Instant>(9)?.0,
+        recorded_at: r.get::<Instant>(9)?.0,
     })
 }
 
 /// The newest MCA acceptance of the customer: the one that counts.
 pub fn current_agreement(tx: &Tx<'_>, customer: &ObjectId) -> Result<Option<CustomerAgreementRow>> {
-    Ok(tx
-        .prepare_cached(&format!(
+    tx.row(
+        &format!(
             "SELECT {AGREEMENT_COLUMNS} FROM customer_agreements \
              WHERE customer_id = ?1 ORDER BY id DESC LIMIT 1"
-        ))?
-        .query_row([customer], map_agreement)
-        .optional()?)
+        ),
+        &[customer],
+        read_agreement,
+    )
 }
 
 /// One MCA acceptance record by id (not scoped: check the customer).
 pub fn agreement(tx: &Tx<'_>, id: &ObjectId) -> Result<Option<CustomerAgreementRow>> {
-    Ok(tx
-        .prepare_cached(&format!(
-            "SELECT {AGREEMENT_COLUMNS} FROM customer_agreements WHERE id = ?1"
-        ))?
-        .query_row([id], map_agreement)
-        .optional()?)
+    tx.row(
+        &format!("SELECT {AGREEMENT_COLUMNS} FROM customer_agreements WHERE id = ?1"),
+        &[id],
+        read_agreement,
+    )
 }
 
 pub fn insert_agreement(tx: &Tx<'_>, a: &CustomerAgreementRow, recorded_by: &str) -> Result<()> {
-    super::execute_cached(
-        tx,
+    tx.exec(
         "INSERT INTO customer_agreements (id, customer_id, date_agreed, contact_first_name, \
             contact_last_name, contact_email, contact_phone, acceptance_method, recorded_by_partner, \
             recorded_at, recorded_by) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-        params![
-            a.id,
-            a.customer_id,
-            a.date_agreed.to_string(),
-            a.primary_contact.first_name,
-            a.primary_contact.last_name,
-            a.primary_contact.email,
-            a.primary_contact.phone_number,
-            a.acceptance_method,
-            a.recorded_by_partner,
-            instant(a.recorded_at),
-            recorded_by
+        &[
+            &a.id,
+            &a.customer_id,
+            &a.date_agreed.to_string(),
+            &a.primary_contact.first_name,
+            &a.primary_contact.last_name,
+            &a.primary_contact.email,
+            &a.primary_contact.phone_number,
+            &a.acceptance_method,
+            &a.recorded_by_partner,
+            &instant(a.recorded_at),
+            &recorded_by,
         ],
     )?;
     Ok(())
@@ -350,18 +348,17 @@ pub fn confirm(
     confirmation: &McaConfirmationRow,
     confirmed_by: &str,
 ) -> Result<()> {
-    super::execute_cached(
-        tx,
+    tx.exec(
         "INSERT INTO mca_confirmations (customer_id, partner_id, agreement_id, confirmed_at, confirmed_by) \
          VALUES (?1, ?2, ?3, ?4, ?5) \
          ON CONFLICT (customer_id, partner_id) DO UPDATE SET agreement_id = excluded.agreement_id, \
             confirmed_at = excluded.confirmed_at, confirmed_by = excluded.confirmed_by",
-        params![
-            customer,
-            confirmation.partner_id,
-            confirmation.agreement_id,
-            instant(confirmation.confirmed_at),
-            confirmed_by
+        &[
+            &customer,
+            &confirmation.partner_id,
+            &confirmation.agreement_id,
+            &instant(confirmation.confirmed_at),
+            &confirmed_by,
         ],
     )?;
     Ok(())
@@ -369,20 +366,18 @@ pub fn confirm(
 
 /// The confirmations of the customer's MCA acceptance, one per partner.
 pub fn confirmations(tx: &Tx<'_>, customer: &ObjectId) -> Result<Vec<McaConfirmationRow>> {
-    let mut stmt = tx.prepare_cached(
+    tx.rows(
         "SELECT partner_id, agreement_id, confirmed_at FROM mca_confirmations \
          WHERE customer_id = ?1 ORDER BY partner_id",
-    )?;
-    let rows = stmt
-        .query_map([customer], |r| {
+        &[customer],
+        |r| {
             Ok(McaConfirmationRow {
                 partner_id: r.get(0)?,
                 agreement_id: r.get(1)?,
-                confirmed_at: r.get::<_, Instant>(2)?.0,
+                confirmed_at: r.get::<Instant>(2)?.0,
             })
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(rows)
+        },
+    )
 }
 
 /// The customers with these ids that are in `scope`.

@@ -217,12 +217,15 @@ async fn partners_are_stored_and_found_on_postgresql() {
     assert_eq!(edited.updated_at.to_rfc3339(), "2027-01-06T10:00:00+00:00");
 }
 
-/// A customer written, found by id and by tenant, and edited, on PostgreSQL.
+/// A customer written, found by id and by tenant, and edited, and its MCA
+/// acceptances recorded and confirmed (AGR-2), on PostgreSQL.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn customers_are_stored_and_found_on_postgresql() {
     use aco_api::domain::ids::ObjectId;
-    use aco_api::domain::{Address, BillingProfile, CustomerSegment, OrganizationKind};
-    use aco_api::store::customers::{self, CustomerRow};
+    use aco_api::domain::{
+        AcceptanceMethod, Address, BillingProfile, Contact, CustomerSegment, OrganizationKind,
+    };
+    use aco_api::store::customers::{self, CustomerAgreementRow, CustomerRow, McaConfirmationRow};
     use aco_api::store::partners;
 
     let Some(config) = database() else { return };
@@ -264,6 +267,48 @@ async fn customers_are_stored_and_found_on_postgresql() {
         };
         customers::update(tx, &moved).unwrap();
         let edited = customers::get(tx, &written.id).unwrap().unwrap();
+        // AGR-2: two acceptances, the newest counts; a partner confirms one,
+        // then the newer one in its place.
+        let partner = ObjectId::from_trusted(format!("prt_{}", written.tenant_id));
+        let mut agreements = Vec::new();
+        for (n, day) in [(1, "2027-02-02"), (2, "2027-02-09")] {
+            let agreement = CustomerAgreementRow {
+                id: ObjectId::from_trusted(format!("cag_{}_{n}", written.tenant_id)),
+                customer_id: written.id.clone(),
+                date_agreed: day.parse().unwrap(),
+                primary_contact: Contact {
+                    first_name: Some("Dana".into()),
+                    last_name: Some("Lee".into()),
+                    email: Some("cfo@fabrikam.com".into()),
+                    phone_number: None,
+                },
+                acceptance_method: AcceptanceMethod::CustomerAccepted,
+                recorded_by_partner: Some(partner.clone()),
+                recorded_at: "2027-02-09T08:00:00Z".parse().unwrap(),
+            };
+            customers::insert_agreement(tx, &agreement, "user@partner.example").unwrap();
+            let confirmation = McaConfirmationRow {
+                partner_id: partner.clone(),
+                agreement_id: agreement.id.clone(),
+                confirmed_at: "2027-02-10T08:00:00Z".parse().unwrap(),
+            };
+            customers::confirm(tx, &written.id, &confirmation, "user@partner.example").unwrap();
+            agreements.push(agreement.id);
+        }
+        let current = customers::current_agreement(tx, &written.id)
+            .unwrap()
+            .unwrap();
+        let first = customers::agreement(tx, &agreements[0]).unwrap().unwrap();
+        let confirmations = customers::confirmations(tx, &written.id).unwrap();
+        assert_eq!(current.id, agreements[1]);
+        assert_eq!(first.date_agreed.to_string(), "2027-02-02");
+        assert_eq!(first.recorded_by_partner, Some(partner));
+        assert_eq!(
+            confirmations.len(),
+            1,
+            "one per partner, the newest in place"
+        );
+        assert_eq!(confirmations[0].agreement_id, agreements[1]);
         (by_id, by_tenant, in_use, edited)
     })
     .await;
