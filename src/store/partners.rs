@@ -240,10 +240,10 @@ pub fn link(
     provider: &ObjectId,
     now: DateTime<Utc>,
 ) -> Result<bool> {
-    let n = super::execute_cached(
-        tx,
-        "INSERT OR IGNORE INTO indirect_links (reseller_id, provider_id, linked_at) VALUES (?1, ?2, ?3)",
-        params![reseller, provider, instant(now)],
+    let n = tx.exec(
+        "INSERT INTO indirect_links (reseller_id, provider_id, linked_at) VALUES (?1, ?2, ?3) \
+         ON CONFLICT DO NOTHING",
+        &[reseller, provider, &instant(now)],
     )?;
     Ok(n == 1)
 }
@@ -259,11 +259,7 @@ pub fn linked(tx: &Tx<'_>, partner: &PartnerRow) -> Result<Vec<ObjectId>> {
         }
         PartnerType::DirectBill => return Ok(Vec::new()),
     };
-    let mut stmt = tx.prepare_cached(sql)?;
-    let ids = stmt
-        .query_map([&partner.id], |r| r.get(0))?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(ids)
+    tx.rows(sql, &[&partner.id], |r| r.get(0))
 }
 
 /// AGR-1: the partner's signature of the Microsoft Partner Agreement.
@@ -416,23 +412,23 @@ pub fn authorization_dates(
     tx: &Tx<'_>,
     partner: &ObjectId,
 ) -> Result<(Option<NaiveDate>, Option<NaiveDate>)> {
-    Ok(tx
-        .prepare_cached(
-            "SELECT authorized_since, reapply_blocked_until FROM partners WHERE id = ?1",
-        )?
-        .query_row([partner], |r| {
+    let dates = tx.row(
+        "SELECT authorized_since, reapply_blocked_until FROM partners WHERE id = ?1",
+        &[partner],
+        |r| {
             Ok((
-                r.get::<_, Option<Date>>(0)?.map(|d| d.0),
-                r.get::<_, Option<Date>>(1)?.map(|d| d.0),
+                r.get::<Option<Date>>(0)?.map(|d| d.0),
+                r.get::<Option<Date>>(1)?.map(|d| d.0),
             ))
-        })?)
+        },
+    )?;
+    dates.ok_or_else(|| crate::error::Error::Internal(format!("no partner {partner}")))
 }
 
 pub fn set_authorized_since(tx: &Tx<'_>, partner: &ObjectId, since: NaiveDate) -> Result<()> {
-    super::execute_cached(
-        tx,
+    tx.exec(
         "UPDATE partners SET authorized_since = ?2 WHERE id = ?1 AND authorized_since IS NULL",
-        params![partner, since.to_string()],
+        &[partner, &since.to_string()],
     )?;
     Ok(())
 }
@@ -445,16 +441,15 @@ pub fn demote(
     since: NaiveDate,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    super::execute_cached(
-        tx,
+    tx.exec(
         "UPDATE partners SET partner_type = 'INDIRECT_RESELLER', reapply_blocked_until = ?2, \
             indirect_reseller_since = COALESCE(indirect_reseller_since, ?3), version = version + 1, updated_at = ?4 \
          WHERE id = ?1",
-        params![
+        &[
             partner,
-            blocked_until.to_string(),
-            since.to_string(),
-            instant(now)
+            &blocked_until.to_string(),
+            &since.to_string(),
+            &instant(now),
         ],
     )?;
     Ok(())
@@ -466,10 +461,9 @@ pub fn set_type(
     partner_type: PartnerType,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    super::execute_cached(
-        tx,
+    tx.exec(
         "UPDATE partners SET partner_type = ?2, version = version + 1, updated_at = ?3 WHERE id = ?1",
-        params![partner, partner_type, instant(now)],
+        &[partner, &partner_type, &instant(now)],
     )?;
     Ok(())
 }

@@ -154,7 +154,8 @@ async fn the_store_functions_run_on_postgresql_as_on_sqlite() {
 }
 
 /// A partner written, found by id and by tenant, its tenant seen as in use,
-/// and edited, through the same store functions that serve SQLite.
+/// edited, linked to a reseller, authorized, demoted and retyped, through
+/// the same store functions that serve SQLite.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn partners_are_stored_and_found_on_postgresql() {
     use aco_api::domain::ids::ObjectId;
@@ -201,6 +202,47 @@ async fn partners_are_stored_and_found_on_postgresql() {
             ..written.clone()
         };
         partners::update(tx, &renamed).unwrap();
+        // A reseller linked to the provider once (again: no change), and
+        // the provider's authorization dates set once.
+        let reseller = PartnerRow {
+            id: ObjectId::from_trusted(format!("prt_r{}", written.tenant_id)),
+            tenant_id: format!("r{}", written.tenant_id),
+            partner_type: PartnerType::IndirectReseller,
+            ..written.clone()
+        };
+        partners::insert(tx, &reseller).unwrap();
+        let now = "2027-01-07T10:00:00Z".parse().unwrap();
+        assert!(partners::link(tx, &reseller.id, &written.id, now).unwrap());
+        assert!(!partners::link(tx, &reseller.id, &written.id, now).unwrap());
+        assert_eq!(
+            partners::linked(tx, &reseller).unwrap(),
+            std::slice::from_ref(&written.id)
+        );
+        assert_eq!(
+            partners::linked(tx, &written).unwrap(),
+            std::slice::from_ref(&reseller.id)
+        );
+        let day = |d: &str| d.parse::<chrono::NaiveDate>().unwrap();
+        assert_eq!(
+            partners::authorization_dates(tx, &written.id).unwrap(),
+            (None, None)
+        );
+        partners::set_authorized_since(tx, &written.id, day("2027-01-07")).unwrap();
+        partners::set_authorized_since(tx, &written.id, day("2027-03-01")).unwrap();
+        partners::demote(tx, &reseller.id, day("2028-01-07"), day("2027-01-07"), now).unwrap();
+        assert_eq!(
+            partners::authorization_dates(tx, &written.id).unwrap(),
+            (Some(day("2027-01-07")), None),
+            "authorized since its first day, not moved later"
+        );
+        assert_eq!(
+            partners::authorization_dates(tx, &reseller.id).unwrap().1,
+            Some(day("2028-01-07"))
+        );
+        partners::set_type(tx, &reseller.id, PartnerType::DirectBill, now).unwrap();
+        let retyped = partners::get(tx, &reseller.id).unwrap().unwrap();
+        assert_eq!(retyped.partner_type, PartnerType::DirectBill);
+        assert_eq!(retyped.version, 3, "demoted, then retyped");
         let edited = partners::get(tx, &written.id).unwrap().unwrap();
         (by_id, by_tenant, in_use, unused, any, edited)
     })
