@@ -118,12 +118,11 @@ pub fn broken_references(tx: &Tx<'_>) -> Result<Vec<(Reference, i64)>> {
 /// ELIG-13: the customers with more than one request not finished (none,
 /// where the database or the service keeps the rule).
 pub fn customers_with_several_open_requests(tx: &Tx<'_>) -> Result<Vec<ObjectId>> {
-    let mut stmt = tx.prepare(
-        "SELECT customer_id FROM aco_requests \
-         WHERE status <> 'REJECTED' AND status <> 'CANCELLED' AND status <> 'ACTIVE' \
-           AND status <> 'EXHAUSTED' AND status <> 'LAPSED' \
-         GROUP BY customer_id HAVING COUNT(*) > 1 ORDER BY customer_id",
-    )?;
+    let mut stmt = tx.prepare(concat!(
+        "SELECT customer_id FROM aco_requests WHERE ",
+        super::requests::unfinished!(),
+        " GROUP BY customer_id HAVING COUNT(*) > 1 ORDER BY customer_id"
+    ))?;
     let customers = stmt
         .query_map([], |r| r.get(0))?
         .collect::<rusqlite::Result<Vec<ObjectId>>>()?;
@@ -215,7 +214,7 @@ mod tests {
     /// What foreign keys and the partial unique index keep on SQLite, the
     /// check finds broken where nothing kept it (here: both turned off).
     #[test]
-    fn broken_references_and_a_second_open_request_are_found() {
+    fn elig_13_a_second_open_request_and_broken_references_are_found() {
         let mut conn = rusqlite::Connection::open_in_memory().unwrap();
         super::super::migrations().to_latest(&mut conn).unwrap();
         conn.execute_batch(
@@ -251,5 +250,26 @@ mod tests {
             customers_with_several_open_requests(&tx).unwrap(),
             [ObjectId::from_trusted("cus_1".into())]
         );
+    }
+
+    /// ELIG-13: the store's condition for a request not finished is the
+    /// domain's, state for state.
+    #[test]
+    fn elig_13_the_stores_unfinished_states_are_the_domains() {
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        for &status in crate::domain::AcoRequestStatus::ALL {
+            let unfinished: bool = conn
+                .query_row(
+                    concat!(
+                        "SELECT ",
+                        super::super::requests::unfinished!(),
+                        " FROM (SELECT ?1 AS status)"
+                    ),
+                    [status.as_str()],
+                    |r| r.get(0),
+                )
+                .unwrap();
+            assert_eq!(unfinished, !status.is_finished(), "{status}");
+        }
     }
 }
