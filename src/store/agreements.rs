@@ -1,13 +1,12 @@
 //! ACO agreements (AGR-3…6) and the credit grants their signature creates (LEDGER-1).
 
 use chrono::{DateTime, Utc};
-use rusqlite::{Row, params};
 use rust_decimal::Decimal;
 
-use super::Tx;
 use super::columns::{Instant, Money, instant};
 use super::pagination::{Filter, Page, PageArgs, find_one, page, text};
 use super::requests::RequestScope;
+use super::{Param, Row, Tx};
 use crate::domain::ids::ObjectId;
 use crate::domain::time::Month;
 use crate::domain::{AgreementStatus, GrantStatus};
@@ -37,7 +36,7 @@ const COLUMNS: &str = "a.id, a.request_id, a.customer_id, a.status, a.signer_nam
     a.credit_period_months, a.aco_amount, a.published_at, a.published_by, a.expires_at, a.signed_at, \
     a.signed_by, a.closed_at, a.closed_reason";
 
-fn map(r: &Row<'_>) -> rusqlite::Result<AcoAgreementRow> {
+fn map(r: &Row<'_>) -> Result<AcoAgreementRow> {
     Ok(AcoAgreementRow {
         id: r.get(0)?,
         request_id: r.get(1)?,
@@ -45,14 +44,14 @@ fn map(r: &Row<'_>) -> rusqlite::Result<AcoAgreementRow> {
         status: r.get(3)?,
         signer_name: r.get(4)?,
         signer_email: r.get(5)?,
-        credit_period_months: r.get(6)?,
-        aco_amount: r.get::<_, Money>(7)?.0,
-        published_at: r.get::<_, Instant>(8)?.0,
+        credit_period_months: u32::try_from(r.get::<i64>(6)?).unwrap_or(0),
+        aco_amount: r.get::<Money>(7)?.0,
+        published_at: r.get::<Instant>(8)?.0,
         published_by: r.get(9)?,
-        expires_at: r.get::<_, Instant>(10)?.0,
-        signed_at: r.get::<_, Option<Instant>>(11)?.map(|i| i.0),
+        expires_at: r.get::<Instant>(10)?.0,
+        signed_at: r.get::<Option<Instant>>(11)?.map(|i| i.0),
         signed_by: r.get(12)?,
-        closed_at: r.get::<_, Option<Instant>>(13)?.map(|i| i.0),
+        closed_at: r.get::<Option<Instant>>(13)?.map(|i| i.0),
         closed_reason: r.get(14)?,
     })
 }
@@ -149,56 +148,86 @@ pub(crate) const OVERDUE_PUBLISHED: &str = "FROM aco_agreements a INDEXED BY aco
 /// Published agreements whose signing deadline has passed (at its instant
 /// and after, as `sla::has_passed`).
 pub fn overdue_published(tx: &Tx<'_>, now: DateTime<Utc>) -> Result<Vec<AcoAgreementRow>> {
-    let mut stmt = tx.prepare_cached(&format!("SELECT {COLUMNS} {OVERDUE_PUBLISHED}"))?;
-    let rows = stmt
-        .query_map([instant(now)], map)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(rows)
+    tx.rows(
+        &format!("SELECT {COLUMNS} {OVERDUE_PUBLISHED}"),
+        &[&instant(now)],
+        map,
+    )
 }
 
 pub fn insert(tx: &Tx<'_>, a: &AcoAgreementRow) -> Result<()> {
-    super::execute_cached(
-        tx,
+    tx.exec(
         "INSERT INTO aco_agreements (id, request_id, customer_id, status, signer_name, signer_email, \
             credit_period_months, aco_amount, published_at, published_by, expires_at, signed_at, signed_by, \
             closed_at, closed_reason) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-        params![
-            a.id,
-            a.request_id,
-            a.customer_id,
-            a.status,
-            a.signer_name,
-            a.signer_email,
-            a.credit_period_months,
-            Money(a.aco_amount),
-            instant(a.published_at),
-            a.published_by,
-            instant(a.expires_at),
-            a.signed_at.map(instant),
-            a.signed_by,
-            a.closed_at.map(instant),
-            a.closed_reason
+        &[
+            &a.id,
+            &a.request_id,
+            &a.customer_id,
+            &a.status,
+            &a.signer_name,
+            &a.signer_email,
+            &i64::from(a.credit_period_months),
+            &Money(a.aco_amount),
+            &instant(a.published_at),
+            &a.published_by,
+            &instant(a.expires_at),
+            &a.signed_at.map(instant),
+            &a.signed_by,
+            &a.closed_at.map(instant),
+            &a.closed_reason,
         ],
     )?;
+    keep_published(tx, a)
+}
+
+/// At most one published agreement per request, on PostgreSQL (SQLite's
+/// partial unique index holds it there): a row in `published_agreements`
+/// while one is published, which refuses a second one and makes two
+/// publications at once conflict; removed when it closes.
+fn keep_published(tx: &Tx<'_>, a: &AcoAgreementRow) -> Result<()> {
+    if !tx.is_postgres() {
+        return Ok(());
+    }
+    if a.status == AgreementStatus::Published {
+        let added = tx.exec(
+            "INSERT INTO published_agreements (request_id, agreement_id) VALUES (?1, ?2) \
+             ON CONFLICT (request_id) DO NOTHING",
+            &[&a.request_id, &a.id],
+        )?;
+        if added == 0 {
+            return Err(crate::error::Error::Internal(format!(
+                "request {} already has a published agreement",
+                a.request_id
+            )));
+        }
+    } else {
+        tx.exec(
+            "DELETE FROM published_agreements WHERE request_id = ?1 AND agreement_id = ?2",
+            &[&a.request_id, &a.id],
+        )?;
+    }
     Ok(())
 }
 
 /// Moves a published agreement to its new status; `false` if it was no longer published.
 pub fn close(tx: &Tx<'_>, a: &AcoAgreementRow) -> Result<bool> {
-    let n = super::execute_cached(
-        tx,
+    let n = tx.exec(
         "UPDATE aco_agreements SET status = ?2, signed_at = ?3, signed_by = ?4, closed_at = ?5, \
             closed_reason = ?6 WHERE id = ?1 AND status = 'PUBLISHED'",
-        params![
-            a.id,
-            a.status,
-            a.signed_at.map(instant),
-            a.signed_by,
-            a.closed_at.map(instant),
-            a.closed_reason
+        &[
+            &a.id,
+            &a.status,
+            &a.signed_at.map(instant),
+            &a.signed_by,
+            &a.closed_at.map(instant),
+            &a.closed_reason,
         ],
     )?;
+    if n == 1 {
+        keep_published(tx, a)?;
+    }
     Ok(n == 1)
 }
 
@@ -221,37 +250,36 @@ pub struct CreditGrantRow {
 const GRANT_COLUMNS: &str = "g.id, g.customer_id, g.request_id, g.agreement_id, g.amount, g.first_month, \
     g.last_month, g.status, g.granted_at, g.partner_id";
 
-fn map_grant(r: &Row<'_>) -> rusqlite::Result<CreditGrantRow> {
+fn map_grant(r: &Row<'_>) -> Result<CreditGrantRow> {
     Ok(CreditGrantRow {
         id: r.get(0)?,
         customer_id: r.get(1)?,
         request_id: r.get(2)?,
         agreement_id: r.get(3)?,
-        amount: r.get::<_, Money>(4)?.0,
+        amount: r.get::<Money>(4)?.0,
         first_month: r.get(5)?,
         last_month: r.get(6)?,
         status: r.get(7)?,
-        granted_at: r.get::<_, Instant>(8)?.0,
+        granted_at: r.get::<Instant>(8)?.0,
         partner_id: r.get(9)?,
     })
 }
 
 pub fn insert_grant(tx: &Tx<'_>, g: &CreditGrantRow) -> Result<()> {
-    super::execute_cached(
-        tx,
+    tx.exec(
         "INSERT INTO credit_grants (id, customer_id, request_id, agreement_id, amount, first_month, \
             last_month, status, granted_at, partner_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-        params![
-            g.id,
-            g.customer_id,
-            g.request_id,
-            g.agreement_id,
-            Money(g.amount),
-            g.first_month.to_string(),
-            g.last_month.to_string(),
-            g.status,
-            instant(g.granted_at),
-            g.partner_id
+        &[
+            &g.id,
+            &g.customer_id,
+            &g.request_id,
+            &g.agreement_id,
+            &Money(g.amount),
+            &g.first_month.to_string(),
+            &g.last_month.to_string(),
+            &g.status,
+            &instant(g.granted_at),
+            &g.partner_id,
         ],
     )?;
     Ok(())
@@ -298,13 +326,13 @@ pub fn grant_page(
 
 /// Every grant of the customer (unscoped: the ledger needs them all).
 pub fn customer_grants(tx: &Tx<'_>, customer: &ObjectId) -> Result<Vec<CreditGrantRow>> {
-    let mut stmt = tx.prepare_cached(&format!(
-        "SELECT {GRANT_COLUMNS} FROM credit_grants g WHERE g.customer_id = ?1 ORDER BY g.id"
-    ))?;
-    let rows = stmt
-        .query_map([customer], map_grant)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(rows)
+    tx.rows(
+        &format!(
+            "SELECT {GRANT_COLUMNS} FROM credit_grants g WHERE g.customer_id = ?1 ORDER BY g.id"
+        ),
+        &[customer],
+        map_grant,
+    )
 }
 
 /// What settling a grant needs of it: its terms for the ledger, its status
@@ -326,30 +354,27 @@ pub fn partner_grant_terms(
     customer: &ObjectId,
     partner: &ObjectId,
 ) -> Result<Vec<GrantTerms>> {
-    let mut stmt = tx.prepare_cached(
+    tx.rows(
         "SELECT id, request_id, amount, first_month, last_month, status FROM credit_grants \
          WHERE customer_id = ?1 AND partner_id = ?2 ORDER BY id",
-    )?;
-    let rows = stmt
-        .query_map(params![customer, partner], |r| {
+        &[customer, partner],
+        |r| {
             Ok(GrantTerms {
                 id: r.get(0)?,
                 request_id: r.get(1)?,
-                amount: r.get::<_, Money>(2)?.0,
+                amount: r.get::<Money>(2)?.0,
                 first_month: r.get(3)?,
                 last_month: r.get(4)?,
                 status: r.get(5)?,
             })
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(rows)
+        },
+    )
 }
 
 pub fn set_grant_status(tx: &Tx<'_>, grant: &ObjectId, status: GrantStatus) -> Result<()> {
-    super::execute_cached(
-        tx,
+    tx.exec(
         "UPDATE credit_grants SET status = ?2 WHERE id = ?1",
-        params![grant, status],
+        &[grant, &status],
     )?;
     Ok(())
 }
@@ -378,15 +403,12 @@ pub fn grants_with_tenants(
          WHERE {} ORDER BY g.customer_id, g.partner_id, g.id",
         filter.sql()
     );
-    let mut stmt = tx.prepare_cached(&sql)?;
-    let rows = stmt
-        .query_map(rusqlite::params_from_iter(filter.params()), |r| {
-            Ok(GrantWithTenants {
-                grant: map_grant(r)?,
-                partner_tenant_id: r.get(10)?,
-                customer_tenant_id: r.get(11)?,
-            })
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(rows)
+    let params: Vec<&dyn Param> = filter.params().iter().map(|p| p as &dyn Param).collect();
+    tx.rows(&sql, &params, |r| {
+        Ok(GrantWithTenants {
+            grant: map_grant(r)?,
+            partner_tenant_id: r.get(10)?,
+            customer_tenant_id: r.get(11)?,
+        })
+    })
 }

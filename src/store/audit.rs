@@ -1,14 +1,12 @@
 //! The append-only change log: who changed what, when.
 
-use chrono::{DateTime, Utc};
-use rusqlite::params;
-
 use super::Tx;
 use super::columns::{Instant, instant};
-use super::pagination::{Filter, Page, PageArgs, page, text};
+use super::pagination::{Filter, Page, PageArgs, page, sequence_key, text};
 use crate::domain::actor::Actor;
 use crate::domain::ids::ObjectId;
 use crate::error::Result;
+use chrono::{DateTime, Utc};
 
 /// One entry of an object's history.
 #[derive(Debug, Clone)]
@@ -31,19 +29,21 @@ pub fn record(
     detail: serde_json::Value,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    tx.prepare_cached(
-        "INSERT INTO change_log (entity_id, at, actor_subject, actor_name, actor_role, action, detail) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    )?
-    .execute(params![
-        entity,
-        instant(now),
-        actor.subject,
-        actor.name,
-        actor.recorded_role(),
-        action,
-        detail.to_string()
-    ])?;
+    let id = tx.history_id("change_log", "entity_id", entity)?;
+    tx.exec(
+        "INSERT INTO change_log (id, entity_id, at, actor_subject, actor_name, actor_role, action, \
+            detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        &[
+            &id,
+            entity,
+            &instant(now),
+            &actor.subject,
+            &actor.name,
+            &actor.recorded_role(),
+            &action,
+            &detail.to_string(),
+        ],
+    )?;
     Ok(())
 }
 
@@ -55,13 +55,13 @@ pub fn history(tx: &Tx<'_>, entity: &ObjectId, args: &PageArgs) -> Result<Page<C
         tx,
         "id, at, actor_subject, actor_name, actor_role, action, detail",
         "change_log",
-        "printf('%020d', id)",
+        &sequence_key(tx, "id"),
         &filter,
         args,
         |r| {
             Ok(ChangeRow {
                 seq: r.get(0)?,
-                at: r.get::<_, Instant>(1)?.0,
+                at: r.get::<Instant>(1)?.0,
                 actor_subject: r.get(2)?,
                 actor_name: r.get(3)?,
                 actor_role: r.get(4)?,

@@ -1,12 +1,11 @@
 //! Partner benefit credits (§7) and their usage.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use rusqlite::{Row, params};
 use rust_decimal::Decimal;
 
-use super::Tx;
 use super::columns::{Date, Instant, Money, instant};
 use super::pagination::{Filter, Page, PageArgs, find_one, page, text};
+use super::{Row, Tx};
 use crate::domain::ids::ObjectId;
 use crate::domain::{BenefitCreditKind, BenefitPurpose};
 use crate::error::Result;
@@ -31,21 +30,21 @@ pub struct BenefitCreditRow {
 const COLUMNS: &str = "b.id, b.partner_id, b.kind, b.purpose, b.amount, b.starts_on, b.ends_on, b.activated_at, \
     b.assignee_email, b.assignee_name, b.reassignments, b.version, b.created_at";
 
-fn map(r: &Row<'_>) -> rusqlite::Result<BenefitCreditRow> {
+fn map(r: &Row<'_>) -> Result<BenefitCreditRow> {
     Ok(BenefitCreditRow {
         id: r.get(0)?,
         partner_id: r.get(1)?,
         kind: r.get(2)?,
         purpose: r.get(3)?,
-        amount: r.get::<_, Money>(4)?.0,
-        starts_on: r.get::<_, Date>(5)?.0,
-        ends_on: r.get::<_, Date>(6)?.0,
-        activated_at: r.get::<_, Option<Instant>>(7)?.map(|i| i.0),
+        amount: r.get::<Money>(4)?.0,
+        starts_on: r.get::<Date>(5)?.0,
+        ends_on: r.get::<Date>(6)?.0,
+        activated_at: r.get::<Option<Instant>>(7)?.map(|i| i.0),
         assignee_email: r.get(8)?,
         assignee_name: r.get(9)?,
-        reassignments: r.get(10)?,
+        reassignments: u32::try_from(r.get::<i64>(10)?).unwrap_or(u32::MAX),
         version: r.get(11)?,
-        created_at: r.get::<_, Instant>(12)?.0,
+        created_at: r.get::<Instant>(12)?.0,
     })
 }
 
@@ -95,26 +94,25 @@ pub fn page_of_partner(
 }
 
 pub fn insert(tx: &Tx<'_>, b: &BenefitCreditRow, created_by: &str) -> Result<()> {
-    super::execute_cached(
-        tx,
+    tx.exec(
         "INSERT INTO benefit_credits (id, partner_id, kind, purpose, amount, starts_on, ends_on, activated_at, \
             assignee_email, assignee_name, reassignments, version, created_at, created_by) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
-        params![
-            b.id,
-            b.partner_id,
-            b.kind,
-            b.purpose,
-            Money(b.amount),
-            b.starts_on.to_string(),
-            b.ends_on.to_string(),
-            b.activated_at.map(instant),
-            b.assignee_email,
-            b.assignee_name,
-            b.reassignments,
-            b.version,
-            instant(b.created_at),
-            created_by
+        &[
+            &b.id,
+            &b.partner_id,
+            &b.kind,
+            &b.purpose,
+            &Money(b.amount),
+            &b.starts_on.to_string(),
+            &b.ends_on.to_string(),
+            &b.activated_at.map(instant),
+            &b.assignee_email,
+            &b.assignee_name,
+            &i64::from(b.reassignments),
+            &b.version,
+            &instant(b.created_at),
+            &created_by,
         ],
     )?;
     Ok(())
@@ -122,18 +120,17 @@ pub fn insert(tx: &Tx<'_>, b: &BenefitCreditRow, created_by: &str) -> Result<()>
 
 /// Writes a new assignment if the credit is still at `seen_version`.
 pub fn assign(tx: &Tx<'_>, b: &BenefitCreditRow, seen_version: i64) -> Result<bool> {
-    let n = super::execute_cached(
-        tx,
+    let n = tx.exec(
         "UPDATE benefit_credits SET ends_on = ?3, activated_at = ?4, assignee_email = ?5, assignee_name = ?6, \
             reassignments = ?7, version = version + 1 WHERE id = ?1 AND version = ?2",
-        params![
-            b.id,
-            seen_version,
-            b.ends_on.to_string(),
-            b.activated_at.map(instant),
-            b.assignee_email,
-            b.assignee_name,
-            b.reassignments
+        &[
+            &b.id,
+            &seen_version,
+            &b.ends_on.to_string(),
+            &b.activated_at.map(instant),
+            &b.assignee_email,
+            &b.assignee_name,
+            &i64::from(b.reassignments),
         ],
     )?;
     Ok(n == 1)
@@ -148,12 +145,13 @@ pub fn holds_other(
     except: &ObjectId,
     today: NaiveDate,
 ) -> Result<bool> {
-    Ok(tx
-        .prepare_cached(
-            "SELECT EXISTS (SELECT 1 FROM benefit_credits WHERE partner_id = ?5 AND lower(assignee_email) = lower(?1) \
-             AND kind = ?2 AND id <> ?3 AND ends_on >= ?4)",
-        )?
-        .query_row(params![email, kind, except, today.to_string(), partner], |r| r.get(0))?)
+    let holds = tx.row(
+        "SELECT EXISTS (SELECT 1 FROM benefit_credits WHERE partner_id = ?5 AND lower(assignee_email) = lower(?1) \
+         AND kind = ?2 AND id <> ?3 AND ends_on >= ?4)",
+        &[&email, &kind, except, &today.to_string(), partner],
+        |r| r.get(0),
+    )?;
+    Ok(holds == Some(true))
 }
 
 /// What was used of a credit between two dates, inclusive.
@@ -163,14 +161,11 @@ pub fn used_between(
     from: NaiveDate,
     to: NaiveDate,
 ) -> Result<Decimal> {
-    let mut stmt = tx.prepare_cached(
+    let amounts = tx.rows(
         "SELECT amount FROM benefit_usage WHERE credit_id = ?1 AND used_on BETWEEN ?2 AND ?3",
+        &[credit, &from.to_string(), &to.to_string()],
+        |r| r.get::<Money>(0),
     )?;
-    let amounts = stmt
-        .query_map(params![credit, from.to_string(), to.to_string()], |r| {
-            r.get::<_, Money>(0)
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(amounts.into_iter().map(|m| m.0).sum())
 }
 
@@ -183,17 +178,18 @@ pub fn insert_usage(
     at: DateTime<Utc>,
     by: &str,
 ) -> Result<()> {
-    super::execute_cached(
-        tx,
-        "INSERT INTO benefit_usage (credit_id, used_on, amount, purpose, recorded_at, recorded_by) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![
+    let id = tx.history_id("benefit_usage", "credit_id", credit)?;
+    tx.exec(
+        "INSERT INTO benefit_usage (id, credit_id, used_on, amount, purpose, recorded_at, recorded_by) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        &[
+            &id,
             credit,
-            used_on.to_string(),
-            Money(amount),
-            purpose,
-            instant(at),
-            by
+            &used_on.to_string(),
+            &Money(amount),
+            &purpose,
+            &instant(at),
+            &by,
         ],
     )?;
     Ok(())

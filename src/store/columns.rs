@@ -102,14 +102,31 @@ postgres_text!(ObjectId, |id| id.as_str(), |text| Ok(
 ));
 
 /// A month as `YYYY-MM` text.
+impl ToSql for crate::domain::time::Month {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::from(self.to_string()))
+    }
+}
 impl FromSql for crate::domain::time::Month {
     fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
         text_of(value)?.parse().map_err(other)
     }
 }
 
+postgres_text!(
+    crate::domain::time::Month,
+    |month| month.to_string(),
+    |text| Ok(text
+        .parse::<crate::domain::time::Month>()
+        .map_err(|e| e.to_string())?)
+);
+
 /// Money as canonical text.
+#[derive(Debug)]
 pub struct Money(pub Decimal);
+postgres_text!(Money, |m| money::to_text(m.0), |text| Ok(Money(
+    money::parse_money(text).map_err(|e| e.to_string())?
+)));
 impl ToSql for Money {
     fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
         Ok(ToSqlOutput::from(money::to_text(self.0)))

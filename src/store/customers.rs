@@ -4,7 +4,6 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use super::columns::{Date, Instant, instant};
 use super::pagination::{Filter, Page, PageArgs, find_among, find_one, page, text};
-use super::tx::on_sqlite_rows;
 use super::{Row, Tx};
 use crate::domain::ids::ObjectId;
 use crate::domain::{
@@ -63,11 +62,6 @@ fn read(r: &Row<'_>) -> Result<CustomerRow> {
     })
 }
 
-/// The rows of SQLite's list pages, read by [`read`].
-fn map(r: &rusqlite::Row<'_>) -> rusqlite::Result<CustomerRow> {
-    on_sqlite_rows(read)(r)
-}
-
 pub fn get(tx: &Tx<'_>, id: &ObjectId) -> Result<Option<CustomerRow>> {
     tx.row(
         &format!("SELECT {COLUMNS} FROM customers c WHERE c.id = ?1"),
@@ -123,7 +117,7 @@ pub struct CustomerFilter {
 /// The customer with this id, if it is in `scope`.
 pub fn find_in(tx: &Tx<'_>, scope: &CustomerScope, id: &ObjectId) -> Result<Option<CustomerRow>> {
     let filter = scope.filter().and("c.id = ?", [text(id.as_str())]);
-    find_one(tx, COLUMNS, "customers c", &filter, map)
+    find_one(tx, COLUMNS, "customers c", &filter, read)
 }
 
 /// A page of the customers in `scope` that `filter` lets through, by id.
@@ -140,7 +134,7 @@ pub fn page_of(
     if let Some(segment) = filter.segment {
         sql = sql.and("c.segment = ?", [text(segment.as_str())]);
     }
-    page(tx, COLUMNS, "customers c", "c.id", &sql, args, map)
+    page(tx, COLUMNS, "customers c", "c.id", &sql, args, read)
 }
 
 /// A page of the customers with an active relationship with `partner` that
@@ -166,7 +160,7 @@ pub fn list_of_partner(
         "rr.customer_id",
         &filter,
         args,
-        map,
+        read,
     )
 }
 
@@ -389,7 +383,7 @@ pub fn find_every(tx: &Tx<'_>, ids: &[&str], scope: &CustomerScope) -> Result<Ve
         "c.id",
         ids,
         &scope.filter(),
-        map,
+        read,
     )
 }
 

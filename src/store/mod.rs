@@ -39,7 +39,6 @@ pub use engine::Engine;
 #[cfg(test)]
 pub(crate) use schema::before_usage_per_partner;
 pub(crate) use schema::migrations;
-pub(crate) use tx::execute_cached;
 pub use tx::{Column, Param, Row, Tx};
 
 /// An object's id and name: what a list page shows of the customer or the
@@ -52,7 +51,7 @@ pub struct NamedRow {
 
 impl NamedRow {
     /// Reads a row of two columns: the id, then the name.
-    pub(crate) fn map(r: &rusqlite::Row<'_>) -> rusqlite::Result<NamedRow> {
+    pub(crate) fn map(r: &Row<'_>) -> crate::error::Result<NamedRow> {
         Ok(NamedRow {
             id: r.get(0)?,
             name: r.get(1)?,

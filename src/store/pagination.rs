@@ -1,9 +1,6 @@
 //! Keyset pagination over id-ordered tables (ids are UUID v7: creation order).
 
-use rusqlite::types::{Null, Value};
-use rusqlite::{Row, ToSql, params_from_iter};
-
-use super::Tx;
+use super::{Param, Row, Tx};
 use crate::error::Result;
 
 /// A validated page request: cursors are already decoded into the sort keys
@@ -41,11 +38,15 @@ impl<T> Page<T> {
 }
 
 /// A `WHERE` condition with its parameters, e.g. who may see which rows.
+/// Its placeholders are `?`, numbered by position when the statement runs.
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
     conditions: Vec<String>,
     params: Vec<Value>,
 }
+
+/// A filter's parameter: text (ids, states, instants).
+pub type Value = String;
 
 impl Filter {
     pub fn new() -> Self {
@@ -70,7 +71,7 @@ impl Filter {
 
     /// Matches nothing: the scope of a caller who may see none of these rows.
     pub fn nothing(self) -> Self {
-        self.and("0", [])
+        self.and("FALSE", [])
     }
 
     /// `true` when the filter lets every row through.
@@ -80,7 +81,7 @@ impl Filter {
 
     pub fn sql(&self) -> String {
         if self.conditions.is_empty() {
-            "1".to_owned()
+            "TRUE".to_owned()
         } else {
             self.conditions.join(" AND ")
         }
@@ -89,10 +90,15 @@ impl Filter {
     pub fn params(&self) -> &[Value] {
         &self.params
     }
+
+    /// The parameters as a statement takes them.
+    fn bound(&self) -> Vec<&dyn Param> {
+        self.params.iter().map(|p| p as &dyn Param).collect()
+    }
 }
 
 pub fn text(value: impl Into<String>) -> Value {
-    Value::Text(value.into())
+    value.into()
 }
 
 /// Reads one page of `SELECT {columns} FROM {from} WHERE {filter}` ordered by
@@ -104,7 +110,7 @@ pub fn page<T>(
     id_column: &str,
     filter: &Filter,
     args: &PageArgs,
-    map: impl Fn(&Row<'_>) -> rusqlite::Result<T>,
+    map: impl Fn(&Row<'_>) -> Result<T>,
 ) -> Result<Page<T>> {
     page_any(tx, columns, from, id_column, filter, &[], args, map)
 }
@@ -123,7 +129,7 @@ pub fn page_any<T>(
     filter: &Filter,
     any_of: &[Filter],
     args: &PageArgs,
-    map: impl Fn(&Row<'_>) -> rusqlite::Result<T>,
+    map: impl Fn(&Row<'_>) -> Result<T>,
 ) -> Result<Page<T>> {
     let whole = if any_of.is_empty() {
         filter.clone()
@@ -139,11 +145,12 @@ pub fn page_any<T>(
     let total: i64 = if args.skip_total {
         0
     } else {
-        tx.prepare_cached(&format!(
-            "SELECT COUNT(*) FROM {from} WHERE {}",
-            filter.sql()
-        ))?
-        .query_row(params_from_iter(filter.params()), |r| r.get(0))?
+        tx.row(
+            &format!("SELECT COUNT(*) FROM {from} WHERE {}", filter.sql()),
+            &filter.bound(),
+            |r| r.get(0),
+        )?
+        .unwrap_or(0)
     };
 
     // The cursors' bounds.
@@ -172,8 +179,9 @@ pub fn page_any<T>(
         for alternative in any_of {
             let part = base.clone().and_filter(&bounds).and_filter(alternative);
             parts.push(format!(
-                "SELECT * FROM (SELECT {id_column} FROM {from} WHERE {} ORDER BY {id_column} {order} LIMIT {limit})",
-                part.sql()
+                "SELECT * FROM (SELECT {id_column} FROM {from} WHERE {} ORDER BY {id_column} {order} LIMIT {limit}) AS part{}",
+                part.sql(),
+                parts.len()
             ));
             params.extend(part.params().iter().cloned());
         }
@@ -187,10 +195,8 @@ pub fn page_any<T>(
         );
         (sql, merged.params().to_vec())
     };
-    let mut stmt = tx.prepare_cached(&sql)?;
-    let mut items = stmt
-        .query_map(params_from_iter(params.iter()), &map)?
-        .collect::<rusqlite::Result<Vec<T>>>()?;
+    let bound: Vec<&dyn Param> = params.iter().map(|p| p as &dyn Param).collect();
+    let mut items = tx.rows(&sql, &bound, &map)?;
     let more = items.len() > size;
     items.truncate(size);
     if backwards {
@@ -201,12 +207,12 @@ pub fn page_any<T>(
         let probe = filter
             .clone()
             .and(&format!("{id_column} {op} ?"), [text(cursor.as_str())]);
-        Ok(tx
-            .prepare_cached(&format!(
-                "SELECT EXISTS (SELECT 1 FROM {from} WHERE {})",
-                probe.sql()
-            ))?
-            .query_row(params_from_iter(probe.params()), |r| r.get(0))?)
+        let found = tx.row(
+            &format!("SELECT EXISTS (SELECT 1 FROM {from} WHERE {})", probe.sql()),
+            &probe.bound(),
+            |r| r.get(0),
+        )?;
+        Ok(found == Some(true))
     };
     let (has_previous, has_next) = if backwards {
         let next = match &args.before {
@@ -229,6 +235,16 @@ pub fn page_any<T>(
     })
 }
 
+/// A history's sequence number `column` as the text its cursors carry,
+/// zero-padded so that text order is number order.
+pub fn sequence_key(tx: &Tx<'_>, column: &str) -> String {
+    if tx.is_postgres() {
+        format!("lpad({column}::text, 20, '0')")
+    } else {
+        format!("printf('%020d', {column})")
+    }
+}
+
 /// Page size when the caller gives neither `first` nor `last`.
 pub const DEFAULT_PAGE_SIZE: usize = 20;
 /// The most `first` or `last` may ask for.
@@ -240,27 +256,24 @@ pub fn find_one<T>(
     columns: &str,
     from: &str,
     filter: &Filter,
-    map: impl FnOnce(&Row<'_>) -> rusqlite::Result<T>,
+    map: impl FnOnce(&Row<'_>) -> Result<T>,
 ) -> Result<Option<T>> {
-    use rusqlite::OptionalExtension;
     let sql = format!(
         "SELECT {columns} FROM {from} WHERE {} LIMIT 1",
         filter.sql()
     );
-    Ok(tx
-        .prepare_cached(&sql)?
-        .query_row(params_from_iter(filter.params()), map)
-        .optional()?)
+    tx.row(&sql, &filter.bound(), map)
 }
 
 /// The rows of `from` whose `id_column` is one of `ids` and that `filter`
 /// lets through: a page's nested objects, in one query.
 ///
-/// The ids are the outer loop of a join (`VALUES` rows, each looked up by
-/// the index on `id_column`) rather than an `IN (…)` list, which SQLite
-/// first copies into a temporary b-tree. Repeated ids are read once; the
-/// list is padded with NULLs, which match nothing, to a power of two, so
-/// lists of any length share a handful of prepared statements.
+/// On SQLite the ids are the outer loop of a join (`VALUES` rows, each
+/// looked up by the index on `id_column`) rather than an `IN (…)` list,
+/// which SQLite first copies into a temporary b-tree; PostgreSQL takes the
+/// list. Repeated ids are read once; the list is padded with NULLs, which
+/// match nothing, to a power of two, so lists of any length share a handful
+/// of prepared statements.
 pub fn find_among<K, T>(
     tx: &Tx<'_>,
     columns: &str,
@@ -268,10 +281,10 @@ pub fn find_among<K, T>(
     id_column: &str,
     ids: &[K],
     filter: &Filter,
-    map: impl Fn(&Row<'_>) -> rusqlite::Result<T>,
+    map: impl Fn(&Row<'_>) -> Result<T>,
 ) -> Result<Vec<T>>
 where
-    K: ToSql + Ord,
+    K: Param + Ord,
 {
     let mut unique: Vec<&K> = ids.iter().collect();
     unique.sort_unstable();
@@ -280,20 +293,27 @@ where
         return Ok(Vec::new());
     }
     let length = unique.len().next_power_of_two();
-    let mut stmt = tx.prepare_cached(&among_sql(columns, from, id_column, length, filter))?;
-    let params = unique
+    let padding: Option<&K> = None;
+    let params: Vec<&dyn Param> = unique
         .into_iter()
-        .map(|id| id as &dyn ToSql)
-        .chain(std::iter::repeat(&Null as &dyn ToSql))
+        .map(|id| id as &dyn Param)
+        .chain(std::iter::repeat(&padding as &dyn Param))
         .take(length)
-        .chain(filter.params().iter().map(|v| v as &dyn ToSql));
-    let rows = stmt
-        .query_map(params_from_iter(params), map)?
-        .collect::<rusqlite::Result<Vec<T>>>()?;
-    Ok(rows)
+        .chain(filter.params().iter().map(|v| v as &dyn Param))
+        .collect();
+    let sql = if tx.is_postgres() {
+        format!(
+            "SELECT {columns} FROM {from} WHERE {id_column} IN ({}) AND {}",
+            vec!["?"; length].join(", "),
+            filter.sql()
+        )
+    } else {
+        among_sql(columns, from, id_column, length, filter)
+    };
+    tx.rows(&sql, &params, map)
 }
 
-/// The statement of [`find_among`] for `length` ids.
+/// The statement of [`find_among`] for `length` ids on SQLite.
 fn among_sql(columns: &str, from: &str, id_column: &str, length: usize, filter: &Filter) -> String {
     format!(
         "WITH wanted(id) AS (VALUES {}) SELECT {columns} FROM wanted CROSS JOIN {from} \
@@ -328,7 +348,7 @@ mod find_among_tests {
         let tx = super::super::Tx::of(&transaction);
         let read = |ids: &[&str], filter: &Filter| {
             let mut found = find_among(&tx, "t.id", "t", "t.id", ids, filter, |r| {
-                r.get::<_, String>(0)
+                r.get::<String>(0)
             })
             .unwrap();
             found.sort();
@@ -338,7 +358,7 @@ mod find_among_tests {
         assert_eq!(read(&["c", "a", "c", "x", "a"], &all), ["a", "c"]);
         assert_eq!(read(&["d"], &all), ["d"]);
         assert!(read(&[], &all).is_empty());
-        let small = Filter::new().and("t.n < ?", [Value::Integer(3)]);
+        let small = Filter::new().and("t.n < 3", []);
         assert_eq!(read(&["a", "b", "c"], &small), ["a", "b"]);
         // Every length, padded or not, finds what it names.
         let mut ids: Vec<String> = (0..100).map(|i| format!("id{i}")).collect();
@@ -349,7 +369,7 @@ mod find_among_tests {
             assert_eq!(read(&ids[..n], &all), expected, "{n} ids");
         }
         let numbers = find_among(&tx, "t.n", "t", "t.n", &[4_i64, 2, 4], &all, |r| {
-            r.get::<_, i64>(0)
+            r.get::<i64>(0)
         })
         .unwrap();
         assert_eq!(numbers.len(), 2);
@@ -368,9 +388,9 @@ mod find_among_tests {
         );
         let sql = among_sql("c.id", "customers c", "c.id", 32, &scope);
         let mut stmt = conn.prepare(&format!("EXPLAIN {sql}")).unwrap();
-        let nulls = vec![Null; stmt.parameter_count()];
+        let nulls = vec![rusqlite::types::Null; stmt.parameter_count()];
         let ops: Vec<String> = stmt
-            .query_map(params_from_iter(nulls), |r| r.get(1))
+            .query_map(rusqlite::params_from_iter(nulls), |r| r.get(1))
             .unwrap()
             .collect::<rusqlite::Result<_>>()
             .unwrap();
@@ -413,13 +433,13 @@ mod any_of_tests {
             Filter::new().and("t.status = ?", [text("A")]),
             Filter::new().and("t.status = ?", [text("C")]),
         ];
-        let id = |r: &Row<'_>| r.get::<_, String>(0);
+        let id = |r: &Row<'_>| r.get::<String>(0);
         let ids: Vec<String> = (0..60).map(|n| format!("k{n:03}")).collect();
         // Two states (merged), one (a plain filter), none.
         let cases = [
             (&any_of[..], "t.status IN ('A', 'C')"),
             (&any_of[..1], "t.status = 'A'"),
-            (&any_of[..0], "1"),
+            (&any_of[..0], "TRUE"),
         ];
         for ((any_of, plain), size) in cases
             .iter()

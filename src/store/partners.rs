@@ -1,11 +1,9 @@
 //! Partners, their indirect links and their Microsoft Partner Agreement (AGR-1).
 
 use chrono::{DateTime, NaiveDate, Utc};
-use rusqlite::{OptionalExtension, params};
 
 use super::columns::{Date, Instant, instant};
 use super::pagination::{Filter, Page, PageArgs, find_among, find_one, page, text};
-use super::tx::on_sqlite_rows;
 use super::{Row, Tx};
 use crate::domain::ids::ObjectId;
 use crate::domain::{Address, Contact, PartnerType};
@@ -59,11 +57,6 @@ fn read(r: &Row<'_>) -> Result<PartnerRow> {
         created_at: r.get::<Instant>(17)?.0,
         updated_at: r.get::<Instant>(18)?.0,
     })
-}
-
-/// The rows of SQLite's list pages, read by [`read`].
-fn map(r: &rusqlite::Row<'_>) -> rusqlite::Result<PartnerRow> {
-    on_sqlite_rows(read)(r)
 }
 
 pub fn get(tx: &Tx<'_>, id: &ObjectId) -> Result<Option<PartnerRow>> {
@@ -126,7 +119,7 @@ pub struct PartnerFilter {
 /// The partner with this id, if it is in `scope`.
 pub fn find_in(tx: &Tx<'_>, scope: &PartnerScope, id: &ObjectId) -> Result<Option<PartnerRow>> {
     let filter = scope.filter().and("p.id = ?", [text(id.as_str())]);
-    find_one(tx, COLUMNS, "partners p", &filter, map)
+    find_one(tx, COLUMNS, "partners p", &filter, read)
 }
 
 /// A page of the partners in `scope` that `filter` lets through, by id.
@@ -152,7 +145,7 @@ pub fn page_of(
             [text(provider.as_str())],
         );
     }
-    page(tx, COLUMNS, "partners p", "p.id", &sql, args, map)
+    page(tx, COLUMNS, "partners p", "p.id", &sql, args, read)
 }
 
 /// Whether there is any partner at all (an empty database).
@@ -273,20 +266,19 @@ pub struct PartnerAgreementRow {
 
 /// The partner's latest MPA signature, if any.
 pub fn partner_agreement(tx: &Tx<'_>, partner: &ObjectId) -> Result<Option<PartnerAgreementRow>> {
-    Ok(tx
-        .prepare_cached(
-            "SELECT signer_name, signer_email, date_agreed, recorded_at FROM partner_agreements \
-             WHERE partner_id = ?1 ORDER BY id DESC LIMIT 1",
-        )?
-        .query_row([partner], |r| {
+    tx.row(
+        "SELECT signer_name, signer_email, date_agreed, recorded_at FROM partner_agreements \
+         WHERE partner_id = ?1 ORDER BY id DESC LIMIT 1",
+        &[partner],
+        |r| {
             Ok(PartnerAgreementRow {
                 signer_name: r.get(0)?,
                 signer_email: r.get(1)?,
-                date_agreed: r.get::<_, Date>(2)?.0,
-                recorded_at: r.get::<_, Instant>(3)?.0,
+                date_agreed: r.get::<Date>(2)?.0,
+                recorded_at: r.get::<Instant>(3)?.0,
             })
-        })
-        .optional()?)
+        },
+    )
 }
 
 pub fn insert_partner_agreement(
@@ -295,17 +287,18 @@ pub fn insert_partner_agreement(
     agreement: &PartnerAgreementRow,
     recorded_by: &str,
 ) -> Result<()> {
-    super::execute_cached(
-        tx,
-        "INSERT INTO partner_agreements (partner_id, signer_name, signer_email, date_agreed, recorded_at, recorded_by) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![
+    let id = tx.history_id("partner_agreements", "partner_id", partner)?;
+    tx.exec(
+        "INSERT INTO partner_agreements (id, partner_id, signer_name, signer_email, date_agreed, \
+            recorded_at, recorded_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        &[
+            &id,
             partner,
-            agreement.signer_name,
-            agreement.signer_email,
-            agreement.date_agreed.to_string(),
-            instant(agreement.recorded_at),
-            recorded_by
+            &agreement.signer_name,
+            &agreement.signer_email,
+            &agreement.date_agreed.to_string(),
+            &instant(agreement.recorded_at),
+            &recorded_by,
         ],
     )?;
     Ok(())
@@ -314,40 +307,38 @@ pub fn insert_partner_agreement(
 /// §8: what the partner's authorization requirements are judged on.
 pub fn profile(tx: &Tx<'_>, partner: &ObjectId) -> Result<crate::domain::authorization::Profile> {
     use super::columns::Money;
-    let mut profile = tx
-        .prepare_cached(
-            "SELECT revenue_trailing_12m, mfa_all_admins, security_contact_email, support_plan, \
-                indirect_reseller_since, prior_experience_assessed, capabilities_assessment_passed, \
-                credit_check_passed, business_email FROM partners WHERE id = ?1",
-        )?
-        .query_row([partner], |r| {
+    let profile = tx.row(
+        "SELECT revenue_trailing_12m, mfa_all_admins, security_contact_email, support_plan, \
+            indirect_reseller_since, prior_experience_assessed, capabilities_assessment_passed, \
+            credit_check_passed, business_email FROM partners WHERE id = ?1",
+        &[partner],
+        |r| {
             Ok(crate::domain::authorization::Profile {
-                revenue_trailing_12m: r.get::<_, Option<Money>>(0)?.map(|m| m.0),
+                revenue_trailing_12m: r.get::<Option<Money>>(0)?.map(|m| m.0),
                 mfa_all_admins: r.get(1)?,
                 security_contact_email: r.get(2)?,
                 support_plan: r.get(3)?,
-                indirect_reseller_since: r.get::<_, Option<Date>>(4)?.map(|d| d.0),
+                indirect_reseller_since: r.get::<Option<Date>>(4)?.map(|d| d.0),
                 prior_experience_assessed: r.get(5)?,
                 capabilities_assessment_passed: r.get(6)?,
                 credit_check_passed: r.get(7)?,
                 business_email: r.get(8)?,
                 ..Default::default()
             })
-        })?;
-    let mut stmt = tx.prepare_cached(
+        },
+    )?;
+    let mut profile =
+        profile.ok_or_else(|| crate::error::Error::Internal(format!("no partner {partner}")))?;
+    profile.regional_revenue = tx.rows(
         "SELECT region, amount FROM partner_regional_revenue WHERE partner_id = ?1 ORDER BY region",
+        &[partner],
+        |r| Ok((r.get::<String>(0)?, r.get::<Money>(1)?.0)),
     )?;
-    profile.regional_revenue = stmt
-        .query_map([partner], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, Money>(1)?.0))
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    let mut stmt = tx.prepare_cached(
+    profile.designations = tx.rows(
         "SELECT designation FROM partner_designations WHERE partner_id = ?1 ORDER BY designation",
+        &[partner],
+        |r| r.get(0),
     )?;
-    profile.designations = stmt
-        .query_map([partner], |r| r.get(0))?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
     profile.mpa_signed = partner_agreement(tx, partner)?.is_some();
     Ok(profile)
 }
@@ -360,48 +351,43 @@ pub fn save_profile(
     now: DateTime<Utc>,
 ) -> Result<()> {
     use super::columns::Money;
-    super::execute_cached(
-        tx,
+    tx.exec(
         "UPDATE partners SET revenue_trailing_12m = ?2, mfa_all_admins = ?3, security_contact_email = ?4, \
             support_plan = ?5, indirect_reseller_since = ?6, prior_experience_assessed = ?7, \
             capabilities_assessment_passed = ?8, credit_check_passed = ?9, business_email = ?10, \
             version = version + 1, updated_at = ?11 WHERE id = ?1",
-        params![
+        &[
             partner,
-            p.revenue_trailing_12m.map(Money),
-            p.mfa_all_admins,
-            p.security_contact_email,
-            p.support_plan,
-            p.indirect_reseller_since.map(|d| d.to_string()),
-            p.prior_experience_assessed,
-            p.capabilities_assessment_passed,
-            p.credit_check_passed,
-            p.business_email,
-            instant(now)
+            &p.revenue_trailing_12m.map(Money),
+            &p.mfa_all_admins,
+            &p.security_contact_email,
+            &p.support_plan,
+            &p.indirect_reseller_since.map(|d| d.to_string()),
+            &p.prior_experience_assessed,
+            &p.capabilities_assessment_passed,
+            &p.credit_check_passed,
+            &p.business_email,
+            &instant(now),
         ],
     )?;
-    super::execute_cached(
-        tx,
+    tx.exec(
         "DELETE FROM partner_regional_revenue WHERE partner_id = ?1",
-        [partner],
+        &[partner],
     )?;
     for (region, amount) in &p.regional_revenue {
-        super::execute_cached(
-            tx,
+        tx.exec(
             "INSERT INTO partner_regional_revenue (partner_id, region, amount) VALUES (?1, ?2, ?3)",
-            params![partner, region, Money(*amount)],
+            &[partner, region, &Money(*amount)],
         )?;
     }
-    super::execute_cached(
-        tx,
+    tx.exec(
         "DELETE FROM partner_designations WHERE partner_id = ?1",
-        [partner],
+        &[partner],
     )?;
     for designation in &p.designations {
-        super::execute_cached(
-            tx,
+        tx.exec(
             "INSERT INTO partner_designations (partner_id, designation) VALUES (?1, ?2)",
-            params![partner, designation],
+            &[partner, designation],
         )?;
     }
     Ok(())
@@ -480,15 +466,15 @@ pub struct AssessmentRow {
     pub outcome: Option<String>,
 }
 
-fn map_assessment(r: &rusqlite::Row<'_>) -> rusqlite::Result<AssessmentRow> {
+fn map_assessment(r: &Row<'_>) -> Result<AssessmentRow> {
     let failed: String = r.get(4)?;
     Ok(AssessmentRow {
         id: r.get(0)?,
         partner_id: r.get(1)?,
-        assessed_at: r.get::<_, Instant>(2)?.0,
+        assessed_at: r.get::<Instant>(2)?.0,
         passed: r.get(3)?,
         failed_requirements: serde_json::from_str(&failed).unwrap_or_default(),
-        remediation_deadline: r.get::<_, Option<Date>>(5)?.map(|d| d.0),
+        remediation_deadline: r.get::<Option<Date>>(5)?.map(|d| d.0),
         outcome: r.get(6)?,
     })
 }
@@ -497,17 +483,18 @@ const ASSESSMENT_COLUMNS: &str =
     "id, partner_id, assessed_at, passed, failed_requirements, remediation_deadline, outcome";
 
 pub fn insert_assessment(tx: &Tx<'_>, a: &AssessmentRow, by: &str) -> Result<()> {
-    super::execute_cached(
-        tx,
-        "INSERT INTO partner_assessments (partner_id, assessed_at, assessed_by, passed, failed_requirements, remediation_deadline) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![
-            a.partner_id,
-            instant(a.assessed_at),
-            by,
-            a.passed,
-            serde_json::Value::from(a.failed_requirements.clone()).to_string(),
-            a.remediation_deadline.map(|d| d.to_string())
+    let id = tx.history_id("partner_assessments", "partner_id", &a.partner_id)?;
+    tx.exec(
+        "INSERT INTO partner_assessments (id, partner_id, assessed_at, assessed_by, passed, \
+            failed_requirements, remediation_deadline) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        &[
+            &id,
+            &a.partner_id,
+            &instant(a.assessed_at),
+            &by,
+            &a.passed,
+            &serde_json::Value::from(a.failed_requirements.clone()).to_string(),
+            &a.remediation_deadline.map(|d| d.to_string()),
         ],
     )?;
     Ok(())
@@ -515,12 +502,14 @@ pub fn insert_assessment(tx: &Tx<'_>, a: &AssessmentRow, by: &str) -> Result<()>
 
 /// The partner's latest reassessment.
 pub fn latest_assessment(tx: &Tx<'_>, partner: &ObjectId) -> Result<Option<AssessmentRow>> {
-    Ok(tx
-        .prepare_cached(&format!(
-            "SELECT {ASSESSMENT_COLUMNS} FROM partner_assessments WHERE partner_id = ?1 ORDER BY id DESC LIMIT 1"
-        ))?
-        .query_row([partner], map_assessment)
-        .optional()?)
+    tx.row(
+        &format!(
+            "SELECT {ASSESSMENT_COLUMNS} FROM partner_assessments WHERE partner_id = ?1 \
+             ORDER BY id DESC LIMIT 1"
+        ),
+        &[partner],
+        map_assessment,
+    )
 }
 
 /// Through the index of open remediation windows (migration 0004).
@@ -530,13 +519,11 @@ pub(crate) const REMEDIATION_OVERDUE: &str = "FROM partner_assessments INDEXED B
 
 /// Open remediation windows that ended before `today`.
 pub fn remediation_overdue(tx: &Tx<'_>, today: NaiveDate) -> Result<Vec<AssessmentRow>> {
-    let mut stmt = tx.prepare_cached(&format!(
-        "SELECT {ASSESSMENT_COLUMNS} {REMEDIATION_OVERDUE}"
-    ))?;
-    let rows = stmt
-        .query_map([today.to_string()], map_assessment)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(rows)
+    tx.rows(
+        &format!("SELECT {ASSESSMENT_COLUMNS} {REMEDIATION_OVERDUE}"),
+        &[&today.to_string()],
+        map_assessment,
+    )
 }
 
 /// Closes every open remediation window of the partner with `outcome`.
@@ -546,10 +533,10 @@ pub fn resolve_assessments(
     outcome: &str,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    super::execute_cached(
-        tx,
-        "UPDATE partner_assessments SET outcome = ?2, resolved_at = ?3 WHERE partner_id = ?1 AND outcome IS NULL AND remediation_deadline IS NOT NULL",
-        params![partner, outcome, instant(now)],
+    tx.exec(
+        "UPDATE partner_assessments SET outcome = ?2, resolved_at = ?3 \
+         WHERE partner_id = ?1 AND outcome IS NULL AND remediation_deadline IS NOT NULL",
+        &[partner, &outcome, &instant(now)],
     )?;
     Ok(())
 }
@@ -557,18 +544,27 @@ pub fn resolve_assessments(
 /// The deadline of the partner's open remediation window, if one is open.
 pub fn open_remediation(tx: &Tx<'_>, partner: &ObjectId) -> Result<Option<NaiveDate>> {
     Ok(tx
-        .prepare_cached(
+        .row(
             "SELECT remediation_deadline FROM partner_assessments \
-             WHERE partner_id = ?1 AND outcome IS NULL AND remediation_deadline IS NOT NULL ORDER BY id LIMIT 1",
+             WHERE partner_id = ?1 AND outcome IS NULL AND remediation_deadline IS NOT NULL \
+             ORDER BY id LIMIT 1",
+            &[partner],
+            |r| r.get::<Date>(0),
         )?
-        .query_row([partner], |r| r.get::<_, Date>(0))
-        .optional()?
         .map(|d| d.0))
 }
 
 /// The partners with these ids that are in `scope`.
 pub fn find_every(tx: &Tx<'_>, ids: &[&str], scope: &PartnerScope) -> Result<Vec<PartnerRow>> {
-    find_among(tx, COLUMNS, "partners p", "p.id", ids, &scope.filter(), map)
+    find_among(
+        tx,
+        COLUMNS,
+        "partners p",
+        "p.id",
+        ids,
+        &scope.filter(),
+        read,
+    )
 }
 
 /// The id and company name of the partners with these ids that are in `scope`.

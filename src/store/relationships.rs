@@ -4,7 +4,6 @@ use chrono::{DateTime, Utc};
 
 use super::columns::{Instant, instant};
 use super::pagination::{Filter, Page, PageArgs, find_one, page, text};
-use super::tx::on_sqlite_rows;
 use super::{Row, Tx};
 use crate::domain::RelationshipStatus;
 use crate::domain::ids::ObjectId;
@@ -116,13 +115,7 @@ pub fn find_in(
     id: &ObjectId,
 ) -> Result<Option<RelationshipRow>> {
     let filter = scope.filter().and("r.id = ?", [text(id.as_str())]);
-    find_one(
-        tx,
-        COLUMNS,
-        "reseller_relationships r",
-        &filter,
-        on_sqlite_rows(read),
-    )
+    find_one(tx, COLUMNS, "reseller_relationships r", &filter, read)
 }
 
 /// A page of the relationships in `scope` that `filter` lets through, by id.
@@ -149,7 +142,7 @@ pub fn page_of(
         "r.id",
         &sql,
         args,
-        on_sqlite_rows(read),
+        read,
     )
 }
 
@@ -170,6 +163,41 @@ pub fn insert(tx: &Tx<'_>, r: &RelationshipRow, requested_by: &str) -> Result<()
             &r.revoke_reason,
         ],
     )?;
+    keep_live(tx, r)
+}
+
+/// At most one live relationship per partner and customer, on PostgreSQL
+/// (SQLite's partial unique index holds it there): a row in
+/// `live_relationships` while one is live, which refuses a second one and
+/// makes two requests at once conflict; removed when it ends.
+fn keep_live(tx: &Tx<'_>, r: &RelationshipRow) -> Result<()> {
+    if !tx.is_postgres() {
+        return Ok(());
+    }
+    if r.status != RelationshipStatus::Revoked {
+        let added = tx.exec(
+            "INSERT INTO live_relationships (partner_id, customer_id, relationship_id) \
+             VALUES (?1, ?2, ?3) ON CONFLICT (partner_id, customer_id) DO NOTHING",
+            &[&r.partner_id, &r.customer_id, &r.id],
+        )?;
+        let holder = tx.row(
+            "SELECT relationship_id FROM live_relationships WHERE partner_id = ?1 AND customer_id = ?2",
+            &[&r.partner_id, &r.customer_id],
+            |row| row.get::<ObjectId>(0),
+        )?;
+        if added == 0 && holder.as_ref() != Some(&r.id) {
+            return Err(crate::error::Error::Internal(format!(
+                "partner {} already has a live relationship with customer {}",
+                r.partner_id, r.customer_id
+            )));
+        }
+    } else {
+        tx.exec(
+            "DELETE FROM live_relationships WHERE partner_id = ?1 AND customer_id = ?2 \
+             AND relationship_id = ?3",
+            &[&r.partner_id, &r.customer_id, &r.id],
+        )?;
+    }
     Ok(())
 }
 
@@ -187,5 +215,8 @@ pub fn set_status(tx: &Tx<'_>, r: &RelationshipRow, from: RelationshipStatus) ->
             &from,
         ],
     )?;
+    if n == 1 {
+        keep_live(tx, r)?;
+    }
     Ok(n == 1)
 }

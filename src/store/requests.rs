@@ -1,12 +1,11 @@
 //! ACO requests and their append-only history (§5, FLOW-17).
 
 use chrono::{DateTime, NaiveDate, Utc};
-use rusqlite::{OptionalExtension, Row, params};
 use rust_decimal::Decimal;
 
-use super::Tx;
 use super::columns::{Date, Instant, Money, instant};
-use super::pagination::{Filter, Page, PageArgs, find_one, page, text};
+use super::pagination::{Filter, Page, PageArgs, find_one, page, sequence_key, text};
+use super::{Param, Row, Tx};
 use crate::domain::ids::ObjectId;
 use crate::domain::{AcoRequestStatus, AcoScenario};
 use crate::error::Result;
@@ -45,7 +44,7 @@ const COLUMNS: &str = "q.id, q.customer_id, q.partner_id, q.indirect_provider_id
     q.info_requested_from, q.info_requested_at, q.decision_reason, q.stage_entered_at, q.due_at, q.version, \
     q.submitted_at, q.submitted_by, q.updated_at, q.last_history_id";
 
-fn map(r: &Row<'_>) -> rusqlite::Result<AcoRequestRow> {
+fn map(r: &Row<'_>) -> Result<AcoRequestRow> {
     let workloads: String = r.get(6)?;
     Ok(AcoRequestRow {
         id: r.get(0)?,
@@ -55,22 +54,22 @@ fn map(r: &Row<'_>) -> rusqlite::Result<AcoRequestRow> {
         status: r.get(4)?,
         scenario: r.get(5)?,
         workloads: serde_json::from_str(&workloads).map_err(|e| {
-            rusqlite::Error::FromSqlConversionFailure(6, rusqlite::types::Type::Text, Box::new(e))
+            crate::error::Error::Internal(format!("a request's stored workloads: {e}"))
         })?,
-        timeline_start: r.get::<_, Date>(7)?.0,
-        timeline_end: r.get::<_, Date>(8)?.0,
-        estimated_acr: r.get::<_, Money>(9)?.0,
-        aco_amount: r.get::<_, Money>(10)?.0,
+        timeline_start: r.get::<Date>(7)?.0,
+        timeline_end: r.get::<Date>(8)?.0,
+        estimated_acr: r.get::<Money>(9)?.0,
+        aco_amount: r.get::<Money>(10)?.0,
         channel_sales_manager: r.get(11)?,
         info_requested_from: r.get(12)?,
-        info_requested_at: r.get::<_, Option<Instant>>(13)?.map(|i| i.0),
+        info_requested_at: r.get::<Option<Instant>>(13)?.map(|i| i.0),
         decision_reason: r.get(14)?,
-        stage_entered_at: r.get::<_, Instant>(15)?.0,
-        due_at: r.get::<_, Option<Instant>>(16)?.map(|i| i.0),
+        stage_entered_at: r.get::<Instant>(15)?.0,
+        due_at: r.get::<Option<Instant>>(16)?.map(|i| i.0),
         version: r.get(17)?,
-        submitted_at: r.get::<_, Instant>(18)?.0,
+        submitted_at: r.get::<Instant>(18)?.0,
         submitted_by: r.get(19)?,
-        updated_at: r.get::<_, Instant>(20)?.0,
+        updated_at: r.get::<Instant>(20)?.0,
         last_history_id: r.get(21)?,
     })
 }
@@ -111,12 +110,12 @@ impl AcoRequestBrief {
 pub trait RequestForm: Sized {
     /// The columns it reads (alias `q`).
     const COLUMNS: &'static str;
-    fn map(r: &Row<'_>) -> rusqlite::Result<Self>;
+    fn map(r: &Row<'_>) -> Result<Self>;
 }
 
 impl RequestForm for AcoRequestRow {
     const COLUMNS: &'static str = COLUMNS;
-    fn map(r: &Row<'_>) -> rusqlite::Result<Self> {
+    fn map(r: &Row<'_>) -> Result<Self> {
         map(r)
     }
 }
@@ -124,7 +123,7 @@ impl RequestForm for AcoRequestRow {
 impl RequestForm for AcoRequestBrief {
     const COLUMNS: &'static str = "q.id, q.customer_id, q.partner_id, q.indirect_provider_id, \
         q.status, q.info_requested_from, q.due_at, q.version, q.last_history_id";
-    fn map(r: &Row<'_>) -> rusqlite::Result<Self> {
+    fn map(r: &Row<'_>) -> Result<Self> {
         Ok(AcoRequestBrief {
             id: r.get(0)?,
             customer_id: r.get(1)?,
@@ -132,7 +131,7 @@ impl RequestForm for AcoRequestBrief {
             indirect_provider_id: r.get(3)?,
             status: r.get(4)?,
             info_requested_from: r.get(5)?,
-            due_at: r.get::<_, Option<Instant>>(6)?.map(|i| i.0),
+            due_at: r.get::<Option<Instant>>(6)?.map(|i| i.0),
             version: r.get(7)?,
             last_history_id: r.get(8)?,
         })
@@ -305,83 +304,144 @@ pub(crate) use unfinished;
 
 /// ELIG-13: whether the customer has a request that is not finished.
 pub fn open_request_exists(tx: &Tx<'_>, customer: &ObjectId) -> Result<bool> {
-    Ok(tx
-        .prepare_cached(concat!(
+    let open = tx.row(
+        concat!(
             "SELECT EXISTS (SELECT 1 FROM aco_requests WHERE customer_id = ?1 AND ",
             unfinished!(),
             ")"
-        ))?
-        .query_row([customer], |r| r.get(0))?)
+        ),
+        &[customer],
+        |r| r.get(0),
+    )?;
+    Ok(open == Some(true))
 }
 
 fn workloads_json(workloads: &[String]) -> String {
     serde_json::Value::from(workloads.to_vec()).to_string()
 }
 
+/// What both writes of a request store of its state, as stored: the
+/// parameters `?1` to `?14`, in the order of [`STATE_COLUMNS`].
+fn state(q: &AcoRequestRow) -> [Box<dyn Param + '_>; 14] {
+    [
+        Box::new(&q.status),
+        Box::new(&q.scenario),
+        Box::new(workloads_json(&q.workloads)),
+        Box::new(q.timeline_start.to_string()),
+        Box::new(q.timeline_end.to_string()),
+        Box::new(Money(q.estimated_acr)),
+        Box::new(Money(q.aco_amount)),
+        Box::new(&q.channel_sales_manager),
+        Box::new(&q.info_requested_from),
+        Box::new(q.info_requested_at.map(instant)),
+        Box::new(&q.decision_reason),
+        Box::new(instant(q.stage_entered_at)),
+        Box::new(q.due_at.map(instant)),
+        Box::new(instant(q.updated_at)),
+    ]
+}
+
+/// The columns [`state`] writes.
+const STATE_COLUMNS: [&str; 14] = [
+    "status",
+    "scenario",
+    "workloads",
+    "timeline_start",
+    "timeline_end",
+    "estimated_acr",
+    "aco_amount",
+    "channel_sales_manager",
+    "info_requested_from",
+    "info_requested_at",
+    "decision_reason",
+    "stage_entered_at",
+    "due_at",
+    "updated_at",
+];
+
 pub fn insert(tx: &Tx<'_>, q: &AcoRequestRow) -> Result<()> {
-    super::execute_cached(
-        tx,
-        "INSERT INTO aco_requests (id, customer_id, partner_id, indirect_provider_id, status, scenario, \
-            workloads, timeline_start, timeline_end, estimated_acr, aco_amount, channel_sales_manager, \
-            info_requested_from, info_requested_at, decision_reason, stage_entered_at, due_at, version, \
-            submitted_at, submitted_by, updated_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
-        params![
-            q.id,
-            q.customer_id,
-            q.partner_id,
-            q.indirect_provider_id,
-            q.status,
-            q.scenario,
-            workloads_json(&q.workloads),
-            q.timeline_start.to_string(),
-            q.timeline_end.to_string(),
-            Money(q.estimated_acr),
-            Money(q.aco_amount),
-            q.channel_sales_manager,
-            q.info_requested_from,
-            q.info_requested_at.map(instant),
-            q.decision_reason,
-            instant(q.stage_entered_at),
-            q.due_at.map(instant),
-            q.version,
-            instant(q.submitted_at),
-            q.submitted_by,
-            instant(q.updated_at),
-        ],
-    )?;
+    static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        let numbers: Vec<String> = (1..=14).map(|n| format!("?{n}")).collect();
+        format!(
+            "INSERT INTO aco_requests ({}, id, customer_id, partner_id, indirect_provider_id, \
+                version, submitted_at, submitted_by) \
+             VALUES ({}, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
+            STATE_COLUMNS.join(", "),
+            numbers.join(", ")
+        )
+    });
+    let state = state(q);
+    let submitted_at = instant(q.submitted_at);
+    let mut params: Vec<&dyn Param> = state.iter().map(|p| &**p as &dyn Param).collect();
+    params.extend([
+        &q.id as &dyn Param,
+        &q.customer_id,
+        &q.partner_id,
+        &q.indirect_provider_id,
+        &q.version,
+        &submitted_at,
+        &q.submitted_by,
+    ]);
+    tx.exec(&SQL, &params)?;
+    keep_open_request(tx, q)
+}
+
+/// ELIG-13 on PostgreSQL, where a partial unique index is not to be had: a
+/// row in `open_requests` per customer with an unfinished request, written
+/// with the request, which refuses a second one (and makes two submissions
+/// at once conflict), and removed when the request finishes. On SQLite the
+/// unique index of migration 0003 holds the rule.
+fn keep_open_request(tx: &Tx<'_>, q: &AcoRequestRow) -> Result<()> {
+    if !tx.is_postgres() {
+        return Ok(());
+    }
+    if q.status.is_finished() {
+        tx.exec(
+            "DELETE FROM open_requests WHERE customer_id = ?1 AND request_id = ?2",
+            &[&q.customer_id, &q.id],
+        )?;
+    } else {
+        tx.exec(
+            "INSERT INTO open_requests (customer_id, request_id) VALUES (?1, ?2) \
+             ON CONFLICT (customer_id) DO NOTHING",
+            &[&q.customer_id, &q.id],
+        )?;
+        let holder = tx.row(
+            "SELECT request_id FROM open_requests WHERE customer_id = ?1",
+            &[&q.customer_id],
+            |r| r.get::<ObjectId>(0),
+        )?;
+        if holder.as_ref() != Some(&q.id) {
+            return Err(crate::error::Error::Internal(format!(
+                "ELIG-13: customer {} already has an unfinished request",
+                q.customer_id
+            )));
+        }
+    }
     Ok(())
 }
 
 /// Writes `q`'s new state if the stored version is still `seen_version`, and
 /// bumps the version. `false` means someone else changed it first (FLOW-18).
 pub fn update(tx: &Tx<'_>, q: &AcoRequestRow, seen_version: i64) -> Result<bool> {
-    let n = super::execute_cached(
-        tx,
-        "UPDATE aco_requests SET status = ?3, scenario = ?4, workloads = ?5, timeline_start = ?6, \
-            timeline_end = ?7, estimated_acr = ?8, aco_amount = ?9, channel_sales_manager = ?10, \
-            info_requested_from = ?11, info_requested_at = ?12, decision_reason = ?13, \
-            stage_entered_at = ?14, due_at = ?15, updated_at = ?16, version = version + 1 \
-         WHERE id = ?1 AND version = ?2",
-        params![
-            q.id,
-            seen_version,
-            q.status,
-            q.scenario,
-            workloads_json(&q.workloads),
-            q.timeline_start.to_string(),
-            q.timeline_end.to_string(),
-            Money(q.estimated_acr),
-            Money(q.aco_amount),
-            q.channel_sales_manager,
-            q.info_requested_from,
-            q.info_requested_at.map(instant),
-            q.decision_reason,
-            instant(q.stage_entered_at),
-            q.due_at.map(instant),
-            instant(q.updated_at),
-        ],
-    )?;
+    static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        let set: Vec<String> = STATE_COLUMNS
+            .iter()
+            .enumerate()
+            .map(|(n, column)| format!("{column} = ?{}", n + 1))
+            .collect();
+        format!(
+            "UPDATE aco_requests SET {}, version = version + 1 WHERE id = ?15 AND version = ?16",
+            set.join(", ")
+        )
+    });
+    let state = state(q);
+    let mut params: Vec<&dyn Param> = state.iter().map(|p| &**p as &dyn Param).collect();
+    params.extend([&q.id as &dyn Param, &seen_version]);
+    let n = tx.exec(&SQL, &params)?;
+    if n == 1 {
+        keep_open_request(tx, q)?;
+    }
     Ok(n == 1)
 }
 
@@ -404,33 +464,43 @@ pub struct HistoryRow {
 }
 
 pub fn append_history(tx: &Tx<'_>, h: &HistoryRow) -> Result<()> {
-    tx.prepare_cached(
-        "INSERT INTO aco_request_history (request_id, at, actor_subject, actor_name, actor_role, action, \
-            from_status, to_status, comment, recorded_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-    )?
-    .execute(params![
-        h.request_id,
-        instant(h.at),
-        h.actor_subject,
-        h.actor_name,
-        h.actor_role,
-        h.action,
-        h.from_status,
-        h.to_status,
-        h.comment,
-        h.recorded_at.map(instant)
-    ])?;
+    let id = tx.history_id("aco_request_history", "request_id", &h.request_id)?;
+    tx.exec(
+        "INSERT INTO aco_request_history (id, request_id, at, actor_subject, actor_name, actor_role, \
+            action, from_status, to_status, comment, recorded_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        &[
+            &id,
+            &h.request_id,
+            &instant(h.at),
+            &h.actor_subject,
+            &h.actor_name,
+            &h.actor_role,
+            &h.action,
+            &h.from_status,
+            &h.to_status,
+            &h.comment,
+            &h.recorded_at.map(instant),
+        ],
+    )?;
+    // SQLite's trigger (migration 0005) keeps the newest entry's id.
+    if let Some(id) = id {
+        tx.exec(
+            "UPDATE aco_requests SET last_history_id = ?2 WHERE id = ?1",
+            &[&h.request_id, &id],
+        )?;
+    }
     Ok(())
 }
 
 const HISTORY_COLUMNS: &str = "h.id, h.request_id, h.at, h.actor_subject, h.actor_name, h.actor_role, \
     h.action, h.from_status, h.to_status, h.comment, h.recorded_at";
 
-fn map_history(r: &Row<'_>) -> rusqlite::Result<HistoryRow> {
+fn map_history(r: &Row<'_>) -> Result<HistoryRow> {
     Ok(HistoryRow {
         seq: r.get(0)?,
         request_id: r.get(1)?,
-        at: r.get::<_, Instant>(2)?.0,
+        at: r.get::<Instant>(2)?.0,
         actor_subject: r.get(3)?,
         actor_name: r.get(4)?,
         actor_role: r.get(5)?,
@@ -438,7 +508,7 @@ fn map_history(r: &Row<'_>) -> rusqlite::Result<HistoryRow> {
         from_status: r.get(7)?,
         to_status: r.get(8)?,
         comment: r.get(9)?,
-        recorded_at: r.get::<_, Option<Instant>>(10)?.map(|i| i.0),
+        recorded_at: r.get::<Option<Instant>>(10)?.map(|i| i.0),
     })
 }
 
@@ -449,7 +519,7 @@ pub fn history(tx: &Tx<'_>, request: &ObjectId, args: &PageArgs) -> Result<Page<
         tx,
         HISTORY_COLUMNS,
         "aco_request_history h",
-        "printf('%020d', h.id)",
+        &sequence_key(tx, "h.id"),
         &filter,
         args,
         map_history,
@@ -458,12 +528,14 @@ pub fn history(tx: &Tx<'_>, request: &ObjectId, args: &PageArgs) -> Result<Page<
 
 /// The newest history entry of a request.
 pub fn last_history(tx: &Tx<'_>, request: &ObjectId) -> Result<Option<HistoryRow>> {
-    Ok(tx
-        .prepare_cached(&format!(
-            "SELECT {HISTORY_COLUMNS} FROM aco_request_history h WHERE h.request_id = ?1 ORDER BY h.id DESC LIMIT 1"
-        ))?
-        .query_row([request], map_history)
-        .optional()?)
+    tx.row(
+        &format!(
+            "SELECT {HISTORY_COLUMNS} FROM aco_request_history h WHERE h.request_id = ?1 \
+             ORDER BY h.id DESC LIMIT 1"
+        ),
+        &[request],
+        map_history,
+    )
 }
 
 /// The history entries with these sequence numbers (each request's newest,

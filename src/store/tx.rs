@@ -5,16 +5,6 @@ use rusqlite::Connection;
 
 use crate::error::Result;
 
-/// Runs one statement, compiled once per connection and kept
-/// (`Connection::execute` would compile it on every call).
-pub(crate) fn execute_cached(
-    tx: &Tx<'_>,
-    sql: &str,
-    params: impl rusqlite::Params,
-) -> rusqlite::Result<usize> {
-    tx.prepare_cached(sql)?.execute(params)
-}
-
 /// A connection inside an open transaction: what every read and write runs
 /// in. A read on [`Db`](super::Db) and the writer make one; [`Tx::of`]
 /// wraps a transaction opened elsewhere (tests, the dataset writer), and
@@ -37,6 +27,11 @@ enum Conn<'c> {
 }
 
 impl<'c> Tx<'c> {
+    /// `true` on the PostgreSQL store, where a statement's SQL differs.
+    pub fn is_postgres(&self) -> bool {
+        matches!(self.0, Conn::Postgres { .. })
+    }
+
     pub fn of(transaction: &'c rusqlite::Transaction<'_>) -> Self {
         Tx(Conn::Sqlite(transaction))
     }
@@ -95,33 +90,41 @@ impl Row<'_> {
     }
 }
 
-/// `read` as a reader of SQLite's rows, for code that still runs on
-/// SQLite's own API (the list pages).
-pub(crate) fn on_sqlite_rows<T>(
-    read: impl Fn(&Row<'_>) -> Result<T>,
-) -> impl Fn(&rusqlite::Row<'_>) -> rusqlite::Result<T> {
-    move |row| {
-        read(&Row::Sqlite(row)).map_err(|e| {
-            rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, e.into())
-        })
-    }
-}
-
 fn postgres_error(error: tokio_postgres::Error) -> crate::error::Error {
     crate::error::Error::Internal(format!("the database: {}", super::postgres::said(&error)))
 }
 
-/// `sql` with SQLite's numbered placeholders (`?1`) as PostgreSQL's (`$1`).
+/// `sql` as PostgreSQL takes it: SQLite's placeholders, numbered (`?1`) or
+/// not (`?`, one more than the highest before it, as SQLite counts them), as
+/// PostgreSQL's (`$1`), and SQLite's index hints (`INDEXED BY name`) left
+/// out, PostgreSQL's planner choosing for itself.
 fn postgres_sql(sql: &str) -> String {
-    let mut out = String::with_capacity(sql.len());
+    let mut out = String::with_capacity(sql.len() + 8);
     let mut quoted = false;
-    let mut chars = sql.chars().peekable();
-    while let Some(c) = chars.next() {
+    let mut highest = 0_usize;
+    let mut rest = sql;
+    while let Some(c) = rest.chars().next() {
+        rest = &rest[c.len_utf8()..];
         if c == '\'' {
             quoted = !quoted;
         }
-        if c == '?' && !quoted && chars.peek().is_some_and(char::is_ascii_digit) {
+        if quoted {
+            out.push(c);
+        } else if c == '?' {
+            let digits = rest.len() - rest.trim_start_matches(|d: char| d.is_ascii_digit()).len();
+            let number = match rest[..digits].parse::<usize>() {
+                Ok(n) => n,
+                Err(_) => highest + 1,
+            };
+            highest = highest.max(number);
+            rest = &rest[digits..];
             out.push('$');
+            out.push_str(&number.to_string());
+        } else if c == ' ' && rest.starts_with("INDEXED BY ") {
+            let hint = &rest["INDEXED BY ".len()..];
+            rest = hint.trim_start_matches(|c: char| c.is_ascii_alphanumeric() || c == '_');
+            out.push(' ');
+            rest = rest.trim_start_matches(' ');
         } else {
             out.push(c);
         }
@@ -220,6 +223,43 @@ impl Tx<'_> {
     }
 }
 
+impl Tx<'_> {
+    /// The id of a new entry of an append-only history `table`, whose
+    /// entries of one object are those with `key_column = key`.
+    ///
+    /// On SQLite `None`: the table's `INTEGER PRIMARY KEY` takes the next
+    /// number when given NULL. PostgreSQL's schema has no sequences (Aurora
+    /// DSQL has none), so the id is made here: the microsecond now, times
+    /// 1,024, plus a random number below 1,024 — unique across processes
+    /// that write at once but for a chance the primary key refuses, and
+    /// increasing with time — or, if the object's newest entry is already
+    /// past it (another process's clock ahead), one more than that entry, so
+    /// that an object's history stays in the order it was written. Writes of
+    /// one object conflict on the object's own row, so two of them never
+    /// read the same newest entry and both commit.
+    pub fn history_id(
+        &self,
+        table: &str,
+        key_column: &str,
+        key: &dyn Param,
+    ) -> Result<Option<i64>> {
+        if !self.is_postgres() {
+            return Ok(None);
+        }
+        let newest: Option<i64> = self
+            .row(
+                &format!("SELECT MAX(id) FROM {table} WHERE {key_column} = ?1"),
+                &[key],
+                |r| r.get(0),
+            )?
+            .flatten();
+        let random = i64::from(uuid::Uuid::new_v4().as_bytes()[0]) * 4
+            + i64::from(uuid::Uuid::new_v4().as_bytes()[1] & 3);
+        let now = chrono::Utc::now().timestamp_micros() * 1_024 + random;
+        Ok(Some(newest.map_or(now, |n| now.max(n + 1))))
+    }
+}
+
 fn sqlite_params<'p>(params: &'p [&'p dyn Param]) -> impl rusqlite::Params + 'p {
     rusqlite::params_from_iter(params.iter().map(|p| *p as &dyn rusqlite::ToSql))
 }
@@ -254,4 +294,21 @@ pub(super) fn read_transaction<T>(
     let value = out?;
     ended?;
     Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::postgres_sql;
+
+    #[test]
+    fn placeholders_are_numbered_as_sqlite_numbers_them_and_hints_left_out() {
+        assert_eq!(
+            postgres_sql("SELECT a FROM t INDEXED BY t_by_b WHERE b = ?1 AND c = '?2' AND d = ?2"),
+            "SELECT a FROM t WHERE b = $1 AND c = '?2' AND d = $2"
+        );
+        assert_eq!(
+            postgres_sql("x = ? OR y IN (?, ?) AND z = ?10 AND w = ?"),
+            "x = $1 OR y IN ($2, $3) AND z = $10 AND w = $11"
+        );
+    }
 }

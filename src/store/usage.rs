@@ -1,11 +1,10 @@
 //! Monthly usage per customer (LEDGER-2) and its append-only history.
 
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, Row, params};
 use rust_decimal::Decimal;
 
-use super::Tx;
 use super::columns::{Instant, Money, instant};
+use super::{Row, Tx};
 use crate::domain::ids::ObjectId;
 use crate::domain::ledger::Usage;
 use crate::domain::time::Month;
@@ -26,14 +25,14 @@ pub struct UsageRow {
     pub recorded_by: String,
 }
 
-fn map(r: &Row<'_>) -> rusqlite::Result<UsageRow> {
+fn map(r: &Row<'_>) -> Result<UsageRow> {
     Ok(UsageRow {
         partner_id: r.get(0)?,
         month: r.get(1)?,
-        first_party_acr: r.get::<_, Money>(2)?.0,
-        third_party_charges: r.get::<_, Money>(3)?.0,
+        first_party_acr: r.get::<Money>(2)?.0,
+        third_party_charges: r.get::<Money>(3)?.0,
         revision: r.get(4)?,
-        recorded_at: r.get::<_, Instant>(5)?.0,
+        recorded_at: r.get::<Instant>(5)?.0,
         recorded_by: r.get(6)?,
     })
 }
@@ -48,44 +47,43 @@ pub fn get(
     partner: &ObjectId,
     month: Month,
 ) -> Result<Option<UsageRow>> {
-    Ok(tx
-        .prepare_cached(&format!(
+    tx.row(
+        &format!(
             "SELECT {COLUMNS} FROM monthly_usage WHERE customer_id = ?1 AND partner_id = ?2 AND month = ?3"
-        ))?
-        .query_row(params![customer, partner, month.to_string()], map)
-        .optional()?)
+        ),
+        &[customer, partner, &month],
+        map,
+    )
 }
 
 /// Every partner's current figures of every month of the customer, by
 /// month, then partner.
 pub fn all(tx: &Tx<'_>, customer: &ObjectId) -> Result<Vec<UsageRow>> {
-    let mut stmt = tx.prepare_cached(&format!(
-        "SELECT {COLUMNS} FROM monthly_usage WHERE customer_id = ?1 ORDER BY month, partner_id"
-    ))?;
-    let rows = stmt
-        .query_map([customer], map)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(rows)
+    tx.rows(
+        &format!(
+            "SELECT {COLUMNS} FROM monthly_usage WHERE customer_id = ?1 ORDER BY month, partner_id"
+        ),
+        &[customer],
+        map,
+    )
 }
 
 /// The figures of every month the partner recorded for the customer, oldest
 /// first: what the partner's ledger runs on (settling its grants after each
 /// write), without each month's revision and author.
 pub fn figures(tx: &Tx<'_>, customer: &ObjectId, partner: &ObjectId) -> Result<Vec<Usage>> {
-    let mut stmt = tx.prepare_cached(
+    tx.rows(
         "SELECT month, first_party_acr, third_party_charges FROM monthly_usage \
          WHERE customer_id = ?1 AND partner_id = ?2 ORDER BY month",
-    )?;
-    let rows = stmt
-        .query_map(params![customer, partner], |r| {
+        &[customer, partner],
+        |r| {
             Ok(Usage {
                 month: r.get(0)?,
-                first_party: r.get::<_, Money>(1)?.0,
-                third_party: r.get::<_, Money>(2)?.0,
+                first_party: r.get::<Money>(1)?.0,
+                third_party: r.get::<Money>(2)?.0,
             })
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(rows)
+        },
+    )
 }
 
 /// Writes the partner's figures of the month (insert or correction) and
@@ -97,82 +95,84 @@ pub fn record(
     row: &UsageRow,
     recorded_by_role: &str,
 ) -> Result<()> {
-    tx.prepare_cached(
+    tx.exec(
         "INSERT INTO monthly_usage (customer_id, partner_id, month, first_party_acr, third_party_charges, \
             recorded_at, recorded_by, revision) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) \
          ON CONFLICT (customer_id, partner_id, month) DO UPDATE SET first_party_acr = excluded.first_party_acr, \
             third_party_charges = excluded.third_party_charges, recorded_at = excluded.recorded_at, \
             recorded_by = excluded.recorded_by, revision = excluded.revision",
-    )?
-    .execute(params![
-        customer,
-        partner,
-        row.month.to_string(),
-        Money(row.first_party_acr),
-        Money(row.third_party_charges),
-        instant(row.recorded_at),
-        row.recorded_by,
-        row.revision
-    ])?;
-    tx.prepare_cached(
-        "INSERT INTO monthly_usage_history (customer_id, partner_id, month, first_party_acr, third_party_charges, \
-            revision, recorded_at, recorded_by, recorded_by_role) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-    )?
-    .execute(params![
-        customer,
-        partner,
-        row.month.to_string(),
-        Money(row.first_party_acr),
-        Money(row.third_party_charges),
-        row.revision,
-        instant(row.recorded_at),
-        row.recorded_by,
-        recorded_by_role
-    ])?;
+        &[
+            customer,
+            partner,
+            &row.month,
+            &Money(row.first_party_acr),
+            &Money(row.third_party_charges),
+            &instant(row.recorded_at),
+            &row.recorded_by,
+            &row.revision,
+        ],
+    )?;
+    let id = tx.history_id("monthly_usage_history", "customer_id", customer)?;
+    tx.exec(
+        "INSERT INTO monthly_usage_history (id, customer_id, partner_id, month, first_party_acr, \
+            third_party_charges, revision, recorded_at, recorded_by, recorded_by_role) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        &[
+            &id,
+            customer,
+            partner,
+            &row.month,
+            &Money(row.first_party_acr),
+            &Money(row.third_party_charges),
+            &row.revision,
+            &instant(row.recorded_at),
+            &row.recorded_by,
+            &recorded_by_role,
+        ],
+    )?;
     Ok(())
 }
 
 /// Every figure ever recorded for the customer's month, by every partner,
 /// oldest first (corrections keep the earlier ones).
 pub fn history(tx: &Tx<'_>, customer: &ObjectId, month: Month) -> Result<Vec<UsageRow>> {
-    let mut stmt = tx.prepare_cached(&format!(
-        "SELECT {COLUMNS} FROM monthly_usage_history WHERE customer_id = ?1 AND month = ?2 ORDER BY id"
-    ))?;
-    let rows = stmt
-        .query_map(params![customer, month.to_string()], map)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(rows)
+    tx.rows(
+        &format!(
+            "SELECT {COLUMNS} FROM monthly_usage_history WHERE customer_id = ?1 AND month = ?2 \
+             ORDER BY id"
+        ),
+        &[customer, &month],
+        map,
+    )
 }
 
 /// How migration 0007 attributed the usage recorded before it: per rule,
 /// the customers and the rows of figures it gave a partner (or none).
 pub fn attribution(tx: &Tx<'_>) -> Result<Vec<(String, i64, i64)>> {
-    let mut stmt = tx.prepare(
-        "SELECT rule, COUNT(*), SUM(rows) FROM usage_attribution GROUP BY rule ORDER BY rule",
-    )?;
-    let rows = stmt
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(rows)
+    tx.rows(
+        "SELECT rule, COUNT(*), CAST(SUM(rows) AS BIGINT) FROM usage_attribution GROUP BY rule \
+         ORDER BY rule",
+        &[],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )
 }
 
 /// The customers whose grants wait to be settled again, each partner's on
 /// its own usage (migration 0007).
 pub fn settlements_due(tx: &Tx<'_>) -> Result<Vec<ObjectId>> {
-    let mut stmt = tx.prepare("SELECT customer_id FROM settlements_due ORDER BY customer_id")?;
-    let ids = stmt
-        .query_map([], |r| r.get(0))?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(ids)
+    tx.rows(
+        "SELECT customer_id FROM settlements_due ORDER BY customer_id",
+        &[],
+        |r| r.get(0),
+    )
 }
 
 /// The customer's grants are settled: it no longer waits.
 pub fn settled(tx: &Tx<'_>, customer: &ObjectId) -> Result<()> {
-    super::execute_cached(
-        tx,
+    tx.exec(
         "DELETE FROM settlements_due WHERE customer_id = ?1",
-        [customer],
+        &[customer],
     )?;
     Ok(())
 }
@@ -186,9 +186,7 @@ pub(crate) const CUSTOMERS_WITH_ENDED_GRANTS: &str = "SELECT DISTINCT customer_i
 /// ended before `month`: the only grants whose status changes as time
 /// passes (FLOW-15).
 pub fn customers_with_ended_grants(tx: &Tx<'_>, month: Month) -> Result<Vec<(ObjectId, ObjectId)>> {
-    let mut stmt = tx.prepare_cached(CUSTOMERS_WITH_ENDED_GRANTS)?;
-    let ids = stmt
-        .query_map([month.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(ids)
+    tx.rows(CUSTOMERS_WITH_ENDED_GRANTS, &[&month], |r| {
+        Ok((r.get(0)?, r.get(1)?))
+    })
 }
