@@ -34,7 +34,7 @@ if ! command -v pg_isready >/dev/null || ! pg_isready -q -h 127.0.0.1 -p 5432; t
   cluster=$(mktemp -d /tmp/aco-postgres.XXXXXX)
   chown postgres "$cluster"
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-  su postgres -s /bin/sh -c "'$bindir/initdb' -D '$cluster/data' -A trust -U postgres" >/dev/null
+  su postgres -s /bin/sh -c "'$bindir/initdb' -D '$cluster/data' -A trust -U postgres --locale=C -E UTF8" >/dev/null
   su postgres -s /bin/sh -c "'$bindir/pg_ctl' -D '$cluster/data' -l '$cluster/log' -w \
     -o \"-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories='$cluster'\" start" >/dev/null
   user=postgres
@@ -42,7 +42,14 @@ fi
 
 database="aco_test_$(date +%s)_$$"
 psql_at() { PGOPTIONS='-c client_min_messages=warning' psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$port" -U "$user" "$@"; }
-psql_at -d postgres -c "CREATE DATABASE $database"
+# C collation: text sorts by its bytes, as on SQLite and Aurora DSQL (which has no other).
+psql_at -d postgres -c "CREATE DATABASE $database TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'"
+# The integration suite makes a database per test app named after this one
+# ("${database}_t1"...); they go with it.
+drop_test_databases() {
+  psql_at -d postgres -At -c "SELECT datname FROM pg_database WHERE datname LIKE '${database}%'" |
+    while read -r name; do psql_at -d postgres -c "DROP DATABASE IF EXISTS $name WITH (FORCE)" || true; done
+}
 # A loopback server for tests: without TLS, said in the URL.
 export ACO_TEST_DATABASE_URL="postgres://$user@127.0.0.1:$port/$database?sslmode=disable"
 
@@ -59,4 +66,9 @@ if $apply; then
   done
   psql_at -d "$database" -At -c "SELECT count(*) || ' tables' FROM information_schema.tables WHERE table_schema = 'public'"
 fi
-if [ $# -gt 0 ]; then "$@"; fi
+if [ $# -gt 0 ]; then
+  status=0
+  "$@" || status=$?
+  [ -z "$cluster" ] && drop_test_databases
+  exit $status
+fi

@@ -113,11 +113,12 @@ fn backup(args: &BackupArgs) -> Result<(), String> {
 /// (LEDGER-2: each partner's grants on its own usage).
 fn migrate(args: &MaintenanceArgs) -> Result<(), String> {
     if let Some(url) = &args.database.database_url {
-        return migrate_postgres(url, args.database.database_pool_size);
+        migrate_postgres(url, args.database.database_pool_size)?;
+    } else {
+        let path = &args.database.database_path;
+        let version = Db::migrate(path, args.database.journal_mode).map_err(|e| e.to_string())?;
+        println!("{}: schema version {version}", path.display());
     }
-    let path = &args.database.database_path;
-    let version = Db::migrate(path, args.database.journal_mode).map_err(|e| e.to_string())?;
-    println!("{}: schema version {version}", path.display());
     let (db, timezone, runtime) = maintenance(args)?;
     let call = crate::service::Call {
         actor: crate::domain::actor::Actor::system(),
@@ -159,19 +160,17 @@ fn migrate_postgres(url: &str, pool_size: usize) -> Result<(), String> {
 fn maintenance(
     args: &MaintenanceArgs,
 ) -> Result<(Db, chrono_tz::Tz, tokio::runtime::Runtime), String> {
-    args.database.sqlite_only("this command")?;
     let timezone: chrono_tz::Tz = args
         .timezone
         .parse()
         .map_err(|_| format!("unknown time zone {:?}", args.timezone))?;
-    let db = Db::open(&StoreConfig::new(
-        &args.database.database_path,
-        args.database.journal_mode,
-    ))
-    .map_err(|e| e.to_string())?;
+    let db = args.database.open().map_err(|e| e.to_string())?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
+        .map_err(|e| e.to_string())?;
+    runtime
+        .block_on(db.ready())
         .map_err(|e| e.to_string())?;
     Ok((db, timezone, runtime))
 }
@@ -245,8 +244,10 @@ fn serve(args: ServeArgs, lambda_handler: LambdaHandler) -> Result<(), String> {
         .build()
         .map_err(|e| format!("starting the runtime: {e}"))?;
     // Opening the database and migrating happen once, before serving.
-    let db = Db::open(&config.store).map_err(|e| e.to_string())?;
+    let db = Db::open_configured(&config.store, config.postgres.as_ref())
+        .map_err(|e| e.to_string())?;
     runtime.block_on(async move {
+        db.ready().await.map_err(|e| e.to_string())?;
         if config.demo {
             if crate::demo::seed(&db, &config)
                 .await
@@ -255,7 +256,7 @@ fn serve(args: ServeArgs, lambda_handler: LambdaHandler) -> Result<(), String> {
                 tracing::info!("demo data loaded");
             } else {
                 tracing::warn!(
-                    database = %config.store.path.display(),
+                    database = %database_name(&config),
                     "the database has data already, so the demo was not loaded; \
                      delete it (or choose another --database-path) to start over"
                 );
@@ -278,7 +279,7 @@ fn serve(args: ServeArgs, lambda_handler: LambdaHandler) -> Result<(), String> {
         if config.dev {
             print_dev_banner(&config, address);
         }
-        tracing::info!(%address, database = %config.store.path.display(), "serving");
+        tracing::info!(%address, database = %database_name(&config), "serving");
         crate::server::serve(listener, app, config.header_timeout, shutdown_signal()).await;
         // Every request has been answered: nothing writes any more.
         if let Err(e) = db.empty_log() {
@@ -286,6 +287,14 @@ fn serve(args: ServeArgs, lambda_handler: LambdaHandler) -> Result<(), String> {
         }
         Ok(())
     })
+}
+
+/// The database served, without a password.
+fn database_name(config: &AppConfig) -> String {
+    match &config.postgres {
+        Some(postgres) => postgres.describe(),
+        None => config.store.path.display().to_string(),
+    }
 }
 
 fn print_dev_banner(config: &AppConfig, address: std::net::SocketAddr) {
@@ -296,7 +305,7 @@ fn print_dev_banner(config: &AppConfig, address: std::net::SocketAddr) {
             "  Explorer: http://{address}/graphql  (add the header  Authorization: Bearer <token>)"
         );
     }
-    println!("  Database: {}", config.store.path.display());
+    println!("  Database: {}", database_name(config));
     println!(
         "  Issuer {}  audience {}  programme tenant {}",
         config.jwt.issuer, config.jwt.audience, config.jwt.program_tenant_id

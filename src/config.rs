@@ -70,7 +70,7 @@ pub struct DatabaseArgs {
     pub journal_mode: JournalMode,
     /// A PostgreSQL-compatible database (`postgres://user:password@host:port/database`,
     /// TLS verified unless `?sslmode=disable`; `&sslrootcert=<file>` to trust
-    /// other certificates). So far only `migrate` takes it.
+    /// other certificates), used instead of the SQLite file.
     #[arg(long, env = "ACO_DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
     /// Connections in the PostgreSQL pool.
@@ -79,15 +79,35 @@ pub struct DatabaseArgs {
 }
 
 impl DatabaseArgs {
-    /// Refuses a PostgreSQL database where only SQLite serves so far.
+    /// Refuses a PostgreSQL database where only the SQLite store applies.
     pub fn sqlite_only(&self, what: &str) -> Result<(), String> {
         match self.database_url {
             Some(_) => Err(format!(
-                "ACO_DATABASE_URL is set, but {what} runs on the SQLite store only so far \
-                 (ACO_DATABASE_PATH); on PostgreSQL, `aco-api migrate` creates the schema"
+                "ACO_DATABASE_URL is set, but {what} applies to the SQLite store only \
+                 (ACO_DATABASE_PATH); a PostgreSQL-compatible engine has its own"
             )),
             None => Ok(()),
         }
+    }
+
+    /// The PostgreSQL store's configuration, when `ACO_DATABASE_URL` is set.
+    pub fn postgres(
+        &self,
+    ) -> crate::error::Result<Option<crate::store::postgres::PostgresConfig>> {
+        self.database_url
+            .as_deref()
+            .map(|url| {
+                crate::store::postgres::PostgresConfig::from_url(url, self.database_pool_size)
+            })
+            .transpose()
+    }
+
+    /// The database these arguments name.
+    pub fn open(&self) -> crate::error::Result<crate::store::Db> {
+        crate::store::Db::open_configured(
+            &StoreConfig::new(&self.database_path, self.journal_mode),
+            self.postgres()?.as_ref(),
+        )
     }
 }
 
@@ -385,7 +405,10 @@ impl JwtConfig {
 /// Everything the application needs, resolved and checked.
 #[derive(Debug, Clone)]
 pub struct AppConfig {
+    /// The SQLite store, used unless `postgres` is set.
     pub store: StoreConfig,
+    /// The PostgreSQL-compatible store (`ACO_DATABASE_URL`), if chosen.
+    pub postgres: Option<crate::store::postgres::PostgresConfig>,
     pub jwt: JwtConfig,
     pub bind: SocketAddr,
     pub timezone: chrono_tz::Tz,
@@ -449,9 +472,10 @@ fn cors_origins(listed: &[String]) -> Result<Vec<String>, ConfigError> {
 impl AppConfig {
     pub fn from_args(args: &ServeArgs) -> Result<Self, ConfigError> {
         let dev = args.jwt.dev;
-        args.database
-            .sqlite_only("serving")
-            .map_err(ConfigError::Invalid)?;
+        let postgres = args
+            .database
+            .postgres()
+            .map_err(|e| ConfigError::Invalid(e.to_string()))?;
         if !dev && args.now.is_some() {
             return Err(ConfigError::DevOnly("ACO_NOW / --now"));
         }
@@ -474,6 +498,7 @@ impl AppConfig {
         })?;
         Ok(AppConfig {
             store: StoreConfig::new(&args.database.database_path, args.database.journal_mode),
+            postgres,
             jwt: JwtConfig::resolve(&args.jwt)?,
             bind: args.bind,
             timezone,

@@ -58,6 +58,11 @@ pub enum Error {
     /// or its write rolled back.
     #[error("the request ran out of time; nothing was changed")]
     Timeout,
+    /// A distributed engine refused the commit for a concurrent write
+    /// (SQLSTATE `40001` and kin): the engine runs the use case again, and
+    /// answers this only once its attempts are spent. Nothing was changed.
+    #[error("concurrent writes conflicted with this one: {0}")]
+    Contended(String),
     #[error("database error: {0}")]
     Database(rusqlite::Error),
     #[error("internal error: {0}")]
@@ -140,6 +145,14 @@ impl Error {
                 "the request ran out of time (request id {request_id}); nothing was changed"
             ))
             .extend_with(|_, e| e.set("code", "TIMEOUT")),
+            Error::Contended(_) => {
+                tracing::warn!(request_id, error = %LogSafe(&self.to_string()), "retries spent");
+                async_graphql::Error::new(format!(
+                    "concurrent changes kept conflicting with this one (request id {request_id}); \
+                     nothing was changed: try again"
+                ))
+                .extend_with(|_, e| e.set("code", "CONFLICT"))
+            }
             Error::Database(_) | Error::Internal(_) => {
                 tracing::error!(request_id, error = %LogSafe(&self.to_string()), "request failed");
                 let request_id = request_id.to_owned();

@@ -98,7 +98,7 @@ impl AppState {
 /// Opens the store and builds the router: what the binary serves locally and
 /// on Lambda, and what the tests call.
 pub fn build_app(config: AppConfig) -> crate::error::Result<Router> {
-    let db = Db::open(&config.store)?;
+    let db = Db::open_configured(&config.store, config.postgres.as_ref())?;
     Ok(router(AppState::new(config, db)))
 }
 

@@ -45,6 +45,13 @@ pub fn run(tx: &Tx<'_>, as_of: Month) -> Result<Report> {
         ));
     }
 
+    // PostgreSQL: the rows standing in for partial unique indexes.
+    for (table, rows) in integrity::guard_rows_out_of_step(tx)? {
+        report.problems.push(format!(
+            "{rows} rows of {table} out of step with what they stand for"
+        ));
+    }
+
     // FLOW-17: every request's history ends in its state, one entry per version,
     // and the request points to its newest entry.
     let rows = integrity::request_histories(tx)?;

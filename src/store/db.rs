@@ -1,5 +1,5 @@
-//! The handle to the database ([`Db`]): the writer, the pool of reader
-//! connections, and the deadline that interrupts a read.
+//! The embedded SQLite store's [`Engine`] ([`Sqlite`]): the writer, the
+//! pool of reader connections, and the deadline that interrupts a read.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
@@ -14,9 +14,9 @@ use super::tx::read_transaction;
 use super::{Engine, JournalMode, StoreConfig, Tx, migrations, writer};
 use crate::error::{Error, Result};
 
-/// Handle to the database; cheap to clone.
+/// Handle to the SQLite database; cheap to clone.
 #[derive(Clone)]
-pub struct Db {
+pub struct Sqlite {
     inner: Arc<Inner>,
 }
 
@@ -68,7 +68,7 @@ impl Reader {
 }
 
 /// How long a read may run on an async worker before it moves to a
-/// blocking thread (see `Db`'s [`Engine::read_until`](super::Engine::read_until)).
+/// blocking thread (see `Sqlite`'s [`Engine::read_until`](super::Engine::read_until)).
 pub const INLINE_BUDGET: Duration = Duration::from_millis(10);
 
 impl Inner {
@@ -105,7 +105,7 @@ impl Inner {
     }
 }
 
-impl Db {
+impl Sqlite {
     /// Opens (creating if needed) the database and brings its schema up to date.
     pub fn open(config: &StoreConfig) -> Result<Self> {
         create_parent_dir(&config.path)?;
@@ -127,7 +127,7 @@ impl Db {
             )?),
             JournalMode::Delete => None,
         };
-        Ok(Db {
+        Ok(Sqlite {
             inner: Arc::new(Inner {
                 config: config.clone(),
                 writer: writer::Writer::start(writer, checkpointer)?,
@@ -150,7 +150,7 @@ impl Db {
     }
 }
 
-impl Engine for Db {
+impl Engine for Sqlite {
     /// On the single writer thread, in a savepoint of the batch it commits
     /// with (group commit). SQLite's one writer never conflicts: `f` runs once.
     async fn write_until<T, F>(&self, deadline: Option<Instant>, f: F) -> Result<T>
@@ -260,7 +260,7 @@ mod tests {
     async fn the_log_is_copied_into_the_database_in_the_background() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("aco.db");
-        let db = Db::open(&StoreConfig::new(&path, JournalMode::Wal)).unwrap();
+        let db = Sqlite::open(&StoreConfig::new(&path, JournalMode::Wal)).unwrap();
         let size = || std::fs::metadata(&path).unwrap().len();
         db.write(|tx| {
             tx.execute_batch("CREATE TABLE scratch (x BLOB)")?;
@@ -284,7 +284,7 @@ mod tests {
     async fn a_clean_stop_leaves_an_empty_log() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("aco.db");
-        let db = Db::open(&StoreConfig::new(&path, JournalMode::Wal)).unwrap();
+        let db = Sqlite::open(&StoreConfig::new(&path, JournalMode::Wal)).unwrap();
         db.write(|tx| {
             tx.execute_batch("CREATE TABLE scratch (x BLOB)")?;
             tx.execute("INSERT INTO scratch VALUES (zeroblob(40000))", [])?;
@@ -311,7 +311,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut config = StoreConfig::new(dir.path().join("r.db"), JournalMode::Wal);
         config.readers = 1;
-        let db = Db::open(&config).unwrap();
+        let db = Sqlite::open(&config).unwrap();
         db.write(|tx| Ok(tx.execute_batch("CREATE TABLE n (x INTEGER)")?))
             .await
             .unwrap();
@@ -350,7 +350,7 @@ mod tests {
     #[tokio::test]
     async fn a_read_past_its_deadline_is_interrupted() {
         let dir = tempfile::tempdir().unwrap();
-        let db = Db::open(&StoreConfig::new(dir.path().join("t.db"), JournalMode::Wal)).unwrap();
+        let db = Sqlite::open(&StoreConfig::new(dir.path().join("t.db"), JournalMode::Wal)).unwrap();
         let endless = "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n) \
                        SELECT count(*) FROM n";
         for _ in 0..2 * db.inner.config.readers {
@@ -389,7 +389,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
     async fn a_long_read_leaves_the_async_worker_free() {
         let dir = tempfile::tempdir().unwrap();
-        let db = Db::open(&StoreConfig::new(dir.path().join("t.db"), JournalMode::Wal)).unwrap();
+        let db = Sqlite::open(&StoreConfig::new(dir.path().join("t.db"), JournalMode::Wal)).unwrap();
         let ticks = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let ticker = {
             let ticks = ticks.clone();
@@ -435,7 +435,7 @@ mod tests {
     #[tokio::test]
     async fn a_grown_table_gets_statistics() {
         let dir = tempfile::tempdir().unwrap();
-        let db = Db::open(&StoreConfig::new(dir.path().join("s.db"), JournalMode::Wal)).unwrap();
+        let db = Sqlite::open(&StoreConfig::new(dir.path().join("s.db"), JournalMode::Wal)).unwrap();
         db.write(|tx| {
             tx.execute_batch(
                 "CREATE TABLE grown (k INTEGER, v TEXT);
@@ -447,7 +447,7 @@ mod tests {
         })
         .await
         .unwrap();
-        async fn stats(db: &Db) -> Result<Option<String>> {
+        async fn stats(db: &Sqlite) -> Result<Option<String>> {
             db.read(|tx| {
                 let exists: bool = tx.query_row(
                     "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1')",

@@ -6,9 +6,64 @@ use crate::domain::AcoRequestStatus;
 use crate::domain::ids::ObjectId;
 use crate::error::Result;
 
-/// SQLite's `PRAGMA integrity_check`: `ok`, or what is broken.
+/// SQLite's `PRAGMA integrity_check`: `ok`, or what is broken. A
+/// PostgreSQL-compatible engine checks its own storage (page checksums,
+/// replication): there it answers `ok` once the database answers at all.
 pub fn integrity_check(tx: &Tx<'_>) -> Result<String> {
-    Ok(tx.query_row("PRAGMA integrity_check", [], |r| r.get(0))?)
+    let sql = if tx.is_postgres() {
+        "SELECT 'ok'"
+    } else {
+        "PRAGMA integrity_check"
+    };
+    Ok(tx.row(sql, &[], |r| r.get(0))?.unwrap_or_default())
+}
+
+/// On PostgreSQL, where rows of their own stand in for SQLite's partial
+/// unique indexes: each such table with the number of rows out of step
+/// with what it stands for (a missing row, or one left behind). Empty on
+/// SQLite.
+pub fn guard_rows_out_of_step(tx: &Tx<'_>) -> Result<Vec<(&'static str, i64)>> {
+    if !tx.is_postgres() {
+        return Ok(Vec::new());
+    }
+    let checks: [(&'static str, &str); 3] = [
+        (
+            "open_requests",
+            concat!(
+                "SELECT (SELECT COUNT(*) FROM aco_requests q WHERE ",
+                super::requests::unfinished!(),
+                " AND NOT EXISTS (SELECT 1 FROM open_requests o WHERE o.request_id = q.id)) \
+                 + (SELECT COUNT(*) FROM open_requests o WHERE NOT EXISTS (SELECT 1 FROM \
+                 aco_requests q WHERE q.id = o.request_id AND q.customer_id = o.customer_id AND ",
+                super::requests::unfinished!(),
+                "))"
+            ),
+        ),
+        (
+            "live_relationships",
+            "SELECT (SELECT COUNT(*) FROM reseller_relationships r WHERE r.status <> 'REVOKED' \
+             AND NOT EXISTS (SELECT 1 FROM live_relationships l WHERE l.relationship_id = r.id)) \
+             + (SELECT COUNT(*) FROM live_relationships l WHERE NOT EXISTS (SELECT 1 FROM \
+             reseller_relationships r WHERE r.id = l.relationship_id AND r.status <> 'REVOKED' \
+             AND r.partner_id = l.partner_id AND r.customer_id = l.customer_id))",
+        ),
+        (
+            "published_agreements",
+            "SELECT (SELECT COUNT(*) FROM aco_agreements a WHERE a.status = 'PUBLISHED' \
+             AND NOT EXISTS (SELECT 1 FROM published_agreements p WHERE p.agreement_id = a.id)) \
+             + (SELECT COUNT(*) FROM published_agreements p WHERE NOT EXISTS (SELECT 1 FROM \
+             aco_agreements a WHERE a.id = p.agreement_id AND a.status = 'PUBLISHED' \
+             AND a.request_id = p.request_id))",
+        ),
+    ];
+    let mut out = Vec::new();
+    for (table, sql) in checks {
+        let rows: i64 = tx.row(sql, &[], |r| r.get(0))?.unwrap_or(0);
+        if rows > 0 {
+            out.push((table, rows));
+        }
+    }
+    Ok(out)
 }
 
 /// A column that names a row of another table: a foreign key SQLite
@@ -100,14 +155,16 @@ pub fn broken_references(tx: &Tx<'_>) -> Result<Vec<(Reference, i64)>> {
             target,
             target_column,
         } = reference;
-        let rows: i64 = tx.query_row(
-            &format!(
-                "SELECT COUNT(*) FROM {table} t WHERE t.{column} IS NOT NULL \
-                 AND NOT EXISTS (SELECT 1 FROM {target} x WHERE x.{target_column} = t.{column})"
-            ),
-            [],
-            |r| r.get(0),
-        )?;
+        let rows: i64 = tx
+            .row(
+                &format!(
+                    "SELECT COUNT(*) FROM {table} t WHERE t.{column} IS NOT NULL \
+                     AND NOT EXISTS (SELECT 1 FROM {target} x WHERE x.{target_column} = t.{column})"
+                ),
+                &[],
+                |r| r.get(0),
+            )?
+            .unwrap_or(0);
         if rows > 0 {
             broken.push((reference, rows));
         }
@@ -118,15 +175,15 @@ pub fn broken_references(tx: &Tx<'_>) -> Result<Vec<(Reference, i64)>> {
 /// ELIG-13: the customers with more than one request not finished (none,
 /// where the database or the service keeps the rule).
 pub fn customers_with_several_open_requests(tx: &Tx<'_>) -> Result<Vec<ObjectId>> {
-    let mut stmt = tx.prepare(concat!(
-        "SELECT customer_id FROM aco_requests WHERE ",
-        super::requests::unfinished!(),
-        " GROUP BY customer_id HAVING COUNT(*) > 1 ORDER BY customer_id"
-    ))?;
-    let customers = stmt
-        .query_map([], |r| r.get(0))?
-        .collect::<rusqlite::Result<Vec<ObjectId>>>()?;
-    Ok(customers)
+    tx.rows(
+        concat!(
+            "SELECT customer_id FROM aco_requests WHERE ",
+            super::requests::unfinished!(),
+            " GROUP BY customer_id HAVING COUNT(*) > 1 ORDER BY customer_id"
+        ),
+        &[],
+        |r| r.get(0),
+    )
 }
 
 /// One request's state beside its history.
@@ -144,14 +201,14 @@ pub struct RequestHistoryFacts {
 
 /// Every request's state beside its history.
 pub fn request_histories(tx: &Tx<'_>) -> Result<Vec<RequestHistoryFacts>> {
-    let mut stmt = tx.prepare(
+    tx.rows(
         "SELECT q.id, q.status, q.version, COUNT(h.id), \
             (SELECT to_status FROM aco_request_history WHERE request_id = q.id ORDER BY id DESC LIMIT 1), \
-            q.last_history_id IS (SELECT MAX(id) FROM aco_request_history WHERE request_id = q.id) \
+            q.last_history_id IS NOT DISTINCT FROM \
+                (SELECT MAX(id) FROM aco_request_history WHERE request_id = q.id) \
          FROM aco_requests q LEFT JOIN aco_request_history h ON h.request_id = q.id GROUP BY q.id",
-    )?;
-    let rows = stmt
-        .query_map([], |r| {
+        &[],
+        |r| {
             Ok(RequestHistoryFacts {
                 id: r.get(0)?,
                 status: r.get(1)?,
@@ -160,19 +217,17 @@ pub fn request_histories(tx: &Tx<'_>) -> Result<Vec<RequestHistoryFacts>> {
                 last: r.get(4)?,
                 points_to_last: r.get(5)?,
             })
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(rows)
+        },
+    )
 }
 
 /// The customers with a credit grant.
 pub fn customers_with_grants(tx: &Tx<'_>) -> Result<Vec<ObjectId>> {
-    let mut stmt =
-        tx.prepare("SELECT DISTINCT customer_id FROM credit_grants ORDER BY customer_id")?;
-    let customers = stmt
-        .query_map([], |r| r.get(0))?
-        .collect::<rusqlite::Result<Vec<ObjectId>>>()?;
-    Ok(customers)
+    tx.rows(
+        "SELECT DISTINCT customer_id FROM credit_grants ORDER BY customer_id",
+        &[],
+        |r| r.get(0),
+    )
 }
 
 #[cfg(test)]

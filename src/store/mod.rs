@@ -9,8 +9,10 @@
 //! to a blocking thread if they run long, interrupted at their deadline.
 //!
 //! `connection` opens connections, `schema` holds the migrations, `db` the
-//! [`Db`] handle with its reader pool, and `tx` the [`Tx`] every query runs
-//! in; [`columns`] maps stored text to domain types.
+//! SQLite engine ([`Sqlite`]) with its reader pool, `postgres` and
+//! `postgres_engine` the PostgreSQL-compatible one ([`Postgres`]), `handle`
+//! the [`Db`] that is either, and `tx` the [`Tx`] every query runs in, on
+//! either; [`columns`] maps stored values to domain types.
 
 pub mod agreements;
 pub mod audit;
@@ -21,10 +23,12 @@ mod connection;
 pub mod customers;
 mod db;
 mod engine;
+mod handle;
 pub mod integrity;
 pub mod pagination;
 pub mod partners;
 pub mod postgres;
+mod postgres_engine;
 pub mod postgres_migrations;
 pub mod relationships;
 pub mod requests;
@@ -34,7 +38,9 @@ pub mod usage;
 mod writer;
 
 pub use connection::{JournalMode, StoreConfig, statements_run};
-pub use db::{Db, INLINE_BUDGET};
+pub use db::{INLINE_BUDGET, Sqlite};
+pub use handle::Db;
+pub use postgres_engine::Postgres;
 pub use engine::Engine;
 #[cfg(test)]
 pub(crate) use schema::before_usage_per_partner;

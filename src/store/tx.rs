@@ -3,7 +3,7 @@
 
 use rusqlite::Connection;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// A connection inside an open transaction: what every read and write runs
 /// in. A read on [`Db`](super::Db) and the writer make one; [`Tx::of`]
@@ -90,9 +90,26 @@ impl Row<'_> {
     }
 }
 
-fn postgres_error(error: tokio_postgres::Error) -> crate::error::Error {
-    crate::error::Error::Internal(format!("the database: {}", super::postgres::said(&error)))
+/// What a PostgreSQL error means to the service: a conflict with a
+/// concurrent transaction, to run again ([`Error::Contended`]); a statement
+/// stopped at its deadline ([`Error::Timeout`]); anything else, internal.
+pub(crate) fn postgres_error(error: tokio_postgres::Error) -> Error {
+    let said = super::postgres::said(&error);
+    match error.code().map(tokio_postgres::error::SqlState::code) {
+        Some(code) if RETRIED.contains(&code) => Error::Contended(said),
+        Some("57014") => Error::Timeout,
+        _ => Error::Internal(format!("the database: {said}")),
+    }
 }
+
+/// The SQLSTATEs of a transaction that lost to a concurrent one: a
+/// serialization failure (`40001`: PostgreSQL, CockroachDB, Aurora DSQL),
+/// a deadlock (`40P01`), Aurora DSQL's optimistic concurrency conflicts on
+/// data (`OC000`) and on the schema (`OC001`), and a primary key taken by a
+/// concurrent insert (`23505`: a history id two processes made at once,
+/// or a row of `open_requests` a concurrent submission wrote first; run
+/// again, the use case sees the other's row and answers as the rules say).
+pub(crate) const RETRIED: [&str; 5] = ["40001", "40P01", "OC000", "OC001", "23505"];
 
 /// `sql` as PostgreSQL takes it: SQLite's placeholders, numbered (`?1`) or
 /// not (`?`, one more than the highest before it, as SQLite counts them), as

@@ -342,7 +342,7 @@ async fn auth_1_thirty_days_to_remediate_then_demotion_and_a_year_blocked() {
     // After it, still failing: the service's own sweep demotes it to
     // indirect reseller, blocked for a year.
     let world = world.at("2028-02-10T09:00:00Z");
-    let db = aco_api::store::Db::open(&world.app.config.store).unwrap();
+    let db = crate::support::open_store(&world.app.config);
     aco_api::jobs::sweep_expired_agreements(&db, &world.app.config)
         .await
         .unwrap();

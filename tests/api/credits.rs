@@ -342,7 +342,7 @@ async fn flow_15_a_balance_left_at_the_end_of_the_period_lapses() {
     );
     // In April the period is over: the sweep lapses the rest.
     let c = c.at("2027-04-02T09:00:00Z");
-    let db = aco_api::store::Db::open(&c.world.app.config.store).unwrap();
+    let db = crate::support::open_store(&c.world.app.config);
     aco_api::jobs::sweep_expired_agreements(&db, &c.world.app.config)
         .await
         .unwrap();

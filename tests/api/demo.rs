@@ -14,7 +14,7 @@ pub(crate) async fn demo_world() -> World {
         c.demo = true;
         c.clock = at("2027-01-20T10:00:00Z");
     });
-    let db = aco_api::store::Db::open(&app.config.store).unwrap();
+    let db = crate::support::open_store(&app.config);
     assert!(demo::seed(&db, &app.config).await.unwrap());
     assert!(
         !demo::seed(&db, &app.config).await.unwrap(),

@@ -36,6 +36,122 @@ pub fn free_address() -> String {
 /// is one for the process, so two such tests must not run at once.
 pub static COUNTING_STATEMENTS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
+/// `true` when the suite runs on PostgreSQL: `ACO_TEST_DATABASE_URL` names a
+/// database on a server the tests may create databases on
+/// (`scripts/postgres.sh`). Each test app then gets a database of its own,
+/// a copy of one migrated once per run; without it every app is a SQLite
+/// file in a folder of its own.
+pub fn on_postgres() -> bool {
+    std::env::var_os("ACO_TEST_DATABASE_URL").is_some()
+}
+
+/// Says why a test does not run on PostgreSQL (docs/testing.md lists each),
+/// and whether it does not: `if support::sqlite_only("…") { return; }`.
+pub fn sqlite_only(why: &str) -> bool {
+    if on_postgres() {
+        eprintln!("on SQLite only: {why}");
+    }
+    on_postgres()
+}
+
+/// The URL of database `name` on the server of `ACO_TEST_DATABASE_URL`.
+fn database_url(name: &str) -> String {
+    let url = std::env::var("ACO_TEST_DATABASE_URL").expect("ACO_TEST_DATABASE_URL");
+    let (base, query) = url.split_once('?').unwrap_or((&url, ""));
+    let (server, _) = base.rsplit_once('/').expect("a database in ACO_TEST_DATABASE_URL");
+    format!("{server}/{name}?{query}")
+}
+
+/// The name of the run's database, which the suite's databases start with.
+fn run_database() -> String {
+    let url = std::env::var("ACO_TEST_DATABASE_URL").expect("ACO_TEST_DATABASE_URL");
+    let base = url.split_once('?').map_or(url.as_str(), |(b, _)| b);
+    base.rsplit_once('/').expect("a database").1.to_owned()
+}
+
+/// Runs `work` to its end on a runtime of its own, on a thread of its own:
+/// from the synchronous set-up of a test app, inside the test's runtime.
+fn on_own_runtime<T: Send>(work: impl std::future::Future<Output = T> + Send) -> T {
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime")
+                .block_on(work)
+        })
+        .join()
+        .expect("the database set-up")
+    })
+}
+
+/// Runs one statement on the run's database (`CREATE DATABASE` and kin).
+async fn admin(sql: &str) -> Result<(), tokio_postgres::Error> {
+    let url = std::env::var("ACO_TEST_DATABASE_URL").expect("ACO_TEST_DATABASE_URL");
+    let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await?;
+    let connection = tokio::spawn(connection);
+    let out = client.batch_execute(sql).await;
+    drop(client);
+    let _ = connection.await;
+    out
+}
+
+static TEMPLATE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+static DATABASES: AtomicU32 = AtomicU32::new(1);
+static CREATING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// A fresh database for one test app: a copy of the run's template, which
+/// is made and migrated (`aco-api migrate`'s steps) the first time.
+fn fresh_postgres() -> aco_api::store::postgres::PostgresConfig {
+    let _one = CREATING.lock().unwrap_or_else(|e| e.into_inner());
+    let template = TEMPLATE.get_or_init(|| {
+        let name = format!("{}_tpl{}", run_database(), std::process::id());
+        on_own_runtime(async {
+            admin(&format!(
+                "CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8' \
+                 LC_COLLATE 'C' LC_CTYPE 'C'"
+            ))
+            .await
+            .expect("the template database");
+            let config =
+                aco_api::store::postgres::PostgresConfig::from_url(&database_url(&name), 1)
+                    .expect("its URL");
+            aco_api::store::postgres::migrate(&config)
+                .await
+                .expect("the template migrated");
+        });
+        name
+    });
+    let name = format!(
+        "{}_t{}_{}",
+        run_database(),
+        std::process::id(),
+        DATABASES.fetch_add(1, Ordering::Relaxed)
+    );
+    on_own_runtime(async {
+        // The template's last connection may take a moment to go.
+        let mut tries = 0;
+        loop {
+            match admin(&format!("CREATE DATABASE {name} TEMPLATE {template}")).await {
+                Ok(()) => break,
+                Err(e) if tries < 50 => {
+                    tries += 1;
+                    let _ = e;
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
+                Err(e) => panic!("creating {name}: {e}"),
+            }
+        }
+    });
+    aco_api::store::postgres::PostgresConfig::from_url(&database_url(&name), 4).expect("its URL")
+}
+
+/// The store of a test app's configuration, opened again (its own pool):
+/// to look at what the API wrote.
+pub fn open_store(config: &AppConfig) -> aco_api::store::Db {
+    aco_api::store::Db::open_configured(&config.store, config.postgres.as_ref()).expect("the store")
+}
+
 pub struct TestApp {
     pub router: Router,
     pub config: AppConfig,
@@ -51,6 +167,9 @@ impl TestApp {
     pub fn configured(change: impl FnOnce(&mut AppConfig)) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut config = AppConfig::for_dev(dir.path().join("aco.db"));
+        if on_postgres() {
+            config.postgres = Some(fresh_postgres());
+        }
         change(&mut config);
         let router = aco_api::build_app(config.clone()).expect("app");
         TestApp {

@@ -727,7 +727,7 @@ async fn agr_4_the_expiry_sweep_sends_requests_back_to_finance() {
 
     // The service's own sweep does the same.
     let count = aco_api::jobs::sweep_expired_agreements(
-        &aco_api::store::Db::open(&world.app.config.store).unwrap(),
+        &crate::support::open_store(&world.app.config),
         &world.app.config,
     )
     .await
