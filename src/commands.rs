@@ -169,9 +169,7 @@ fn maintenance(
         .enable_all()
         .build()
         .map_err(|e| e.to_string())?;
-    runtime
-        .block_on(db.ready())
-        .map_err(|e| e.to_string())?;
+    runtime.block_on(db.ready()).map_err(|e| e.to_string())?;
     Ok((db, timezone, runtime))
 }
 
@@ -244,8 +242,8 @@ fn serve(args: ServeArgs, lambda_handler: LambdaHandler) -> Result<(), String> {
         .build()
         .map_err(|e| format!("starting the runtime: {e}"))?;
     // Opening the database and migrating happen once, before serving.
-    let db = Db::open_configured(&config.store, config.postgres.as_ref())
-        .map_err(|e| e.to_string())?;
+    let db =
+        Db::open_configured(&config.store, config.postgres.as_ref()).map_err(|e| e.to_string())?;
     runtime.block_on(async move {
         db.ready().await.map_err(|e| e.to_string())?;
         if config.demo {

@@ -91,9 +91,7 @@ impl DatabaseArgs {
     }
 
     /// The PostgreSQL store's configuration, when `ACO_DATABASE_URL` is set.
-    pub fn postgres(
-        &self,
-    ) -> crate::error::Result<Option<crate::store::postgres::PostgresConfig>> {
+    pub fn postgres(&self) -> crate::error::Result<Option<crate::store::postgres::PostgresConfig>> {
         self.database_url
             .as_deref()
             .map(|url| {

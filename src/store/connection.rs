@@ -44,8 +44,14 @@ fn count_statement(_event: rusqlite::trace::TraceEvent<'_>) {
     STATEMENTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
 }
 
+/// Counts a statement run on the PostgreSQL store (always counted there).
+pub(super) fn count_postgres_statement() {
+    STATEMENTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+}
+
 /// How many statements connections opened with `count_statements` have run
-/// (the background checkpointer's are never counted).
+/// (the background checkpointer's are never counted), and statements run on
+/// the PostgreSQL store.
 pub fn statements_run() -> u64 {
     STATEMENTS.load(std::sync::atomic::Ordering::Relaxed)
 }

@@ -350,7 +350,8 @@ mod tests {
     #[tokio::test]
     async fn a_read_past_its_deadline_is_interrupted() {
         let dir = tempfile::tempdir().unwrap();
-        let db = Sqlite::open(&StoreConfig::new(dir.path().join("t.db"), JournalMode::Wal)).unwrap();
+        let db =
+            Sqlite::open(&StoreConfig::new(dir.path().join("t.db"), JournalMode::Wal)).unwrap();
         let endless = "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n) \
                        SELECT count(*) FROM n";
         for _ in 0..2 * db.inner.config.readers {
@@ -389,7 +390,8 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
     async fn a_long_read_leaves_the_async_worker_free() {
         let dir = tempfile::tempdir().unwrap();
-        let db = Sqlite::open(&StoreConfig::new(dir.path().join("t.db"), JournalMode::Wal)).unwrap();
+        let db =
+            Sqlite::open(&StoreConfig::new(dir.path().join("t.db"), JournalMode::Wal)).unwrap();
         let ticks = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let ticker = {
             let ticks = ticks.clone();
@@ -435,7 +437,8 @@ mod tests {
     #[tokio::test]
     async fn a_grown_table_gets_statistics() {
         let dir = tempfile::tempdir().unwrap();
-        let db = Sqlite::open(&StoreConfig::new(dir.path().join("s.db"), JournalMode::Wal)).unwrap();
+        let db =
+            Sqlite::open(&StoreConfig::new(dir.path().join("s.db"), JournalMode::Wal)).unwrap();
         db.write(|tx| {
             tx.execute_batch(
                 "CREATE TABLE grown (k INTEGER, v TEXT);

@@ -39,9 +39,9 @@ mod writer;
 
 pub use connection::{JournalMode, StoreConfig, statements_run};
 pub use db::{INLINE_BUDGET, Sqlite};
+pub use engine::Engine;
 pub use handle::Db;
 pub use postgres_engine::Postgres;
-pub use engine::Engine;
 #[cfg(test)]
 pub(crate) use schema::before_usage_per_partner;
 pub(crate) use schema::migrations;

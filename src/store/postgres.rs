@@ -31,6 +31,9 @@ pub struct PostgresConfig {
     tls: bool,
     /// Connections in the pool.
     pub pool_size: usize,
+    /// Count every statement run (see [`statements_run`](super::statements_run)),
+    /// as SQLite's `StoreConfig::count_statements`: for tests.
+    pub count_statements: bool,
 }
 
 impl std::fmt::Debug for PostgresConfig {
@@ -83,6 +86,7 @@ impl PostgresConfig {
             root_certificates,
             tls,
             pool_size: pool_size.max(1),
+            count_statements: false,
         })
     }
 

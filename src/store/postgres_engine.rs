@@ -15,7 +15,10 @@
 //! no attempt starts past it.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+use tokio::sync::Semaphore;
 
 use deadpool_postgres::Pool;
 use tokio_postgres::IsolationLevel;
@@ -35,8 +38,16 @@ const STATEMENT_TIMEOUT: Duration = Duration::from_secs(60);
 /// Handle to a PostgreSQL-compatible database; cheap to clone.
 #[derive(Clone)]
 pub struct Postgres {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
     config: PostgresConfig,
     pool: Pool,
+    /// One per pooled connection: a use case waits for one before it takes
+    /// a blocking thread, so that no more threads wait on the database
+    /// than there are connections to serve them.
+    permits: Arc<Semaphore>,
 }
 
 impl Postgres {
@@ -44,20 +55,23 @@ impl Postgres {
     /// [`Postgres::check_schema`]).
     pub fn connect(config: &PostgresConfig) -> Result<Self> {
         Ok(Postgres {
-            config: config.clone(),
-            pool: config.pool()?,
+            inner: Arc::new(Inner {
+                config: config.clone(),
+                pool: config.pool()?,
+                permits: Arc::new(Semaphore::new(config.pool_size)),
+            }),
         })
     }
 
     /// What it is connected to, without the password.
     pub fn describe(&self) -> String {
-        self.config.describe()
+        self.inner.config.describe()
     }
 
     /// Refuses a database that cannot be reached or whose schema is behind
     /// this binary's migrations, saying which and what to do.
     pub async fn check_schema(&self) -> Result<()> {
-        let (applied, steps) = super::postgres::schema_steps(&self.config).await?;
+        let (applied, steps) = super::postgres::schema_steps(&self.inner.config).await?;
         if applied < steps {
             return Err(Error::Internal(format!(
                 "the database at {} has {applied} of this version's {steps} migration steps: \
@@ -73,19 +87,35 @@ impl Postgres {
         F: FnOnce(&Tx<'_>) -> Result<T> + Clone + Send + 'static,
         T: Send + 'static,
     {
+        let permit = match deadline {
+            Some(d) => tokio::time::timeout_at(d.into(), self.inner.permits.clone().acquire_owned())
+                .await
+                .map_err(|_| Error::Timeout)?,
+            None => self.inner.permits.clone().acquire_owned().await,
+        }
+        .map_err(|_| Error::Internal("the database pool is closed".into()))?;
         let runtime = tokio::runtime::Handle::current();
-        let pool = self.pool.clone();
-        let describe = self.config.describe();
+        let pool = self.inner.pool.clone();
+        let describe = self.inner.config.describe();
+        let counted = self.inner.config.count_statements;
         let span = tracing::Span::current();
         tokio::task::spawn_blocking(move || {
             let _entered = span.enter();
+            let _permit = permit;
             let mut attempt = 0;
             loop {
                 attempt += 1;
                 if deadline.is_some_and(|d| Instant::now() >= d) {
                     return Err(Error::Timeout);
                 }
-                let out = attempt_once(&pool, &runtime, &describe, deadline, read_only, f.clone());
+                let out = attempt_once(
+                    &pool,
+                    &runtime,
+                    (&describe, counted),
+                    deadline,
+                    read_only,
+                    f.clone(),
+                );
                 match out {
                     Err(Error::Contended(said)) if attempt < ATTEMPTS => {
                         tracing::debug!(attempt, %said, "a concurrent transaction won; again");
@@ -114,7 +144,7 @@ fn pause(attempt: u32) -> Duration {
 fn attempt_once<T>(
     pool: &Pool,
     runtime: &tokio::runtime::Handle,
-    describe: &str,
+    (describe, counted): (&str, bool),
     deadline: Option<Instant>,
     read_only: bool,
     f: impl FnOnce(&Tx<'_>) -> Result<T>,
@@ -122,6 +152,12 @@ fn attempt_once<T>(
     let mut client = runtime.block_on(pool.get()).map_err(|e| {
         Error::Internal(format!("the database at {describe} cannot be reached: {e}"))
     })?;
+    // Its beginning, its statement timeout and its end count as statements.
+    for _ in 0..3 {
+        if counted {
+            super::connection::count_postgres_statement();
+        }
+    }
     let transaction = runtime
         .block_on(
             client
@@ -132,13 +168,15 @@ fn attempt_once<T>(
         )
         .map_err(postgres_error)?;
     let timeout = deadline
-        .map_or(STATEMENT_TIMEOUT, |d| d.saturating_duration_since(Instant::now()))
+        .map_or(STATEMENT_TIMEOUT, |d| {
+            d.saturating_duration_since(Instant::now())
+        })
         .as_millis()
         .max(1);
     runtime
         .block_on(transaction.batch_execute(&format!("SET LOCAL statement_timeout = {timeout}")))
         .map_err(postgres_error)?;
-    let value = f(&Tx::postgres(&transaction, runtime.clone()))?;
+    let value = f(&Tx::postgres(&transaction, runtime.clone()).counted(counted))?;
     if deadline.is_some_and(|d| Instant::now() >= d) {
         // The caller stopped waiting: what it asked changes nothing.
         return Err(Error::Timeout);
@@ -167,7 +205,7 @@ impl Engine for Postgres {
     }
 
     async fn ping(&self) -> bool {
-        match self.pool.get().await {
+        match self.inner.pool.get().await {
             Ok(client) => client.simple_query("SELECT 1").await.is_ok(),
             Err(_) => false,
         }

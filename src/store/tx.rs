@@ -23,6 +23,8 @@ enum Conn<'c> {
     Postgres {
         transaction: &'c deadpool_postgres::Transaction<'c>,
         runtime: tokio::runtime::Handle,
+        /// Whether its statements count in [`statements_run`](super::statements_run).
+        counted: bool,
     },
 }
 
@@ -49,7 +51,25 @@ impl<'c> Tx<'c> {
         Tx(Conn::Postgres {
             transaction,
             runtime,
+            counted: false,
         })
+    }
+
+    /// The same transaction, its statements counted in
+    /// [`statements_run`](super::statements_run) when `counted`.
+    pub fn counted(self, counted: bool) -> Self {
+        match self.0 {
+            Conn::Postgres {
+                transaction,
+                runtime,
+                ..
+            } => Tx(Conn::Postgres {
+                transaction,
+                runtime,
+                counted,
+            }),
+            sqlite => Tx(sqlite),
+        }
     }
 }
 
@@ -169,8 +189,12 @@ impl Tx<'_> {
             Conn::Postgres {
                 transaction,
                 runtime,
+                counted,
             } => {
                 let row = runtime.block_on(async {
+                    if *counted {
+                        super::connection::count_postgres_statement();
+                    }
                     let statement = transaction.prepare_cached(&postgres_sql(sql)).await?;
                     transaction
                         .query_opt(&statement, &postgres_params(params))
@@ -204,9 +228,13 @@ impl Tx<'_> {
             Conn::Postgres {
                 transaction,
                 runtime,
+                counted,
             } => {
                 let rows = runtime
                     .block_on(async {
+                        if *counted {
+                            super::connection::count_postgres_statement();
+                        }
                         let statement = transaction.prepare_cached(&postgres_sql(sql)).await?;
                         transaction
                             .query(&statement, &postgres_params(params))
@@ -225,9 +253,13 @@ impl Tx<'_> {
             Conn::Postgres {
                 transaction,
                 runtime,
+                counted,
             } => {
                 let changed = runtime
                     .block_on(async {
+                        if *counted {
+                            super::connection::count_postgres_statement();
+                        }
                         let statement = transaction.prepare_cached(&postgres_sql(sql)).await?;
                         transaction
                             .execute(&statement, &postgres_params(params))

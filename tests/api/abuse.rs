@@ -632,7 +632,6 @@ async fn production_server(database: &std::path::Path, settings: &[(&str, &str)]
     command
         .args(["serve", "--bind", &address])
         .env_clear()
-        .env("ACO_DATABASE_PATH", database)
         .env("ACO_JWT_SECRET", PRODUCTION_SECRET)
         .env("ACO_JWT_ISSUER", PRODUCTION_ISSUER)
         .env("ACO_JWT_AUDIENCE", PRODUCTION_AUDIENCE)
@@ -641,6 +640,7 @@ async fn production_server(database: &std::path::Path, settings: &[(&str, &str)]
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .kill_on_drop(true);
+    crate::support::use_database(&mut command, database);
     for (name, value) in settings {
         command.env(name, value);
     }

@@ -137,9 +137,27 @@ async fn introspection_and_the_explorer_are_off_outside_dev_mode() {
 async fn a_request_that_runs_too_long_is_cut_off() {
     let app = TestApp::configured(|c| c.request_timeout = std::time::Duration::from_secs(1));
     let world = World::on(app);
-    // Another process holds the database's write lock longer than the limit.
-    let blocker = rusqlite::Connection::open(&world.app.config.store.path).unwrap();
-    blocker.execute_batch("BEGIN EXCLUSIVE").unwrap();
+    // Another process holds the database's write lock (on PostgreSQL, a
+    // lock on the partners) longer than the limit.
+    let path = &world.app.config.store.path;
+    let blocker = rusqlite::Connection::open(path).unwrap();
+    let postgres = match crate::support::postgres_url_for(path) {
+        Some(url) => {
+            let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+                .await
+                .unwrap();
+            tokio::spawn(connection);
+            client
+                .batch_execute("BEGIN; LOCK TABLE partners IN ACCESS EXCLUSIVE MODE")
+                .await
+                .unwrap();
+            Some(client)
+        }
+        None => {
+            blocker.execute_batch("BEGIN EXCLUSIVE").unwrap();
+            None
+        }
+    };
     let started = std::time::Instant::now();
     let input = json!({ "input": { "tenantId": new_tenant(), "domain": "slow.example.com", "companyName": "Slow", "partnerType": "DIRECT_BILL" } });
     let (status, body) = world
@@ -152,7 +170,10 @@ async fn a_request_that_runs_too_long_is_cut_off() {
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
     assert_eq!(code(&body), "TIMEOUT");
     assert!(started.elapsed() < std::time::Duration::from_secs(4));
-    blocker.execute_batch("ROLLBACK").unwrap();
+    match postgres {
+        Some(client) => client.batch_execute("ROLLBACK").await.unwrap(),
+        None => blocker.execute_batch("ROLLBACK").unwrap(),
+    }
     still_answers(&world.app).await;
 }
 

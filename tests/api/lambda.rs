@@ -209,11 +209,11 @@ fn lambda_process(
         .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "512")
         .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
         .env("ACO_DEV", "true")
-        .env("ACO_DATABASE_PATH", database)
         .env("ACO_LOG_FORMAT", "json")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .kill_on_drop(true);
+    crate::support::use_database(&mut command, database);
     for (k, v) in extra {
         command.env(k, v);
     }

@@ -110,3 +110,41 @@ fn the_check_finds_sql_where_it_is() {
         r#"let action = "PARTNER_PROFILE_UPDATED";"#
     ));
 }
+
+/// The histories are append-only (FLOW-17, LEDGER-2, the change log, and
+/// the benefit usage and MPA signatures kept as entries): on SQLite triggers
+/// refuse changing the first three, on PostgreSQL-compatible engines (no
+/// triggers on Aurora DSQL) the service is what keeps them all so. No statement
+/// the service runs, outside the schema's migrations, updates or deletes a
+/// row of one.
+#[test]
+fn no_statement_changes_or_removes_a_history_entry() {
+    const HISTORIES: [&str; 5] = [
+        "aco_request_history",
+        "monthly_usage_history",
+        "change_log",
+        "benefit_usage",
+        "partner_agreements",
+    ];
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    sources(&root, &mut files);
+    let mut found = Vec::new();
+    for file in files {
+        // SQLite's migrations (0007 rebuilds the usage history) and tests.
+        if file.ends_with("store/schema.rs") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&file).unwrap();
+        let text = text.split("#[cfg(test)]").next().unwrap_or_default();
+        let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        for table in HISTORIES {
+            for statement in [format!("UPDATE {table} "), format!("DELETE FROM {table} ")] {
+                if flat.contains(&statement) {
+                    found.push(format!("{}: {statement}", file.display()));
+                }
+            }
+        }
+    }
+    assert!(found.is_empty(), "{found:#?}");
+}

@@ -58,7 +58,9 @@ pub fn sqlite_only(why: &str) -> bool {
 fn database_url(name: &str) -> String {
     let url = std::env::var("ACO_TEST_DATABASE_URL").expect("ACO_TEST_DATABASE_URL");
     let (base, query) = url.split_once('?').unwrap_or((&url, ""));
-    let (server, _) = base.rsplit_once('/').expect("a database in ACO_TEST_DATABASE_URL");
+    let (server, _) = base
+        .rsplit_once('/')
+        .expect("a database in ACO_TEST_DATABASE_URL");
     format!("{server}/{name}?{query}")
 }
 
@@ -102,7 +104,7 @@ static CREATING: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// A fresh database for one test app: a copy of the run's template, which
 /// is made and migrated (`aco-api migrate`'s steps) the first time.
-fn fresh_postgres() -> aco_api::store::postgres::PostgresConfig {
+fn fresh_postgres() -> (aco_api::store::postgres::PostgresConfig, String) {
     let _one = CREATING.lock().unwrap_or_else(|e| e.into_inner());
     let template = TEMPLATE.get_or_init(|| {
         let name = format!("{}_tpl{}", run_database(), std::process::id());
@@ -143,7 +145,35 @@ fn fresh_postgres() -> aco_api::store::postgres::PostgresConfig {
             }
         }
     });
-    aco_api::store::postgres::PostgresConfig::from_url(&database_url(&name), 4).expect("its URL")
+    let url = database_url(&name);
+    (
+        aco_api::store::postgres::PostgresConfig::from_url(&url, 4).expect("its URL"),
+        url,
+    )
+}
+
+/// The PostgreSQL database of each test app, by the SQLite path its
+/// configuration also holds: what a binary started on that path is given
+/// instead (`ACO_DATABASE_URL`).
+static POSTGRES_URLS: std::sync::Mutex<Vec<(std::path::PathBuf, String)>> =
+    std::sync::Mutex::new(Vec::new());
+
+/// The `ACO_DATABASE_URL` of the test app whose SQLite path is `path`, on
+/// PostgreSQL; `None` on SQLite.
+pub fn postgres_url_for(path: &std::path::Path) -> Option<String> {
+    let urls = POSTGRES_URLS.lock().unwrap_or_else(|e| e.into_inner());
+    urls.iter()
+        .find(|(p, _)| p == path)
+        .map(|(_, url)| url.clone())
+}
+
+/// Points a binary about to start at the database of `path`: on
+/// PostgreSQL, the test app's database there.
+pub fn use_database(command: &mut tokio::process::Command, path: &std::path::Path) {
+    command.env("ACO_DATABASE_PATH", path);
+    if let Some(url) = postgres_url_for(path) {
+        command.env("ACO_DATABASE_URL", url);
+    }
 }
 
 /// The store of a test app's configuration, opened again (its own pool):
@@ -168,9 +198,17 @@ impl TestApp {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut config = AppConfig::for_dev(dir.path().join("aco.db"));
         if on_postgres() {
-            config.postgres = Some(fresh_postgres());
+            let (postgres, url) = fresh_postgres();
+            config.postgres = Some(postgres);
+            POSTGRES_URLS
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push((config.store.path.clone(), url));
         }
         change(&mut config);
+        if let Some(postgres) = &mut config.postgres {
+            postgres.count_statements = config.store.count_statements;
+        }
         let router = aco_api::build_app(config.clone()).expect("app");
         TestApp {
             router,
