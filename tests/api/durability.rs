@@ -295,9 +295,16 @@ struct Figures {
     latencies_ms: Vec<f64>,
 }
 
-async fn soak(seconds: u64) -> Figures {
+/// The soak across `processes` servers on one database (PostgreSQL: as
+/// Lambda instances would share it; SQLite has one process). Each client
+/// works through one of them, and its rival reviewer through the next.
+async fn soak(seconds: u64, processes: usize) -> Figures {
     let world = seeded(16).await;
-    let server = start_server(&world.database).await;
+    let mut servers = Vec::new();
+    for _ in 0..processes {
+        servers.push(start_server(&world.database).await);
+    }
+    let server = &servers[0];
     let figures: Arc<Mutex<Figures>> = Arc::default();
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let reviewers: Vec<String> = [
@@ -321,8 +328,9 @@ async fn soak(seconds: u64) -> Figures {
     .collect();
     let mut clients = Vec::new();
     for client in 0..8usize {
-        let (address, figures, reviewers) =
-            (server.address.clone(), figures.clone(), reviewers.clone());
+        let (figures, reviewers) = (figures.clone(), reviewers.clone());
+        let address = servers[client % processes].address.clone();
+        let rival_address = servers[(client + 1) % processes].address.clone();
         let partner = world.partner.user.clone();
         let partner_admin = world.partner.admin.clone();
         let admin = world.admin.clone();
@@ -331,8 +339,8 @@ async fn soak(seconds: u64) -> Figures {
             .map(|c| (c.id.clone(), c.signer.clone()))
             .collect();
         clients.push(tokio::spawn(async move {
-            let call = |token: String, query: String, variables: Value| {
-                let (address, figures) = (address.clone(), figures.clone());
+            let call_at = |address: String, token: String, query: String, variables: Value| {
+                let figures = figures.clone();
                 async move {
                     let started = Instant::now();
                     let answer = gql(&address, &token, &query, variables).await;
@@ -355,6 +363,9 @@ async fn soak(seconds: u64) -> Figures {
                     }
                     answer.ok().map(|(_, b)| b).unwrap_or(Value::Null)
                 }
+            };
+            let call = |token: String, query: String, variables: Value| {
+                call_at(address.clone(), token, query, variables)
             };
             let mut round = 0u64;
             while Instant::now() < deadline {
@@ -381,8 +392,9 @@ async fn soak(seconds: u64) -> Figures {
                     }
                     let query = format!("mutation($input: {input_type}!) {{ {mutation}(input: $input) {{ acoRequest {{ version }} userErrors {{ code }} }} }}");
                     if mutation == "supportAcoRequest" {
-                        // The rival: the same step, the same version, at once.
-                        let rival = call(reviewers[reviewer].clone(), query.clone(), json!({ "input": input.clone() }));
+                        // The rival: the same step, the same version, at once,
+                        // through another process where there are several.
+                        let rival = call_at(rival_address.clone(), reviewers[reviewer].clone(), query.clone(), json!({ "input": input.clone() }));
                         let mine = call(reviewers[reviewer].clone(), query.clone(), json!({ "input": input.clone() }));
                         let (a, b) = tokio::join!(rival, mine);
                         let won = [&a, &b].iter().filter(|r| r["data"][mutation]["userErrors"] == json!([])).count();
@@ -432,7 +444,7 @@ async fn soak(seconds: u64) -> Figures {
             );
         }
     }
-    drop(server);
+    drop(servers);
     check_database(&world.database);
     figures.latencies_ms.sort_by(f64::total_cmp);
     figures
@@ -443,9 +455,11 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 }
 
 async fn soak_and_check(seconds: u64) {
-    let f = soak(seconds).await;
+    // Four processes share a PostgreSQL database; SQLite's has one.
+    let processes = if crate::support::on_postgres() { 4 } else { 1 };
+    let f = soak(seconds, processes).await;
     println!(
-        "soak {seconds} s, 8 clients: {} requests ({:.0}/s), {} requests walked to ACTIVE, {} CONFLICTs, p50 {:.1} ms, p99 {:.1} ms, 5xx {}, locked {}",
+        "soak {seconds} s, 8 clients, {processes} processes: {} requests ({:.0}/s), {} requests walked to ACTIVE, {} CONFLICTs, p50 {:.1} ms, p99 {:.1} ms, 5xx {}, locked {}",
         f.requests,
         f.requests as f64 / seconds as f64,
         f.submitted.len(),

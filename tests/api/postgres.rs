@@ -362,3 +362,145 @@ async fn customers_are_stored_and_found_on_postgresql() {
     assert_eq!(edited.billing_profile, BillingProfile::default());
     assert_eq!(edited.version, 2);
 }
+
+/// A use case that loses to a concurrent one runs again whole, and nothing
+/// is lost: two increments of one counter, each reading it and writing it
+/// back after a pause, both count. The second commits only after its first
+/// attempt was refused (SQLSTATE 40001, REPEATABLE READ) and run again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_use_case_refused_for_a_concurrent_one_runs_again_and_nothing_is_lost() {
+    use aco_api::store::{Db, Engine};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    let Some(config) = database() else { return };
+    let table = format!("retry_probe_{}", std::process::id());
+    let setup = format!(
+        "CREATE TABLE IF NOT EXISTS {table} (id BIGINT PRIMARY KEY, n BIGINT NOT NULL); \
+         DELETE FROM {table}; INSERT INTO {table} VALUES (1, 0)"
+    );
+    let pool = config.pool().unwrap();
+    pool.get().await.unwrap().batch_execute(&setup).await.unwrap();
+    let db = Db::open_configured(
+        &aco_api::store::StoreConfig::new("unused.db", aco_api::store::JournalMode::Wal),
+        Some(&config),
+    )
+    .unwrap();
+    let attempts = Arc::new(AtomicUsize::new(0));
+    let increment = |pause: u64| {
+        let (db, attempts, table) = (db.clone(), attempts.clone(), table.clone());
+        tokio::spawn(async move {
+            db.write(move |tx| {
+                let first = attempts.fetch_add(1, Ordering::SeqCst) < 2;
+                let n: i64 = tx
+                    .row(&format!("SELECT n FROM {table} WHERE id = 1"), &[], |r| {
+                        r.get(0)
+                    })?
+                    .unwrap();
+                if first {
+                    std::thread::sleep(std::time::Duration::from_millis(pause));
+                }
+                tx.exec(
+                    &format!("UPDATE {table} SET n = ?1 WHERE id = 1"),
+                    &[&(n + 1)],
+                )?;
+                Ok(n + 1)
+            })
+            .await
+        })
+    };
+    let (a, b) = (increment(100), increment(300));
+    let (a, b) = (a.await.unwrap().unwrap(), b.await.unwrap().unwrap());
+    let mut written = [a, b];
+    written.sort();
+    assert_eq!(written, [1, 2], "each increment saw the other's or none");
+    assert_eq!(attempts.load(Ordering::SeqCst), 3, "one ran again");
+    let n: i64 = pool
+        .get()
+        .await
+        .unwrap()
+        .query_one(&format!("SELECT n FROM {table} WHERE id = 1"), &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(n, 2);
+    pool.get()
+        .await
+        .unwrap()
+        .batch_execute(&format!("DROP TABLE {table}"))
+        .await
+        .unwrap();
+}
+
+/// Two instances of the service on one database (as two Lambda instances
+/// or servers would be), each with its own connections: of two
+/// submissions for one customer at once, one is accepted and the other
+/// refused by ELIG-13 (one unfinished request per customer); of two
+/// reviewers acting on one version at once, exactly one wins (FLOW-18).
+/// Neither refusal leaves a trace: one request, and its history as long
+/// as its version.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_on_one_database_keep_elig_13_and_flow_18() {
+    use crate::support::{SUBMIT, TestApp, World, deal};
+    use aco_api::domain::Role;
+    use serde_json::json;
+
+    if !crate::support::on_postgres() {
+        eprintln!("no ACO_TEST_DATABASE_URL: the PostgreSQL tests did not run");
+        return;
+    }
+    let world = World::on(TestApp::new());
+    let partner = world.signed_partner("Contoso", "DIRECT_BILL").await;
+    let customer = world.eligible_customer(&partner, "Alpine").await;
+    let other = aco_api::build_app(world.app.config.clone()).unwrap();
+    let second = TestApp {
+        router: other,
+        config: world.app.config.clone(),
+        dir: tempfile::tempdir().unwrap(),
+    };
+    let input = json!({ "input": deal(&customer.id, "15000.00") });
+    let (a, b) = tokio::join!(
+        world.app.gql(Some(&partner.user), SUBMIT, input.clone()),
+        second.gql(Some(&partner.user), SUBMIT, input.clone()),
+    );
+    let accepted: Vec<&serde_json::Value> = [&a, &b]
+        .into_iter()
+        .filter(|r| r["data"]["submitAcoRequest"]["userErrors"] == json!([]))
+        .collect();
+    assert_eq!(accepted.len(), 1, "{a} {b}");
+    let refused = if accepted[0] == &a { &b } else { &a };
+    let codes = refused["data"]["submitAcoRequest"]["userErrors"].to_string();
+    assert!(codes.contains("OPEN_REQUEST_EXISTS"), "{refused}");
+    let id = accepted[0]["data"]["submitAcoRequest"]["acoRequest"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // Two reviewers, one on each instance, pass the same version at once.
+    let plsr = world.reviewer(Role::Plsr);
+    let step = "mutation($input: PassAcoComplianceCheckInput!) { passAcoComplianceCheck(input: $input) { acoRequest { version } userErrors { code } } }";
+    let step_input = json!({ "input": { "id": id, "version": 1, "channelSalesManager": "csm@programme.example" } });
+    let (a, b) = tokio::join!(
+        world.app.gql(Some(&plsr), step, step_input.clone()),
+        second.gql(Some(&plsr), step, step_input.clone()),
+    );
+    let won = [&a, &b]
+        .iter()
+        .filter(|r| r["data"]["passAcoComplianceCheck"]["userErrors"] == json!([]))
+        .count();
+    assert_eq!(won, 1, "{a} {b}");
+    let lost = [&a, &b]
+        .into_iter()
+        .find(|r| r["data"]["passAcoComplianceCheck"]["userErrors"] != json!([]))
+        .unwrap();
+    assert!(lost.to_string().contains("CONFLICT"), "{lost}");
+    let query = "query($id: ID!) { acoRequest(id: $id) { version history(first: 50) { totalCount } } customer(id: $c) { acoRequests(first: 10) { totalCount } } }";
+    let query = query.replace("query($id: ID!)", "query($id: ID!, $c: ID!)");
+    let data = world
+        .app
+        .ok(&world.admin, &query, json!({ "id": id, "c": customer.id }))
+        .await;
+    assert_eq!(data["acoRequest"]["version"], 2, "{data}");
+    assert_eq!(data["acoRequest"]["history"]["totalCount"], 2, "{data}");
+    assert_eq!(data["customer"]["acoRequests"]["totalCount"], 1, "{data}");
+}
