@@ -24,11 +24,19 @@ pub async fn sweep_expired_agreements(db: &Db, config: &AppConfig) -> Result<usi
         timezone: config.timezone,
     };
     // Each step in a transaction of its own, so that one failure does not
-    // hold back the others.
-    let agreements_call = call.clone();
-    let expired = db
-        .write(move |tx| agreements::expire_overdue(tx, &agreements_call, false))
-        .await?;
+    // hold back the others; agreements in batches.
+    let mut expired = 0;
+    loop {
+        let agreements_call = call.clone();
+        let batch = db
+            .write(move |tx| agreements::expire_overdue(tx, &agreements_call, false))
+            .await?
+            .len();
+        expired += batch;
+        if batch < agreements::EXPIRY_BATCH {
+            break;
+        }
+    }
     // Credits whose period ended: one short transaction per customer, so the
     // sweep never holds the writer for long.
     let list_call = call.clone();
@@ -61,7 +69,7 @@ pub async fn sweep_expired_agreements(db: &Db, config: &AppConfig) -> Result<usi
     if let Err(e) = db.refresh_statistics().await {
         tracing::error!(error = %e, "refreshing the query planner's statistics failed");
     }
-    Ok(expired.len())
+    Ok(expired)
 }
 
 /// Settles again, each partner's grants on its own usage, the customers

@@ -252,8 +252,16 @@ pub fn sign(tx: &Tx<'_>, call: &Call, agreement_id: &ObjectId) -> Result<Signatu
     })
 }
 
-/// AGR-4, FLOW-11: expires every published agreement whose deadline has
-/// passed. `by_operations` is false when the service runs it on its own.
+/// How many agreements one transaction of the sweep expires at most: each
+/// changes six rows or so (the agreement, its request, their history and
+/// log, the published-agreement row), well inside Aurora DSQL's 3,000 rows
+/// a transaction.
+pub const EXPIRY_BATCH: usize = 250;
+
+/// AGR-4, FLOW-11: expires published agreements whose deadline has passed,
+/// at most [`EXPIRY_BATCH`] of them: fewer means none is left. The caller
+/// runs it again, each batch its own transaction, until then.
+/// `by_operations` is false when the service runs it on its own.
 pub fn expire_overdue(
     tx: &Tx<'_>,
     call: &Call,
@@ -262,7 +270,7 @@ pub fn expire_overdue(
     if by_operations {
         authz::require(&call.actor, &EXPIRE)?;
     }
-    agreements::overdue_published(tx, call.now)?
+    agreements::overdue_published(tx, call.now, EXPIRY_BATCH)?
         .into_iter()
         .map(|agreement| expire(tx, call, agreement))
         .collect()

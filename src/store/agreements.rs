@@ -145,12 +145,16 @@ pub fn published_for(tx: &Tx<'_>, request: &ObjectId) -> Result<Option<AcoAgreem
 pub(crate) const OVERDUE_PUBLISHED: &str = "FROM aco_agreements a INDEXED BY aco_agreements_expiry \
      WHERE a.status = 'PUBLISHED' AND a.expires_at <= ?1 ORDER BY a.id";
 
-/// Published agreements whose signing deadline has passed (at its instant
-/// and after, as `sla::has_passed`).
-pub fn overdue_published(tx: &Tx<'_>, now: DateTime<Utc>) -> Result<Vec<AcoAgreementRow>> {
+/// The first `limit` published agreements whose signing deadline has
+/// passed (at its instant and after, as `sla::has_passed`), by id.
+pub fn overdue_published(
+    tx: &Tx<'_>,
+    now: DateTime<Utc>,
+    limit: usize,
+) -> Result<Vec<AcoAgreementRow>> {
     tx.rows(
-        &format!("SELECT {COLUMNS} {OVERDUE_PUBLISHED}"),
-        &[&instant(now)],
+        &format!("SELECT {COLUMNS} {OVERDUE_PUBLISHED} LIMIT ?2"),
+        &[&instant(now), &i64::try_from(limit).unwrap_or(i64::MAX)],
         map,
     )
 }

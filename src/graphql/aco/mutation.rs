@@ -489,10 +489,28 @@ impl AcoMutation {
         input: Option<ExpireAcoAgreementsInput>,
     ) -> async_graphql::Result<ExpireAcoAgreementsPayload> {
         let input = input.unwrap_or_default();
-        let outcome = write(ctx, move |tx, call| {
-            agreements::expire_overdue(tx, call, true)
-        })
-        .await?;
+        // In batches, each its own transaction (Aurora DSQL's limits).
+        let mut outcome = Ok(Vec::new());
+        loop {
+            let batch = write(ctx, move |tx, call| {
+                agreements::expire_overdue(tx, call, true)
+            })
+            .await?;
+            match (&mut outcome, batch) {
+                (Ok(all), Ok(batch)) => {
+                    let done = batch.len() < agreements::EXPIRY_BATCH;
+                    all.extend(batch);
+                    if done {
+                        break;
+                    }
+                }
+                (_, Err(user_errors)) => {
+                    outcome = Err(user_errors);
+                    break;
+                }
+                (Err(_), Ok(_)) => break,
+            }
+        }
         Ok(match outcome {
             Ok(expired) => ExpireAcoAgreementsPayload {
                 expired_agreements: expired.into_iter().map(AcoAgreement).collect(),
