@@ -42,6 +42,7 @@ pub fn run(command: Command) -> Result<(), String> {
         Command::Token(args) => token(&args),
         Command::Backup(args) => backup(&args),
         Command::Check(args) => check(&args),
+        Command::Copy(args) => copy(&args),
         Command::BenchData(args) => crate::store::bench::generate(
             &args.database_path,
             args.requests,
@@ -173,8 +174,50 @@ fn maintenance(
     Ok((db, timezone, runtime))
 }
 
+/// `copy`: the SQLite database into an empty PostgreSQL one, then `check`
+/// on the copy.
+fn copy(args: &crate::config::CopyArgs) -> Result<(), String> {
+    let target = crate::store::postgres::PostgresConfig::from_url(&args.to, 4)
+        .map_err(|e| format!("--to: {e}"))?;
+    if !args.database_path.exists() {
+        return Err(format!("{} does not exist", args.database_path.display()));
+    }
+    let source = StoreConfig::new(&args.database_path, crate::store::JournalMode::Wal);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    let copied = runtime
+        .block_on(crate::store::copy::sqlite_to_postgres(&source, &target))
+        .map_err(|e| e.to_string())?;
+    for (table, rows) in &copied.tables {
+        println!("{table}: {rows} rows");
+    }
+    println!(
+        "{} -> {}: copied; checking the copy",
+        args.database_path.display(),
+        target.describe()
+    );
+    let timezone: chrono_tz::Tz = args
+        .timezone
+        .parse()
+        .map_err(|_| format!("unknown time zone {:?}", args.timezone))?;
+    let db =
+        crate::store::Db::open_configured(&source, Some(&target)).map_err(|e| e.to_string())?;
+    report_check(&db, timezone, &runtime)
+}
+
 fn check(args: &MaintenanceArgs) -> Result<(), String> {
     let (db, timezone, runtime) = maintenance(args)?;
+    report_check(&db, timezone, &runtime)
+}
+
+/// Runs `check` on `db` and prints what it found; an error if anything is wrong.
+fn report_check(
+    db: &Db,
+    timezone: chrono_tz::Tz,
+    runtime: &tokio::runtime::Runtime,
+) -> Result<(), String> {
     let month =
         crate::domain::time::Month::of(chrono::Utc::now().with_timezone(&timezone).date_naive());
     let report = runtime

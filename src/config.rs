@@ -43,6 +43,10 @@ pub enum Command {
     Backup(BackupArgs),
     /// Check the database's integrity and the ledger and history invariants.
     Check(MaintenanceArgs),
+    /// Copy the SQLite database into an empty PostgreSQL-compatible one (a
+    /// consistent snapshot, taken while the service keeps serving), then
+    /// check the copy.
+    Copy(CopyArgs),
     /// Write the benchmark's dataset and request bodies (see benches/run.sh).
     #[command(hide = true)]
     BenchData(BenchDataArgs),
@@ -115,6 +119,21 @@ pub struct BackupArgs {
     pub database: DatabaseArgs,
     /// Where to write the copy (must not exist yet).
     pub file: PathBuf,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CopyArgs {
+    /// The SQLite file to copy.
+    #[arg(long, env = "ACO_DATABASE_PATH", default_value = "./data/aco.db")]
+    pub database_path: PathBuf,
+    /// The PostgreSQL-compatible database to copy into
+    /// (`postgres://user:password@host:port/database`, as ACO_DATABASE_URL);
+    /// migrated first, and then empty.
+    #[arg(long, env = "ACO_COPY_TO", hide_env_values = true)]
+    pub to: String,
+    /// The programme time zone, for which month it is now (the check).
+    #[arg(long, env = "ACO_TIMEZONE", default_value = "UTC")]
+    pub timezone: String,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -20,6 +20,7 @@ pub mod bench;
 pub mod benefits;
 pub mod columns;
 mod connection;
+pub mod copy;
 pub mod customers;
 mod db;
 mod engine;

@@ -88,9 +88,11 @@ impl Postgres {
         T: Send + 'static,
     {
         let permit = match deadline {
-            Some(d) => tokio::time::timeout_at(d.into(), self.inner.permits.clone().acquire_owned())
-                .await
-                .map_err(|_| Error::Timeout)?,
+            Some(d) => {
+                tokio::time::timeout_at(d.into(), self.inner.permits.clone().acquire_owned())
+                    .await
+                    .map_err(|_| Error::Timeout)?
+            }
             None => self.inner.permits.clone().acquire_owned().await,
         }
         .map_err(|_| Error::Internal("the database pool is closed".into()))?;

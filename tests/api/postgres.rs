@@ -380,7 +380,12 @@ async fn a_use_case_refused_for_a_concurrent_one_runs_again_and_nothing_is_lost(
          DELETE FROM {table}; INSERT INTO {table} VALUES (1, 0)"
     );
     let pool = config.pool().unwrap();
-    pool.get().await.unwrap().batch_execute(&setup).await.unwrap();
+    pool.get()
+        .await
+        .unwrap()
+        .batch_execute(&setup)
+        .await
+        .unwrap();
     let db = Db::open_configured(
         &aco_api::store::StoreConfig::new("unused.db", aco_api::store::JournalMode::Wal),
         Some(&config),
@@ -503,4 +508,159 @@ async fn two_instances_on_one_database_keep_elig_13_and_flow_18() {
     assert_eq!(data["acoRequest"]["version"], 2, "{data}");
     assert_eq!(data["acoRequest"]["history"]["totalCount"], 2, "{data}");
     assert_eq!(data["customer"]["acoRequests"]["totalCount"], 1, "{data}");
+}
+
+/// Everything the API answers of a world: every request with its history
+/// and agreements, every customer with its balance and reconciliation.
+async fn everything(world: &crate::support::World) -> serde_json::Value {
+    use serde_json::json;
+    let requests = world
+        .app
+        .ok(
+            &world.admin,
+            "{ acoRequests(first: 100) { totalCount nodes { id status version acoAmount dueAt \
+               customer { companyName } partner { companyName } lastEvent { action at } } } }",
+            json!({}),
+        )
+        .await;
+    let mut answers = vec![requests.clone()];
+    for request in requests["acoRequests"]["nodes"].as_array().unwrap() {
+        answers.push(
+            world
+                .app
+                .ok(
+                    &world.admin,
+                    "query($id: ID!) { acoRequest(id: $id) { id estimatedAcr overdue \
+                       history(first: 50) { totalCount nodes { action fromStatus toStatus actorRole comment at } } \
+                       agreements { id status expiresAt signedAt } } }",
+                    json!({ "id": request["id"] }),
+                )
+                .await,
+        );
+    }
+    let customers = world
+        .app
+        .ok(
+            &world.admin,
+            "{ customers(first: 100) { nodes { id } } }",
+            json!({}),
+        )
+        .await;
+    for customer in customers["customers"]["nodes"].as_array().unwrap() {
+        answers.push(
+            world
+                .app
+                .ok(
+                    &world.admin,
+                    "query($id: ID!) { customer(id: $id) { id companyName \
+                       creditBalance { granted used remaining lapsed grants { granted used remaining status exhaustedIn lapsedAmount } } \
+                       reconciliation(from: \"2026-01\", to: \"2027-03\") { month acr openingBalance applied aboveAco pec invoiceAmount closingBalance acoApplies recorded thirdPartyCharges } \
+                       monthlyUsage(month: \"2026-11\") { firstPartyAcr revision } } }",
+                    json!({ "id": customer["id"] }),
+                )
+                .await,
+        );
+    }
+    json!(answers)
+}
+
+/// `aco-api copy` moves a SQLite database, the demo's, into an empty
+/// PostgreSQL one, then checks the copy; the API answers the same of it,
+/// request by request, balance by balance, month by month; and the copy
+/// takes new writes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sqlite_database_copied_to_postgresql_answers_the_same() {
+    use crate::support::{TestApp, World, at};
+
+    if !crate::support::on_postgres() {
+        eprintln!("no ACO_TEST_DATABASE_URL: the PostgreSQL tests did not run");
+        return;
+    }
+    // The demo on SQLite.
+    let sqlite = TestApp::configured(|c| {
+        c.postgres = None;
+        c.clock = at("2027-01-20T10:00:00Z");
+    });
+    let db = crate::support::open_store(&sqlite.config);
+    assert!(aco_api::demo::seed(&db, &sqlite.config).await.unwrap());
+    drop(db);
+    let sqlite = World::on(sqlite);
+    let before = everything(&sqlite).await;
+    assert!(
+        before.to_string().contains("\"ACTIVE\""),
+        "the demo has credit"
+    );
+
+    // An empty PostgreSQL database to copy it into.
+    let target = TestApp::configured(|c| c.clock = at("2027-01-20T10:00:00Z"));
+    let url = crate::support::postgres_url_for(&target.config.store.path).unwrap();
+    let output = std::process::Command::new(crate::durability::binary())
+        .args(["copy", "--to", &url, "--database-path"])
+        .arg(&sqlite.app.config.store.path)
+        .env_clear()
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "{said} {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(said.contains("aco_request_history: "), "{said}");
+    assert!(said.ends_with("ok\n"), "the copy is checked: {said}");
+
+    let postgres = World::on(target);
+    let after = everything(&postgres).await;
+    assert_eq!(after, before);
+
+    // A second copy into it is refused: it is not empty any more.
+    let again = std::process::Command::new(crate::durability::binary())
+        .args(["copy", "--to", &url, "--database-path"])
+        .arg(&sqlite.app.config.store.path)
+        .env_clear()
+        .output()
+        .unwrap();
+    assert!(!again.status.success());
+    let refused = String::from_utf8_lossy(&again.stderr);
+    assert!(refused.contains("not empty"), "{refused}");
+    assert!(!refused.contains("password"), "{refused}");
+
+    // The copy goes on from where it was: a request moves on, its history
+    // numbered after the copied entries.
+    let requests = postgres
+        .app
+        .ok(
+            &postgres.admin,
+            "{ acoRequests(first: 100, filter: { status: [SUBMITTED] }) { nodes { id version } } }",
+            serde_json::json!({}),
+        )
+        .await;
+    let Some(submitted) = requests["acoRequests"]["nodes"].as_array().unwrap().first() else {
+        panic!("the demo has a submitted request: {requests}");
+    };
+    let plsr = postgres.reviewer(aco_api::domain::Role::Plsr);
+    let moved = postgres
+        .act_raw(
+            &plsr,
+            "passAcoComplianceCheck",
+            serde_json::json!({ "id": submitted["id"], "version": submitted["version"], "channelSalesManager": "csm@programme.example" }),
+        )
+        .await;
+    assert_eq!(
+        moved["data"]["passAcoComplianceCheck"]["userErrors"],
+        serde_json::json!([]),
+        "{moved}"
+    );
+    let history = postgres
+        .app
+        .ok(
+            &postgres.admin,
+            "query($id: ID!) { acoRequest(id: $id) { lastEvent { action } history(last: 1) { nodes { action } } } }",
+            serde_json::json!({ "id": submitted["id"] }),
+        )
+        .await;
+    assert_eq!(
+        history["acoRequest"]["lastEvent"], history["acoRequest"]["history"]["nodes"][0],
+        "{history}"
+    );
 }
