@@ -14,6 +14,13 @@
 #       # two builds alternated in one run: each with its own copy of the dataset
 #       # (written by itself), its own server on the same core, every pair of
 #       # each build measured right after the other build's
+#   bash scripts/postgres.sh -- env POSTGRAPHILE=1 bash benches/run.sh
+#       # on the PostgreSQL store: BENCH_DATABASE_URL (else ACO_TEST_DATABASE_URL,
+#       # which scripts/postgres.sh sets) names an empty database; the dataset is
+#       # written to SQLite and moved there by `aco-api copy`; the server and
+#       # PostgreSQL share core 0. POSTGRAPHILE=1 also measures PostGraphile 4
+#       # (from npm) over the same data, on core 0 with PostgreSQL, beside the
+#       # same point read and list page of aco-api
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . benches/common.sh
@@ -65,12 +72,30 @@ if [ -n "${BENCH_BINARY_B:-}" ]; then
   port[B]=$(( PORT + 1 ))
 fi
 export ACO_DEV=true RUST_LOG=warn ACO_LOG_FORMAT=json
+database_url="${BENCH_DATABASE_URL:-${ACO_TEST_DATABASE_URL:-}}"
+store="SQLite"
+if [ -n "$database_url" ]; then
+  if [ "${#builds[@]}" -gt 1 ]; then
+    echo "the PostgreSQL store is measured one build at a time (unset BENCH_BINARY_B)" >&2
+    exit 2
+  fi
+  store="PostgreSQL"
+  # PostgreSQL works on the server's core: its processes, and the backends
+  # they start from now on.
+  for p in $(pgrep -x postgres); do taskset -a -p -c "$server_cpu" "$p" >/dev/null; done
+fi
 for b in "${builds[@]}"; do
   started=$(date +%s)
   mkdir -p "$work/$b"
   "${binary[$b]}" bench-data --database-path "$work/$b/bench.db" --requests "$REQUESTS" --fresh "$FRESH" --bodies "$work/$b/bodies"
   echo "dataset ($b): $REQUESTS requests, $(( REQUESTS / 10 + 2 * FRESH )) customers, written in $(( $(date +%s) - started )) s"
-  taskset -c "$server_cpu" "${binary[$b]}" serve --dev --bind "127.0.0.1:${port[$b]}" --database-path "$work/$b/bench.db" >/dev/null 2>&1 &
+  serve_env=()
+  if [ -n "$database_url" ]; then
+    "${binary[$b]}" copy --database-path "$work/$b/bench.db" --to "$database_url" >/dev/null
+    echo "copied to the PostgreSQL store in $(( $(date +%s) - started )) s"
+    serve_env=(ACO_DATABASE_URL="$database_url")
+  fi
+  env "${serve_env[@]}" taskset -c "$server_cpu" "${binary[$b]}" serve --dev --bind "127.0.0.1:${port[$b]}" --database-path "$work/$b/bench.db" >/dev/null 2>&1 &
   pid[$b]=$!
   for _ in $(seq 100); do curl -sf "http://127.0.0.1:${port[$b]}/healthz" >/dev/null && break; sleep 0.1; done
 done
@@ -148,6 +173,26 @@ results=$(
   pair "passAcoComplianceCheck" /graphql benches/graphql.lua "$work/A/bodies/passAcoComplianceCheck.jsonl" "$PLSR" once
   pair "recordMonthlyUsage" /graphql benches/graphql.lua "$work/A/bodies/recordMonthlyUsage.jsonl" "$ADMIN" once
 )
+# PostGraphile over the same data: the point read and the first list page,
+# each measured right after aco-api's, ROUNDS times.
+postgraphile=""
+if [ -n "${POSTGRAPHILE:-}" ] && [ -n "$database_url" ]; then
+  bash benches/postgraphile.sh "$work/P" "$database_url" "$work/A/bodies" "$(( PORT + 2 ))" "$server_cpu"
+  port[P]=$(( PORT + 2 ))
+  postgraphile=$(
+    for _ in $(seq "$ROUNDS"); do
+      for op in "acoRequest(id)|acoRequest.jsonl|byId.jsonl" "acoRequests(first: 20)|firstPage.jsonl|firstPage.jsonl"; do
+        IFS='|' read -r name ours theirs <<<"$op"
+        [ "$ours" = firstPage.jsonl ] && ours="../../P/bodies/aco-firstPage.jsonl"
+        a=$(BUILD=A run "$name" /graphql benches/graphql.lua "$work/A/bodies/$ours" "$ADMIN")
+        p=$(BUILD=P run "PostGraphile $name" /graphql benches/graphql.lua "$work/P/bodies/$theirs" "")
+        echo "$name|$a|$p"
+      done
+    done
+  )
+  kill "$(cat "$work/P/pid")" 2>/dev/null || true
+fi
+
 rss=""
 for b in "${builds[@]}"; do
   label=""; [ "${#builds[@]}" -gt 1 ] && label=" $b"
@@ -186,4 +231,26 @@ awk -F'|' '
     }
   }' <<<"$results"
 echo
-echo "server peak RSS:$rss; $CONNECTIONS connections; server on CPU $server_cpu, wrk on CPU $load_cpu; $(nproc) cores"
+echo "store: $store; server peak RSS:$rss; $CONNECTIONS connections; server on CPU $server_cpu, wrk on CPU $load_cpu; $(nproc) cores"
+if [ -n "$postgraphile" ]; then
+  echo
+  awk -F'|' '
+    function median(list,    a, n, i, j, x) {
+      n = split(list, a, " ")
+      for (i = 2; i <= n; i++) { x = a[i]; for (j = i - 1; j >= 1 && a[j] > x; j--) a[j + 1] = a[j]; a[j + 1] = x }
+      return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+    }
+    {
+      split($2, a, " "); split($3, p, " ")
+      if (!($1 in seen)) { seen[$1] = 1; order[++count] = $1 }
+      ours[$1] = ours[$1] " " a[1]; theirs[$1] = theirs[$1] " " p[1]; ratio[$1] = ratio[$1] " " a[1] / p[1]
+    }
+    END {
+      printf "%-28s %14s %18s %10s\n", "operation", "aco-api req/s", "PostGraphile req/s", "ratio"
+      for (i = 1; i <= count; i++) {
+        k = order[i]
+        printf "%-28s %14.0f %18.0f %10.2f\n", k, median(ours[k]), median(theirs[k]), median(ratio[k])
+      }
+    }' <<<"$postgraphile"
+  echo "PostGraphile 4 (no authorization: every row to anyone) and aco-api (the programme admin'"'"'s view), each pinned with PostgreSQL to CPU $server_cpu"
+fi
