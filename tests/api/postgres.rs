@@ -664,3 +664,41 @@ async fn a_sqlite_database_copied_to_postgresql_answers_the_same() {
         "{history}"
     );
 }
+
+/// The server refuses to start on a database it cannot serve, and says
+/// what to do: one without the schema's steps (run `aco-api migrate`), and
+/// one it cannot reach — naming the database, never the password.
+#[tokio::test]
+async fn serving_an_unmigrated_or_unreachable_database_is_refused_with_what_to_do() {
+    if !crate::support::on_postgres() {
+        eprintln!("no ACO_TEST_DATABASE_URL: the PostgreSQL tests did not run");
+        return;
+    }
+    let serve = |url: &str| {
+        std::process::Command::new(crate::durability::binary())
+            .args(["serve", "--dev", "--bind", "127.0.0.1:0"])
+            .env_clear()
+            .env("ACO_DATABASE_URL", url)
+            .output()
+            .unwrap()
+    };
+    let empty = crate::support::empty_postgres();
+    let refused = serve(&empty);
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success());
+    assert!(said.contains("aco-api migrate"), "{said}");
+    assert!(said.contains("has 0 of this version's"), "{said}");
+
+    let port = {
+        let socket = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        socket.local_addr().unwrap().port()
+    };
+    let refused = serve(&format!(
+        "postgres://aco:s3cret@127.0.0.1:{port}/aco?sslmode=disable"
+    ));
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success());
+    assert!(said.contains("cannot be reached"), "{said}");
+    assert!(said.contains(&format!("127.0.0.1:{port}/aco")), "{said}");
+    assert!(!said.contains("s3cret"), "{said}");
+}

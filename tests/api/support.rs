@@ -176,6 +176,24 @@ pub fn use_database(command: &mut tokio::process::Command, path: &std::path::Pat
     }
 }
 
+/// The URL of a new, empty database (no schema) on the suite's server.
+pub fn empty_postgres() -> String {
+    let name = format!(
+        "{}_e{}_{}",
+        run_database(),
+        std::process::id(),
+        DATABASES.fetch_add(1, Ordering::Relaxed)
+    );
+    on_own_runtime(async {
+        admin(&format!(
+            "CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'"
+        ))
+        .await
+        .expect("an empty database")
+    });
+    database_url(&name)
+}
+
 /// The store of a test app's configuration, opened again (its own pool):
 /// to look at what the API wrote.
 pub fn open_store(config: &AppConfig) -> aco_api::store::Db {
