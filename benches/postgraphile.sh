@@ -45,6 +45,8 @@ EOF
   --connection "$url" --host 127.0.0.1 --port "$port" --disable-query-log \
   --disable-default-mutations >"$dir/log" 2>&1) &
 echo $! > "$dir/pid"
+# Stopped if anything below fails; left serving for the benchmark otherwise.
+trap 'kill "$(cat "$dir/pid")" 2>/dev/null || true' ERR
 ask() { curl -sf "http://127.0.0.1:$port/graphql" -H 'Content-Type: application/json' -d "$1"; }
 for _ in $(seq 300); do ask '{"query":"{ __typename }"}' >/dev/null 2>&1 && break; sleep 0.2; done
 ask '{"query":"{ __typename }"}' >/dev/null || { cat "$dir/log" >&2; exit 1; }
@@ -58,7 +60,9 @@ out, aco = sys.argv[1], sys.argv[2]
 names = json.load(open(f"{out}/names.json"))["data"]
 root = [f["name"] for f in names["q"]["fields"]]
 fields = [f["name"] for f in names["r"]["fields"]]
-lookup = "acoRequest" if "acoRequest" in root else "acoRequestById"
+# `acoRequest` is its lookup by node id; by primary key it is `acoRequestById`.
+lookup = "acoRequestById"
+assert lookup in root, root
 rel = lambda prefix, column: next(f for f in fields if f.startswith(prefix) and f.endswith(column))
 customer, partner = rel("customerBy", "CustomerId"), rel("partnerBy", "PartnerId")
 history = rel("acoRequestHistoryBy", "LastHistoryId")

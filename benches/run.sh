@@ -108,7 +108,7 @@ run() { # name, path, script, bodies, token[, once: the bodies are writes that c
   # The build measured is $BUILD (A when unset); a body file named
   # …/bodies/… is the one that build wrote.
   local out rps p50 p99 failures bodies="${4/\/A\/bodies\//\/${BUILD:-A}\/bodies\/}"
-  out=$(BENCH_BODIES="$bodies" BENCH_TOKEN="$5" taskset -c "$load_cpu" wrk -t1 -c"$CONNECTIONS" -d"${SECONDS_EACH}s" --latency -s "$3" "http://127.0.0.1:${port[${BUILD:-A}]}$2")
+  out=$(BENCH_BODIES="$bodies" BENCH_TOKEN="$5" taskset -c "$load_cpu" wrk -t1 -c"$CONNECTIONS" -d"${SECONDS_EACH}s" --timeout 10s --latency -s "$3" "http://127.0.0.1:${port[${BUILD:-A}]}$2")
   rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
   p50=$(awk '$1=="50%" {print $2}' <<<"$out")
   p99=$(awk '$1=="99%" {print $2}' <<<"$out")
@@ -252,5 +252,5 @@ if [ -n "$postgraphile" ]; then
         printf "%-28s %14.0f %18.0f %10.2f\n", k, median(ours[k]), median(theirs[k]), median(ratio[k])
       }
     }' <<<"$postgraphile"
-  echo "PostGraphile 4 (no authorization: every row to anyone) and aco-api (the programme admin'"'"'s view), each pinned with PostgreSQL to CPU $server_cpu"
+  echo "PostGraphile 4 (no authorization: every row to anyone) and aco-api (the programme admin's view), each pinned with PostgreSQL to CPU $server_cpu"
 fi

@@ -78,7 +78,7 @@ pub struct DatabaseArgs {
     #[arg(long, env = "ACO_DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
     /// Connections in the PostgreSQL pool.
-    #[arg(long, env = "ACO_DATABASE_POOL_SIZE", default_value_t = 16)]
+    #[arg(long, env = "ACO_DATABASE_POOL_SIZE", default_value_t = 8)]
     pub database_pool_size: usize,
 }
 
@@ -489,10 +489,14 @@ fn cors_origins(listed: &[String]) -> Result<Vec<String>, ConfigError> {
 impl AppConfig {
     pub fn from_args(args: &ServeArgs) -> Result<Self, ConfigError> {
         let dev = args.jwt.dev;
-        let postgres = args
+        let mut postgres = args
             .database
             .postgres()
             .map_err(|e| ConfigError::Invalid(e.to_string()))?;
+        if let Some(postgres) = &mut postgres {
+            postgres.statement_timeout =
+                std::time::Duration::from_secs(args.request_timeout_seconds.max(1));
+        }
         if !dev && args.now.is_some() {
             return Err(ConfigError::DevOnly("ACO_NOW / --now"));
         }
@@ -556,7 +560,7 @@ impl ServeArgs {
                 database_path: path,
                 journal_mode: JournalMode::Wal,
                 database_url: None,
-                database_pool_size: 16,
+                database_pool_size: 8,
             },
             jwt: JwtArgs {
                 jwt_secret: None,

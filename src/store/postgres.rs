@@ -34,6 +34,10 @@ pub struct PostgresConfig {
     /// Count every statement run (see [`statements_run`](super::statements_run)),
     /// as SQLite's `StoreConfig::count_statements`: for tests.
     pub count_statements: bool,
+    /// The longest a statement runs: each connection's `statement_timeout`,
+    /// set once when it opens (the service sets the request timeout). A
+    /// transaction whose request has less time left sets its own.
+    pub statement_timeout: Duration,
 }
 
 impl std::fmt::Debug for PostgresConfig {
@@ -87,6 +91,7 @@ impl PostgresConfig {
             tls,
             pool_size: pool_size.max(1),
             count_statements: false,
+            statement_timeout: Duration::from_secs(60),
         })
     }
 
@@ -149,6 +154,37 @@ impl PostgresConfig {
         Ok(tokio_postgres_rustls::MakeRustlsConnect::new(tls))
     }
 
+    /// A connection for the engine: synchronous (its socket read and
+    /// written by the thread that runs the use case, with no other thread
+    /// to wake for each statement), its `statement_timeout` set.
+    pub(super) fn session(&self) -> Result<Session> {
+        let mut config: postgres::Config = self.config.clone().into();
+        config.connect_timeout(Duration::from_secs(10));
+        let connected = if self.tls {
+            config.connect(self.tls_connector()?)
+        } else {
+            config.connect(tokio_postgres::NoTls)
+        };
+        let mut client = connected.map_err(|e| {
+            Error::Internal(format!(
+                "the database at {} cannot be reached: {}",
+                self.describe(),
+                said(&e)
+            ))
+        })?;
+        client
+            .batch_execute(&format!(
+                "SET statement_timeout = {}",
+                self.statement_timeout.as_millis().max(1)
+            ))
+            .map_err(|e| Error::Internal(format!("{}: {}", self.describe(), said(&e))))?;
+        Ok(Session {
+            client,
+            statements: std::collections::HashMap::new(),
+            opened: std::time::Instant::now(),
+        })
+    }
+
     /// A pool of connections, opened as they are first needed.
     pub fn pool(&self) -> Result<Pool> {
         let manager_config = ManagerConfig {
@@ -164,6 +200,7 @@ impl PostgresConfig {
             .runtime(deadpool_postgres::Runtime::Tokio1)
             .wait_timeout(Some(Duration::from_secs(10)))
             .create_timeout(Some(Duration::from_secs(10)))
+            .post_create(statement_timeout(self.statement_timeout))
             .pre_recycle(Hook::sync_fn(|_, metrics| {
                 if metrics.age() > MAX_CONNECTION_AGE {
                     Err(HookError::Message("older than its maximum age".into()))
@@ -174,6 +211,45 @@ impl PostgresConfig {
             .build()
             .map_err(|e| Error::Internal(format!("the database pool: {e}")))
     }
+}
+
+/// One connection of the engine, with the statements it has prepared (by
+/// their SQLite text: each is converted and prepared once a connection).
+pub struct Session {
+    pub(super) client: postgres::Client,
+    pub(super) statements: std::collections::HashMap<String, postgres::Statement>,
+    pub(super) opened: std::time::Instant,
+}
+
+impl Session {
+    /// The prepared statement of `sql` (written for SQLite: see
+    /// `tx::postgres_sql`), prepared on first use.
+    pub(super) fn statement(
+        &mut self,
+        sql: &str,
+    ) -> std::result::Result<postgres::Statement, postgres::Error> {
+        if let Some(statement) = self.statements.get(sql) {
+            return Ok(statement.clone());
+        }
+        let statement = self.client.prepare(&super::tx::postgres_sql(sql))?;
+        self.statements.insert(sql.to_owned(), statement.clone());
+        Ok(statement)
+    }
+}
+
+/// Sets a new connection's `statement_timeout` (one statement for its
+/// lifetime, not one a transaction).
+fn statement_timeout(timeout: Duration) -> Hook {
+    let sql = format!("SET statement_timeout = {}", timeout.as_millis().max(1));
+    Hook::async_fn(move |client: &mut deadpool_postgres::ClientWrapper, _| {
+        let sql = sql.clone();
+        Box::pin(async move {
+            client
+                .batch_execute(&sql)
+                .await
+                .map_err(|e| HookError::Message(said(&e).into()))
+        })
+    })
 }
 
 /// `message` without `url`'s password, should it be quoted.

@@ -3,16 +3,18 @@
 //! refuses it for a concurrent one.
 //!
 //! A use case is synchronous (`FnOnce(&Tx) -> Result<T>`), so it runs on a
-//! blocking thread, each statement awaited there on the runtime that owns
-//! the connection. Transactions are `REPEATABLE READ` — snapshot isolation,
+//! blocking thread, over a synchronous connection (the `postgres` crate)
+//! whose socket that thread reads and writes itself: a statement costs one
+//! round trip and no other thread's wake-up. Transactions are `REPEATABLE READ` — snapshot isolation,
 //! which is what Aurora DSQL runs — with reads `READ ONLY`. A transaction
 //! that loses to a concurrent one ([`RETRIED`](super::tx::RETRIED): `40001`
 //! and kin, at any statement or at the commit) is rolled back and its use
 //! case run again from its start on a fresh copy, after a jittered,
 //! growing pause, at most [`ATTEMPTS`] times: a failed attempt leaves
 //! nothing behind, since all it wrote was in the transaction rolled back.
-//! A request's deadline becomes the transaction's `statement_timeout`, and
-//! no attempt starts past it.
+//! Statements are cut off at the request timeout (each connection's
+//! `statement_timeout`), or earlier for a request with clearly less time
+//! left (its transaction's own); no attempt starts past the deadline.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -20,20 +22,13 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::Semaphore;
 
-use deadpool_postgres::Pool;
-use tokio_postgres::IsolationLevel;
-
-use super::postgres::PostgresConfig;
+use super::postgres::{MAX_CONNECTION_AGE, PostgresConfig, Session};
 use super::tx::postgres_error;
 use super::{Engine, Tx};
 use crate::error::{Error, Result};
 
 /// How many times a use case runs before a conflict is answered.
 pub const ATTEMPTS: u32 = 8;
-
-/// The longest a statement may run when its request gave no deadline (the
-/// sweep, the command line).
-const STATEMENT_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Handle to a PostgreSQL-compatible database; cheap to clone.
 #[derive(Clone)]
@@ -43,11 +38,61 @@ pub struct Postgres {
 
 struct Inner {
     config: PostgresConfig,
-    pool: Pool,
-    /// One per pooled connection: a use case waits for one before it takes
-    /// a blocking thread, so that no more threads wait on the database
-    /// than there are connections to serve them.
+    /// Idle connections, opened as they are first needed.
+    idle: std::sync::Mutex<Vec<Session>>,
+    /// One per connection the pool may hold: a use case waits for one
+    /// before it takes a blocking thread, so that no more threads wait on
+    /// the database than there are connections to serve them.
     permits: Arc<Semaphore>,
+}
+
+impl Inner {
+    /// An idle connection young enough to use, or a new one.
+    fn session(&self) -> Result<Session> {
+        loop {
+            let idle = self
+                .idle
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .pop();
+            match idle {
+                Some(session)
+                    if session.opened.elapsed() < MAX_CONNECTION_AGE
+                        && !session.client.is_closed() =>
+                {
+                    return Ok(session);
+                }
+                // Too old (Aurora DSQL ends sessions at 60 minutes), or closed.
+                Some(_) => continue,
+                None => return self.config.session(),
+            }
+        }
+    }
+
+    fn give_back(&self, session: Session) {
+        self.idle
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(session);
+    }
+}
+
+impl Drop for Inner {
+    /// A connection closes by running its own runtime, which it may not do
+    /// on an async worker (where the last handle is often dropped): the
+    /// idle ones are closed on a thread of their own.
+    fn drop(&mut self) {
+        let idle = std::mem::take(
+            self.idle
+                .get_mut()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        );
+        if !idle.is_empty() {
+            let _ = std::thread::Builder::new()
+                .name("aco-postgres-close".into())
+                .spawn(move || drop(idle));
+        }
+    }
 }
 
 impl Postgres {
@@ -57,7 +102,7 @@ impl Postgres {
         Ok(Postgres {
             inner: Arc::new(Inner {
                 config: config.clone(),
-                pool: config.pool()?,
+                idle: std::sync::Mutex::new(Vec::new()),
                 permits: Arc::new(Semaphore::new(config.pool_size)),
             }),
         })
@@ -96,10 +141,7 @@ impl Postgres {
             None => self.inner.permits.clone().acquire_owned().await,
         }
         .map_err(|_| Error::Internal("the database pool is closed".into()))?;
-        let runtime = tokio::runtime::Handle::current();
-        let pool = self.inner.pool.clone();
-        let describe = self.inner.config.describe();
-        let counted = self.inner.config.count_statements;
+        let inner = self.inner.clone();
         let span = tracing::Span::current();
         tokio::task::spawn_blocking(move || {
             let _entered = span.enter();
@@ -110,15 +152,7 @@ impl Postgres {
                 if deadline.is_some_and(|d| Instant::now() >= d) {
                     return Err(Error::Timeout);
                 }
-                let out = attempt_once(
-                    &pool,
-                    &runtime,
-                    (&describe, counted),
-                    deadline,
-                    read_only,
-                    f.clone(),
-                );
-                match out {
+                match attempt_once(&inner, deadline, read_only, f.clone()) {
                     Err(Error::Contended(said)) if attempt < ATTEMPTS => {
                         tracing::debug!(attempt, %said, "a concurrent transaction won; again");
                         std::thread::sleep(pause(attempt));
@@ -142,52 +176,60 @@ fn pause(attempt: u32) -> Duration {
 }
 
 /// One attempt: a transaction begun, `f` run in it, committed if `f`
-/// answered `Ok` (and rolled back otherwise, or when it is dropped).
+/// answered `Ok` and rolled back otherwise. The connection goes back to the
+/// pool only once its transaction has ended.
 fn attempt_once<T>(
-    pool: &Pool,
-    runtime: &tokio::runtime::Handle,
-    (describe, counted): (&str, bool),
+    inner: &Inner,
     deadline: Option<Instant>,
     read_only: bool,
     f: impl FnOnce(&Tx<'_>) -> Result<T>,
 ) -> Result<T> {
-    let mut client = runtime.block_on(pool.get()).map_err(|e| {
-        Error::Internal(format!("the database at {describe} cannot be reached: {e}"))
-    })?;
-    // Its beginning and its end count as statements, as SQLite's do (its
-    // statement timeout, set with it, does not).
-    for _ in 0..2 {
-        if counted {
-            super::connection::count_postgres_statement();
-        }
+    let counted = inner.config.count_statements;
+    let mut session = inner.session()?;
+    // Its beginning and its end count as statements, as SQLite's do (a
+    // statement timeout set with it does not).
+    if counted {
+        super::connection::count_postgres_statement();
+        super::connection::count_postgres_statement();
     }
-    let transaction = runtime
-        .block_on(
-            client
-                .build_transaction()
-                .isolation_level(IsolationLevel::RepeatableRead)
-                .read_only(read_only)
-                .start(),
-        )
-        .map_err(postgres_error)?;
-    let timeout = deadline
-        .map_or(STATEMENT_TIMEOUT, |d| {
-            d.saturating_duration_since(Instant::now())
+    let begin = if read_only {
+        "START TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"
+    } else {
+        "START TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ WRITE"
+    };
+    // The connection's statement timeout is the request timeout; a request
+    // with much less time left sets its own for this transaction, in the
+    // same round trip.
+    let own = deadline
+        .map(|d| d.saturating_duration_since(Instant::now()))
+        .filter(|left| *left * 2 < inner.config.statement_timeout)
+        .map(|left| {
+            format!(
+                "; SET LOCAL statement_timeout = {}",
+                left.as_millis().max(1)
+            )
         })
-        .as_millis()
-        .max(1);
-    runtime
-        .block_on(transaction.batch_execute(&format!("SET LOCAL statement_timeout = {timeout}")))
+        .unwrap_or_default();
+    session
+        .client
+        .batch_execute(&format!("{begin}{own}"))
         .map_err(postgres_error)?;
-    let value = f(&Tx::postgres(&transaction, runtime.clone()).counted(counted))?;
-    if deadline.is_some_and(|d| Instant::now() >= d) {
-        // The caller stopped waiting: what it asked changes nothing.
-        return Err(Error::Timeout);
+    let session = std::cell::RefCell::new(session);
+    let value = f(&Tx::postgres(&session, counted));
+    let mut session = session.into_inner();
+    // The caller stopped waiting: what it asked changes nothing.
+    let value = match value {
+        Ok(_) if deadline.is_some_and(|d| Instant::now() >= d) => Err(Error::Timeout),
+        value => value,
+    };
+    let end = if value.is_ok() { "COMMIT" } else { "ROLLBACK" };
+    match session.client.batch_execute(end) {
+        Ok(()) => inner.give_back(session),
+        // The connection is not reused; the commit's refusal is the answer.
+        Err(e) if value.is_ok() => return Err(postgres_error(e)),
+        Err(_) => {}
     }
-    runtime
-        .block_on(transaction.commit())
-        .map_err(postgres_error)?;
-    Ok(value)
+    value
 }
 
 impl Engine for Postgres {
@@ -208,10 +250,9 @@ impl Engine for Postgres {
     }
 
     async fn ping(&self) -> bool {
-        match self.inner.pool.get().await {
-            Ok(client) => client.simple_query("SELECT 1").await.is_ok(),
-            Err(_) => false,
-        }
+        self.read(|tx| tx.row("SELECT 1", &[], |r| r.get::<i32>(0)))
+            .await
+            .is_ok()
     }
 
     /// Backups and point-in-time recovery are the engine's own (Aurora,

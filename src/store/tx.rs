@@ -6,9 +6,8 @@ use rusqlite::Connection;
 use crate::error::{Error, Result};
 
 /// A connection inside an open transaction: what every read and write runs
-/// in. A read on [`Db`](super::Db) and the writer make one; [`Tx::of`]
-/// wraps a transaction opened elsewhere (tests, the dataset writer), and
-/// [`Tx::postgres`] one of the PostgreSQL store.
+/// in. The engines make one for each use case; [`Tx::of`] wraps a SQLite
+/// transaction opened elsewhere (tests, the dataset writer).
 ///
 /// Statements go through [`Tx::row`], [`Tx::rows`] and [`Tx::exec`], which
 /// run on either engine: SQL written with `?1`, `?2`… placeholders (sent to
@@ -21,8 +20,8 @@ pub struct Tx<'c>(Conn<'c>);
 enum Conn<'c> {
     Sqlite(&'c Connection),
     Postgres {
-        transaction: &'c deadpool_postgres::Transaction<'c>,
-        runtime: tokio::runtime::Handle,
+        /// The connection, inside the transaction the engine began.
+        session: &'c std::cell::RefCell<super::postgres::Session>,
         /// Whether its statements count in [`statements_run`](super::statements_run).
         counted: bool,
     },
@@ -42,34 +41,14 @@ impl<'c> Tx<'c> {
         Tx(Conn::Sqlite(conn))
     }
 
-    /// A PostgreSQL transaction, its statements awaited on `runtime` from a
-    /// thread that may block (the blocking pool).
-    pub fn postgres(
-        transaction: &'c deadpool_postgres::Transaction<'c>,
-        runtime: tokio::runtime::Handle,
+    /// A PostgreSQL connection inside the transaction the engine began;
+    /// its statements counted in [`statements_run`](super::statements_run)
+    /// when `counted`.
+    pub(super) fn postgres(
+        session: &'c std::cell::RefCell<super::postgres::Session>,
+        counted: bool,
     ) -> Self {
-        Tx(Conn::Postgres {
-            transaction,
-            runtime,
-            counted: false,
-        })
-    }
-
-    /// The same transaction, its statements counted in
-    /// [`statements_run`](super::statements_run) when `counted`.
-    pub fn counted(self, counted: bool) -> Self {
-        match self.0 {
-            Conn::Postgres {
-                transaction,
-                runtime,
-                ..
-            } => Tx(Conn::Postgres {
-                transaction,
-                runtime,
-                counted,
-            }),
-            sqlite => Tx(sqlite),
-        }
+        Tx(Conn::Postgres { session, counted })
     }
 }
 
@@ -135,7 +114,7 @@ pub(crate) const RETRIED: [&str; 5] = ["40001", "40P01", "OC000", "OC001", "2350
 /// not (`?`, one more than the highest before it, as SQLite counts them), as
 /// PostgreSQL's (`$1`), and SQLite's index hints (`INDEXED BY name`) left
 /// out, PostgreSQL's planner choosing for itself.
-fn postgres_sql(sql: &str) -> String {
+pub(super) fn postgres_sql(sql: &str) -> String {
     let mut out = String::with_capacity(sql.len() + 8);
     let mut quoted = false;
     let mut highest = 0_usize;
@@ -170,6 +149,25 @@ fn postgres_sql(sql: &str) -> String {
 }
 
 impl Tx<'_> {
+    /// Runs `run` with the prepared statement of `sql` on the PostgreSQL
+    /// connection.
+    fn on_postgres<T>(
+        session: &std::cell::RefCell<super::postgres::Session>,
+        counted: bool,
+        sql: &str,
+        run: impl FnOnce(
+            &mut postgres::Client,
+            &postgres::Statement,
+        ) -> std::result::Result<T, postgres::Error>,
+    ) -> Result<T> {
+        if counted {
+            super::connection::count_postgres_statement();
+        }
+        let mut session = session.borrow_mut();
+        let statement = session.statement(sql).map_err(postgres_error)?;
+        run(&mut session.client, &statement).map_err(postgres_error)
+    }
+
     /// The first row `sql` answers, read by `map`; `None` if there is none.
     pub fn row<T>(
         &self,
@@ -186,21 +184,11 @@ impl Tx<'_> {
                     None => Ok(None),
                 }
             }
-            Conn::Postgres {
-                transaction,
-                runtime,
-                counted,
-            } => {
-                let row = runtime.block_on(async {
-                    if *counted {
-                        super::connection::count_postgres_statement();
-                    }
-                    let statement = transaction.prepare_cached(&postgres_sql(sql)).await?;
-                    transaction
-                        .query_opt(&statement, &postgres_params(params))
-                        .await
-                });
-                match row.map_err(postgres_error)? {
+            Conn::Postgres { session, counted } => {
+                let row = Self::on_postgres(session, *counted, sql, |client, statement| {
+                    client.query_opt(statement, &postgres_params(params))
+                })?;
+                match row {
                     Some(row) => map(&Row::Postgres(&row)).map(Some),
                     None => Ok(None),
                 }
@@ -225,22 +213,10 @@ impl Tx<'_> {
                 }
                 Ok(out)
             }
-            Conn::Postgres {
-                transaction,
-                runtime,
-                counted,
-            } => {
-                let rows = runtime
-                    .block_on(async {
-                        if *counted {
-                            super::connection::count_postgres_statement();
-                        }
-                        let statement = transaction.prepare_cached(&postgres_sql(sql)).await?;
-                        transaction
-                            .query(&statement, &postgres_params(params))
-                            .await
-                    })
-                    .map_err(postgres_error)?;
+            Conn::Postgres { session, counted } => {
+                let rows = Self::on_postgres(session, *counted, sql, |client, statement| {
+                    client.query(statement, &postgres_params(params))
+                })?;
                 rows.iter().map(|row| map(&Row::Postgres(row))).collect()
             }
         }
@@ -250,22 +226,10 @@ impl Tx<'_> {
     pub fn exec(&self, sql: &str, params: &[&dyn Param]) -> Result<usize> {
         match &self.0 {
             Conn::Sqlite(conn) => Ok(conn.prepare_cached(sql)?.execute(sqlite_params(params))?),
-            Conn::Postgres {
-                transaction,
-                runtime,
-                counted,
-            } => {
-                let changed = runtime
-                    .block_on(async {
-                        if *counted {
-                            super::connection::count_postgres_statement();
-                        }
-                        let statement = transaction.prepare_cached(&postgres_sql(sql)).await?;
-                        transaction
-                            .execute(&statement, &postgres_params(params))
-                            .await
-                    })
-                    .map_err(postgres_error)?;
+            Conn::Postgres { session, counted } => {
+                let changed = Self::on_postgres(session, *counted, sql, |client, statement| {
+                    client.execute(statement, &postgres_params(params))
+                })?;
                 Ok(usize::try_from(changed).unwrap_or(usize::MAX))
             }
         }

@@ -14,25 +14,19 @@ async fn migrated(config: &PostgresConfig) -> usize {
     postgres::migrate(config).await.unwrap()
 }
 
-/// Runs `work` in one committed PostgreSQL transaction, on a blocking
-/// thread, as the store's functions run.
+/// Runs `work` in one committed PostgreSQL transaction of the store's
+/// engine, as a use case runs.
 async fn in_transaction<T: Send + 'static>(
     config: &PostgresConfig,
-    work: impl FnOnce(&aco_api::store::Tx<'_>) -> T + Send + 'static,
+    work: impl FnOnce(&aco_api::store::Tx<'_>) -> T + Clone + Send + 'static,
 ) -> T {
-    let pool = config.pool().unwrap();
-    let mut client = pool.get().await.unwrap();
-    let runtime = tokio::runtime::Handle::current();
-    tokio::task::spawn_blocking(move || {
-        let transaction = runtime.block_on(client.transaction()).unwrap();
-        let tx = aco_api::store::Tx::postgres(&transaction, runtime.clone());
-        let out = work(&tx);
-        drop(tx);
-        runtime.block_on(transaction.commit()).unwrap();
-        out
-    })
-    .await
-    .unwrap()
+    use aco_api::store::{Db, Engine, JournalMode, StoreConfig};
+    let db = Db::open_configured(
+        &StoreConfig::new("unused.db", JournalMode::Wal),
+        Some(config),
+    )
+    .unwrap();
+    db.write(move |tx| Ok(work(tx))).await.unwrap()
 }
 
 fn database() -> Option<PostgresConfig> {

@@ -226,6 +226,7 @@ impl TestApp {
         change(&mut config);
         if let Some(postgres) = &mut config.postgres {
             postgres.count_statements = config.store.count_statements;
+            postgres.statement_timeout = config.request_timeout;
         }
         let router = aco_api::build_app(config.clone()).expect("app");
         TestApp {
