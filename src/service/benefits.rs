@@ -200,6 +200,9 @@ pub fn assign(
         ));
     }
     let today = call.today();
+    // BEN-6 reads the partner's other credits: two assignments at once
+    // must not both pass it.
+    crate::store::partners::claim(tx, &row.partner_id)?;
     let holds = store::holds_other(tx, &row.partner_id, &email, row.kind, &row.id, today)?;
     let outcome = benefits::assign(&rules_view(&row, call), &email, holds, today)
         .map_err(|codes| refusals(codes, &row, |_| fields::ASSIGNEE_EMAIL))?;

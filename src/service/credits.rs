@@ -185,6 +185,8 @@ pub fn ledger_over(
 /// lapsed, LEDGER-2 reopened by a correction). The request moves through the
 /// transition table, as the system.
 pub fn settle(tx: &Tx<'_>, call: &Call, customer: &ObjectId, partner: &ObjectId) -> Result<()> {
+    // Against a recording of usage at once (which claims the customer too).
+    crate::store::customers::claim(tx, customer)?;
     // Only the columns the ledger and the statuses need: this runs inside
     // every usage record's write.
     let grants = agreements::partner_grant_terms(tx, customer, partner)?;
@@ -357,6 +359,9 @@ fn usage_partner(
 /// recomputes every later month.
 pub fn record_monthly_usage(tx: &Tx<'_>, call: &Call, report: UsageReport) -> Result<Recorded> {
     let customer = authz::customer(tx, &call.actor, &report.customer_id)?;
+    // The ledger settles on every month of the customer's usage: two
+    // recordings at once must not each settle without the other's month.
+    crate::store::customers::claim(tx, &customer.id)?;
     let partner_row = usage_partner(tx, &call.actor, &customer, report.partner_id.as_ref())?;
     let partner = partner_row.id.clone();
     if report.month > current_month(call) {

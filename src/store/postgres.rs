@@ -1,9 +1,10 @@
 //! The PostgreSQL-compatible store's connections and its migration runner
 //! (PostgreSQL, Aurora PostgreSQL, Aurora DSQL, CockroachDB).
 //!
-//! Connections come from a pool (`deadpool-postgres` over `tokio-postgres`)
-//! of a configured size, each ended and replaced before it is 55 minutes old
-//! (Aurora DSQL ends sessions at 60). TLS is rustls with the certificate and
+//! The engine's connections are synchronous [`Session`]s (the `postgres`
+//! crate; pooled by the engine), the migration runner's and `copy`'s an
+//! async pool (`deadpool-postgres`); either kind is ended and replaced
+//! before it is 55 minutes old (Aurora DSQL ends sessions at 60). TLS is rustls with the certificate and
 //! the host name verified (`sslmode=verify-full`'s meaning), against
 //! Mozilla's roots or the certificates of `sslrootcert`; only
 //! `sslmode=disable` turns it off. A database URL's password is never

@@ -696,3 +696,67 @@ async fn serving_an_unmigrated_or_unreachable_database_is_refused_with_what_to_d
     assert!(said.contains(&format!("127.0.0.1:{port}/aco")), "{said}");
     assert!(!said.contains("s3cret"), "{said}");
 }
+
+/// BEN-6 across two instances: two credits of one kind assigned to one
+/// user at once, each through its own instance — one is assigned, the other
+/// refused, never both (the assignment claims the partner, so that the
+/// second sees the first or runs again).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_never_both_assign_one_user_two_credits_of_a_kind() {
+    use crate::support::{TestApp, World};
+    use serde_json::json;
+
+    if !crate::support::on_postgres() {
+        eprintln!("no ACO_TEST_DATABASE_URL: the PostgreSQL tests did not run");
+        return;
+    }
+    let world = World::on(TestApp::new());
+    let partner = world.signed_partner("Contoso", "DIRECT_BILL").await;
+    let second = TestApp {
+        router: aco_api::build_app(world.app.config.clone()).unwrap(),
+        config: world.app.config.clone(),
+        dir: tempfile::tempdir().unwrap(),
+    };
+    let create = "mutation($input: CreateBenefitCreditInput!) { createBenefitCredit(input: $input) { benefitCredit { id } userErrors { code } } }";
+    let assign = "mutation($input: AssignBenefitCreditInput!) { assignBenefitCredit(input: $input) { benefitCredit { id } userErrors { code } } }";
+    for round in 0..5 {
+        let mut credits = Vec::new();
+        for _ in 0..2 {
+            let data = world
+                .app
+                .ok(&world.admin, create, json!({ "input": { "partnerId": partner.id, "kind": "MONTHLY", "purpose": "GENERAL", "amount": "100.00" } }))
+                .await;
+            credits.push(data["createBenefitCredit"]["benefitCredit"]["id"].clone());
+        }
+        let email = format!("user{round}@{}", partner_domain(&world, &partner.id).await);
+        let (a, b) = tokio::join!(
+            world.app.gql(
+                Some(&partner.admin),
+                assign,
+                json!({ "input": { "creditId": credits[0], "assigneeEmail": email } })
+            ),
+            second.gql(
+                Some(&partner.admin),
+                assign,
+                json!({ "input": { "creditId": credits[1], "assigneeEmail": email } })
+            ),
+        );
+        let assigned = [&a, &b]
+            .iter()
+            .filter(|r| r["data"]["assignBenefitCredit"]["userErrors"] == json!([]))
+            .count();
+        assert_eq!(assigned, 1, "round {round}: {a} {b}");
+    }
+}
+
+async fn partner_domain(world: &crate::support::World, id: &str) -> String {
+    let data = world
+        .app
+        .ok(
+            &world.admin,
+            "query($id: ID!) { partner(id: $id) { domain } }",
+            serde_json::json!({ "id": id }),
+        )
+        .await;
+    data["partner"]["domain"].as_str().unwrap().to_owned()
+}
