@@ -760,3 +760,68 @@ async fn partner_domain(world: &crate::support::World, id: &str) -> String {
         .await;
     data["partner"]["domain"].as_str().unwrap().to_owned()
 }
+
+/// `aco-api copy` reads one snapshot of a database that keeps taking
+/// writes: requests are submitted and moved on while it copies, and the
+/// copy is consistent (its `check` passes: every history in step with its
+/// request, every reference whole), holding the requests committed before
+/// its snapshot.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_copied_while_it_takes_writes_is_one_consistent_snapshot() {
+    use crate::support::{TestApp, World};
+
+    if !crate::support::on_postgres() {
+        eprintln!("no ACO_TEST_DATABASE_URL: the PostgreSQL tests did not run");
+        return;
+    }
+    let sqlite = World::on(TestApp::configured(|c| c.postgres = None));
+    let partner = sqlite.signed_partner("Contoso", "DIRECT_BILL").await;
+    let mut customers = Vec::new();
+    for i in 0..24 {
+        customers.push(
+            sqlite
+                .eligible_customer(&partner, &format!("Busy{i}"))
+                .await,
+        );
+    }
+    let target = TestApp::new();
+    let url = crate::support::postgres_url_for(&target.config.store.path).unwrap();
+    let copy = tokio::process::Command::new(crate::durability::binary())
+        .args(["copy", "--to", &url, "--database-path"])
+        .arg(&sqlite.app.config.store.path)
+        .env_clear()
+        .output();
+    let writes = async {
+        for customer in &customers {
+            let request = sqlite.submitted(&partner, customer, None).await;
+            sqlite.approved(&request).await;
+        }
+    };
+    let (copied, ()) = tokio::join!(copy, writes);
+    let copied = copied.unwrap();
+    let said = String::from_utf8_lossy(&copied.stdout).into_owned();
+    assert!(
+        copied.status.success(),
+        "{said} {}",
+        String::from_utf8_lossy(&copied.stderr)
+    );
+    assert!(said.ends_with("ok\n"), "the copy is consistent: {said}");
+    let target = World::on(target);
+    let (before, after) = (requests(&target).await, requests(&sqlite).await);
+    eprintln!("{before} requests copied of {after}");
+    assert!(before <= after && after == 24, "{before} copied of {after}");
+}
+
+/// How many requests a programme admin sees.
+async fn requests(world: &crate::support::World) -> i64 {
+    world
+        .app
+        .ok(
+            &world.admin,
+            "{ acoRequests { totalCount } }",
+            serde_json::json!({}),
+        )
+        .await["acoRequests"]["totalCount"]
+        .as_i64()
+        .unwrap()
+}
