@@ -594,12 +594,7 @@ async fn a_sqlite_database_copied_to_postgresql_answers_the_same() {
         .env_clear()
         .output()
         .unwrap();
-    let said = String::from_utf8_lossy(&output.stdout).into_owned();
-    assert!(
-        output.status.success(),
-        "{said} {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let said = copied_and_checked(&output);
     assert!(said.contains("aco_request_history: "), "{said}");
     assert!(said.ends_with("ok\n"), "the copy is checked: {said}");
 
@@ -798,13 +793,7 @@ async fn a_database_copied_while_it_takes_writes_is_one_consistent_snapshot() {
         }
     };
     let (copied, ()) = tokio::join!(copy, writes);
-    let copied = copied.unwrap();
-    let said = String::from_utf8_lossy(&copied.stdout).into_owned();
-    assert!(
-        copied.status.success(),
-        "{said} {}",
-        String::from_utf8_lossy(&copied.stderr)
-    );
+    let said = copied_and_checked(&copied.unwrap());
     assert!(said.ends_with("ok\n"), "the copy is consistent: {said}");
     let target = World::on(target);
     let (before, after) = (requests(&target).await, requests(&sqlite).await);
@@ -824,4 +813,15 @@ async fn requests(world: &crate::support::World) -> i64 {
         .await["acoRequests"]["totalCount"]
         .as_i64()
         .unwrap()
+}
+
+/// What `aco-api copy` printed, once it has succeeded.
+fn copied_and_checked(output: &std::process::Output) -> String {
+    let said = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "{said} {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    said
 }
