@@ -36,8 +36,9 @@ pub struct PostgresConfig {
     /// as SQLite's `StoreConfig::count_statements`: for tests.
     pub count_statements: bool,
     /// The longest a statement runs: each connection's `statement_timeout`,
-    /// set once when it opens (the service sets the request timeout). A
-    /// transaction whose request has less time left sets its own.
+    /// set once when it opens (the server sets the request timeout; zero,
+    /// for the commands, is no limit). A transaction whose request has much
+    /// less time left sets its own.
     pub statement_timeout: Duration,
 }
 
@@ -92,7 +93,7 @@ impl PostgresConfig {
             tls,
             pool_size: pool_size.max(1),
             count_statements: false,
-            statement_timeout: Duration::from_secs(60),
+            statement_timeout: Duration::ZERO,
         })
     }
 
@@ -173,12 +174,14 @@ impl PostgresConfig {
                 said(&e)
             ))
         })?;
-        client
-            .batch_execute(&format!(
-                "SET statement_timeout = {}",
-                self.statement_timeout.as_millis().max(1)
-            ))
-            .map_err(|e| Error::Internal(format!("{}: {}", self.describe(), said(&e))))?;
+        if !self.statement_timeout.is_zero() {
+            client
+                .batch_execute(&format!(
+                    "SET statement_timeout = {}",
+                    self.statement_timeout.as_millis().max(1)
+                ))
+                .map_err(|e| Error::Internal(format!("{}: {}", self.describe(), said(&e))))?;
+        }
         Ok(Session {
             client,
             statements: std::collections::HashMap::new(),
@@ -186,7 +189,9 @@ impl PostgresConfig {
         })
     }
 
-    /// A pool of connections, opened as they are first needed.
+    /// A pool of async connections, opened as they are first needed: for
+    /// the migration runner and `copy`, whose statements (an index built on
+    /// a large table) may run as long as they need.
     pub fn pool(&self) -> Result<Pool> {
         let manager_config = ManagerConfig {
             recycling_method: RecyclingMethod::Fast,
@@ -201,7 +206,6 @@ impl PostgresConfig {
             .runtime(deadpool_postgres::Runtime::Tokio1)
             .wait_timeout(Some(Duration::from_secs(10)))
             .create_timeout(Some(Duration::from_secs(10)))
-            .post_create(statement_timeout(self.statement_timeout))
             .pre_recycle(Hook::sync_fn(|_, metrics| {
                 if metrics.age() > MAX_CONNECTION_AGE {
                     Err(HookError::Message("older than its maximum age".into()))
@@ -236,21 +240,6 @@ impl Session {
         self.statements.insert(sql.to_owned(), statement.clone());
         Ok(statement)
     }
-}
-
-/// Sets a new connection's `statement_timeout` (one statement for its
-/// lifetime, not one a transaction).
-fn statement_timeout(timeout: Duration) -> Hook {
-    let sql = format!("SET statement_timeout = {}", timeout.as_millis().max(1));
-    Hook::async_fn(move |client: &mut deadpool_postgres::ClientWrapper, _| {
-        let sql = sql.clone();
-        Box::pin(async move {
-            client
-                .batch_execute(&sql)
-                .await
-                .map_err(|e| HookError::Message(said(&e).into()))
-        })
-    })
 }
 
 /// `message` without `url`'s password, should it be quoted.

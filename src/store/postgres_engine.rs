@@ -202,7 +202,10 @@ fn attempt_once<T>(
     // same round trip.
     let own = deadline
         .map(|d| d.saturating_duration_since(Instant::now()))
-        .filter(|left| *left * 2 < inner.config.statement_timeout)
+        .filter(|left| {
+            let timeout = inner.config.statement_timeout;
+            timeout.is_zero() || *left * 2 < timeout
+        })
         .map(|left| {
             format!(
                 "; SET LOCAL statement_timeout = {}",
