@@ -12,6 +12,9 @@
 //! case run again from its start on a fresh copy, after a jittered,
 //! growing pause, at most [`ATTEMPTS`] times: a failed attempt leaves
 //! nothing behind, since all it wrote was in the transaction rolled back.
+//! So is one whose connection the server ended before its commit (a
+//! restart, a failover), on another connection; a connection lost during
+//! the commit is answered as an error, whether it was made being unknown.
 //! Statements are cut off at the request timeout (each connection's
 //! `statement_timeout`), or earlier for a request with clearly less time
 //! left (its transaction's own); no attempt starts past the deadline.
@@ -229,10 +232,26 @@ fn attempt_once<T>(
     match session.client.batch_execute(end) {
         Ok(()) => inner.give_back(session),
         // The connection is not reused; the commit's refusal is the answer.
+        // A connection lost at the commit leaves it unknown whether the
+        // commit was made: that is not run again.
+        Err(e) if value.is_ok() && (e.is_closed() || lost(&e)) => {
+            return Err(Error::Internal(format!(
+                "the connection was lost while committing; whether the change was made is \
+                 unknown: {}",
+                super::postgres::said(&e)
+            )));
+        }
         Err(e) if value.is_ok() => return Err(postgres_error(e)),
         Err(_) => {}
     }
     value
+}
+
+/// Whether the server ended the connection.
+fn lost(error: &postgres::Error) -> bool {
+    error
+        .code()
+        .is_some_and(|code| super::tx::LOST.contains(&code.code()))
 }
 
 impl Engine for Postgres {

@@ -95,11 +95,17 @@ impl Row<'_> {
 pub(crate) fn postgres_error(error: tokio_postgres::Error) -> Error {
     let said = super::postgres::said(&error);
     match error.code().map(tokio_postgres::error::SqlState::code) {
-        Some(code) if RETRIED.contains(&code) => Error::Contended(said),
+        Some(code) if RETRIED.contains(&code) || LOST.contains(&code) => Error::Contended(said),
         Some("57014") => Error::Timeout,
+        _ if error.is_closed() => Error::Contended(format!("the connection was lost: {said}")),
         _ => Error::Internal(format!("the database: {said}")),
     }
 }
+
+/// The SQLSTATEs of a connection the server ended (an administrator, a
+/// restart, a failover): before a commit is sent nothing of the
+/// transaction remains, and it runs again on another connection.
+pub(crate) const LOST: [&str; 3] = ["57P01", "57P02", "57P03"];
 
 /// The SQLSTATEs of a transaction that lost to a concurrent one: a
 /// serialization failure (`40001`: PostgreSQL, CockroachDB, Aurora DSQL),

@@ -825,3 +825,48 @@ fn copied_and_checked(output: &std::process::Output) -> String {
     );
     said
 }
+
+/// Connections the server ends (a restart, a failover) are replaced without
+/// a request failing: the use case whose pooled connection is gone runs
+/// again on a new one, reads and writes alike.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_the_server_ends_are_replaced_without_a_request_failing() {
+    use crate::support::{TestApp, World};
+
+    if !crate::support::on_postgres() {
+        eprintln!("no ACO_TEST_DATABASE_URL: the PostgreSQL tests did not run");
+        return;
+    }
+    let world = World::on(TestApp::new());
+    let partner = world.signed_partner("Contoso", "DIRECT_BILL").await;
+    let url = crate::support::postgres_url_for(&world.app.config.store.path).unwrap();
+    let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    for round in 0..3 {
+        // Every other connection to the app's database, ended by the server.
+        let ended: i64 = client
+            .query_one(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity \
+                 WHERE datname = current_database() AND pid <> pg_backend_pid()",
+                &[],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        assert!(round > 0 || ended > 0, "the app had connections to end");
+        let customer = world
+            .eligible_customer(&partner, &format!("After{round}"))
+            .await;
+        let read = world
+            .app
+            .ok(
+                &world.admin,
+                "query($id: ID!) { customer(id: $id) { companyName } }",
+                serde_json::json!({ "id": customer.id }),
+            )
+            .await;
+        assert_eq!(read["customer"]["companyName"], format!("After{round}"));
+    }
+}
