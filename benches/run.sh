@@ -82,7 +82,10 @@ if [ -n "$database_url" ]; then
   store="PostgreSQL"
   # PostgreSQL works on the server's core: its processes, and the backends
   # they start from now on.
-  for p in $(pgrep -x postgres); do taskset -a -p -c "$server_cpu" "$p" >/dev/null; done
+  for p in $(pgrep -x postgres); do
+    taskset -a -p -c "$server_cpu" "$p" >/dev/null 2>&1 ||
+      { echo "PostgreSQL's processes could not be pinned to CPU $server_cpu (not ours to move): its figures are not comparable" >&2; break; }
+  done
 fi
 for b in "${builds[@]}"; do
   started=$(date +%s)
