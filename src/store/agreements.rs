@@ -6,7 +6,7 @@ use rust_decimal::Decimal;
 use super::columns::{Instant, Money, instant};
 use super::pagination::{Filter, Page, PageArgs, find_one, page, text};
 use super::requests::RequestScope;
-use super::{Param, Row, Tx};
+use super::{Row, Tx};
 use crate::domain::ids::ObjectId;
 use crate::domain::time::Month;
 use crate::domain::{AgreementStatus, GrantStatus};
@@ -188,31 +188,20 @@ pub fn insert(tx: &Tx<'_>, a: &AcoAgreementRow) -> Result<()> {
 
 /// At most one published agreement per request, on PostgreSQL (SQLite's
 /// partial unique index holds it there): a row in `published_agreements`
-/// while one is published, which refuses a second one and makes two
-/// publications at once conflict; removed when it closes.
+/// while one is published, removed when it closes.
+const PUBLISHED: super::guard::Guard = super::guard::Guard {
+    table: "published_agreements",
+    columns: &["request_id", "agreement_id"],
+    rule: "one published agreement per request",
+};
+
 fn keep_published(tx: &Tx<'_>, a: &AcoAgreementRow) -> Result<()> {
-    if !tx.is_postgres() {
-        return Ok(());
-    }
-    if a.status == AgreementStatus::Published {
-        let added = tx.exec(
-            "INSERT INTO published_agreements (request_id, agreement_id) VALUES (?1, ?2) \
-             ON CONFLICT (request_id) DO NOTHING",
-            &[&a.request_id, &a.id],
-        )?;
-        if added == 0 {
-            return Err(crate::error::Error::Internal(format!(
-                "request {} already has a published agreement",
-                a.request_id
-            )));
-        }
-    } else {
-        tx.exec(
-            "DELETE FROM published_agreements WHERE request_id = ?1 AND agreement_id = ?2",
-            &[&a.request_id, &a.id],
-        )?;
-    }
-    Ok(())
+    PUBLISHED.keep(
+        tx,
+        &[&a.request_id],
+        &a.id,
+        a.status == AgreementStatus::Published,
+    )
 }
 
 /// Moves a published agreement to its new status; `false` if it was no longer published.
@@ -407,8 +396,7 @@ pub fn grants_with_tenants(
          WHERE {} ORDER BY g.customer_id, g.partner_id, g.id",
         filter.sql()
     );
-    let params: Vec<&dyn Param> = filter.params().iter().map(|p| p as &dyn Param).collect();
-    tx.rows(&sql, &params, |r| {
+    tx.rows(&sql, &filter.bound(), |r| {
         Ok(GrantWithTenants {
             grant: map_grant(r)?,
             partner_tenant_id: r.get(10)?,

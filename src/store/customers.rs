@@ -404,15 +404,8 @@ pub fn find_named(
     )
 }
 
-/// Makes a use case that reads several rows of the customer's and writes
-/// others conflict with any other doing the same: on PostgreSQL-compatible
-/// engines, whose snapshot isolation would let two such use cases each
-/// decide on what the other has not yet written, it writes the customer's
-/// own row (a write-write conflict the engine refuses one of, and the
-/// service runs again). SQLite's one writer needs nothing.
+/// Makes two use cases that read several rows of the customer's and write
+/// others conflict (see `guard::claim`).
 pub fn claim(tx: &Tx<'_>, id: &ObjectId) -> Result<()> {
-    if tx.is_postgres() {
-        tx.exec("UPDATE customers SET id = id WHERE id = ?1", &[id])?;
-    }
-    Ok(())
+    super::guard::claim(tx, "customers", id)
 }

@@ -50,11 +50,6 @@ impl Db {
     pub fn migrate(path: &Path, journal_mode: JournalMode) -> Result<usize> {
         Sqlite::migrate(path, journal_mode)
     }
-
-    /// `true` on the embedded SQLite store.
-    pub fn is_sqlite(&self) -> bool {
-        matches!(self, Db::Sqlite(_))
-    }
 }
 
 impl Engine for Db {

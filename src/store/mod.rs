@@ -24,6 +24,7 @@ pub mod copy;
 pub mod customers;
 mod db;
 mod engine;
+mod guard;
 mod handle;
 pub mod integrity;
 pub mod pagination;

@@ -92,7 +92,7 @@ impl Filter {
     }
 
     /// The parameters as a statement takes them.
-    fn bound(&self) -> Vec<&dyn Param> {
+    pub(crate) fn bound(&self) -> Vec<&dyn Param> {
         self.params.iter().map(|p| p as &dyn Param).collect()
     }
 }

@@ -4,7 +4,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use super::columns::{Date, Instant, instant};
 use super::pagination::{Filter, Page, PageArgs, find_among, find_one, page, text};
-use super::{Row, Tx};
+use super::{Param, Row, Tx};
 use crate::domain::ids::ObjectId;
 use crate::domain::{Address, Contact, PartnerType};
 use crate::error::Result;
@@ -165,63 +165,69 @@ pub fn tenant_in_use(tx: &Tx<'_>, tenant_id: &str) -> Result<bool> {
     Ok(in_use == Some(true))
 }
 
+/// The columns a partner's owner may edit, in the order of [`editable`].
+const EDITABLE: &str = "company_name, domain, mpn_id, address_line1, address_line2, address_city, \
+    address_state, address_postal_code, address_country, contact_first_name, contact_last_name, \
+    contact_email, contact_phone";
+
+/// The values of [`EDITABLE`]: parameters `?1` to `?13` of both writes.
+fn editable(p: &PartnerRow) -> [&dyn Param; 13] {
+    [
+        &p.company_name,
+        &p.domain,
+        &p.mpn_id,
+        &p.default_address.address_line1,
+        &p.default_address.address_line2,
+        &p.default_address.city,
+        &p.default_address.state,
+        &p.default_address.postal_code,
+        &p.default_address.country,
+        &p.primary_contact.first_name,
+        &p.primary_contact.last_name,
+        &p.primary_contact.email,
+        &p.primary_contact.phone_number,
+    ]
+}
+
 pub fn insert(tx: &Tx<'_>, p: &PartnerRow) -> Result<()> {
+    let (created_at, updated_at) = (instant(p.created_at), instant(p.updated_at));
+    let mut params = editable(p).to_vec();
+    params.extend([
+        &p.id as &dyn Param,
+        &p.tenant_id,
+        &p.partner_type,
+        &p.version,
+        &created_at,
+        &updated_at,
+    ]);
     tx.exec(
-        "INSERT INTO partners (id, tenant_id, company_name, domain, partner_type, mpn_id, \
-            address_line1, address_line2, address_city, address_state, address_postal_code, address_country, \
-            contact_first_name, contact_last_name, contact_email, contact_phone, version, created_at, updated_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
-        &[
-            &p.id,
-            &p.tenant_id,
-            &p.company_name,
-            &p.domain,
-            &p.partner_type,
-            &p.mpn_id,
-            &p.default_address.address_line1,
-            &p.default_address.address_line2,
-            &p.default_address.city,
-            &p.default_address.state,
-            &p.default_address.postal_code,
-            &p.default_address.country,
-            &p.primary_contact.first_name,
-            &p.primary_contact.last_name,
-            &p.primary_contact.email,
-            &p.primary_contact.phone_number,
-            &p.version,
-            &instant(p.created_at),
-            &instant(p.updated_at),
-        ],
+        &format!(
+            "INSERT INTO partners ({EDITABLE}, id, tenant_id, partner_type, version, created_at, \
+                updated_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, \
+                ?18, ?19)"
+        ),
+        &params,
     )?;
     Ok(())
 }
 
 /// Writes the editable fields of `p` and bumps its version.
 pub fn update(tx: &Tx<'_>, p: &PartnerRow) -> Result<()> {
+    let updated_at = instant(p.updated_at);
+    let mut params = editable(p).to_vec();
+    params.extend([&updated_at as &dyn Param, &p.id]);
+    let set: Vec<String> = EDITABLE
+        .split(',')
+        .enumerate()
+        .map(|(n, column)| format!("{} = ?{}", column.trim(), n + 1))
+        .collect();
     tx.exec(
-        "UPDATE partners SET company_name = ?2, domain = ?3, mpn_id = ?4, \
-            address_line1 = ?5, address_line2 = ?6, address_city = ?7, address_state = ?8, \
-            address_postal_code = ?9, address_country = ?10, contact_first_name = ?11, \
-            contact_last_name = ?12, contact_email = ?13, contact_phone = ?14, \
-            version = version + 1, updated_at = ?15 \
-         WHERE id = ?1",
-        &[
-            &p.id,
-            &p.company_name,
-            &p.domain,
-            &p.mpn_id,
-            &p.default_address.address_line1,
-            &p.default_address.address_line2,
-            &p.default_address.city,
-            &p.default_address.state,
-            &p.default_address.postal_code,
-            &p.default_address.country,
-            &p.primary_contact.first_name,
-            &p.primary_contact.last_name,
-            &p.primary_contact.email,
-            &p.primary_contact.phone_number,
-            &instant(p.updated_at),
-        ],
+        &format!(
+            "UPDATE partners SET {}, version = version + 1, updated_at = ?14 WHERE id = ?15",
+            set.join(", ")
+        ),
+        &params,
     )?;
     Ok(())
 }
@@ -580,15 +586,8 @@ pub fn find_named(tx: &Tx<'_>, ids: &[&str], scope: &PartnerScope) -> Result<Vec
     )
 }
 
-/// Makes a use case that reads several rows of the partner's and writes
-/// others conflict with any other doing the same: on PostgreSQL-compatible
-/// engines, whose snapshot isolation would let two such use cases each
-/// decide on what the other has not yet written, it writes the partner's
-/// own row (a write-write conflict the engine refuses one of, and the
-/// service runs again). SQLite's one writer needs nothing.
+/// Makes two use cases that read several rows of the partner's and write
+/// others conflict (see `guard::claim`).
 pub fn claim(tx: &Tx<'_>, id: &ObjectId) -> Result<()> {
-    if tx.is_postgres() {
-        tx.exec("UPDATE partners SET id = id WHERE id = ?1", &[id])?;
-    }
-    Ok(())
+    super::guard::claim(tx, "partners", id)
 }

@@ -168,37 +168,20 @@ pub fn insert(tx: &Tx<'_>, r: &RelationshipRow, requested_by: &str) -> Result<()
 
 /// At most one live relationship per partner and customer, on PostgreSQL
 /// (SQLite's partial unique index holds it there): a row in
-/// `live_relationships` while one is live, which refuses a second one and
-/// makes two requests at once conflict; removed when it ends.
+/// `live_relationships` while one is live, removed when it ends.
+const LIVE: super::guard::Guard = super::guard::Guard {
+    table: "live_relationships",
+    columns: &["partner_id", "customer_id", "relationship_id"],
+    rule: "one live relationship per partner and customer",
+};
+
 fn keep_live(tx: &Tx<'_>, r: &RelationshipRow) -> Result<()> {
-    if !tx.is_postgres() {
-        return Ok(());
-    }
-    if r.status != RelationshipStatus::Revoked {
-        let added = tx.exec(
-            "INSERT INTO live_relationships (partner_id, customer_id, relationship_id) \
-             VALUES (?1, ?2, ?3) ON CONFLICT (partner_id, customer_id) DO NOTHING",
-            &[&r.partner_id, &r.customer_id, &r.id],
-        )?;
-        let holder = tx.row(
-            "SELECT relationship_id FROM live_relationships WHERE partner_id = ?1 AND customer_id = ?2",
-            &[&r.partner_id, &r.customer_id],
-            |row| row.get::<ObjectId>(0),
-        )?;
-        if added == 0 && holder.as_ref() != Some(&r.id) {
-            return Err(crate::error::Error::Internal(format!(
-                "partner {} already has a live relationship with customer {}",
-                r.partner_id, r.customer_id
-            )));
-        }
-    } else {
-        tx.exec(
-            "DELETE FROM live_relationships WHERE partner_id = ?1 AND customer_id = ?2 \
-             AND relationship_id = ?3",
-            &[&r.partner_id, &r.customer_id, &r.id],
-        )?;
-    }
-    Ok(())
+    LIVE.keep(
+        tx,
+        &[&r.partner_id, &r.customer_id],
+        &r.id,
+        r.status != RelationshipStatus::Revoked,
+    )
 }
 
 /// Moves a relationship from `from` to its new status; `false` if it was no longer in `from`.

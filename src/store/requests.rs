@@ -388,37 +388,16 @@ pub fn insert(tx: &Tx<'_>, q: &AcoRequestRow) -> Result<()> {
 
 /// ELIG-13 on PostgreSQL, where a partial unique index is not to be had: a
 /// row in `open_requests` per customer with an unfinished request, written
-/// with the request, which refuses a second one (and makes two submissions
-/// at once conflict), and removed when the request finishes. On SQLite the
-/// unique index of migration 0003 holds the rule.
+/// with the request and removed when it finishes. On SQLite the unique
+/// index of migration 0003 holds the rule.
+const OPEN_REQUESTS: super::guard::Guard = super::guard::Guard {
+    table: "open_requests",
+    columns: &["customer_id", "request_id"],
+    rule: "ELIG-13, one unfinished request per customer",
+};
+
 fn keep_open_request(tx: &Tx<'_>, q: &AcoRequestRow) -> Result<()> {
-    if !tx.is_postgres() {
-        return Ok(());
-    }
-    if q.status.is_finished() {
-        tx.exec(
-            "DELETE FROM open_requests WHERE customer_id = ?1 AND request_id = ?2",
-            &[&q.customer_id, &q.id],
-        )?;
-    } else {
-        tx.exec(
-            "INSERT INTO open_requests (customer_id, request_id) VALUES (?1, ?2) \
-             ON CONFLICT (customer_id) DO NOTHING",
-            &[&q.customer_id, &q.id],
-        )?;
-        let holder = tx.row(
-            "SELECT request_id FROM open_requests WHERE customer_id = ?1",
-            &[&q.customer_id],
-            |r| r.get::<ObjectId>(0),
-        )?;
-        if holder.as_ref() != Some(&q.id) {
-            return Err(crate::error::Error::Internal(format!(
-                "ELIG-13: customer {} already has an unfinished request",
-                q.customer_id
-            )));
-        }
-    }
-    Ok(())
+    OPEN_REQUESTS.keep(tx, &[&q.customer_id], &q.id, !q.status.is_finished())
 }
 
 /// Writes `q`'s new state if the stored version is still `seen_version`, and

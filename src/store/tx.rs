@@ -272,8 +272,8 @@ impl Tx<'_> {
                 |r| r.get(0),
             )?
             .flatten();
-        let random = i64::from(uuid::Uuid::new_v4().as_bytes()[0]) * 4
-            + i64::from(uuid::Uuid::new_v4().as_bytes()[1] & 3);
+        let bytes = *uuid::Uuid::new_v4().as_bytes();
+        let random = i64::from(u16::from_le_bytes([bytes[0], bytes[1]]) % 1_024);
         let now = chrono::Utc::now().timestamp_micros() * 1_024 + random;
         Ok(Some(newest.map_or(now, |n| now.max(n + 1))))
     }

@@ -439,7 +439,7 @@ async fn a_use_case_refused_for_a_concurrent_one_runs_again_and_nothing_is_lost(
 /// Neither refusal leaves a trace: one request, and its history as long
 /// as its version.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_instances_on_one_database_keep_elig_13_and_flow_18() {
+async fn elig_13_and_flow_18_hold_for_two_instances_on_one_database() {
     use crate::support::{SUBMIT, TestApp, World, deal};
     use aco_api::domain::Role;
     use serde_json::json;
@@ -697,7 +697,7 @@ async fn serving_an_unmigrated_or_unreachable_database_is_refused_with_what_to_d
 /// refused, never both (the assignment claims the partner, so that the
 /// second sees the first or runs again).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_instances_never_both_assign_one_user_two_credits_of_a_kind() {
+async fn ben_6_two_instances_never_both_assign_one_user_two_credits_of_a_kind() {
     use crate::support::{TestApp, World};
     use serde_json::json;
 

@@ -100,6 +100,27 @@ async fn admin(sql: &str) -> Result<(), tokio_postgres::Error> {
 
 static TEMPLATE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
 static DATABASES: AtomicU32 = AtomicU32::new(1);
+
+/// A new database's name, `<the run's database>_<kind><pid>_<n>`: the
+/// script drops every database whose name starts with the run's.
+fn new_database_name(kind: &str) -> String {
+    format!(
+        "{}_{kind}{}_{}",
+        run_database(),
+        std::process::id(),
+        DATABASES.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// Creates an empty database `name` with the C collation (text sorts by
+/// its bytes, as on SQLite and Aurora DSQL).
+async fn create_empty_database(name: &str) {
+    admin(&format!(
+        "CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'"
+    ))
+    .await
+    .unwrap_or_else(|e| panic!("creating {name}: {e}"));
+}
 static CREATING: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// A fresh database for one test app: a copy of the run's template, which
@@ -109,12 +130,7 @@ fn fresh_postgres() -> (aco_api::store::postgres::PostgresConfig, String) {
     let template = TEMPLATE.get_or_init(|| {
         let name = format!("{}_tpl{}", run_database(), std::process::id());
         on_own_runtime(async {
-            admin(&format!(
-                "CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8' \
-                 LC_COLLATE 'C' LC_CTYPE 'C'"
-            ))
-            .await
-            .expect("the template database");
+            create_empty_database(&name).await;
             let config =
                 aco_api::store::postgres::PostgresConfig::from_url(&database_url(&name), 1)
                     .expect("its URL");
@@ -124,21 +140,15 @@ fn fresh_postgres() -> (aco_api::store::postgres::PostgresConfig, String) {
         });
         name
     });
-    let name = format!(
-        "{}_t{}_{}",
-        run_database(),
-        std::process::id(),
-        DATABASES.fetch_add(1, Ordering::Relaxed)
-    );
+    let name = new_database_name("t");
     on_own_runtime(async {
         // The template's last connection may take a moment to go.
         let mut tries = 0;
         loop {
             match admin(&format!("CREATE DATABASE {name} TEMPLATE {template}")).await {
                 Ok(()) => break,
-                Err(e) if tries < 50 => {
+                Err(_) if tries < 50 => {
                     tries += 1;
-                    let _ = e;
                     tokio::time::sleep(std::time::Duration::from_millis(100)).await;
                 }
                 Err(e) => panic!("creating {name}: {e}"),
@@ -178,19 +188,8 @@ pub fn use_database(command: &mut tokio::process::Command, path: &std::path::Pat
 
 /// The URL of a new, empty database (no schema) on the suite's server.
 pub fn empty_postgres() -> String {
-    let name = format!(
-        "{}_e{}_{}",
-        run_database(),
-        std::process::id(),
-        DATABASES.fetch_add(1, Ordering::Relaxed)
-    );
-    on_own_runtime(async {
-        admin(&format!(
-            "CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'"
-        ))
-        .await
-        .expect("an empty database")
-    });
+    let name = new_database_name("e");
+    on_own_runtime(create_empty_database(&name));
     database_url(&name)
 }
 
