@@ -2,15 +2,17 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::auth::{Authenticator, Secret, SharedSecret};
 use crate::domain::Role;
 use crate::domain::time::Clock;
 use crate::store::{JournalMode, StoreConfig};
+
+mod jwt;
+
+pub use jwt::{JwksUrl, JwtArgs, JwtConfig};
 
 /// Development-only defaults, used in dev mode where `ACO_JWT_SECRET` is not set.
 pub mod dev {
@@ -168,34 +170,6 @@ pub enum LogFormat {
 }
 
 #[derive(Debug, Clone, Args)]
-pub struct JwtArgs {
-    /// HS256 shared secret.
-    #[arg(long, env = "ACO_JWT_SECRET", hide_env_values = true)]
-    pub jwt_secret: Option<String>,
-    /// A JWKS document, inline JSON or a file path (RS256/ES256).
-    #[arg(long, env = "ACO_JWT_JWKS")]
-    pub jwt_jwks: Option<String>,
-    /// The algorithm tokens must use with the JWKS document: RS256 or ES256.
-    #[arg(long, env = "ACO_JWT_ALGORITHM", default_value = "RS256")]
-    pub jwt_algorithm: String,
-    /// Required value of the `iss` claim.
-    #[arg(long, env = "ACO_JWT_ISSUER")]
-    pub jwt_issuer: Option<String>,
-    /// Required value of the `aud` claim.
-    #[arg(long, env = "ACO_JWT_AUDIENCE")]
-    pub jwt_audience: Option<String>,
-    /// Clock skew allowed on `exp` and `nbf`, in seconds.
-    #[arg(long, env = "ACO_JWT_LEEWAY_SECONDS", default_value_t = 60)]
-    pub jwt_leeway_seconds: u64,
-    /// The programme's own tenant: tokens with programme roles must carry it.
-    #[arg(long, env = "ACO_PROGRAM_TENANT_ID")]
-    pub program_tenant_id: Option<String>,
-    /// Dev mode: explorer, demo data, fixed clock, built-in development JWT settings.
-    #[arg(long, env = "ACO_DEV", default_value_t = false)]
-    pub dev: bool,
-}
-
-#[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
     #[command(flatten)]
     pub database: DatabaseArgs,
@@ -287,136 +261,6 @@ fn parse_role(text: &str) -> Result<Role, String> {
         let roles: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
         format!("{text:?} is not a role; the roles are {}", roles.join(", "))
     })
-}
-
-/// The fewest distinct bytes a production HS256 secret may have: 32 spaces,
-/// or a word repeated, is not a secret.
-const MIN_DISTINCT_SECRET_BYTES: usize = 16;
-
-fn distinct_bytes(secret: &str) -> usize {
-    let mut seen = [false; 256];
-    secret.bytes().for_each(|b| seen[usize::from(b)] = true);
-    seen.iter().filter(|&&s| s).count()
-}
-
-/// JWT settings, resolved.
-#[derive(Debug, Clone)]
-pub struct JwtConfig {
-    pub secret: Option<Secret>,
-    /// The JWKS key source, when configured instead of a secret.
-    pub jwks: Option<Arc<crate::auth::JwksKeys>>,
-    pub issuer: String,
-    pub audience: String,
-    pub leeway_seconds: u64,
-    pub program_tenant_id: String,
-}
-
-impl JwtConfig {
-    /// Applies dev defaults, or refuses incomplete production settings.
-    pub fn resolve(args: &JwtArgs) -> Result<Self, ConfigError> {
-        let dev_defaults = args.dev && args.jwt_secret.is_none() && args.jwt_jwks.is_none();
-        let pick =
-            |value: &Option<String>, default: &str, name: &'static str| match (value, args.dev) {
-                (Some(v), _) => Ok(v.clone()),
-                (None, true) => Ok(default.to_owned()),
-                (None, false) => Err(ConfigError::Missing(name)),
-            };
-        if args.jwt_jwks.is_some() && args.jwt_secret.is_some() {
-            return Err(ConfigError::Invalid(
-                "set ACO_JWT_SECRET or ACO_JWT_JWKS, not both".into(),
-            ));
-        }
-        let jwks = match &args.jwt_jwks {
-            None => None,
-            Some(value) => {
-                let document = if value.trim_start().starts_with('{') {
-                    value.clone()
-                } else {
-                    std::fs::read_to_string(value).map_err(|e| {
-                        ConfigError::Invalid(format!("ACO_JWT_JWKS: reading {value}: {e}"))
-                    })?
-                };
-                let algorithm = match args.jwt_algorithm.to_ascii_uppercase().as_str() {
-                    "RS256" => jsonwebtoken::Algorithm::RS256,
-                    "ES256" => jsonwebtoken::Algorithm::ES256,
-                    other => {
-                        return Err(ConfigError::Invalid(format!(
-                            "ACO_JWT_ALGORITHM: {other} is not accepted; use RS256 or ES256"
-                        )));
-                    }
-                };
-                Some(Arc::new(
-                    crate::auth::JwksKeys::from_document(&document, algorithm)
-                        .map_err(|e| ConfigError::Invalid(format!("ACO_JWT_JWKS: {e}")))?,
-                ))
-            }
-        };
-        let secret = match (&args.jwt_secret, dev_defaults) {
-            (Some(s), _) if s.len() < 32 => {
-                return Err(ConfigError::Invalid(
-                    "ACO_JWT_SECRET must be at least 32 characters".into(),
-                ));
-            }
-            (Some(s), _) if !args.dev && s == dev::SECRET => {
-                return Err(ConfigError::Invalid(
-                    "ACO_JWT_SECRET is the built-in development secret, which is public: \
-                     generate a secret of your own (e.g. `openssl rand -base64 48`)"
-                        .into(),
-                ));
-            }
-            (Some(s), _) if !args.dev && distinct_bytes(s) < MIN_DISTINCT_SECRET_BYTES => {
-                return Err(ConfigError::Invalid(format!(
-                    "ACO_JWT_SECRET has {} distinct bytes; at least {MIN_DISTINCT_SECRET_BYTES} \
-                     are required (generate one, e.g. `openssl rand -base64 48`)",
-                    distinct_bytes(s)
-                )));
-            }
-            (Some(s), _) => Some(Secret::new(s.clone())),
-            (None, true) => Some(Secret::new(dev::SECRET)),
-            (None, false) if jwks.is_some() => None,
-            (None, false) => return Err(ConfigError::Missing("ACO_JWT_SECRET or ACO_JWT_JWKS")),
-        };
-        let program_tenant_id = pick(
-            &args.program_tenant_id,
-            dev::PROGRAM_TENANT_ID,
-            "ACO_PROGRAM_TENANT_ID",
-        )?;
-        let program_tenant_id = crate::domain::validate::tenant_id(&program_tenant_id)
-            .ok_or_else(|| ConfigError::Invalid("ACO_PROGRAM_TENANT_ID must be a GUID".into()))?;
-        let issuer = pick(&args.jwt_issuer, dev::ISSUER, "ACO_JWT_ISSUER")?;
-        let audience = pick(&args.jwt_audience, dev::AUDIENCE, "ACO_JWT_AUDIENCE")?;
-        for (value, name) in [(&issuer, "ACO_JWT_ISSUER"), (&audience, "ACO_JWT_AUDIENCE")] {
-            if value.trim().is_empty() {
-                return Err(ConfigError::Invalid(format!(
-                    "{name} is empty: every token would be checked against nothing"
-                )));
-            }
-        }
-        Ok(JwtConfig {
-            secret,
-            jwks,
-            issuer,
-            audience,
-            leeway_seconds: args.jwt_leeway_seconds,
-            program_tenant_id,
-        })
-    }
-
-    pub fn authenticator(&self) -> Authenticator {
-        let keys: Arc<dyn crate::auth::KeySource> = match (&self.jwks, &self.secret) {
-            (Some(jwks), _) => jwks.clone(),
-            (None, Some(secret)) => Arc::new(SharedSecret::new(secret.clone())),
-            // Unreachable after `resolve`: one of the two is always set.
-            (None, None) => Arc::new(SharedSecret::new(Secret::new(""))),
-        };
-        Authenticator::new(
-            keys,
-            self.issuer.clone(),
-            self.audience.clone(),
-            self.leeway_seconds,
-            self.program_tenant_id.clone(),
-        )
-    }
 }
 
 /// Everything the application needs, resolved and checked.
@@ -565,6 +409,8 @@ impl ServeArgs {
             jwt: JwtArgs {
                 jwt_secret: None,
                 jwt_jwks: None,
+                jwt_jwks_url: None,
+                jwt_jwks_refresh_seconds: 3600,
                 jwt_algorithm: "RS256".into(),
                 jwt_issuer: None,
                 jwt_audience: None,

@@ -31,6 +31,12 @@ impl fmt::Debug for Secret {
 pub trait KeySource: Send + Sync + fmt::Debug {
     /// The key and the (configured, never token-chosen) algorithm for a token with `header`.
     fn key_for(&self, header: &Header) -> Result<(DecodingKey, Algorithm), AuthError>;
+
+    /// Moves on whenever the keys change, so that tokens checked with the
+    /// old keys are checked again. Fixed keys never change.
+    fn generation(&self) -> u64 {
+        0
+    }
 }
 
 /// HS256 with a shared secret: local development and tests.
@@ -65,6 +71,8 @@ impl KeySource for SharedSecret {
 pub struct JwksKeys {
     algorithm: Algorithm,
     keys: Vec<(String, DecodingKey)>,
+    /// Each key's `kid` and JWK, sorted: what tells two sets apart.
+    fingerprint: Vec<(String, String)>,
 }
 
 /// Why a key set could not be used.
@@ -89,7 +97,7 @@ impl JwksKeys {
             Algorithm::ES256 => "ES256",
             _ => return Err(JwksError::Algorithm),
         };
-        let keys: Vec<(String, DecodingKey)> = set
+        let usable: Vec<_> = set
             .keys
             .iter()
             .filter(|jwk| match (&jwk.algorithm, algorithm) {
@@ -107,13 +115,36 @@ impl JwksKeys {
             })
             .filter_map(|jwk| {
                 let kid = jwk.common.key_id.clone()?;
-                DecodingKey::from_jwk(jwk).ok().map(|key| (kid, key))
+                DecodingKey::from_jwk(jwk).ok().map(|key| (kid, key, jwk))
             })
             .collect();
-        if keys.is_empty() {
+        if usable.is_empty() {
             return Err(JwksError::NoKeys(name));
         }
-        Ok(JwksKeys { algorithm, keys })
+        let mut fingerprint: Vec<(String, String)> = usable
+            .iter()
+            .map(|(kid, _, jwk)| (kid.clone(), serde_json::to_string(jwk).unwrap_or_default()))
+            .collect();
+        fingerprint.sort();
+        let keys = usable.into_iter().map(|(kid, key, _)| (kid, key)).collect();
+        Ok(JwksKeys {
+            algorithm,
+            keys,
+            fingerprint,
+        })
+    }
+
+    /// Whether `other` holds the same keys under the same `kid`s.
+    pub fn same_keys(&self, other: &JwksKeys) -> bool {
+        self.algorithm == other.algorithm && self.fingerprint == other.fingerprint
+    }
+
+    /// The `kid`s of the keys held.
+    pub fn kids(&self) -> Vec<&str> {
+        self.fingerprint
+            .iter()
+            .map(|(kid, _)| kid.as_str())
+            .collect()
     }
 }
 

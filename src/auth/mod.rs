@@ -6,6 +6,7 @@
 //! without touching validation or scoping.
 //!
 //! - `keys`: where keys come from ([`KeySource`], a shared secret, JWKS).
+//! - `remote`: keys fetched from the issuer and kept fresh ([`RemoteJwks`]).
 //! - `validation`: checking a token and remembering the ones checked
 //!   ([`Authenticator::verify`]).
 //! - `organization`: finding the organisation the caller acts for
@@ -15,14 +16,18 @@
 mod keys;
 mod mint;
 mod organization;
+mod remote;
 mod validation;
 
 pub use keys::{JwksError, JwksKeys, KeySource, Secret, SharedSecret};
 pub use mint::{TokenRequest, mint_hs256};
 pub use organization::{Pending, Resolution};
+pub use remote::{RemoteJwks, UNKNOWN_KID_INTERVAL};
 pub use validation::{Authenticator, Claims};
 
-/// Why a token was refused. Every variant is answered with `401 UNAUTHENTICATED`.
+/// Why a token was refused. Every variant is answered with `401 UNAUTHENTICATED`,
+/// but [`AuthError::Unavailable`] and [`AuthError::KeysUnknown`]: `503`, the
+/// token may be fine.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AuthError {
     #[error("the Authorization header must be `Bearer <token>`")]
@@ -63,4 +68,6 @@ pub enum AuthError {
     NotProgramTenant,
     #[error("the organisation could not be looked up")]
     Unavailable,
+    #[error("the issuer's signing keys are not known yet")]
+    KeysUnknown,
 }

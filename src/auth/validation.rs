@@ -8,7 +8,7 @@ use jsonwebtoken::Validation;
 use jsonwebtoken::errors::ErrorKind;
 use serde::{Deserialize, Serialize};
 
-use super::{AuthError, KeySource};
+use super::{AuthError, KeySource, RemoteJwks};
 
 /// The claims we read (Microsoft Entra ID access-token names).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -58,8 +58,8 @@ const VERIFIED_TOKENS: usize = 1024;
 
 /// Tokens whose signature and claims were checked already, with their claims
 /// and expiry. A client sends the same token with every request until it
-/// expires: a repeat skips the signature check (the keys are read at start and
-/// never change while the process runs) but not the expiry check.
+/// expires: a repeat skips the signature check, as long as the keys are those
+/// it was checked with, but never the expiry check.
 #[derive(Default)]
 struct VerifiedTokens(std::sync::Mutex<std::collections::HashMap<Box<str>, Verified>>);
 
@@ -67,6 +67,8 @@ struct VerifiedTokens(std::sync::Mutex<std::collections::HashMap<Box<str>, Verif
 struct Verified {
     claims: Claims,
     exp: u64,
+    /// The keys' generation when it was checked.
+    generation: u64,
 }
 
 impl Verified {
@@ -112,6 +114,8 @@ impl fmt::Debug for VerifiedTokens {
 #[derive(Debug, Clone)]
 pub struct Authenticator {
     keys: Arc<dyn KeySource>,
+    /// The same keys when they are fetched from the issuer.
+    remote: Option<Arc<RemoteJwks>>,
     issuer: String,
     audience: String,
     leeway_seconds: u64,
@@ -129,11 +133,49 @@ impl Authenticator {
     ) -> Self {
         Authenticator {
             keys,
+            remote: None,
             issuer: issuer.into(),
             audience: audience.into(),
             leeway_seconds,
             program_tenant_id: program_tenant_id.into(),
             verified: Arc::default(),
+        }
+    }
+
+    /// Keys fetched from the issuer: a token naming an unknown `kid` makes
+    /// [`Self::verify_fresh`] fetch them again.
+    pub fn with_remote_keys(
+        remote: Arc<RemoteJwks>,
+        issuer: impl Into<String>,
+        audience: impl Into<String>,
+        leeway_seconds: u64,
+        program_tenant_id: impl Into<String>,
+    ) -> Self {
+        let mut authenticator = Authenticator::new(
+            remote.clone(),
+            issuer,
+            audience,
+            leeway_seconds,
+            program_tenant_id,
+        );
+        authenticator.remote = Some(remote);
+        authenticator
+    }
+
+    /// [`Self::verify`], with keys fetched from the issuer: waits for the
+    /// first fetch while none is known, and fetches again (at most once a
+    /// minute) for a token whose `kid` is not in the set.
+    pub async fn verify_fresh(&self, token: &str) -> Result<Claims, AuthError> {
+        let Some(remote) = &self.remote else {
+            return self.verify(token);
+        };
+        remote.wait_for_keys().await;
+        match self.verify(token) {
+            Err(AuthError::UnknownKey) => {
+                remote.refresh_for_unknown_kid().await;
+                self.verify(token)
+            }
+            other => other,
         }
     }
 
@@ -147,17 +189,22 @@ impl Authenticator {
     /// template with the token's own `tid` in it.
     pub fn verify(&self, token: &str) -> Result<Claims, AuthError> {
         let now = jsonwebtoken::get_current_timestamp();
-        if let Some(seen) = self.verified.get(token) {
+        let generation = self.keys.generation();
+        if let Some(seen) = self
+            .verified
+            .get(token)
+            .filter(|seen| seen.generation == generation)
+        {
             return seen.at(now, self.leeway_seconds);
         }
-        let verified = self.verify_signed(token)?;
+        let verified = self.verify_signed(token, generation)?;
         let claims = verified.claims.clone();
         self.verified
             .insert(token, verified, now, self.leeway_seconds);
         Ok(claims)
     }
 
-    fn verify_signed(&self, token: &str) -> Result<Verified, AuthError> {
+    fn verify_signed(&self, token: &str, generation: u64) -> Result<Verified, AuthError> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| AuthError::Malformed)?;
         // RFC 7515 §4.1.11: an extension named critical must be understood,
         // and this service understands none.
@@ -204,6 +251,7 @@ impl Authenticator {
         Ok(Verified {
             claims: decoded.claims,
             exp: decoded.exp,
+            generation,
         })
     }
 }
@@ -313,6 +361,7 @@ mod tests {
                 preferred_username: None,
             },
             exp,
+            generation: 0,
         };
         for i in 0..VERIFIED_TOKENS {
             tokens.insert(

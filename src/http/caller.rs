@@ -25,7 +25,7 @@ pub(super) async fn authenticate(
         .map(str::trim)
         .filter(|t| !t.is_empty())
         .ok_or(AuthError::MalformedHeader)?;
-    let claims = state.auth.verify(token)?;
+    let claims = state.auth.verify_fresh(token).await?;
     let pending = match state.auth.resolve_without_store(claims)? {
         crate::auth::Resolution::Done(actor) => return Ok(Some(actor)),
         crate::auth::Resolution::NeedsLookup(pending) => pending,
@@ -39,14 +39,26 @@ pub(super) async fn authenticate(
 }
 
 /// The answer to a token that was not accepted: 401, or 503 when the token
-/// may be fine but its organisation could not be looked up.
+/// may be fine but its organisation could not be looked up or the issuer's
+/// keys are not known yet.
 pub(super) fn unauthenticated(error: AuthError) -> Response {
-    if error == AuthError::Unavailable {
-        return error_response(
+    let unavailable = match error {
+        AuthError::Unavailable => Some("the service cannot answer right now; try again"),
+        AuthError::KeysUnknown => Some(
+            "the issuer's signing keys could not be fetched yet, so no token can be checked; try again",
+        ),
+        _ => None,
+    };
+    if let Some(message) = unavailable {
+        let mut response = error_response(
             StatusCode::SERVICE_UNAVAILABLE,
             "INTERNAL_SERVER_ERROR",
-            "the service cannot answer right now; try again",
+            message,
         );
+        response
+            .headers_mut()
+            .insert("retry-after", HeaderValue::from_static("5"));
+        return response;
     }
     let mut response = error_response(
         StatusCode::UNAUTHORIZED,

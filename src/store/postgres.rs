@@ -11,7 +11,6 @@
 //! written out: errors name the user, host, port and database only.
 
 use std::str::FromStr;
-use std::sync::Arc;
 use std::time::Duration;
 
 use deadpool_postgres::{Hook, HookError, Manager, ManagerConfig, Pool, RecyclingMethod};
@@ -143,16 +142,8 @@ impl PostgresConfig {
             }
             None => roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
         }
-        // ring, not aws-lc-rs: no C library to build, a smaller binary. Its
-        // provider is marked deprecated for lacking post-quantum key
-        // exchange, which the database connection does not need.
-        #[allow(deprecated)]
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let tls = rustls::ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .map_err(|e| Error::Internal(format!("TLS: {e}")))?
-            .with_root_certificates(roots)
-            .with_no_client_auth();
+        let tls =
+            crate::outbound::tls_config(roots).map_err(|e| Error::Internal(format!("TLS: {e}")))?;
         Ok(tokio_postgres_rustls::MakeRustlsConnect::new(tls))
     }
 

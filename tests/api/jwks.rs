@@ -17,22 +17,22 @@ use serde_json::{Value, json};
 
 use crate::support::*;
 
-struct RsaKey {
+pub(crate) struct RsaKey {
     private: rsa::RsaPrivateKey,
 }
 
 impl RsaKey {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         RsaKey {
             private: rsa::RsaPrivateKey::new(&mut rand::rngs::OsRng, 2048).unwrap(),
         }
     }
-    fn jwk(&self, kid: &str) -> Value {
+    pub(crate) fn jwk(&self, kid: &str) -> Value {
         let public = self.private.to_public_key();
         json!({ "kty": "RSA", "kid": kid, "use": "sig", "alg": "RS256",
             "n": URL_SAFE_NO_PAD.encode(public.n().to_bytes_be()), "e": URL_SAFE_NO_PAD.encode(public.e().to_bytes_be()) })
     }
-    fn encoding(&self) -> EncodingKey {
+    pub(crate) fn encoding(&self) -> EncodingKey {
         EncodingKey::from_rsa_der(self.private.to_pkcs1_der().unwrap().as_bytes())
     }
 }
@@ -69,13 +69,13 @@ fn app_with_jwks(keys: Vec<Value>, algorithm: Algorithm) -> TestApp {
     })
 }
 
-fn claims(offset: i64, audience: &str) -> Value {
+pub(crate) fn claims(offset: i64, audience: &str) -> Value {
     let now = chrono::Utc::now().timestamp() + offset;
     json!({ "sub": "reviewer", "tid": dev::PROGRAM_TENANT_ID, "roles": ["PLSR"],
         "iss": dev::ISSUER, "aud": audience, "iat": now, "nbf": now, "exp": now + 600 })
 }
 
-fn sign(alg: Algorithm, kid: Option<&str>, key: &EncodingKey, claims: &Value) -> String {
+pub(crate) fn sign(alg: Algorithm, kid: Option<&str>, key: &EncodingKey, claims: &Value) -> String {
     let mut header = Header::new(alg);
     header.kid = kid.map(str::to_owned);
     jsonwebtoken::encode(&header, claims, key).unwrap()

@@ -12,6 +12,7 @@ mod eligibility;
 mod hardening;
 mod isolation;
 mod jwks;
+mod key_rotation;
 mod lambda;
 mod layers;
 mod mutations;
