@@ -6,7 +6,8 @@ use clap::Parser;
 
 use crate::auth::{TokenRequest, mint_hs256};
 use crate::config::{
-    AppConfig, BackupArgs, Command, JwtConfig, LogFormat, MaintenanceArgs, ServeArgs, TokenArgs,
+    AppConfig, BackupArgs, Command, JwtConfig, LogFormat, MaintenanceArgs, MigrateArgs, ServeArgs,
+    TokenArgs,
 };
 use crate::http::{AppState, router};
 use crate::lambda::LambdaHandler;
@@ -112,9 +113,24 @@ fn backup(args: &BackupArgs) -> Result<(), String> {
 
 /// Applies the migrations, then settles what a migration left to settle
 /// (LEDGER-2: each partner's grants on its own usage).
-fn migrate(args: &MaintenanceArgs) -> Result<(), String> {
-    if let Some(url) = &args.database.database_url {
-        migrate_postgres(url, args.database.database_pool_size)?;
+fn migrate(migrate: &MigrateArgs) -> Result<(), String> {
+    let args = &migrate.maintenance;
+    let app_role = migrate
+        .app_role
+        .as_deref()
+        .map(|name| {
+            crate::store::postgres_roles::AppRole::new(name, migrate.app_role_arn.as_deref())
+        })
+        .transpose()
+        .map_err(|e| e.to_string())?;
+    if let Some(config) = args.database.postgres().map_err(|e| e.to_string())? {
+        migrate_postgres(&config, app_role.as_ref())?;
+    } else if app_role.is_some() {
+        return Err(
+            "ACO_DATABASE_APP_ROLE applies to a PostgreSQL-compatible database \
+                    (ACO_DATABASE_URL); SQLite has no roles"
+                .into(),
+        );
     } else {
         let path = &args.database.database_path;
         let version = Db::migrate(path, args.database.journal_mode).map_err(|e| e.to_string())?;
@@ -136,24 +152,36 @@ fn migrate(args: &MaintenanceArgs) -> Result<(), String> {
     Ok(())
 }
 
-/// `migrate` on a PostgreSQL-compatible database: every step not yet applied.
-fn migrate_postgres(url: &str, pool_size: usize) -> Result<(), String> {
+/// `migrate` on a PostgreSQL-compatible database: every step not yet
+/// applied, then the service's role when one is named.
+fn migrate_postgres(
+    config: &crate::store::postgres::PostgresConfig,
+    app_role: Option<&crate::store::postgres_roles::AppRole>,
+) -> Result<(), String> {
     use crate::store::postgres;
-    let config = postgres::PostgresConfig::from_url(url, pool_size).map_err(|e| e.to_string())?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| e.to_string())?;
     let ran = runtime
-        .block_on(postgres::migrate(&config))
+        .block_on(postgres::migrate(config))
         .map_err(|e| e.to_string())?;
     let (recorded, steps) = runtime
-        .block_on(postgres::schema_steps(&config))
+        .block_on(postgres::schema_steps(config))
         .map_err(|e| e.to_string())?;
     println!(
         "{}: {ran} migration steps applied now, {recorded} of {steps} in all",
         config.describe()
     );
+    if let Some(role) = app_role {
+        let done = runtime
+            .block_on(crate::store::postgres_roles::grant(config, role))
+            .map_err(|e| e.to_string())?;
+        for statement in done {
+            println!("{statement}");
+        }
+        println!("the service may connect as {}", role.name());
+    }
     Ok(())
 }
 

@@ -38,7 +38,7 @@ pub enum Command {
     /// Serve the API (locally, or on AWS Lambda when AWS_LAMBDA_RUNTIME_API is set).
     Serve(ServeArgs),
     /// Create the database if needed and bring its schema up to date.
-    Migrate(MaintenanceArgs),
+    Migrate(MigrateArgs),
     /// Print the GraphQL schema (SDL).
     Schema,
     /// Copy the database to a file, consistently, while the service keeps serving.
@@ -82,6 +82,10 @@ pub struct DatabaseArgs {
     /// Connections in the PostgreSQL pool.
     #[arg(long, env = "ACO_DATABASE_POOL_SIZE", default_value_t = 8)]
     pub database_pool_size: usize,
+    /// `password` (the URL's) or `iam` (Aurora DSQL IAM authentication
+    /// tokens); unset: `iam` for an Aurora DSQL endpoint without a password.
+    #[arg(long, env = "ACO_DATABASE_AUTH", value_enum, ignore_case = true)]
+    pub database_auth: Option<crate::store::postgres::DatabaseAuth>,
 }
 
 impl DatabaseArgs {
@@ -101,7 +105,12 @@ impl DatabaseArgs {
         self.database_url
             .as_deref()
             .map(|url| {
-                crate::store::postgres::PostgresConfig::from_url(url, self.database_pool_size)
+                let config =
+                    crate::store::postgres::PostgresConfig::from_url(url, self.database_pool_size)?;
+                match self.database_auth {
+                    Some(auth) => config.authenticated_by(auth),
+                    None => Ok(config),
+                }
             })
             .transpose()
     }
@@ -152,6 +161,22 @@ pub struct BenchDataArgs {
     /// Where to write the request bodies.
     #[arg(long)]
     pub bodies: PathBuf,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct MigrateArgs {
+    #[command(flatten)]
+    pub maintenance: MaintenanceArgs,
+    /// PostgreSQL-compatible store: the role the service connects as, made
+    /// if missing and granted the service's tables (and no more) after the
+    /// migrations. Run `migrate` as an administrator for this.
+    #[arg(long, env = "ACO_DATABASE_APP_ROLE")]
+    pub app_role: Option<String>,
+    /// Aurora DSQL: the IAM role (ARN) mapped to the app role with
+    /// `AWS IAM GRANT`; the API function's role, which then needs only
+    /// `dsql:DbConnect`.
+    #[arg(long, env = "ACO_DATABASE_APP_ROLE_ARN", requires = "app_role")]
+    pub app_role_arn: Option<String>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -405,6 +430,7 @@ impl ServeArgs {
                 journal_mode: JournalMode::Wal,
                 database_url: None,
                 database_pool_size: 8,
+                database_auth: None,
             },
             jwt: JwtArgs {
                 jwt_secret: None,

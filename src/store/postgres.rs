@@ -13,19 +13,33 @@
 use std::str::FromStr;
 use std::time::Duration;
 
-use deadpool_postgres::{Hook, HookError, Manager, ManagerConfig, Pool, RecyclingMethod};
+use deadpool_postgres::{
+    ConfigConnectImpl, Connect, Hook, HookError, Manager, ManagerConfig, Pool, RecyclingMethod,
+};
 use tokio_postgres::config::{Host, SslMode};
 
+use super::iam::IamAuth;
 use super::postgres_migrations::{Step, steps};
 use crate::error::{Error, Result};
 
 /// The oldest a pooled connection gets before it is replaced.
 pub const MAX_CONNECTION_AGE: Duration = Duration::from_secs(55 * 60);
 
+/// How connections prove who they are.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum DatabaseAuth {
+    /// The URL's password.
+    Password,
+    /// Aurora DSQL's IAM authentication tokens, made for each connection.
+    Iam,
+}
+
 /// What to connect to, read from a `postgres://` URL.
 #[derive(Clone)]
 pub struct PostgresConfig {
     config: tokio_postgres::Config,
+    /// IAM tokens instead of a password, when set.
+    iam: Option<IamAuth>,
     /// PEM certificates to trust instead of Mozilla's roots (`sslrootcert`).
     root_certificates: Option<std::path::PathBuf>,
     tls: bool,
@@ -86,14 +100,51 @@ impl PostgresConfig {
         });
         config.connect_timeout(Duration::from_secs(10));
         config.application_name("aco-api");
-        Ok(PostgresConfig {
+        let mut postgres = PostgresConfig {
             config,
+            iam: None,
             root_certificates,
             tls,
             pool_size: pool_size.max(1),
             count_statements: false,
             statement_timeout: Duration::ZERO,
-        })
+        };
+        // An Aurora DSQL endpoint without a password: IAM tokens.
+        if postgres.is_aurora_dsql() && postgres.config.get_password().is_none() {
+            postgres = postgres.authenticated_by(DatabaseAuth::Iam)?;
+        }
+        Ok(postgres)
+    }
+
+    /// Connections authenticated by `auth`: the URL's password, or IAM
+    /// tokens for the URL's user and host, signed for the endpoint's region
+    /// (else `AWS_REGION`) with the process's AWS credentials.
+    pub fn authenticated_by(mut self, auth: DatabaseAuth) -> Result<Self> {
+        self.iam = match auth {
+            DatabaseAuth::Password => None,
+            DatabaseAuth::Iam => {
+                let host = match self.config.get_hosts().first() {
+                    Some(Host::Tcp(host)) => host.clone(),
+                    _ => {
+                        return Err(Error::Internal(
+                            "IAM authentication needs a host name in ACO_DATABASE_URL".into(),
+                        ));
+                    }
+                };
+                let user = self.config.get_user().unwrap_or("admin").to_owned();
+                self.config.user(&user);
+                let region = std::env::var("AWS_REGION")
+                    .or_else(|_| std::env::var("AWS_DEFAULT_REGION"))
+                    .ok();
+                Some(IamAuth::new(&host, &user, region)?)
+            }
+        };
+        Ok(self)
+    }
+
+    /// The IAM token maker, when connections use one.
+    pub fn iam(&self) -> Option<&IamAuth> {
+        self.iam.as_ref()
     }
 
     /// User, host, port and database: what errors and logs may say.
@@ -106,10 +157,15 @@ impl PostgresConfig {
         };
         let port = self.config.get_ports().first().copied().unwrap_or(5432);
         format!(
-            "postgres://{}@{host}:{port}/{}{}",
+            "postgres://{}@{host}:{port}/{}{}{}",
             self.config.get_user().unwrap_or(""),
             self.config.get_dbname().unwrap_or(""),
-            if self.tls { "" } else { " (without TLS)" }
+            if self.tls { "" } else { " (without TLS)" },
+            if self.iam.is_some() {
+                " (IAM authentication)"
+            } else {
+                ""
+            }
         )
     }
 
@@ -151,7 +207,7 @@ impl PostgresConfig {
     /// written by the thread that runs the use case, with no other thread
     /// to wake for each statement), its `statement_timeout` set.
     pub(super) fn session(&self) -> Result<Session> {
-        let mut config: postgres::Config = self.config.clone().into();
+        let mut config: postgres::Config = self.with_fresh_token()?.into();
         config.connect_timeout(Duration::from_secs(10));
         let connected = if self.tls {
             config.connect(self.tls_connector()?)
@@ -187,11 +243,22 @@ impl PostgresConfig {
         let manager_config = ManagerConfig {
             recycling_method: RecyclingMethod::Fast,
         };
-        let manager = if self.tls {
-            Manager::from_config(self.config.clone(), self.tls_connector()?, manager_config)
+        // Each new connection with a token of its own, checked once here.
+        self.with_fresh_token()?;
+        let connect: Box<dyn Connect> = if self.tls {
+            Box::new(ConfigConnectImpl {
+                tls: self.tls_connector()?,
+            })
         } else {
-            Manager::from_config(self.config.clone(), tokio_postgres::NoTls, manager_config)
+            Box::new(ConfigConnectImpl {
+                tls: tokio_postgres::NoTls,
+            })
         };
+        let connect = FreshToken {
+            connect,
+            iam: self.iam.clone(),
+        };
+        let manager = Manager::from_connect(self.config.clone(), connect, manager_config);
         Pool::builder(manager)
             .max_size(self.pool_size)
             .runtime(deadpool_postgres::Runtime::Tokio1)
@@ -206,6 +273,53 @@ impl PostgresConfig {
             }))
             .build()
             .map_err(|e| Error::Internal(format!("the database pool: {e}")))
+    }
+}
+
+impl PostgresConfig {
+    /// The connection settings, with a new IAM token as the password when
+    /// connections use them.
+    fn with_fresh_token(&self) -> Result<tokio_postgres::Config> {
+        let mut config = self.config.clone();
+        if let Some(iam) = &self.iam {
+            config.password(iam.token()?);
+        }
+        Ok(config)
+    }
+}
+
+/// A connection being opened, as the pool's connector gives it.
+type Connecting<'a> = std::pin::Pin<
+    Box<
+        dyn std::future::Future<
+                Output = std::result::Result<
+                    (tokio_postgres::Client, tokio::task::JoinHandle<()>),
+                    tokio_postgres::Error,
+                >,
+            > + Send
+            + 'a,
+    >,
+>;
+
+/// The pool's connector, giving each new connection a token of its own.
+struct FreshToken {
+    connect: Box<dyn Connect>,
+    iam: Option<IamAuth>,
+}
+
+impl Connect for FreshToken {
+    fn connect(&self, config: &tokio_postgres::Config) -> Connecting<'_> {
+        let mut config = config.clone();
+        if let Some(iam) = &self.iam {
+            match iam.token() {
+                Ok(token) => {
+                    config.password(token);
+                }
+                // Checked when the pool was made; without a token the server refuses and says so.
+                Err(e) => tracing::error!(error = %e, "no IAM token for a new connection"),
+            }
+        }
+        Box::pin(async move { self.connect.connect(&config).await })
     }
 }
 
@@ -341,7 +455,10 @@ fn as_aurora_dsql(sql: &str) -> String {
     sql.to_owned()
 }
 
-fn unreachable_database(config: &PostgresConfig, error: &deadpool_postgres::PoolError) -> Error {
+pub(super) fn unreachable_database(
+    config: &PostgresConfig,
+    error: &deadpool_postgres::PoolError,
+) -> Error {
     Error::Internal(format!(
         "the database at {} cannot be reached: {error}",
         config.describe()

@@ -7,6 +7,7 @@ mod authorization;
 mod benefits;
 mod credits;
 mod demo;
+mod dsql;
 mod durability;
 mod eligibility;
 mod hardening;

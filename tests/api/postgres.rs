@@ -870,3 +870,87 @@ async fn connections_the_server_ends_are_replaced_without_a_request_failing() {
         assert_eq!(read["customer"]["companyName"], format!("After{round}"));
     }
 }
+
+/// `aco-api migrate` with `ACO_DATABASE_APP_ROLE` makes the role the
+/// service connects as: it may log in, read and write the service's tables,
+/// and not change the record of migration steps. Run again, it changes
+/// nothing. (The IAM mapping, `AWS IAM GRANT`, is Aurora DSQL's: refused here.)
+#[tokio::test]
+async fn migrate_makes_the_services_own_role_with_the_tables_and_no_more() {
+    if !crate::support::on_postgres() {
+        eprintln!("no ACO_TEST_DATABASE_URL: the PostgreSQL tests did not run");
+        return;
+    }
+    let url = crate::support::empty_postgres();
+    let role = format!("aco_app_{}", uuid::Uuid::new_v4().simple());
+    let migrate = |arn: Option<&str>| {
+        let mut command = std::process::Command::new(crate::durability::binary());
+        command
+            .arg("migrate")
+            .env_clear()
+            .env("ACO_DATABASE_URL", &url)
+            .env("ACO_DATABASE_APP_ROLE", &role);
+        if let Some(arn) = arn {
+            command.env("ACO_DATABASE_APP_ROLE_ARN", arn);
+        }
+        command.output().unwrap()
+    };
+    for run in 0..2 {
+        let output = migrate(None);
+        let said = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            output.status.success(),
+            "{said}{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert_eq!(said.contains("CREATE ROLE"), run == 0, "{said}");
+        assert!(
+            said.contains(&format!("the service may connect as {role}")),
+            "{said}"
+        );
+    }
+    let refused = migrate(Some("arn:aws:iam::123456789012:role/aco-api"));
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("only Aurora DSQL"));
+
+    let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    let can = |table: &'static str, privilege: &'static str| {
+        let (client, role) = (&client, &role);
+        async move {
+            let row = client
+                .query_one(
+                    "SELECT has_table_privilege($1, $2, $3)",
+                    &[role, &table, &privilege],
+                )
+                .await
+                .unwrap();
+            row.get::<_, bool>(0)
+        }
+    };
+    for table in ["aco_requests", "customers", "partners", "open_requests"] {
+        for privilege in ["SELECT", "INSERT", "UPDATE", "DELETE"] {
+            assert!(can(table, privilege).await, "{privilege} on {table}");
+        }
+        assert!(!can(table, "TRUNCATE").await, "TRUNCATE on {table}");
+    }
+    assert!(can("aco_schema_steps", "SELECT").await);
+    for privilege in ["INSERT", "UPDATE", "DELETE"] {
+        assert!(
+            !can("aco_schema_steps", privilege).await,
+            "{privilege} on the steps"
+        );
+    }
+    let login: bool = client
+        .query_one("SELECT rolcanlogin AND NOT rolsuper AND NOT rolcreaterole FROM pg_roles WHERE rolname = $1", &[&role])
+        .await
+        .unwrap()
+        .get(0);
+    assert!(login);
+    client
+        .batch_execute(&format!("DROP OWNED BY {role}; DROP ROLE {role}"))
+        .await
+        .unwrap();
+}
