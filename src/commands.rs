@@ -6,12 +6,13 @@ use clap::Parser;
 
 use crate::auth::{TokenRequest, mint_hs256};
 use crate::config::{
-    AppConfig, BackupArgs, Command, JwtConfig, LogFormat, MaintenanceArgs, MigrateArgs, ServeArgs,
-    TokenArgs,
+    AppConfig, BackupArgs, Command, DatabaseArgs, JwtConfig, LogFormat, MaintenanceArgs,
+    MigrateArgs, ServeArgs, TokenArgs,
 };
 use crate::http::{AppState, router};
 use crate::lambda::LambdaHandler;
 use crate::store::Engine;
+use crate::store::postgres_roles::AppRole;
 use crate::store::{Db, StoreConfig};
 
 /// Whether the process runs in an AWS Lambda container.
@@ -23,6 +24,20 @@ pub fn on_lambda() -> bool {
 /// its configuration comes from environment variables only.
 pub fn run_on_lambda() -> Result<(), String> {
     let args = LambdaCli::parse_from(["bootstrap"]);
+    if args.handler == LambdaHandler::Migrate {
+        // No tokens to check and no schema yet: the database settings only.
+        init_logging(args.serve.log_format.unwrap_or(LogFormat::Json));
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| format!("starting the runtime: {e}"))?;
+        return runtime
+            .block_on(crate::lambda::run_migrations(
+                args.serve.database,
+                args.serve.timezone,
+            ))
+            .map_err(|e| e.to_string());
+    }
     serve(args.serve, args.handler)
 }
 
@@ -111,20 +126,61 @@ fn backup(args: &BackupArgs) -> Result<(), String> {
     Ok(())
 }
 
-/// Applies the migrations, then settles what a migration left to settle
-/// (LEDGER-2: each partner's grants on its own usage).
+/// `migrate`: [`apply_migrations`], its report printed.
 fn migrate(migrate: &MigrateArgs) -> Result<(), String> {
-    let args = &migrate.maintenance;
     let app_role = migrate
         .app_role
         .as_deref()
-        .map(|name| {
-            crate::store::postgres_roles::AppRole::new(name, migrate.app_role_arn.as_deref())
-        })
+        .map(|name| AppRole::new(name, migrate.app_role_arn.as_deref()))
         .transpose()
         .map_err(|e| e.to_string())?;
-    if let Some(config) = args.database.postgres().map_err(|e| e.to_string())? {
-        migrate_postgres(&config, app_role.as_ref())?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    let args = &migrate.maintenance;
+    for line in runtime.block_on(apply_migrations(
+        &args.database,
+        &args.timezone,
+        app_role.as_ref(),
+    ))? {
+        println!("{line}");
+    }
+    Ok(())
+}
+
+/// Applies the migrations not yet applied (on PostgreSQL, then makes the
+/// service's role when one is named), then settles what a migration left to
+/// settle (LEDGER-2: each partner's grants on its own usage). What was done,
+/// line by line. The `migrate` command and the Lambda migration handler.
+pub async fn apply_migrations(
+    database: &DatabaseArgs,
+    timezone: &str,
+    app_role: Option<&AppRole>,
+) -> Result<Vec<String>, String> {
+    use crate::store::postgres;
+    let timezone: chrono_tz::Tz = timezone
+        .parse()
+        .map_err(|_| format!("unknown time zone {timezone:?}"))?;
+    let mut report = Vec::new();
+    if let Some(config) = database.postgres().map_err(|e| e.to_string())? {
+        let ran = postgres::migrate(&config)
+            .await
+            .map_err(|e| e.to_string())?;
+        let (recorded, steps) = postgres::schema_steps(&config)
+            .await
+            .map_err(|e| e.to_string())?;
+        report.push(format!(
+            "{}: {ran} migration steps applied now, {recorded} of {steps} in all",
+            config.describe()
+        ));
+        if let Some(role) = app_role {
+            let done = crate::store::postgres_roles::grant(&config, role)
+                .await
+                .map_err(|e| e.to_string())?;
+            report.extend(done);
+            report.push(format!("the service may connect as {}", role.name()));
+        }
     } else if app_role.is_some() {
         return Err(
             "ACO_DATABASE_APP_ROLE applies to a PostgreSQL-compatible database \
@@ -132,57 +188,37 @@ fn migrate(migrate: &MigrateArgs) -> Result<(), String> {
                 .into(),
         );
     } else {
-        let path = &args.database.database_path;
-        let version = Db::migrate(path, args.database.journal_mode).map_err(|e| e.to_string())?;
-        println!("{}: schema version {version}", path.display());
+        let (path, mode) = (database.database_path.clone(), database.journal_mode);
+        let version = tokio::task::spawn_blocking(move || Db::migrate(&path, mode))
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| e.to_string())?;
+        report.push(format!(
+            "{}: schema version {version}",
+            database.database_path.display()
+        ));
     }
-    let (db, timezone, runtime) = maintenance(args)?;
+    // Opening connects synchronously: off the async threads.
+    let opening = database.clone();
+    let db = tokio::task::spawn_blocking(move || opening.open())
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())?;
     let call = crate::service::Call {
         actor: crate::domain::actor::Actor::system(),
         now: chrono::Utc::now(),
         program_tenant_id: String::new(),
         timezone,
     };
-    let settled = runtime
-        .block_on(crate::jobs::settle_due(&db, &call))
+    let settled = crate::jobs::settle_due(&db, &call)
+        .await
         .map_err(|e| e.to_string())?;
     if settled > 0 {
-        println!("settled the credits of {settled} customers, each partner's on its own usage");
+        report.push(format!(
+            "settled the credits of {settled} customers, each partner's on its own usage"
+        ));
     }
-    Ok(())
-}
-
-/// `migrate` on a PostgreSQL-compatible database: every step not yet
-/// applied, then the service's role when one is named.
-fn migrate_postgres(
-    config: &crate::store::postgres::PostgresConfig,
-    app_role: Option<&crate::store::postgres_roles::AppRole>,
-) -> Result<(), String> {
-    use crate::store::postgres;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| e.to_string())?;
-    let ran = runtime
-        .block_on(postgres::migrate(config))
-        .map_err(|e| e.to_string())?;
-    let (recorded, steps) = runtime
-        .block_on(postgres::schema_steps(config))
-        .map_err(|e| e.to_string())?;
-    println!(
-        "{}: {ran} migration steps applied now, {recorded} of {steps} in all",
-        config.describe()
-    );
-    if let Some(role) = app_role {
-        let done = runtime
-            .block_on(crate::store::postgres_roles::grant(config, role))
-            .map_err(|e| e.to_string())?;
-        for statement in done {
-            println!("{statement}");
-        }
-        println!("the service may connect as {}", role.name());
-    }
-    Ok(())
+    Ok(report)
 }
 
 /// The database, the programme time zone and a runtime, for a maintenance command.
@@ -337,6 +373,8 @@ fn serve(args: ServeArgs, lambda_handler: LambdaHandler) -> Result<(), String> {
             return match lambda_handler {
                 LambdaHandler::Http => crate::lambda::run_http(app).await,
                 LambdaHandler::Sweep => crate::lambda::run_sweep(db, config).await,
+                // Handled before the database is opened: see `run_on_lambda`.
+                LambdaHandler::Migrate => Err("the migration handler serves nothing".into()),
             }
             .map_err(|e| e.to_string());
         }

@@ -2,10 +2,12 @@
 //! the scheduled sweep, from the same binary.
 //!
 //! `main` chooses: with `AWS_LAMBDA_RUNTIME_API` set it serves Lambda
-//! invocations — HTTP events through [`run_http`], or, when
+//! invocations — HTTP events through [`run_http`]; when
 //! `ACO_LAMBDA_HANDLER=sweep`, scheduled (EventBridge) events through
-//! [`run_sweep`]. Everything else (schema, database, migrations) is set up
-//! once per container, before the first invocation.
+//! [`run_sweep`]; when `ACO_LAMBDA_HANDLER=migrate`, the migrations, for a
+//! CloudFormation custom resource on each deployment, through
+//! [`run_migrations`]. Everything else (schema, database) is set up once per
+//! container, before the first invocation.
 
 use axum::Router;
 use axum::extract::Request;
@@ -28,6 +30,9 @@ pub enum LambdaHandler {
     Http,
     /// Scheduled events: run the agreement expiry sweep.
     Sweep,
+    /// CloudFormation custom resource events (or a direct invocation): apply
+    /// the migrations and make the service's database role.
+    Migrate,
 }
 
 /// For requests that came through Lambda: takes the Lambda request id as the
@@ -112,6 +117,113 @@ pub async fn run_sweep(db: Db, config: AppConfig) -> Result<(), lambda_http::Err
         }
     });
     lambda_http::lambda_runtime::run(handler).await
+}
+
+/// A CloudFormation custom resource's answer is at most 4,096 bytes: the
+/// reason is cut well within it.
+const MAX_REASON: usize = 1_000;
+
+/// Serves migration invocations. A CloudFormation custom resource event
+/// (`RequestType` and `ResponseURL`) applies the migrations on `Create` and
+/// `Update` (with `AppRole` and `AppRoleArn` from its properties, on
+/// PostgreSQL) and does nothing on `Delete` (the data stays), then answers
+/// CloudFormation at its `ResponseURL`, success or failure: a stack never
+/// waits an hour for an answer that does not come. Any other event applies
+/// the migrations and returns what was done.
+pub async fn run_migrations(
+    database: crate::config::DatabaseArgs,
+    timezone: String,
+) -> Result<(), lambda_http::Error> {
+    let handler = service_fn(move |event: LambdaEvent<Value>| {
+        let (database, timezone) = (database.clone(), timezone.clone());
+        async move {
+            let payload = &event.payload;
+            let text = |name: &str| payload.get(name).and_then(Value::as_str);
+            let property = |name: &str| {
+                payload
+                    .get("ResourceProperties")
+                    .and_then(|p| p.get(name))
+                    .and_then(Value::as_str)
+                    .filter(|v| !v.is_empty())
+            };
+            let outcome = if text("RequestType") == Some("Delete") {
+                Ok(vec!["nothing to do: the database is kept".to_owned()])
+            } else {
+                match property("AppRole")
+                    .map(|name| {
+                        crate::store::postgres_roles::AppRole::new(name, property("AppRoleArn"))
+                    })
+                    .transpose()
+                {
+                    Ok(role) => {
+                        crate::commands::apply_migrations(&database, &timezone, role.as_ref()).await
+                    }
+                    Err(e) => Err(e.to_string()),
+                }
+            };
+            match &outcome {
+                Ok(report) => tracing::info!(
+                    request_id = %event.context.request_id,
+                    report = %report.join("; "),
+                    "migrations"
+                ),
+                Err(e) => tracing::error!(
+                    request_id = %event.context.request_id,
+                    error = %e,
+                    "migrations failed"
+                ),
+            }
+            let Some(response_url) = text("ResponseURL") else {
+                return outcome
+                    .map(|report| json!({ "report": report }))
+                    .map_err(lambda_http::Error::from);
+            };
+            let answer = custom_resource_answer(payload, &outcome);
+            let uri = crate::outbound::checked_url(response_url)?;
+            crate::outbound::put(
+                &uri,
+                // A presigned S3 URL is signed without a content type.
+                &[("content-type", "")],
+                bytes::Bytes::from(answer.to_string()),
+                std::time::Duration::from_secs(30),
+            )
+            .await?;
+            Ok(answer)
+        }
+    });
+    lambda_http::lambda_runtime::run(handler).await
+}
+
+/// The answer to a CloudFormation custom resource event, for `outcome`.
+pub fn custom_resource_answer(event: &Value, outcome: &Result<Vec<String>, String>) -> Value {
+    let field = |name: &str| event.get(name).cloned().unwrap_or(Value::Null);
+    let (status, reason) = match outcome {
+        Ok(report) => ("SUCCESS", report.join("; ")),
+        Err(e) => ("FAILED", e.clone()),
+    };
+    let mut reason = reason;
+    if reason.len() > MAX_REASON {
+        let mut cut = MAX_REASON;
+        while !reason.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        reason.truncate(cut);
+        reason.push('…');
+    }
+    json!({
+        "Status": status,
+        "Reason": reason,
+        // One schema per stack: the same id on every update, so that
+        // CloudFormation never deletes a replaced one.
+        "PhysicalResourceId": event
+            .get("PhysicalResourceId")
+            .cloned()
+            .unwrap_or_else(|| json!("aco-api-schema")),
+        "StackId": field("StackId"),
+        "RequestId": field("RequestId"),
+        "LogicalResourceId": field("LogicalResourceId"),
+        "Data": {},
+    })
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
-//! Requests the service makes itself: the issuer's signing keys (JWKS), and
-//! on Lambda a secret from the Parameters and Secrets extension.
+//! Requests the service makes itself: the issuer's signing keys (JWKS), on
+//! Lambda a secret from the Parameters and Secrets extension, and the answer
+//! to a CloudFormation custom resource.
 //!
 //! One client for all of them: `https` with rustls and Mozilla's roots
 //! (certificates verified), plain `http` only to a loopback address; no
@@ -8,9 +9,9 @@
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use axum::http::{Request, StatusCode, Uri};
+use axum::http::{Method, Request, StatusCode, Uri};
 use bytes::Bytes;
-use http_body_util::{BodyExt, Empty, Limited};
+use http_body_util::{BodyExt, Full, Limited};
 use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -71,7 +72,7 @@ pub fn tls_config(roots: rustls::RootCertStore) -> Result<rustls::ClientConfig, 
         .with_no_client_auth())
 }
 
-type HttpsClient = Client<HttpsConnector<HttpConnector>, Empty<Bytes>>;
+type HttpsClient = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
 
 fn client() -> &'static HttpsClient {
     static CLIENT: OnceLock<HttpsClient> = OnceLock::new();
@@ -102,17 +103,38 @@ pub async fn get(
     limit: usize,
     timeout: Duration,
 ) -> Result<Bytes, FetchError> {
+    send(Method::GET, uri, headers, Bytes::new(), limit, timeout).await
+}
+
+/// PUTs `body` to `uri` (checked by [`checked_url`]), as [`get`] does.
+pub async fn put(
+    uri: &Uri,
+    headers: &[(&str, &str)],
+    body: Bytes,
+    timeout: Duration,
+) -> Result<Bytes, FetchError> {
+    send(Method::PUT, uri, headers, body, 64 * 1024, timeout).await
+}
+
+async fn send(
+    method: Method,
+    uri: &Uri,
+    headers: &[(&str, &str)],
+    body: Bytes,
+    limit: usize,
+    timeout: Duration,
+) -> Result<Bytes, FetchError> {
     let url = uri.to_string();
     let failed = |reason: String| FetchError::Failed {
         url: url.clone(),
         reason,
     };
-    let mut request = Request::get(uri.clone());
+    let mut request = Request::builder().method(method).uri(uri.clone());
     for (name, value) in headers {
         request = request.header(*name, *value);
     }
     let request = request
-        .body(Empty::new())
+        .body(Full::new(body))
         .map_err(|e| failed(e.to_string()))?;
     let exchange = async {
         let response = client()

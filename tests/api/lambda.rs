@@ -1,6 +1,7 @@
 //! AWS Lambda without AWS: events written as fixtures answered by the router,
 //! and the whole loop — the binary polling a Runtime API served here on
-//! loopback — for an HTTP invocation and for the scheduled sweep.
+//! loopback — for an HTTP invocation, the scheduled sweep and the
+//! migrations run for a CloudFormation custom resource.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -339,6 +340,149 @@ async fn the_binary_runs_the_sweep_for_a_scheduled_event() {
     assert_eq!(
         world.request_state(&request).await["status"],
         "FINANCE_REVIEW"
+    );
+}
+
+/// CloudFormation on loopback: takes the custom resource answers PUT to
+/// the `ResponseURL`s it hands out, with their content type.
+async fn cloudformation() -> (
+    String,
+    mpsc::UnboundedReceiver<(String, Option<String>, Value)>,
+) {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let app = Router::new().route(
+        "/answers/{id}",
+        axum::routing::put(
+            |State(tx): State<mpsc::UnboundedSender<(String, Option<String>, Value)>>,
+             Path(id): Path<String>,
+             headers: HeaderMap,
+             body: String| async move {
+                let content_type = headers
+                    .get("content-type")
+                    .map(|v| v.to_str().unwrap().to_owned());
+                let _ = tx.send((id, content_type, serde_json::from_str(&body).unwrap()));
+                StatusCode::OK
+            },
+        ),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}/answers", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app.with_state(tx)).await });
+    (base, rx)
+}
+
+fn custom_resource_event(kind: &str, answers: &str, id: &str, role: Option<&str>) -> String {
+    let mut properties = json!({
+        "ServiceToken": "arn:aws:lambda:eu-west-1:123456789012:function:aco-api-MigrateFunction"
+    });
+    if let Some(role) = role {
+        properties["AppRole"] = json!(role);
+    }
+    let mut event = json!({
+        "RequestType": kind,
+        "ServiceToken": properties["ServiceToken"],
+        "ResponseURL": format!("{answers}/{id}"),
+        "StackId": "arn:aws:cloudformation:eu-west-1:123456789012:stack/aco-api/4d1c7b40-0000-11ef-9f3a-0a1b2c3d4e5f",
+        "RequestId": format!("request-{id}"),
+        "LogicalResourceId": "Schema",
+        "ResourceType": "Custom::Schema",
+        "ResourceProperties": properties,
+    });
+    if kind != "Create" {
+        event["PhysicalResourceId"] = json!("aco-api-schema");
+    }
+    event.to_string()
+}
+
+/// The migration function (`ACO_LAMBDA_HANDLER=migrate`) on a database that
+/// has no schema yet: a stack's `Create` migrates it and answers
+/// CloudFormation `SUCCESS`; a bad property answers `FAILED`, saying why,
+/// rather than leaving the stack waiting; `Delete` keeps the data. The
+/// database then serves.
+#[tokio::test]
+async fn the_binary_migrates_for_a_cloudformation_custom_resource() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = dir.path().join("fresh.db");
+    let url = on_postgres().then(empty_postgres);
+    let (answers, mut answered) = cloudformation().await;
+    let mut runtime = fake_runtime(vec![
+        (
+            "m-1".into(),
+            custom_resource_event("Create", &answers, "1", None),
+        ),
+        (
+            "m-2".into(),
+            custom_resource_event("Update", &answers, "2", Some("Not A Role")),
+        ),
+        (
+            "m-3".into(),
+            custom_resource_event("Delete", &answers, "3", None),
+        ),
+    ])
+    .await;
+    let mut extra = vec![("ACO_LAMBDA_HANDLER", "migrate"), ("ACO_DEV", "false")];
+    if let Some(url) = &url {
+        extra.push(("ACO_DATABASE_URL", url));
+    }
+    let mut child = lambda_process(&runtime, &database, &extra);
+    let mut outcomes = Vec::new();
+    for _ in 0..3 {
+        let (kind, id, _) = first_post(&mut runtime).await;
+        assert_eq!(kind, "response", "{id}");
+        let (answer_id, content_type, answer) =
+            tokio::time::timeout(Duration::from_secs(30), answered.recv())
+                .await
+                .unwrap()
+                .unwrap();
+        assert_eq!(
+            content_type.as_deref(),
+            Some(""),
+            "presigned S3 URLs sign no content type"
+        );
+        assert_eq!(answer["RequestId"], format!("request-{answer_id}"));
+        assert_eq!(answer["LogicalResourceId"], "Schema");
+        assert_eq!(answer["PhysicalResourceId"], "aco-api-schema");
+        outcomes.push((
+            answer["Status"].clone(),
+            answer["Reason"].as_str().unwrap().to_owned(),
+        ));
+    }
+    child.kill().await.ok();
+    assert_eq!(outcomes[0].0, "SUCCESS", "{:?}", outcomes[0]);
+    let applied = if url.is_some() {
+        "migration steps applied now"
+    } else {
+        "schema version"
+    };
+    assert!(outcomes[0].1.contains(applied), "{:?}", outcomes[0]);
+    assert_eq!(outcomes[1].0, "FAILED");
+    assert!(
+        outcomes[1].1.contains("ACO_DATABASE_APP_ROLE"),
+        "{:?}",
+        outcomes[1]
+    );
+    assert_eq!(
+        outcomes[2],
+        (
+            json!("SUCCESS"),
+            "nothing to do: the database is kept".to_owned()
+        )
+    );
+
+    let mut check = std::process::Command::new(binary());
+    check
+        .arg("check")
+        .env_clear()
+        .env("ACO_DATABASE_PATH", &database);
+    if let Some(url) = &url {
+        check.env("ACO_DATABASE_URL", url);
+    }
+    let checked = check.output().unwrap();
+    assert!(
+        checked.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&checked.stdout),
+        String::from_utf8_lossy(&checked.stderr)
     );
 }
 
