@@ -343,11 +343,15 @@ fn serve(args: ServeArgs, lambda_handler: LambdaHandler) -> Result<(), String> {
         LogFormat::Text
     };
     init_logging(args.log_format.unwrap_or(default_format));
-    let config = AppConfig::from_args(&args).map_err(|e| e.to_string())?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| format!("starting the runtime: {e}"))?;
+    let mut args = args;
+    runtime
+        .block_on(args.jwt.read_secret())
+        .map_err(|e| e.to_string())?;
+    let config = AppConfig::from_args(&args).map_err(|e| e.to_string())?;
     // Opening the database and migrating happen once, before serving.
     let db =
         Db::open_configured(&config.store, config.postgres.as_ref()).map_err(|e| e.to_string())?;

@@ -434,6 +434,7 @@ impl ServeArgs {
             },
             jwt: JwtArgs {
                 jwt_secret: None,
+                jwt_secret_id: None,
                 jwt_jwks: None,
                 jwt_jwks_url: None,
                 jwt_jwks_refresh_seconds: 3600,

@@ -10,13 +10,18 @@ use super::{ConfigError, dev};
 use crate::auth::{Authenticator, JwksKeys, RemoteJwks, Secret, SharedSecret};
 
 /// The settings naming a key source; exactly one may be set.
-const KEY_SOURCES: &str = "ACO_JWT_SECRET, ACO_JWT_JWKS or ACO_JWT_JWKS_URL";
+const KEY_SOURCES: &str = "ACO_JWT_SECRET, ACO_JWT_SECRET_ID, ACO_JWT_JWKS or ACO_JWT_JWKS_URL";
 
 #[derive(Debug, Clone, Args)]
 pub struct JwtArgs {
     /// HS256 shared secret.
     #[arg(long, env = "ACO_JWT_SECRET", hide_env_values = true)]
     pub jwt_secret: Option<String>,
+    /// On Lambda: the Secrets Manager secret (name or ARN) holding the HS256
+    /// secret, read at start through the AWS Parameters and Secrets Lambda
+    /// Extension, so that the secret is never in the environment.
+    #[arg(long, env = "ACO_JWT_SECRET_ID")]
+    pub jwt_secret_id: Option<String>,
     /// A JWKS document, inline JSON or a file path (RS256/ES256).
     #[arg(long, env = "ACO_JWT_JWKS")]
     pub jwt_jwks: Option<String>,
@@ -90,7 +95,11 @@ impl JwtConfig {
                 (None, false) => Err(ConfigError::Missing(name)),
             };
         let sources = [
-            ("ACO_JWT_SECRET", args.jwt_secret.is_some()),
+            (
+                "ACO_JWT_SECRET",
+                args.jwt_secret.is_some() && args.jwt_secret_id.is_none(),
+            ),
+            ("ACO_JWT_SECRET_ID", args.jwt_secret_id.is_some()),
             ("ACO_JWT_JWKS", args.jwt_jwks.is_some()),
             ("ACO_JWT_JWKS_URL", args.jwt_jwks_url.is_some()),
         ];
@@ -143,6 +152,13 @@ impl JwtConfig {
                 })
             }
         };
+        if args.jwt_secret_id.is_some() && args.jwt_secret.is_none() {
+            return Err(ConfigError::Invalid(
+                "ACO_JWT_SECRET_ID: the secret was not read (it is read on Lambda, through the \
+                 Parameters and Secrets extension)"
+                    .into(),
+            ));
+        }
         let secret = match &args.jwt_secret {
             Some(s) if s.len() < 32 => {
                 return Err(ConfigError::Invalid(
@@ -241,6 +257,60 @@ impl JwtConfig {
     }
 }
 
+impl JwtArgs {
+    /// With `ACO_JWT_SECRET_ID`: reads the secret through the AWS Parameters
+    /// and Secrets Lambda Extension (`localhost`, its port
+    /// `PARAMETERS_SECRETS_EXTENSION_HTTP_PORT`, default 2773, asked with the
+    /// function's session token) and takes it as the HS256 secret. The
+    /// extension starts beside the function: it is asked again for up to 5 s.
+    pub async fn read_secret(&mut self) -> Result<(), ConfigError> {
+        let Some(id) = self.jwt_secret_id.clone() else {
+            return Ok(());
+        };
+        if self.jwt_secret.is_some() {
+            return Err(ConfigError::Invalid(format!(
+                "ACO_JWT_SECRET and ACO_JWT_SECRET_ID are set: set exactly one key source ({KEY_SOURCES})"
+            )));
+        }
+        let invalid =
+            |why: String| ConfigError::Invalid(format!("ACO_JWT_SECRET_ID {id:?}: {why}"));
+        let port = std::env::var("PARAMETERS_SECRETS_EXTENSION_HTTP_PORT")
+            .unwrap_or_else(|_| "2773".into());
+        let query: String = form_urlencoded::Serializer::new(String::new())
+            .append_pair("secretId", &id)
+            .finish();
+        let uri = crate::outbound::checked_url(&format!(
+            "http://localhost:{port}/secretsmanager/get?{query}"
+        ))
+        .map_err(|e| invalid(e.to_string()))?;
+        let session = std::env::var("AWS_SESSION_TOKEN").map_err(|_| {
+            invalid(
+                "AWS_SESSION_TOKEN is not set: the extension answers Lambda functions only".into(),
+            )
+        })?;
+        let headers = [("x-aws-parameters-secrets-token", session.as_str())];
+        let mut attempt = 0;
+        let body = loop {
+            attempt += 1;
+            match crate::outbound::get(&uri, &headers, 64 * 1024, Duration::from_secs(5)).await {
+                Ok(body) => break body,
+                Err(crate::outbound::FetchError::Failed { .. }) if attempt < 50 => {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(e) => return Err(invalid(e.to_string())),
+            }
+        };
+        let value: serde_json::Value = serde_json::from_slice(&body)
+            .map_err(|e| invalid(format!("the extension's answer is not JSON: {e}")))?;
+        let secret = value
+            .get("SecretString")
+            .and_then(|s| s.as_str())
+            .ok_or_else(|| invalid("the secret has no SecretString".into()))?;
+        self.jwt_secret = Some(secret.to_owned());
+        Ok(())
+    }
+}
+
 /// `ACO_JWT_ALGORITHM`, for a JWKS: RS256 or ES256.
 fn algorithm(args: &JwtArgs) -> Result<jsonwebtoken::Algorithm, ConfigError> {
     match args.jwt_algorithm.to_ascii_uppercase().as_str() {
@@ -259,6 +329,7 @@ mod tests {
     fn production() -> JwtArgs {
         JwtArgs {
             jwt_secret: None,
+            jwt_secret_id: None,
             jwt_jwks: None,
             jwt_jwks_url: None,
             jwt_jwks_refresh_seconds: 3600,
@@ -278,10 +349,11 @@ mod tests {
     #[test]
     fn start_up_refuses_no_key_source_or_more_than_one_naming_the_settings() {
         let none = refusal(&production());
-        assert!(
-            none.contains("ACO_JWT_SECRET, ACO_JWT_JWKS or ACO_JWT_JWKS_URL"),
-            "{none}"
-        );
+        assert!(none.contains(KEY_SOURCES), "{none}");
+        // A secret named for the extension but not read (outside Lambda) is no source.
+        let mut unread = production();
+        unread.jwt_secret_id = Some("aco-api/jwt-secret".into());
+        assert!(refusal(&unread).contains("was not read"));
         let mut two = production();
         two.jwt_secret = Some("a".repeat(48));
         two.jwt_jwks_url =

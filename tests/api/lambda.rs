@@ -486,6 +486,91 @@ async fn the_binary_migrates_for_a_cloudformation_custom_resource() {
     );
 }
 
+/// The AWS Parameters and Secrets Lambda Extension on loopback: answers
+/// `GET /secretsmanager/get?secretId=…` asked with the function's session
+/// token, as the extension does; counts what it was asked.
+async fn secrets_extension(
+    secret_id: &'static str,
+    secret: &'static str,
+) -> (u16, Arc<std::sync::atomic::AtomicUsize>) {
+    let asked = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = asked.clone();
+    let app = Router::new().route(
+        "/secretsmanager/get",
+        get(
+            move |headers: HeaderMap, query: axum::extract::Query<std::collections::HashMap<String, String>>| {
+                let counted = counted.clone();
+                async move {
+                    counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    let token = headers.get("x-aws-parameters-secrets-token");
+                    if token.map(|t| t.to_str().unwrap()) != Some("the-session-token") {
+                        return (StatusCode::UNAUTHORIZED, String::new());
+                    }
+                    if query.get("secretId").map(String::as_str) != Some(secret_id) {
+                        return (StatusCode::BAD_REQUEST, String::new());
+                    }
+                    let answer = json!({ "Name": secret_id, "SecretString": secret,
+                        "ARN": format!("arn:aws:secretsmanager:eu-west-1:123456789012:secret:{secret_id}-AbCdEf") });
+                    (StatusCode::OK, answer.to_string())
+                }
+            },
+        ),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (port, asked)
+}
+
+/// Outside dev mode, with `ACO_JWT_SECRET_ID`: the HS256 secret is read at
+/// start through the secrets extension, never from the environment, and
+/// tokens signed with it are accepted.
+#[tokio::test]
+async fn the_hs256_secret_is_read_through_the_secrets_extension() {
+    const SECRET: &str = "k9Vx2QmT7rLw4ZpN8sYc3HbJ6dFg1AeU5oKi0tRnMz";
+    let (port, asked) = secrets_extension("aco-api/jwt-secret", SECRET).await;
+    let dir = tempfile::tempdir().unwrap();
+    let claims = json!({ "sub": "plsr", "tid": PROGRAM_TENANT, "roles": ["PLSR"],
+        "iss": "https://login.microsoftonline.com/programme/v2.0", "aud": "api://aco-api",
+        "exp": chrono::Utc::now().timestamp() + 600 });
+    let token = jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(SECRET.as_bytes()),
+    )
+    .unwrap();
+    let event = fixture(
+        "apigw_v2_http_api.json",
+        &token,
+        &json!({ "query": "{ me { roles } }" }),
+    );
+    let mut runtime = fake_runtime(vec![("inv-1".into(), event)]).await;
+    let port = port.to_string();
+    let mut child = lambda_process(
+        &runtime,
+        &dir.path().join("aco.db"),
+        &[
+            ("ACO_DEV", "false"),
+            ("ACO_JWT_SECRET_ID", "aco-api/jwt-secret"),
+            (
+                "ACO_JWT_ISSUER",
+                "https://login.microsoftonline.com/programme/v2.0",
+            ),
+            ("ACO_JWT_AUDIENCE", "api://aco-api"),
+            ("ACO_PROGRAM_TENANT_ID", PROGRAM_TENANT),
+            ("AWS_SESSION_TOKEN", "the-session-token"),
+            ("PARAMETERS_SECRETS_EXTENSION_HTTP_PORT", &port),
+        ],
+    );
+    let (kind, _, response) = first_post(&mut runtime).await;
+    child.kill().await.ok();
+    assert_eq!(kind, "response", "{response}");
+    assert_eq!(response["statusCode"], 200, "{response}");
+    let body: Value = serde_json::from_str(response["body"].as_str().unwrap()).unwrap();
+    assert_eq!(body["data"]["me"]["roles"], json!(["PLSR"]));
+    assert_eq!(asked.load(std::sync::atomic::Ordering::SeqCst), 1);
+}
+
 /// Fills a fresh database with `requests` ACO requests (with their history)
 /// spread over partners' customers, as a realistic start-up load.
 fn populate(database: &std::path::Path, requests: usize) {
