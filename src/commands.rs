@@ -371,6 +371,17 @@ fn serve(args: ServeArgs, lambda_handler: LambdaHandler) -> Result<(), String> {
                 );
             }
         }
+        if let Some(bind) = config.metrics_bind {
+            let handle = crate::observe::install_prometheus()?;
+            let listener = tokio::net::TcpListener::bind(bind)
+                .await
+                .map_err(|e| format!("ACO_METRICS_BIND {bind}: {e}"))?;
+            tracing::info!(address = %bind, "metrics at /metrics");
+            tokio::spawn(crate::observe::serve_metrics(listener, handle));
+        }
+        if on_lambda {
+            crate::observe::write_emf();
+        }
         let state = AppState::new(config.clone(), db.clone());
         let app = router(state);
         if on_lambda {

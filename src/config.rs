@@ -203,6 +203,9 @@ pub struct ServeArgs {
     /// Address and port of the local server.
     #[arg(long, env = "ACO_BIND", default_value = "127.0.0.1:8080")]
     pub bind: SocketAddr,
+    /// Address and port of the Prometheus `/metrics` endpoint; unset: none.
+    #[arg(long, env = "ACO_METRICS_BIND")]
+    pub metrics_bind: Option<SocketAddr>,
     /// The programme time zone, an IANA name.
     #[arg(long, env = "ACO_TIMEZONE", default_value = "UTC")]
     pub timezone: String,
@@ -297,6 +300,8 @@ pub struct AppConfig {
     pub postgres: Option<crate::store::postgres::PostgresConfig>,
     pub jwt: JwtConfig,
     pub bind: SocketAddr,
+    /// Where `/metrics` is served, if anywhere.
+    pub metrics_bind: Option<SocketAddr>,
     pub timezone: chrono_tz::Tz,
     pub cors_origins: Vec<String>,
     pub dev: bool,
@@ -391,6 +396,7 @@ impl AppConfig {
             postgres,
             jwt: JwtConfig::resolve(&args.jwt)?,
             bind: args.bind,
+            metrics_bind: args.metrics_bind,
             timezone,
             cors_origins: cors_origins(&args.cors_origins)?,
             dev,
@@ -446,6 +452,7 @@ impl ServeArgs {
                 dev: true,
             },
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            metrics_bind: None,
             timezone: "UTC".into(),
             cors_origins: Vec::new(),
             log_format: None,

@@ -91,7 +91,9 @@ pub async fn run_expiry_sweeps(db: Db, config: AppConfig) {
     let mut ticks = tokio::time::interval(SWEEP_INTERVAL);
     loop {
         ticks.tick().await;
-        match sweep_expired_agreements(&db, &config).await {
+        let swept = sweep_expired_agreements(&db, &config).await;
+        crate::observe::sweep(swept.as_ref().map(|n| *n).map_err(|_| ()));
+        match swept {
             Ok(0) => {}
             Ok(n) => tracing::info!(
                 expired = n,

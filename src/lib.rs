@@ -12,6 +12,7 @@ pub mod graphql;
 pub mod http;
 pub mod jobs;
 pub mod lambda;
+pub mod observe;
 pub mod outbound;
 pub mod server;
 pub mod service;

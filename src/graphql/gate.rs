@@ -170,6 +170,29 @@ pub fn operation<'a>(
     }
 }
 
+/// A name for the operation a request runs, for figures: its type and its
+/// first root field (`query:acoRequest`, `mutation:submitAcoRequest`),
+/// `introspection`, or `unknown` when the field is not the schema's. Only
+/// names the schema has: hostile documents cannot make new ones.
+pub fn operation_label(document: &ExecutableDocument, operation_name: Option<&str>) -> String {
+    let Some(operation) = operation(document, operation_name) else {
+        return "unknown".into();
+    };
+    let kind = operation.node.ty;
+    let mut fields = Vec::new();
+    root_fields_of(
+        document,
+        &operation.node.selection_set.node,
+        &mut HashSet::new(),
+        &mut fields,
+    );
+    match fields.iter().find(|(name, _)| !name.starts_with("__")) {
+        Some((name, _)) if in_schema(kind, name) => format!("{kind}:{name}"),
+        Some(_) => "unknown".into(),
+        None => "introspection".into(),
+    }
+}
+
 /// Whether the operation the engine would run is a mutation.
 pub fn runs_mutation(document: &ExecutableDocument, operation_name: Option<&str>) -> bool {
     operation(document, operation_name).is_some_and(|op| op.node.ty == OperationType::Mutation)

@@ -21,11 +21,20 @@ pub(super) async fn execute(
     headers: &HeaderMap,
     request: async_graphql::Request,
 ) -> Response {
+    let started = std::time::Instant::now();
     let actor = match authenticate(state, headers).await {
         Ok(actor) => actor,
-        Err(e) => return unauthenticated(e),
+        Err(e) => {
+            let response = unauthenticated(e);
+            let code = if response.status() == StatusCode::UNAUTHORIZED {
+                "UNAUTHENTICATED"
+            } else {
+                "UNAVAILABLE"
+            };
+            crate::observe::request("unknown", code, &[code.to_owned()], started.elapsed());
+            return response;
+        }
     };
-    let started = std::time::Instant::now();
     let tenant = actor
         .as_ref()
         .map(|a| a.tenant_id.clone())
@@ -44,6 +53,13 @@ pub(super) async fn execute(
     let mutation = prepared.as_ref().is_ok_and(|parsed| {
         crate::graphql::gate::runs_mutation(&parsed.document, request.operation_name.as_deref())
     });
+    let label = match &prepared {
+        Ok(parsed) => crate::graphql::gate::operation_label(
+            &parsed.document,
+            request.operation_name.as_deref(),
+        ),
+        Err(_) => "unknown".to_owned(),
+    };
     let answer = async {
         match prepared {
             Ok(parsed)
@@ -78,6 +94,11 @@ pub(super) async fn execute(
             ),
         )
     };
+    let timed_out = || {
+        let timeout = ["TIMEOUT".to_owned()];
+        crate::observe::request(&label, "TIMEOUT", &timeout, started.elapsed());
+        timed_out()
+    };
     let Ok(mut response) = tokio::time::timeout(state.config.request_timeout, answer).await else {
         return timed_out();
     };
@@ -98,13 +119,20 @@ pub(super) async fn execute(
         duration_ms = started.elapsed().as_secs_f64() * 1000.0,
         "graphql"
     );
+    let mut codes = Vec::with_capacity(response.errors.len());
     for error in &mut response.errors {
         let code = error_code(&error.message);
         let extensions = error.extensions.get_or_insert_with(Default::default);
         if extensions.get("code").is_none() {
             extensions.set("code", code);
         }
+        codes.push(match extensions.get("code") {
+            Some(async_graphql::Value::String(code)) => code.clone(),
+            _ => code.to_owned(),
+        });
     }
+    let outcome = codes.first().map_or("ok", String::as_str);
+    crate::observe::request(&label, outcome, &codes, started.elapsed());
     let wants_graphql_media_type = headers
         .get(axum::http::header::ACCEPT)
         .and_then(|v| v.to_str().ok())

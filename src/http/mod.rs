@@ -141,7 +141,16 @@ pub fn router(state: AppState) -> Router {
         app = app.layer(cors);
     }
     let app = app
-        .layer(TraceLayer::new_for_http())
+        // Each request's log lines carry the trace id of its W3C `traceparent`.
+        .layer(TraceLayer::new_for_http().make_span_with(
+            |request: &axum::http::Request<axum::body::Body>| {
+                let span = tracing::info_span!("request", trace_id = tracing::field::Empty);
+                if let Some(trace_id) = crate::observe::trace_id(request.headers()) {
+                    span.record("trace_id", trace_id.as_str());
+                }
+                span
+            },
+        ))
         .layer(PropagateRequestIdLayer::new(HeaderName::from_static(
             REQUEST_ID,
         )))

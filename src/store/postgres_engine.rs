@@ -135,6 +135,7 @@ impl Postgres {
         F: FnOnce(&Tx<'_>) -> Result<T> + Clone + Send + 'static,
         T: Send + 'static,
     {
+        let waiting = std::time::Instant::now();
         let permit = match deadline {
             Some(d) => {
                 tokio::time::timeout_at(d.into(), self.inner.permits.clone().acquire_owned())
@@ -144,6 +145,7 @@ impl Postgres {
             None => self.inner.permits.clone().acquire_owned().await,
         }
         .map_err(|_| Error::Internal("the database pool is closed".into()))?;
+        crate::observe::store_wait("postgres", waiting.elapsed());
         let inner = self.inner.clone();
         let span = tracing::Span::current();
         tokio::task::spawn_blocking(move || {

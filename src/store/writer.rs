@@ -194,6 +194,7 @@ fn run(mut conn: Connection, queue: Receiver<Box<dyn Work>>) {
                 Err(_) => break,
             }
         }
+        crate::observe::write_batch(batch.len());
         let committed = commit(&mut conn, &mut batch).map_err(|e| {
             tracing::error!(error = %e, writes = batch.len(), "a write transaction failed");
             e

@@ -211,7 +211,8 @@ fn lambda_process(
         .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
         .env("ACO_DEV", "true")
         .env("ACO_LOG_FORMAT", "json")
-        .stdout(std::process::Stdio::null())
+        // What it logs, beside its database: `<database>.log`.
+        .stdout(std::fs::File::create(database.with_extension("log")).unwrap())
         .stderr(std::process::Stdio::null())
         .kill_on_drop(true);
     crate::support::use_database(&mut command, database);
@@ -267,6 +268,19 @@ async fn the_binary_answers_an_invocation_through_the_runtime_api() {
         headers["x-request-id"], "inv-1",
         "the Lambda request id is the request id"
     );
+    // The request's figures as a CloudWatch Embedded Metric Format line.
+    let log = std::fs::read_to_string(dir.path().join("aco.log")).unwrap();
+    let emf: Value = log
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .find(|line| line.get("_aws").is_some())
+        .unwrap_or_else(|| panic!("an EMF line in {log}"));
+    assert_eq!(emf["_aws"]["CloudWatchMetrics"][0]["Namespace"], "aco-api");
+    assert_eq!(
+        (&emf["operation"], &emf["outcome"], &emf["Requests"]),
+        (&json!("query:me"), &json!("ok"), &json!(1))
+    );
+    assert!(emf["Duration"].as_f64().is_some_and(|ms| ms > 0.0), "{emf}");
 }
 
 #[tokio::test]

@@ -17,6 +17,7 @@ mod key_rotation;
 mod lambda;
 mod layers;
 mod mutations;
+mod observe;
 mod plain;
 mod postgres;
 mod schema;
