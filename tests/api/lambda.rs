@@ -616,8 +616,8 @@ fn populate(database: &std::path::Path, requests: usize) {
                 "INSERT INTO aco_requests (id, customer_id, partner_id, status, scenario, workloads, timeline_start, timeline_end, \
                     estimated_acr, aco_amount, stage_entered_at, version, submitted_at, submitted_by, updated_at) \
                  VALUES (?1, ?2, 'prt_00000000000070008000000000000001', ?3, 'MIGRATION', '[\"AKS\"]', '2027-02-01', '2027-08-01', \
-                    '15000.00', '1500.00', ?4, 1, ?4, 'load', ?4)",
-                rusqlite::params![id, customer, status, now],
+                    '15000.00', '1500.00', ?4, ?5, ?4, 'load', ?4)",
+                rusqlite::params![id, customer, status, now, if r == 0 { 1 } else { 2 }],
             )
             .unwrap();
             tx.execute(
@@ -626,6 +626,14 @@ fn populate(database: &std::path::Path, requests: usize) {
                 rusqlite::params![id, now],
             )
             .unwrap();
+            if status == "CANCELLED" {
+                tx.execute(
+                    "INSERT INTO aco_request_history (request_id, at, actor_subject, actor_role, action, from_status, to_status) \
+                     VALUES (?1, ?2, 'load', 'PARTNER_USER', 'CANCEL', 'SUBMITTED', 'CANCELLED')",
+                    rusqlite::params![id, now],
+                )
+                .unwrap();
+            }
         }
     }
     tx.commit().unwrap();
@@ -634,13 +642,44 @@ fn populate(database: &std::path::Path, requests: usize) {
 /// Cold start: process start until the first invocation is answered, median of
 /// 10, on a database with 10,000 requests. Run with the release build:
 /// `cargo build --release && ACO_TEST_BINARY=target/release/aco-api
-/// cargo test --test api lambda::cold_start -- --ignored --nocapture`
+/// cargo test --test api lambda::cold_start -- --ignored --nocapture`.
+/// With `ACO_COLD_START_DATABASE_URL` (an empty PostgreSQL database, as
+/// `benches/cold_start.sh` makes one: TLS, and IAM tokens accepted) the same
+/// data is copied there and each start connects to it with a new IAM token
+/// over TLS.
 #[tokio::test]
 #[ignore = "a measurement, not a check; see docs/operations.md"]
 async fn cold_start() {
     let dir = tempfile::tempdir().unwrap();
     let database = dir.path().join("aco.db");
     populate(&database, 10_000);
+    let postgres = std::env::var("ACO_COLD_START_DATABASE_URL").ok();
+    let mut extra = vec![("ACO_JOURNAL_MODE", "DELETE")];
+    if let Some(url) = &postgres {
+        let copied = std::process::Command::new(binary())
+            .args(["copy", "--to", url, "--database-path"])
+            .arg(&database)
+            .env_clear()
+            .output()
+            .unwrap();
+        assert!(
+            copied.status.success(),
+            "{}",
+            String::from_utf8_lossy(&copied.stderr)
+        );
+        extra.extend([
+            ("ACO_DATABASE_URL", url.as_str()),
+            ("ACO_DATABASE_AUTH", "iam"),
+            ("AWS_REGION", "eu-west-1"),
+            ("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"),
+            (
+                "AWS_SECRET_ACCESS_KEY",
+                "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+            ),
+            ("AWS_SESSION_TOKEN", "session-token"),
+            ("ACO_DATABASE_POOL_SIZE", "2"),
+        ]);
+    }
     let token = mint(
         PROGRAM_TENANT,
         &[Role::Plsr],
@@ -660,13 +699,13 @@ async fn cold_start() {
         )])
         .await;
         let started = std::time::Instant::now();
-        let mut child = lambda_process(&runtime, &database, &[("ACO_JOURNAL_MODE", "DELETE")]);
+        let mut child = lambda_process(&runtime, &database, &extra);
         let (kind, _, response) = first_post(&mut runtime).await;
         times.push(started.elapsed());
         child.kill().await.ok();
-        assert_eq!(kind, "response");
+        assert_eq!(kind, "response", "{response}");
         let body: Value = serde_json::from_str(response["body"].as_str().unwrap()).unwrap();
-        assert_eq!(body["data"]["acoRequests"]["totalCount"], 10_000);
+        assert_eq!(body["data"]["acoRequests"]["totalCount"], 10_000, "{body}");
     }
     times.sort();
     let ms: Vec<String> = times
@@ -674,9 +713,90 @@ async fn cold_start() {
         .map(|t| format!("{:.1}", t.as_secs_f64() * 1000.0))
         .collect();
     println!("binary: {}", binary());
+    println!(
+        "store: {}",
+        if postgres.is_some() {
+            "PostgreSQL (TLS, IAM token)"
+        } else {
+            "SQLite"
+        }
+    );
     println!("cold start to first answer (ms, sorted): {}", ms.join(" "));
     println!(
         "median: {:.1} ms",
         (times[4] + times[5]).as_secs_f64() * 500.0
+    );
+}
+
+/// The server processes connected to the test database as `aco-api`: their
+/// process ids and when each connection began.
+async fn connections(url: &str) -> Vec<(i32, String)> {
+    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    let mut rows: Vec<(i32, String)> = client
+        .query(
+            "SELECT pid, backend_start::text FROM pg_stat_activity \
+             WHERE datname = current_database() AND application_name = 'aco-api'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| (row.get(0), row.get(1)))
+        .collect();
+    rows.sort();
+    rows
+}
+
+/// A warm Lambda instance answers from the connections it opened for its
+/// first request: the next requests open none.
+#[tokio::test]
+async fn a_warm_lambda_instance_opens_no_new_connection() {
+    if !on_postgres() {
+        eprintln!("no ACO_TEST_DATABASE_URL: the PostgreSQL tests did not run");
+        return;
+    }
+    let app = TestApp::new();
+    let database = app.config.store.path.clone();
+    let url = postgres_url_for(&database).unwrap();
+    let token = app.token(PROGRAM_TENANT, &[Role::Plsr], "plsr@programme.example");
+    let query =
+        json!({ "query": "{ acoRequests(first: 5) { totalCount edges { node { id } } } }" });
+    let events = (0..6)
+        .map(|i| {
+            (
+                format!("warm-{i}"),
+                fixture("apigw_v2_http_api.json", &token, &query),
+            )
+        })
+        .collect();
+    let mut runtime = fake_runtime(events).await;
+    let mut child = lambda_process(&runtime, &database, &[("ACO_DATABASE_POOL_SIZE", "2")]);
+    let (kind, _, response) = first_post(&mut runtime).await;
+    assert_eq!(
+        (kind.as_str(), &response["statusCode"]),
+        ("response", &json!(200)),
+        "{response}"
+    );
+    let after_first = connections(&url).await;
+    assert!(
+        !after_first.is_empty() && after_first.len() <= 2,
+        "{after_first:?}"
+    );
+    for _ in 0..5 {
+        let (kind, _, response) = first_post(&mut runtime).await;
+        assert_eq!(
+            (kind.as_str(), &response["statusCode"]),
+            ("response", &json!(200)),
+            "{response}"
+        );
+    }
+    let after_warm = connections(&url).await;
+    child.kill().await.ok();
+    assert_eq!(
+        after_warm, after_first,
+        "the warm requests opened no connection"
     );
 }
