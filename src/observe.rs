@@ -25,8 +25,16 @@ use axum::http::HeaderMap;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use serde_json::json;
 
+/// Whether figures are recorded at all (an exporter is installed, or EMF
+/// lines are written): when not, requests skip working out their labels.
+static ON: AtomicBool = AtomicBool::new(false);
 /// Whether figures are also written as EMF lines (on Lambda).
 static EMF: AtomicBool = AtomicBool::new(false);
+
+/// Whether figures are recorded.
+pub fn on() -> bool {
+    ON.load(Ordering::Relaxed)
+}
 
 /// Latency buckets, in seconds: from a cached read to the request timeout.
 const SECONDS: [f64; 14] = [
@@ -37,6 +45,7 @@ const BATCH_SIZES: [f64; 8] = [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0];
 /// Installs the Prometheus recorder for the whole process; its handle
 /// renders the figures.
 pub fn install_prometheus() -> Result<PrometheusHandle, String> {
+    ON.store(true, Ordering::Relaxed);
     PrometheusBuilder::new()
         .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), &SECONDS)
         .and_then(|b| b.set_buckets_for_metric(Matcher::Suffix("_size".into()), &BATCH_SIZES))
@@ -77,11 +86,15 @@ pub async fn serve_metrics(listener: tokio::net::TcpListener, handle: Prometheus
 /// turns into metrics (namespace `aco-api`).
 pub fn write_emf() {
     EMF.store(true, Ordering::Relaxed);
+    ON.store(true, Ordering::Relaxed);
 }
 
 /// A GraphQL request answered: its operation, outcome, every error's code,
 /// and how long it took.
 pub fn request(operation: &str, outcome: &str, codes: &[String], elapsed: Duration) {
+    if !on() {
+        return;
+    }
     let labels = [
         ("operation", operation.to_owned()),
         ("outcome", outcome.to_owned()),
@@ -123,17 +136,26 @@ fn emf_request(operation: &str, outcome: &str, errors: usize, elapsed: Duration)
 /// How long a use case waited for the store (`postgres`: a connection of
 /// the pool; `sqlite`: the writer).
 pub fn store_wait(store: &'static str, waited: Duration) {
+    if !on() {
+        return;
+    }
     metrics::histogram!("aco_store_pool_wait_seconds", "store" => store)
         .record(waited.as_secs_f64());
 }
 
 /// Writes committed in one transaction by SQLite's writer.
 pub fn write_batch(size: usize) {
+    if !on() {
+        return;
+    }
     metrics::histogram!("aco_store_write_batch_size").record(size as f64);
 }
 
 /// A sweep ended: how many agreements it expired, or that it failed.
 pub fn sweep(expired: Result<usize, ()>) {
+    if !on() {
+        return;
+    }
     let outcome = if expired.is_ok() { "ok" } else { "error" };
     metrics::counter!("aco_sweep_runs_total", "outcome" => outcome).increment(1);
     if let Ok(expired) = expired {

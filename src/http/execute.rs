@@ -54,11 +54,11 @@ pub(super) async fn execute(
         crate::graphql::gate::runs_mutation(&parsed.document, request.operation_name.as_deref())
     });
     let label = match &prepared {
-        Ok(parsed) => crate::graphql::gate::operation_label(
+        Ok(parsed) if crate::observe::on() => crate::graphql::gate::operation_label(
             &parsed.document,
             request.operation_name.as_deref(),
         ),
-        Err(_) => "unknown".to_owned(),
+        _ => "unknown".to_owned(),
     };
     let answer = async {
         match prepared {
@@ -119,7 +119,7 @@ pub(super) async fn execute(
         duration_ms = started.elapsed().as_secs_f64() * 1000.0,
         "graphql"
     );
-    let mut codes = Vec::with_capacity(response.errors.len());
+    let mut codes = Vec::new();
     for error in &mut response.errors {
         let code = error_code(&error.message);
         let extensions = error.extensions.get_or_insert_with(Default::default);

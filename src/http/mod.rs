@@ -143,12 +143,11 @@ pub fn router(state: AppState) -> Router {
     let app = app
         // Each request's log lines carry the trace id of its W3C `traceparent`.
         .layer(TraceLayer::new_for_http().make_span_with(
-            |request: &axum::http::Request<axum::body::Body>| {
-                let span = tracing::info_span!("request", trace_id = tracing::field::Empty);
-                if let Some(trace_id) = crate::observe::trace_id(request.headers()) {
-                    span.record("trace_id", trace_id.as_str());
-                }
-                span
+            |request: &axum::http::Request<axum::body::Body>| match crate::observe::trace_id(
+                request.headers(),
+            ) {
+                Some(trace_id) => tracing::info_span!("request", trace_id = %trace_id),
+                None => tracing::Span::none(),
             },
         ))
         .layer(PropagateRequestIdLayer::new(HeaderName::from_static(
