@@ -26,7 +26,7 @@ use async_graphql::{Context, ID, Object};
 
 use super::connection::Conn;
 use super::plain::PlainObject;
-use super::{read, read_as_call, request, to_gql};
+use super::{lookup, read_as_call, request, to_gql};
 use crate::authz;
 use crate::domain::ids::{IdKind, ObjectId};
 use crate::error::{Error, Result};
@@ -47,13 +47,17 @@ pub struct AcoQuery;
 #[Object(serial)]
 impl AcoQuery {
     /// An ACO request the caller may see.
-    async fn aco_request(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<AcoRequest> {
+    async fn aco_request(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> async_graphql::Result<Option<AcoRequest>> {
         let id = checked(
             ctx,
             ObjectId::parse_kind(&id, IdKind::AcoRequest).map_err(|e| Error::bad_id(&["id"], e)),
         )?;
         let wanted = NestedNeeds::of_object(ctx);
-        read(ctx, move |tx, actor| {
+        lookup(ctx, move |tx, actor| {
             let row = authz::request(tx, actor, &id)?;
             let request = AcoRequest::whole(row, None);
             let prefetch = Prefetch::load(tx, actor, &[&request.brief], wanted)?;

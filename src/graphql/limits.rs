@@ -107,6 +107,40 @@ pub struct Documents {
     cache: Mutex<DocumentCache>,
 }
 
+/// A document that does not parse: `GRAPHQL_PARSE_FAILED`, with one line
+/// saying where and what was expected (not the parser's drawing of the
+/// line). Names defined twice, which the parser finds, break validation
+/// rules (GraphQL §5.2.1.1, §5.5.1.1): `GRAPHQL_VALIDATION_FAILED`.
+fn parse_failed(error: async_graphql::parser::Error) -> ServerError {
+    use async_graphql::parser::Error as Parser;
+    let locations: Vec<_> = error.positions().collect();
+    if let Parser::OperationDuplicated { .. }
+    | Parser::FragmentDuplicated { .. }
+    | Parser::MultipleOperations { .. } = &error
+    {
+        let mut refused = refusal("GRAPHQL_VALIDATION_FAILED", error.to_string());
+        refused.locations = locations;
+        return refused;
+    }
+    let message = match &error {
+        async_graphql::parser::Error::Syntax { message, start, .. } => {
+            let expected = message
+                .lines()
+                .map(str::trim)
+                .find_map(|line| line.strip_prefix("= "))
+                .unwrap_or("a valid GraphQL document");
+            format!(
+                "the query does not parse at line {}, column {}: {expected}",
+                start.line, start.column
+            )
+        }
+        other => format!("the query does not parse: {other}"),
+    };
+    let mut refused = refusal("GRAPHQL_PARSE_FAILED", message);
+    refused.locations = locations;
+    refused
+}
+
 fn refusal(code: &'static str, message: String) -> ServerError {
     async_graphql::Error::new(message)
         .extend_with(|_, e| e.set("code", code))
@@ -312,7 +346,7 @@ impl Documents {
                 ),
             ));
         }
-        let document = async_graphql::parser::parse_query(query)?;
+        let document = async_graphql::parser::parse_query(query).map_err(parse_failed)?;
         let tally = tally(&document).map_err(|FragmentCycle(names)| {
             refusal(
                 "GRAPHQL_VALIDATION_FAILED",

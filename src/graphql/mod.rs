@@ -201,6 +201,28 @@ where
         .map_err(|e| to_gql(ctx, e))
 }
 
+/// Runs a lookup `f` like [`read`]; an object that does not exist or that
+/// the caller may not see is `null` at the field, with a `NOT_FOUND` error
+/// whose path names it, and the rest of the answer stays (an error returned
+/// instead would take the field's key, or the whole `data`, with it).
+pub(crate) async fn lookup<T, F>(ctx: &Context<'_>, f: F) -> async_graphql::Result<Option<T>>
+where
+    F: FnOnce(&Tx<'_>, &Actor) -> Result<T> + Clone + Send + 'static,
+    T: Send + 'static,
+{
+    let found = read(ctx, move |tx, actor| match f(tx, actor) {
+        Ok(value) => Ok(Some(value)),
+        Err(Error::NotFound) => Ok(None),
+        Err(e) => Err(e),
+    })
+    .await?;
+    if found.is_none() {
+        let error = to_gql(ctx, Error::NotFound).into_server_error(ctx.item.pos);
+        ctx.add_error(ctx.set_error_path(error));
+    }
+    Ok(found)
+}
+
 /// The authenticated caller as a use case sees it: who, when, where.
 pub(crate) fn call(ctx: &Context<'_>) -> async_graphql::Result<Call> {
     let data = app(ctx);

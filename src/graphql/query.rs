@@ -5,7 +5,7 @@ use async_graphql::{Context, ID, Object};
 use super::aco::{AcoAgreement, AcoRequest, CreditGrant};
 use super::connection::{Conn, CursorKey, connection, page_args};
 use super::types::{Customer, CustomerAgreement, Node, Partner, ResellerRelationship, Viewer};
-use super::{actor, read, to_gql};
+use super::{actor, lookup, read, to_gql};
 use crate::authz;
 use crate::domain::actor::Actor;
 use crate::domain::ids::{IdKind, ObjectId};
@@ -69,10 +69,8 @@ impl CoreQuery {
     async fn node(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Node>> {
         let (kind, id) =
             ObjectId::parse(&id).map_err(|e| to_gql(ctx, Error::bad_id(&["id"], e)))?;
-        read(ctx, move |tx, actor| {
-            find_node(tx, actor, kind, &id)?
-                .map(Some)
-                .ok_or(Error::NotFound)
+        lookup(ctx, move |tx, actor| {
+            find_node(tx, actor, kind, &id)?.ok_or(Error::NotFound)
         })
         .await
     }
@@ -117,9 +115,9 @@ impl CoreQuery {
     }
 
     /// A partner the caller may see.
-    async fn partner(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Partner> {
+    async fn partner(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Partner>> {
         let id = parse_id("id", &id, IdKind::Partner).map_err(|e| to_gql(ctx, e))?;
-        read(ctx, move |tx, actor| {
+        lookup(ctx, move |tx, actor| {
             authz::partner(tx, actor, &id).map(Partner::from)
         })
         .await
@@ -159,9 +157,9 @@ impl CoreQuery {
     }
 
     /// A customer the caller may see.
-    async fn customer(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Customer> {
+    async fn customer(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Customer>> {
         let id = parse_id("id", &id, IdKind::Customer).map_err(|e| to_gql(ctx, e))?;
-        read(ctx, move |tx, actor| {
+        lookup(ctx, move |tx, actor| {
             authz::customer(tx, actor, &id).map(Customer::from)
         })
         .await

@@ -143,6 +143,31 @@ pub(super) async fn execute(
     } else {
         "application/json"
     };
+    // Refused before any field ran: no data, and no error names a field.
+    let refused_before_running = response.data == async_graphql::Value::Null
+        && !codes.is_empty()
+        && response.errors.iter().all(|e| e.path.is_empty())
+        && codes
+            .iter()
+            .all(|code| REQUEST_ERRORS.contains(&code.as_str()));
+    if refused_before_running {
+        // A request error: no `data` entry at all, and with the newer media
+        // type a 400 (GraphQL over HTTP); plain JSON clients keep their 200.
+        let status = if wants_graphql_media_type {
+            StatusCode::BAD_REQUEST
+        } else {
+            StatusCode::OK
+        };
+        let mut answer = (
+            status,
+            axum::Json(serde_json::json!({ "errors": response.errors })),
+        )
+            .into_response();
+        answer
+            .headers_mut()
+            .insert(CONTENT_TYPE, HeaderValue::from_static(media_type));
+        return answer;
+    }
     graphql_response(
         response,
         media_type,
@@ -218,12 +243,32 @@ fn prepare(
     Ok(parsed)
 }
 
-/// The code for an error raised by the GraphQL engine itself (parsing,
-/// validation, limits) rather than by a resolver.
+/// The code for an error raised by the GraphQL engine itself rather than by
+/// a resolver (which always sets its own): the document's validation
+/// against the schema, variables included, or its cost.
 fn error_code(message: &str) -> &'static str {
     if message.contains("too complex") {
         "QUERY_TOO_COMPLEX"
-    } else {
+    } else if message.starts_with("Invalid value for ")
+        || message.starts_with("Expected input type ")
+        || message.starts_with("Failed to parse ")
+        || message.starts_with("Variable ")
+    {
+        // An argument's or variable's value (an amount, a month, an enum
+        // value): malformed input, as the API's table has it.
         "BAD_USER_INPUT"
+    } else {
+        "GRAPHQL_VALIDATION_FAILED"
     }
 }
+
+/// Codes of a request refused before it ran (GraphQL over HTTP's "request
+/// errors"): with `application/graphql-response+json` they are answered `400`.
+const REQUEST_ERRORS: [&str; 6] = [
+    "GRAPHQL_PARSE_FAILED",
+    "GRAPHQL_VALIDATION_FAILED",
+    "BAD_USER_INPUT",
+    "QUERY_TOO_DEEP",
+    "QUERY_TOO_COMPLEX",
+    "QUERY_TOO_LARGE",
+];

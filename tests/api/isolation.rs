@@ -34,7 +34,9 @@ async fn role_3_partner_cannot_reach_another_partners_customer() {
             )
             .await;
         assert_eq!(code(&body), "NOT_FOUND", "{body}");
-        assert_eq!(body["data"], Value::Null);
+        // `null` at its key, the error's path naming it: the rest of the answer stays.
+        assert_eq!(body["data"], json!({ "customer": null }), "{body}");
+        assert_eq!(body["errors"][0]["path"], json!(["customer"]));
 
         let body = app
             .gql(

@@ -354,6 +354,99 @@ async fn answers_are_json_in_the_media_type_the_client_accepts() {
     }
 }
 
+/// Request errors (GraphQL over HTTP): a document that does not parse or
+/// does not validate is refused with its own code and a one-line message,
+/// without a `data` entry; `400` for clients of the newer media type, `200`
+/// for plain JSON clients.
+#[tokio::test]
+async fn documents_that_do_not_parse_or_validate_are_request_errors() {
+    let app = TestApp::new();
+    let token = app.token(PROGRAM_TENANT, &[aco_api::domain::Role::Plsr], "plsr");
+    let ask = |accept: &'static str, query: &str| {
+        Request::post("/graphql")
+            .header("content-type", "application/json")
+            .header("authorization", format!("Bearer {token}"))
+            .header("accept", accept)
+            .body(Body::from(json!({ "query": query }).to_string()))
+            .unwrap()
+    };
+    for (query, wanted) in [
+        ("{ me { roles ", "GRAPHQL_PARSE_FAILED"),
+        ("query { me { roles } } }", "GRAPHQL_PARSE_FAILED"),
+        ("{ me { noSuchField } }", "GRAPHQL_VALIDATION_FAILED"),
+        (
+            "query A { __typename } query A { __typename }",
+            "GRAPHQL_VALIDATION_FAILED",
+        ),
+    ] {
+        for (accept, status) in [
+            ("application/graphql-response+json", StatusCode::BAD_REQUEST),
+            ("application/json", StatusCode::OK),
+        ] {
+            let (got, body, headers) = app.send(ask(accept, query)).await;
+            assert_eq!(got, status, "{query} ({accept}): {body}");
+            assert_eq!(headers["content-type"], accept);
+            assert_eq!(code(&body), wanted, "{query}: {body}");
+            assert!(body.get("data").is_none(), "no data entry: {body}");
+            let message = body["errors"][0]["message"].as_str().unwrap();
+            assert!(
+                !message.contains('\n') && !message.contains('^'),
+                "{message}"
+            );
+        }
+    }
+    let (_, body, _) = app.send(ask("application/json", "{ me { roles ")).await;
+    assert_eq!(
+        body["errors"][0]["message"],
+        "the query does not parse at line 1, column 14: expected selection_set, selection, directive, or arguments",
+    );
+    assert_eq!(
+        body["errors"][0]["locations"],
+        json!([{ "line": 1, "column": 14 }])
+    );
+}
+
+/// A lookup the caller may not see, or that does not exist, is `null` at its
+/// key (its alias, if any) with a `NOT_FOUND` error whose path names it; the
+/// other fields of the answer stay.
+#[tokio::test]
+async fn a_lookup_not_found_is_null_at_its_key_and_the_rest_of_the_answer_stays() {
+    let app = TestApp::new();
+    let token = app.token(PROGRAM_TENANT, &[aco_api::domain::Role::Plsr], "plsr");
+    let query = r#"{
+        me { roles }
+        p: partner(id: "prt_0000000000007000800000000000dead") { id }
+        customer(id: "cus_0000000000007000800000000000dead") { id }
+        acoRequest(id: "req_0000000000007000800000000000dead") { id }
+        node(id: "req_0000000000007000800000000000dead") { id }
+    }"#;
+    let body = app.gql(Some(&token), query, json!({})).await;
+    assert_eq!(
+        body["data"],
+        json!({ "me": { "roles": ["PLSR"] }, "p": null, "customer": null, "acoRequest": null, "node": null }),
+        "{body}"
+    );
+    let mut paths: Vec<Value> = body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            assert_eq!(e["extensions"]["code"], "NOT_FOUND", "{e}");
+            e["path"].clone()
+        })
+        .collect();
+    paths.sort_by_key(|p| p.to_string());
+    assert_eq!(
+        paths,
+        vec![
+            json!(["acoRequest"]),
+            json!(["customer"]),
+            json!(["node"]),
+            json!(["p"])
+        ]
+    );
+}
+
 /// A CORS preflight for a POST with the headers a browser SDK adds.
 async fn preflight(app: &TestApp, origin: &str) -> axum::http::HeaderMap {
     let request = Request::options("/graphql")
