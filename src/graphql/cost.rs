@@ -3,6 +3,12 @@
 //! times what each item asks for. Costs saturate at [`CAP`], so that no sum
 //! of them wraps round to a small number.
 
+use std::sync::{Arc, OnceLock};
+
+use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextValidation};
+use async_graphql::parser::types::ExecutableDocument;
+use async_graphql::{ServerError, ValidationResult, Variables};
+
 use super::scalars::Month;
 use crate::store::pagination::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 
@@ -52,6 +58,21 @@ pub fn page(first: Option<i32>, last: Option<i32>, child: usize) -> usize {
     items(size, child)
 }
 
+/// A customer's reseller relationships, current and ended (an estimate:
+/// [`CUSTOMER_PARTNERS`] partners, each once ended and requested again).
+pub const CUSTOMER_RELATIONSHIPS: usize = 2 * CUSTOMER_PARTNERS;
+
+/// A connection of records an object has few of (a customer's reseller
+/// relationships): the page size asked for, or when none is, `estimate`
+/// rather than the default page of 20 — an estimate, as [`RECORDS`] is; a
+/// page never holds more than 20 unless asked.
+pub fn few(first: Option<i32>, last: Option<i32>, estimate: usize, child: usize) -> usize {
+    match first.or(last) {
+        Some(_) => page(first, last, child),
+        None => items(estimate, child),
+    }
+}
+
 /// A month range, `from` to `to` inclusive: one item a month (a range
 /// longer than 60 months is refused; it costs what 60 would).
 pub fn months(from: &Month, to: &Month, child: usize) -> usize {
@@ -78,6 +99,65 @@ pub fn usage(one_month: bool, child: usize) -> usize {
         .saturating_mul(CUSTOMER_PARTNERS),
         child,
     )
+}
+
+/// The engine's refusal of a document over the limit, which names neither.
+pub const ENGINE_REFUSAL: &str = "Query is too complex.";
+
+/// What `document` costs with `variables`, worked out by the engine as it
+/// validates (nothing runs): for a refusal that says the cost beside the
+/// limit. Only refused documents come here; the schema it uses has no limit
+/// and stops every request after validation.
+pub async fn of(
+    document: ExecutableDocument,
+    operation_name: Option<String>,
+    variables: Variables,
+) -> Option<usize> {
+    static SCHEMA: OnceLock<super::AcoSchema> = OnceLock::new();
+    let schema = SCHEMA.get_or_init(|| {
+        super::schema_unlimited()
+            .extension(Measure)
+            .disable_introspection()
+            .finish()
+    });
+    let mut request = async_graphql::Request::new("").variables(variables);
+    if let Some(name) = operation_name {
+        request = request.operation_name(name);
+    }
+    request.set_parsed_query(document);
+    let response = schema.execute(request).await;
+    response
+        .errors
+        .iter()
+        .find_map(|e| e.message.strip_prefix(MEASURED)?.parse().ok())
+}
+
+const MEASURED: &str = "measured cost: ";
+
+/// Stops a request once it is validated, saying what it costs.
+struct Measure;
+
+impl ExtensionFactory for Measure {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(MeasureOne)
+    }
+}
+
+struct MeasureOne;
+
+#[async_trait::async_trait]
+impl Extension for MeasureOne {
+    async fn validation(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        next: NextValidation<'_>,
+    ) -> Result<ValidationResult, Vec<ServerError>> {
+        let validated = next.run(ctx).await?;
+        Err(vec![ServerError::new(
+            format!("{MEASURED}{}", validated.complexity),
+            None,
+        )])
+    }
 }
 
 #[cfg(test)]

@@ -60,6 +60,12 @@ pub(super) async fn execute(
         ),
         _ => "unknown".to_owned(),
     };
+    // Kept for a refusal that must say what the document costs.
+    let replay = (
+        prepared.as_ref().ok().cloned(),
+        request.variables.clone(),
+        request.operation_name.clone(),
+    );
     let answer = async {
         match prepared {
             Ok(parsed)
@@ -102,6 +108,20 @@ pub(super) async fn execute(
     let Ok(mut response) = tokio::time::timeout(state.config.request_timeout, answer).await else {
         return timed_out();
     };
+    if let Some(error) = response
+        .errors
+        .iter_mut()
+        .find(|e| e.message == crate::graphql::cost::ENGINE_REFUSAL)
+    {
+        let (parsed, variables, operation) = replay;
+        let cost = match parsed {
+            Some(parsed) => {
+                crate::graphql::cost::of(parsed.document.clone(), operation, variables).await
+            }
+            None => None,
+        };
+        error.message = too_complex(cost, state.config.limits.max_complexity);
+    }
     // A read interrupted at the deadline answers as the deadline would have.
     if response.errors.iter().any(|e| {
         e.extensions
@@ -241,6 +261,16 @@ fn prepare(
     )?;
     request.set_parsed_query(parsed.document.clone());
     Ok(parsed)
+}
+
+/// A refusal for cost that says the cost and the limit.
+fn too_complex(cost: Option<usize>, limit: usize) -> String {
+    let cost = cost.map_or_else(|| "more than that".to_owned(), |c| c.to_string());
+    format!(
+        "the query is too complex: it costs {cost}, and at most {limit} is accepted (a field \
+         costs 1, a list its page size, `first` or 20, times what each item asks for): ask for \
+         smaller pages or fewer nested lists"
+    )
 }
 
 /// The code for an error raised by the GraphQL engine itself rather than by

@@ -54,6 +54,42 @@ async fn query_limits_are_refused_with_their_codes() {
     still_answers(app).await;
 }
 
+/// A refusal for cost says the cost and the limit, on the first request of
+/// a document and on a later one (the fast validation); the administrator's
+/// list of customers with their partners fits the default limit.
+#[tokio::test]
+async fn a_refusal_for_cost_says_the_cost_and_the_limit_and_an_admin_list_fits() {
+    let world = World::new();
+    let app = &world.app;
+    let wide = "query($n: Int) { partners(first: $n) { nodes { customers(first: $n) { nodes { id companyName } } } } }";
+    let body = app.gql(Some(&world.admin), wide, json!({ "n": 100 })).await;
+    assert_eq!(code(&body), "QUERY_TOO_COMPLEX", "{body}");
+    let message = body["errors"][0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("costs 30201") && message.contains("at most 5000"),
+        "{message}"
+    );
+    let body = app.gql(Some(&world.admin), wide, json!({ "n": 10 })).await;
+    assert!(body.get("errors").is_none(), "{body}");
+    let body = app.gql(Some(&world.admin), wide, json!({ "n": 50 })).await;
+    let message = body["errors"][0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("costs 7601") && message.contains("at most 5000"),
+        "{message}"
+    );
+
+    let partner = world.signed_partner("Contoso", "DIRECT_BILL").await;
+    world.customer(&partner, "Alpine").await;
+    let admin_list = "{ customers(first: 100) { nodes { id companyName relationships { nodes { status partner { companyName } } } } } }";
+    let body = app.gql(Some(&world.admin), admin_list, json!({})).await;
+    assert!(body.get("errors").is_none(), "{body}");
+    assert_eq!(
+        body["data"]["customers"]["nodes"][0]["relationships"]["nodes"][0]["partner"]["companyName"],
+        "Contoso",
+        "{body}"
+    );
+}
+
 /// A document that ran once is later checked by the engine's fast validation
 /// only: its limits still depend on each request's variables, and bad
 /// variables are still refused before anything changes.

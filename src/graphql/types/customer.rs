@@ -193,7 +193,9 @@ impl Customer {
         .await
     }
     /// The customer's reseller relationships, among those the caller may see.
-    #[graphql(complexity = "crate::graphql::cost::page(first, last, child_complexity)")]
+    #[graphql(
+        complexity = "crate::graphql::cost::few(first, last, crate::graphql::cost::CUSTOMER_RELATIONSHIPS, child_complexity)"
+    )]
     async fn relationships(
         &self,
         ctx: &Context<'_>,
