@@ -151,7 +151,9 @@ pub fn registry() -> (
 
 /// The SDL: what `aco-api schema` prints and `schema.graphql` holds.
 pub fn sdl() -> String {
-    schema_builder().finish().sdl()
+    schema_builder()
+        .finish()
+        .sdl_with_options(async_graphql::SDLExportOptions::new().include_specified_by())
 }
 
 /// The schema that serves requests. `ValidationMode::Fast` skips the rules

@@ -16,8 +16,9 @@ use crate::service::{customers, partners, relationships};
 #[derive(Default)]
 pub struct CoreMutation;
 
-/// The mutation root.
+/// The mutation root: `Mutation` in the schema.
 #[derive(async_graphql::MergedObject, Default)]
+#[graphql(name = "Mutation")]
 pub struct MutationRoot(
     CoreMutation,
     super::aco::AcoMutation,

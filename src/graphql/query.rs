@@ -18,8 +18,9 @@ use crate::store::{customers, partners};
 #[derive(Default)]
 pub struct CoreQuery;
 
-/// The query root.
+/// The query root: `Query` in the schema.
 #[derive(async_graphql::MergedObject, Default)]
+#[graphql(name = "Query")]
 pub struct QueryRoot(CoreQuery, super::aco::AcoQuery);
 
 /// Resolves any id the caller may see; `None` for ids it may not.

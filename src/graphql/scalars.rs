@@ -1,4 +1,6 @@
-//! The API's scalars: `Decimal` (money as a string), `DateTime`, `Date`, `Month`.
+//! The API's scalars: `Decimal` (money as a string), `DateTime`, `Date`,
+//! `Month`, `JSON`; each says with `@specifiedBy` which format it follows
+//! (RFC 3339 and RFC 8259, or the project's own page, `docs/scalars.md`).
 
 use async_graphql::{InputValueError, InputValueResult, Scalar, ScalarType, Value};
 use chrono::{NaiveDate, Utc};
@@ -11,7 +13,11 @@ use crate::domain::time::{self, Month as DomainMonth};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, async_graphql::Description)]
 pub struct Decimal(pub rust_decimal::Decimal);
 
-#[Scalar(name = "Decimal", use_type_description)]
+#[Scalar(
+    name = "Decimal",
+    use_type_description,
+    specified_by_url = "docs/scalars.md#decimal"
+)]
 impl ScalarType for Decimal {
     fn parse(value: Value) -> InputValueResult<Self> {
         match value {
@@ -33,7 +39,11 @@ impl ScalarType for Decimal {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, async_graphql::Description)]
 pub struct DateTime(pub chrono::DateTime<Utc>);
 
-#[Scalar(name = "DateTime", use_type_description)]
+#[Scalar(
+    name = "DateTime",
+    use_type_description,
+    specified_by_url = "https://www.rfc-editor.org/rfc/rfc3339#section-5.6"
+)]
 impl ScalarType for DateTime {
     fn parse(value: Value) -> InputValueResult<Self> {
         match value {
@@ -53,7 +63,11 @@ impl ScalarType for DateTime {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, async_graphql::Description)]
 pub struct Date(pub NaiveDate);
 
-#[Scalar(name = "Date", use_type_description)]
+#[Scalar(
+    name = "Date",
+    use_type_description,
+    specified_by_url = "https://www.rfc-editor.org/rfc/rfc3339#section-5.6"
+)]
 impl ScalarType for Date {
     fn parse(value: Value) -> InputValueResult<Self> {
         match value {
@@ -73,7 +87,11 @@ impl ScalarType for Date {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, async_graphql::Description)]
 pub struct Month(pub DomainMonth);
 
-#[Scalar(name = "Month", use_type_description)]
+#[Scalar(
+    name = "Month",
+    use_type_description,
+    specified_by_url = "docs/scalars.md#month"
+)]
 impl ScalarType for Month {
     fn parse(value: Value) -> InputValueResult<Self> {
         match value {
@@ -87,5 +105,27 @@ impl ScalarType for Month {
 
     fn to_value(&self) -> Value {
         Value::String(self.0.to_string())
+    }
+}
+
+/// A JSON value (an object, for a change's detail).
+#[derive(Debug, Clone, PartialEq, async_graphql::Description)]
+pub struct Json(pub serde_json::Value);
+
+#[Scalar(
+    name = "JSON",
+    use_type_description,
+    specified_by_url = "https://www.rfc-editor.org/rfc/rfc8259"
+)]
+impl ScalarType for Json {
+    fn parse(value: Value) -> InputValueResult<Self> {
+        value
+            .into_json()
+            .map(Json)
+            .map_err(|e| InputValueError::custom(e.to_string()))
+    }
+
+    fn to_value(&self) -> Value {
+        Value::from_json(self.0.clone()).unwrap_or(Value::Null)
     }
 }

@@ -23,7 +23,7 @@ async fn anonymous(app: &TestApp, query: &str, variables: Value) -> (StatusCode,
 
 async fn still_answers(app: &TestApp) {
     let body = app.gql(None, "{ __typename }", json!({})).await;
-    assert_eq!(body["data"]["__typename"], "QueryRoot", "{body}");
+    assert_eq!(body["data"]["__typename"], "Query", "{body}");
 }
 
 /// `[[[ … 1 … ]]]`, `depth` brackets deep.
@@ -41,12 +41,9 @@ fn nested_object(depth: usize) -> String {
 fn fragment_bomb(levels: usize) -> String {
     let mut query = String::from("query { ...F0 } ");
     for i in 0..levels {
-        query += &format!(
-            "fragment F{i} on QueryRoot {{ ...F{n} ...F{n} }} ",
-            n = i + 1
-        );
+        query += &format!("fragment F{i} on Query {{ ...F{n} ...F{n} }} ", n = i + 1);
     }
-    query += &format!("fragment F{levels} on QueryRoot {{ __typename }}");
+    query += &format!("fragment F{levels} on Query {{ __typename }}");
     query
 }
 
@@ -82,7 +79,7 @@ async fn deeply_nested_values_are_refused_before_anything_recurses() {
     }
     // Brackets inside strings, block strings and comments are text, not nesting.
     let text = format!(
-        "{{ __typename # {deep}\n __typename @skip(if: false) }} fragment X on QueryRoot {{ __typename }} \"{deep}\" \"\"\"{deep}\"\"\"",
+        "{{ __typename # {deep}\n __typename @skip(if: false) }} fragment X on Query {{ __typename }} \"{deep}\" \"\"\"{deep}\"\"\"",
         deep = "[".repeat(100)
     );
     let (_, body) = anonymous(&app, &text, json!({})).await;
@@ -162,13 +159,13 @@ async fn fragment_spreads_are_counted_expanded_and_refused_over_the_limit() {
     let body = app.gql(None, &fragment_bomb(10), json!({})).await;
     assert!(body.get("errors").is_none(), "{body}");
     // A fragment that spreads itself is refused before anything walks it.
-    let cycle = "query { ...A } fragment A on QueryRoot { ...A ...A __typename }";
+    let cycle = "query { ...A } fragment A on Query { ...A ...A __typename }";
     let (_, body) = anonymous(&app, cycle, json!({})).await;
     assert_eq!(code(&body), "GRAPHQL_VALIDATION_FAILED", "{body}");
     // Aliases are counted through spreads too.
     let aliases: String = (0..10).map(|i| format!("a{i}: __typename ")).collect();
     let query = format!(
-        "query {{ ...A ...B ...C ...D }} fragment A on QueryRoot {{ {aliases} }} fragment B on QueryRoot {{ ...A }} fragment C on QueryRoot {{ ...A }} fragment D on QueryRoot {{ ...A }}"
+        "query {{ ...A ...B ...C ...D }} fragment A on Query {{ {aliases} }} fragment B on Query {{ ...A }} fragment C on Query {{ ...A }} fragment D on Query {{ ...A }}"
     );
     let (_, body) = anonymous(&app, &query, json!({})).await;
     assert_eq!(code(&body), "QUERY_TOO_COMPLEX", "{body}");
@@ -872,7 +869,7 @@ fn abusive_requests(
                 address,
                 None,
                 &graphql(
-                    "query { ...A } fragment A on QueryRoot { ...A ...A }",
+                    "query { ...A } fragment A on Query { ...A ...A }",
                     json!({}),
                 ),
             ),

@@ -166,8 +166,8 @@ async fn without_a_token_only_introspection_answers() {
             json!({}),
         )
         .await;
-    assert_eq!(body["data"]["__typename"], "QueryRoot");
-    assert_eq!(body["data"]["__schema"]["queryType"]["name"], "QueryRoot");
+    assert_eq!(body["data"]["__typename"], "Query");
+    assert_eq!(body["data"]["__schema"]["queryType"]["name"], "Query");
     for query in [
         ME,
         "{ customers { totalCount } }",

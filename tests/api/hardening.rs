@@ -9,7 +9,7 @@ use crate::support::*;
 
 async fn still_answers(app: &TestApp) {
     let body = app.gql(None, "{ __typename }", json!({})).await;
-    assert_eq!(body["data"]["__typename"], "QueryRoot");
+    assert_eq!(body["data"]["__typename"], "Query");
 }
 
 #[tokio::test]
@@ -254,8 +254,7 @@ async fn bad_input_never_hurts() {
         ("{ nothingHere }".into(), json!({})),
         // Fragment cycles and deep fragment nesting.
         (
-            "query { ...F } fragment F on QueryRoot { ...G } fragment G on QueryRoot { ...F }"
-                .into(),
+            "query { ...F } fragment F on Query { ...G } fragment G on Query { ...F }".into(),
             json!({}),
         ),
         (

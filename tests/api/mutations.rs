@@ -49,8 +49,8 @@ async fn create_partner_is_for_program_admins_and_tenants_are_unique() {
     let before = count(app, &world.admin, "partners").await;
     for hidden in [
         "mutation { made: createPartner(input: $input) { partner { id } } }",
-        "mutation { ...F } fragment F on MutationRoot { createPartner(input: $input) { partner { id } } }",
-        "mutation { ... on MutationRoot { ... on MutationRoot { createPartner(input: $input) { partner { id } } } } }",
+        "mutation { ...F } fragment F on Mutation { createPartner(input: $input) { partner { id } } }",
+        "mutation { ... on Mutation { ... on Mutation { createPartner(input: $input) { partner { id } } } } }",
     ] {
         let query = hidden.replacen("mutation", "mutation($input: CreatePartnerInput!)", 1);
         let input = json!({ "input": { "tenantId": "c1d2e3f4-0000-4000-8000-000000000009", "domain": "hidden.example.com", "companyName": "Hidden", "partnerType": "DIRECT_BILL" } });

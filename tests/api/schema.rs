@@ -70,13 +70,7 @@ async fn standard_introspection_queries_load_the_whole_schema() {
         let types = body["data"]["__schema"]["types"]
             .as_array()
             .unwrap_or_else(|| panic!("{tool}: {body}"));
-        for name in [
-            "QueryRoot",
-            "MutationRoot",
-            "AcoRequest",
-            "Decimal",
-            "Month",
-        ] {
+        for name in ["Query", "Mutation", "AcoRequest", "Decimal", "Month"] {
             assert!(
                 types.iter().any(|t| t["name"] == name),
                 "{tool}: {name} missing"
@@ -98,7 +92,7 @@ async fn introspection_that_grows_with_each_level_is_refused() {
     assert!(body.get("errors").is_none(), "{body}");
     for thrice in [
         "{ __schema { types { fields { type { fields { type { fields { name } } } } } } } }",
-        "{ __type(name: \"QueryRoot\") { fields { type { ...T } } } } \
+        "{ __type(name: \"Query\") { fields { type { ...T } } } } \
          fragment T on __Type { interfaces { possibleTypes { name } } }",
     ] {
         let body = app.gql(None, thrice, json!({})).await;
@@ -153,6 +147,54 @@ fn user_error_fields_are_fields_of_their_mutations_inputs() {
                     .unwrap_or_else(|| panic!("{}: {ty} has no field {segment}", mutation.name));
                 ty = MetaTypeName::concrete_typename(&next.ty).to_owned();
             }
+        }
+    }
+}
+
+/// Every custom scalar names the format it follows (`@specifiedBy`), and
+/// introspection says so (`specifiedByURL`).
+#[tokio::test]
+async fn every_custom_scalar_names_its_format() {
+    let app = crate::support::TestApp::new();
+    let body = app
+        .gql(
+            None,
+            "{ __schema { types { kind name specifiedByURL } } }",
+            serde_json::json!({}),
+        )
+        .await;
+    let builtin = ["String", "Int", "Float", "Boolean", "ID"];
+    let scalars: Vec<(String, Option<String>)> = body["data"]["__schema"]["types"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{body}"))
+        .iter()
+        .filter(|t| t["kind"] == "SCALAR" && !builtin.contains(&t["name"].as_str().unwrap()))
+        .map(|t| {
+            (
+                t["name"].as_str().unwrap().to_owned(),
+                t["specifiedByURL"].as_str().map(str::to_owned),
+            )
+        })
+        .collect();
+    assert_eq!(scalars.len(), 5, "{scalars:?}");
+    for (name, url) in &scalars {
+        let url = url
+            .as_deref()
+            .unwrap_or_else(|| panic!("{name} has no specifiedByURL"));
+        if let Some(anchor) = url.strip_prefix("docs/scalars.md#") {
+            let page =
+                std::fs::read_to_string(format!("{}/docs/scalars.md", env!("CARGO_MANIFEST_DIR")))
+                    .unwrap();
+            assert!(
+                page.contains(&format!("\n## {}\n", name)),
+                "{name}: #{anchor}"
+            );
+            assert_eq!(anchor, name.to_lowercase());
+        } else {
+            assert!(
+                url.starts_with("https://www.rfc-editor.org/rfc/"),
+                "{name}: {url}"
+            );
         }
     }
 }

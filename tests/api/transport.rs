@@ -60,7 +60,7 @@ async fn malformed_requests_get_clear_errors() {
     }
     // The service still answers normally.
     let body = app.gql(None, "{ __typename }", json!({})).await;
-    assert_eq!(body["data"]["__typename"], "QueryRoot");
+    assert_eq!(body["data"]["__typename"], "Query");
 }
 
 #[tokio::test]
@@ -323,7 +323,7 @@ async fn an_oversized_body_is_413_with_a_code() {
     assert_eq!(code(&body), "QUERY_TOO_LARGE");
     assert_eq!(
         app.gql(None, "{ __typename }", json!({})).await["data"]["__typename"],
-        "QueryRoot"
+        "Query"
     );
 }
 
@@ -350,7 +350,7 @@ async fn answers_are_json_in_the_media_type_the_client_accepts() {
         let (status, body, headers) = app.send(ask(accept)).await;
         assert_eq!(status, StatusCode::OK, "{body}");
         assert_eq!(headers["content-type"], media_type, "accept {accept:?}");
-        assert_eq!(body, json!({ "data": { "__typename": "QueryRoot" } }));
+        assert_eq!(body, json!({ "data": { "__typename": "Query" } }));
     }
 }
 

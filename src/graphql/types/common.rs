@@ -85,7 +85,7 @@ pub struct ChangeEvent {
     pub actor_role: String,
     pub action: String,
     /// What changed, as a JSON object.
-    pub detail: async_graphql::Json<serde_json::Value>,
+    pub detail: crate::graphql::scalars::Json,
 }
 
 impl From<ChangeRow> for ChangeEvent {
@@ -96,7 +96,9 @@ impl From<ChangeRow> for ChangeEvent {
             actor_name: r.actor_name,
             actor_role: r.actor_role,
             action: r.action,
-            detail: async_graphql::Json(serde_json::from_str(&r.detail).unwrap_or_default()),
+            detail: crate::graphql::scalars::Json(
+                serde_json::from_str(&r.detail).unwrap_or_default(),
+            ),
         }
     }
 }
