@@ -1,5 +1,5 @@
 // The GraphQL over HTTP server audit of the `graphql-http` package, against
-// a running server (scripts/graphql-http-audit.sh starts one): an error (a
+// a running server (scripts/graphql-checks.sh starts one): an error (a
 // MUST or SHOULD not met) fails; the MAYs not taken are printed, and
 // docs/api.md lists each with its reason.
 import { auditServer } from 'graphql-http';
