@@ -9,6 +9,7 @@ use crate::domain::ids::IdError;
 pub struct UserError {
     /// The rule's stable code, e.g. `DEAL_BELOW_MINIMUM`.
     pub code: String,
+    /// A one-line explanation of the refusal, for people; match on `code`, not on this text.
     pub message: String,
     /// The path of the input field at fault, e.g. `["input", "tenantId"]`
     /// (each comes from `crate::fields`).

@@ -71,8 +71,14 @@ pub struct UnknownValue {
 domain_enum! {
     /// §1: the three kinds of CSP partner.
     PartnerType {
+        /// Buys from Microsoft directly and owns the customer relationship end
+        /// to end; a transacting partner (§1).
         DirectBill = "DIRECT_BILL",
+        /// Sells to customers through one or more linked indirect providers; a
+        /// transacting partner (§1).
         IndirectReseller = "INDIRECT_RESELLER",
+        /// A distributor that enables indirect resellers; never the
+        /// transacting partner and never submits an ACO request (ROLE-1).
         IndirectProvider = "INDIRECT_PROVIDER",
     }
 }
@@ -87,35 +93,66 @@ impl PartnerType {
 
 domain_enum! {
     /// §1: the customer's market segment.
-    CustomerSegment { Smb = "SMB", Enterprise = "ENTERPRISE" }
+    CustomerSegment {
+        /// Small and medium business; the only segment eligible for ACO (ELIG-2).
+        Smb = "SMB",
+        /// Enterprise; not eligible for ACO (ELIG-2).
+        Enterprise = "ENTERPRISE",
+    }
 }
 
 domain_enum! {
     /// §1: the kind of organisation a customer is.
     OrganizationKind {
+        /// A commercial organisation; the only kind eligible for ACO (ELIG-3).
         Commercial = "COMMERCIAL",
+        /// A non-profit organisation; not eligible for ACO (ELIG-3).
         NonProfit = "NON_PROFIT",
+        /// An education institution; not eligible for ACO (ELIG-3).
         Education = "EDUCATION",
+        /// A government body; not eligible for ACO (ELIG-3).
         Government = "GOVERNMENT",
     }
 }
 
 domain_enum! {
     /// §1: a reseller relationship between a partner and a customer.
-    RelationshipStatus { Pending = "PENDING", Active = "ACTIVE", Revoked = "REVOKED" }
+    RelationshipStatus {
+        /// Requested by the partner and not yet accepted by the customer's
+        /// signer or a programme admin.
+        Pending = "PENDING",
+        /// In force: the partner sees and acts for the customer (ELIG-8, ROLE-3).
+        Active = "ACTIVE",
+        /// Revoked by the partner, the customer or a programme admin; the
+        /// partner no longer sees or acts for the customer.
+        Revoked = "REVOKED",
+    }
 }
 
 domain_enum! {
     /// AGR-2: how the customer's acceptance of the MCA was recorded.
-    AcceptanceMethod { CustomerAccepted = "CUSTOMER_ACCEPTED", PartnerAttested = "PARTNER_ATTESTED" }
+    AcceptanceMethod {
+        /// The customer accepted the MCA itself (AGR-2).
+        CustomerAccepted = "CUSTOMER_ACCEPTED",
+        /// The partner attests that the customer accepted the MCA (AGR-2).
+        PartnerAttested = "PARTNER_ATTESTED",
+    }
 }
 
 domain_enum! {
     /// AGR-6: the life of an ACO agreement.
     AgreementStatus {
+        /// Published to the customer's signer and waiting to be signed before
+        /// the end of its month of publication (AGR-3, AGR-4).
         Published = "PUBLISHED",
+        /// Signed by the customer's signer; the credit is granted (FLOW-10,
+        /// LEDGER-1).
         Signed = "SIGNED",
+        /// Not signed before its deadline; the request went back to finance
+        /// review (AGR-4, AGR-5, FLOW-11).
         Expired = "EXPIRED",
+        /// Withdrawn by Operations to change it; the request went back to
+        /// finance review (AGR-6, FLOW-12).
         Withdrawn = "WITHDRAWN",
     }
 }
@@ -123,16 +160,39 @@ domain_enum! {
 domain_enum! {
     /// §5: the states of an ACO request.
     AcoRequestStatus {
+        /// Submitted by the partner and waiting for the PLSR's quality and
+        /// compliance check (FLOW-1, FLOW-2).
         Submitted = "SUBMITTED",
+        /// Passed the PLSR check; waiting for the channel sales manager to
+        /// support or reject the deal (FLOW-2, FLOW-7).
         ChannelReview = "CHANNEL_REVIEW",
+        /// Waiting for Finance to approve or reject (FLOW-7, FLOW-8); also
+        /// where an expired or withdrawn agreement sends the request back
+        /// (FLOW-11, FLOW-12).
         FinanceReview = "FINANCE_REVIEW",
+        /// Approved by Finance; waiting for Operations to create and publish
+        /// the ACO agreement (FLOW-8, FLOW-9).
         OperationsReview = "OPERATIONS_REVIEW",
+        /// The ACO agreement is published; waiting for the customer's signer
+        /// to sign before the deadline (FLOW-9, FLOW-10, AGR-4).
         AwaitingSignature = "AWAITING_SIGNATURE",
+        /// Signed; the credit is granted and being consumed (FLOW-10,
+        /// LEDGER-1). Finished for ELIG-13.
         Active = "ACTIVE",
+        /// The credit's balance reached zero (FLOW-14). Finished for ELIG-13.
         Exhausted = "EXHAUSTED",
+        /// The credit period ended with balance left, which lapsed (FLOW-15).
+        /// Finished for ELIG-13.
         Lapsed = "LAPSED",
+        /// A reviewer asked the partner for more information; the answer
+        /// returns the request to the state that asked (FLOW-3, FLOW-4,
+        /// FLOW-5). Time here does not count towards service levels (FLOW-19).
         NeedsInfo = "NEEDS_INFO",
+        /// Rejected with a reason by PLSR, channel sales or Finance (FLOW-6).
+        /// Finished for ELIG-13.
         Rejected = "REJECTED",
+        /// Cancelled by the submitting partner before it became active
+        /// (FLOW-13). Finished for ELIG-13.
         Cancelled = "CANCELLED",
     }
 }
@@ -154,21 +214,40 @@ impl AcoRequestStatus {
 domain_enum! {
     /// ELIG-12: why the customer needs the credit.
     AcoScenario {
+        /// Relieve dual cost during a migration (ELIG-12).
         Migration = "MIGRATION",
+        /// Fund a production proof of concept of a new workload (ELIG-12).
         NewWorkloadPoc = "NEW_WORKLOAD_POC",
+        /// Accelerate cloud adoption (ELIG-12).
         Adoption = "ADOPTION",
+        /// Answer another cloud's offer (ELIG-12).
         Competitive = "COMPETITIVE",
     }
 }
 
 domain_enum! {
     /// LEDGER-1, 14, 15: the state of a credit grant.
-    GrantStatus { Active = "ACTIVE", Exhausted = "EXHAUSTED", Lapsed = "LAPSED" }
+    GrantStatus {
+        /// Within its credit period with balance left to consume (LEDGER-1).
+        Active = "ACTIVE",
+        /// The balance reached zero (FLOW-14, LEDGER-5).
+        Exhausted = "EXHAUSTED",
+        /// The credit period ended with balance left; that balance lapsed and
+        /// nothing is left to use (FLOW-15).
+        Lapsed = "LAPSED",
+    }
 }
 
 domain_enum! {
     /// BEN-1: monthly allowance or one bulk amount.
-    BenefitCreditKind { Monthly = "MONTHLY", Bulk = "BULK" }
+    BenefitCreditKind {
+        /// An allowance per calendar month that lapses at the end of its
+        /// month, valid for 13 months from activation (BEN-1, BEN-7).
+        Monthly = "MONTHLY",
+        /// One amount for a year, usable any time between its start and end
+        /// date; cannot be reassigned once assigned (BEN-1, BEN-5).
+        Bulk = "BULK",
+    }
 }
 
 domain_enum! {
@@ -179,6 +258,7 @@ domain_enum! {
         /// Assigned before its start date: nothing is available until
         /// `startsOn`, and usage is refused with `CREDIT_NOT_STARTED` (BEN-2).
         Scheduled = "SCHEDULED",
+        /// Assigned and within its period: it can be used (BEN-2).
         Active = "ACTIVE",
         /// Its period is over (BEN-7).
         Ended = "ENDED",
@@ -187,24 +267,55 @@ domain_enum! {
 
 domain_enum! {
     /// BEN-8: what a benefit credit may be spent on.
-    BenefitPurpose { General = "GENERAL", SecurityCopilot = "SECURITY_COPILOT", Github = "GITHUB" }
+    BenefitPurpose {
+        /// Usable for any purpose (BEN-8).
+        General = "GENERAL",
+        /// Usable for Security Copilot only (BEN-8).
+        SecurityCopilot = "SECURITY_COPILOT",
+        /// Usable for GitHub only (BEN-8).
+        Github = "GITHUB",
+    }
 }
 
 domain_enum! {
     /// §8: the partner's support plan.
-    SupportPlan { None = "NONE", Asfp = "ASFP", Psfp = "PSFP" }
+    SupportPlan {
+        /// No support plan; fails the support plan requirement for direct bill
+        /// partners and indirect providers (§8).
+        None = "NONE",
+        /// Advanced Support for Partners (ASfP); meets the support plan
+        /// requirement (§8).
+        Asfp = "ASFP",
+        /// Premier Support for Partners (PSfP); meets the support plan
+        /// requirement (§8).
+        Psfp = "PSFP",
+    }
 }
 
 domain_enum! {
     /// §1: what a token's role lets its bearer do.
     Role {
+        /// Of one partner: everything a partner user may, plus manage the
+        /// partner's customers, relationships, agreements (MPA) and benefit
+        /// credits.
         PartnerAdmin = "PARTNER_ADMIN",
+        /// Of one partner: read the partner's data, submit and follow ACO
+        /// requests, answer information requests.
         PartnerUser = "PARTNER_USER",
+        /// Of one customer: read that customer's ACO agreements and credit
+        /// balance, sign a published ACO agreement.
         CustomerSigner = "CUSTOMER_SIGNER",
+        /// Of the programme: the quality and compliance check of submitted
+        /// requests (FLOW-2, FLOW-3).
         Plsr = "PLSR",
+        /// Of the programme: reviews deals passed on by PLSR (FLOW-4, FLOW-7).
         ChannelSales = "CHANNEL_SALES",
+        /// Of the programme: approves or rejects requests for finance (FLOW-8).
         Finance = "FINANCE",
+        /// Of the programme: creates, publishes and withdraws ACO agreements
+        /// and runs the expiry sweep (FLOW-9, FLOW-12).
         Operations = "OPERATIONS",
+        /// Of the programme: manages partners and sees everything.
         ProgramAdmin = "PROGRAM_ADMIN",
     }
 }

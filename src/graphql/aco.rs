@@ -50,7 +50,7 @@ impl AcoQuery {
     async fn aco_request(
         &self,
         ctx: &Context<'_>,
-        id: ID,
+        #[graphql(desc = "The request's global id.")] id: ID,
     ) -> async_graphql::Result<Option<AcoRequest>> {
         let id = checked(
             ctx,
@@ -75,10 +75,13 @@ impl AcoQuery {
     async fn aco_requests(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "Narrows the list; left out, every request the caller may see.")]
         filter: Option<AcoRequestFilter>,
-        after: Option<String>,
+        #[graphql(desc = "Returns the items after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Returns at most this many items from the start (at most 100).")]
         first: Option<i32>,
-        before: Option<String>,
+        #[graphql(desc = "Returns the items before this cursor.")] before: Option<String>,
+        #[graphql(desc = "Returns at most this many items from the end (at most 100).")]
         last: Option<i32>,
     ) -> async_graphql::Result<Conn<PlainObject<AcoRequest>>> {
         let filter = filter.unwrap_or_default();
@@ -103,7 +106,7 @@ impl AcoQuery {
     async fn aco_eligibility(
         &self,
         ctx: &Context<'_>,
-        input: AcoEligibilityInput,
+        #[graphql(desc = "The deal to check.")] input: AcoEligibilityInput,
     ) -> async_graphql::Result<AcoEligibility> {
         let deal = checked(ctx, input.into_deal())?;
         let report = read_as_call(ctx, move |tx, call| check_eligibility(tx, call, &deal)).await?;

@@ -21,9 +21,11 @@ pub struct AuthorizationRequirement {
     /// `PRIOR_EXPERIENCE`, `SOLUTIONS_PARTNER_DESIGNATION`, `CAPABILITIES_ASSESSMENT`,
     /// `CREDIT_CHECK` or `BUSINESS_EMAIL`.
     pub code: String,
+    /// Whether the partner meets the requirement today.
     pub passed: bool,
     /// The figure it was judged on.
     pub figure: String,
+    /// One line on what meets the requirement (shown whether or not it passed).
     pub remedy: String,
 }
 
@@ -31,7 +33,10 @@ pub struct AuthorizationRequirement {
 #[derive(SimpleObject)]
 #[graphql(serial)]
 pub struct RegionalRevenue {
+    /// The authorized region, as reported.
     pub region: String,
+    /// Trailing-12-month CSP revenue in the region, a USD `Decimal`; each region needs
+    /// at least `"30000000.00"` (§8).
     pub amount: Decimal,
 }
 
@@ -42,22 +47,36 @@ pub struct AuthorizationProfile {
     /// Trailing-12-month CSP revenue.
     #[graphql(name = "revenueTrailing12m")]
     pub revenue_trailing_12m: Option<Decimal>,
+    /// Trailing-12-month CSP revenue per authorized region (indirect providers).
     #[graphql(
         complexity = "crate::graphql::cost::items(crate::graphql::cost::LIST_INPUT, child_complexity)"
     )]
     pub regional_revenue: Vec<RegionalRevenue>,
+    /// Whether the partner has signed the Microsoft Partner Agreement (AGR-1).
     pub mpa_signed: bool,
+    /// Whether MFA is enabled for every administrative user in the CSP tenant.
     pub mfa_for_all_admins: bool,
+    /// The named security contact; `null` if none is named.
     pub security_contact_email: Option<String>,
+    /// The partner's support plan: `ASFP` or `PSFP` meets the requirement (direct bill,
+    /// indirect providers).
     pub support_plan: SupportPlan,
+    /// When the partner was first authorized as an indirect reseller; a direct bill
+    /// partner needs 12 months as one (prior experience).
     pub indirect_reseller_since: Option<Date>,
+    /// Whether Microsoft has assessed the prior experience of this indirect provider.
     pub prior_experience_assessed: bool,
+    /// The Solutions Partner designations held; a direct bill partner needs at least one.
     #[graphql(
         complexity = "crate::graphql::cost::items(crate::graphql::cost::LIST_INPUT, child_complexity)"
     )]
     pub solutions_partner_designations: Vec<String>,
+    /// Whether the partner passed the capabilities assessment (direct bill, indirect providers).
     pub capabilities_assessment_passed: bool,
+    /// Whether the partner passed Microsoft's credit check (direct bill).
     pub credit_check_passed: bool,
+    /// The enrolling user's business email (indirect resellers): not personal,
+    /// disposable or generic; `null` if none was given.
     pub business_email: Option<String>,
 }
 
@@ -65,8 +84,11 @@ pub struct AuthorizationProfile {
 #[derive(SimpleObject)]
 #[graphql(serial)]
 pub struct PartnerAssessment {
+    /// When the programme reassessed the partner.
     pub assessed_at: DateTime,
+    /// Whether every requirement of the partner's type passed.
     pub passed: bool,
+    /// The codes of the requirements that failed (as in `AuthorizationRequirement.code`).
     #[graphql(
         complexity = "crate::graphql::cost::items(crate::graphql::cost::RULES, child_complexity)"
     )]
@@ -93,8 +115,11 @@ impl PartnerAssessment {
 /// Where a partner stands (§8), all year round.
 pub struct PartnerAuthorization(pub Standing);
 
+/// Where a partner stands against the CSP authorization requirements of its type (§8),
+/// all year round; seen only by the partner itself and programme roles.
 #[Object(serial)]
 impl PartnerAuthorization {
+    /// The partner's type, whose requirements apply.
     async fn partner_type(&self) -> PartnerType {
         self.0.partner.partner_type
     }
@@ -122,6 +147,7 @@ impl PartnerAuthorization {
     async fn authorized(&self) -> bool {
         self.0.authorized()
     }
+    /// The day the partner first passed a reassessment (programme time zone); `null` until then.
     async fn authorized_since(&self) -> Option<Date> {
         self.0.authorized_since.map(Date)
     }
@@ -139,12 +165,14 @@ impl PartnerAuthorization {
     async fn reapply_blocked_until(&self) -> Option<Date> {
         self.0.reapply_blocked_until.map(Date)
     }
+    /// The most recent reassessment (AUTH-1); `null` if the partner was never reassessed.
     async fn last_assessment(&self) -> Option<PartnerAssessment> {
         self.0
             .last_assessment
             .clone()
             .map(|a| PartnerAssessment::of(a, &self.0))
     }
+    /// What the requirements are judged on.
     async fn profile(&self) -> AuthorizationProfile {
         let p = &self.0.profile;
         AuthorizationProfile {
@@ -171,9 +199,12 @@ impl PartnerAuthorization {
     }
 }
 
+/// Trailing-12-month CSP revenue in one authorized region (indirect providers).
 #[derive(InputObject)]
 pub struct RegionalRevenueInput {
+    /// The authorized region: non-empty text.
     pub region: String,
+    /// Revenue in the region, a USD `Decimal` string such as `"45000000.00"`; not negative.
     pub amount: Decimal,
 }
 
@@ -181,9 +212,13 @@ pub struct RegionalRevenueInput {
 /// `securityContactEmail`, `supportPlan` and `businessEmail`; the programme sets the rest.
 #[derive(InputObject)]
 pub struct UpdatePartnerProfileInput {
+    /// The partner whose profile changes; a partner admin may name only its own partner.
     pub partner_id: ID,
+    /// Whether MFA is enabled for every administrative user in the CSP tenant.
     pub mfa_for_all_admins: Option<bool>,
+    /// The security contact named in Partner Center: an email address.
     pub security_contact_email: Option<String>,
+    /// The partner's support plan (`ASFP` or `PSFP` meets the requirement).
     pub support_plan: Option<SupportPlan>,
     /// The enrolling user's business email: not personal, disposable or generic.
     pub business_email: Option<String>,
@@ -192,11 +227,16 @@ pub struct UpdatePartnerProfileInput {
     pub revenue_trailing_12m: Option<Decimal>,
     /// Replaces every region's figure (indirect providers).
     pub regional_revenue: Option<Vec<RegionalRevenueInput>>,
+    /// Programme only: when the partner was first authorized as an indirect reseller
+    /// (`YYYY-MM-DD`).
     pub indirect_reseller_since: Option<Date>,
+    /// Programme only: whether Microsoft has assessed this indirect provider's prior experience.
     pub prior_experience_assessed: Option<bool>,
     /// Replaces the list.
     pub solutions_partner_designations: Option<Vec<String>>,
+    /// Programme only: whether the partner passed the capabilities assessment.
     pub capabilities_assessment_passed: Option<bool>,
+    /// Programme only: whether the partner passed Microsoft's credit check.
     pub credit_check_passed: Option<bool>,
 }
 
@@ -292,22 +332,29 @@ impl UpdatePartnerProfileInput {
     }
 }
 
+/// The partner to reassess (AUTH-1).
 #[derive(InputObject)]
 pub struct ReassessPartnerInput {
+    /// The partner to reassess against its type's requirements.
     pub partner_id: ID,
 }
 
+/// Options for closing the remediation windows that have ended (AUTH-1).
 #[derive(InputObject, Default)]
 pub struct ExpireRemediationInput {
     /// Echoed back, to match answers to calls.
     pub client_mutation_id: Option<String>,
 }
 
+/// The result of updating a partner's profile or reassessing it.
 #[derive(SimpleObject)]
 #[graphql(serial)]
 pub struct PartnerAuthorizationPayload {
+    /// The partner; `null` when the change was refused.
     pub partner: Option<Partner>,
+    /// Where the partner now stands; `null` when the change was refused.
     pub authorization: Option<PartnerAuthorization>,
+    /// Why the change was refused, all at once; empty on success. With user errors nothing changed.
     #[graphql(
         complexity = "crate::graphql::cost::items(crate::graphql::cost::USER_ERRORS, child_complexity)"
     )]
@@ -318,19 +365,24 @@ pub struct PartnerAuthorizationPayload {
 #[derive(SimpleObject)]
 #[graphql(serial)]
 pub struct RemediationOutcome {
+    /// The partner whose window closed, as it is now (a demoted one is an indirect reseller).
     pub partner: Partner,
     /// `REMEDIATED`, `DEMOTED` (direct bill to indirect reseller) or `NOT_REMEDIATED`.
     pub outcome: String,
 }
 
+/// The result of closing the remediation windows that have ended (AUTH-1).
 #[derive(SimpleObject)]
 #[graphql(serial)]
 pub struct ExpireRemediationPayload {
+    /// One entry per partner whose remediation window was closed; empty if none had ended.
     #[graphql(
         complexity = "crate::graphql::cost::items(crate::graphql::cost::SWEEP, child_complexity)"
     )]
     pub outcomes: Vec<RemediationOutcome>,
+    /// The `clientMutationId` of the input, echoed back.
     pub client_mutation_id: Option<String>,
+    /// Business-rule refusals, all at once; empty on success.
     #[graphql(
         complexity = "crate::graphql::cost::items(crate::graphql::cost::USER_ERRORS, child_complexity)"
     )]
@@ -361,6 +413,7 @@ impl AuthorizationMutation {
     async fn update_partner_profile(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The partner and the profile fields to change.")]
         input: UpdatePartnerProfileInput,
     ) -> async_graphql::Result<PartnerAuthorizationPayload> {
         let (id, changes) = input.into_changes().map_err(|e| to_gql(ctx, e))?;
@@ -376,7 +429,7 @@ impl AuthorizationMutation {
     async fn reassess_partner(
         &self,
         ctx: &Context<'_>,
-        input: ReassessPartnerInput,
+        #[graphql(desc = "The partner to reassess.")] input: ReassessPartnerInput,
     ) -> async_graphql::Result<PartnerAuthorizationPayload> {
         let id = input_id(&input.partner_id, "partnerId", IdKind::Partner)
             .map_err(|e| to_gql(ctx, e))?;
@@ -391,7 +444,9 @@ impl AuthorizationMutation {
     async fn expire_remediation(
         &self,
         ctx: &Context<'_>,
-        input: Option<ExpireRemediationInput>,
+        #[graphql(desc = "Optional; carries a `clientMutationId` to echo back.")] input: Option<
+            ExpireRemediationInput,
+        >,
     ) -> async_graphql::Result<ExpireRemediationPayload> {
         let input = input.unwrap_or_default();
         let outcome = write(ctx, move |tx, call| {

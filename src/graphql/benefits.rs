@@ -18,21 +18,28 @@ use crate::store::benefits::{BenefitCreditRow, used_between};
 #[derive(SimpleObject)]
 #[graphql(serial)]
 pub struct BenefitAssignee {
+    /// The user's company email address (BEN-3).
     pub email: String,
+    /// The user's name, if one was given when assigning.
     pub name: Option<String>,
 }
 
 /// A partner's own Azure credit (§7).
 pub struct BenefitCredit(pub BenefitCreditRow);
 
+/// A partner's own Azure benefit credit, received with its programme membership and
+/// separate from ACO (§7).
 #[Object(serial)]
 impl BenefitCredit {
+    /// The credit's global id.
     pub async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
+    /// `MONTHLY` (an allowance per calendar month) or `BULK` (one amount for the period) (BEN-1).
     async fn kind(&self) -> BenefitCreditKind {
         self.0.kind
     }
+    /// What it may be used for: `GENERAL` for anything, otherwise only that purpose (BEN-8).
     async fn purpose(&self) -> BenefitPurpose {
         self.0.purpose
     }
@@ -40,6 +47,7 @@ impl BenefitCredit {
     async fn amount(&self) -> Decimal {
         Decimal(self.0.amount)
     }
+    /// The first day it may be used; assigned earlier, it is `SCHEDULED` until then (BEN-2).
     async fn starts_on(&self) -> Date {
         Date(self.0.starts_on)
     }
@@ -47,6 +55,7 @@ impl BenefitCredit {
     async fn ends_on(&self) -> Date {
         Date(self.0.ends_on)
     }
+    /// When it was first assigned to a user, which activated it (BEN-2); `null` until then.
     async fn activated_at(&self) -> Option<DateTime> {
         self.0.activated_at.map(DateTime)
     }
@@ -54,6 +63,7 @@ impl BenefitCredit {
     async fn status(&self, ctx: &Context<'_>) -> async_graphql::Result<BenefitCreditStatus> {
         Ok(benefits::status(&self.0, &super::call(ctx)?))
     }
+    /// The user it is assigned to; `null` while unassigned.
     async fn assignee(&self) -> Option<BenefitAssignee> {
         self.0.assignee_email.clone().map(|email| BenefitAssignee {
             email,
@@ -102,10 +112,14 @@ impl BenefitCredit {
     }
 }
 
+/// A new benefit credit for a partner (BEN-1).
 #[derive(InputObject)]
 pub struct CreateBenefitCreditInput {
+    /// The partner that receives the credit.
     pub partner_id: ID,
+    /// `MONTHLY` or `BULK` (BEN-1).
     pub kind: BenefitCreditKind,
+    /// What it may be used for (BEN-8); default `GENERAL`, usable for anything.
     #[graphql(default_with = "BenefitPurpose::General")]
     pub purpose: BenefitPurpose,
     /// Per month (MONTHLY) or in total (BULK).
@@ -116,28 +130,40 @@ pub struct CreateBenefitCreditInput {
     pub ends_on: Option<Date>,
 }
 
+/// Who a benefit credit goes to (BEN-2…6).
 #[derive(InputObject)]
 pub struct AssignBenefitCreditInput {
+    /// The benefit credit to assign or reassign.
     pub credit_id: ID,
     /// A company address of one of the partner's users (BEN-3).
     pub assignee_email: String,
+    /// The user's name: text of at most 256 characters; blank counts as none.
     pub assignee_name: Option<String>,
 }
 
+/// One use of a benefit credit (BEN-1, 7, 8).
 #[derive(InputObject)]
 pub struct RecordBenefitUsageInput {
+    /// The benefit credit used.
     pub credit_id: ID,
     /// Default: today.
     pub used_on: Option<Date>,
+    /// The amount used, a USD `Decimal` above zero; at most what is left for that
+    /// month (MONTHLY) or in total (BULK).
     pub amount: Decimal,
+    /// What it was used for; a restricted credit refuses any other purpose
+    /// (`PURPOSE_RESTRICTED`, BEN-8). Default `GENERAL`.
     #[graphql(default_with = "BenefitPurpose::General")]
     pub purpose: BenefitPurpose,
 }
 
+/// The result of creating, assigning or using a benefit credit.
 #[derive(SimpleObject)]
 #[graphql(serial)]
 pub struct BenefitCreditPayload {
+    /// The benefit credit as it is now; `null` when the change was refused.
     pub benefit_credit: Option<BenefitCredit>,
+    /// Why the change was refused, all at once; empty on success. With user errors nothing changed.
     #[graphql(
         complexity = "crate::graphql::cost::items(crate::graphql::cost::USER_ERRORS, child_complexity)"
     )]
@@ -176,7 +202,7 @@ impl BenefitsMutation {
     async fn create_benefit_credit(
         &self,
         ctx: &Context<'_>,
-        input: CreateBenefitCreditInput,
+        #[graphql(desc = "The partner and the credit to give it.")] input: CreateBenefitCreditInput,
     ) -> async_graphql::Result<BenefitCreditPayload> {
         let parsed = (|| -> Result<NewBenefitCredit> {
             if input.kind == BenefitCreditKind::Monthly && input.ends_on.is_some() {
@@ -205,6 +231,7 @@ impl BenefitsMutation {
     async fn assign_benefit_credit(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The credit and the user to assign it to.")]
         input: AssignBenefitCreditInput,
     ) -> async_graphql::Result<BenefitCreditPayload> {
         let parsed = (|| -> Result<_> {
@@ -240,6 +267,7 @@ impl BenefitsMutation {
     async fn record_benefit_usage(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The credit, the day, the amount and the purpose of the use.")]
         input: RecordBenefitUsageInput,
     ) -> async_graphql::Result<BenefitCreditPayload> {
         let parsed = (|| -> Result<_> {

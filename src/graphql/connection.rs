@@ -1,8 +1,14 @@
 //! Relay connections: argument checks, opaque cursors, and building a
 //! connection from a store page.
 
+use std::borrow::Cow;
+
 use async_graphql::connection::{Connection, CursorType, Edge, EmptyFields};
-use async_graphql::{OutputType, SimpleObject};
+use async_graphql::parser::types::Field;
+use async_graphql::registry::{MetaType, Registry};
+use async_graphql::{
+    ContextSelectionSet, OutputType, Positioned, ServerResult, SimpleObject, Value,
+};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
@@ -18,7 +24,39 @@ pub struct ConnectionFields {
     pub total_count: i64,
 }
 
-pub type Conn<T> = Connection<Cursor, T, ConnectionFields, EmptyFields>;
+/// A Relay connection of `T`, served as `<T>Connection`: async-graphql's
+/// [`Connection`], with a description in the schema.
+pub struct Conn<T: OutputType>(Connection<Cursor, T, ConnectionFields, EmptyFields>);
+
+impl<T: OutputType> OutputType for Conn<T> {
+    fn type_name() -> Cow<'static, str> {
+        Connection::<Cursor, T, ConnectionFields, EmptyFields>::type_name()
+    }
+
+    fn create_type_info(registry: &mut Registry) -> String {
+        let qualified =
+            Connection::<Cursor, T, ConnectionFields, EmptyFields>::create_type_info(registry);
+        if let Some(MetaType::Object { description, .. }) =
+            registry.types.get_mut(&*Self::type_name())
+        {
+            description.get_or_insert_with(|| {
+                format!(
+                    "A page of a list of `{}` (a Relay connection): `edges` (each with its `cursor`) or `nodes`, `pageInfo` to page on, and `totalCount` across all pages.",
+                    T::type_name()
+                )
+            });
+        }
+        qualified
+    }
+
+    fn resolve(
+        &self,
+        ctx: &ContextSelectionSet<'_>,
+        field: &Positioned<Field>,
+    ) -> impl Future<Output = ServerResult<Value>> + Send {
+        self.0.resolve(ctx, field)
+    }
+}
 
 /// An edge's cursor: its row's key, encoded only if the selection asks for
 /// a cursor (most pages are read by `nodes` alone).
@@ -131,7 +169,7 @@ pub fn connection<R, T: OutputType>(
             .into_iter()
             .map(|row| Edge::new(Cursor(key(&row)), node(row))),
     );
-    conn
+    Conn(conn)
 }
 
 #[cfg(test)]

@@ -20,10 +20,16 @@ use crate::store::usage::UsageRow;
 #[derive(SimpleObject)]
 #[graphql(serial)]
 pub struct GrantBalance {
+    /// The credit grant (LEDGER-1).
     pub grant: CreditGrant,
+    /// The amount granted at signing (the ACO amount), a USD `Decimal`.
     pub granted: Decimal,
+    /// What has been applied to first-party usage so far (LEDGER-3), a USD `Decimal`.
     pub used: Decimal,
+    /// What is left to use, a USD `Decimal`; zero once the grant has lapsed (FLOW-15).
     pub remaining: Decimal,
+    /// As of the current month: `ACTIVE`, `EXHAUSTED` (the balance reached zero,
+    /// FLOW-14) or `LAPSED` (its credit period ended with a balance left, FLOW-15).
     pub status: GrantStatus,
     /// The month the balance reached zero.
     pub exhausted_in: Option<Month>,
@@ -35,11 +41,17 @@ pub struct GrantBalance {
 #[derive(SimpleObject)]
 #[graphql(serial)]
 pub struct CreditBalance {
+    /// The total granted, a USD `Decimal`.
     pub granted: Decimal,
+    /// The total applied to first-party usage so far (LEDGER-3), a USD `Decimal`.
     pub used: Decimal,
+    /// The total left to use, a USD `Decimal`; lapsed grants count as zero.
     pub remaining: Decimal,
+    /// The total that lapsed unused at the end of credit periods (FLOW-15), a USD `Decimal`.
     pub lapsed: Decimal,
+    /// The currency of every amount: always `USD`.
     pub currency_code: String,
+    /// Each grant's standing, over the grants the caller may see.
     #[graphql(
         complexity = "crate::graphql::cost::items(crate::graphql::cost::RECORDS, child_complexity)"
     )]
@@ -50,6 +62,7 @@ pub struct CreditBalance {
 #[derive(SimpleObject)]
 #[graphql(serial)]
 pub struct ReconciliationMonth {
+    /// The calendar month, `YYYY-MM`.
     pub month: Month,
     /// The transacting partner whose usage and grants these are.
     pub partner_id: ID,
@@ -59,8 +72,11 @@ pub struct ReconciliationMonth {
     pub recorded: bool,
     /// First-party Azure consumed revenue (ACR at ERP rate).
     pub acr: Decimal,
+    /// Third-party marketplace charges billed through the partner; never covered by ACO (LEDGER-3).
     pub third_party_charges: Decimal,
+    /// The balance of every grant usable this month, before this month's usage.
     pub opening_balance: Decimal,
+    /// The ACO credit applied: the smaller of the opening balance and `acr` (LEDGER-3).
     pub applied: Decimal,
     /// First-party usage above the balance, in the final month only (LEDGER-5).
     pub above_aco: Option<Decimal>,
@@ -69,6 +85,7 @@ pub struct ReconciliationMonth {
     /// `aboveAco − pec` in the final month, nothing for covered usage, all first-party usage
     /// when no ACO balance applies, plus third-party charges always.
     pub invoice_amount: Option<Decimal>,
+    /// The balance left after this month: `openingBalance − applied`.
     pub closing_balance: Decimal,
     /// Whether any ACO balance applied this month.
     pub aco_applies: bool,
@@ -105,9 +122,11 @@ impl PlainFields for ReconciliationMonth {
 #[derive(SimpleObject)]
 #[graphql(serial)]
 pub struct ExpectedLapse {
+    /// The id of the credit grant expected to lapse.
     pub grant_id: ID,
     /// The last month of its credit period.
     pub month: Month,
+    /// The amount expected to be left, and lapse, when its credit period ends (FLOW-15).
     pub amount: Decimal,
 }
 
@@ -118,9 +137,11 @@ pub struct ExpectedLapse {
 pub struct CreditForecast {
     /// The average first-party usage of the last three recorded months.
     pub average_monthly_acr: Decimal,
+    /// What is left to use now, a USD `Decimal`; lapsed grants count as zero.
     pub remaining: Decimal,
     /// The month the balance is expected to reach zero; `null` if some of it lapses first.
     pub exhausted_in: Option<Month>,
+    /// The grants expected to lapse with an amount left, at that average.
     #[graphql(
         complexity = "crate::graphql::cost::items(crate::graphql::cost::RECORDS, child_complexity)"
     )]
@@ -132,16 +153,20 @@ pub struct CreditForecast {
 #[derive(SimpleObject)]
 #[graphql(serial)]
 pub struct MonthlyUsage {
+    /// The calendar month of the usage, `YYYY-MM`.
     pub month: Month,
     /// The partner whose usage it is; `null` only for figures recorded before
     /// usage was kept per partner that could not be attributed to one.
     pub partner_id: Option<ID>,
     /// That partner, if the caller may see it.
     pub partner: Option<Partner>,
+    /// First-party Azure consumption (ACR at ERP rate), a USD `Decimal`.
     pub first_party_acr: Decimal,
+    /// Third-party marketplace charges billed through the partner; never covered by ACO (LEDGER-3).
     pub third_party_charges: Decimal,
     /// 1 for the first recording; each correction adds one.
     pub revision: i64,
+    /// When this revision was recorded.
     pub recorded_at: DateTime,
     /// Who recorded it (token subject); shown to programme roles only.
     pub recorded_by: Option<String>,
@@ -336,13 +361,17 @@ pub(crate) async fn usage_history(
     .await
 }
 
+/// One calendar month's usage of a customer through one transacting partner (LEDGER-2).
 #[derive(InputObject)]
 pub struct RecordMonthlyUsageInput {
+    /// The customer whose usage this is.
     pub customer_id: ID,
     /// The transacting partner whose usage this is: required from `FINANCE`,
     /// `OPERATIONS` and `PROGRAM_ADMIN`, who record on its behalf; refused
     /// from a partner, which records its own (LEDGER-2).
     pub partner_id: Option<ID>,
+    /// The calendar month, `YYYY-MM`; a month that has not begun yet is refused
+    /// (`MONTH_IN_FUTURE`).
     pub month: Month,
     /// First-party Azure consumption (ACR at ERP rate), e.g. `"85.00"`.
     pub first_party_acr: Decimal,
@@ -377,15 +406,20 @@ impl RecordMonthlyUsageInput {
     }
 }
 
+/// The result of recording a month's usage (LEDGER-2).
 #[derive(SimpleObject)]
 #[graphql(serial)]
 pub struct RecordMonthlyUsagePayload {
+    /// The customer; `null` when the recording was refused.
     pub customer: Option<Customer>,
+    /// The month's usage as recorded now (or already, when nothing changed);
+    /// `null` when the recording was refused.
     pub usage: Option<MonthlyUsage>,
     /// `false` when the same figures were already recorded: nothing changed.
     pub changed: bool,
     /// `true` when earlier figures were corrected (they stay in the history).
     pub corrected: bool,
+    /// Why the recording was refused, all at once; empty on success. With user errors nothing changed.
     #[graphql(
         complexity = "crate::graphql::cost::items(crate::graphql::cost::USER_ERRORS, child_complexity)"
     )]
@@ -406,6 +440,7 @@ impl CreditsMutation {
     async fn record_monthly_usage(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The customer, month and figures to record.")]
         input: RecordMonthlyUsageInput,
     ) -> async_graphql::Result<RecordMonthlyUsagePayload> {
         let report = input.into_report().map_err(|e| to_gql(ctx, e))?;

@@ -89,10 +89,15 @@ fn email(value: &str, path: &[&str]) -> Result<String> {
 /// A postal address.
 #[derive(InputObject, Default)]
 pub struct AddressInput {
+    /// The first address line (street and number); blank means none. Text of at most 256 characters.
     pub address_line1: Option<String>,
+    /// An optional second address line; blank means none. Text of at most 256 characters.
     pub address_line2: Option<String>,
+    /// The city; blank means none. Text of at most 256 characters.
     pub city: Option<String>,
+    /// The state or region, e.g. `WA`; blank means none. Text of at most 256 characters.
     pub state: Option<String>,
+    /// The postal code; blank means none. Text of at most 256 characters.
     pub postal_code: Option<String>,
     /// ISO 3166-1 alpha-2, e.g. `US`.
     pub country: Option<String>,
@@ -119,9 +124,13 @@ impl AddressInput {
 /// A person to contact.
 #[derive(InputObject, Default)]
 pub struct ContactInput {
+    /// The person's first name; blank means none. Text of at most 256 characters.
     pub first_name: Option<String>,
+    /// The person's last name; blank means none. Text of at most 256 characters.
     pub last_name: Option<String>,
+    /// The person's email address; blank means none.
     pub email: Option<String>,
+    /// The person's phone number, as free text; blank means none. At most 256 characters.
     pub phone_number: Option<String>,
 }
 
@@ -162,10 +171,15 @@ impl ContactInput {
 /// A customer's billing profile. Missing parts are allowed here; ELIG-4 reports them.
 #[derive(InputObject, Default)]
 pub struct BillingProfileInput {
+    /// The customer's registered legal name (ELIG-4); blank means none. Text of at most 256 characters.
     pub legal_name: Option<String>,
+    /// The customer's tax id (ELIG-4); blank means none. Text of at most 256 characters.
     pub tax_id: Option<String>,
+    /// The company registration number (ELIG-4); blank means none. Text of at most 256 characters.
     pub registration_number: Option<String>,
+    /// The billing email address; blank means none.
     pub email: Option<String>,
+    /// The billing address (ELIG-4 needs line 1, city, state, postal code and country); left out means empty.
     pub default_address: Option<AddressInput>,
 }
 
@@ -194,16 +208,22 @@ impl BillingProfileInput {
 
 const INPUT: &[&str] = &["input"];
 
+/// A new CSP partner, added by a programme admin.
 #[derive(InputObject)]
 pub struct CreatePartnerInput {
     /// The partner's Microsoft Entra tenant id (a GUID).
     pub tenant_id: String,
+    /// The partner's primary domain, e.g. `contoso.com` (stored in lower case).
     pub domain: String,
+    /// The partner's company name: non-empty text of at most 256 characters.
     pub company_name: String,
+    /// The partner's CSP type: `DIRECT_BILL`, `INDIRECT_RESELLER` or `INDIRECT_PROVIDER`.
     pub partner_type: PartnerType,
     /// The partner's PartnerID (MPN id).
     pub mpn_id: Option<String>,
+    /// The partner's postal address; left out means empty.
     pub default_address: Option<AddressInput>,
+    /// The partner's main contact person; left out means none.
     pub primary_contact: Option<ContactInput>,
 }
 
@@ -230,9 +250,13 @@ impl CreatePartnerInput {
 /// Fields left out are not changed.
 #[derive(InputObject)]
 pub struct UpdatePartnerInput {
+    /// The id of the partner to change.
     pub id: ID,
+    /// The new company name: non-empty text of at most 256 characters.
     pub company_name: Option<String>,
+    /// The new primary domain, e.g. `contoso.com`.
     pub domain: Option<String>,
+    /// The new PartnerID (MPN id): non-empty text of at most 256 characters.
     pub mpn_id: Option<String>,
     /// Replaces the whole address.
     pub default_address: Option<AddressInput>,
@@ -275,6 +299,7 @@ impl UpdatePartnerInput {
     }
 }
 
+/// An indirect reseller and the indirect provider it works through (§1).
 #[derive(InputObject)]
 pub struct LinkIndirectResellerInput {
     /// An `INDIRECT_RESELLER` partner.
@@ -292,9 +317,12 @@ impl LinkIndirectResellerInput {
     }
 }
 
+/// The caller's partner's signature of the Microsoft Partner Agreement (AGR-1).
 #[derive(InputObject)]
 pub struct SignPartnerAgreementInput {
+    /// The name of the person who signed the MPA: non-empty text of at most 256 characters.
     pub signer_name: String,
+    /// The email address of the person who signed the MPA.
     pub signer_email: String,
     /// Defaults to today in the programme time zone.
     pub date_agreed: Option<Date>,
@@ -310,17 +338,23 @@ impl SignPartnerAgreementInput {
     }
 }
 
+/// A new customer. Created by a partner admin, it comes with an active reseller
+/// relationship to the caller's partner; created by a programme admin, with none.
 #[derive(InputObject)]
 pub struct CreateCustomerInput {
     /// The customer's Microsoft Entra tenant id (a GUID).
     pub tenant_id: String,
     /// The customer's primary domain.
     pub domain: String,
+    /// The customer's company name: non-empty text of at most 256 characters.
     pub company_name: String,
     /// ISO 3166-1 alpha-2, e.g. `US`.
     pub country: String,
+    /// The customer's segment; ACO is for `SMB` customers (ELIG-2).
     pub segment: CustomerSegment,
+    /// The kind of organisation; ACO is for `COMMERCIAL` customers (ELIG-3).
     pub organization_kind: OrganizationKind,
+    /// The customer's billing profile; left out means empty (ELIG-4 reports what is missing).
     pub billing_profile: Option<BillingProfileInput>,
 }
 
@@ -344,11 +378,17 @@ impl CreateCustomerInput {
 /// Fields left out are not changed. The tenant id is not changed here.
 #[derive(InputObject)]
 pub struct UpdateCustomerInput {
+    /// The id of the customer to change.
     pub id: ID,
+    /// The new primary domain, e.g. `contoso.com`.
     pub domain: Option<String>,
+    /// The new company name: non-empty text of at most 256 characters.
     pub company_name: Option<String>,
+    /// The new country: ISO 3166-1 alpha-2, e.g. `US` (ELIG-1).
     pub country: Option<String>,
+    /// The new segment (ELIG-2).
     pub segment: Option<CustomerSegment>,
+    /// The new kind of organisation (ELIG-3).
     pub organization_kind: Option<OrganizationKind>,
     /// Replaces the whole billing profile.
     pub billing_profile: Option<BillingProfileInput>,
@@ -383,13 +423,16 @@ impl UpdateCustomerInput {
     }
 }
 
+/// A customer's acceptance of the Microsoft Customer Agreement (AGR-2).
 #[derive(InputObject)]
 pub struct RecordCustomerAgreementInput {
+    /// The id of the customer that accepted the MCA.
     pub customer_id: ID,
     /// The day the customer accepted the MCA.
     pub date_agreed: Date,
     /// Who accepted for the customer: first name, last name and email are required.
     pub primary_contact: ContactInput,
+    /// How the acceptance was made (AGR-2); a customer signer may record only `CUSTOMER_ACCEPTED`.
     pub acceptance_method: AcceptanceMethod,
 }
 
@@ -412,11 +455,14 @@ impl RecordCustomerAgreementInput {
     }
 }
 
+/// The caller's partner's confirmation of a customer's MCA acceptance (AGR-2, ELIG-7).
 #[derive(InputObject)]
 pub struct ConfirmCustomerAgreementInput {
+    /// The id of the customer whose recorded MCA acceptance is confirmed.
     pub customer_id: ID,
 }
 
+/// A partner's request for a reseller relationship with a customer.
 #[derive(InputObject)]
 pub struct RequestResellerRelationshipInput {
     /// The tenant id of the customer, as the customer gave it to the partner.
@@ -434,9 +480,12 @@ pub struct AcceptResellerRelationshipInput {
     pub relationship_id: ID,
 }
 
+/// The end of a pending or active reseller relationship.
 #[derive(InputObject)]
 pub struct RevokeResellerRelationshipInput {
+    /// The id of the reseller relationship to end.
     pub relationship_id: ID,
+    /// Why the relationship ends, kept with it; blank means none. Text of at most 256 characters.
     pub reason: Option<String>,
 }
 

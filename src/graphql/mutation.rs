@@ -42,92 +42,121 @@ fn split<T, U>(
     }
 }
 
+/// The result of `createPartner`.
 #[derive(SimpleObject)]
 #[graphql(serial)]
 pub struct CreatePartnerPayload {
+    /// The new partner; null when refused.
     pub partner: Option<Partner>,
+    /// Business-rule refusals, all at once; when there are any, nothing was changed.
     #[graphql(
         complexity = "crate::graphql::cost::items(crate::graphql::cost::USER_ERRORS, child_complexity)"
     )]
     pub user_errors: Vec<UserError>,
 }
 
+/// The result of `updatePartner`.
 #[derive(SimpleObject)]
 #[graphql(serial)]
 pub struct UpdatePartnerPayload {
+    /// The partner as changed; null when refused.
     pub partner: Option<Partner>,
+    /// Business-rule refusals, all at once; when there are any, nothing was changed.
     #[graphql(
         complexity = "crate::graphql::cost::items(crate::graphql::cost::USER_ERRORS, child_complexity)"
     )]
     pub user_errors: Vec<UserError>,
 }
 
+/// The result of `linkIndirectReseller`.
 #[derive(SimpleObject)]
 #[graphql(serial)]
 pub struct LinkIndirectResellerPayload {
+    /// The linked indirect reseller; null when refused.
     pub reseller: Option<Partner>,
+    /// The indirect provider it is now linked to; null when refused.
     pub provider: Option<Partner>,
+    /// Business-rule refusals, all at once; when there are any, nothing was changed.
     #[graphql(
         complexity = "crate::graphql::cost::items(crate::graphql::cost::USER_ERRORS, child_complexity)"
     )]
     pub user_errors: Vec<UserError>,
 }
 
+/// The result of `signPartnerAgreement` (AGR-1).
 #[derive(SimpleObject)]
 #[graphql(serial)]
 pub struct SignPartnerAgreementPayload {
+    /// The caller's partner, with the signed MPA; null when refused.
     pub partner: Option<Partner>,
+    /// Business-rule refusals, all at once; when there are any, nothing was changed.
     #[graphql(
         complexity = "crate::graphql::cost::items(crate::graphql::cost::USER_ERRORS, child_complexity)"
     )]
     pub user_errors: Vec<UserError>,
 }
 
+/// The result of `createCustomer`.
 #[derive(SimpleObject)]
 #[graphql(serial)]
 pub struct CreateCustomerPayload {
+    /// The new customer; null when refused.
     pub customer: Option<Customer>,
+    /// Business-rule refusals, all at once; when there are any, nothing was changed.
     #[graphql(
         complexity = "crate::graphql::cost::items(crate::graphql::cost::USER_ERRORS, child_complexity)"
     )]
     pub user_errors: Vec<UserError>,
 }
 
+/// The result of `updateCustomer`.
 #[derive(SimpleObject)]
 #[graphql(serial)]
 pub struct UpdateCustomerPayload {
+    /// The customer as changed; null when refused.
     pub customer: Option<Customer>,
+    /// Business-rule refusals, all at once; when there are any, nothing was changed.
     #[graphql(
         complexity = "crate::graphql::cost::items(crate::graphql::cost::USER_ERRORS, child_complexity)"
     )]
     pub user_errors: Vec<UserError>,
 }
 
+/// The result of `recordCustomerAgreement` (AGR-2).
 #[derive(SimpleObject)]
 #[graphql(serial)]
 pub struct RecordCustomerAgreementPayload {
+    /// The customer whose MCA acceptance was recorded; null when refused.
     pub customer: Option<Customer>,
+    /// The MCA acceptance just recorded; null when refused.
     pub customer_agreement: Option<CustomerAgreement>,
+    /// Business-rule refusals, all at once; when there are any, nothing was changed.
     #[graphql(
         complexity = "crate::graphql::cost::items(crate::graphql::cost::USER_ERRORS, child_complexity)"
     )]
     pub user_errors: Vec<UserError>,
 }
 
+/// The result of `confirmCustomerAgreement` (AGR-2, ELIG-7).
 #[derive(SimpleObject)]
 #[graphql(serial)]
 pub struct ConfirmCustomerAgreementPayload {
+    /// The customer whose MCA acceptance the caller's partner confirmed; null when refused.
     pub customer: Option<Customer>,
+    /// Business-rule refusals, all at once; when there are any, nothing was changed.
     #[graphql(
         complexity = "crate::graphql::cost::items(crate::graphql::cost::USER_ERRORS, child_complexity)"
     )]
     pub user_errors: Vec<UserError>,
 }
 
+/// The result of a reseller relationship mutation: request, accept or revoke.
 #[derive(SimpleObject)]
 #[graphql(serial)]
 pub struct ResellerRelationshipPayload {
+    /// The relationship as it now is; null when refused.
     pub relationship: Option<ResellerRelationship>,
+    /// Business-rule refusals, all at once; when there are any, nothing was changed.
     #[graphql(
         complexity = "crate::graphql::cost::items(crate::graphql::cost::USER_ERRORS, child_complexity)"
     )]
@@ -140,7 +169,7 @@ impl CoreMutation {
     async fn create_partner(
         &self,
         ctx: &Context<'_>,
-        input: CreatePartnerInput,
+        #[graphql(desc = "The partner to add.")] input: CreatePartnerInput,
     ) -> async_graphql::Result<CreatePartnerPayload> {
         let new = checked(ctx, input.into_new())?;
         let outcome = write(ctx, move |tx, call| partners::create_partner(tx, call, new)).await?;
@@ -155,6 +184,9 @@ impl CoreMutation {
     async fn update_partner(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "The partner to change and the fields to change; fields left out stay as they are."
+        )]
         input: UpdatePartnerInput,
     ) -> async_graphql::Result<UpdatePartnerPayload> {
         let (id, changes) = checked(ctx, input.into_changes())?;
@@ -173,6 +205,7 @@ impl CoreMutation {
     async fn link_indirect_reseller(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The indirect reseller and the indirect provider to link.")]
         input: LinkIndirectResellerInput,
     ) -> async_graphql::Result<LinkIndirectResellerPayload> {
         let (reseller_id, provider_id) = checked(ctx, input.ids())?;
@@ -193,6 +226,7 @@ impl CoreMutation {
     async fn sign_partner_agreement(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "Who signed the MPA for the caller's partner, and when.")]
         input: SignPartnerAgreementInput,
     ) -> async_graphql::Result<SignPartnerAgreementPayload> {
         let (name, email, date) = checked(ctx, input.checked())?;
@@ -211,7 +245,7 @@ impl CoreMutation {
     async fn create_customer(
         &self,
         ctx: &Context<'_>,
-        input: CreateCustomerInput,
+        #[graphql(desc = "The customer to create.")] input: CreateCustomerInput,
     ) -> async_graphql::Result<CreateCustomerPayload> {
         let new = checked(ctx, input.into_new())?;
         let outcome = write(ctx, move |tx, call| {
@@ -229,6 +263,9 @@ impl CoreMutation {
     async fn update_customer(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "The customer to change and the fields to change; fields left out stay as they are."
+        )]
         input: UpdateCustomerInput,
     ) -> async_graphql::Result<UpdateCustomerPayload> {
         let (id, changes) = checked(ctx, input.into_changes())?;
@@ -247,6 +284,9 @@ impl CoreMutation {
     async fn record_customer_agreement(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "The customer, the date and the person that accepted the MCA, and how it was accepted."
+        )]
         input: RecordCustomerAgreementInput,
     ) -> async_graphql::Result<RecordCustomerAgreementPayload> {
         let (id, new) = checked(ctx, input.into_new())?;
@@ -268,7 +308,7 @@ impl CoreMutation {
     async fn confirm_customer_agreement(
         &self,
         ctx: &Context<'_>,
-        input: ConfirmCustomerAgreementInput,
+        #[graphql(desc = "The customer whose MCA acceptance the caller's partner confirms.")] input: ConfirmCustomerAgreementInput,
     ) -> async_graphql::Result<ConfirmCustomerAgreementPayload> {
         let id = checked(
             ctx,
@@ -289,6 +329,7 @@ impl CoreMutation {
     async fn request_reseller_relationship(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The tenant id of the customer to ask.")]
         input: RequestResellerRelationshipInput,
     ) -> async_graphql::Result<ResellerRelationshipPayload> {
         let tenant = checked(ctx, input.tenant())?;
@@ -307,6 +348,7 @@ impl CoreMutation {
     async fn accept_reseller_relationship(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The pending relationship to accept.")]
         input: AcceptResellerRelationshipInput,
     ) -> async_graphql::Result<ResellerRelationshipPayload> {
         let id = checked(
@@ -329,6 +371,7 @@ impl CoreMutation {
     async fn revoke_reseller_relationship(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The relationship to end, and optionally why.")]
         input: RevokeResellerRelationshipInput,
     ) -> async_graphql::Result<ResellerRelationshipPayload> {
         let (id, reason) = checked(ctx, input.checked())?;

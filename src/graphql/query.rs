@@ -67,7 +67,11 @@ impl CoreQuery {
 
     /// Any object by its global id. `NOT_FOUND` when it does not exist or the
     /// caller may not see it.
-    async fn node(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Node>> {
+    async fn node(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The object's global id.")] id: ID,
+    ) -> async_graphql::Result<Option<Node>> {
         let (kind, id) =
             ObjectId::parse(&id).map_err(|e| to_gql(ctx, Error::bad_id(&["id"], e)))?;
         lookup(ctx, move |tx, actor| {
@@ -82,7 +86,7 @@ impl CoreQuery {
     async fn nodes(
         &self,
         ctx: &Context<'_>,
-        ids: Vec<ID>,
+        #[graphql(desc = "The objects' global ids, at most 100.")] ids: Vec<ID>,
     ) -> async_graphql::Result<Vec<Option<Node>>> {
         if ids.len() > crate::store::pagination::MAX_PAGE_SIZE {
             return Err(to_gql(
@@ -116,7 +120,11 @@ impl CoreQuery {
     }
 
     /// A partner the caller may see.
-    async fn partner(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Partner>> {
+    async fn partner(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The partner's global id.")] id: ID,
+    ) -> async_graphql::Result<Option<Partner>> {
         let id = parse_id("id", &id, IdKind::Partner).map_err(|e| to_gql(ctx, e))?;
         lookup(ctx, move |tx, actor| {
             authz::partner(tx, actor, &id).map(Partner::from)
@@ -130,10 +138,23 @@ impl CoreQuery {
     async fn partners(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "Only partners of this type; every type when omitted.")]
         partner_type: Option<PartnerType>,
+        #[graphql(
+            desc = "Returns the items after this cursor (an edge's `cursor` or `pageInfo.endCursor` of this list)."
+        )]
         after: Option<String>,
+        #[graphql(
+            desc = "Returns at most this many items from the start (0 to 100; 20 when neither `first` nor `last` is given)."
+        )]
         first: Option<i32>,
+        #[graphql(
+            desc = "Returns the items before this cursor (an edge's `cursor` or `pageInfo.startCursor` of this list)."
+        )]
         before: Option<String>,
+        #[graphql(
+            desc = "Returns at most this many items from the end (0 to 100); not together with `first`."
+        )]
         last: Option<i32>,
     ) -> async_graphql::Result<Conn<Partner>> {
         read(ctx, move |tx, actor| {
@@ -158,7 +179,11 @@ impl CoreQuery {
     }
 
     /// A customer the caller may see.
-    async fn customer(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Customer>> {
+    async fn customer(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The customer's global id.")] id: ID,
+    ) -> async_graphql::Result<Option<Customer>> {
         let id = parse_id("id", &id, IdKind::Customer).map_err(|e| to_gql(ctx, e))?;
         lookup(ctx, move |tx, actor| {
             authz::customer(tx, actor, &id).map(Customer::from)
@@ -172,11 +197,27 @@ impl CoreQuery {
     async fn customers(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Only customers in this country, an ISO 3166-1 alpha-2 code (any letter case); every country when omitted."
+        )]
         country: Option<String>,
+        #[graphql(desc = "Only customers in this segment; every segment when omitted.")]
         segment: Option<CustomerSegment>,
+        #[graphql(
+            desc = "Returns the items after this cursor (an edge's `cursor` or `pageInfo.endCursor` of this list)."
+        )]
         after: Option<String>,
+        #[graphql(
+            desc = "Returns at most this many items from the start (0 to 100; 20 when neither `first` nor `last` is given)."
+        )]
         first: Option<i32>,
+        #[graphql(
+            desc = "Returns the items before this cursor (an edge's `cursor` or `pageInfo.startCursor` of this list)."
+        )]
         before: Option<String>,
+        #[graphql(
+            desc = "Returns at most this many items from the end (0 to 100); not together with `first`."
+        )]
         last: Option<i32>,
     ) -> async_graphql::Result<Conn<Customer>> {
         read(ctx, move |tx, actor| {

@@ -38,7 +38,12 @@ fn enums_use_the_domains_values() {
             .lines()
             .skip(1)
             .map(str::trim)
-            .filter(|l| !l.is_empty())
+            // The values' lines, not their descriptions.
+            .filter(|l| {
+                !l.is_empty()
+                    && l.bytes()
+                        .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+            })
             .collect();
         assert_eq!(found.join(" "), values, "{name}");
     }
@@ -197,4 +202,79 @@ async fn every_custom_scalar_names_its_format() {
             );
         }
     }
+}
+
+/// Every type, field, argument and enum value of the schema says what it is:
+/// the description a client's generated code and the explorer show.
+#[test]
+fn everything_in_the_schema_has_a_description() {
+    use async_graphql::registry::MetaType;
+    let (registry, _) = aco_api::graphql::registry();
+    // The types the schema serves (the registry also holds the parts merged into the roots).
+    let sdl = aco_api::graphql::sdl();
+    let served = |name: &str| {
+        ["type", "input", "enum", "scalar", "interface", "union"]
+            .iter()
+            .any(|kind| {
+                sdl.contains(&format!("\n{kind} {name} "))
+                    || sdl.contains(&format!("\n{kind} {name}\n"))
+            })
+    };
+    let described = |d: &Option<String>| d.as_deref().is_some_and(|d| !d.trim().is_empty());
+    let mut missing = Vec::new();
+    for (name, ty) in &registry.types {
+        if name.starts_with("__")
+            || ["String", "Int", "Float", "Boolean", "ID"].contains(&name.as_str())
+            || !served(name)
+        {
+            continue;
+        }
+        let description = match ty {
+            MetaType::Scalar { description, .. }
+            | MetaType::Object { description, .. }
+            | MetaType::Interface { description, .. }
+            | MetaType::Union { description, .. }
+            | MetaType::Enum { description, .. }
+            | MetaType::InputObject { description, .. } => description,
+        };
+        if !described(description) {
+            missing.push(format!("type {name}"));
+        }
+        if let Some(fields) = ty.fields() {
+            for (field_name, field) in fields {
+                if field_name.starts_with("__") {
+                    continue;
+                }
+                if !described(&field.description) {
+                    missing.push(format!("{name}.{field_name}"));
+                }
+                for (arg, value) in &field.args {
+                    if !described(&value.description) {
+                        missing.push(format!("{name}.{field_name}({arg})"));
+                    }
+                }
+            }
+        }
+        if let MetaType::InputObject { input_fields, .. } = ty {
+            for (field_name, field) in input_fields {
+                if !described(&field.description) {
+                    missing.push(format!("{name}.{field_name}"));
+                }
+            }
+        }
+        if let MetaType::Enum { enum_values, .. } = ty {
+            for (value_name, value) in enum_values {
+                if !described(&value.description) {
+                    missing.push(format!("{name}.{value_name}"));
+                }
+            }
+        }
+    }
+    missing.sort();
+    assert!(
+        missing.is_empty(),
+        "{} without a description:\n{}",
+        missing.len(),
+        missing.join("\n")
+    );
 }

@@ -20,7 +20,9 @@ pub struct EligibilityRuleResult {
     pub rule: String,
     /// The stable code, e.g. `DEAL_BELOW_MINIMUM`.
     pub code: String,
+    /// Whether the deal meets the rule.
     pub passed: bool,
+    /// One line saying that the rule holds or how it fails.
     pub message: String,
     /// How to fix it; `null` when the rule passed.
     pub remedy: Option<String>,
@@ -42,14 +44,18 @@ impl From<RuleResult> for EligibilityRuleResult {
 #[derive(SimpleObject)]
 #[graphql(serial)]
 pub struct AcoEligibility {
+    /// Whether every rule passed, so the request may be submitted.
     pub eligible: bool,
     /// ELIG-11: the ACO amount the deal would get.
     pub aco_amount: Decimal,
     #[graphql(
         complexity = "crate::graphql::cost::items(crate::graphql::cost::RULES, child_complexity)"
     )]
+    /// Every rule of DOMAIN §3 with its outcome, passed or not.
     pub rules: Vec<EligibilityRuleResult>,
+    /// The customer checked.
     pub customer: Customer,
+    /// The partner checked for: the caller's own, or the one a programme role named.
     pub partner: Partner,
 }
 
@@ -68,12 +74,16 @@ impl From<EligibilityReport> for AcoEligibility {
 /// ELIG-12: the project timeline.
 #[derive(InputObject)]
 pub struct TimelineInput {
+    /// The first day of the project, `YYYY-MM-DD`.
     pub start: Date,
+    /// The last day of the project, `YYYY-MM-DD`; not before `start` (ELIG-12).
     pub end: Date,
 }
 
+/// The deal to check before submitting (DOMAIN §3).
 #[derive(InputObject)]
 pub struct AcoEligibilityInput {
+    /// The customer the credit would be for.
     pub customer_id: ID,
     /// Programme roles name the partner to check for; partners leave it out.
     pub partner_id: Option<ID>,
@@ -81,8 +91,12 @@ pub struct AcoEligibilityInput {
     pub indirect_provider_id: Option<ID>,
     /// The estimated 12-month incremental Azure consumed revenue, e.g. `"15000.00"`.
     pub estimated_acr: Decimal,
+    /// ELIG-12: why the customer needs the credit; missing fails `SCOPE_MISSING`.
     pub scenario: Option<AcoScenario>,
+    /// ELIG-12: the workloads in scope (at most 50, each text of at most 256
+    /// characters; blank entries are ignored); none fails `SCOPE_MISSING`.
     pub workloads: Option<Vec<String>>,
+    /// ELIG-12: the project timeline; missing fails `SCOPE_MISSING`.
     pub timeline: Option<TimelineInput>,
 }
 

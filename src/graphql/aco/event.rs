@@ -13,15 +13,22 @@ use crate::store::requests::HistoryRow;
 #[derive(SimpleObject)]
 #[graphql(serial)]
 pub struct AcoRequestEvent {
+    /// When the transition took effect.
     pub at: DateTime,
     /// The token subject of whoever acted; `system` for the expiry sweep.
     pub actor_subject: String,
+    /// The actor's display name from the token (`name`, `email` or
+    /// `preferred_username`), if it carried one.
     pub actor_name: Option<String>,
     /// The actor's role, or `SYSTEM`.
     pub actor_role: String,
+    /// What was done, e.g. `SUBMIT`, `APPROVE`, `PUBLISH_AGREEMENT`, `EXPIRE_AGREEMENT`.
     pub action: String,
+    /// The state before; `null` for the submission.
     pub from_status: Option<AcoRequestStatus>,
+    /// The state after.
     pub to_status: AcoRequestStatus,
+    /// The comment, question, answer or reason given with the action, if any.
     pub comment: Option<String>,
     /// When the entry was written, if later than `at`: an expiry found after
     /// its deadline is recorded at the deadline (FLOW-11). `null` when it was

@@ -23,15 +23,21 @@ use crate::service::agreements::{self, Publication, Signature};
 use crate::service::requests::{self, Corrections, Step};
 use crate::store::requests::AcoRequestRow;
 
+/// The deal to submit as an ACO request (FLOW-1).
 #[derive(InputObject)]
 pub struct SubmitAcoRequestInput {
+    /// The customer the credit is for.
     pub customer_id: ID,
     /// For an indirect reseller: the indirect provider it works through (ELIG-9).
     pub indirect_provider_id: Option<ID>,
     /// The estimated 12-month incremental Azure consumed revenue, e.g. `"15000.00"`.
     pub estimated_acr: Decimal,
+    /// ELIG-12: why the customer needs the credit; required to pass `SCOPE_MISSING`.
     pub scenario: Option<AcoScenario>,
+    /// ELIG-12: the workloads in scope (at most 50, each text of at most 256
+    /// characters; blank entries are ignored); required to pass `SCOPE_MISSING`.
     pub workloads: Option<Vec<String>>,
+    /// ELIG-12: the project timeline; required to pass `SCOPE_MISSING`.
     pub timeline: Option<TimelineInput>,
     /// A note for the reviewers.
     pub comment: Option<String>,
@@ -72,9 +78,11 @@ fn version(value: i32) -> Result<i64> {
 /// What every workflow step carries.
 #[derive(InputObject)]
 pub struct AcoRequestStepInput {
+    /// The ACO request to act on.
     pub id: ID,
     /// The request's `version` as the caller saw it (FLOW-18).
     pub version: i32,
+    /// A note recorded in the request's history (at most 4000 characters).
     pub comment: Option<String>,
 }
 
@@ -88,63 +96,97 @@ impl AcoRequestStepInput {
     }
 }
 
+/// The input of `passAcoComplianceCheck` (FLOW-2).
 #[derive(InputObject)]
 pub struct PassAcoComplianceCheckInput {
+    /// The request, in `SUBMITTED`.
     pub id: ID,
+    /// The request's `version` as the caller saw it (FLOW-18).
     pub version: i32,
     /// The channel sales manager who reviews the deal next (an email address).
     pub channel_sales_manager: String,
+    /// A note recorded in the request's history (at most 4000 characters).
     pub comment: Option<String>,
 }
 
+/// The input of `requestAcoInformation` (FLOW-3, FLOW-4).
 #[derive(InputObject)]
 pub struct RequestAcoInformationInput {
+    /// The request, in `SUBMITTED` (PLSR) or `CHANNEL_REVIEW` (channel sales).
     pub id: ID,
+    /// The request's `version` as the caller saw it (FLOW-18).
     pub version: i32,
     /// What the partner must answer.
     pub question: String,
 }
 
+/// The input of `answerAcoInformationRequest` (FLOW-5).
 #[derive(InputObject)]
 pub struct AnswerAcoInformationRequestInput {
+    /// The request, in `NEEDS_INFO`.
     pub id: ID,
+    /// The request's `version` as the caller saw it (FLOW-18).
     pub version: i32,
+    /// The answer to the question asked, recorded in the request's history
+    /// (required, at most 4000 characters).
     pub answer: String,
     /// Corrections (FLOW-5): the ACO amount is recomputed.
     pub estimated_acr: Option<Decimal>,
+    /// A corrected scenario (FLOW-5); left out keeps the current one.
     pub scenario: Option<AcoScenario>,
+    /// Corrected workloads, replacing the current list (FLOW-5, ELIG-12: at
+    /// most 50, each text of at most 256 characters); left out keeps them.
     pub workloads: Option<Vec<String>>,
+    /// A corrected project timeline (FLOW-5); left out keeps the current one.
     pub timeline: Option<TimelineInput>,
 }
 
+/// The input of `rejectAcoRequest` (FLOW-6).
 #[derive(InputObject)]
 pub struct RejectAcoRequestInput {
+    /// The request, in `SUBMITTED`, `CHANNEL_REVIEW` or `FINANCE_REVIEW`.
     pub id: ID,
+    /// The request's `version` as the caller saw it (FLOW-18).
     pub version: i32,
+    /// Why it is rejected (required, at most 4000 characters); becomes the
+    /// request's `decisionReason`.
     pub reason: String,
 }
 
+/// The input of `cancelAcoRequest` (FLOW-13).
 #[derive(InputObject)]
 pub struct CancelAcoRequestInput {
+    /// The request, in any state before `ACTIVE`.
     pub id: ID,
+    /// The request's `version` as the caller saw it (FLOW-18).
     pub version: i32,
+    /// Why it is cancelled (at most 4000 characters); becomes the request's
+    /// `decisionReason`.
     pub reason: Option<String>,
 }
 
+/// The result of submitting an ACO request.
 #[derive(SimpleObject)]
 #[graphql(serial)]
 pub struct SubmitAcoRequestPayload {
+    /// The new request, in `SUBMITTED`; `null` when refused.
     pub aco_request: Option<AcoRequest>,
+    /// Every failing eligibility rule's code (DOMAIN §3), all at once; empty on
+    /// success, and nothing was stored when not.
     #[graphql(
         complexity = "crate::graphql::cost::items(crate::graphql::cost::USER_ERRORS, child_complexity)"
     )]
     pub user_errors: Vec<UserError>,
 }
 
+/// The result of a workflow step on an ACO request.
 #[derive(SimpleObject)]
 #[graphql(serial)]
 pub struct AcoRequestPayload {
+    /// The request after the step; `null` when refused.
     pub aco_request: Option<AcoRequest>,
+    /// Why the step was refused (e.g. `CONFLICT`, `INVALID_TRANSITION`), all at
+    /// once; empty on success, and nothing changed when not.
     #[graphql(
         complexity = "crate::graphql::cost::items(crate::graphql::cost::USER_ERRORS, child_complexity)"
     )]
@@ -188,7 +230,7 @@ impl AcoMutation {
     async fn submit_aco_request(
         &self,
         ctx: &Context<'_>,
-        input: SubmitAcoRequestInput,
+        #[graphql(desc = "The deal to submit.")] input: SubmitAcoRequestInput,
     ) -> async_graphql::Result<SubmitAcoRequestPayload> {
         let note = checked(ctx, comment(input.comment.clone(), "comment"))?;
         let deal = checked(
@@ -221,6 +263,7 @@ impl AcoMutation {
     async fn pass_aco_compliance_check(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The request, its version and the channel sales manager to assign.")]
         input: PassAcoComplianceCheckInput,
     ) -> async_graphql::Result<AcoRequestPayload> {
         let manager = checked(
@@ -253,6 +296,7 @@ impl AcoMutation {
     async fn request_aco_information(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The request, its version and the question for the partner.")]
         input: RequestAcoInformationInput,
     ) -> async_graphql::Result<AcoRequestPayload> {
         let step = required_comment(input.question, "question").and_then(|q| {
@@ -271,6 +315,7 @@ impl AcoMutation {
     async fn answer_aco_information_request(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The request, its version, the answer and any corrections.")]
         input: AnswerAcoInformationRequestInput,
     ) -> async_graphql::Result<AcoRequestPayload> {
         let parsed = (|| -> Result<(Step, Corrections)> {
@@ -305,6 +350,7 @@ impl AcoMutation {
     async fn support_aco_request(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The request, in `CHANNEL_REVIEW`, its version and an optional comment.")]
         input: AcoRequestStepInput,
     ) -> async_graphql::Result<AcoRequestPayload> {
         run_step(ctx, WorkflowAction::Support, input.into_step()).await
@@ -314,6 +360,7 @@ impl AcoMutation {
     async fn approve_aco_request(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The request, in `FINANCE_REVIEW`, its version and an optional comment.")]
         input: AcoRequestStepInput,
     ) -> async_graphql::Result<AcoRequestPayload> {
         run_step(ctx, WorkflowAction::Approve, input.into_step()).await
@@ -323,7 +370,7 @@ impl AcoMutation {
     async fn reject_aco_request(
         &self,
         ctx: &Context<'_>,
-        input: RejectAcoRequestInput,
+        #[graphql(desc = "The request, its version and the reason.")] input: RejectAcoRequestInput,
     ) -> async_graphql::Result<AcoRequestPayload> {
         let step = required_comment(input.reason, "reason").and_then(|r| {
             AcoRequestStepInput {
@@ -340,6 +387,7 @@ impl AcoMutation {
     async fn cancel_aco_request(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The request, its version and an optional reason.")]
         input: CancelAcoRequestInput,
     ) -> async_graphql::Result<AcoRequestPayload> {
         let step = checked(
@@ -360,6 +408,7 @@ impl AcoMutation {
     async fn publish_aco_agreement(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The request, its version, the signer and the credit period.")]
         input: PublishAcoAgreementInput,
     ) -> async_graphql::Result<AcoAgreementPayload> {
         let parsed = (|| -> Result<(Step, Publication)> {
@@ -419,6 +468,7 @@ impl AcoMutation {
     async fn withdraw_aco_agreement(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The request, its version and what is to change.")]
         input: WithdrawAcoAgreementInput,
     ) -> async_graphql::Result<AcoAgreementPayload> {
         let step = checked(
@@ -453,7 +503,7 @@ impl AcoMutation {
     async fn sign_aco_agreement(
         &self,
         ctx: &Context<'_>,
-        input: SignAcoAgreementInput,
+        #[graphql(desc = "The agreement to sign.")] input: SignAcoAgreementInput,
     ) -> async_graphql::Result<SignAcoAgreementPayload> {
         let id = checked(
             ctx,
@@ -486,6 +536,7 @@ impl AcoMutation {
     async fn expire_aco_agreements(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "Optional; only carries a `clientMutationId` to echo back.")]
         input: Option<ExpireAcoAgreementsInput>,
     ) -> async_graphql::Result<ExpireAcoAgreementsPayload> {
         let input = input.unwrap_or_default();

@@ -36,7 +36,9 @@ pub enum ServiceLevelStage {
 #[derive(SimpleObject)]
 #[graphql(serial)]
 pub struct Timeline {
+    /// The first day of the project, `YYYY-MM-DD`.
     pub start: Date,
+    /// The last day of the project, `YYYY-MM-DD`.
     pub end: Date,
 }
 
@@ -180,11 +182,16 @@ impl PlainFields for AcoRequest {
     }
 }
 
+/// An ACO request (§5): a transacting partner's application for an Azure
+/// Credit Offer for one customer's deal, as it moves through review, agreement
+/// and credit.
 #[Object(serial)]
 impl AcoRequest {
+    /// The request's global id.
     pub async fn id(&self) -> ID {
         ID(self.brief.id.to_string())
     }
+    /// The request's workflow state (§5).
     async fn status(&self) -> AcoRequestStatus {
         self.brief.status
     }
@@ -223,15 +230,18 @@ impl AcoRequest {
         })
         .await
     }
+    /// ELIG-12: why the customer needs the credit.
     async fn scenario(&self, ctx: &Context<'_>) -> async_graphql::Result<AcoScenario> {
         Ok(self.row(ctx).await?.scenario)
     }
     #[graphql(
         complexity = "crate::graphql::cost::items(crate::graphql::cost::LIST_INPUT, child_complexity)"
     )]
+    /// ELIG-12: the workloads in scope.
     async fn workloads(&self, ctx: &Context<'_>) -> async_graphql::Result<&[String]> {
         Ok(&self.row(ctx).await?.workloads)
     }
+    /// ELIG-12: the project timeline.
     async fn timeline(&self, ctx: &Context<'_>) -> async_graphql::Result<Timeline> {
         let row = self.row(ctx).await?;
         Ok(Timeline {
@@ -266,9 +276,11 @@ impl AcoRequest {
     async fn version(&self) -> i64 {
         self.brief.version
     }
+    /// When the partner submitted it (FLOW-1).
     async fn submitted_at(&self, ctx: &Context<'_>) -> async_graphql::Result<DateTime> {
         Ok(DateTime(self.row(ctx).await?.submitted_at))
     }
+    /// When it last changed.
     async fn updated_at(&self, ctx: &Context<'_>) -> async_graphql::Result<DateTime> {
         Ok(DateTime(self.row(ctx).await?.updated_at))
     }
@@ -331,9 +343,11 @@ impl AcoRequest {
     async fn history(
         &self,
         ctx: &Context<'_>,
-        after: Option<String>,
+        #[graphql(desc = "Returns the items after this cursor.")] after: Option<String>,
+        #[graphql(desc = "Returns at most this many items from the start (at most 100).")]
         first: Option<i32>,
-        before: Option<String>,
+        #[graphql(desc = "Returns the items before this cursor.")] before: Option<String>,
+        #[graphql(desc = "Returns at most this many items from the end (at most 100).")]
         last: Option<i32>,
     ) -> async_graphql::Result<Conn<AcoRequestEvent>> {
         let id = self.brief.id.clone();

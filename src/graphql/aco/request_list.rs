@@ -19,10 +19,12 @@ use crate::store::requests::{
     self as request_store, AcoRequestBrief, AcoRequestRow, RequestFilter,
 };
 
+/// Narrows a list of ACO requests; every field given must match.
 #[derive(InputObject, Default)]
 pub struct AcoRequestFilter {
     /// Any of these states.
     pub status: Option<Vec<AcoRequestStatus>>,
+    /// The customer the request is for.
     pub customer_id: Option<ID>,
     /// The submitting partner.
     pub partner_id: Option<ID>,

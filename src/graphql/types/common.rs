@@ -31,10 +31,15 @@ pub enum Node {
 #[derive(SimpleObject)]
 #[graphql(serial)]
 pub struct Address {
+    /// The first line of the street address.
     pub address_line1: Option<String>,
+    /// The second line of the street address, if any.
     pub address_line2: Option<String>,
+    /// The city.
     pub city: Option<String>,
+    /// The state, province or region (for a US address, the state).
     pub state: Option<String>,
+    /// The postal code (for a US address, the ZIP code).
     pub postal_code: Option<String>,
     /// ISO 3166-1 alpha-2.
     pub country: Option<String>,
@@ -57,9 +62,13 @@ impl From<domain::Address> for Address {
 #[derive(SimpleObject)]
 #[graphql(serial)]
 pub struct Contact {
+    /// The contact's first name.
     pub first_name: Option<String>,
+    /// The contact's last name.
     pub last_name: Option<String>,
+    /// The contact's email address.
     pub email: Option<String>,
+    /// The contact's phone number.
     pub phone_number: Option<String>,
 }
 
@@ -78,11 +87,16 @@ impl From<domain::Contact> for Contact {
 #[derive(SimpleObject)]
 #[graphql(serial)]
 pub struct ChangeEvent {
+    /// When the change was made (RFC 3339, UTC).
     pub at: DateTime,
     /// The token subject of whoever made the change.
     pub actor_subject: String,
+    /// The name of whoever made the change, from their token; `null` when it had none.
     pub actor_name: Option<String>,
+    /// The role the change was made in (the first of the token's roles), or
+    /// `SYSTEM` when the service acted by itself (AUTH-3).
     pub actor_role: String,
+    /// What was done, as a code such as `CUSTOMER_UPDATED` or `PARTNER_AGREEMENT_SIGNED`.
     pub action: String,
     /// What changed, as a JSON object.
     pub detail: crate::graphql::scalars::Json,

@@ -30,10 +30,15 @@ use crate::store::{NamedRow, Tx, agreements};
 #[derive(SimpleObject)]
 #[graphql(complex, serial)]
 pub struct BillingProfile {
+    /// The customer's registered legal name (ELIG-4).
     pub legal_name: Option<String>,
+    /// The customer's tax identification number (ELIG-4).
     pub tax_id: Option<String>,
+    /// The customer's company registration number (ELIG-4).
     pub registration_number: Option<String>,
+    /// The email address for billing.
     pub email: Option<String>,
+    /// The billing address; ELIG-4 needs line 1, city, state, postal code and country.
     pub default_address: Address,
     #[graphql(skip)]
     complete: bool,
@@ -122,11 +127,15 @@ impl BriefRow for CustomerRow {
     }
 }
 
+/// An end-customer organisation with an Azure tenant (§1): its segment,
+/// organisation kind, billing profile, agreements, ACO requests and credits.
 #[Object(serial)]
 impl Customer {
+    /// The customer's global id.
     pub async fn id(&self) -> ID {
         ID(self.object_id().to_string())
     }
+    /// The customer's Azure tenant id (its Microsoft Entra tenant).
     async fn tenant_id(&self, ctx: &Context<'_>) -> async_graphql::Result<&str> {
         Ok(&self.0.row(ctx).await?.tenant_id)
     }
@@ -134,6 +143,7 @@ impl Customer {
     async fn domain(&self, ctx: &Context<'_>) -> async_graphql::Result<&str> {
         Ok(&self.0.row(ctx).await?.domain)
     }
+    /// The customer's company name.
     async fn company_name(&self) -> &str {
         self.0.name()
     }
@@ -141,15 +151,18 @@ impl Customer {
     async fn country(&self, ctx: &Context<'_>) -> async_graphql::Result<&str> {
         Ok(&self.0.row(ctx).await?.country)
     }
+    /// The customer's segment; ELIG-2 needs `SMB`.
     async fn segment(&self, ctx: &Context<'_>) -> async_graphql::Result<CustomerSegment> {
         Ok(self.0.row(ctx).await?.segment)
     }
+    /// The kind of organisation; ELIG-3 needs `COMMERCIAL`.
     async fn organization_kind(
         &self,
         ctx: &Context<'_>,
     ) -> async_graphql::Result<OrganizationKind> {
         Ok(self.0.row(ctx).await?.organization_kind)
     }
+    /// The customer's billing profile (legal name, tax id, registration number, address; ELIG-4).
     async fn billing_profile(&self, ctx: &Context<'_>) -> async_graphql::Result<BillingProfile> {
         Ok(self.0.row(ctx).await?.billing_profile.clone().into())
     }
@@ -199,10 +212,23 @@ impl Customer {
     async fn relationships(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "Only the relationships in this status; every status when omitted.")]
         status: Option<RelationshipStatus>,
+        #[graphql(
+            desc = "Returns the items after this cursor (an edge's `cursor` or `pageInfo.endCursor` of this list)."
+        )]
         after: Option<String>,
+        #[graphql(
+            desc = "Returns at most this many items from the start (0 to 100; 20 when neither `first` nor `last` is given)."
+        )]
         first: Option<i32>,
+        #[graphql(
+            desc = "Returns the items before this cursor (an edge's `cursor` or `pageInfo.startCursor` of this list)."
+        )]
         before: Option<String>,
+        #[graphql(
+            desc = "Returns at most this many items from the end (0 to 100); not together with `first`."
+        )]
         last: Option<i32>,
     ) -> async_graphql::Result<Conn<ResellerRelationship>> {
         let filter = RelationshipFilter {
@@ -217,9 +243,21 @@ impl Customer {
     async fn aco_requests(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Returns the items after this cursor (an edge's `cursor` or `pageInfo.endCursor` of this list)."
+        )]
         after: Option<String>,
+        #[graphql(
+            desc = "Returns at most this many items from the start (0 to 100; 20 when neither `first` nor `last` is given)."
+        )]
         first: Option<i32>,
+        #[graphql(
+            desc = "Returns the items before this cursor (an edge's `cursor` or `pageInfo.startCursor` of this list)."
+        )]
         before: Option<String>,
+        #[graphql(
+            desc = "Returns at most this many items from the end (0 to 100); not together with `first`."
+        )]
         last: Option<i32>,
     ) -> async_graphql::Result<Conn<PlainObject<AcoRequest>>> {
         let narrowing = crate::store::requests::RequestFilter {
@@ -233,10 +271,23 @@ impl Customer {
     async fn aco_agreements(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "Only the agreements in this status; every status when omitted.")]
         status: Option<crate::domain::AgreementStatus>,
+        #[graphql(
+            desc = "Returns the items after this cursor (an edge's `cursor` or `pageInfo.endCursor` of this list)."
+        )]
         after: Option<String>,
+        #[graphql(
+            desc = "Returns at most this many items from the start (0 to 100; 20 when neither `first` nor `last` is given)."
+        )]
         first: Option<i32>,
+        #[graphql(
+            desc = "Returns the items before this cursor (an edge's `cursor` or `pageInfo.startCursor` of this list)."
+        )]
         before: Option<String>,
+        #[graphql(
+            desc = "Returns at most this many items from the end (0 to 100); not together with `first`."
+        )]
         last: Option<i32>,
     ) -> async_graphql::Result<Conn<AcoAgreement>> {
         let id = self.object_id().clone();
@@ -266,9 +317,21 @@ impl Customer {
     async fn credit_grants(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Returns the items after this cursor (an edge's `cursor` or `pageInfo.endCursor` of this list)."
+        )]
         after: Option<String>,
+        #[graphql(
+            desc = "Returns at most this many items from the start (0 to 100; 20 when neither `first` nor `last` is given)."
+        )]
         first: Option<i32>,
+        #[graphql(
+            desc = "Returns the items before this cursor (an edge's `cursor` or `pageInfo.startCursor` of this list)."
+        )]
         before: Option<String>,
+        #[graphql(
+            desc = "Returns at most this many items from the end (0 to 100); not together with `first`."
+        )]
         last: Option<i32>,
     ) -> async_graphql::Result<Conn<CreditGrant>> {
         let id = self.object_id().clone();
@@ -311,8 +374,14 @@ impl Customer {
     async fn reconciliation(
         &self,
         ctx: &Context<'_>,
-        from: Month,
+        #[graphql(desc = "The first month shown, `YYYY-MM`.")] from: Month,
+        #[graphql(
+            desc = "The last month shown, `YYYY-MM`, included; not before `from` and at most 59 months after it."
+        )]
         to: Month,
+        #[graphql(
+            desc = "Only this transacting partner's ledger; every partner's the caller may see when omitted."
+        )]
         partner_id: Option<ID>,
     ) -> async_graphql::Result<PlainList<credits::ReconciliationMonth>> {
         credits::reconciliation(ctx, self.object_id().clone(), from, to, partner_id).await
@@ -333,6 +402,9 @@ impl Customer {
     async fn monthly_usage(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Only this month, `YYYY-MM`, with every revision recorded for it; the current figures of every month when omitted."
+        )]
         month: Option<Month>,
     ) -> async_graphql::Result<Vec<credits::MonthlyUsage>> {
         credits::usage_history(ctx, self.object_id().clone(), month).await
@@ -343,9 +415,21 @@ impl Customer {
     async fn history(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Returns the items after this cursor (an edge's `cursor` or `pageInfo.endCursor` of this list)."
+        )]
         after: Option<String>,
+        #[graphql(
+            desc = "Returns at most this many items from the start (0 to 100; 20 when neither `first` nor `last` is given)."
+        )]
         first: Option<i32>,
+        #[graphql(
+            desc = "Returns the items before this cursor (an edge's `cursor` or `pageInfo.startCursor` of this list)."
+        )]
         before: Option<String>,
+        #[graphql(
+            desc = "Returns at most this many items from the end (0 to 100); not together with `first`."
+        )]
         last: Option<i32>,
     ) -> async_graphql::Result<Option<Conn<ChangeEvent>>> {
         let id = self.object_id().clone();
@@ -358,12 +442,15 @@ impl Customer {
         )
         .await
     }
+    /// Starts at 1 and goes up by one with every change to the customer.
     async fn version(&self, ctx: &Context<'_>) -> async_graphql::Result<i64> {
         Ok(self.0.row(ctx).await?.version)
     }
+    /// When the customer was created (RFC 3339, UTC).
     async fn created_at(&self, ctx: &Context<'_>) -> async_graphql::Result<DateTime> {
         Ok(DateTime(self.0.row(ctx).await?.created_at))
     }
+    /// When the customer was last changed (RFC 3339, UTC).
     async fn updated_at(&self, ctx: &Context<'_>) -> async_graphql::Result<DateTime> {
         Ok(DateTime(self.0.row(ctx).await?.updated_at))
     }
@@ -372,11 +459,15 @@ impl Customer {
 /// AGR-2: a record of a customer's acceptance of the Microsoft Customer Agreement.
 pub struct CustomerAgreement(pub CustomerAgreementRow);
 
+/// AGR-2: a record of a customer's acceptance of the Microsoft Customer
+/// Agreement (MCA): when, who accepted, and how it was recorded.
 #[Object(serial)]
 impl CustomerAgreement {
+    /// The agreement record's global id.
     pub async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
+    /// The day the customer accepted the agreement, `YYYY-MM-DD`.
     async fn date_agreed(&self) -> Date {
         Date(self.0.date_agreed)
     }
@@ -384,12 +475,15 @@ impl CustomerAgreement {
     async fn primary_contact(&self) -> Contact {
         self.0.primary_contact.clone().into()
     }
+    /// How the acceptance was recorded: by the customer itself or attested by its partner (AGR-2).
     async fn acceptance_method(&self) -> AcceptanceMethod {
         self.0.acceptance_method
     }
+    /// When the acceptance was recorded in this service (RFC 3339, UTC).
     async fn recorded_at(&self) -> DateTime {
         DateTime(self.0.recorded_at)
     }
+    /// The customer that accepted, if the caller may see it.
     async fn customer(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Customer>> {
         let id = self.0.customer_id.clone();
         read(ctx, move |tx, actor| {
@@ -406,11 +500,15 @@ pub struct McaConfirmation {
     current: bool,
 }
 
+/// ELIG-7: a partner's confirmation, in its own records, of the customer's
+/// acceptance of the Microsoft Customer Agreement.
 #[Object(serial)]
 impl McaConfirmation {
+    /// The partner that confirmed the acceptance.
     async fn partner(&self) -> Partner {
         Partner::from(self.partner.clone())
     }
+    /// When the partner confirmed it (RFC 3339, UTC).
     async fn confirmed_at(&self) -> DateTime {
         DateTime(self.row.confirmed_at)
     }

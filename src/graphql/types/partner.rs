@@ -83,8 +83,11 @@ impl BriefRow for PartnerRow {
     }
 }
 
+/// A company in the Microsoft Cloud Solution Provider (CSP) programme (§1),
+/// of exactly one partner type.
 #[Object(serial)]
 impl Partner {
+    /// The partner's global id.
     pub async fn id(&self) -> ID {
         ID(self.object_id().to_string())
     }
@@ -92,12 +95,16 @@ impl Partner {
     async fn tenant_id(&self, ctx: &Context<'_>) -> async_graphql::Result<&str> {
         Ok(&self.0.row(ctx).await?.tenant_id)
     }
+    /// The partner's company name.
     async fn company_name(&self) -> &str {
         self.0.name()
     }
+    /// The partner's primary domain.
     async fn domain(&self, ctx: &Context<'_>) -> async_graphql::Result<&str> {
         Ok(&self.0.row(ctx).await?.domain)
     }
+    /// The partner's CSP partner type (§1); direct bill partners and indirect
+    /// resellers are transacting partners, indirect providers never are (ROLE-1).
     async fn partner_type(&self, ctx: &Context<'_>) -> async_graphql::Result<PartnerType> {
         Ok(self.0.row(ctx).await?.partner_type)
     }
@@ -105,9 +112,11 @@ impl Partner {
     async fn mpn_id(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<&str>> {
         Ok(self.0.row(ctx).await?.mpn_id.as_deref())
     }
+    /// The partner's postal address.
     async fn default_address(&self, ctx: &Context<'_>) -> async_graphql::Result<Address> {
         Ok(self.0.row(ctx).await?.default_address.clone().into())
     }
+    /// The partner's primary contact person.
     async fn primary_contact(&self, ctx: &Context<'_>) -> async_graphql::Result<Contact> {
         Ok(self.0.row(ctx).await?.primary_contact.clone().into())
     }
@@ -127,9 +136,21 @@ impl Partner {
     async fn indirect_providers(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Returns the items after this cursor (an edge's `cursor` or `pageInfo.endCursor` of this list)."
+        )]
         after: Option<String>,
+        #[graphql(
+            desc = "Returns at most this many items from the start (0 to 100; 20 when neither `first` nor `last` is given)."
+        )]
         first: Option<i32>,
+        #[graphql(
+            desc = "Returns the items before this cursor (an edge's `cursor` or `pageInfo.startCursor` of this list)."
+        )]
         before: Option<String>,
+        #[graphql(
+            desc = "Returns at most this many items from the end (0 to 100); not together with `first`."
+        )]
         last: Option<i32>,
     ) -> async_graphql::Result<Conn<Partner>> {
         let filter = partners::PartnerFilter {
@@ -143,9 +164,21 @@ impl Partner {
     async fn indirect_resellers(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Returns the items after this cursor (an edge's `cursor` or `pageInfo.endCursor` of this list)."
+        )]
         after: Option<String>,
+        #[graphql(
+            desc = "Returns at most this many items from the start (0 to 100; 20 when neither `first` nor `last` is given)."
+        )]
         first: Option<i32>,
+        #[graphql(
+            desc = "Returns the items before this cursor (an edge's `cursor` or `pageInfo.startCursor` of this list)."
+        )]
         before: Option<String>,
+        #[graphql(
+            desc = "Returns at most this many items from the end (0 to 100); not together with `first`."
+        )]
         last: Option<i32>,
     ) -> async_graphql::Result<Conn<Partner>> {
         let filter = partners::PartnerFilter {
@@ -160,9 +193,21 @@ impl Partner {
     async fn customers(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Returns the items after this cursor (an edge's `cursor` or `pageInfo.endCursor` of this list)."
+        )]
         after: Option<String>,
+        #[graphql(
+            desc = "Returns at most this many items from the start (0 to 100; 20 when neither `first` nor `last` is given)."
+        )]
         first: Option<i32>,
+        #[graphql(
+            desc = "Returns the items before this cursor (an edge's `cursor` or `pageInfo.startCursor` of this list)."
+        )]
         before: Option<String>,
+        #[graphql(
+            desc = "Returns at most this many items from the end (0 to 100); not together with `first`."
+        )]
         last: Option<i32>,
     ) -> async_graphql::Result<Conn<Customer>> {
         let id = self.object_id().clone();
@@ -187,10 +232,23 @@ impl Partner {
     async fn relationships(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "Only the relationships in this status; every status when omitted.")]
         status: Option<RelationshipStatus>,
+        #[graphql(
+            desc = "Returns the items after this cursor (an edge's `cursor` or `pageInfo.endCursor` of this list)."
+        )]
         after: Option<String>,
+        #[graphql(
+            desc = "Returns at most this many items from the start (0 to 100; 20 when neither `first` nor `last` is given)."
+        )]
         first: Option<i32>,
+        #[graphql(
+            desc = "Returns the items before this cursor (an edge's `cursor` or `pageInfo.startCursor` of this list)."
+        )]
         before: Option<String>,
+        #[graphql(
+            desc = "Returns at most this many items from the end (0 to 100); not together with `first`."
+        )]
         last: Option<i32>,
     ) -> async_graphql::Result<Conn<ResellerRelationship>> {
         let filter = RelationshipFilter {
@@ -205,9 +263,21 @@ impl Partner {
     async fn aco_requests(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Returns the items after this cursor (an edge's `cursor` or `pageInfo.endCursor` of this list)."
+        )]
         after: Option<String>,
+        #[graphql(
+            desc = "Returns at most this many items from the start (0 to 100; 20 when neither `first` nor `last` is given)."
+        )]
         first: Option<i32>,
+        #[graphql(
+            desc = "Returns the items before this cursor (an edge's `cursor` or `pageInfo.startCursor` of this list)."
+        )]
         before: Option<String>,
+        #[graphql(
+            desc = "Returns at most this many items from the end (0 to 100); not together with `first`."
+        )]
         last: Option<i32>,
     ) -> async_graphql::Result<Conn<PlainObject<AcoRequest>>> {
         let narrowing = crate::store::requests::RequestFilter {
@@ -221,9 +291,21 @@ impl Partner {
     async fn benefit_credits(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Returns the items after this cursor (an edge's `cursor` or `pageInfo.endCursor` of this list)."
+        )]
         after: Option<String>,
+        #[graphql(
+            desc = "Returns at most this many items from the start (0 to 100; 20 when neither `first` nor `last` is given)."
+        )]
         first: Option<i32>,
+        #[graphql(
+            desc = "Returns the items before this cursor (an edge's `cursor` or `pageInfo.startCursor` of this list)."
+        )]
         before: Option<String>,
+        #[graphql(
+            desc = "Returns at most this many items from the end (0 to 100); not together with `first`."
+        )]
         last: Option<i32>,
     ) -> async_graphql::Result<Conn<BenefitCredit>> {
         let id = self.object_id().clone();
@@ -271,9 +353,21 @@ impl Partner {
     async fn history(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Returns the items after this cursor (an edge's `cursor` or `pageInfo.endCursor` of this list)."
+        )]
         after: Option<String>,
+        #[graphql(
+            desc = "Returns at most this many items from the start (0 to 100; 20 when neither `first` nor `last` is given)."
+        )]
         first: Option<i32>,
+        #[graphql(
+            desc = "Returns the items before this cursor (an edge's `cursor` or `pageInfo.startCursor` of this list)."
+        )]
         before: Option<String>,
+        #[graphql(
+            desc = "Returns at most this many items from the end (0 to 100); not together with `first`."
+        )]
         last: Option<i32>,
     ) -> async_graphql::Result<Option<Conn<ChangeEvent>>> {
         let id = self.object_id().clone();
@@ -286,12 +380,15 @@ impl Partner {
         )
         .await
     }
+    /// Starts at 1 and goes up by one with every change to the partner.
     async fn version(&self, ctx: &Context<'_>) -> async_graphql::Result<i64> {
         Ok(self.0.row(ctx).await?.version)
     }
+    /// When the partner was created (RFC 3339, UTC).
     async fn created_at(&self, ctx: &Context<'_>) -> async_graphql::Result<DateTime> {
         Ok(DateTime(self.0.row(ctx).await?.created_at))
     }
+    /// When the partner was last changed (RFC 3339, UTC).
     async fn updated_at(&self, ctx: &Context<'_>) -> async_graphql::Result<DateTime> {
         Ok(DateTime(self.0.row(ctx).await?.updated_at))
     }
@@ -324,17 +421,23 @@ async fn partner_page(
 /// AGR-1: a signature of the Microsoft Partner Agreement.
 pub struct PartnerAgreement(pub PartnerAgreementRow);
 
+/// AGR-1: a partner's signature of the Microsoft Partner Agreement (MPA):
+/// who signed and when.
 #[Object(serial)]
 impl PartnerAgreement {
+    /// The name of the person who signed for the partner.
     async fn signer_name(&self) -> &str {
         &self.0.signer_name
     }
+    /// The email address of the person who signed for the partner.
     async fn signer_email(&self) -> &str {
         &self.0.signer_email
     }
+    /// The day the agreement was signed, `YYYY-MM-DD` (programme time zone).
     async fn date_agreed(&self) -> Date {
         Date(self.0.date_agreed)
     }
+    /// When the signature was recorded in this service (RFC 3339, UTC).
     async fn recorded_at(&self) -> DateTime {
         DateTime(self.0.recorded_at)
     }

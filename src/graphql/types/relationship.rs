@@ -15,11 +15,17 @@ use crate::store::relationships::{self, RelationshipFilter, RelationshipRow};
 /// A reseller relationship between a partner and a customer (§1).
 pub struct ResellerRelationship(pub RelationshipRow);
 
+/// A reseller relationship between a partner and a customer (§1), with the
+/// dates of each change; a partner sees and acts for a customer only while
+/// it is `ACTIVE` (ELIG-8, ROLE-3).
 #[Object(serial)]
 impl ResellerRelationship {
+    /// The relationship's global id.
     pub async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
+    /// `PENDING` until the customer accepts, then `ACTIVE`, and `REVOKED` once
+    /// either side ends it; a partner acts for a customer only while `ACTIVE` (ELIG-8).
     async fn status(&self) -> RelationshipStatus {
         self.0.status
     }
@@ -40,15 +46,19 @@ impl ResellerRelationship {
         })
         .await
     }
+    /// When the relationship was requested or created (RFC 3339, UTC).
     async fn requested_at(&self) -> DateTime {
         DateTime(self.0.requested_at)
     }
+    /// When it became `ACTIVE` (RFC 3339, UTC); `null` before that.
     async fn accepted_at(&self) -> Option<DateTime> {
         self.0.accepted_at.map(DateTime)
     }
+    /// When it was revoked (RFC 3339, UTC); `null` unless `REVOKED`.
     async fn revoked_at(&self) -> Option<DateTime> {
         self.0.revoked_at.map(DateTime)
     }
+    /// The reason given when it was revoked, if any.
     async fn revoke_reason(&self) -> Option<&str> {
         self.0.revoke_reason.as_deref()
     }

@@ -11,24 +11,30 @@ use crate::graphql::read;
 /// The caller.
 pub struct Viewer(pub Actor);
 
+/// The caller, as its token names it: subject, roles, and the partner or
+/// customer it acts for.
 #[Object(serial)]
 impl Viewer {
     /// The token's `sub`.
     async fn subject(&self) -> &str {
         &self.0.subject
     }
+    /// The caller's name: the token's `name` claim, else its email address; `null` when it has neither.
     async fn name(&self) -> Option<&str> {
         self.0.name.as_deref()
     }
+    /// The caller's email address: the token's `email` claim, else its `preferred_username`; `null` when it has neither.
     async fn email(&self) -> Option<&str> {
         self.0.email.as_deref()
     }
+    /// The caller's tenant, the token's `tid`: its partner's, its customer's or the programme's.
     async fn tenant_id(&self) -> &str {
         &self.0.tenant_id
     }
     #[graphql(
         complexity = "crate::graphql::cost::items(crate::domain::Role::ALL.len(), child_complexity)"
     )]
+    /// The roles the token grants.
     async fn roles(&self) -> Vec<Role> {
         self.0.roles.clone()
     }
