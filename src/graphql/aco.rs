@@ -15,7 +15,7 @@ mod request;
 mod request_list;
 
 pub use agreement::{AcoAgreement, CreditGrant};
-pub use event::AcoRequestEvent;
+pub use event::{AcoRequestAction, AcoRequestEvent};
 pub use mutation::AcoMutation;
 pub use request::AcoRequest;
 pub(crate) use request_list::request_page;

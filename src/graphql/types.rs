@@ -14,7 +14,7 @@ mod partner;
 mod relationship;
 mod viewer;
 
-pub use common::Node;
+pub use common::{ActorRole, Node};
 pub use customer::{Customer, CustomerAgreement};
 pub use partner::Partner;
 pub use relationship::ResellerRelationship;

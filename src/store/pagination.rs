@@ -35,6 +35,16 @@ impl<T> Page<T> {
             total: self.total,
         }
     }
+
+    /// The same page with each row turned into something else, or the first error.
+    pub fn try_map<U, E>(self, f: impl FnMut(T) -> Result<U, E>) -> Result<Page<U>, E> {
+        Ok(Page {
+            items: self.items.into_iter().map(f).collect::<Result<_, _>>()?,
+            has_previous: self.has_previous,
+            has_next: self.has_next,
+            total: self.total,
+        })
+    }
 }
 
 /// A `WHERE` condition with its parameters, e.g. who may see which rows.

@@ -159,8 +159,13 @@ impl Prefetch {
             prefetch.last_events = Some(
                 request_store::history_entries(tx, &seqs)?
                     .into_iter()
-                    .map(|h| (h.request_id.clone(), Arc::new(AcoRequestEvent::from(h))))
-                    .collect(),
+                    .map(|h| {
+                        Ok((
+                            h.request_id.clone(),
+                            Arc::new(AcoRequestEvent::try_from(h)?),
+                        ))
+                    })
+                    .collect::<Result<_>>()?,
             );
         }
         Ok(prefetch)

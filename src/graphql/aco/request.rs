@@ -353,12 +353,11 @@ impl AcoRequest {
         let id = self.brief.id.clone();
         read(ctx, move |tx, _| {
             let args = page_args(first, after, last, before, CursorKey::Sequence)?;
-            let page = request_store::history(tx, &id, &args)?;
-            Ok(connection(
-                page,
-                |h| format!("{:020}", h.seq),
-                AcoRequestEvent::from,
-            ))
+            let page = request_store::history(tx, &id, &args)?.try_map(|h| {
+                let key = format!("{:020}", h.seq);
+                AcoRequestEvent::try_from(h).map(|event| (key, event))
+            })?;
+            Ok(connection(page, |(key, _)| key.clone(), |(_, event)| event))
         })
         .await
     }
@@ -372,7 +371,9 @@ impl AcoRequest {
         }
         let id = self.brief.id.clone();
         read(ctx, move |tx, _| {
-            Ok(request_store::last_history(tx, &id)?.map(|h| Arc::new(AcoRequestEvent::from(h))))
+            request_store::last_history(tx, &id)?
+                .map(|h| AcoRequestEvent::try_from(h).map(Arc::new))
+                .transpose()
         })
         .await
     }

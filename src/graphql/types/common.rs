@@ -5,6 +5,7 @@ use async_graphql::{Context, ID, Interface, SimpleObject};
 
 use super::{Customer, CustomerAgreement, Partner, ResellerRelationship};
 use crate::domain;
+use crate::domain::Role;
 use crate::domain::actor::Actor;
 use crate::graphql::aco::{AcoAgreement, AcoRequest, CreditGrant};
 use crate::graphql::benefits::BenefitCredit;
@@ -83,6 +84,57 @@ impl From<domain::Contact> for Contact {
     }
 }
 
+/// Who acted in a history entry: one of the roles, or the service itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, async_graphql::Enum)]
+pub enum ActorRole {
+    /// A partner's administrator.
+    #[graphql(name = "PARTNER_ADMIN")]
+    PartnerAdmin,
+    /// A partner's user.
+    #[graphql(name = "PARTNER_USER")]
+    PartnerUser,
+    /// The customer's signer.
+    #[graphql(name = "CUSTOMER_SIGNER")]
+    CustomerSigner,
+    /// A Partner Led Sales Reviewer (compliance).
+    #[graphql(name = "PLSR")]
+    Plsr,
+    /// Channel sales.
+    #[graphql(name = "CHANNEL_SALES")]
+    ChannelSales,
+    /// Finance.
+    #[graphql(name = "FINANCE")]
+    Finance,
+    /// Operations.
+    #[graphql(name = "OPERATIONS")]
+    Operations,
+    /// A programme administrator.
+    #[graphql(name = "PROGRAM_ADMIN")]
+    ProgramAdmin,
+    /// The service itself: the expiry sweep, the ledger (AUTH-3).
+    #[graphql(name = "SYSTEM")]
+    System,
+}
+
+impl ActorRole {
+    /// The role recorded in a history entry (`SYSTEM`, or a role's name).
+    pub fn recorded(text: &str) -> Option<ActorRole> {
+        if text == crate::domain::actor::SYSTEM {
+            return Some(ActorRole::System);
+        }
+        Some(match text.parse::<Role>().ok()? {
+            Role::PartnerAdmin => ActorRole::PartnerAdmin,
+            Role::PartnerUser => ActorRole::PartnerUser,
+            Role::CustomerSigner => ActorRole::CustomerSigner,
+            Role::Plsr => ActorRole::Plsr,
+            Role::ChannelSales => ActorRole::ChannelSales,
+            Role::Finance => ActorRole::Finance,
+            Role::Operations => ActorRole::Operations,
+            Role::ProgramAdmin => ActorRole::ProgramAdmin,
+        })
+    }
+}
+
 /// One entry of an object's append-only history.
 #[derive(SimpleObject)]
 #[graphql(serial)]
@@ -95,25 +147,34 @@ pub struct ChangeEvent {
     pub actor_name: Option<String>,
     /// The role the change was made in (the first of the token's roles), or
     /// `SYSTEM` when the service acted by itself (AUTH-3).
-    pub actor_role: String,
+    pub actor_role: ActorRole,
     /// What was done, as a code such as `CUSTOMER_UPDATED` or `PARTNER_AGREEMENT_SIGNED`.
     pub action: String,
     /// What changed, as a JSON object.
     pub detail: crate::graphql::scalars::Json,
 }
 
-impl From<ChangeRow> for ChangeEvent {
-    fn from(r: ChangeRow) -> Self {
-        ChangeEvent {
+impl TryFrom<ChangeRow> for ChangeEvent {
+    type Error = crate::error::Error;
+
+    /// A change log entry; one naming a role the service does not have is a
+    /// fault of the database, not the caller's.
+    fn try_from(r: ChangeRow) -> Result<Self, Self::Error> {
+        Ok(ChangeEvent {
             at: DateTime(r.at),
+            actor_role: ActorRole::recorded(&r.actor_role).ok_or_else(|| {
+                crate::error::Error::Internal(format!(
+                    "a change log entry names an unknown role: {:?}",
+                    r.actor_role
+                ))
+            })?,
             actor_subject: r.actor_subject,
             actor_name: r.actor_name,
-            actor_role: r.actor_role,
             action: r.action,
             detail: crate::graphql::scalars::Json(
                 serde_json::from_str(&r.detail).unwrap_or_default(),
             ),
-        }
+        })
     }
 }
 
@@ -130,11 +191,14 @@ pub(super) async fn history(
             return Ok(None);
         }
         let args = page_args(first, after, last, before, CursorKey::Sequence)?;
-        let page = audit::history(tx, &entity, &args)?;
+        let page = audit::history(tx, &entity, &args)?.try_map(|r| {
+            let key = format!("{:020}", r.seq);
+            ChangeEvent::try_from(r).map(|event| (key, event))
+        })?;
         Ok(Some(connection(
             page,
-            |r| format!("{:020}", r.seq),
-            ChangeEvent::from,
+            |(key, _)| key.clone(),
+            |(_, event)| event,
         )))
     })
     .await
