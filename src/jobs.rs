@@ -92,7 +92,7 @@ pub async fn run_expiry_sweeps(db: Db, config: AppConfig) {
     loop {
         ticks.tick().await;
         let swept = sweep_expired_agreements(&db, &config).await;
-        crate::observe::sweep(swept.as_ref().map(|n| *n).map_err(|_| ()));
+        crate::observe::sweep(&swept);
         match swept {
             Ok(0) => {}
             Ok(n) => tracing::info!(

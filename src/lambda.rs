@@ -107,7 +107,7 @@ pub async fn run_sweep(db: Db, config: AppConfig) -> Result<(), lambda_http::Err
             }
             let started = std::time::Instant::now();
             let swept = crate::jobs::sweep_expired_agreements(&db, &config).await;
-            crate::observe::sweep(swept.as_ref().map(|n| *n).map_err(|_| ()));
+            crate::observe::sweep(&swept);
             let expired = swept?;
             tracing::info!(
                 request_id = %event.context.request_id,

@@ -152,14 +152,14 @@ pub fn write_batch(size: usize) {
 }
 
 /// A sweep ended: how many agreements it expired, or that it failed.
-pub fn sweep(expired: Result<usize, ()>) {
+pub fn sweep(expired: &crate::error::Result<usize>) {
     if !on() {
         return;
     }
     let outcome = if expired.is_ok() { "ok" } else { "error" };
     metrics::counter!("aco_sweep_runs_total", "outcome" => outcome).increment(1);
     if let Ok(expired) = expired {
-        metrics::counter!("aco_sweep_expired_agreements_total").increment(expired as u64);
+        metrics::counter!("aco_sweep_expired_agreements_total").increment(*expired as u64);
     }
     if EMF.load(Ordering::Relaxed) {
         println!(
@@ -178,7 +178,7 @@ pub fn sweep(expired: Result<usize, ()>) {
                 },
                 "outcome": outcome,
                 "SweepRuns": 1,
-                "ExpiredAgreements": expired.unwrap_or(0),
+                "ExpiredAgreements": expired.as_ref().copied().unwrap_or(0),
             })
         );
     }

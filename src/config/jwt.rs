@@ -216,20 +216,10 @@ impl JwtConfig {
     /// token needs them).
     pub fn authenticator(&self) -> Authenticator {
         if let Some(source) = &self.jwks_url {
-            // Checked by `resolve`; a failure here leaves no key, and every token 503.
-            let remote = RemoteJwks::new(&source.url, source.algorithm, source.refresh_every)
-                .map(Arc::new)
-                .unwrap_or_else(|e| {
-                    tracing::error!(error = %e, "ACO_JWT_JWKS_URL cannot be used");
-                    Arc::new(
-                        RemoteJwks::new(
-                            "https://invalid.invalid/",
-                            source.algorithm,
-                            source.refresh_every,
-                        )
-                        .expect("a fixed https URL"),
-                    )
-                });
+            let remote = Arc::new(
+                RemoteJwks::new(&source.url, source.algorithm, source.refresh_every)
+                    .expect("the URL and the algorithm are checked by `JwtConfig::resolve`"),
+            );
             if tokio::runtime::Handle::try_current().is_ok() {
                 remote.start();
             }

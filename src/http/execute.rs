@@ -61,11 +61,7 @@ pub(super) async fn execute(
         _ => "unknown".to_owned(),
     };
     // Kept for a refusal that must say what the document costs.
-    let replay = (
-        prepared.as_ref().ok().cloned(),
-        request.variables.clone(),
-        request.operation_name.clone(),
-    );
+    let replay = (prepared.as_ref().ok().cloned(), request.variables.clone());
     let answer = async {
         match prepared {
             Ok(parsed)
@@ -91,6 +87,8 @@ pub(super) async fn execute(
     };
     let timed_out = || {
         tracing::warn!(request_id = %request_id, operation = %LogSafe(&operation), "request timed out");
+        let timeout = ["TIMEOUT".to_owned()];
+        crate::observe::request(&label, "TIMEOUT", &timeout, started.elapsed());
         error_response(
             StatusCode::SERVICE_UNAVAILABLE,
             "TIMEOUT",
@@ -100,11 +98,6 @@ pub(super) async fn execute(
             ),
         )
     };
-    let timed_out = || {
-        let timeout = ["TIMEOUT".to_owned()];
-        crate::observe::request(&label, "TIMEOUT", &timeout, started.elapsed());
-        timed_out()
-    };
     let Ok(mut response) = tokio::time::timeout(state.config.request_timeout, answer).await else {
         return timed_out();
     };
@@ -113,7 +106,8 @@ pub(super) async fn execute(
         .iter_mut()
         .find(|e| e.message == crate::graphql::cost::ENGINE_REFUSAL)
     {
-        let (parsed, variables, operation) = replay;
+        let (parsed, variables) = replay;
+        let operation = (!operation.is_empty()).then(|| operation.clone());
         let cost = match parsed {
             Some(parsed) => {
                 crate::graphql::cost::of(parsed.document.clone(), operation, variables).await
