@@ -2,13 +2,14 @@
 
 use async_graphql::ErrorExtensions;
 
+use crate::domain::UserErrorCode;
 use crate::domain::ids::IdError;
 
 /// A business-rule refusal, returned in a mutation payload's `userErrors`.
 #[derive(Debug, Clone, PartialEq, Eq, async_graphql::SimpleObject)]
 pub struct UserError {
     /// The rule's stable code, e.g. `DEAL_BELOW_MINIMUM`.
-    pub code: String,
+    pub code: UserErrorCode,
     /// A one-line explanation of the refusal, for people; match on `code`, not on this text.
     pub message: String,
     /// The path of the input field at fault, e.g. `["input", "tenantId"]`
@@ -20,9 +21,9 @@ pub struct UserError {
 }
 
 impl UserError {
-    pub fn new(code: &str, message: impl Into<String>) -> Self {
+    pub fn new(code: UserErrorCode, message: impl Into<String>) -> Self {
         UserError {
-            code: code.to_owned(),
+            code,
             message: message.into(),
             field: None,
         }
@@ -138,7 +139,7 @@ impl Error {
                     e.set("code", "BAD_USER_INPUT");
                     e.set(
                         "rules",
-                        errors.iter().map(|e| e.code.clone()).collect::<Vec<_>>(),
+                        errors.iter().map(|e| e.code.as_str()).collect::<Vec<_>>(),
                     );
                 })
             }

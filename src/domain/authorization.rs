@@ -5,7 +5,7 @@ use rust_decimal::Decimal;
 
 use super::benefits::is_free_mail;
 use super::time::Month;
-use super::{PartnerType, SupportPlan};
+use super::{AuthorizationRequirementCode, PartnerType, SupportPlan};
 
 /// AUTH-1: days a partner failing a requirement has to remediate.
 pub const REMEDIATION_DAYS: i64 = 30;
@@ -64,7 +64,7 @@ impl Profile {
 /// One requirement's verdict.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Requirement {
-    pub code: &'static str,
+    pub code: AuthorizationRequirementCode,
     pub passed: bool,
     /// The figure it was judged on, e.g. "USD 999.99" or "ASFP".
     pub figure: String,
@@ -167,14 +167,14 @@ pub fn evaluate(partner_type: PartnerType, p: &Profile, today: NaiveDate) -> Vec
                     .join("; ")
             };
             push(
-                "REVENUE",
+                AuthorizationRequirementCode::Revenue,
                 passed,
                 figure,
                 "At least USD 30,000,000 of trailing-12-month billed CSP revenue in every authorized region.",
             );
         }
         _ => push(
-            "REVENUE",
+            AuthorizationRequirementCode::Revenue,
             p.revenue_trailing_12m.is_some_and(|v| v >= threshold),
             money(p.revenue_trailing_12m),
             if partner_type == DirectBill {
@@ -185,19 +185,19 @@ pub fn evaluate(partner_type: PartnerType, p: &Profile, today: NaiveDate) -> Vec
         ),
     }
     push(
-        "MPA_ACCEPTED",
+        AuthorizationRequirementCode::MpaAccepted,
         p.mpa_signed,
         yes(p.mpa_signed),
         "A partner admin signs the Microsoft Partner Agreement (signPartnerAgreement).",
     );
     push(
-        "MFA_ALL_ADMINS",
+        AuthorizationRequirementCode::MfaAllAdmins,
         p.mfa_all_admins,
         yes(p.mfa_all_admins),
         "Enable MFA for every administrative user in the CSP tenant.",
     );
     push(
-        "SECURITY_CONTACT",
+        AuthorizationRequirementCode::SecurityContact,
         p.security_contact_email.is_some(),
         p.security_contact_email
             .clone()
@@ -206,7 +206,7 @@ pub fn evaluate(partner_type: PartnerType, p: &Profile, today: NaiveDate) -> Vec
     );
     if matches!(partner_type, DirectBill | IndirectProvider) {
         push(
-            "SUPPORT_PLAN",
+            AuthorizationRequirementCode::SupportPlan,
             p.support_plan != SupportPlan::None,
             p.support_plan.as_str().to_owned(),
             "Hold an Advanced (ASfP) or Premier (PSfP) Support for Partners plan.",
@@ -219,7 +219,7 @@ pub fn evaluate(partner_type: PartnerType, p: &Profile, today: NaiveDate) -> Vec
                 .and_then(|d| d.checked_add_months(Months::new(12)))
                 .is_some_and(|d| d <= today);
             push(
-                "PRIOR_EXPERIENCE",
+                AuthorizationRequirementCode::PriorExperience,
                 passed,
                 since.map_or_else(
                     || "never an indirect reseller".into(),
@@ -228,7 +228,7 @@ pub fn evaluate(partner_type: PartnerType, p: &Profile, today: NaiveDate) -> Vec
                 "Twelve months as an indirect reseller before applying for direct bill.",
             );
             push(
-                "SOLUTIONS_PARTNER_DESIGNATION",
+                AuthorizationRequirementCode::SolutionsPartnerDesignation,
                 !p.designations.is_empty(),
                 if p.designations.is_empty() {
                     "none".into()
@@ -239,7 +239,7 @@ pub fn evaluate(partner_type: PartnerType, p: &Profile, today: NaiveDate) -> Vec
             );
         }
         IndirectProvider => push(
-            "PRIOR_EXPERIENCE",
+            AuthorizationRequirementCode::PriorExperience,
             p.prior_experience_assessed,
             yes(p.prior_experience_assessed),
             "Microsoft assesses distributors' prior experience individually; contact your account manager.",
@@ -248,7 +248,7 @@ pub fn evaluate(partner_type: PartnerType, p: &Profile, today: NaiveDate) -> Vec
     }
     if matches!(partner_type, DirectBill | IndirectProvider) {
         push(
-            "CAPABILITIES_ASSESSMENT",
+            AuthorizationRequirementCode::CapabilitiesAssessment,
             p.capabilities_assessment_passed,
             yes(p.capabilities_assessment_passed),
             "Pass the capabilities assessment (operations, security, support).",
@@ -256,7 +256,7 @@ pub fn evaluate(partner_type: PartnerType, p: &Profile, today: NaiveDate) -> Vec
     }
     if partner_type == DirectBill {
         push(
-            "CREDIT_CHECK",
+            AuthorizationRequirementCode::CreditCheck,
             p.credit_check_passed,
             yes(p.credit_check_passed),
             "Pass Microsoft's credit check.",
@@ -265,7 +265,7 @@ pub fn evaluate(partner_type: PartnerType, p: &Profile, today: NaiveDate) -> Vec
     if partner_type == IndirectReseller {
         let problem = p.business_email.as_deref().map(business_email_problem);
         push(
-            "BUSINESS_EMAIL",
+            AuthorizationRequirementCode::BusinessEmail,
             matches!(problem, Some(None)),
             match (&p.business_email, problem) {
                 (None, _) => "none".into(),
@@ -302,7 +302,7 @@ mod tests {
         s.parse().unwrap()
     }
 
-    fn failing(t: PartnerType, p: &Profile) -> Vec<&'static str> {
+    fn failing(t: PartnerType, p: &Profile) -> Vec<AuthorizationRequirementCode> {
         evaluate(t, p, d("2027-01-20"))
             .into_iter()
             .filter(|r| !r.passed)
@@ -326,7 +326,10 @@ mod tests {
         let mut p = reseller();
         assert!(failing(PartnerType::IndirectReseller, &p).is_empty());
         p.revenue_trailing_12m = Some(Decimal::new(99_999, 2));
-        assert_eq!(failing(PartnerType::IndirectReseller, &p), ["REVENUE"]);
+        assert_eq!(
+            failing(PartnerType::IndirectReseller, &p),
+            [AuthorizationRequirementCode::Revenue]
+        );
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use chrono::{Months, NaiveDate};
 use rust_decimal::Decimal;
 
-use super::{BenefitCreditKind, BenefitCreditStatus, BenefitPurpose};
+use super::{BenefitCreditKind, BenefitCreditStatus, BenefitPurpose, UserErrorCode};
 
 /// BEN-3: personal free-mail domains; a benefit credit goes to company addresses only.
 /// The one list, also used wherever a business email is required.
@@ -85,7 +85,7 @@ pub fn assign(
     email: &str,
     holds_same_kind: bool,
     today: NaiveDate,
-) -> Result<Assignment, Vec<&'static str>> {
+) -> Result<Assignment, Vec<UserErrorCode>> {
     if credit
         .assignee_email
         .as_deref()
@@ -95,23 +95,23 @@ pub fn assign(
     }
     let mut refused = Vec::new();
     if today > credit.ends_on {
-        refused.push("CREDIT_ENDED");
+        refused.push(UserErrorCode::CreditEnded);
     }
     if is_free_mail(email) {
-        refused.push("FREE_MAIL_DOMAIN");
+        refused.push(UserErrorCode::FreeMailDomain);
     }
     let reassigning = credit.assignee_email.is_some();
     match credit.kind {
-        BenefitCreditKind::Bulk if reassigning => refused.push("BULK_NOT_REASSIGNABLE"),
+        BenefitCreditKind::Bulk if reassigning => refused.push(UserErrorCode::BulkNotReassignable),
         BenefitCreditKind::Monthly if reassigning && credit.reassignments >= MAX_REASSIGNMENTS => {
-            refused.push("REASSIGNMENT_LIMIT")
+            refused.push(UserErrorCode::ReassignmentLimit)
         }
         _ => {}
     }
     if holds_same_kind {
         refused.push(match credit.kind {
-            BenefitCreditKind::Bulk => "BULK_ALREADY_ASSIGNED",
-            BenefitCreditKind::Monthly => "MONTHLY_ALREADY_ASSIGNED",
+            BenefitCreditKind::Bulk => UserErrorCode::BulkAlreadyAssigned,
+            BenefitCreditKind::Monthly => UserErrorCode::MonthlyAlreadyAssigned,
         });
     }
     if !refused.is_empty() {
@@ -149,20 +149,20 @@ pub fn use_credit(
     purpose: BenefitPurpose,
     amount: Decimal,
     already_used: Decimal,
-) -> Result<(), Vec<&'static str>> {
+) -> Result<(), Vec<UserErrorCode>> {
     let mut refused = Vec::new();
     match usable_between(credit) {
-        None => refused.push("CREDIT_NOT_ACTIVE"),
-        Some(_) if day < credit.starts_on => refused.push("CREDIT_NOT_STARTED"),
-        Some((from, _)) if day < from => refused.push("CREDIT_NOT_ACTIVE"),
-        Some((_, to)) if day > to => refused.push("CREDIT_ENDED"),
+        None => refused.push(UserErrorCode::CreditNotActive),
+        Some(_) if day < credit.starts_on => refused.push(UserErrorCode::CreditNotStarted),
+        Some((from, _)) if day < from => refused.push(UserErrorCode::CreditNotActive),
+        Some((_, to)) if day > to => refused.push(UserErrorCode::CreditEnded),
         _ => {}
     }
     if credit.purpose != BenefitPurpose::General && purpose != credit.purpose {
-        refused.push("PURPOSE_RESTRICTED");
+        refused.push(UserErrorCode::PurposeRestricted);
     }
     if amount > credit.amount - already_used {
-        refused.push("INSUFFICIENT_CREDIT");
+        refused.push(UserErrorCode::InsufficientCredit);
     }
     if refused.is_empty() {
         Ok(())
@@ -198,7 +198,7 @@ mod tests {
         assert!(!is_free_mail("someone@contoso.com"));
         assert_eq!(
             assign(&monthly(), "x@outlook.com", false, d("2027-01-05")),
-            Err(vec!["FREE_MAIL_DOMAIN"])
+            Err(vec![UserErrorCode::FreeMailDomain])
         );
     }
 
@@ -214,7 +214,7 @@ mod tests {
         c.reassignments = 5;
         assert_eq!(
             assign(&c, "c@contoso.com", false, d("2027-01-05")),
-            Err(vec!["REASSIGNMENT_LIMIT"])
+            Err(vec![UserErrorCode::ReassignmentLimit])
         );
     }
 

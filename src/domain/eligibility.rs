@@ -6,7 +6,7 @@
 use chrono::NaiveDate;
 use rust_decimal::{Decimal, RoundingStrategy};
 
-use super::{AcoScenario, CustomerSegment, OrganizationKind, PartnerType};
+use super::{AcoScenario, CustomerSegment, OrganizationKind, PartnerType, UserErrorCode};
 
 /// ELIG-10: the smallest estimated 12-month ACR, in USD.
 pub const MINIMUM_ACR: Decimal = Decimal::from_parts(500_000, 0, 0, false, 2);
@@ -105,7 +105,7 @@ pub struct Facts {
 /// One rule of §3.
 pub struct Rule {
     pub id: &'static str,
-    pub code: &'static str,
+    pub code: UserErrorCode,
     pub passes: fn(&Facts) -> bool,
     /// What the rule checks, said as a fact when it holds.
     pub holds: &'static str,
@@ -118,7 +118,7 @@ pub struct Rule {
 pub const RULES: &[Rule] = &[
     Rule {
         id: "ELIG-1",
-        code: "CUSTOMER_NOT_US",
+        code: UserErrorCode::CustomerNotUs,
         passes: |f| f.customer_country == "US",
         holds: "The customer is in the United States.",
         fails: "The customer is not in the United States; this offer is for US customers.",
@@ -126,7 +126,7 @@ pub const RULES: &[Rule] = &[
     },
     Rule {
         id: "ELIG-2",
-        code: "CUSTOMER_NOT_SMB",
+        code: UserErrorCode::CustomerNotSmb,
         passes: |f| f.customer_segment == CustomerSegment::Smb,
         holds: "The customer is in the SMB segment.",
         fails: "The customer is not in the SMB segment; this offer is for US SMB customers.",
@@ -134,7 +134,7 @@ pub const RULES: &[Rule] = &[
     },
     Rule {
         id: "ELIG-3",
-        code: "CUSTOMER_NOT_COMMERCIAL",
+        code: UserErrorCode::CustomerNotCommercial,
         passes: |f| f.customer_kind == OrganizationKind::Commercial,
         holds: "The customer is a commercial organisation.",
         fails: "The customer is a non-profit, education or government organisation.",
@@ -142,7 +142,7 @@ pub const RULES: &[Rule] = &[
     },
     Rule {
         id: "ELIG-4",
-        code: "BILLING_PROFILE_INCOMPLETE",
+        code: UserErrorCode::BillingProfileIncomplete,
         passes: |f| f.billing_profile_complete,
         holds: "The billing profile is complete.",
         fails: "The billing profile lacks its legal name, tax id, registration number or a complete address.",
@@ -150,7 +150,7 @@ pub const RULES: &[Rule] = &[
     },
     Rule {
         id: "ELIG-5",
-        code: "MCA_NOT_ACCEPTED",
+        code: UserErrorCode::McaNotAccepted,
         passes: |f| f.mca_accepted,
         holds: "The customer has accepted the Microsoft Customer Agreement.",
         fails: "The customer has not accepted the Microsoft Customer Agreement (legacy CSP customers are not eligible).",
@@ -158,7 +158,7 @@ pub const RULES: &[Rule] = &[
     },
     Rule {
         id: "ELIG-6",
-        code: "MPA_NOT_SIGNED",
+        code: UserErrorCode::MpaNotSigned,
         passes: |f| f.mpa_signed,
         holds: "The partner has signed the Microsoft Partner Agreement.",
         fails: "The partner has not signed the Microsoft Partner Agreement.",
@@ -166,7 +166,7 @@ pub const RULES: &[Rule] = &[
     },
     Rule {
         id: "ELIG-7",
-        code: "MCA_NOT_CONFIRMED",
+        code: UserErrorCode::McaNotConfirmed,
         passes: |f| f.mca_confirmed,
         holds: "The partner has confirmed the customer's MCA acceptance.",
         fails: "The partner has not confirmed the customer's current MCA acceptance in its own records.",
@@ -174,7 +174,7 @@ pub const RULES: &[Rule] = &[
     },
     Rule {
         id: "ELIG-8",
-        code: "NO_RESELLER_RELATIONSHIP",
+        code: UserErrorCode::NoResellerRelationship,
         passes: |f| f.relationship_active,
         holds: "The partner has an active reseller relationship with the customer.",
         fails: "The partner has no active reseller relationship with the customer.",
@@ -182,7 +182,7 @@ pub const RULES: &[Rule] = &[
     },
     Rule {
         id: "ELIG-9",
-        code: "PROVIDER_RELATIONSHIP_MISSING",
+        code: UserErrorCode::ProviderRelationshipMissing,
         passes: |f| {
             f.partner_type != PartnerType::IndirectReseller
                 || f.provider
@@ -195,7 +195,7 @@ pub const RULES: &[Rule] = &[
     },
     Rule {
         id: "ELIG-10",
-        code: "DEAL_BELOW_MINIMUM",
+        code: UserErrorCode::DealBelowMinimum,
         passes: |f| f.estimated_acr >= MINIMUM_ACR,
         holds: "The estimated 12-month ACR is at least USD 5,000.00.",
         fails: "The estimated 12-month incremental ACR is below USD 5,000.00.",
@@ -203,7 +203,7 @@ pub const RULES: &[Rule] = &[
     },
     Rule {
         id: "ELIG-12",
-        code: "SCOPE_MISSING",
+        code: UserErrorCode::ScopeMissing,
         passes: |f| f.scope.is_complete(),
         holds: "The scenario, workloads and project timeline are stated.",
         fails: "The request does not state the scenario, the workloads and a project timeline (start no later than end).",
@@ -211,7 +211,7 @@ pub const RULES: &[Rule] = &[
     },
     Rule {
         id: "ELIG-13",
-        code: "OPEN_REQUEST_EXISTS",
+        code: UserErrorCode::OpenRequestExists,
         passes: |f| !f.open_request_exists,
         holds: "The customer has no other unfinished ACO request.",
         fails: "The customer already has an ACO request that is not finished.",
@@ -219,7 +219,7 @@ pub const RULES: &[Rule] = &[
     },
     Rule {
         id: "ELIG-14",
-        code: "NOT_TRANSACTING_PARTNER",
+        code: UserErrorCode::NotTransactingPartner,
         passes: |f| f.partner_type != PartnerType::IndirectProvider,
         holds: "The partner is a transacting partner (direct bill or indirect reseller).",
         fails: "The partner is an indirect provider, which never submits an ACO request (ROLE-1).",
@@ -227,7 +227,7 @@ pub const RULES: &[Rule] = &[
     },
     Rule {
         id: "ELIG-15",
-        code: "PARTNER_NOT_AUTHORIZED",
+        code: UserErrorCode::PartnerNotAuthorized,
         passes: |f| f.partner_authorized,
         holds: "The partner is in good CSP standing (§8).",
         fails: "The partner fails its type's CSP authorization requirements (§8) and has no open remediation window.",
@@ -239,7 +239,7 @@ pub const RULES: &[Rule] = &[
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RuleResult {
     pub rule: &'static str,
-    pub code: &'static str,
+    pub code: UserErrorCode,
     pub passed: bool,
     pub message: &'static str,
     /// How to fix a failure; `None` when the rule passed.
@@ -290,7 +290,7 @@ mod tests {
         }
     }
 
-    fn failing(facts: &Facts) -> Vec<&'static str> {
+    fn failing(facts: &Facts) -> Vec<UserErrorCode> {
         evaluate(facts)
             .into_iter()
             .filter(|r| !r.passed)
@@ -315,32 +315,38 @@ mod tests {
     fn every_rule_fails_alone_and_all_fail_together() {
         assert!(failing(&eligible()).is_empty());
         type Change = fn(&mut Facts);
-        let cases: Vec<(&str, Change)> = vec![
-            ("CUSTOMER_NOT_US", |f| f.customer_country = "CA".into()),
-            ("CUSTOMER_NOT_SMB", |f| {
+        let cases: Vec<(UserErrorCode, Change)> = vec![
+            (UserErrorCode::CustomerNotUs, |f| {
+                f.customer_country = "CA".into()
+            }),
+            (UserErrorCode::CustomerNotSmb, |f| {
                 f.customer_segment = CustomerSegment::Enterprise
             }),
-            ("CUSTOMER_NOT_COMMERCIAL", |f| {
+            (UserErrorCode::CustomerNotCommercial, |f| {
                 f.customer_kind = OrganizationKind::Government
             }),
-            ("BILLING_PROFILE_INCOMPLETE", |f| {
+            (UserErrorCode::BillingProfileIncomplete, |f| {
                 f.billing_profile_complete = false
             }),
-            ("MCA_NOT_ACCEPTED", |f| f.mca_accepted = false),
-            ("MPA_NOT_SIGNED", |f| f.mpa_signed = false),
-            ("MCA_NOT_CONFIRMED", |f| f.mca_confirmed = false),
-            ("NO_RESELLER_RELATIONSHIP", |f| {
+            (UserErrorCode::McaNotAccepted, |f| f.mca_accepted = false),
+            (UserErrorCode::MpaNotSigned, |f| f.mpa_signed = false),
+            (UserErrorCode::McaNotConfirmed, |f| f.mca_confirmed = false),
+            (UserErrorCode::NoResellerRelationship, |f| {
                 f.relationship_active = false
             }),
-            ("PROVIDER_RELATIONSHIP_MISSING", |f| {
+            (UserErrorCode::ProviderRelationshipMissing, |f| {
                 f.partner_type = PartnerType::IndirectReseller
             }),
-            ("DEAL_BELOW_MINIMUM", |f| {
+            (UserErrorCode::DealBelowMinimum, |f| {
                 f.estimated_acr = "4999.99".parse().unwrap()
             }),
-            ("SCOPE_MISSING", |f| f.scope.workloads.clear()),
-            ("OPEN_REQUEST_EXISTS", |f| f.open_request_exists = true),
-            ("PARTNER_NOT_AUTHORIZED", |f| f.partner_authorized = false),
+            (UserErrorCode::ScopeMissing, |f| f.scope.workloads.clear()),
+            (UserErrorCode::OpenRequestExists, |f| {
+                f.open_request_exists = true
+            }),
+            (UserErrorCode::PartnerNotAuthorized, |f| {
+                f.partner_authorized = false
+            }),
         ];
         let mut all = eligible();
         for (code, change) in &cases {
@@ -379,7 +385,7 @@ mod tests {
             f.partner_type = partner_type;
             assert_eq!(failing(&f).is_empty(), ok, "{partner_type:?}");
         }
-        assert_eq!(failing(&f), ["NOT_TRANSACTING_PARTNER"]);
+        assert_eq!(failing(&f), [UserErrorCode::NotTransactingPartner]);
     }
 
     #[test]
@@ -393,6 +399,6 @@ mod tests {
     fn elig_12_timeline_must_not_end_before_it_starts() {
         let mut f = eligible();
         f.scope.timeline = Some(("2027-08-01".parse().unwrap(), "2027-02-01".parse().unwrap()));
-        assert_eq!(failing(&f), ["SCOPE_MISSING"]);
+        assert_eq!(failing(&f), [UserErrorCode::ScopeMissing]);
     }
 }

@@ -440,3 +440,127 @@ impl Default for SupportPlan {
         SupportPlan::None
     }
 }
+
+domain_enum! {
+    /// The stable code of a business rule that refused a change, in a
+    /// mutation's `userErrors` (and, for the rules of §3, in an eligibility
+    /// check's results). Match on it, not on the message.
+    UserErrorCode {
+        /// The customer is not in the United States (ELIG-1).
+        CustomerNotUs = "CUSTOMER_NOT_US",
+        /// The customer is not in the SMB segment (ELIG-2).
+        CustomerNotSmb = "CUSTOMER_NOT_SMB",
+        /// The customer is a non-profit, education or government organisation (ELIG-3).
+        CustomerNotCommercial = "CUSTOMER_NOT_COMMERCIAL",
+        /// The customer's billing profile is incomplete (ELIG-4).
+        BillingProfileIncomplete = "BILLING_PROFILE_INCOMPLETE",
+        /// The customer has not accepted the Microsoft Customer Agreement (ELIG-5, AGR-2).
+        McaNotAccepted = "MCA_NOT_ACCEPTED",
+        /// The partner has not signed the Microsoft Partner Agreement (ELIG-6, AGR-1).
+        MpaNotSigned = "MPA_NOT_SIGNED",
+        /// The partner has not confirmed the customer's MCA acceptance (ELIG-7, AGR-2).
+        McaNotConfirmed = "MCA_NOT_CONFIRMED",
+        /// The partner has no active reseller relationship with the customer (ELIG-8).
+        NoResellerRelationship = "NO_RESELLER_RELATIONSHIP",
+        /// An indirect reseller's request names no provider linked to it with
+        /// its own active relationship with the customer (ELIG-9).
+        ProviderRelationshipMissing = "PROVIDER_RELATIONSHIP_MISSING",
+        /// The estimated 12-month incremental ACR is below USD 5,000.00 (ELIG-10).
+        DealBelowMinimum = "DEAL_BELOW_MINIMUM",
+        /// The request lacks its scenario, workloads or a valid timeline (ELIG-12).
+        ScopeMissing = "SCOPE_MISSING",
+        /// The customer already has an unfinished ACO request (ELIG-13).
+        OpenRequestExists = "OPEN_REQUEST_EXISTS",
+        /// The partner does not transact for the customer: an indirect
+        /// provider never submits (ELIG-14, ROLE-1), and usage is recorded only
+        /// by a partner with an active relationship or a credit of the customer.
+        NotTransactingPartner = "NOT_TRANSACTING_PARTNER",
+        /// The partner fails its type's CSP authorization requirements and has
+        /// no open remediation window (ELIG-15, §8).
+        PartnerNotAuthorized = "PARTNER_NOT_AUTHORIZED",
+        /// The object is not in a state that allows this step (FLOW-*, AGR-6,
+        /// §1 relationships).
+        InvalidTransition = "INVALID_TRANSITION",
+        /// The object changed since the version the caller read; read it
+        /// again and retry (FLOW-18).
+        Conflict = "CONFLICT",
+        /// The ACO agreement's signing window has passed (FLOW-11).
+        AgreementExpired = "AGREEMENT_EXPIRED",
+        /// A date given lies in the future.
+        DateInFuture = "DATE_IN_FUTURE",
+        /// Usage was given for a month that has not begun (LEDGER-2).
+        MonthInFuture = "MONTH_IN_FUTURE",
+        /// Another partner or customer already has this Entra tenant id (§1).
+        TenantInUse = "TENANT_IN_USE",
+        /// No customer has the tenant id given (§1).
+        CustomerNotFound = "CUSTOMER_NOT_FOUND",
+        /// The partner already has a relationship of this kind with the customer (§1).
+        RelationshipExists = "RELATIONSHIP_EXISTS",
+        /// The partner named as reseller is not an indirect reseller (§1).
+        NotIndirectReseller = "NOT_INDIRECT_RESELLER",
+        /// The partner named as provider is not an indirect provider (§1).
+        NotIndirectProvider = "NOT_INDIRECT_PROVIDER",
+        /// The reseller is already linked to this provider (§1).
+        AlreadyLinked = "ALREADY_LINKED",
+        /// A customer records its own MCA acceptance only as
+        /// `CUSTOMER_ACCEPTED` (AGR-2).
+        AcceptanceMethodNotAllowed = "ACCEPTANCE_METHOD_NOT_ALLOWED",
+        /// The business email is generic or personal, not a monitored work
+        /// address (§8).
+        GenericOrPersonalEmail = "GENERIC_OR_PERSONAL_EMAIL",
+        /// A demoted partner may not yet reapply for direct bill (§8).
+        ReapplyBlocked = "REAPPLY_BLOCKED",
+        /// A benefit credit goes to a user of the partner, at its domain (BEN-3).
+        NotPartnerUser = "NOT_PARTNER_USER",
+        /// Benefit credits go to company addresses, not free-mail ones (BEN-3).
+        FreeMailDomain = "FREE_MAIL_DOMAIN",
+        /// A monthly credit was already reassigned the most times allowed (BEN-4).
+        ReassignmentLimit = "REASSIGNMENT_LIMIT",
+        /// A bulk credit cannot be reassigned once assigned (BEN-5).
+        BulkNotReassignable = "BULK_NOT_REASSIGNABLE",
+        /// The user already holds a bulk credit (BEN-6).
+        BulkAlreadyAssigned = "BULK_ALREADY_ASSIGNED",
+        /// The user already holds a monthly credit (BEN-6).
+        MonthlyAlreadyAssigned = "MONTHLY_ALREADY_ASSIGNED",
+        /// The benefit credit's period has not started (BEN-2).
+        CreditNotStarted = "CREDIT_NOT_STARTED",
+        /// The benefit credit is not active on that day: it is used from the
+        /// day it is assigned (BEN-2).
+        CreditNotActive = "CREDIT_NOT_ACTIVE",
+        /// The benefit credit's period has ended (BEN-7).
+        CreditEnded = "CREDIT_ENDED",
+        /// The benefit credit may only be used for its purpose (BEN-8).
+        PurposeRestricted = "PURPOSE_RESTRICTED",
+        /// The amount is more than is left of the benefit credit for that period (BEN-1).
+        InsufficientCredit = "INSUFFICIENT_CREDIT",
+    }
+}
+
+domain_enum! {
+    /// §8: one CSP authorization requirement of a partner's type.
+    AuthorizationRequirementCode {
+        /// The type's minimum trailing-12-month CSP revenue (per authorized
+        /// region for an indirect provider).
+        Revenue = "REVENUE",
+        /// The Microsoft Partner Agreement is signed (AGR-1).
+        MpaAccepted = "MPA_ACCEPTED",
+        /// MFA is enabled for every administrative user of the CSP tenant.
+        MfaAllAdmins = "MFA_ALL_ADMINS",
+        /// A security contact is named.
+        SecurityContact = "SECURITY_CONTACT",
+        /// An Advanced or Premier Support for Partners plan (direct bill,
+        /// indirect provider).
+        SupportPlan = "SUPPORT_PLAN",
+        /// Prior experience: twelve months as an indirect reseller (direct
+        /// bill), or assessed by Microsoft (indirect provider).
+        PriorExperience = "PRIOR_EXPERIENCE",
+        /// At least one Solutions Partner designation (direct bill).
+        SolutionsPartnerDesignation = "SOLUTIONS_PARTNER_DESIGNATION",
+        /// The capabilities assessment is passed (direct bill, indirect provider).
+        CapabilitiesAssessment = "CAPABILITIES_ASSESSMENT",
+        /// Microsoft's credit check is passed (direct bill).
+        CreditCheck = "CREDIT_CHECK",
+        /// A monitored business work email is given (indirect reseller).
+        BusinessEmail = "BUSINESS_EMAIL",
+    }
+}

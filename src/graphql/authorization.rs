@@ -8,7 +8,7 @@ use super::scalars::{Date, DateTime, Decimal, Month};
 use super::types::Partner;
 use super::{to_gql, write};
 use crate::domain::ids::IdKind;
-use crate::domain::{PartnerType, SupportPlan, validate};
+use crate::domain::{AuthorizationRequirementCode, PartnerType, SupportPlan, validate};
 use crate::error::{Error, Result, UserError};
 use crate::service::authorization::{self, ProfileChanges, Standing};
 use crate::store::partners::AssessmentRow;
@@ -17,10 +17,8 @@ use crate::store::partners::AssessmentRow;
 #[derive(SimpleObject)]
 #[graphql(serial)]
 pub struct AuthorizationRequirement {
-    /// `REVENUE`, `MPA_ACCEPTED`, `MFA_ALL_ADMINS`, `SECURITY_CONTACT`, `SUPPORT_PLAN`,
-    /// `PRIOR_EXPERIENCE`, `SOLUTIONS_PARTNER_DESIGNATION`, `CAPABILITIES_ASSESSMENT`,
-    /// `CREDIT_CHECK` or `BUSINESS_EMAIL`.
-    pub code: String,
+    /// Which requirement.
+    pub code: AuthorizationRequirementCode,
     /// Whether the partner meets the requirement today.
     pub passed: bool,
     /// The figure it was judged on.
@@ -132,7 +130,7 @@ impl PartnerAuthorization {
             .requirements
             .iter()
             .map(|r| AuthorizationRequirement {
-                code: r.code.into(),
+                code: r.code,
                 passed: r.passed,
                 figure: r.figure.clone(),
                 remedy: r.remedy.into(),

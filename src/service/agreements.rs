@@ -4,6 +4,7 @@
 use super::Call;
 use super::requests::{Step, load, transition, transition_at};
 use crate::authz::{self, Permission};
+use crate::domain::UserErrorCode;
 use crate::domain::ids::{IdKind, ObjectId};
 use crate::domain::time::Month;
 use crate::domain::workflow::WorkflowAction;
@@ -93,7 +94,7 @@ fn close(
     }
     if !agreements::close(tx, &agreement)? {
         return Err(Error::rejected(UserError::new(
-            "CONFLICT",
+            UserErrorCode::Conflict,
             "the agreement changed meanwhile; read it again",
         )));
     }
@@ -172,7 +173,7 @@ fn expire(tx: &Tx<'_>, call: &Call, agreement: AcoAgreementRow) -> Result<AcoAgr
 /// The refusal of a signature after the deadline (AGR-4).
 pub fn too_late(agreement: &AcoAgreementRow) -> UserError {
     UserError::new(
-        "AGREEMENT_EXPIRED",
+        UserErrorCode::AgreementExpired,
         format!(
             "the agreement could be signed before {}; it has expired and the request is back with Finance",
             crate::domain::time::instant_text(agreement.expires_at)
@@ -205,7 +206,7 @@ pub fn sign(tx: &Tx<'_>, call: &Call, agreement_id: &ObjectId) -> Result<Signatu
     }
     if agreement.status != AgreementStatus::Published {
         return Err(Error::rejected(UserError::new(
-            "INVALID_TRANSITION",
+            UserErrorCode::InvalidTransition,
             format!(
                 "the agreement is {}; only a PUBLISHED agreement can be signed",
                 agreement.status

@@ -8,6 +8,7 @@ use serde_json::json;
 
 use super::Call;
 use crate::authz::{self, Permission};
+use crate::domain::UserErrorCode;
 use crate::domain::authorization::{self, Profile, Requirement};
 use crate::domain::ids::ObjectId;
 use crate::domain::time::Month;
@@ -192,7 +193,7 @@ pub fn update_profile(
     {
         return Err(Error::rejected(
             UserError::new(
-                "GENERIC_OR_PERSONAL_EMAIL",
+                UserErrorCode::GenericOrPersonalEmail,
                 format!("the business email must be a monitored work address, not {problem}"),
             )
             .at(fields::BUSINESS_EMAIL),
@@ -249,7 +250,7 @@ pub fn reassess(tx: &Tx<'_>, call: &Call, partner_id: &ObjectId) -> Result<Stand
         .requirements
         .iter()
         .filter(|r| !r.passed)
-        .map(|r| r.code.to_owned())
+        .map(|r| r.code.as_str().to_owned())
         .collect();
     let window_open = current.remediation_deadline.is_some();
     let deadline =
@@ -324,7 +325,7 @@ pub fn expire_remediation(tx: &Tx<'_>, call: &Call, by_admin: bool) -> Result<Ve
                 &partner.id,
                 "PARTNER_DEMOTED",
                 json!({ "from": "DIRECT_BILL", "to": "INDIRECT_RESELLER", "reapplyBlockedUntil": blocked_until.to_string(),
-                    "failed": current.requirements.iter().filter(|r| !r.passed).map(|r| r.code).collect::<Vec<_>>() }),
+                    "failed": current.requirements.iter().filter(|r| !r.passed).map(|r| r.code.as_str()).collect::<Vec<_>>() }),
                 call.now,
             )?;
             "DEMOTED"
@@ -364,7 +365,7 @@ pub fn ensure_may_become(
         // accepted on it.
         Some(from) if today < from => Err(Error::rejected(
             UserError::new(
-                "REAPPLY_BLOCKED",
+                UserErrorCode::ReapplyBlocked,
                 format!("a demoted partner may reapply for direct bill from {from}"),
             )
             .at(fields::PARTNER_TYPE),

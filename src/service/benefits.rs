@@ -7,6 +7,7 @@ use serde_json::json;
 
 use super::Call;
 use crate::authz::{self, Permission};
+use crate::domain::UserErrorCode;
 use crate::domain::benefits::{self, Assignment, Credit};
 use crate::domain::ids::{IdKind, ObjectId};
 use crate::domain::{BenefitCreditKind, BenefitCreditStatus, BenefitPurpose, Role};
@@ -47,42 +48,48 @@ fn rules_view(row: &BenefitCreditRow, call: &Call) -> Credit {
 /// The user errors for rule codes about credit `row`, each at the field
 /// `field` names for it.
 fn refusals(
-    codes: Vec<&'static str>,
+    codes: Vec<UserErrorCode>,
     row: &BenefitCreditRow,
-    field: impl Fn(&str) -> InputField,
+    field: impl Fn(UserErrorCode) -> InputField,
 ) -> Error {
     Error::Rejected(
         codes
             .into_iter()
             .map(|code| {
                 let message = match code {
-                    "FREE_MAIL_DOMAIN" => "benefit credits go to company email addresses, not \
+                    UserErrorCode::FreeMailDomain => {
+                        "benefit credits go to company email addresses, not \
                                            free-mail ones (BEN-3)"
-                        .to_owned(),
-                    "REASSIGNMENT_LIMIT" => {
+                            .to_owned()
+                    }
+                    UserErrorCode::ReassignmentLimit => {
                         "a monthly credit can be reassigned at most 5 times (BEN-4)".to_owned()
                     }
-                    "BULK_NOT_REASSIGNABLE" => {
+                    UserErrorCode::BulkNotReassignable => {
                         "a bulk credit cannot be reassigned once assigned (BEN-5)".to_owned()
                     }
-                    "BULK_ALREADY_ASSIGNED" => {
+                    UserErrorCode::BulkAlreadyAssigned => {
                         "the user already holds a bulk credit (BEN-6)".to_owned()
                     }
-                    "MONTHLY_ALREADY_ASSIGNED" => {
+                    UserErrorCode::MonthlyAlreadyAssigned => {
                         "the user already holds a monthly credit (BEN-6)".to_owned()
                     }
-                    "CREDIT_ENDED" => "the credit's period has ended (BEN-7)".to_owned(),
-                    "CREDIT_NOT_STARTED" => format!(
+                    UserErrorCode::CreditEnded => {
+                        "the credit's period has ended (BEN-7)".to_owned()
+                    }
+                    UserErrorCode::CreditNotStarted => format!(
                         "the credit starts on {}: nothing can be used before then (BEN-2)",
                         row.starts_on
                     ),
-                    "CREDIT_NOT_ACTIVE" => "the credit is not active on that day: it is used \
+                    UserErrorCode::CreditNotActive => {
+                        "the credit is not active on that day: it is used \
                                             from the day it is assigned (BEN-2)"
-                        .to_owned(),
-                    "PURPOSE_RESTRICTED" => {
+                            .to_owned()
+                    }
+                    UserErrorCode::PurposeRestricted => {
                         "this credit may only be used for its purpose (BEN-8)".to_owned()
                     }
-                    "INSUFFICIENT_CREDIT" => {
+                    UserErrorCode::InsufficientCredit => {
                         "the amount is more than is left of the credit for that period".to_owned()
                     }
                     _ => "refused".to_owned(),
@@ -190,7 +197,7 @@ pub fn assign(
     if !own && !benefits::is_free_mail(&email) {
         return Err(Error::rejected(
             UserError::new(
-                "NOT_PARTNER_USER",
+                UserErrorCode::NotPartnerUser,
                 format!(
                     "assign the credit to a user of the partner (an address at {})",
                     partner.domain
@@ -221,7 +228,7 @@ pub fn assign(
     row.assignee_name = name;
     if !store::assign(tx, &row, seen)? {
         return Err(Error::rejected(UserError::new(
-            "CONFLICT",
+            UserErrorCode::Conflict,
             "the credit changed meanwhile; read it again",
         )));
     }
@@ -291,7 +298,7 @@ pub fn record_usage(
     if day > call.today() {
         return Err(Error::rejected(
             UserError::new(
-                "DATE_IN_FUTURE",
+                UserErrorCode::DateInFuture,
                 "usage cannot be recorded for a day to come",
             )
             .at(fields::USED_ON),
@@ -301,8 +308,8 @@ pub fn record_usage(
     let used = store::used_between(tx, &row.id, from, to)?;
     benefits::use_credit(&rules_view(&row, call), day, purpose, amount, used).map_err(|codes| {
         refusals(codes, &row, |code| match code {
-            "PURPOSE_RESTRICTED" => fields::BENEFIT_PURPOSE,
-            "INSUFFICIENT_CREDIT" => fields::BENEFIT_AMOUNT,
+            UserErrorCode::PurposeRestricted => fields::BENEFIT_PURPOSE,
+            UserErrorCode::InsufficientCredit => fields::BENEFIT_AMOUNT,
             _ => fields::USED_ON,
         })
     })?;

@@ -7,6 +7,7 @@ use rust_decimal::Decimal;
 use super::Call;
 use super::requests::transition;
 use crate::authz::{self, Permission};
+use crate::domain::UserErrorCode;
 use crate::domain::actor::{Actor, Organization};
 use crate::domain::ids::ObjectId;
 use crate::domain::ledger::{self, Forecast, Grant, Ledger, Usage};
@@ -342,7 +343,7 @@ fn usage_partner(
             if !transacts {
                 return Err(Error::rejected(
                     UserError::new(
-                        "NOT_TRANSACTING_PARTNER",
+                        UserErrorCode::NotTransactingPartner,
                         "the partner does not transact for this customer: it has no active \
                          reseller relationship with it and no credit of it",
                     )
@@ -367,7 +368,7 @@ pub fn record_monthly_usage(tx: &Tx<'_>, call: &Call, report: UsageReport) -> Re
     if report.month > current_month(call) {
         return Err(Error::rejected(
             UserError::new(
-                "MONTH_IN_FUTURE",
+                UserErrorCode::MonthInFuture,
                 "usage can only be recorded for a month that has begun",
             )
             .at(fields::USAGE_MONTH),

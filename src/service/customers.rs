@@ -6,6 +6,7 @@ use serde_json::json;
 use super::Call;
 use super::partners::ensure_tenant_free;
 use crate::authz::{self, Permission};
+use crate::domain::UserErrorCode;
 use crate::domain::actor::Organization;
 use crate::domain::ids::{IdKind, ObjectId};
 use crate::domain::{
@@ -188,7 +189,7 @@ pub fn record_customer_agreement(
     {
         errors.push(
             UserError::new(
-                "ACCEPTANCE_METHOD_NOT_ALLOWED",
+                UserErrorCode::AcceptanceMethodNotAllowed,
                 "a customer records its own acceptance as CUSTOMER_ACCEPTED",
             )
             .at(fields::ACCEPTANCE_METHOD),
@@ -197,7 +198,7 @@ pub fn record_customer_agreement(
     if new.date_agreed > call.today() {
         errors.push(
             UserError::new(
-                "DATE_IN_FUTURE",
+                UserErrorCode::DateInFuture,
                 "the acceptance cannot be dated in the future",
             )
             .at(fields::CUSTOMER_AGREEMENT_DATE),
@@ -244,7 +245,7 @@ pub fn confirm_customer_agreement(
     let agreement = customers::current_agreement(tx, &customer.id)?.ok_or_else(|| {
         Error::rejected(
             UserError::new(
-                "MCA_NOT_ACCEPTED",
+                UserErrorCode::McaNotAccepted,
                 "the customer has not accepted the Microsoft Customer Agreement",
             )
             .at(fields::CONFIRMED_CUSTOMER),

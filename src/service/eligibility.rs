@@ -6,6 +6,7 @@ use rust_decimal::Decimal;
 use super::Call;
 use super::requests::ensure_may_submit;
 use crate::authz::{self, Permission};
+use crate::domain::UserErrorCode;
 use crate::domain::actor::{Actor, Organization};
 use crate::domain::eligibility::{self, Facts, ProviderFacts, RuleResult, Scope, ScopePart};
 use crate::domain::ids::ObjectId;
@@ -65,9 +66,11 @@ impl EligibilityReport {
             .flat_map(|r| {
                 let error = UserError::new(r.code, r.message);
                 match r.code {
-                    "DEAL_BELOW_MINIMUM" => vec![error.at(fields::ESTIMATED_ACR)],
-                    "SCOPE_MISSING" => scope_errors(scope),
-                    "PROVIDER_RELATIONSHIP_MISSING" => vec![error.at(fields::INDIRECT_PROVIDER_ID)],
+                    UserErrorCode::DealBelowMinimum => vec![error.at(fields::ESTIMATED_ACR)],
+                    UserErrorCode::ScopeMissing => scope_errors(scope),
+                    UserErrorCode::ProviderRelationshipMissing => {
+                        vec![error.at(fields::INDIRECT_PROVIDER_ID)]
+                    }
                     _ => vec![error],
                 }
             })
@@ -87,7 +90,11 @@ pub(super) fn scope_errors(scope: &Scope) -> Vec<UserError> {
                 ScopePart::Workloads => fields::WORKLOADS,
                 ScopePart::Timeline => fields::TIMELINE,
             };
-            UserError::new("SCOPE_MISSING", format!("{} (ELIG-12)", part.problem())).at(field)
+            UserError::new(
+                UserErrorCode::ScopeMissing,
+                format!("{} (ELIG-12)", part.problem()),
+            )
+            .at(field)
         })
         .collect()
 }

@@ -5,6 +5,7 @@ use serde_json::json;
 
 use super::Call;
 use crate::authz::{self, Permission};
+use crate::domain::UserErrorCode;
 use crate::domain::ids::{IdKind, ObjectId};
 use crate::domain::{Address, Contact, PartnerType, Role};
 use crate::error::{Error, Result, UserError};
@@ -62,7 +63,7 @@ pub(crate) fn ensure_tenant_free(tx: &Tx<'_>, call: &Call, tenant_id: &str) -> R
     if tenant_id == call.program_tenant_id || partners::tenant_in_use(tx, tenant_id)? {
         return Err(Error::rejected(
             UserError::new(
-                "TENANT_IN_USE",
+                UserErrorCode::TenantInUse,
                 "another organisation already has this tenant id",
             )
             .at(fields::TENANT_ID),
@@ -166,7 +167,7 @@ pub fn link_indirect_reseller(
     if reseller.partner_type != PartnerType::IndirectReseller {
         errors.push(
             UserError::new(
-                "NOT_INDIRECT_RESELLER",
+                UserErrorCode::NotIndirectReseller,
                 "the reseller must be an INDIRECT_RESELLER partner",
             )
             .at(fields::RESELLER_ID),
@@ -175,7 +176,7 @@ pub fn link_indirect_reseller(
     if provider.partner_type != PartnerType::IndirectProvider {
         errors.push(
             UserError::new(
-                "NOT_INDIRECT_PROVIDER",
+                UserErrorCode::NotIndirectProvider,
                 "the provider must be an INDIRECT_PROVIDER partner",
             )
             .at(fields::PROVIDER_ID),
@@ -186,7 +187,7 @@ pub fn link_indirect_reseller(
     }
     if !partners::link(tx, &reseller.id, &provider.id, call.now)? {
         return Err(Error::rejected(UserError::new(
-            "ALREADY_LINKED",
+            UserErrorCode::AlreadyLinked,
             "the reseller is already linked to this provider",
         )));
     }
@@ -225,7 +226,7 @@ pub fn sign_partner_agreement(
     if date_agreed > call.today() {
         return Err(Error::rejected(
             UserError::new(
-                "DATE_IN_FUTURE",
+                UserErrorCode::DateInFuture,
                 "the agreement cannot be dated in the future",
             )
             .at(fields::PARTNER_AGREEMENT_DATE),

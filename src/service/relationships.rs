@@ -5,6 +5,7 @@ use serde_json::json;
 
 use super::Call;
 use crate::authz::{self, Permission};
+use crate::domain::UserErrorCode;
 use crate::domain::ids::{IdKind, ObjectId};
 use crate::domain::{RelationshipStatus, Role};
 use crate::error::{Error, Result, UserError};
@@ -35,13 +36,16 @@ pub fn request(tx: &Tx<'_>, call: &Call, customer_tenant_id: &str) -> Result<Rel
     let partner_id = call.actor.partner_id().cloned().ok_or(Error::NotFound)?;
     let customer = customers::by_tenant(tx, customer_tenant_id)?.ok_or_else(|| {
         Error::rejected(
-            UserError::new("CUSTOMER_NOT_FOUND", "no customer has this tenant id")
-                .at(fields::CUSTOMER_TENANT_ID),
+            UserError::new(
+                UserErrorCode::CustomerNotFound,
+                "no customer has this tenant id",
+            )
+            .at(fields::CUSTOMER_TENANT_ID),
         )
     })?;
     if let Some(live) = relationships::live(tx, &partner_id, &customer.id)? {
         return Err(Error::rejected(UserError::new(
-            "RELATIONSHIP_EXISTS",
+            UserErrorCode::RelationshipExists,
             format!(
                 "a {} relationship with this customer exists already",
                 live.status
@@ -80,7 +84,7 @@ fn transition(
 ) -> Result<RelationshipRow> {
     if row.status != from {
         return Err(Error::rejected(UserError::new(
-            "INVALID_TRANSITION",
+            UserErrorCode::InvalidTransition,
             format!(
                 "the relationship is {}; only a {from} relationship can become {to}",
                 row.status
@@ -98,7 +102,7 @@ fn transition(
     }
     if !relationships::set_status(tx, &row, from)? {
         return Err(Error::rejected(UserError::new(
-            "CONFLICT",
+            UserErrorCode::Conflict,
             "the relationship changed meanwhile; read it again",
         )));
     }

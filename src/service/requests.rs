@@ -8,6 +8,7 @@ use rust_decimal::Decimal;
 use super::Call;
 use super::eligibility::{check_eligibility, scope_errors};
 use crate::authz::{self, Permission};
+use crate::domain::UserErrorCode;
 use crate::domain::actor::{Actor, Organization};
 use crate::domain::eligibility::{self, Scope};
 use crate::domain::ids::{IdKind, ObjectId};
@@ -139,7 +140,7 @@ pub(crate) fn load(tx: &Tx<'_>, actor: &Actor, step: &Step) -> Result<AcoRequest
 fn conflict(row: &AcoRequestRow) -> Error {
     Error::rejected(
         UserError::new(
-            "CONFLICT",
+            UserErrorCode::Conflict,
             format!(
                 "the request changed since you read it: it is now version {} in state {}; read it again",
                 row.version, row.status
@@ -216,7 +217,7 @@ pub(crate) fn transition_at(
                     ),
                 ),
                 Refusal::InvalidTransition { state } => Error::rejected(UserError::new(
-                    "INVALID_TRANSITION",
+                    UserErrorCode::InvalidTransition,
                     format!(
                         "{} is not possible while the request is {state}",
                         action.as_str()
@@ -382,7 +383,7 @@ pub fn answer_information_request(
             if r.estimated_acr < eligibility::MINIMUM_ACR {
                 errors.push(
                     UserError::new(
-                        "DEAL_BELOW_MINIMUM",
+                        UserErrorCode::DealBelowMinimum,
                         "the estimated 12-month incremental ACR is below USD 5,000.00",
                     )
                     .at(fields::ESTIMATED_ACR),

@@ -5,7 +5,7 @@ use async_graphql::{ID, InputObject, SimpleObject};
 
 use crate::domain::eligibility::{RuleResult, Scope};
 use crate::domain::ids::{IdKind, ObjectId};
-use crate::domain::{AcoScenario, validate};
+use crate::domain::{AcoScenario, UserErrorCode, validate};
 use crate::error::{Error, Result};
 use crate::graphql::input::input_id;
 use crate::graphql::scalars::{Date, Decimal};
@@ -18,8 +18,9 @@ use crate::service::eligibility::{Deal, EligibilityReport};
 pub struct EligibilityRuleResult {
     /// The rule's id in the rule book, e.g. `ELIG-10`.
     pub rule: String,
-    /// The stable code, e.g. `DEAL_BELOW_MINIMUM`.
-    pub code: String,
+    /// The rule's stable code, e.g. `DEAL_BELOW_MINIMUM`: the same code a refused
+    /// `submitAcoRequest` gives in `userErrors`.
+    pub code: UserErrorCode,
     /// Whether the deal meets the rule.
     pub passed: bool,
     /// One line saying that the rule holds or how it fails.
@@ -32,7 +33,7 @@ impl From<RuleResult> for EligibilityRuleResult {
     fn from(r: RuleResult) -> Self {
         EligibilityRuleResult {
             rule: r.rule.into(),
-            code: r.code.into(),
+            code: r.code,
             passed: r.passed,
             message: r.message.into(),
             remedy: r.remedy.map(Into::into),
