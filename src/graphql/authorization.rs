@@ -236,6 +236,8 @@ pub struct UpdatePartnerProfileInput {
     pub capabilities_assessment_passed: Option<bool>,
     /// Programme only: whether the partner passed Microsoft's credit check.
     pub credit_check_passed: Option<bool>,
+    /// Any text; echoed back in the payload's `clientMutationId`, to match answers to calls.
+    pub client_mutation_id: Option<String>,
 }
 
 fn amount(value: Decimal, field: &[&str]) -> Result<rust_decimal::Decimal> {
@@ -335,28 +337,28 @@ impl UpdatePartnerProfileInput {
 pub struct ReassessPartnerInput {
     /// The partner to reassess against its type's requirements.
     pub partner_id: ID,
+    /// Any text; echoed back in the payload's `clientMutationId`, to match answers to calls.
+    pub client_mutation_id: Option<String>,
 }
 
 /// Options for closing the remediation windows that have ended (AUTH-1).
 #[derive(InputObject, Default)]
 pub struct ExpireRemediationInput {
-    /// Echoed back, to match answers to calls.
+    /// Any text; echoed back in the payload's `clientMutationId`, to match answers to calls.
     pub client_mutation_id: Option<String>,
 }
 
-/// The result of updating a partner's profile or reassessing it.
-#[derive(SimpleObject)]
-#[graphql(serial)]
-pub struct PartnerAuthorizationPayload {
-    /// The partner; `null` when the change was refused.
-    pub partner: Option<Partner>,
-    /// Where the partner now stands; `null` when the change was refused.
-    pub authorization: Option<PartnerAuthorization>,
-    /// Why the change was refused, all at once; empty on success. With user errors nothing changed.
-    #[graphql(
-        complexity = "crate::graphql::cost::items(crate::graphql::cost::USER_ERRORS, child_complexity)"
-    )]
-    pub user_errors: Vec<UserError>,
+crate::graphql::mutation::payloads! {
+    {
+        /// The partner; `null` when the change was refused.
+        partner: Partner,
+        /// Where the partner now stands; `null` when the change was refused.
+        authorization: PartnerAuthorization,
+    }
+    /// The result of `updatePartnerProfile` (§8).
+    UpdatePartnerProfilePayload,
+    /// The result of `reassessPartner` (§8, AUTH-1).
+    ReassessPartnerPayload,
 }
 
 /// What closing one remediation window did.
@@ -387,19 +389,12 @@ pub struct ExpireRemediationPayload {
     pub user_errors: Vec<UserError>,
 }
 
-fn payload(outcome: std::result::Result<Standing, Vec<UserError>>) -> PartnerAuthorizationPayload {
-    match outcome {
-        Ok(standing) => PartnerAuthorizationPayload {
-            partner: Some(Partner::from(standing.partner.clone())),
-            authorization: Some(PartnerAuthorization(standing)),
-            user_errors: Vec::new(),
-        },
-        Err(user_errors) => PartnerAuthorizationPayload {
-            partner: None,
-            authorization: None,
-            user_errors,
-        },
-    }
+/// A partner's standing as a payload shows it.
+fn shown(standing: Standing) -> (Partner, PartnerAuthorization) {
+    (
+        Partner::from(standing.partner.clone()),
+        PartnerAuthorization(standing),
+    )
 }
 
 #[derive(Default)]
@@ -413,13 +408,16 @@ impl AuthorizationMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The partner and the profile fields to change.")]
         input: UpdatePartnerProfileInput,
-    ) -> async_graphql::Result<PartnerAuthorizationPayload> {
+    ) -> async_graphql::Result<UpdatePartnerProfilePayload> {
+        let client_mutation_id = input.client_mutation_id.clone();
         let (id, changes) = input.into_changes().map_err(|e| to_gql(ctx, e))?;
-        Ok(payload(
-            write(ctx, move |tx, call| {
-                authorization::update_profile(tx, call, &id, changes)
-            })
-            .await?,
+        let outcome = write(ctx, move |tx, call| {
+            authorization::update_profile(tx, call, &id, changes)
+        })
+        .await?;
+        Ok(UpdatePartnerProfilePayload::of(
+            outcome.map(shown),
+            client_mutation_id,
         ))
     }
 
@@ -428,11 +426,14 @@ impl AuthorizationMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The partner to reassess.")] input: ReassessPartnerInput,
-    ) -> async_graphql::Result<PartnerAuthorizationPayload> {
+    ) -> async_graphql::Result<ReassessPartnerPayload> {
+        let client_mutation_id = input.client_mutation_id.clone();
         let id = input_id(&input.partner_id, "partnerId", IdKind::Partner)
             .map_err(|e| to_gql(ctx, e))?;
-        Ok(payload(
-            write(ctx, move |tx, call| authorization::reassess(tx, call, &id)).await?,
+        let outcome = write(ctx, move |tx, call| authorization::reassess(tx, call, &id)).await?;
+        Ok(ReassessPartnerPayload::of(
+            outcome.map(shown),
+            client_mutation_id,
         ))
     }
 

@@ -10,7 +10,7 @@ use crate::authz;
 use crate::domain::benefits::MAX_REASSIGNMENTS;
 use crate::domain::ids::IdKind;
 use crate::domain::{BenefitCreditKind, BenefitCreditStatus, BenefitPurpose, money, validate};
-use crate::error::{Error, Result, UserError};
+use crate::error::{Error, Result};
 use crate::service::benefits::{self, NewBenefitCredit};
 use crate::store::benefits::{BenefitCreditRow, used_between};
 
@@ -128,6 +128,8 @@ pub struct CreateBenefitCreditInput {
     pub starts_on: Option<Date>,
     /// BULK only; default: a year after `startsOn`. A MONTHLY credit ends 13 months after activation.
     pub ends_on: Option<Date>,
+    /// Any text; echoed back in the payload's `clientMutationId`, to match answers to calls.
+    pub client_mutation_id: Option<String>,
 }
 
 /// Who a benefit credit goes to (BEN-2…6).
@@ -139,6 +141,8 @@ pub struct AssignBenefitCreditInput {
     pub assignee_email: String,
     /// The user's name: text of at most 256 characters; blank counts as none.
     pub assignee_name: Option<String>,
+    /// Any text; echoed back in the payload's `clientMutationId`, to match answers to calls.
+    pub client_mutation_id: Option<String>,
 }
 
 /// One use of a benefit credit (BEN-1, 7, 8).
@@ -155,19 +159,21 @@ pub struct RecordBenefitUsageInput {
     /// (`PURPOSE_RESTRICTED`, BEN-8). Default `GENERAL`.
     #[graphql(default_with = "BenefitPurpose::General")]
     pub purpose: BenefitPurpose,
+    /// Any text; echoed back in the payload's `clientMutationId`, to match answers to calls.
+    pub client_mutation_id: Option<String>,
 }
 
-/// The result of creating, assigning or using a benefit credit.
-#[derive(SimpleObject)]
-#[graphql(serial)]
-pub struct BenefitCreditPayload {
-    /// The benefit credit as it is now; `null` when the change was refused.
-    pub benefit_credit: Option<BenefitCredit>,
-    /// Why the change was refused, all at once; empty on success. With user errors nothing changed.
-    #[graphql(
-        complexity = "crate::graphql::cost::items(crate::graphql::cost::USER_ERRORS, child_complexity)"
-    )]
-    pub user_errors: Vec<UserError>,
+crate::graphql::mutation::payloads! {
+    {
+        /// The benefit credit as it is now; `null` when the change was refused.
+        benefit_credit: BenefitCredit,
+    }
+    /// The result of `createBenefitCredit` (BEN-1).
+    CreateBenefitCreditPayload,
+    /// The result of `assignBenefitCredit` (BEN-2 to BEN-6).
+    AssignBenefitCreditPayload,
+    /// The result of `recordBenefitUsage` (BEN-7, BEN-8).
+    RecordBenefitUsagePayload,
 }
 
 fn positive(value: Decimal, field: &str) -> Result<rust_decimal::Decimal> {
@@ -180,19 +186,6 @@ fn positive(value: Decimal, field: &str) -> Result<rust_decimal::Decimal> {
     Ok(value.0)
 }
 
-fn payload(outcome: std::result::Result<BenefitCreditRow, Vec<UserError>>) -> BenefitCreditPayload {
-    match outcome {
-        Ok(row) => BenefitCreditPayload {
-            benefit_credit: Some(BenefitCredit(row)),
-            user_errors: Vec::new(),
-        },
-        Err(user_errors) => BenefitCreditPayload {
-            benefit_credit: None,
-            user_errors,
-        },
-    }
-}
-
 #[derive(Default)]
 pub struct BenefitsMutation;
 
@@ -203,7 +196,8 @@ impl BenefitsMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The partner and the credit to give it.")] input: CreateBenefitCreditInput,
-    ) -> async_graphql::Result<BenefitCreditPayload> {
+    ) -> async_graphql::Result<CreateBenefitCreditPayload> {
+        let client_mutation_id = input.client_mutation_id.clone();
         let parsed = (|| -> Result<NewBenefitCredit> {
             if input.kind == BenefitCreditKind::Monthly && input.ends_on.is_some() {
                 return Err(Error::bad_input(
@@ -221,8 +215,10 @@ impl BenefitsMutation {
             })
         })();
         let new = parsed.map_err(|e| to_gql(ctx, e))?;
-        Ok(payload(
-            write(ctx, move |tx, call| benefits::create(tx, call, new)).await?,
+        let outcome = write(ctx, move |tx, call| benefits::create(tx, call, new)).await?;
+        Ok(CreateBenefitCreditPayload::of(
+            outcome.map(BenefitCredit),
+            client_mutation_id,
         ))
     }
 
@@ -233,7 +229,8 @@ impl BenefitsMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The credit and the user to assign it to.")]
         input: AssignBenefitCreditInput,
-    ) -> async_graphql::Result<BenefitCreditPayload> {
+    ) -> async_graphql::Result<AssignBenefitCreditPayload> {
+        let client_mutation_id = input.client_mutation_id.clone();
         let parsed = (|| -> Result<_> {
             let id = input_id(&input.credit_id, "creditId", IdKind::BenefitCredit)?;
             let email = validate::email(&input.assignee_email).ok_or_else(|| {
@@ -254,11 +251,13 @@ impl BenefitsMutation {
             Ok((id, email, name))
         })();
         let (id, email, name) = parsed.map_err(|e| to_gql(ctx, e))?;
-        Ok(payload(
-            write(ctx, move |tx, call| {
-                benefits::assign(tx, call, &id, email, name)
-            })
-            .await?,
+        let outcome = write(ctx, move |tx, call| {
+            benefits::assign(tx, call, &id, email, name)
+        })
+        .await?;
+        Ok(AssignBenefitCreditPayload::of(
+            outcome.map(BenefitCredit),
+            client_mutation_id,
         ))
     }
 
@@ -269,7 +268,8 @@ impl BenefitsMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The credit, the day, the amount and the purpose of the use.")]
         input: RecordBenefitUsageInput,
-    ) -> async_graphql::Result<BenefitCreditPayload> {
+    ) -> async_graphql::Result<RecordBenefitUsagePayload> {
+        let client_mutation_id = input.client_mutation_id.clone();
         let parsed = (|| -> Result<_> {
             Ok((
                 input_id(&input.credit_id, "creditId", IdKind::BenefitCredit)?,
@@ -278,12 +278,14 @@ impl BenefitsMutation {
         })();
         let (id, amount) = parsed.map_err(|e| to_gql(ctx, e))?;
         let (used_on, purpose) = (input.used_on.map(|d| d.0), input.purpose);
-        Ok(payload(
-            write(ctx, move |tx, call| {
-                let day = used_on.unwrap_or_else(|| call.today());
-                benefits::record_usage(tx, call, &id, day, amount, purpose)
-            })
-            .await?,
+        let outcome = write(ctx, move |tx, call| {
+            let day = used_on.unwrap_or_else(|| call.today());
+            benefits::record_usage(tx, call, &id, day, amount, purpose)
+        })
+        .await?;
+        Ok(RecordBenefitUsagePayload::of(
+            outcome.map(BenefitCredit),
+            client_mutation_id,
         ))
     }
 }

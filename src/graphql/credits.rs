@@ -377,6 +377,8 @@ pub struct RecordMonthlyUsageInput {
     pub first_party_acr: Decimal,
     /// Third-party marketplace charges; never covered by ACO.
     pub third_party_charges: Decimal,
+    /// Any text; echoed back in the payload's `clientMutationId`, to match answers to calls.
+    pub client_mutation_id: Option<String>,
 }
 
 impl RecordMonthlyUsageInput {
@@ -419,6 +421,8 @@ pub struct RecordMonthlyUsagePayload {
     pub changed: bool,
     /// `true` when earlier figures were corrected (they stay in the history).
     pub corrected: bool,
+    /// The input's `clientMutationId`, echoed back.
+    pub client_mutation_id: Option<String>,
     /// Why the recording was refused, all at once; empty on success. With user errors nothing changed.
     #[graphql(
         complexity = "crate::graphql::cost::items(crate::graphql::cost::USER_ERRORS, child_complexity)"
@@ -443,6 +447,7 @@ impl CreditsMutation {
         #[graphql(desc = "The customer, month and figures to record.")]
         input: RecordMonthlyUsageInput,
     ) -> async_graphql::Result<RecordMonthlyUsagePayload> {
+        let client_mutation_id = input.client_mutation_id.clone();
         let report = input.into_report().map_err(|e| to_gql(ctx, e))?;
         let outcome = write(ctx, move |tx, call| {
             credits::record_monthly_usage(tx, call, report)
@@ -450,6 +455,7 @@ impl CreditsMutation {
         .await?;
         Ok(match outcome {
             Ok(r) => RecordMonthlyUsagePayload {
+                client_mutation_id: client_mutation_id.clone(),
                 customer: Some(Customer::from(r.customer)),
                 usage: Some(usage_view(r.usage, Some(r.partner), true)),
                 changed: r.changed,
@@ -457,6 +463,7 @@ impl CreditsMutation {
                 user_errors: Vec::new(),
             },
             Err(user_errors) => RecordMonthlyUsagePayload {
+                client_mutation_id: client_mutation_id.clone(),
                 customer: None,
                 usage: None,
                 changed: false,

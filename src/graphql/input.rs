@@ -225,6 +225,8 @@ pub struct CreatePartnerInput {
     pub default_address: Option<AddressInput>,
     /// The partner's main contact person; left out means none.
     pub primary_contact: Option<ContactInput>,
+    /// Any text; echoed back in the payload's `clientMutationId`, to match answers to calls.
+    pub client_mutation_id: Option<String>,
 }
 
 impl CreatePartnerInput {
@@ -265,6 +267,8 @@ pub struct UpdatePartnerInput {
     /// A change of partner type (AUTH-1: refused with `REAPPLY_BLOCKED` for a
     /// demoted partner within a year).
     pub partner_type: Option<PartnerType>,
+    /// Any text; echoed back in the payload's `clientMutationId`, to match answers to calls.
+    pub client_mutation_id: Option<String>,
 }
 
 impl UpdatePartnerInput {
@@ -306,6 +310,8 @@ pub struct LinkIndirectResellerInput {
     pub reseller_id: ID,
     /// An `INDIRECT_PROVIDER` partner.
     pub provider_id: ID,
+    /// Any text; echoed back in the payload's `clientMutationId`, to match answers to calls.
+    pub client_mutation_id: Option<String>,
 }
 
 impl LinkIndirectResellerInput {
@@ -326,6 +332,8 @@ pub struct SignPartnerAgreementInput {
     pub signer_email: String,
     /// Defaults to today in the programme time zone.
     pub date_agreed: Option<Date>,
+    /// Any text; echoed back in the payload's `clientMutationId`, to match answers to calls.
+    pub client_mutation_id: Option<String>,
 }
 
 impl SignPartnerAgreementInput {
@@ -356,6 +364,8 @@ pub struct CreateCustomerInput {
     pub organization_kind: OrganizationKind,
     /// The customer's billing profile; left out means empty (ELIG-4 reports what is missing).
     pub billing_profile: Option<BillingProfileInput>,
+    /// Any text; echoed back in the payload's `clientMutationId`, to match answers to calls.
+    pub client_mutation_id: Option<String>,
 }
 
 impl CreateCustomerInput {
@@ -392,6 +402,8 @@ pub struct UpdateCustomerInput {
     pub organization_kind: Option<OrganizationKind>,
     /// Replaces the whole billing profile.
     pub billing_profile: Option<BillingProfileInput>,
+    /// Any text; echoed back in the payload's `clientMutationId`, to match answers to calls.
+    pub client_mutation_id: Option<String>,
 }
 
 impl UpdateCustomerInput {
@@ -434,6 +446,8 @@ pub struct RecordCustomerAgreementInput {
     pub primary_contact: ContactInput,
     /// How the acceptance was made (AGR-2); a customer signer may record only `CUSTOMER_ACCEPTED`.
     pub acceptance_method: AcceptanceMethod,
+    /// Any text; echoed back in the payload's `clientMutationId`, to match answers to calls.
+    pub client_mutation_id: Option<String>,
 }
 
 impl RecordCustomerAgreementInput {
@@ -460,6 +474,8 @@ impl RecordCustomerAgreementInput {
 pub struct ConfirmCustomerAgreementInput {
     /// The id of the customer whose recorded MCA acceptance is confirmed.
     pub customer_id: ID,
+    /// Any text; echoed back in the payload's `clientMutationId`, to match answers to calls.
+    pub client_mutation_id: Option<String>,
 }
 
 /// A partner's request for a reseller relationship with a customer.
@@ -467,6 +483,8 @@ pub struct ConfirmCustomerAgreementInput {
 pub struct RequestResellerRelationshipInput {
     /// The tenant id of the customer, as the customer gave it to the partner.
     pub customer_tenant_id: String,
+    /// Any text; echoed back in the payload's `clientMutationId`, to match answers to calls.
+    pub client_mutation_id: Option<String>,
 }
 
 impl RequestResellerRelationshipInput {
@@ -478,6 +496,8 @@ impl RequestResellerRelationshipInput {
 #[derive(InputObject)]
 pub struct AcceptResellerRelationshipInput {
     pub relationship_id: ID,
+    /// Any text; echoed back in the payload's `clientMutationId`, to match answers to calls.
+    pub client_mutation_id: Option<String>,
 }
 
 /// The end of a pending or active reseller relationship.
@@ -487,6 +507,8 @@ pub struct RevokeResellerRelationshipInput {
     pub relationship_id: ID,
     /// Why the relationship ends, kept with it; blank means none. Text of at most 256 characters.
     pub reason: Option<String>,
+    /// Any text; echoed back in the payload's `clientMutationId`, to match answers to calls.
+    pub client_mutation_id: Option<String>,
 }
 
 impl RevokeResellerRelationshipInput {

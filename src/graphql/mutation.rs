@@ -3,13 +3,13 @@
 //! (`FORBIDDEN` whatever the input), then the input's shape (`BAD_USER_INPUT`), then the business rules inside one
 //! write transaction (refusals in `userErrors`, nothing changed).
 
-use async_graphql::{Context, Object, SimpleObject};
+use async_graphql::{Context, Object};
 
 use super::input::*;
 use super::types::{Customer, CustomerAgreement, Partner, ResellerRelationship};
 use super::{to_gql, write};
 use crate::domain::ids::IdKind;
-use crate::error::{Result, UserError};
+use crate::error::Result;
 use crate::service::{customers, partners, relationships};
 
 /// Partners, customers, relationships and their agreements.
@@ -31,136 +31,154 @@ fn checked<T>(ctx: &Context<'_>, value: Result<T>) -> async_graphql::Result<T> {
     value.map_err(|e| to_gql(ctx, e))
 }
 
-/// Splits a use case's outcome into the payload's object and its user errors.
-fn split<T, U>(
-    outcome: std::result::Result<T, Vec<UserError>>,
-    f: impl FnOnce(T) -> U,
-) -> (Option<U>, Vec<UserError>) {
-    match outcome {
-        Ok(value) => (Some(f(value)), Vec::new()),
-        Err(errors) => (None, errors),
+/// Declares one payload type per mutation for mutations that answer the same
+/// objects (GitHub's convention: a client's types for one mutation never
+/// change with another's). Each has the objects (`null` when refused), the
+/// refusals and the input's `clientMutationId`, and is made by `of` from a
+/// use case's outcome.
+macro_rules! payloads {
+    ($fields:tt $($(#[$doc:meta])* $name:ident),+ $(,)?) => {
+        $(crate::graphql::mutation::payload!($(#[$doc])* $name $fields);)+
+    };
+}
+pub(crate) use payloads;
+
+/// One payload type of [`payloads`].
+macro_rules! payload {
+    ($(#[$doc:meta])* $name:ident { $(#[$fdoc:meta])* $field:ident: $fty:ty $(,)? }) => {
+        crate::graphql::mutation::payload!(@struct $(#[$doc])* $name { $(#[$fdoc])* $field: $fty });
+        impl $name {
+            pub fn of(
+                outcome: std::result::Result<$fty, Vec<crate::error::UserError>>,
+                client_mutation_id: Option<String>,
+            ) -> Self {
+                let ($field, user_errors) = match outcome {
+                    Ok(value) => (Some(value), Vec::new()),
+                    Err(errors) => (None, errors),
+                };
+                $name { $field, user_errors, client_mutation_id }
+            }
+        }
+    };
+    ($(#[$doc:meta])* $name:ident { $($(#[$fdoc:meta])* $field:ident: $fty:ty),+ $(,)? }) => {
+        crate::graphql::mutation::payload!(@struct $(#[$doc])* $name { $($(#[$fdoc])* $field: $fty),+ });
+        impl $name {
+            pub fn of(
+                outcome: std::result::Result<($($fty,)+), Vec<crate::error::UserError>>,
+                client_mutation_id: Option<String>,
+            ) -> Self {
+                match outcome {
+                    Ok(($($field,)+)) => $name {
+                        $($field: Some($field),)+
+                        user_errors: Vec::new(),
+                        client_mutation_id,
+                    },
+                    Err(user_errors) => $name {
+                        $($field: None,)+
+                        user_errors,
+                        client_mutation_id,
+                    },
+                }
+            }
+        }
+    };
+    (@struct $(#[$doc:meta])* $name:ident { $($(#[$fdoc:meta])* $field:ident: $fty:ty),+ }) => {
+        $(#[$doc])*
+        #[derive(async_graphql::SimpleObject)]
+        #[graphql(serial)]
+        pub struct $name {
+            $($(#[$fdoc])* pub $field: Option<$fty>,)+
+            /// Business-rule refusals, all at once; when there are any, nothing was changed.
+            #[graphql(
+                complexity = "crate::graphql::cost::items(crate::graphql::cost::USER_ERRORS, child_complexity)"
+            )]
+            pub user_errors: Vec<crate::error::UserError>,
+            /// The input's `clientMutationId`, echoed back.
+            pub client_mutation_id: Option<String>,
+        }
+    };
+}
+pub(crate) use payload;
+
+crate::graphql::mutation::payload! {
+    /// The result of `createPartner`.
+    CreatePartnerPayload {
+        /// The new partner; null when refused.
+        partner: Partner,
     }
 }
 
-/// The result of `createPartner`.
-#[derive(SimpleObject)]
-#[graphql(serial)]
-pub struct CreatePartnerPayload {
-    /// The new partner; null when refused.
-    pub partner: Option<Partner>,
-    /// Business-rule refusals, all at once; when there are any, nothing was changed.
-    #[graphql(
-        complexity = "crate::graphql::cost::items(crate::graphql::cost::USER_ERRORS, child_complexity)"
-    )]
-    pub user_errors: Vec<UserError>,
+crate::graphql::mutation::payload! {
+    /// The result of `updatePartner`.
+    UpdatePartnerPayload {
+        /// The partner as changed; null when refused.
+        partner: Partner,
+    }
 }
 
-/// The result of `updatePartner`.
-#[derive(SimpleObject)]
-#[graphql(serial)]
-pub struct UpdatePartnerPayload {
-    /// The partner as changed; null when refused.
-    pub partner: Option<Partner>,
-    /// Business-rule refusals, all at once; when there are any, nothing was changed.
-    #[graphql(
-        complexity = "crate::graphql::cost::items(crate::graphql::cost::USER_ERRORS, child_complexity)"
-    )]
-    pub user_errors: Vec<UserError>,
+crate::graphql::mutation::payload! {
+    /// The result of `linkIndirectReseller`.
+    LinkIndirectResellerPayload {
+        /// The linked indirect reseller; null when refused.
+        reseller: Partner,
+        /// The indirect provider it is now linked to; null when refused.
+        provider: Partner,
+    }
 }
 
-/// The result of `linkIndirectReseller`.
-#[derive(SimpleObject)]
-#[graphql(serial)]
-pub struct LinkIndirectResellerPayload {
-    /// The linked indirect reseller; null when refused.
-    pub reseller: Option<Partner>,
-    /// The indirect provider it is now linked to; null when refused.
-    pub provider: Option<Partner>,
-    /// Business-rule refusals, all at once; when there are any, nothing was changed.
-    #[graphql(
-        complexity = "crate::graphql::cost::items(crate::graphql::cost::USER_ERRORS, child_complexity)"
-    )]
-    pub user_errors: Vec<UserError>,
+crate::graphql::mutation::payload! {
+    /// The result of `signPartnerAgreement` (AGR-1).
+    SignPartnerAgreementPayload {
+        /// The caller's partner, with the signed MPA; null when refused.
+        partner: Partner,
+    }
 }
 
-/// The result of `signPartnerAgreement` (AGR-1).
-#[derive(SimpleObject)]
-#[graphql(serial)]
-pub struct SignPartnerAgreementPayload {
-    /// The caller's partner, with the signed MPA; null when refused.
-    pub partner: Option<Partner>,
-    /// Business-rule refusals, all at once; when there are any, nothing was changed.
-    #[graphql(
-        complexity = "crate::graphql::cost::items(crate::graphql::cost::USER_ERRORS, child_complexity)"
-    )]
-    pub user_errors: Vec<UserError>,
+crate::graphql::mutation::payload! {
+    /// The result of `createCustomer`.
+    CreateCustomerPayload {
+        /// The new customer; null when refused.
+        customer: Customer,
+    }
 }
 
-/// The result of `createCustomer`.
-#[derive(SimpleObject)]
-#[graphql(serial)]
-pub struct CreateCustomerPayload {
-    /// The new customer; null when refused.
-    pub customer: Option<Customer>,
-    /// Business-rule refusals, all at once; when there are any, nothing was changed.
-    #[graphql(
-        complexity = "crate::graphql::cost::items(crate::graphql::cost::USER_ERRORS, child_complexity)"
-    )]
-    pub user_errors: Vec<UserError>,
+crate::graphql::mutation::payload! {
+    /// The result of `updateCustomer`.
+    UpdateCustomerPayload {
+        /// The customer as changed; null when refused.
+        customer: Customer,
+    }
 }
 
-/// The result of `updateCustomer`.
-#[derive(SimpleObject)]
-#[graphql(serial)]
-pub struct UpdateCustomerPayload {
-    /// The customer as changed; null when refused.
-    pub customer: Option<Customer>,
-    /// Business-rule refusals, all at once; when there are any, nothing was changed.
-    #[graphql(
-        complexity = "crate::graphql::cost::items(crate::graphql::cost::USER_ERRORS, child_complexity)"
-    )]
-    pub user_errors: Vec<UserError>,
+crate::graphql::mutation::payload! {
+    /// The result of `recordCustomerAgreement` (AGR-2).
+    RecordCustomerAgreementPayload {
+        /// The customer whose MCA acceptance was recorded; null when refused.
+        customer: Customer,
+        /// The MCA acceptance just recorded; null when refused.
+        customer_agreement: CustomerAgreement,
+    }
 }
 
-/// The result of `recordCustomerAgreement` (AGR-2).
-#[derive(SimpleObject)]
-#[graphql(serial)]
-pub struct RecordCustomerAgreementPayload {
-    /// The customer whose MCA acceptance was recorded; null when refused.
-    pub customer: Option<Customer>,
-    /// The MCA acceptance just recorded; null when refused.
-    pub customer_agreement: Option<CustomerAgreement>,
-    /// Business-rule refusals, all at once; when there are any, nothing was changed.
-    #[graphql(
-        complexity = "crate::graphql::cost::items(crate::graphql::cost::USER_ERRORS, child_complexity)"
-    )]
-    pub user_errors: Vec<UserError>,
+crate::graphql::mutation::payload! {
+    /// The result of `confirmCustomerAgreement` (AGR-2, ELIG-7).
+    ConfirmCustomerAgreementPayload {
+        /// The customer whose MCA acceptance the caller's partner confirmed; null when refused.
+        customer: Customer,
+    }
 }
 
-/// The result of `confirmCustomerAgreement` (AGR-2, ELIG-7).
-#[derive(SimpleObject)]
-#[graphql(serial)]
-pub struct ConfirmCustomerAgreementPayload {
-    /// The customer whose MCA acceptance the caller's partner confirmed; null when refused.
-    pub customer: Option<Customer>,
-    /// Business-rule refusals, all at once; when there are any, nothing was changed.
-    #[graphql(
-        complexity = "crate::graphql::cost::items(crate::graphql::cost::USER_ERRORS, child_complexity)"
-    )]
-    pub user_errors: Vec<UserError>,
-}
-
-/// The result of a reseller relationship mutation: request, accept or revoke.
-#[derive(SimpleObject)]
-#[graphql(serial)]
-pub struct ResellerRelationshipPayload {
-    /// The relationship as it now is; null when refused.
-    pub relationship: Option<ResellerRelationship>,
-    /// Business-rule refusals, all at once; when there are any, nothing was changed.
-    #[graphql(
-        complexity = "crate::graphql::cost::items(crate::graphql::cost::USER_ERRORS, child_complexity)"
-    )]
-    pub user_errors: Vec<UserError>,
+payloads! {
+    {
+        /// The relationship as it now is; null when refused.
+        relationship: ResellerRelationship,
+    }
+    /// The result of `requestResellerRelationship`.
+    RequestResellerRelationshipPayload,
+    /// The result of `acceptResellerRelationship`.
+    AcceptResellerRelationshipPayload,
+    /// The result of `revokeResellerRelationship`.
+    RevokeResellerRelationshipPayload,
 }
 
 #[Object(serial)]
@@ -171,13 +189,13 @@ impl CoreMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The partner to add.")] input: CreatePartnerInput,
     ) -> async_graphql::Result<CreatePartnerPayload> {
+        let client_mutation_id = input.client_mutation_id.clone();
         let new = checked(ctx, input.into_new())?;
         let outcome = write(ctx, move |tx, call| partners::create_partner(tx, call, new)).await?;
-        let (partner, user_errors) = split(outcome, Partner::from);
-        Ok(CreatePartnerPayload {
-            partner,
-            user_errors,
-        })
+        Ok(CreatePartnerPayload::of(
+            outcome.map(Partner::from),
+            client_mutation_id,
+        ))
     }
 
     /// Programme admin: changes a partner's company details.
@@ -189,16 +207,16 @@ impl CoreMutation {
         )]
         input: UpdatePartnerInput,
     ) -> async_graphql::Result<UpdatePartnerPayload> {
+        let client_mutation_id = input.client_mutation_id.clone();
         let (id, changes) = checked(ctx, input.into_changes())?;
         let outcome = write(ctx, move |tx, call| {
             partners::update_partner(tx, call, &id, changes)
         })
         .await?;
-        let (partner, user_errors) = split(outcome, Partner::from);
-        Ok(UpdatePartnerPayload {
-            partner,
-            user_errors,
-        })
+        Ok(UpdatePartnerPayload::of(
+            outcome.map(Partner::from),
+            client_mutation_id,
+        ))
     }
 
     /// Programme admin: links an indirect reseller to an indirect provider.
@@ -208,18 +226,16 @@ impl CoreMutation {
         #[graphql(desc = "The indirect reseller and the indirect provider to link.")]
         input: LinkIndirectResellerInput,
     ) -> async_graphql::Result<LinkIndirectResellerPayload> {
+        let client_mutation_id = input.client_mutation_id.clone();
         let (reseller_id, provider_id) = checked(ctx, input.ids())?;
         let outcome = write(ctx, move |tx, call| {
             partners::link_indirect_reseller(tx, call, &reseller_id, &provider_id)
         })
         .await?;
-        let (pair, user_errors) = split(outcome, |(r, p)| (Partner::from(r), Partner::from(p)));
-        let (reseller, provider) = pair.map_or((None, None), |(r, p)| (Some(r), Some(p)));
-        Ok(LinkIndirectResellerPayload {
-            reseller,
-            provider,
-            user_errors,
-        })
+        Ok(LinkIndirectResellerPayload::of(
+            outcome.map(|(r, p)| (Partner::from(r), Partner::from(p))),
+            client_mutation_id,
+        ))
     }
 
     /// AGR-1, partner admin: records the partner's signature of the Microsoft Partner Agreement.
@@ -229,16 +245,16 @@ impl CoreMutation {
         #[graphql(desc = "Who signed the MPA for the caller's partner, and when.")]
         input: SignPartnerAgreementInput,
     ) -> async_graphql::Result<SignPartnerAgreementPayload> {
+        let client_mutation_id = input.client_mutation_id.clone();
         let (name, email, date) = checked(ctx, input.checked())?;
         let outcome = write(ctx, move |tx, call| {
             partners::sign_partner_agreement(tx, call, name, email, date)
         })
         .await?;
-        let (partner, user_errors) = split(outcome, Partner::from);
-        Ok(SignPartnerAgreementPayload {
-            partner,
-            user_errors,
-        })
+        Ok(SignPartnerAgreementPayload::of(
+            outcome.map(Partner::from),
+            client_mutation_id,
+        ))
     }
 
     /// Partner admin (with an active relationship to the new customer) or programme admin.
@@ -247,16 +263,16 @@ impl CoreMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The customer to create.")] input: CreateCustomerInput,
     ) -> async_graphql::Result<CreateCustomerPayload> {
+        let client_mutation_id = input.client_mutation_id.clone();
         let new = checked(ctx, input.into_new())?;
         let outcome = write(ctx, move |tx, call| {
             customers::create_customer(tx, call, new)
         })
         .await?;
-        let (customer, user_errors) = split(outcome, Customer::from);
-        Ok(CreateCustomerPayload {
-            customer,
-            user_errors,
-        })
+        Ok(CreateCustomerPayload::of(
+            outcome.map(Customer::from),
+            client_mutation_id,
+        ))
     }
 
     /// Partner admin of a partner with an active relationship, or programme admin.
@@ -268,16 +284,16 @@ impl CoreMutation {
         )]
         input: UpdateCustomerInput,
     ) -> async_graphql::Result<UpdateCustomerPayload> {
+        let client_mutation_id = input.client_mutation_id.clone();
         let (id, changes) = checked(ctx, input.into_changes())?;
         let outcome = write(ctx, move |tx, call| {
             customers::update_customer(tx, call, &id, changes)
         })
         .await?;
-        let (customer, user_errors) = split(outcome, Customer::from);
-        Ok(UpdateCustomerPayload {
-            customer,
-            user_errors,
-        })
+        Ok(UpdateCustomerPayload::of(
+            outcome.map(Customer::from),
+            client_mutation_id,
+        ))
     }
 
     /// AGR-2: records the customer's acceptance of the Microsoft Customer Agreement.
@@ -289,19 +305,16 @@ impl CoreMutation {
         )]
         input: RecordCustomerAgreementInput,
     ) -> async_graphql::Result<RecordCustomerAgreementPayload> {
+        let client_mutation_id = input.client_mutation_id.clone();
         let (id, new) = checked(ctx, input.into_new())?;
         let outcome = write(ctx, move |tx, call| {
             customers::record_customer_agreement(tx, call, &id, new)
         })
         .await?;
-        let (pair, user_errors) =
-            split(outcome, |(c, a)| (Customer::from(c), CustomerAgreement(a)));
-        let (customer, customer_agreement) = pair.map_or((None, None), |(c, a)| (Some(c), Some(a)));
-        Ok(RecordCustomerAgreementPayload {
-            customer,
-            customer_agreement,
-            user_errors,
-        })
+        Ok(RecordCustomerAgreementPayload::of(
+            outcome.map(|(c, a)| (Customer::from(c), CustomerAgreement(a))),
+            client_mutation_id,
+        ))
     }
 
     /// AGR-2, ELIG-7, partner admin: confirms the customer's MCA acceptance in the partner's records.
@@ -310,6 +323,7 @@ impl CoreMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The customer whose MCA acceptance the caller's partner confirms.")] input: ConfirmCustomerAgreementInput,
     ) -> async_graphql::Result<ConfirmCustomerAgreementPayload> {
+        let client_mutation_id = input.client_mutation_id.clone();
         let id = checked(
             ctx,
             input_id(&input.customer_id, "customerId", IdKind::Customer),
@@ -318,11 +332,10 @@ impl CoreMutation {
             customers::confirm_customer_agreement(tx, call, &id)
         })
         .await?;
-        let (customer, user_errors) = split(outcome, Customer::from);
-        Ok(ConfirmCustomerAgreementPayload {
-            customer,
-            user_errors,
-        })
+        Ok(ConfirmCustomerAgreementPayload::of(
+            outcome.map(Customer::from),
+            client_mutation_id,
+        ))
     }
 
     /// Partner admin: asks a customer (by its tenant id) for a reseller relationship.
@@ -331,17 +344,17 @@ impl CoreMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The tenant id of the customer to ask.")]
         input: RequestResellerRelationshipInput,
-    ) -> async_graphql::Result<ResellerRelationshipPayload> {
+    ) -> async_graphql::Result<RequestResellerRelationshipPayload> {
+        let client_mutation_id = input.client_mutation_id.clone();
         let tenant = checked(ctx, input.tenant())?;
         let outcome = write(ctx, move |tx, call| {
             relationships::request(tx, call, &tenant)
         })
         .await?;
-        let (relationship, user_errors) = split(outcome, ResellerRelationship);
-        Ok(ResellerRelationshipPayload {
-            relationship,
-            user_errors,
-        })
+        Ok(RequestResellerRelationshipPayload::of(
+            outcome.map(ResellerRelationship),
+            client_mutation_id,
+        ))
     }
 
     /// The customer's signer (or a programme admin) accepts a pending relationship.
@@ -350,7 +363,8 @@ impl CoreMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The pending relationship to accept.")]
         input: AcceptResellerRelationshipInput,
-    ) -> async_graphql::Result<ResellerRelationshipPayload> {
+    ) -> async_graphql::Result<AcceptResellerRelationshipPayload> {
+        let client_mutation_id = input.client_mutation_id.clone();
         let id = checked(
             ctx,
             input_id(
@@ -360,11 +374,10 @@ impl CoreMutation {
             ),
         )?;
         let outcome = write(ctx, move |tx, call| relationships::accept(tx, call, &id)).await?;
-        let (relationship, user_errors) = split(outcome, ResellerRelationship);
-        Ok(ResellerRelationshipPayload {
-            relationship,
-            user_errors,
-        })
+        Ok(AcceptResellerRelationshipPayload::of(
+            outcome.map(ResellerRelationship),
+            client_mutation_id,
+        ))
     }
 
     /// Either side (or a programme admin) ends a pending or active relationship.
@@ -373,16 +386,16 @@ impl CoreMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The relationship to end, and optionally why.")]
         input: RevokeResellerRelationshipInput,
-    ) -> async_graphql::Result<ResellerRelationshipPayload> {
+    ) -> async_graphql::Result<RevokeResellerRelationshipPayload> {
+        let client_mutation_id = input.client_mutation_id.clone();
         let (id, reason) = checked(ctx, input.checked())?;
         let outcome = write(ctx, move |tx, call| {
             relationships::revoke(tx, call, &id, reason)
         })
         .await?;
-        let (relationship, user_errors) = split(outcome, ResellerRelationship);
-        Ok(ResellerRelationshipPayload {
-            relationship,
-            user_errors,
-        })
+        Ok(RevokeResellerRelationshipPayload::of(
+            outcome.map(ResellerRelationship),
+            client_mutation_id,
+        ))
     }
 }

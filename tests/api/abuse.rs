@@ -216,7 +216,7 @@ async fn the_role_gate_judges_the_operation_the_engine_runs() {
     let customer = world.eligible_customer(&partner, "Alpine").await;
     let request = world.submitted(&partner, &customer, None).await;
     let provider = world.signed_partner("Northwind", "INDIRECT_PROVIDER").await;
-    let support = "mutation M($i: AcoRequestStepInput!) { supportAcoRequest(input: $i) { userErrors { code } } }";
+    let support = "mutation M($i: SupportAcoRequestInput!) { supportAcoRequest(input: $i) { userErrors { code } } }";
     let input = json!({ "i": { "id": request.id, "version": request.version } });
     for (token, reason) in [
         (&customer.signer, "ROLE_NOT_PERMITTED"),

@@ -379,8 +379,8 @@ async fn soak(seconds: u64, processes: usize) -> Figures {
                 figures.lock().unwrap().submitted.push(id.clone());
                 let steps = [
                     ("passAcoComplianceCheck", "PassAcoComplianceCheckInput", 0, json!({ "channelSalesManager": "csm@programme.example" })),
-                    ("supportAcoRequest", "AcoRequestStepInput", 1, json!({})),
-                    ("approveAcoRequest", "AcoRequestStepInput", 2, json!({})),
+                    ("supportAcoRequest", "SupportAcoRequestInput", 1, json!({})),
+                    ("approveAcoRequest", "ApproveAcoRequestInput", 2, json!({})),
                     ("publishAcoAgreement", "PublishAcoAgreementInput", 3, json!({ "signerName": "S", "signerEmail": "s@customer.example.com" })),
                 ];
                 let mut version = 1;

@@ -278,3 +278,50 @@ fn everything_in_the_schema_has_a_description() {
         missing.join("\n")
     );
 }
+
+/// GitHub's convention: each mutation takes one `input` of its own type
+/// (`<Name>Input`) and answers a payload of its own (`<Name>Payload`), so a
+/// client's types for one mutation never change with another's; every input
+/// carries a `clientMutationId` that its payload echoes back.
+#[test]
+fn every_mutation_has_its_own_input_and_payload() {
+    use async_graphql::registry::MetaType;
+    let (registry, _) = aco_api::graphql::registry();
+    let Some(MetaType::Object { fields, .. }) = registry.types.get("Mutation") else {
+        panic!("no Mutation type");
+    };
+    let mut wrong = Vec::new();
+    for (name, field) in fields {
+        let capitalised = format!("{}{}", name[..1].to_uppercase(), &name[1..]);
+        let input = format!("{capitalised}Input");
+        let payload = format!("{capitalised}Payload");
+        let args: Vec<_> = field.args.keys().map(|k| k.as_str()).collect();
+        let input_type = field.args.get("input").map(|a| a.ty.trim_end_matches('!'));
+        if args != ["input"] || input_type != Some(input.as_str()) {
+            wrong.push(format!(
+                "{name} takes {args:?} of {input_type:?}, not one input: {input}"
+            ));
+        }
+        if field.ty != format!("{payload}!") {
+            wrong.push(format!("{name} answers {}, not {payload}!", field.ty));
+        }
+        match registry.types.get(&input) {
+            Some(MetaType::InputObject { input_fields, .. })
+                if input_fields
+                    .get("clientMutationId")
+                    .is_some_and(|f| f.ty == "String") => {}
+            _ => wrong.push(format!("{input} has no clientMutationId: String")),
+        }
+        match registry.types.get(&payload) {
+            Some(MetaType::Object { fields, .. })
+                if fields
+                    .get("clientMutationId")
+                    .is_some_and(|f| f.ty == "String")
+                    && fields
+                        .get("userErrors")
+                        .is_some_and(|f| f.ty == "[UserError!]!") => {}
+            _ => wrong.push(format!("{payload} lacks clientMutationId or userErrors")),
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}

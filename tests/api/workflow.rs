@@ -1113,3 +1113,59 @@ async fn a_list_page_shows_each_request_s_newest_history_entry() {
         json!({ "action": "SUBMIT", "toStatus": "SUBMITTED" })
     );
 }
+
+/// Every mutation echoes the input's `clientMutationId`, whether it acted or
+/// was refused, so a client matches answers to calls.
+#[tokio::test]
+async fn client_mutation_ids_are_echoed_on_success_and_on_refusal() {
+    let (world, partner, customer) = direct_world(TestApp::new()).await;
+    let request = world.submitted(&partner, &customer, None).await;
+    let step = |mutation: &str, version: i64, id: &str| {
+        let input = mutation[..1].to_uppercase() + &mutation[1..] + "Input";
+        (
+            format!(
+                "mutation($input: {input}!) {{ {mutation}(input: $input) {{ clientMutationId userErrors {{ code }} }} }}"
+            ),
+            json!({ "input": { "id": request.id, "version": version, "clientMutationId": id } }),
+        )
+    };
+    // Refused: approval while SUBMITTED.
+    let (query, variables) = step("approveAcoRequest", request.version, "call-1");
+    let body = world
+        .app
+        .ok(&world.reviewer(Role::Finance), &query, variables)
+        .await;
+    assert_eq!(body["approveAcoRequest"]["clientMutationId"], "call-1");
+    assert_eq!(
+        user_error_codes(&body["approveAcoRequest"]),
+        ["INVALID_TRANSITION"]
+    );
+    // Done: the PLSR's pass, then a refusal for the version it already moved past.
+    let query = "mutation($input: PassAcoComplianceCheckInput!) { passAcoComplianceCheck(input: $input) { clientMutationId acoRequest { version } userErrors { code } } }";
+    let input = |id: &str| {
+        json!({ "input": { "id": request.id, "version": request.version,
+            "channelSalesManager": "csm@programme.example", "clientMutationId": id } })
+    };
+    let plsr = world.reviewer(Role::Plsr);
+    let body = world.app.ok(&plsr, query, input("call-2")).await;
+    assert_eq!(body["passAcoComplianceCheck"]["clientMutationId"], "call-2");
+    assert_eq!(body["passAcoComplianceCheck"]["acoRequest"]["version"], 2);
+    let body = world.app.ok(&plsr, query, input("call-3")).await;
+    assert_eq!(body["passAcoComplianceCheck"]["clientMutationId"], "call-3");
+    assert_eq!(
+        user_error_codes(&body["passAcoComplianceCheck"]),
+        ["CONFLICT"]
+    );
+    // Left out, it is null.
+    let (query, mut variables) = step("supportAcoRequest", 2, "unused");
+    variables["input"]
+        .as_object_mut()
+        .unwrap()
+        .remove("clientMutationId");
+    let body = world
+        .app
+        .ok(&world.reviewer(Role::ChannelSales), &query, variables)
+        .await;
+    assert_eq!(body["supportAcoRequest"]["clientMutationId"], Value::Null);
+    assert!(user_error_codes(&body["supportAcoRequest"]).is_empty());
+}

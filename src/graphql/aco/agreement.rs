@@ -153,6 +153,8 @@ pub struct PublishAcoAgreementInput {
     pub credit_period_months: i32,
     /// A note recorded in the request's history (at most 4000 characters).
     pub comment: Option<String>,
+    /// Any text; echoed back in the payload's `clientMutationId`, to match answers to calls.
+    pub client_mutation_id: Option<String>,
 }
 
 /// The input of `withdrawAcoAgreement` (FLOW-12, AGR-6).
@@ -164,6 +166,8 @@ pub struct WithdrawAcoAgreementInput {
     pub version: i32,
     /// What is to change (AGR-6).
     pub reason: String,
+    /// Any text; echoed back in the payload's `clientMutationId`, to match answers to calls.
+    pub client_mutation_id: Option<String>,
 }
 
 /// The input of `signAcoAgreement` (FLOW-10).
@@ -171,30 +175,43 @@ pub struct WithdrawAcoAgreementInput {
 pub struct SignAcoAgreementInput {
     /// The `PUBLISHED` agreement to sign.
     pub agreement_id: ID,
+    /// Any text; echoed back in the payload's `clientMutationId`, to match answers to calls.
+    pub client_mutation_id: Option<String>,
 }
 
 /// The input of `expireAcoAgreements` (AGR-4, FLOW-11).
 #[derive(InputObject, Default)]
 pub struct ExpireAcoAgreementsInput {
-    /// Echoed back, to match answers to calls.
+    /// Any text; echoed back in the payload's `clientMutationId`, to match answers to calls.
     pub client_mutation_id: Option<String>,
 }
 
-/// The result of publishing or withdrawing an ACO agreement.
+crate::graphql::mutation::payload! {
+    /// The result of `publishAcoAgreement` (FLOW-9).
+    PublishAcoAgreementPayload {
+        /// The request after the step, in `AWAITING_SIGNATURE`; `null` when refused.
+        aco_request: AcoRequest,
+        /// The agreement published; `null` when refused.
+        aco_agreement: AcoAgreement,
+    }
+}
+
+/// The result of `withdrawAcoAgreement` (FLOW-12).
 #[derive(SimpleObject)]
 #[graphql(serial)]
-pub struct AcoAgreementPayload {
-    /// The request after the step; `null` when refused.
+pub struct WithdrawAcoAgreementPayload {
+    /// The request after the step, back in `FINANCE_REVIEW`; `null` when refused.
     pub aco_request: Option<AcoRequest>,
-    /// The agreement published or withdrawn (or expired, when its deadline had
-    /// already passed, FLOW-11); `null` when refused.
+    /// The agreement withdrawn (or expired, when its deadline had already
+    /// passed, FLOW-11); `null` when refused.
     pub aco_agreement: Option<AcoAgreement>,
-    /// Why the step was refused (e.g. `CONFLICT`, `INVALID_TRANSITION`), all at
-    /// once; empty on success, and nothing changed when not.
+    /// Business-rule refusals, all at once; when there are any, nothing was changed.
     #[graphql(
         complexity = "crate::graphql::cost::items(crate::graphql::cost::USER_ERRORS, child_complexity)"
     )]
     pub user_errors: Vec<UserError>,
+    /// The input's `clientMutationId`, echoed back.
+    pub client_mutation_id: Option<String>,
 }
 
 /// The result of signing an ACO agreement.
@@ -205,6 +222,8 @@ pub struct SignAcoAgreementPayload {
     pub aco_agreement: Option<AcoAgreement>,
     /// The credit the signature granted (LEDGER-1); `null` unless signed.
     pub credit_grant: Option<CreditGrant>,
+    /// The input's `clientMutationId`, echoed back.
+    pub client_mutation_id: Option<String>,
     /// Why the signature was refused, e.g. `AGREEMENT_EXPIRED` (AGR-4: the
     /// agreement's expiry is kept) or `INVALID_TRANSITION`; empty on success.
     #[graphql(

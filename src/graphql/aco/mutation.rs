@@ -2,12 +2,12 @@
 //! and publishing, withdrawing, signing and expiring its agreement; with the
 //! request steps' inputs and payloads.
 
-use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
+use async_graphql::{Context, ID, InputObject, Object};
 
 use super::agreement::{
-    AcoAgreement, AcoAgreementPayload, CreditGrant, ExpireAcoAgreementsInput,
-    ExpireAcoAgreementsPayload, PublishAcoAgreementInput, SignAcoAgreementInput,
-    SignAcoAgreementPayload, WithdrawAcoAgreementInput,
+    AcoAgreement, CreditGrant, ExpireAcoAgreementsInput, ExpireAcoAgreementsPayload,
+    PublishAcoAgreementInput, PublishAcoAgreementPayload, SignAcoAgreementInput,
+    SignAcoAgreementPayload, WithdrawAcoAgreementInput, WithdrawAcoAgreementPayload,
 };
 use super::checked;
 use super::eligibility::{AcoEligibilityInput, TimelineInput, acr, workloads};
@@ -21,7 +21,6 @@ use crate::graphql::scalars::Decimal;
 use crate::graphql::write;
 use crate::service::agreements::{self, Publication, Signature};
 use crate::service::requests::{self, Corrections, Step};
-use crate::store::requests::AcoRequestRow;
 
 /// The deal to submit as an ACO request (FLOW-1).
 #[derive(InputObject)]
@@ -41,6 +40,8 @@ pub struct SubmitAcoRequestInput {
     pub timeline: Option<TimelineInput>,
     /// A note for the reviewers.
     pub comment: Option<String>,
+    /// Any text; echoed back in the payload's `clientMutationId`, to match answers to calls.
+    pub client_mutation_id: Option<String>,
 }
 
 fn comment(value: Option<String>, field: &str) -> Result<Option<String>> {
@@ -75,24 +76,66 @@ fn version(value: i32) -> Result<i64> {
     Ok(value.into())
 }
 
-/// What every workflow step carries.
-#[derive(InputObject)]
-pub struct AcoRequestStepInput {
-    /// The ACO request to act on.
-    pub id: ID,
-    /// The request's `version` as the caller saw it (FLOW-18).
-    pub version: i32,
-    /// A note recorded in the request's history (at most 4000 characters).
-    pub comment: Option<String>,
+/// What every workflow step carries, as the inputs give it.
+struct StepFields {
+    id: ID,
+    version: i32,
+    comment: Option<String>,
 }
 
-impl AcoRequestStepInput {
+impl StepFields {
     fn into_step(self) -> Result<Step> {
         Ok(Step {
             request_id: input_id(&self.id, "id", IdKind::AcoRequest)?,
             version: version(self.version)?,
             comment: comment(self.comment, "comment")?,
         })
+    }
+}
+
+/// The input of `supportAcoRequest` (FLOW-7).
+#[derive(InputObject)]
+pub struct SupportAcoRequestInput {
+    /// The ACO request to act on, in `CHANNEL_REVIEW`.
+    pub id: ID,
+    /// The request's `version` as the caller saw it (FLOW-18).
+    pub version: i32,
+    /// A note recorded in the request's history (at most 4000 characters).
+    pub comment: Option<String>,
+    /// Any text; echoed back in the payload's `clientMutationId`, to match answers to calls.
+    pub client_mutation_id: Option<String>,
+}
+
+impl From<SupportAcoRequestInput> for StepFields {
+    fn from(input: SupportAcoRequestInput) -> Self {
+        StepFields {
+            id: input.id,
+            version: input.version,
+            comment: input.comment,
+        }
+    }
+}
+
+/// The input of `approveAcoRequest` (FLOW-8).
+#[derive(InputObject)]
+pub struct ApproveAcoRequestInput {
+    /// The ACO request to act on, in `FINANCE_REVIEW`.
+    pub id: ID,
+    /// The request's `version` as the caller saw it (FLOW-18).
+    pub version: i32,
+    /// A note recorded in the request's history (at most 4000 characters).
+    pub comment: Option<String>,
+    /// Any text; echoed back in the payload's `clientMutationId`, to match answers to calls.
+    pub client_mutation_id: Option<String>,
+}
+
+impl From<ApproveAcoRequestInput> for StepFields {
+    fn from(input: ApproveAcoRequestInput) -> Self {
+        StepFields {
+            id: input.id,
+            version: input.version,
+            comment: input.comment,
+        }
     }
 }
 
@@ -107,6 +150,8 @@ pub struct PassAcoComplianceCheckInput {
     pub channel_sales_manager: String,
     /// A note recorded in the request's history (at most 4000 characters).
     pub comment: Option<String>,
+    /// Any text; echoed back in the payload's `clientMutationId`, to match answers to calls.
+    pub client_mutation_id: Option<String>,
 }
 
 /// The input of `requestAcoInformation` (FLOW-3, FLOW-4).
@@ -118,6 +163,8 @@ pub struct RequestAcoInformationInput {
     pub version: i32,
     /// What the partner must answer.
     pub question: String,
+    /// Any text; echoed back in the payload's `clientMutationId`, to match answers to calls.
+    pub client_mutation_id: Option<String>,
 }
 
 /// The input of `answerAcoInformationRequest` (FLOW-5).
@@ -139,6 +186,8 @@ pub struct AnswerAcoInformationRequestInput {
     pub workloads: Option<Vec<String>>,
     /// A corrected project timeline (FLOW-5); left out keeps the current one.
     pub timeline: Option<TimelineInput>,
+    /// Any text; echoed back in the payload's `clientMutationId`, to match answers to calls.
+    pub client_mutation_id: Option<String>,
 }
 
 /// The input of `rejectAcoRequest` (FLOW-6).
@@ -151,6 +200,8 @@ pub struct RejectAcoRequestInput {
     /// Why it is rejected (required, at most 4000 characters); becomes the
     /// request's `decisionReason`.
     pub reason: String,
+    /// Any text; echoed back in the payload's `clientMutationId`, to match answers to calls.
+    pub client_mutation_id: Option<String>,
 }
 
 /// The input of `cancelAcoRequest` (FLOW-13).
@@ -163,60 +214,48 @@ pub struct CancelAcoRequestInput {
     /// Why it is cancelled (at most 4000 characters); becomes the request's
     /// `decisionReason`.
     pub reason: Option<String>,
+    /// Any text; echoed back in the payload's `clientMutationId`, to match answers to calls.
+    pub client_mutation_id: Option<String>,
 }
 
-/// The result of submitting an ACO request.
-#[derive(SimpleObject)]
-#[graphql(serial)]
-pub struct SubmitAcoRequestPayload {
-    /// The new request, in `SUBMITTED`; `null` when refused.
-    pub aco_request: Option<AcoRequest>,
-    /// Every failing eligibility rule's code (DOMAIN §3), all at once; empty on
-    /// success, and nothing was stored when not.
-    #[graphql(
-        complexity = "crate::graphql::cost::items(crate::graphql::cost::USER_ERRORS, child_complexity)"
-    )]
-    pub user_errors: Vec<UserError>,
-}
-
-/// The result of a workflow step on an ACO request.
-#[derive(SimpleObject)]
-#[graphql(serial)]
-pub struct AcoRequestPayload {
-    /// The request after the step; `null` when refused.
-    pub aco_request: Option<AcoRequest>,
-    /// Why the step was refused (e.g. `CONFLICT`, `INVALID_TRANSITION`), all at
-    /// once; empty on success, and nothing changed when not.
-    #[graphql(
-        complexity = "crate::graphql::cost::items(crate::graphql::cost::USER_ERRORS, child_complexity)"
-    )]
-    pub user_errors: Vec<UserError>,
-}
-
-fn request_payload(
-    outcome: std::result::Result<AcoRequestRow, Vec<UserError>>,
-) -> AcoRequestPayload {
-    match outcome {
-        Ok(row) => AcoRequestPayload {
-            aco_request: Some(AcoRequest::from(row)),
-            user_errors: Vec::new(),
-        },
-        Err(user_errors) => AcoRequestPayload {
-            aco_request: None,
-            user_errors,
-        },
+crate::graphql::mutation::payload! {
+    /// The result of submitting an ACO request.
+    SubmitAcoRequestPayload {
+        /// The new request, in `SUBMITTED`; `null` when refused.
+        aco_request: AcoRequest,
     }
 }
 
+crate::graphql::mutation::payloads! {
+    {
+        /// The request after the step; `null` when refused.
+        aco_request: AcoRequest,
+    }
+    /// The result of `passAcoComplianceCheck` (FLOW-2).
+    PassAcoComplianceCheckPayload,
+    /// The result of `requestAcoInformation` (FLOW-3, FLOW-4).
+    RequestAcoInformationPayload,
+    /// The result of `answerAcoInformationRequest` (FLOW-5).
+    AnswerAcoInformationRequestPayload,
+    /// The result of `supportAcoRequest` (FLOW-7).
+    SupportAcoRequestPayload,
+    /// The result of `approveAcoRequest` (FLOW-8).
+    ApproveAcoRequestPayload,
+    /// The result of `rejectAcoRequest` (FLOW-6).
+    RejectAcoRequestPayload,
+    /// The result of `cancelAcoRequest` (FLOW-13).
+    CancelAcoRequestPayload,
+}
+
+/// Runs one workflow step; the request after it, or the refusals.
 async fn run_step(
     ctx: &Context<'_>,
     action: WorkflowAction,
     step: Result<Step>,
-) -> async_graphql::Result<AcoRequestPayload> {
+) -> async_graphql::Result<std::result::Result<AcoRequest, Vec<UserError>>> {
     let step = checked(ctx, step)?;
-    Ok(request_payload(
-        write(ctx, move |tx, call| requests::step(tx, call, action, step)).await?,
-    ))
+    let outcome = write(ctx, move |tx, call| requests::step(tx, call, action, step)).await?;
+    Ok(outcome.map(AcoRequest::from))
 }
 
 #[derive(Default)]
@@ -232,6 +271,7 @@ impl AcoMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The deal to submit.")] input: SubmitAcoRequestInput,
     ) -> async_graphql::Result<SubmitAcoRequestPayload> {
+        let client_mutation_id = input.client_mutation_id.clone();
         let note = checked(ctx, comment(input.comment.clone(), "comment"))?;
         let deal = checked(
             ctx,
@@ -247,16 +287,10 @@ impl AcoMutation {
             .into_deal(),
         )?;
         let outcome = write(ctx, move |tx, call| requests::submit(tx, call, deal, note)).await?;
-        Ok(match outcome {
-            Ok(row) => SubmitAcoRequestPayload {
-                aco_request: Some(AcoRequest::from(row)),
-                user_errors: Vec::new(),
-            },
-            Err(user_errors) => SubmitAcoRequestPayload {
-                aco_request: None,
-                user_errors,
-            },
-        })
+        Ok(SubmitAcoRequestPayload::of(
+            outcome.map(AcoRequest::from),
+            client_mutation_id,
+        ))
     }
 
     /// FLOW-2, PLSR: passes the quality & compliance check and assigns a channel sales manager.
@@ -265,7 +299,8 @@ impl AcoMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The request, its version and the channel sales manager to assign.")]
         input: PassAcoComplianceCheckInput,
-    ) -> async_graphql::Result<AcoRequestPayload> {
+    ) -> async_graphql::Result<PassAcoComplianceCheckPayload> {
+        let client_mutation_id = input.client_mutation_id.clone();
         let manager = checked(
             ctx,
             validate::email(&input.channel_sales_manager).ok_or_else(|| {
@@ -277,18 +312,20 @@ impl AcoMutation {
         )?;
         let step = checked(
             ctx,
-            AcoRequestStepInput {
+            StepFields {
                 id: input.id,
                 version: input.version,
                 comment: input.comment,
             }
             .into_step(),
         )?;
-        Ok(request_payload(
-            write(ctx, move |tx, call| {
-                requests::pass_compliance_check(tx, call, step, manager)
-            })
-            .await?,
+        let outcome = write(ctx, move |tx, call| {
+            requests::pass_compliance_check(tx, call, step, manager)
+        })
+        .await?;
+        Ok(PassAcoComplianceCheckPayload::of(
+            outcome.map(AcoRequest::from),
+            client_mutation_id,
         ))
     }
 
@@ -298,16 +335,20 @@ impl AcoMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The request, its version and the question for the partner.")]
         input: RequestAcoInformationInput,
-    ) -> async_graphql::Result<AcoRequestPayload> {
+    ) -> async_graphql::Result<RequestAcoInformationPayload> {
+        let client_mutation_id = input.client_mutation_id.clone();
         let step = required_comment(input.question, "question").and_then(|q| {
-            AcoRequestStepInput {
+            StepFields {
                 id: input.id,
                 version: input.version,
                 comment: Some(q),
             }
             .into_step()
         });
-        run_step(ctx, WorkflowAction::RequestInformation, step).await
+        Ok(RequestAcoInformationPayload::of(
+            run_step(ctx, WorkflowAction::RequestInformation, step).await?,
+            client_mutation_id,
+        ))
     }
 
     /// FLOW-5, the submitting partner: answers, optionally correcting scope or
@@ -317,10 +358,11 @@ impl AcoMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The request, its version, the answer and any corrections.")]
         input: AnswerAcoInformationRequestInput,
-    ) -> async_graphql::Result<AcoRequestPayload> {
+    ) -> async_graphql::Result<AnswerAcoInformationRequestPayload> {
+        let client_mutation_id = input.client_mutation_id.clone();
         let parsed = (|| -> Result<(Step, Corrections)> {
             let answer = required_comment(input.answer, "answer")?;
-            let step = AcoRequestStepInput {
+            let step = StepFields {
                 id: input.id,
                 version: input.version,
                 comment: Some(answer),
@@ -338,11 +380,13 @@ impl AcoMutation {
             Ok((step, corrections))
         })();
         let (step, corrections) = checked(ctx, parsed)?;
-        Ok(request_payload(
-            write(ctx, move |tx, call| {
-                requests::answer_information_request(tx, call, step, corrections)
-            })
-            .await?,
+        let outcome = write(ctx, move |tx, call| {
+            requests::answer_information_request(tx, call, step, corrections)
+        })
+        .await?;
+        Ok(AnswerAcoInformationRequestPayload::of(
+            outcome.map(AcoRequest::from),
+            client_mutation_id,
         ))
     }
 
@@ -351,9 +395,18 @@ impl AcoMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The request, in `CHANNEL_REVIEW`, its version and an optional comment.")]
-        input: AcoRequestStepInput,
-    ) -> async_graphql::Result<AcoRequestPayload> {
-        run_step(ctx, WorkflowAction::Support, input.into_step()).await
+        input: SupportAcoRequestInput,
+    ) -> async_graphql::Result<SupportAcoRequestPayload> {
+        let client_mutation_id = input.client_mutation_id.clone();
+        Ok(SupportAcoRequestPayload::of(
+            run_step(
+                ctx,
+                WorkflowAction::Support,
+                StepFields::from(input).into_step(),
+            )
+            .await?,
+            client_mutation_id,
+        ))
     }
 
     /// FLOW-8, finance: approves.
@@ -361,9 +414,18 @@ impl AcoMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The request, in `FINANCE_REVIEW`, its version and an optional comment.")]
-        input: AcoRequestStepInput,
-    ) -> async_graphql::Result<AcoRequestPayload> {
-        run_step(ctx, WorkflowAction::Approve, input.into_step()).await
+        input: ApproveAcoRequestInput,
+    ) -> async_graphql::Result<ApproveAcoRequestPayload> {
+        let client_mutation_id = input.client_mutation_id.clone();
+        Ok(ApproveAcoRequestPayload::of(
+            run_step(
+                ctx,
+                WorkflowAction::Approve,
+                StepFields::from(input).into_step(),
+            )
+            .await?,
+            client_mutation_id,
+        ))
     }
 
     /// FLOW-6: PLSR, channel sales or finance, each in its own state, rejects with a reason.
@@ -371,16 +433,20 @@ impl AcoMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The request, its version and the reason.")] input: RejectAcoRequestInput,
-    ) -> async_graphql::Result<AcoRequestPayload> {
+    ) -> async_graphql::Result<RejectAcoRequestPayload> {
+        let client_mutation_id = input.client_mutation_id.clone();
         let step = required_comment(input.reason, "reason").and_then(|r| {
-            AcoRequestStepInput {
+            StepFields {
                 id: input.id,
                 version: input.version,
                 comment: Some(r),
             }
             .into_step()
         });
-        run_step(ctx, WorkflowAction::Reject, step).await
+        Ok(RejectAcoRequestPayload::of(
+            run_step(ctx, WorkflowAction::Reject, step).await?,
+            client_mutation_id,
+        ))
     }
 
     /// FLOW-13, the submitting partner: cancels a request that is not yet active.
@@ -389,18 +455,21 @@ impl AcoMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The request, its version and an optional reason.")]
         input: CancelAcoRequestInput,
-    ) -> async_graphql::Result<AcoRequestPayload> {
+    ) -> async_graphql::Result<CancelAcoRequestPayload> {
+        let client_mutation_id = input.client_mutation_id.clone();
         let step = checked(
             ctx,
-            AcoRequestStepInput {
+            StepFields {
                 id: input.id,
                 version: input.version,
                 comment: input.reason,
             }
             .into_step(),
         )?;
-        Ok(request_payload(
-            write(ctx, move |tx, call| requests::cancel(tx, call, step)).await?,
+        let outcome = write(ctx, move |tx, call| requests::cancel(tx, call, step)).await?;
+        Ok(CancelAcoRequestPayload::of(
+            outcome.map(AcoRequest::from),
+            client_mutation_id,
         ))
     }
 
@@ -410,7 +479,8 @@ impl AcoMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The request, its version, the signer and the credit period.")]
         input: PublishAcoAgreementInput,
-    ) -> async_graphql::Result<AcoAgreementPayload> {
+    ) -> async_graphql::Result<PublishAcoAgreementPayload> {
+        let client_mutation_id = input.client_mutation_id.clone();
         let parsed = (|| -> Result<(Step, Publication)> {
             let signer_name = validate::text(&input.signer_name).ok_or_else(|| {
                 Error::bad_input(
@@ -430,7 +500,7 @@ impl AcoMutation {
                     "`creditPeriodMonths` must be between 1 and 60",
                 ));
             }
-            let step = AcoRequestStepInput {
+            let step = StepFields {
                 id: input.id,
                 version: input.version,
                 comment: input.comment,
@@ -450,18 +520,11 @@ impl AcoMutation {
             agreements::publish(tx, call, step, publication)
         })
         .await?;
-        Ok(match outcome {
-            Ok((request, agreement)) => AcoAgreementPayload {
-                aco_request: Some(AcoRequest::from(request)),
-                aco_agreement: Some(AcoAgreement(agreement)),
-                user_errors: Vec::new(),
-            },
-            Err(user_errors) => AcoAgreementPayload {
-                aco_request: None,
-                aco_agreement: None,
-                user_errors,
-            },
-        })
+        Ok(PublishAcoAgreementPayload::of(
+            outcome
+                .map(|(request, agreement)| (AcoRequest::from(request), AcoAgreement(agreement))),
+            client_mutation_id,
+        ))
     }
 
     /// FLOW-12, AGR-6, operations: withdraws the published agreement to change it; back to finance.
@@ -470,11 +533,12 @@ impl AcoMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The request, its version and what is to change.")]
         input: WithdrawAcoAgreementInput,
-    ) -> async_graphql::Result<AcoAgreementPayload> {
+    ) -> async_graphql::Result<WithdrawAcoAgreementPayload> {
+        let client_mutation_id = input.client_mutation_id.clone();
         let step = checked(
             ctx,
             required_comment(input.reason, "reason").and_then(|r| {
-                AcoRequestStepInput {
+                StepFields {
                     id: input.id,
                     version: input.version,
                     comment: Some(r),
@@ -484,12 +548,14 @@ impl AcoMutation {
         )?;
         let outcome = write(ctx, move |tx, call| agreements::withdraw(tx, call, step)).await?;
         Ok(match outcome {
-            Ok((request, agreement)) => AcoAgreementPayload {
+            Ok((request, agreement)) => WithdrawAcoAgreementPayload {
+                client_mutation_id: client_mutation_id.clone(),
                 aco_request: Some(AcoRequest::from(request)),
                 aco_agreement: agreement.map(AcoAgreement),
                 user_errors: Vec::new(),
             },
-            Err(user_errors) => AcoAgreementPayload {
+            Err(user_errors) => WithdrawAcoAgreementPayload {
+                client_mutation_id: client_mutation_id.clone(),
                 aco_request: None,
                 aco_agreement: None,
                 user_errors,
@@ -505,6 +571,7 @@ impl AcoMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The agreement to sign.")] input: SignAcoAgreementInput,
     ) -> async_graphql::Result<SignAcoAgreementPayload> {
+        let client_mutation_id = input.client_mutation_id.clone();
         let id = checked(
             ctx,
             input_id(&input.agreement_id, "agreementId", IdKind::AcoAgreement),
@@ -514,16 +581,19 @@ impl AcoMutation {
             Ok(Signature::Signed {
                 agreement, grant, ..
             }) => SignAcoAgreementPayload {
+                client_mutation_id: client_mutation_id.clone(),
                 aco_agreement: Some(AcoAgreement(agreement)),
                 credit_grant: Some(CreditGrant(grant)),
                 user_errors: Vec::new(),
             },
             Ok(Signature::Expired { agreement }) => SignAcoAgreementPayload {
+                client_mutation_id: client_mutation_id.clone(),
                 user_errors: vec![agreements::too_late(&agreement)],
                 aco_agreement: Some(AcoAgreement(agreement)),
                 credit_grant: None,
             },
             Err(user_errors) => SignAcoAgreementPayload {
+                client_mutation_id: client_mutation_id.clone(),
                 aco_agreement: None,
                 credit_grant: None,
                 user_errors,
