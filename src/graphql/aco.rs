@@ -83,6 +83,10 @@ impl AcoQuery {
         #[graphql(desc = "Returns the items before this cursor.")] before: Option<String>,
         #[graphql(desc = "Returns at most this many items from the end (at most 100).")]
         last: Option<i32>,
+        #[graphql(
+            desc = "The order of the list: by submission (the default), due date or last change, either way."
+        )]
+        order_by: Option<crate::graphql::order::AcoRequestOrder>,
     ) -> async_graphql::Result<Conn<PlainObject<AcoRequest>>> {
         let filter = filter.unwrap_or_default();
         let now = request(ctx).now;
@@ -98,7 +102,7 @@ impl AcoQuery {
             statuses: filter.status.unwrap_or_default(),
             overdue: filter.overdue.map(|overdue| (overdue, now)),
         };
-        request_page(ctx, narrowing, (after, first, before, last)).await
+        request_page(ctx, narrowing, (after, first, before, last), order_by).await
     }
 
     /// The pre-flight check of DOMAIN §3: every rule with its remedy, whether

@@ -14,7 +14,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use crate::domain::ids::{IdKind, ObjectId};
 use crate::error::{Error, Result};
-use crate::store::pagination::{MAX_PAGE_SIZE, Page, PageArgs};
+use crate::store::pagination::{MAX_PAGE_SIZE, Order, Page, PageArgs};
 
 /// Fields every connection has besides edges, nodes and pageInfo.
 #[derive(SimpleObject)]
@@ -90,16 +90,62 @@ pub fn encode_cursor(key: &str) -> String {
     URL_SAFE_NO_PAD.encode(format!("{CURSOR_PREFIX}{key}"))
 }
 
-fn decode_cursor(cursor: &str, kind: CursorKey, field: &str) -> Result<String> {
+/// A list in an order of its own (not its key's): cursors then name the
+/// order and carry the row's sort value, so that one order's cursor is
+/// refused by another and a row whose value changes later does not move a
+/// cursor already given out.
+#[derive(Debug, Clone, Copy)]
+pub struct Sorted {
+    /// The order's name in cursors, e.g. `name`.
+    pub field: &'static str,
+    pub order: Order,
+}
+
+impl Sorted {
+    fn prefix(&self) -> String {
+        let direction = if self.order.descending { "d" } else { "a" };
+        format!("{}~{direction}~", self.field)
+    }
+
+    /// The cursor key of the row with this key and sort value.
+    pub fn key(&self, key: &str, value: &str) -> String {
+        format!("{}{key}~{value}", self.prefix())
+    }
+}
+
+/// The longest sort value a cursor may carry.
+const MAX_SORT_VALUE: usize = 1024;
+
+/// The row a cursor names: its key, and its sort value in a [`Sorted`] list.
+fn decode_cursor(
+    cursor: &str,
+    kind: CursorKey,
+    sorted: Option<&Sorted>,
+    field: &str,
+) -> Result<(String, Option<String>)> {
     let invalid = || {
         Error::bad_input(
             &[field],
-            format!("`{field}` is not a valid cursor for this list"),
+            format!("`{field}` is not a valid cursor for this list and order"),
         )
     };
+    if cursor.len() > 4 * MAX_SORT_VALUE {
+        return Err(invalid());
+    }
     let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| invalid())?;
     let text = String::from_utf8(bytes).map_err(|_| invalid())?;
-    let key = text.strip_prefix(CURSOR_PREFIX).ok_or_else(invalid)?;
+    let payload = text.strip_prefix(CURSOR_PREFIX).ok_or_else(invalid)?;
+    let (key, value) = match sorted {
+        None => (payload, None),
+        Some(sorted) => {
+            let rest = payload.strip_prefix(&sorted.prefix()).ok_or_else(invalid)?;
+            let (key, value) = rest.split_once('~').ok_or_else(invalid)?;
+            if value.len() > MAX_SORT_VALUE {
+                return Err(invalid());
+            }
+            (key, Some(value.to_owned()))
+        }
+    };
     let valid = match kind {
         CursorKey::Object(k) => ObjectId::parse_kind(key, k).is_ok(),
         CursorKey::Sequence => key.len() == 20 && key.bytes().all(|b| b.is_ascii_digit()),
@@ -107,7 +153,7 @@ fn decode_cursor(cursor: &str, kind: CursorKey, field: &str) -> Result<String> {
     if !valid {
         return Err(invalid());
     }
-    Ok(key.to_owned())
+    Ok((key.to_owned(), value))
 }
 
 /// Checks `first`/`last` (0 to 100, not both) and decodes the cursors.
@@ -117,6 +163,18 @@ pub fn page_args(
     last: Option<i32>,
     before: Option<String>,
     kind: CursorKey,
+) -> Result<PageArgs> {
+    sorted_page_args(first, after, last, before, kind, None)
+}
+
+/// [`page_args`] of a list in `sorted` order (`None`: its key's).
+pub fn sorted_page_args(
+    first: Option<i32>,
+    after: Option<String>,
+    last: Option<i32>,
+    before: Option<String>,
+    kind: CursorKey,
+    sorted: Option<Sorted>,
 ) -> Result<PageArgs> {
     let size = |value: Option<i32>, name: &str| -> Result<Option<usize>> {
         match value {
@@ -138,16 +196,23 @@ pub fn page_args(
             "give `first` or `last`, not both",
         ));
     }
+    let decode = |cursor: Option<String>, field| {
+        cursor
+            .map(|c| decode_cursor(&c, kind, sorted.as_ref(), field))
+            .transpose()
+            .map(Option::unzip)
+    };
+    let (after, after_value) = decode(after, "after")?;
+    let (before, before_value) = decode(before, "before")?;
     Ok(PageArgs {
         first: size(first, "first")?,
         last: size(last, "last")?,
-        after: after
-            .map(|c| decode_cursor(&c, kind, "after"))
-            .transpose()?,
-        before: before
-            .map(|c| decode_cursor(&c, kind, "before"))
-            .transpose()?,
+        after,
+        before,
         skip_total: false,
+        order: sorted.map(|s| s.order).unwrap_or_default(),
+        after_value: after_value.flatten(),
+        before_value: before_value.flatten(),
     })
 }
 

@@ -16,6 +16,7 @@ pub mod input;
 pub mod limits;
 pub mod loaded;
 pub mod mutation;
+pub mod order;
 pub mod plain;
 pub mod query;
 pub mod scalars;

@@ -3,7 +3,8 @@
 use async_graphql::{Context, ID, Object};
 
 use super::aco::{AcoAgreement, AcoRequest, CreditGrant};
-use super::connection::{Conn, CursorKey, connection, page_args};
+use super::connection::{Conn, CursorKey, Sorted, connection, sorted_page_args};
+use super::order::NameOrder;
 use super::types::{Customer, CustomerAgreement, Node, Partner, ResellerRelationship, Viewer};
 use super::{actor, lookup, read, to_gql};
 use crate::authz;
@@ -12,6 +13,8 @@ use crate::domain::ids::{IdKind, ObjectId};
 use crate::domain::{CustomerSegment, PartnerType};
 use crate::error::{Error, Result};
 use crate::store::Tx;
+use crate::store::pagination::PageArgs;
+use crate::store::search::{Search, name_key};
 use crate::store::{customers, partners};
 
 /// Partners, customers and the caller.
@@ -156,22 +159,37 @@ impl CoreQuery {
             desc = "Returns at most this many items from the end (0 to 100); not together with `first`."
         )]
         last: Option<i32>,
+        #[graphql(
+            desc = "Only those a word of whose company name starts with each word of this text (any letter case; one to four words), or whose domain or tenant id this is."
+        )]
+        search: Option<String>,
+        #[graphql(
+            desc = "The order of the list: by name or by when each was added (the default), either way."
+        )]
+        order_by: Option<NameOrder>,
     ) -> async_graphql::Result<Conn<Partner>> {
+        let count_total = ctx.look_ahead().field("totalCount").exists();
+        let sorted = NameOrder::sorted(order_by, partners::BY_NAME);
         read(ctx, move |tx, actor| {
-            let args = page_args(
-                first,
-                after,
-                last,
-                before,
-                CursorKey::Object(IdKind::Partner),
-            )?;
+            let args = PageArgs {
+                skip_total: !count_total,
+                ..sorted_page_args(
+                    first,
+                    after,
+                    last,
+                    before,
+                    CursorKey::Object(IdKind::Partner),
+                    sorted,
+                )?
+            };
             let filter = partners::PartnerFilter {
                 partner_type,
+                search: search.map(|s| Search::parse(&s, &["search"])).transpose()?,
                 ..Default::default()
             };
             Ok(connection(
                 partners::page_of(tx, &authz::partner_scope(actor), &filter, &args)?,
-                |p| p.id.to_string(),
+                |p| cursor_key(sorted, p.id.as_str(), &p.company_name),
                 Partner::from,
             ))
         })
@@ -219,22 +237,49 @@ impl CoreQuery {
             desc = "Returns at most this many items from the end (0 to 100); not together with `first`."
         )]
         last: Option<i32>,
+        #[graphql(
+            desc = "Only those a word of whose company name starts with each word of this text (any letter case; one to four words), or whose domain or tenant id this is."
+        )]
+        search: Option<String>,
+        #[graphql(
+            desc = "The order of the list: by name or by when each was added (the default), either way."
+        )]
+        order_by: Option<NameOrder>,
     ) -> async_graphql::Result<Conn<Customer>> {
+        let count_total = ctx.look_ahead().field("totalCount").exists();
+        let sorted = NameOrder::sorted(order_by, customers::BY_NAME);
         read(ctx, move |tx, actor| {
-            let args = page_args(
-                first,
-                after,
-                last,
-                before,
-                CursorKey::Object(IdKind::Customer),
-            )?;
-            let filter = customers::CustomerFilter { country, segment };
+            let args = PageArgs {
+                skip_total: !count_total,
+                ..sorted_page_args(
+                    first,
+                    after,
+                    last,
+                    before,
+                    CursorKey::Object(IdKind::Customer),
+                    sorted,
+                )?
+            };
+            let filter = customers::CustomerFilter {
+                country,
+                segment,
+                search: search.map(|s| Search::parse(&s, &["search"])).transpose()?,
+            };
             Ok(connection(
                 customers::page_of(tx, &authz::customer_scope(actor), &filter, &args)?,
-                |c| c.id.to_string(),
+                |c| cursor_key(sorted, c.id.as_str(), &c.company_name),
                 Customer::from,
             ))
         })
         .await
+    }
+}
+
+/// The cursor key of a customer or partner in a list in `sorted` order.
+fn cursor_key(sorted: Option<Sorted>, id: &str, name: &str) -> String {
+    match sorted {
+        Some(sorted) if sorted.order.by.is_some() => sorted.key(id, &name_key(name)),
+        Some(sorted) => sorted.key(id, ""),
+        None => id.to_owned(),
     }
 }

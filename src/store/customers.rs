@@ -112,7 +112,13 @@ pub struct CustomerFilter {
     /// ISO 3166 alpha-2, any case.
     pub country: Option<String>,
     pub segment: Option<CustomerSegment>,
+    /// Only customers a word of whose name starts with each word of the
+    /// search, or whose domain or tenant id it is.
+    pub search: Option<super::search::Search>,
 }
+
+/// The sort expression of the order by name (alias `c`).
+pub const BY_NAME: &str = "c.name_key";
 
 /// The customer with this id, if it is in `scope`.
 pub fn find_in(tx: &Tx<'_>, scope: &CustomerScope, id: &ObjectId) -> Result<Option<CustomerRow>> {
@@ -133,6 +139,9 @@ pub fn page_of(
     }
     if let Some(segment) = filter.segment {
         sql = sql.and("c.segment = ?", [text(segment.as_str())]);
+    }
+    if let Some(search) = &filter.search {
+        sql = sql.and_filter(&search.filter(super::search::Kind::Customer, "c.id"));
     }
     page(tx, COLUMNS, "customers c", "c.id", &sql, args, read)
 }
@@ -215,7 +224,14 @@ pub fn insert(tx: &Tx<'_>, c: &CustomerRow) -> Result<()> {
             &instant(c.updated_at),
         ],
     )?;
-    Ok(())
+    super::search::index(
+        tx,
+        super::search::Kind::Customer,
+        &c.id,
+        &c.company_name,
+        &c.domain,
+        &c.tenant_id,
+    )
 }
 
 /// Writes the editable fields of `c` and bumps its version.
@@ -248,7 +264,14 @@ pub fn update(tx: &Tx<'_>, c: &CustomerRow) -> Result<()> {
             &instant(c.updated_at),
         ],
     )?;
-    Ok(())
+    super::search::index(
+        tx,
+        super::search::Kind::Customer,
+        &c.id,
+        &c.company_name,
+        &c.domain,
+        &c.tenant_id,
+    )
 }
 
 /// AGR-2: a record of the customer's acceptance of the MCA.

@@ -37,6 +37,7 @@ pub mod postgres_roles;
 pub mod relationships;
 pub mod requests;
 mod schema;
+pub mod search;
 mod tx;
 pub mod usage;
 mod writer;

@@ -14,6 +14,64 @@ pub struct PageArgs {
     /// Leave `total` at 0 (the caller did not ask for `totalCount`): counting
     /// a large list costs more than the page itself.
     pub skip_total: bool,
+    /// The list's order; by default the key's own, ascending.
+    pub order: Order,
+    /// The sort value of the row `after` names, when the order has one.
+    pub after_value: Option<String>,
+    /// The sort value of the row `before` names, when the order has one.
+    pub before_value: Option<String>,
+}
+
+/// How a list is ordered: by a sort expression and then its key (which
+/// breaks ties), or by the key alone; either way up or down. Keyset
+/// pagination compares `(expression, key)` pairs, so a page costs the same
+/// wherever it starts when an index on `(expression, key)` serves it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Order {
+    /// A text expression over the list's rows, e.g. `c.name_key`.
+    pub by: Option<&'static str>,
+    pub descending: bool,
+}
+
+impl Order {
+    /// `ORDER BY` of a page read in this order (`backwards`: from its end).
+    fn sql(&self, key: &str, backwards: bool) -> String {
+        let direction = if self.descending != backwards {
+            "DESC"
+        } else {
+            "ASC"
+        };
+        match self.by {
+            Some(by) => format!("{by} {direction}, {key} {direction}"),
+            None => format!("{key} {direction}"),
+        }
+    }
+
+    /// The rows past a cursor (`after`: those that come after it in this
+    /// order; else those before it), `inclusive` of the cursor's row or not.
+    fn beyond(
+        &self,
+        key: &str,
+        cursor: &str,
+        value: Option<&str>,
+        after: bool,
+        inclusive: bool,
+    ) -> Filter {
+        let greater = after != self.descending;
+        let op = match (greater, inclusive) {
+            (true, false) => ">",
+            (true, true) => ">=",
+            (false, false) => "<",
+            (false, true) => "<=",
+        };
+        match (self.by, value) {
+            (Some(by), Some(value)) => Filter::new().and(
+                &format!("({by}, {key}) {op} (?, ?)"),
+                [text(value), text(cursor)],
+            ),
+            _ => Filter::new().and(&format!("{key} {op} ?"), [text(cursor)]),
+        }
+    }
 }
 
 /// Rows of one page and where it stands in the whole list.
@@ -164,22 +222,35 @@ pub fn page_any<T>(
     };
 
     // The cursors' bounds.
+    let order_by = args.order;
     let mut bounds = Filter::new();
     if let Some(after) = &args.after {
-        bounds = bounds.and(&format!("{id_column} > ?"), [text(after.as_str())]);
+        bounds = bounds.and_filter(&order_by.beyond(
+            id_column,
+            after,
+            args.after_value.as_deref(),
+            true,
+            false,
+        ));
     }
     if let Some(before) = &args.before {
-        bounds = bounds.and(&format!("{id_column} < ?"), [text(before.as_str())]);
+        bounds = bounds.and_filter(&order_by.beyond(
+            id_column,
+            before,
+            args.before_value.as_deref(),
+            false,
+            false,
+        ));
     }
     let window = filter.clone().and_filter(&bounds);
     let backwards = args.last.is_some() && args.first.is_none();
     let size = if backwards { args.last } else { args.first }.unwrap_or(DEFAULT_PAGE_SIZE);
-    let order = if backwards { "DESC" } else { "ASC" };
+    let order = order_by.sql(id_column, backwards);
     let limit = size + 1;
     // One alternative is a plain filter: its index serves the order as is.
     let (sql, params) = if any_of.len() <= 1 {
         let sql = format!(
-            "SELECT {columns} FROM {from} WHERE {} ORDER BY {id_column} {order} LIMIT {limit}",
+            "SELECT {columns} FROM {from} WHERE {} ORDER BY {order} LIMIT {limit}",
             window.sql()
         );
         (sql, window.params().to_vec())
@@ -189,7 +260,7 @@ pub fn page_any<T>(
         for alternative in any_of {
             let part = base.clone().and_filter(&bounds).and_filter(alternative);
             parts.push(format!(
-                "SELECT * FROM (SELECT {id_column} FROM {from} WHERE {} ORDER BY {id_column} {order} LIMIT {limit}) AS part{}",
+                "SELECT * FROM (SELECT {id_column} FROM {from} WHERE {} ORDER BY {order} LIMIT {limit}) AS part{}",
                 part.sql(),
                 parts.len()
             ));
@@ -200,7 +271,7 @@ pub fn page_any<T>(
             params,
         );
         let sql = format!(
-            "SELECT {columns} FROM {from} WHERE {} ORDER BY {id_column} {order} LIMIT {limit}",
+            "SELECT {columns} FROM {from} WHERE {} ORDER BY {order} LIMIT {limit}",
             merged.sql()
         );
         (sql, merged.params().to_vec())
@@ -213,10 +284,11 @@ pub fn page_any<T>(
         items.reverse();
     }
 
-    let exists_beyond = |op: &str, cursor: &String| -> Result<bool> {
+    // Whether any row lies at or past a cursor, away from the page.
+    let exists_beyond = |cursor: &String, value: Option<&str>, after: bool| -> Result<bool> {
         let probe = filter
             .clone()
-            .and(&format!("{id_column} {op} ?"), [text(cursor.as_str())]);
+            .and_filter(&order_by.beyond(id_column, cursor, value, after, true));
         let found = tx.row(
             &format!("SELECT EXISTS (SELECT 1 FROM {from} WHERE {})", probe.sql()),
             &probe.bound(),
@@ -226,13 +298,13 @@ pub fn page_any<T>(
     };
     let (has_previous, has_next) = if backwards {
         let next = match &args.before {
-            Some(b) => exists_beyond(">=", b)?,
+            Some(b) => exists_beyond(b, args.before_value.as_deref(), true)?,
             None => false,
         };
         (more, next)
     } else {
         let previous = match &args.after {
-            Some(a) => exists_beyond("<=", a)?,
+            Some(a) => exists_beyond(a, args.after_value.as_deref(), false)?,
             None => false,
         };
         (previous, more)
@@ -464,6 +536,7 @@ mod any_of_tests {
                         after: if backwards { None } else { cursor.cloned() },
                         before: if backwards { cursor.cloned() } else { None },
                         skip_total: false,
+                        ..Default::default()
                     };
                     let merged =
                         page_any(&tx, "t.id", "t", "t.id", &base, any_of, &args, id).unwrap();

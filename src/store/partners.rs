@@ -114,7 +114,13 @@ pub struct PartnerFilter {
     pub providers_of: Option<ObjectId>,
     /// The indirect resellers linked to this provider.
     pub resellers_of: Option<ObjectId>,
+    /// Only partners a word of whose name starts with each word of the
+    /// search, or whose domain or tenant id it is.
+    pub search: Option<super::search::Search>,
 }
+
+/// The sort expression of the order by name (alias `p`).
+pub const BY_NAME: &str = "p.name_key";
 
 /// The partner with this id, if it is in `scope`.
 pub fn find_in(tx: &Tx<'_>, scope: &PartnerScope, id: &ObjectId) -> Result<Option<PartnerRow>> {
@@ -144,6 +150,9 @@ pub fn page_of(
             "p.id IN (SELECT reseller_id FROM indirect_links WHERE provider_id = ?)",
             [text(provider.as_str())],
         );
+    }
+    if let Some(search) = &filter.search {
+        sql = sql.and_filter(&search.filter(super::search::Kind::Partner, "p.id"));
     }
     page(tx, COLUMNS, "partners p", "p.id", &sql, args, read)
 }
@@ -209,7 +218,14 @@ pub fn insert(tx: &Tx<'_>, p: &PartnerRow) -> Result<()> {
         ),
         &params,
     )?;
-    Ok(())
+    super::search::index(
+        tx,
+        super::search::Kind::Partner,
+        &p.id,
+        &p.company_name,
+        &p.domain,
+        &p.tenant_id,
+    )
 }
 
 /// Writes the editable fields of `p` and bumps its version.
@@ -229,7 +245,14 @@ pub fn update(tx: &Tx<'_>, p: &PartnerRow) -> Result<()> {
         ),
         &params,
     )?;
-    Ok(())
+    super::search::index(
+        tx,
+        super::search::Kind::Partner,
+        &p.id,
+        &p.company_name,
+        &p.domain,
+        &p.tenant_id,
+    )
 }
 
 /// Links an indirect reseller to an indirect provider; `false` if already linked.

@@ -8,10 +8,16 @@
 //! it, and a test holds every step to it.
 
 /// The PostgreSQL migrations, in order: a name and its SQL.
-pub const MIGRATIONS: &[(&str, &str)] = &[(
-    "0001_initial",
-    include_str!("../../migrations/postgres/0001_initial.sql"),
-)];
+pub const MIGRATIONS: &[(&str, &str)] = &[
+    (
+        "0001_initial",
+        include_str!("../../migrations/postgres/0001_initial.sql"),
+    ),
+    (
+        "0002_order_and_search",
+        include_str!("../../migrations/postgres/0002_order_and_search.sql"),
+    ),
+];
 
 /// One statement of a migration, applied alone.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -187,6 +193,16 @@ mod tests {
     fn postgres_tables() -> std::collections::BTreeMap<String, Vec<String>> {
         let mut tables = std::collections::BTreeMap::new();
         for step in steps() {
+            if let Some(rest) = step.sql.strip_prefix("ALTER TABLE ") {
+                let words: Vec<&str> = rest.split_whitespace().collect();
+                if let [table, "ADD", "COLUMN", "IF", "NOT", "EXISTS", column, ..] = words[..] {
+                    if let Some(columns) = tables.get_mut(table) {
+                        let columns: &mut Vec<String> = columns;
+                        columns.push(column.to_owned());
+                    }
+                }
+                continue;
+            }
             let Some(rest) = step.sql.strip_prefix("CREATE TABLE IF NOT EXISTS ") else {
                 continue;
             };

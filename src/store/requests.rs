@@ -87,9 +87,34 @@ pub struct AcoRequestBrief {
     pub due_at: Option<DateTime<Utc>>,
     pub version: i64,
     pub last_history_id: Option<i64>,
+    pub submitted_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
 }
 
+/// The sort expressions of the orders a list of requests can take (alias
+/// `q`), each served by an index of migration 0008 with the id after it.
+pub const BY_SUBMISSION: &str = "q.submitted_at";
+pub const BY_UPDATE: &str = "q.updated_at";
+/// Requests without a due date (their clock does not run) after every due date.
+pub const BY_DUE: &str = "COALESCE(q.due_at, '9999-12-31T23:59:59.999999Z')";
+/// What [`BY_DUE`] reads for a request without a due date.
+pub const NEVER_DUE: &str = "9999-12-31T23:59:59.999999Z";
+
 impl AcoRequestBrief {
+    /// The value of a sort expression of this module for this request, as
+    /// its cursor carries it.
+    pub fn sort_value(&self, by: &str) -> String {
+        use crate::domain::time::instant_text;
+        match by {
+            BY_SUBMISSION => instant_text(self.submitted_at),
+            BY_UPDATE => instant_text(self.updated_at),
+            BY_DUE => self
+                .due_at
+                .map_or_else(|| NEVER_DUE.to_owned(), instant_text),
+            _ => String::new(),
+        }
+    }
+
     /// The brief of a whole row.
     pub fn of(row: &AcoRequestRow) -> AcoRequestBrief {
         AcoRequestBrief {
@@ -102,6 +127,8 @@ impl AcoRequestBrief {
             due_at: row.due_at,
             version: row.version,
             last_history_id: row.last_history_id,
+            submitted_at: row.submitted_at,
+            updated_at: row.updated_at,
         }
     }
 }
@@ -122,7 +149,8 @@ impl RequestForm for AcoRequestRow {
 
 impl RequestForm for AcoRequestBrief {
     const COLUMNS: &'static str = "q.id, q.customer_id, q.partner_id, q.indirect_provider_id, \
-        q.status, q.info_requested_from, q.due_at, q.version, q.last_history_id";
+        q.status, q.info_requested_from, q.due_at, q.version, q.last_history_id, q.submitted_at, \
+        q.updated_at";
     fn map(r: &Row<'_>) -> Result<Self> {
         Ok(AcoRequestBrief {
             id: r.get(0)?,
@@ -134,6 +162,8 @@ impl RequestForm for AcoRequestBrief {
             due_at: r.get::<Option<Instant>>(6)?.map(|i| i.0),
             version: r.get(7)?,
             last_history_id: r.get(8)?,
+            submitted_at: r.get::<Instant>(9)?.0,
+            updated_at: r.get::<Instant>(10)?.0,
         })
     }
 }
@@ -213,7 +243,7 @@ pub fn page_of<R: RequestForm>(
             sql.and(&format!("NOT ({condition})"), [at])
         };
     }
-    if only_overdue {
+    if only_overdue && args.order.by.is_none() {
         list_open(tx, &sql, args)
     } else if statuses.is_empty() {
         list(tx, &sql, args)

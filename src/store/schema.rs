@@ -20,6 +20,17 @@ pub(crate) fn migrations() -> Migrations<'static> {
             "../../migrations/0006_deadlines_as_instants.sql"
         )),
         M::up(include_str!("../../migrations/0007_usage_per_partner.sql")),
+        M::up_with_hook(
+            include_str!("../../migrations/0008_order_and_search.sql"),
+            |transaction: &rusqlite::Transaction| {
+                let tx = super::Tx::of(transaction);
+                while super::search::backfill(&tx, 10_000)
+                    .map_err(|e| rusqlite_migration::HookError::Hook(e.to_string()))?
+                    > 0
+                {}
+                Ok(())
+            },
+        ),
     ])
 }
 

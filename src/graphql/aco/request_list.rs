@@ -10,8 +10,9 @@ use super::request::AcoRequest;
 use crate::authz;
 use crate::domain::AcoRequestStatus;
 use crate::domain::ids::IdKind;
-use crate::graphql::connection::{Conn, CursorKey, connection, page_args};
+use crate::graphql::connection::{Conn, CursorKey, connection, sorted_page_args};
 use crate::graphql::loaded;
+use crate::graphql::order::AcoRequestOrder;
 use crate::graphql::plain::PlainObject;
 use crate::graphql::read;
 use crate::store::pagination::PageArgs;
@@ -40,7 +41,9 @@ pub(crate) async fn request_page(
     ctx: &Context<'_>,
     filter: RequestFilter,
     (after, first, before, last): (Option<String>, Option<i32>, Option<String>, Option<i32>),
+    order: Option<AcoRequestOrder>,
 ) -> async_graphql::Result<Conn<PlainObject<AcoRequest>>> {
+    let sorted = AcoRequestOrder::sorted(order);
     let wanted = NestedNeeds::of(ctx);
     let brief = loaded::only(
         &NestedNeeds::nodes(&ctx.look_ahead()),
@@ -48,12 +51,13 @@ pub(crate) async fn request_page(
     );
     let count_total = ctx.look_ahead().field("totalCount").exists();
     read(ctx, move |tx, actor| {
-        let args = page_args(
+        let args = sorted_page_args(
             first,
             after,
             last,
             before,
             CursorKey::Object(IdKind::AcoRequest),
+            sorted,
         )?;
         let args = PageArgs {
             skip_total: !count_total,
@@ -71,7 +75,12 @@ pub(crate) async fn request_page(
         let prefetch = Arc::new(Prefetch::load(tx, actor, &briefs, wanted)?);
         Ok(connection(
             page,
-            |q| q.brief.id.to_string(),
+            |q| match (&sorted, sorted.and_then(|s| s.order.by)) {
+                (Some(sorted), Some(by)) => {
+                    sorted.key(q.brief.id.as_str(), &q.brief.sort_value(by))
+                }
+                _ => q.brief.id.to_string(),
+            },
             |q| {
                 PlainObject(AcoRequest {
                     prefetch: Some(prefetch.clone()),

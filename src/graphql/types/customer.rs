@@ -259,12 +259,16 @@ impl Customer {
             desc = "Returns at most this many items from the end (0 to 100); not together with `first`."
         )]
         last: Option<i32>,
+        #[graphql(
+            desc = "The order of the list: by submission (the default), due date or last change, either way."
+        )]
+        order_by: Option<crate::graphql::order::AcoRequestOrder>,
     ) -> async_graphql::Result<Conn<PlainObject<AcoRequest>>> {
         let narrowing = crate::store::requests::RequestFilter {
             customer: Some(self.object_id().clone()),
             ..Default::default()
         };
-        request_page(ctx, narrowing, (after, first, before, last)).await
+        request_page(ctx, narrowing, (after, first, before, last), order_by).await
     }
     /// The customer's ACO agreements the caller may see, oldest first (AGR-6 keeps them all).
     #[graphql(complexity = "crate::graphql::cost::page(first, last, child_complexity)")]

@@ -279,12 +279,16 @@ impl Partner {
             desc = "Returns at most this many items from the end (0 to 100); not together with `first`."
         )]
         last: Option<i32>,
+        #[graphql(
+            desc = "The order of the list: by submission (the default), due date or last change, either way."
+        )]
+        order_by: Option<crate::graphql::order::AcoRequestOrder>,
     ) -> async_graphql::Result<Conn<PlainObject<AcoRequest>>> {
         let narrowing = crate::store::requests::RequestFilter {
             partner: Some(self.object_id().clone()),
             ..Default::default()
         };
-        request_page(ctx, narrowing, (after, first, before, last)).await
+        request_page(ctx, narrowing, (after, first, before, last), order_by).await
     }
     /// §7: the partner's own benefit credits (the partner and programme roles see them).
     #[graphql(complexity = "crate::graphql::cost::page(first, last, child_complexity)")]

@@ -1,0 +1,293 @@
+//! Searching customers and partners: a table of terms that every engine can
+//! index (no full-text extension: Aurora DSQL has none), and the sort key of
+//! their names.
+//!
+//! Each customer and partner has one row in `search_terms` per word of its
+//! company name (a case-insensitive prefix of any word finds it), one for its
+//! domain and one for its tenant id (found by the whole text, in any case).
+//! Terms are stored as a letter naming what they are (`w`ord, `d`omain,
+//! `t`enant) and the hexadecimal of their lower-case UTF-8 bytes: only digits
+//! and the letters `a` to `f`, so that a prefix is a range of the primary key
+//! whatever the database's collation, and a word's prefix never reaches into
+//! a domain's. They are written in the transaction that writes the name;
+//! `aco-api check` finds any that disagree with it.
+
+use std::fmt::Write as _;
+
+use super::Tx;
+use super::pagination::{Filter, text};
+use crate::domain::ids::ObjectId;
+use crate::error::{Error, Result};
+
+/// What a term belongs to: the value of `search_terms.kind`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Customer,
+    Partner,
+}
+
+impl Kind {
+    fn as_str(self) -> &'static str {
+        match self {
+            Kind::Customer => "CUSTOMER",
+            Kind::Partner => "PARTNER",
+        }
+    }
+
+    fn table(self) -> &'static str {
+        match self {
+            Kind::Customer => "customers",
+            Kind::Partner => "partners",
+        }
+    }
+}
+
+/// The most words of a name that are indexed, and of a search.
+const MAX_WORDS: usize = 32;
+/// The most words a search may hold.
+pub const MAX_SEARCH_WORDS: usize = 4;
+/// The longest search text.
+pub const MAX_SEARCH_LENGTH: usize = 200;
+/// The characters of a word that are indexed (a longer word is found by
+/// its beginning).
+const MAX_WORD: usize = 48;
+
+/// A name's sort key: lower case, spaces collapsed. `ORDER BY` on it sorts
+/// names without regard to case.
+pub fn name_key(name: &str) -> String {
+    name.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+}
+
+/// The words of a text, lower case, each at most [`MAX_WORD`] characters,
+/// each once, at most [`MAX_WORDS`] of them: letters and digits between
+/// anything else.
+pub fn words(text: &str) -> Vec<String> {
+    let mut words: Vec<String> = Vec::new();
+    for word in text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+    {
+        let word: String = word.to_lowercase().chars().take(MAX_WORD).collect();
+        if !words.contains(&word) {
+            words.push(word);
+        }
+        if words.len() == MAX_WORDS {
+            break;
+        }
+    }
+    words
+}
+
+/// A term as stored: its letter and the hexadecimal of its text.
+fn term(letter: char, text: &str) -> String {
+    let mut term = String::with_capacity(1 + 2 * text.len());
+    term.push(letter);
+    for byte in text.as_bytes() {
+        let _ = write!(term, "{byte:02x}");
+    }
+    term
+}
+
+/// Every term of an object with this name, domain and tenant id.
+fn terms(name: &str, domain: &str, tenant: &str) -> Vec<String> {
+    let mut terms: Vec<String> = words(name).iter().map(|w| term('w', w)).collect();
+    terms.push(term('d', &domain.trim().to_lowercase()));
+    terms.push(term('t', &tenant.trim().to_lowercase()));
+    terms.sort();
+    terms.dedup();
+    terms
+}
+
+/// Writes the terms of an object (replacing any it had) and its name's sort
+/// key, in the caller's transaction.
+pub fn index(
+    tx: &Tx<'_>,
+    kind: Kind,
+    id: &ObjectId,
+    name: &str,
+    domain: &str,
+    tenant: &str,
+) -> Result<()> {
+    tx.exec(
+        "DELETE FROM search_terms WHERE object_id = ?1",
+        &[&id.as_str()],
+    )?;
+    for term in terms(name, domain, tenant) {
+        tx.exec(
+            "INSERT INTO search_terms (kind, term, object_id) VALUES (?1, ?2, ?3)",
+            &[&kind.as_str(), &term, &id.as_str()],
+        )?;
+    }
+    tx.exec(
+        &format!("UPDATE {} SET name_key = ?2 WHERE id = ?1", kind.table()),
+        &[&id.as_str(), &name_key(name)],
+    )?;
+    Ok(())
+}
+
+/// Indexes up to `limit` customers and partners that have no sort key yet
+/// (rows from before the search, or written straight into the database);
+/// how many it indexed. Run until it answers 0, each call in a transaction
+/// of its own on engines that limit a transaction's size.
+pub fn backfill(tx: &Tx<'_>, limit: usize) -> Result<usize> {
+    let mut done = 0;
+    for kind in [Kind::Customer, Kind::Partner] {
+        if done >= limit {
+            break;
+        }
+        let rows: Vec<(ObjectId, String, String, String)> = tx.rows(
+            &format!(
+                "SELECT id, company_name, domain, tenant_id FROM {} WHERE name_key IS NULL LIMIT {}",
+                kind.table(),
+                limit - done
+            ),
+            &[],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )?;
+        for (id, name, domain, tenant) in &rows {
+            index(tx, kind, id, name, domain, tenant)?;
+        }
+        done += rows.len();
+    }
+    Ok(done)
+}
+
+/// The objects of `kind` whose terms disagree with their rows (or that have
+/// none): what `aco-api check` reports; empty when the index is whole.
+pub fn disagreements(tx: &Tx<'_>, kind: Kind) -> Result<Vec<String>> {
+    let rows: Vec<(String, String, String, String, Option<String>)> = tx.rows(
+        &format!(
+            "SELECT id, company_name, domain, tenant_id, name_key FROM {} ORDER BY id",
+            kind.table()
+        ),
+        &[],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+    )?;
+    let mut wrong = Vec::new();
+    for (id, name, domain, tenant, key) in rows {
+        let mut stored: Vec<String> = tx.rows(
+            "SELECT term FROM search_terms WHERE object_id = ?1 AND kind = ?2",
+            &[&id, &kind.as_str()],
+            |r| r.get(0),
+        )?;
+        stored.sort();
+        if stored != terms(&name, &domain, &tenant) || key.as_deref() != Some(&name_key(&name)) {
+            wrong.push(id);
+        }
+    }
+    Ok(wrong)
+}
+
+/// A search as the lists take it: the words whose prefixes must all be
+/// prefixes of words of the name, and the whole text, which may instead be
+/// the domain or the tenant id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Search {
+    words: Vec<String>,
+    whole: String,
+}
+
+impl Search {
+    /// Checks a search text: one to [`MAX_SEARCH_WORDS`] words, at most
+    /// [`MAX_SEARCH_LENGTH`] characters.
+    pub fn parse(input: &str, field: &[&str]) -> Result<Search> {
+        let whole = input.trim().to_lowercase();
+        if whole.chars().count() > MAX_SEARCH_LENGTH {
+            return Err(Error::bad_input(
+                field,
+                format!("a search is at most {MAX_SEARCH_LENGTH} characters"),
+            ));
+        }
+        let words = words(&whole);
+        if words.is_empty() {
+            return Err(Error::bad_input(
+                field,
+                "a search needs at least one letter or digit",
+            ));
+        }
+        if words.len() > MAX_SEARCH_WORDS {
+            return Err(Error::bad_input(
+                field,
+                format!("a search has at most {MAX_SEARCH_WORDS} words"),
+            ));
+        }
+        Ok(Search { words, whole })
+    }
+
+    /// The condition that an object of `kind`, its id `id_column`, matches.
+    pub fn filter(&self, kind: Kind, id_column: &str) -> Filter {
+        let terms = |condition: &str| {
+            format!(
+                "{id_column} IN (SELECT st.object_id FROM search_terms st \
+                 WHERE st.kind = ? AND {condition})"
+            )
+        };
+        let mut condition = vec![terms("(st.term = ? OR st.term = ?)")];
+        let mut params = vec![
+            text(kind.as_str()),
+            term('d', &self.whole),
+            term('t', &self.whole),
+        ];
+        let prefixes: Vec<String> = self
+            .words
+            .iter()
+            .map(|_| terms("st.term >= ? AND st.term < ?"))
+            .collect();
+        condition.push(format!("({})", prefixes.join(" AND ")));
+        for word in &self.words {
+            let low = term('w', word);
+            // Every term that starts with `low` is below it followed by `g`:
+            // terms hold only `0`-`9` and `a`-`f` after their letter.
+            let high = format!("{low}g");
+            params.extend([text(kind.as_str()), low, high]);
+        }
+        Filter::new().and(&condition.join(" OR "), params)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_are_lower_case_letters_and_digits_each_once() {
+        assert_eq!(
+            words("Coho Winery — Coho's 2nd SITE, Zürich"),
+            ["coho", "winery", "s", "2nd", "site", "zürich"]
+        );
+        assert!(words(" -- ").is_empty());
+        assert_eq!(words(&"x".repeat(100))[0].len(), MAX_WORD);
+    }
+
+    #[test]
+    fn terms_are_hex_so_a_prefix_is_a_range_in_any_collation() {
+        assert_eq!(term('w', "co"), "w636f");
+        let low = term('w', "cö");
+        let inside = term('w', "cöln");
+        let outside = term('w', "d");
+        assert!(low < inside && inside < format!("{low}g") && outside > format!("{low}g"));
+        assert!(
+            terms("Contoso", "Contoso.COM", "AB-CD")
+                .iter()
+                .all(|t| t[1..].bytes().all(|b| b.is_ascii_hexdigit()))
+        );
+    }
+
+    #[test]
+    fn a_search_is_one_to_four_words_of_at_most_200_characters() {
+        assert!(Search::parse("  ", &["search"]).is_err());
+        assert!(Search::parse("a b c d e", &["search"]).is_err());
+        assert!(Search::parse(&"a".repeat(201), &["search"]).is_err());
+        let search = Search::parse(" Coho  WIN ", &["search"]).unwrap();
+        assert_eq!(search.words, ["coho", "win"]);
+        assert_eq!(search.whole, "coho  win");
+    }
+
+    #[test]
+    fn names_sort_without_regard_to_case_or_spacing() {
+        assert_eq!(name_key("  Alpine   SKI house "), "alpine ski house");
+    }
+}
