@@ -195,11 +195,11 @@ mod tests {
         for step in steps() {
             if let Some(rest) = step.sql.strip_prefix("ALTER TABLE ") {
                 let words: Vec<&str> = rest.split_whitespace().collect();
-                if let [table, "ADD", "COLUMN", "IF", "NOT", "EXISTS", column, ..] = words[..] {
-                    if let Some(columns) = tables.get_mut(table) {
-                        let columns: &mut Vec<String> = columns;
-                        columns.push(column.to_owned());
-                    }
+                if let [table, "ADD", "COLUMN", "IF", "NOT", "EXISTS", column, ..] = words[..]
+                    && let Some(columns) = tables.get_mut(table)
+                {
+                    let columns: &mut Vec<String> = columns;
+                    columns.push(column.to_owned());
                 }
                 continue;
             }
