@@ -151,6 +151,7 @@ reads=(
   "acoRequests(first: 20)|/graphql benches/graphql.lua $work/A/bodies/acoRequests.jsonl $ADMIN"
   "acoEligibility|/graphql benches/graphql.lua $work/A/bodies/acoEligibility.jsonl $PLSR"
   "reconciliation (12 months)|/graphql benches/graphql.lua $work/A/bodies/reconciliation.jsonl $ADMIN"
+  "customers(search: 3 letters)|/graphql benches/graphql.lua $work/A/bodies/customersSearch.jsonl $ADMIN"
 )
 # Warm-up, checked but not reported: each read for a second (page caches; the
 # expiry sweep the server runs at start has finished by then).

@@ -210,6 +210,14 @@ pub async fn apply_migrations(
         program_tenant_id: String::new(),
         timezone,
     };
+    let indexed = crate::jobs::index_for_search(&db)
+        .await
+        .map_err(|e| e.to_string())?;
+    if indexed > 0 {
+        report.push(format!(
+            "indexed the names of {indexed} customers and partners for search"
+        ));
+    }
     let settled = crate::jobs::settle_due(&db, &call)
         .await
         .map_err(|e| e.to_string())?;

@@ -86,6 +86,27 @@ pub async fn settle_due(db: &Db, call: &Call) -> Result<usize> {
     Ok(due.len())
 }
 
+/// Gives the customers and partners that have none (rows from before
+/// search, on engines whose migrations change no data) their name's sort key
+/// and search terms, [`INDEX_BATCH`] rows a transaction (within Aurora
+/// DSQL's limit of rows changed). Returns how many.
+pub async fn index_for_search(db: &Db) -> Result<usize> {
+    let mut indexed = 0;
+    loop {
+        let done = db
+            .write(|tx| crate::store::search::backfill(tx, INDEX_BATCH))
+            .await?;
+        indexed += done;
+        if done == 0 {
+            return Ok(indexed);
+        }
+    }
+}
+
+/// Rows [`index_for_search`] indexes in one transaction: each writes up to
+/// 35 terms and its row.
+const INDEX_BATCH: usize = 50;
+
 /// Sweeps now and then every [`SWEEP_INTERVAL`], for as long as the server runs.
 pub async fn run_expiry_sweeps(db: Db, config: AppConfig) {
     let mut ticks = tokio::time::interval(SWEEP_INTERVAL);

@@ -160,7 +160,7 @@ impl CoreQuery {
         )]
         last: Option<i32>,
         #[graphql(
-            desc = "Only those a word of whose company name starts with each word of this text (any letter case; one to four words), or whose domain or tenant id this is."
+            desc = "Only those a word of whose company name starts with each word of this text (any letter case; one to eight words), or whose domain or tenant id this is."
         )]
         search: Option<String>,
         #[graphql(
@@ -238,7 +238,7 @@ impl CoreQuery {
         )]
         last: Option<i32>,
         #[graphql(
-            desc = "Only those a word of whose company name starts with each word of this text (any letter case; one to four words), or whose domain or tenant id this is."
+            desc = "Only those a word of whose company name starts with each word of this text (any letter case; one to eight words), or whose domain or tenant id this is."
         )]
         search: Option<String>,
         #[graphql(

@@ -52,6 +52,21 @@ pub fn run(tx: &Tx<'_>, as_of: Month) -> Result<Report> {
         ));
     }
 
+    // Search: every customer's and partner's terms and name sort key agree
+    // with its name, domain and tenant id.
+    for kind in [
+        crate::store::search::Kind::Customer,
+        crate::store::search::Kind::Partner,
+    ] {
+        let wrong = crate::store::search::disagreements(tx, kind)?;
+        if let Some(first) = wrong.first() {
+            report.problems.push(format!(
+                "{} {kind:?} rows' search terms disagree with their names (first {first}; `aco-api migrate` indexes rows that have none)",
+                wrong.len()
+            ));
+        }
+    }
+
     // FLOW-17: every request's history ends in its state, one entry per version,
     // and the request points to its newest entry.
     let rows = integrity::request_histories(tx)?;

@@ -20,6 +20,83 @@ use crate::store::{Db, JournalMode, StoreConfig};
 /// The first tenant id of the benchmark's direct bill partner (`…-000000000001`).
 pub const PARTNER_TENANT: &str = "b0000000-0000-4000-8000-000000000001";
 
+/// The words company names are made of: a word, a place, a kind.
+const NAME_WORDS: [&str; 40] = [
+    "Alpine",
+    "Blue",
+    "Bright",
+    "Cedar",
+    "Coho",
+    "Contoso",
+    "Crimson",
+    "Delta",
+    "Eagle",
+    "Fabrikam",
+    "Falcon",
+    "Golden",
+    "Granite",
+    "Harbor",
+    "Humongous",
+    "Iron",
+    "Juniper",
+    "Lakeside",
+    "Litware",
+    "Lucerne",
+    "Maple",
+    "Margie",
+    "Northwind",
+    "Oak",
+    "Orchid",
+    "Pioneer",
+    "Proseware",
+    "Quantum",
+    "Redwood",
+    "Silver",
+    "Summit",
+    "Tailspin",
+    "Trey",
+    "Vanarsdel",
+    "Wide",
+    "Wingtip",
+    "Woodgrove",
+    "Yellow",
+    "Zenith",
+    "Adventure",
+];
+const NAME_PLACES: [&str; 20] = [
+    "Airlines",
+    "Bakery",
+    "Bank",
+    "Brewing",
+    "Cellars",
+    "Clinic",
+    "Consulting",
+    "Design",
+    "Foods",
+    "Health",
+    "Logistics",
+    "Media",
+    "Motors",
+    "Outfitters",
+    "Pharma",
+    "Realty",
+    "Studios",
+    "Systems",
+    "Toys",
+    "Winery",
+];
+const NAME_KINDS: [&str; 5] = ["Inc", "LLC", "Ltd", "Group", "Partners"];
+
+/// Customer `c`'s company name: two words and a kind, 4,000 names in turn.
+fn company_name(c: usize) -> String {
+    format!(
+        "{} {} {}",
+        NAME_WORDS[c % NAME_WORDS.len()],
+        NAME_PLACES[(c / NAME_WORDS.len()) % NAME_PLACES.len()],
+        NAME_KINDS[(c / (NAME_WORDS.len() * NAME_PLACES.len())) % NAME_KINDS.len()]
+    )
+}
+
 fn id(prefix: &str, n: usize) -> String {
     format!("{prefix}_{n:032x}")
 }
@@ -135,7 +212,7 @@ pub fn generate(database: &Path, requests: usize, fresh: usize, out: &Path) -> R
                 cid,
                 format!("c0000000-0000-4000-8000-{:012}", c + 1),
                 format!("c{c}.example.com"),
-                format!("Customer {c}"),
+                company_name(c),
                 at
             ])?;
             agreement.execute(params![id("mca", c + 1), cid, at])?;
@@ -266,6 +343,8 @@ pub fn generate(database: &Path, requests: usize, fresh: usize, out: &Path) -> R
             }
         }
     }
+    // The names' sort keys and search terms, as the service writes them.
+    while crate::store::search::backfill(&crate::store::Tx::of(&tx), 100_000)? > 0 {}
     tx.commit()?;
     // Fold the write-ahead log into the database, as a long-running service would have.
     conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE); ANALYZE;")?;
@@ -313,6 +392,15 @@ pub fn generate(database: &Path, requests: usize, fresh: usize, out: &Path) -> R
         let l = json!({ "query": "query($filter: AcoRequestFilter, $after: String) { acoRequests(first: 20, after: $after, filter: $filter) { nodes { id status dueAt customer { companyName } partner { companyName } lastEvent { action at } } } }", "variables": { "filter": filter, "after": after } });
         let _ = writeln!(list, "{l}");
     }
+    // Search: a first page of customers for three letters that begin a
+    // word of some names, as an administrator types them.
+    let mut search = String::new();
+    for (i, word) in NAME_WORDS.iter().chain(NAME_PLACES.iter()).enumerate() {
+        let prefix: String = word.chars().take(3).collect();
+        let q = json!({ "query": "query($s: String!) { customers(first: 20, search: $s) { nodes { id companyName } } }",
+            "variables": { "s": if i % 2 == 0 { prefix.to_uppercase() } else { prefix } } });
+        let _ = writeln!(search, "{q}");
+    }
     let mut submit = String::new();
     let mut step = String::new();
     let mut usage_bodies = String::new();
@@ -331,6 +419,7 @@ pub fn generate(database: &Path, requests: usize, fresh: usize, out: &Path) -> R
     write("acoRequest.jsonl", &by_id)?;
     write("acoRequests.jsonl", &list)?;
     write("acoEligibility.jsonl", &eligibility)?;
+    write("customersSearch.jsonl", &search)?;
     write("reconciliation.jsonl", &reconciliation)?;
     write("submitAcoRequest.jsonl", &submit)?;
     write("passAcoComplianceCheck.jsonl", &step)?;

@@ -95,8 +95,10 @@ pub struct AcoRequestBrief {
 /// `q`), each served by an index of migration 0008 with the id after it.
 pub const BY_SUBMISSION: &str = "q.submitted_at";
 pub const BY_UPDATE: &str = "q.updated_at";
-/// Requests without a due date (their clock does not run) after every due date.
-pub const BY_DUE: &str = "COALESCE(q.due_at, '9999-12-31T23:59:59.999999Z')";
+/// The due date as the API shows it (none while the clock is stopped in
+/// `NEEDS_INFO`, none once finished); requests without one after every due date.
+pub const BY_DUE: &str = "CASE WHEN q.due_at IS NULL OR q.status = 'NEEDS_INFO' \
+    THEN '9999-12-31T23:59:59.999999Z' ELSE q.due_at END";
 /// What [`BY_DUE`] reads for a request without a due date.
 pub const NEVER_DUE: &str = "9999-12-31T23:59:59.999999Z";
 
@@ -110,6 +112,7 @@ impl AcoRequestBrief {
             BY_UPDATE => instant_text(self.updated_at),
             BY_DUE => self
                 .due_at
+                .filter(|_| self.status != AcoRequestStatus::NeedsInfo)
                 .map_or_else(|| NEVER_DUE.to_owned(), instant_text),
             _ => String::new(),
         }

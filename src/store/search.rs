@@ -45,7 +45,7 @@ impl Kind {
 /// The most words of a name that are indexed, and of a search.
 const MAX_WORDS: usize = 32;
 /// The most words a search may hold.
-pub const MAX_SEARCH_WORDS: usize = 4;
+pub const MAX_SEARCH_WORDS: usize = 8;
 /// The longest search text.
 pub const MAX_SEARCH_LENGTH: usize = 200;
 /// The characters of a word that are indexed (a longer word is found by
@@ -279,7 +279,7 @@ mod tests {
     #[test]
     fn a_search_is_one_to_four_words_of_at_most_200_characters() {
         assert!(Search::parse("  ", &["search"]).is_err());
-        assert!(Search::parse("a b c d e", &["search"]).is_err());
+        assert!(Search::parse("a b c d e f g h i", &["search"]).is_err());
         assert!(Search::parse(&"a".repeat(201), &["search"]).is_err());
         let search = Search::parse(" Coho  WIN ", &["search"]).unwrap();
         assert_eq!(search.words, ["coho", "win"]);

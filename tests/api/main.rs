@@ -16,6 +16,7 @@ mod jwks;
 mod key_rotation;
 mod lambda;
 mod layers;
+mod lists;
 mod mutations;
 mod observe;
 mod plain;
