@@ -9,7 +9,7 @@ CREATE TABLE search_terms (
     term       TEXT NOT NULL,
     object_id  TEXT NOT NULL,
     PRIMARY KEY (kind, term, object_id)
-) STRICT, WITHOUT ROWID;
+) STRICT;
 CREATE INDEX search_terms_object ON search_terms (object_id);
 CREATE INDEX customers_by_name ON customers (name_key, id);
 CREATE INDEX partners_by_name ON partners (name_key, id);
