@@ -197,6 +197,16 @@ if [ -n "${POSTGRAPHILE:-}" ] && [ -n "$database_url" ]; then
   kill "$(cat "$work/P/pid")" 2>/dev/null || true
 fi
 
+# Search alone on one connection: a first page of 20 customers for three
+# letters, as one user waits for it (the target is a median under 5 ms at 1M).
+search_alone=$(
+  for BUILD in "${builds[@]}"; do
+    CONNECTIONS=1 run "customers(search) alone" /graphql benches/graphql.lua "$work/A/bodies/customersSearch.jsonl" "$ADMIN" |
+      awk -v b="$BUILD" '{ print b ": " $1 " req/s, p50 " $2 ", p99 " $3 }'
+  done
+)
+unset BUILD
+
 rss=""
 for b in "${builds[@]}"; do
   label=""; [ "${#builds[@]}" -gt 1 ] && label=" $b"
@@ -235,6 +245,7 @@ awk -F'|' '
     }
   }' <<<"$results"
 echo
+echo "customers(search: 3 letters), one connection: $search_alone"
 echo "store: $store; server peak RSS:$rss; $CONNECTIONS connections; server on CPU $server_cpu, wrk on CPU $load_cpu; $(nproc) cores"
 if [ -n "$postgraphile" ]; then
   echo

@@ -2,10 +2,11 @@
 // `npm run codegen` from ../../schema.graphql into src/gql/.
 import { graphql } from './gql/index.js';
 
-// A partner's customers; the walkthrough picks one by name.
+// The caller's customers a search finds (a prefix of each word of the name,
+// or the whole domain or tenant id), by name; the walkthrough picks one.
 export const Customers = graphql(`
-  query Customers {
-    customers(first: 100) {
+  query Customers($search: String!) {
+    customers(search: $search, orderBy: { field: NAME }, first: 10) {
       nodes {
         id
         companyName

@@ -131,7 +131,7 @@ async function main(): Promise<void> {
 }
 
 async function findCustomer(companyName: string, token: string): Promise<{ id: string; companyName: string }> {
-  const { customers } = await request(Customers, {}, token);
+  const { customers } = await request(Customers, { search: companyName }, token);
   const customer = customers.nodes.find((node) => node?.companyName === companyName);
   if (!customer) {
     throw new Error(`customer ${companyName} not found among the caller's customers`);
