@@ -99,3 +99,14 @@ impl AcoRequestOrder {
         })
     }
 }
+
+/// The cursor key of a customer or partner in a list in `sorted` order.
+pub fn cursor_key(sorted: Option<Sorted>, id: &str, name: &str) -> String {
+    match sorted {
+        Some(sorted) if sorted.order.by.is_some() => {
+            sorted.key(id, &crate::store::search::name_key(name))
+        }
+        Some(sorted) => sorted.key(id, ""),
+        None => id.to_owned(),
+    }
+}

@@ -3,8 +3,8 @@
 use async_graphql::{Context, ID, Object};
 
 use super::aco::{AcoAgreement, AcoRequest, CreditGrant};
-use super::connection::{Conn, CursorKey, Sorted, connection, sorted_page_args};
-use super::order::NameOrder;
+use super::connection::{Conn, CursorKey, connection, sorted_page_args};
+use super::order::{NameOrder, cursor_key};
 use super::types::{Customer, CustomerAgreement, Node, Partner, ResellerRelationship, Viewer};
 use super::{actor, lookup, read, to_gql};
 use crate::authz;
@@ -14,7 +14,7 @@ use crate::domain::{CustomerSegment, PartnerType};
 use crate::error::{Error, Result};
 use crate::store::Tx;
 use crate::store::pagination::PageArgs;
-use crate::store::search::{Search, name_key};
+use crate::store::search::Search;
 use crate::store::{customers, partners};
 
 /// Partners, customers and the caller.
@@ -272,14 +272,5 @@ impl CoreQuery {
             ))
         })
         .await
-    }
-}
-
-/// The cursor key of a customer or partner in a list in `sorted` order.
-fn cursor_key(sorted: Option<Sorted>, id: &str, name: &str) -> String {
-    match sorted {
-        Some(sorted) if sorted.order.by.is_some() => sorted.key(id, &name_key(name)),
-        Some(sorted) => sorted.key(id, ""),
-        None => id.to_owned(),
     }
 }

@@ -154,14 +154,18 @@ pub fn list_of_partner(
     tx: &Tx<'_>,
     partner: &ObjectId,
     scope: &CustomerScope,
+    search: Option<&super::search::Search>,
     args: &PageArgs,
 ) -> Result<Page<CustomerRow>> {
-    let filter = Filter::new()
+    let mut filter = Filter::new()
         .and(
             "rr.partner_id = ? AND rr.status = 'ACTIVE'",
             [text(partner.as_str())],
         )
         .and_filter(&scope.filter());
+    if let Some(search) = search {
+        filter = filter.and_filter(&search.filter(super::search::Kind::Customer, "c.id"));
+    }
     page(
         tx,
         COLUMNS,

@@ -91,6 +91,19 @@ async fn a_search_finds_a_prefix_of_any_word_of_the_name_or_the_whole_domain_or_
         found(&world, &partner.admin, "coho").await,
         ["Coho Vineyard and Winery", "Coho Winery"]
     );
+    // The same through the partner's own list, by name, Z to A.
+    let data = world
+        .app
+        .ok(
+            &partner.admin,
+            "query($id: ID!) { partner(id: $id) { customers(search: \"coho\", orderBy: { field: NAME, direction: DESC }) { nodes { companyName } } } }",
+            json!({ "id": partner.id }),
+        )
+        .await;
+    assert_eq!(
+        data["partner"]["customers"]["nodes"],
+        json!([{ "companyName": "Coho Winery" }, { "companyName": "Coho Vineyard and Winery" }])
+    );
     // A renamed customer is found by its new name only.
     let alpine = world
         .app

@@ -209,19 +209,38 @@ impl Partner {
             desc = "Returns at most this many items from the end (0 to 100); not together with `first`."
         )]
         last: Option<i32>,
+        #[graphql(
+            desc = "Only those a word of whose company name starts with each word of this text (any letter case; one to eight words), or whose domain or tenant id this is."
+        )]
+        search: Option<String>,
+        #[graphql(
+            desc = "The order of the list: by name or by when each was added (the default), either way."
+        )]
+        order_by: Option<crate::graphql::order::NameOrder>,
     ) -> async_graphql::Result<Conn<Customer>> {
         let id = self.object_id().clone();
+        let sorted = crate::graphql::order::NameOrder::sorted(order_by, customers::BY_NAME);
         read(ctx, move |tx, actor| {
-            let args = page_args(
+            let args = crate::graphql::connection::sorted_page_args(
                 first,
                 after,
                 last,
                 before,
                 CursorKey::Object(IdKind::Customer),
+                sorted,
             )?;
+            let search = search
+                .map(|s| crate::store::search::Search::parse(&s, &["search"]))
+                .transpose()?;
             Ok(connection(
-                customers::list_of_partner(tx, &id, &authz::customer_scope(actor), &args)?,
-                |c| c.id.to_string(),
+                customers::list_of_partner(
+                    tx,
+                    &id,
+                    &authz::customer_scope(actor),
+                    search.as_ref(),
+                    &args,
+                )?,
+                |c| crate::graphql::order::cursor_key(sorted, c.id.as_str(), &c.company_name),
                 Customer::from,
             ))
         })
