@@ -87,8 +87,6 @@ pub struct AcoRequestBrief {
     pub due_at: Option<DateTime<Utc>>,
     pub version: i64,
     pub last_history_id: Option<i64>,
-    pub submitted_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
 }
 
 /// The sort expressions of the orders a list of requests can take (alias
@@ -102,15 +100,21 @@ pub const BY_DUE: &str = "CASE WHEN q.due_at IS NULL OR q.status = 'NEEDS_INFO' 
 /// What [`BY_DUE`] reads for a request without a due date.
 pub const NEVER_DUE: &str = "9999-12-31T23:59:59.999999Z";
 
+/// Whether a page in the order of `by` needs the whole rows for its
+/// cursors: the brief does not hold the instants of submission and change.
+pub fn order_needs_whole_rows(by: Option<&str>) -> bool {
+    matches!(by, Some(BY_SUBMISSION | BY_UPDATE))
+}
+
 impl AcoRequestBrief {
     /// The value of a sort expression of this module for this request, as
-    /// its cursor carries it.
-    pub fn sort_value(&self, by: &str) -> String {
+    /// its cursor carries it; `whole` is its row, for the orders that need it.
+    pub fn sort_value(&self, by: &str, whole: Option<&AcoRequestRow>) -> String {
         use crate::domain::time::instant_text;
-        match by {
-            BY_SUBMISSION => instant_text(self.submitted_at),
-            BY_UPDATE => instant_text(self.updated_at),
-            BY_DUE => self
+        match (by, whole) {
+            (BY_SUBMISSION, Some(row)) => instant_text(row.submitted_at),
+            (BY_UPDATE, Some(row)) => instant_text(row.updated_at),
+            (BY_DUE, _) => self
                 .due_at
                 .filter(|_| self.status != AcoRequestStatus::NeedsInfo)
                 .map_or_else(|| NEVER_DUE.to_owned(), instant_text),
@@ -130,8 +134,6 @@ impl AcoRequestBrief {
             due_at: row.due_at,
             version: row.version,
             last_history_id: row.last_history_id,
-            submitted_at: row.submitted_at,
-            updated_at: row.updated_at,
         }
     }
 }
@@ -152,8 +154,7 @@ impl RequestForm for AcoRequestRow {
 
 impl RequestForm for AcoRequestBrief {
     const COLUMNS: &'static str = "q.id, q.customer_id, q.partner_id, q.indirect_provider_id, \
-        q.status, q.info_requested_from, q.due_at, q.version, q.last_history_id, q.submitted_at, \
-        q.updated_at";
+        q.status, q.info_requested_from, q.due_at, q.version, q.last_history_id";
     fn map(r: &Row<'_>) -> Result<Self> {
         Ok(AcoRequestBrief {
             id: r.get(0)?,
@@ -165,8 +166,6 @@ impl RequestForm for AcoRequestBrief {
             due_at: r.get::<Option<Instant>>(6)?.map(|i| i.0),
             version: r.get(7)?,
             last_history_id: r.get(8)?,
-            submitted_at: r.get::<Instant>(9)?.0,
-            updated_at: r.get::<Instant>(10)?.0,
         })
     }
 }

@@ -371,6 +371,32 @@ async fn requests_are_listed_by_submission_due_date_or_last_change() {
             "{field}"
         );
     }
+    // A page whose selection the brief rows hold pages the same.
+    for field in ["SUBMITTED_AT", "UPDATED_AT", "DUE_AT"] {
+        let mut seen = Vec::new();
+        let mut after = Value::Null;
+        loop {
+            let data = world
+                .app
+                .ok(
+                    &world.admin,
+                    "query($order: AcoRequestOrder, $after: String) { acoRequests(orderBy: $order, first: 2, after: $after) { nodes { id status } pageInfo { hasNextPage endCursor } } }",
+                    json!({ "order": order(field, "DESC"), "after": after }),
+                )
+                .await;
+            let page = &data["acoRequests"];
+            seen.extend(ids(page["nodes"].as_array().unwrap()));
+            if !page["pageInfo"]["hasNextPage"].as_bool().unwrap() {
+                break;
+            }
+            after = page["pageInfo"]["endCursor"].clone();
+        }
+        assert_eq!(
+            seen,
+            ids(&requests_in(&world, order(field, "DESC")).await),
+            "{field}"
+        );
+    }
     // The last changes come first newest first; the one without a due date last by due date.
     let newest = requests_in(&world, order("UPDATED_AT", "DESC")).await;
     assert_eq!(newest[0]["id"], json!(requests[3].id));

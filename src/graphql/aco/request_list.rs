@@ -45,10 +45,12 @@ pub(crate) async fn request_page(
 ) -> async_graphql::Result<Conn<PlainObject<AcoRequest>>> {
     let sorted = AcoRequestOrder::sorted(order);
     let wanted = NestedNeeds::of(ctx);
+    // A page in the order of submission or change reads whole rows: its
+    // cursors carry those instants, which the brief does not hold.
     let brief = loaded::only(
         &NestedNeeds::nodes(&ctx.look_ahead()),
         AcoRequest::BRIEF_FIELDS,
-    );
+    ) && !request_store::order_needs_whole_rows(sorted.and_then(|s| s.order.by));
     let count_total = ctx.look_ahead().field("totalCount").exists();
     read(ctx, move |tx, actor| {
         let args = sorted_page_args(
@@ -76,9 +78,10 @@ pub(crate) async fn request_page(
         Ok(connection(
             page,
             |q| match (&sorted, sorted.and_then(|s| s.order.by)) {
-                (Some(sorted), Some(by)) => {
-                    sorted.key(q.brief.id.as_str(), &q.brief.sort_value(by))
-                }
+                (Some(sorted), Some(by)) => sorted.key(
+                    q.brief.id.as_str(),
+                    &q.brief.sort_value(by, q.whole.get_now()),
+                ),
                 _ => q.brief.id.to_string(),
             },
             |q| {
