@@ -13,6 +13,5 @@ CREATE TABLE search_terms (
 CREATE INDEX search_terms_object ON search_terms (object_id);
 CREATE INDEX customers_by_name ON customers (name_key, id);
 CREATE INDEX partners_by_name ON partners (name_key, id);
-CREATE INDEX aco_requests_by_submission ON aco_requests (submitted_at, id);
 CREATE INDEX aco_requests_by_due ON aco_requests ((CASE WHEN due_at IS NULL OR status = 'NEEDS_INFO' THEN '9999-12-31T23:59:59.999999Z' ELSE due_at END), id);
 CREATE INDEX aco_requests_by_change ON aco_requests (updated_at, id);

@@ -6,7 +6,7 @@ use async_graphql::{Enum, InputObject};
 
 use super::connection::Sorted;
 use crate::store::pagination::Order;
-use crate::store::requests::{BY_DUE, BY_SUBMISSION, BY_UPDATE};
+use crate::store::requests::{BY_DUE, BY_UPDATE};
 
 /// Which way a list runs.
 #[derive(Enum, Clone, Copy, PartialEq, Eq, Debug, Default)]
@@ -65,7 +65,8 @@ impl NameOrder {
 /// What ACO requests can be listed by.
 #[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
 pub enum AcoRequestOrderField {
-    /// When it was submitted (the default order).
+    /// When it was submitted: the default order (ids are made, in time
+    /// order, at submission).
     SubmittedAt,
     /// When its current stage is due (FLOW-19); requests whose clock does not
     /// run (waiting on the partner, or finished) come after every due date.
@@ -88,13 +89,13 @@ impl AcoRequestOrder {
     pub fn sorted(order: Option<AcoRequestOrder>) -> Option<Sorted> {
         order.map(|o| {
             let (field, by) = match o.field {
-                AcoRequestOrderField::SubmittedAt => ("submitted", BY_SUBMISSION),
-                AcoRequestOrderField::DueAt => ("due", BY_DUE),
-                AcoRequestOrderField::UpdatedAt => ("updated", BY_UPDATE),
+                AcoRequestOrderField::SubmittedAt => ("submitted", None),
+                AcoRequestOrderField::DueAt => ("due", Some(BY_DUE)),
+                AcoRequestOrderField::UpdatedAt => ("updated", Some(BY_UPDATE)),
             };
             Sorted {
                 field,
-                order: o.direction.order(Some(by)),
+                order: o.direction.order(by),
             }
         })
     }

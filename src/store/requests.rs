@@ -91,7 +91,8 @@ pub struct AcoRequestBrief {
 
 /// The sort expressions of the orders a list of requests can take (alias
 /// `q`), each served by an index of migration 0008 with the id after it.
-pub const BY_SUBMISSION: &str = "q.submitted_at";
+/// (Submission order is the ids' own: a request's id is made, time-ordered,
+/// when it is submitted.)
 pub const BY_UPDATE: &str = "q.updated_at";
 /// The due date as the API shows it (none while the clock is stopped in
 /// `NEEDS_INFO`, none once finished); requests without one after every due date.
@@ -101,9 +102,9 @@ pub const BY_DUE: &str = "CASE WHEN q.due_at IS NULL OR q.status = 'NEEDS_INFO' 
 pub const NEVER_DUE: &str = "9999-12-31T23:59:59.999999Z";
 
 /// Whether a page in the order of `by` needs the whole rows for its
-/// cursors: the brief does not hold the instants of submission and change.
+/// cursors: the brief does not hold the instant of the last change.
 pub fn order_needs_whole_rows(by: Option<&str>) -> bool {
-    matches!(by, Some(BY_SUBMISSION | BY_UPDATE))
+    by == Some(BY_UPDATE)
 }
 
 impl AcoRequestBrief {
@@ -112,7 +113,6 @@ impl AcoRequestBrief {
     pub fn sort_value(&self, by: &str, whole: Option<&AcoRequestRow>) -> String {
         use crate::domain::time::instant_text;
         match (by, whole) {
-            (BY_SUBMISSION, Some(row)) => instant_text(row.submitted_at),
             (BY_UPDATE, Some(row)) => instant_text(row.updated_at),
             (BY_DUE, _) => self
                 .due_at

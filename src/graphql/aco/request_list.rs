@@ -77,12 +77,16 @@ pub(crate) async fn request_page(
         let prefetch = Arc::new(Prefetch::load(tx, actor, &briefs, wanted)?);
         Ok(connection(
             page,
-            |q| match (&sorted, sorted.and_then(|s| s.order.by)) {
-                (Some(sorted), Some(by)) => sorted.key(
+            |q| match sorted {
+                Some(sorted) => sorted.key(
                     q.brief.id.as_str(),
-                    &q.brief.sort_value(by, q.whole.get_now()),
+                    &sorted
+                        .order
+                        .by
+                        .map(|by| q.brief.sort_value(by, q.whole.get_now()))
+                        .unwrap_or_default(),
                 ),
-                _ => q.brief.id.to_string(),
+                None => q.brief.id.to_string(),
             },
             |q| {
                 PlainObject(AcoRequest {
