@@ -217,34 +217,53 @@ impl Search {
         Ok(Search { words, whole })
     }
 
-    /// The condition that an object of `kind`, its id `id_column`, matches.
+    /// The condition that an object of `kind`, its id `id_column`, matches:
+    /// its id among those of the whole text's terms and the first word's
+    /// prefix (one set, read in id order, so that a page in id order stops
+    /// at its last row), and, for each further word, among its prefix's
+    /// unless the whole text matched.
     pub fn filter(&self, kind: Kind, id_column: &str) -> Filter {
-        let terms = |condition: &str| {
+        let among = |condition: &str| {
             format!(
                 "{id_column} IN (SELECT st.object_id FROM search_terms st \
-                 WHERE st.kind = ? AND {condition})"
+                 WHERE st.kind = ? AND ({condition}))"
             )
         };
-        let mut condition = vec![terms("(st.term = ? OR st.term = ?)")];
-        let mut params = vec![
-            text(kind.as_str()),
-            term('d', &self.whole),
-            term('t', &self.whole),
-        ];
-        let prefixes: Vec<String> = self
-            .words
-            .iter()
-            .map(|_| terms("st.term >= ? AND st.term < ?"))
-            .collect();
-        condition.push(format!("({})", prefixes.join(" AND ")));
-        for word in &self.words {
+        let prefix = |word: &str| {
             let low = term('w', word);
             // Every term that starts with `low` is below it followed by `g`:
             // terms hold only `0`-`9` and `a`-`f` after their letter.
             let high = format!("{low}g");
-            params.extend([text(kind.as_str()), low, high]);
+            [low, high]
+        };
+        let exact = [term('d', &self.whole), term('t', &self.whole)];
+        let (first, rest) = self.words.split_first().expect("a search has a word");
+        let mut params = vec![text(kind.as_str())];
+        params.extend(exact.clone());
+        params.extend(prefix(first));
+        let mut filter = Filter::new().and(
+            &among("st.term = ? OR st.term = ? OR (st.term >= ? AND st.term < ?)"),
+            params,
+        );
+        if !rest.is_empty() {
+            let mut params = vec![text(kind.as_str())];
+            params.extend(exact);
+            let mut each = Vec::new();
+            for word in rest {
+                each.push(among("st.term >= ? AND st.term < ?"));
+                params.push(text(kind.as_str()));
+                params.extend(prefix(word));
+            }
+            filter = filter.and(
+                &format!(
+                    "{} OR ({})",
+                    among("st.term = ? OR st.term = ?"),
+                    each.join(" AND ")
+                ),
+                params,
+            );
         }
-        Filter::new().and(&condition.join(" OR "), params)
+        filter
     }
 }
 
