@@ -1,5 +1,5 @@
 //! The GraphiQL explorer, served by the binary itself: the page at
-//! `GET /graphql`, and its scripts and style sheet under
+//! `GET /graphql`, and its scripts and style sheets under
 //! `/graphql/explorer/`. Nothing is loaded from another origin, so the
 //! explorer works without internet access.
 //!
@@ -10,8 +10,8 @@
 //! clients it would serve), so a client that does not accept gzip is told so
 //! with `406`. Their names carry their versions, so they are cached for a year.
 //!
-//! A build without the `explorer` cargo feature (the Lambda's) has none of
-//! this: the page and the assets answer `404`, saying so.
+//! A build without the `explorer` cargo feature (for a deployment that never
+//! serves it) has none of this: the page and the files answer `404`, saying so.
 
 use axum::http::StatusCode;
 use axum::response::Response;
