@@ -215,7 +215,8 @@ pub struct ServeArgs {
     /// Log format (default: json on Lambda, text elsewhere).
     #[arg(long, env = "ACO_LOG_FORMAT", value_enum)]
     pub log_format: Option<LogFormat>,
-    /// Serve the GraphiQL explorer at GET /graphql (default: on in dev mode only).
+    /// Serve the GraphiQL explorer at GET /graphql (default: on in dev mode only;
+    /// a build without the cargo feature `explorer` has none, and refuses `true`).
     #[arg(long, env = "ACO_EXPLORER")]
     pub explorer: Option<bool>,
     /// Answer schema introspection (default: on in dev mode only).
@@ -391,6 +392,17 @@ impl AppConfig {
                 args.timezone
             ))
         })?;
+        let explorer = match args.explorer {
+            Some(true) if !cfg!(feature = "explorer") => {
+                return Err(ConfigError::Invalid(
+                    "ACO_EXPLORER / --explorer: this build of aco-api has no explorer (it was \
+                     built without the cargo feature `explorer`)"
+                        .into(),
+                ));
+            }
+            Some(explorer) => explorer,
+            None => dev && cfg!(feature = "explorer"),
+        };
         Ok(AppConfig {
             store: StoreConfig::new(&args.database.database_path, args.database.journal_mode),
             postgres,
@@ -401,7 +413,7 @@ impl AppConfig {
             cors_origins: cors_origins(&args.cors_origins)?,
             dev,
             demo: args.demo,
-            explorer: args.explorer.unwrap_or(dev),
+            explorer,
             clock,
             max_body_bytes: args.max_body_bytes,
             max_response_bytes: args.max_response_bytes,
@@ -487,5 +499,21 @@ mod tests {
             refused.contains("PARTNER_ADMIN") && refused.contains("PROGRAM_ADMIN"),
             "{refused}"
         );
+    }
+
+    #[test]
+    fn only_a_build_with_the_explorer_serves_it() {
+        let mut args = ServeArgs::parse_from_dev("unused.db".into());
+        let dev_default = AppConfig::from_args(&args).map(|config| config.explorer);
+        assert_eq!(dev_default.ok(), Some(cfg!(feature = "explorer")));
+        args.explorer = Some(true);
+        match AppConfig::from_args(&args) {
+            Ok(config) => assert!(cfg!(feature = "explorer") && config.explorer),
+            Err(refused) => assert!(
+                !cfg!(feature = "explorer")
+                    && refused.to_string().contains("cargo feature `explorer`"),
+                "{refused}"
+            ),
+        }
     }
 }

@@ -1,5 +1,5 @@
 //! `POST /graphql` and `GET /graphql`: the request checked and read with
-//! async-graphql-axum's extractor, and the explorer page.
+//! async-graphql-axum's extractor, or the explorer's page (`explorer`).
 //!
 //! Before the adapter parses a body, this service checks what it will not
 //! take: a body not received in full, one not sent as JSON, and one holding
@@ -13,13 +13,10 @@ use axum::body::{Body, Bytes};
 use axum::extract::{FromRequest, RawQuery, Request, State};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 
 use super::execute::execute;
 use super::{AppState, error_response};
-
-/// The GraphiQL explorer page served at `GET /graphql` when enabled.
-const EXPLORER: &str = include_str!("../explorer.html");
 
 /// The most JSON values (numbers, strings, lists, objects and the like) a
 /// request's body may hold: far above the largest input of the schema.
@@ -185,14 +182,7 @@ pub(super) async fn graphql_get(
     request: GraphQLRequest<Refusal>,
 ) -> Response {
     if query.unwrap_or_default().is_empty() {
-        if state.config.explorer {
-            return Html(EXPLORER).into_response();
-        }
-        return error_response(
-            StatusCode::NOT_FOUND,
-            "NOT_FOUND",
-            "the explorer is disabled; POST GraphQL requests to /graphql",
-        );
+        return super::explorer::page(&state);
     }
     let request = request.into_inner();
     let mutation = state.documents.parse(&request.query).is_ok_and(|parsed| {

@@ -1,13 +1,16 @@
-//! The HTTP surface: `POST /graphql`, the explorer at `GET /graphql`, `/healthz`
-//! (readiness, with the database) and `/livez` (liveness, without).
+//! The HTTP surface: `POST /graphql`, the explorer at `GET /graphql` (its
+//! files under `/graphql/explorer/`), `/healthz` (readiness, with the
+//! database) and `/livez` (liveness, without).
 //!
 //! This module holds the state, the router and what every route shares;
 //! `layers` the CORS rules and the layers' own answers, `caller` who is
 //! calling, `graphql` the GraphQL endpoint, `execute` how a GraphQL request
-//! runs and is answered, and `report` the CSV report.
+//! runs and is answered, `explorer` the explorer's page and files, and
+//! `report` the CSV report.
 
 mod caller;
 mod execute;
+mod explorer;
 mod graphql;
 mod layers;
 mod report;
@@ -118,9 +121,12 @@ pub fn router(state: AppState) -> Router {
                     state.config.max_in_flight,
                 )),
         );
+    // The explorer's files are bytes in memory, like the probes' answers:
+    // outside the cap, so that a busy API does not half-load a page.
     let mut app = Router::new()
         .route("/healthz", get(healthz))
         .route("/livez", get(livez))
+        .route("/graphql/explorer/{file}", get(explorer::asset))
         .merge(api)
         .with_state(state.clone())
         // The limit reads the body the timeout hands it, so that a body too

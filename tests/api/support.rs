@@ -265,6 +265,17 @@ impl TestApp {
     }
 
     pub async fn send(&self, request: Request<Body>) -> (StatusCode, Value, axum::http::HeaderMap) {
+        let (status, bytes, headers) = self.send_raw(request).await;
+        let body = serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+        (status, body, headers)
+    }
+
+    /// Sends a request; the body's bytes as they came.
+    pub async fn send_raw(
+        &self,
+        request: Request<Body>,
+    ) -> (StatusCode, axum::body::Bytes, axum::http::HeaderMap) {
         let response = self
             .router
             .clone()
@@ -279,9 +290,7 @@ impl TestApp {
             .await
             .expect("body")
             .to_bytes();
-        let body = serde_json::from_slice(&bytes)
-            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
-        (status, body, headers)
+        (status, bytes, headers)
     }
 
     /// POSTs a GraphQL request with an optional raw Authorization header value.
