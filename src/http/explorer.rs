@@ -118,9 +118,9 @@ mod files {
             gzip: true,
         },
         Asset {
-            name: "graphiql-3.9.0.min.css",
+            name: "graphiql-3.9.0-system-fonts.min.css",
             content_type: CSS,
-            bytes: include_bytes!("../../assets/explorer/graphiql-3.9.0.min.css.gz"),
+            bytes: include_bytes!("../../assets/explorer/graphiql-3.9.0-system-fonts.min.css.gz"),
             gzip: true,
         },
         Asset {

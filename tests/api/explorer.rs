@@ -100,7 +100,11 @@ async fn every_file_the_page_loads_is_sent_compressed_and_cached_for_a_year() {
     let page = std::str::from_utf8(&body).unwrap().to_owned();
     let expected = [
         ("graphiql-3.9.0.min.js", "text/javascript", "GraphiQL"),
-        ("graphiql-3.9.0.min.css", "text/css", ".graphiql-container"),
+        (
+            "graphiql-3.9.0-system-fonts.min.css",
+            "text/css",
+            ".graphiql-container",
+        ),
         (
             "react-18.3.1.production.min.js",
             "text/javascript",
