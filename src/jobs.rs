@@ -66,6 +66,11 @@ pub async fn sweep_expired_agreements(db: &Db, config: &AppConfig) -> Result<usi
     {
         tracing::error!(error = %e, "closing remediation windows failed");
     }
+    // Names written without their sort key and search terms (by a binary
+    // from before search, during a rolling deployment).
+    if let Err(e) = index_for_search(db).await {
+        tracing::error!(error = %e, "indexing names for search failed");
+    }
     if let Err(e) = db.refresh_statistics().await {
         tracing::error!(error = %e, "refreshing the query planner's statistics failed");
     }

@@ -140,7 +140,7 @@ fn decode_cursor(
         Some(sorted) => {
             let rest = payload.strip_prefix(&sorted.prefix()).ok_or_else(invalid)?;
             let (key, value) = rest.split_once('~').ok_or_else(invalid)?;
-            if value.len() > MAX_SORT_VALUE {
+            if value.len() > MAX_SORT_VALUE || value.chars().any(char::is_control) {
                 return Err(invalid());
             }
             (key, Some(value.to_owned()))
@@ -276,6 +276,37 @@ mod tests {
             .is_err()
         );
         assert!(page_args(Some(101), None, None, None, CursorKey::Sequence).is_err());
+        // A sorted list's cursor: its order's, with a value without control characters.
+        let sorted = Sorted {
+            field: "name",
+            order: Order {
+                by: Some("c.name_key"),
+                descending: false,
+            },
+        };
+        let args = |cursor: String| {
+            sorted_page_args(
+                Some(5),
+                Some(cursor),
+                None,
+                None,
+                CursorKey::Object(IdKind::Customer),
+                Some(sorted),
+            )
+        };
+        let good = args(encode_cursor(&sorted.key(id.as_str(), "coho ~ winery"))).unwrap();
+        assert_eq!(good.after.as_deref(), Some(id.as_str()));
+        assert_eq!(good.after_value.as_deref(), Some("coho ~ winery"));
+        assert!(args(encode_cursor(&sorted.key(id.as_str(), "a\0b"))).is_err());
+        assert!(args(encode_cursor(id.as_str())).is_err());
+        let descending = Sorted {
+            order: Order {
+                descending: true,
+                ..sorted.order
+            },
+            ..sorted
+        };
+        assert!(args(encode_cursor(&descending.key(id.as_str(), "x"))).is_err());
         assert!(page_args(Some(-1), None, None, None, CursorKey::Sequence).is_err());
         assert!(page_args(Some(1), None, Some(1), None, CursorKey::Sequence).is_err());
     }

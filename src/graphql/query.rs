@@ -189,7 +189,7 @@ impl CoreQuery {
             };
             Ok(connection(
                 partners::page_of(tx, &authz::partner_scope(actor), &filter, &args)?,
-                |p| cursor_key(sorted, p.id.as_str(), &p.company_name),
+                |p| cursor_key(sorted, p.id.as_str(), p.name_key.as_deref()),
                 Partner::from,
             ))
         })
@@ -267,7 +267,7 @@ impl CoreQuery {
             };
             Ok(connection(
                 customers::page_of(tx, &authz::customer_scope(actor), &filter, &args)?,
-                |c| cursor_key(sorted, c.id.as_str(), &c.company_name),
+                |c| cursor_key(sorted, c.id.as_str(), c.name_key.as_deref()),
                 Customer::from,
             ))
         })

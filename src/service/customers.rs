@@ -71,6 +71,7 @@ pub fn create_customer(tx: &Tx<'_>, call: &Call, new: NewCustomer) -> Result<Cus
     ensure_tenant_free(tx, call, &new.tenant_id)?;
     let row = CustomerRow {
         id: ObjectId::generate(IdKind::Customer),
+        name_key: Some(crate::store::search::name_key(&new.company_name)),
         tenant_id: new.tenant_id,
         domain: new.domain,
         company_name: new.company_name,

@@ -77,6 +77,7 @@ pub fn create_partner(tx: &Tx<'_>, call: &Call, new: NewPartner) -> Result<Partn
     ensure_tenant_free(tx, call, &new.tenant_id)?;
     let row = PartnerRow {
         id: ObjectId::generate(IdKind::Partner),
+        name_key: Some(crate::store::search::name_key(&new.company_name)),
         tenant_id: new.tenant_id,
         company_name: new.company_name,
         domain: new.domain,

@@ -15,6 +15,9 @@ use crate::error::Result;
 #[derive(Debug, Clone)]
 pub struct CustomerRow {
     pub id: ObjectId,
+    /// The name's sort key as stored (`search::name_key`); `None` for a row
+    /// written without one, until `aco-api migrate` or the sweep indexes it.
+    pub name_key: Option<String>,
     pub tenant_id: String,
     pub domain: String,
     pub company_name: String,
@@ -30,7 +33,7 @@ pub struct CustomerRow {
 const COLUMNS: &str = "c.id, c.tenant_id, c.domain, c.company_name, c.country, c.segment, \
     c.organization_kind, c.billing_legal_name, c.billing_tax_id, c.billing_registration_number, \
     c.billing_email, c.billing_line1, c.billing_line2, c.billing_city, c.billing_state, \
-    c.billing_postal_code, c.billing_country, c.version, c.created_at, c.updated_at";
+    c.billing_postal_code, c.billing_country, c.version, c.created_at, c.updated_at, c.name_key";
 
 /// Reads a row of [`COLUMNS`], on either engine.
 fn read(r: &Row<'_>) -> Result<CustomerRow> {
@@ -59,6 +62,7 @@ fn read(r: &Row<'_>) -> Result<CustomerRow> {
         version: r.get(17)?,
         created_at: r.get::<Instant>(18)?.0,
         updated_at: r.get::<Instant>(19)?.0,
+        name_key: r.get(20)?,
     })
 }
 

@@ -13,6 +13,9 @@ use crate::error::Result;
 #[derive(Debug, Clone)]
 pub struct PartnerRow {
     pub id: ObjectId,
+    /// The name's sort key as stored (`search::name_key`); `None` for a row
+    /// written without one, until `aco-api migrate` or the sweep indexes it.
+    pub name_key: Option<String>,
     pub tenant_id: String,
     pub company_name: String,
     pub domain: String,
@@ -28,7 +31,7 @@ pub struct PartnerRow {
 const COLUMNS: &str = "p.id, p.tenant_id, p.company_name, p.domain, p.partner_type, p.mpn_id, \
     p.address_line1, p.address_line2, p.address_city, p.address_state, p.address_postal_code, \
     p.address_country, p.contact_first_name, p.contact_last_name, p.contact_email, p.contact_phone, \
-    p.version, p.created_at, p.updated_at";
+    p.version, p.created_at, p.updated_at, p.name_key";
 
 /// Reads a row of [`COLUMNS`], on either engine.
 fn read(r: &Row<'_>) -> Result<PartnerRow> {
@@ -56,6 +59,7 @@ fn read(r: &Row<'_>) -> Result<PartnerRow> {
         version: r.get(16)?,
         created_at: r.get::<Instant>(17)?.0,
         updated_at: r.get::<Instant>(18)?.0,
+        name_key: r.get(19)?,
     })
 }
 

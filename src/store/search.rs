@@ -70,7 +70,17 @@ pub fn words(text: &str) -> Vec<String> {
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
     {
-        let word: String = word.to_lowercase().chars().take(MAX_WORD).collect();
+        // Lower case can add combining marks ("İ" is "i" and a dot above):
+        // they are left out, on both sides of a search alike.
+        let word: String = word
+            .to_lowercase()
+            .chars()
+            .filter(|c| !('\u{300}'..='\u{36f}').contains(c))
+            .take(MAX_WORD)
+            .collect();
+        if word.is_empty() {
+            continue;
+        }
         if !words.contains(&word) {
             words.push(word);
         }
@@ -111,6 +121,12 @@ pub fn index(
     domain: &str,
     tenant: &str,
 ) -> Result<()> {
+    // The row first: on engines with row locks a concurrent writer of the
+    // same object waits here, before either touches its terms.
+    tx.exec(
+        &format!("UPDATE {} SET name_key = ?2 WHERE id = ?1", kind.table()),
+        &[&id.as_str(), &name_key(name)],
+    )?;
     tx.exec(
         "DELETE FROM search_terms WHERE object_id = ?1",
         &[&id.as_str()],
@@ -121,10 +137,6 @@ pub fn index(
             &[&kind.as_str(), &term, &id.as_str()],
         )?;
     }
-    tx.exec(
-        &format!("UPDATE {} SET name_key = ?2 WHERE id = ?1", kind.table()),
-        &[&id.as_str(), &name_key(name)],
-    )?;
     Ok(())
 }
 
@@ -156,7 +168,9 @@ pub fn backfill(tx: &Tx<'_>, limit: usize) -> Result<usize> {
 }
 
 /// The objects of `kind` whose terms disagree with their rows (or that have
-/// none): what `aco-api check` reports; empty when the index is whole.
+/// none), and terms of `kind` that name no object: what `aco-api check`
+/// reports; empty when the index is whole. Two reads in id order, compared
+/// in one pass.
 pub fn disagreements(tx: &Tx<'_>, kind: Kind) -> Result<Vec<String>> {
     let rows: Vec<(String, String, String, String, Option<String>)> = tx.rows(
         &format!(
@@ -166,18 +180,27 @@ pub fn disagreements(tx: &Tx<'_>, kind: Kind) -> Result<Vec<String>> {
         &[],
         |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
     )?;
+    let stored: Vec<(String, String)> = tx.rows(
+        "SELECT object_id, term FROM search_terms WHERE kind = ?1 ORDER BY object_id, term",
+        &[&kind.as_str()],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
     let mut wrong = Vec::new();
+    let mut terms_of = stored.chunk_by(|a, b| a.0 == b.0).peekable();
     for (id, name, domain, tenant, key) in rows {
-        let mut stored: Vec<String> = tx.rows(
-            "SELECT term FROM search_terms WHERE object_id = ?1 AND kind = ?2",
-            &[&id, &kind.as_str()],
-            |r| r.get(0),
-        )?;
-        stored.sort();
-        if stored != terms(&name, &domain, &tenant) || key.as_deref() != Some(&name_key(&name)) {
+        // Terms of objects before this one name no object.
+        while let Some(orphans) = terms_of.next_if(|group| group[0].0 < id) {
+            wrong.push(orphans[0].0.clone());
+        }
+        let mine: Vec<String> = match terms_of.next_if(|group| group[0].0 == id) {
+            Some(group) => group.iter().map(|(_, term)| term.clone()).collect(),
+            None => Vec::new(),
+        };
+        if mine != terms(&name, &domain, &tenant) || key.as_deref() != Some(&name_key(&name)) {
             wrong.push(id);
         }
     }
+    wrong.extend(terms_of.map(|orphans| orphans[0].0.clone()));
     Ok(wrong)
 }
 
@@ -201,7 +224,8 @@ impl Search {
                 format!("a search is at most {MAX_SEARCH_LENGTH} characters"),
             ));
         }
-        let words = words(&whole);
+        // Split as names are split: into words, then each in lower case.
+        let words = words(input.trim());
         if words.is_empty() {
             return Err(Error::bad_input(
                 field,
@@ -276,6 +300,12 @@ mod tests {
         assert_eq!(
             words("Coho Winery — Coho's 2nd SITE, Zürich"),
             ["coho", "winery", "s", "2nd", "site", "zürich"]
+        );
+        // "İ" in lower case is "i" and a combining dot: the dot is left out.
+        assert_eq!(words("İstanbul Ltd"), ["istanbul", "ltd"]);
+        assert_eq!(
+            Search::parse("İSTAN", &["search"]).unwrap().words,
+            ["istan"]
         );
         assert!(words(" -- ").is_empty());
         assert_eq!(words(&"x".repeat(100))[0].len(), MAX_WORD);

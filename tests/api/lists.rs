@@ -404,3 +404,41 @@ async fn requests_are_listed_by_submission_due_date_or_last_change() {
     assert_eq!(by_due[4]["id"], json!(requests[3].id));
     assert_eq!(by_due[4]["dueAt"], Value::Null);
 }
+
+/// A name written without its sort key and terms (by a binary from before
+/// search, during a rolling deployment) is found by `check` and indexed by
+/// the sweep; then it is found and ordered like any other.
+#[tokio::test]
+async fn names_written_without_their_terms_are_indexed_by_the_sweep() {
+    let world = World::new();
+    let partner = world.signed_partner("Contoso", "DIRECT_BILL").await;
+    let customer = world.customer(&partner, "Quiet Harbor").await;
+    let db = open_store(&world.app.config);
+    let id = customer.id.clone();
+    db.write(move |tx| {
+        tx.exec(
+            "UPDATE customers SET name_key = NULL WHERE id = ?1",
+            &[&id.as_str()],
+        )?;
+        tx.exec(
+            "DELETE FROM search_terms WHERE object_id = ?1",
+            &[&id.as_str()],
+        )
+    })
+    .await
+    .unwrap();
+    assert!(found(&world, &world.admin, "quiet").await.is_empty());
+    let month = aco_api::domain::time::Month::of(chrono::Utc::now().date_naive());
+    let report = db
+        .read(move |tx| aco_api::service::check::run(tx, month))
+        .await
+        .unwrap();
+    assert!(
+        report.problems.iter().any(|p| p.contains("search terms")),
+        "{:?}",
+        report.problems
+    );
+    assert_eq!(aco_api::jobs::index_for_search(&db).await.unwrap(), 1);
+    assert_eq!(found(&world, &world.admin, "quiet").await, ["Quiet Harbor"]);
+    assert_checks_clean(&world.app).await;
+}

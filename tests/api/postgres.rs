@@ -160,6 +160,7 @@ async fn partners_are_stored_and_found_on_postgresql() {
     migrated(&config).await;
     let suffix = uuid::Uuid::new_v4().simple().to_string();
     let row = PartnerRow {
+        name_key: None,
         id: ObjectId::from_trusted(format!("prt_{suffix}")),
         tenant_id: suffix.clone(),
         company_name: "Contoso Cloud".into(),
@@ -268,6 +269,7 @@ async fn customers_are_stored_and_found_on_postgresql() {
     migrated(&config).await;
     let suffix = uuid::Uuid::new_v4().simple().to_string();
     let row = CustomerRow {
+        name_key: None,
         id: ObjectId::from_trusted(format!("cus_{suffix}")),
         tenant_id: suffix.clone(),
         domain: "fabrikam.com".into(),

@@ -240,7 +240,7 @@ impl Partner {
                     search.as_ref(),
                     &args,
                 )?,
-                |c| crate::graphql::order::cursor_key(sorted, c.id.as_str(), &c.company_name),
+                |c| crate::graphql::order::cursor_key(sorted, c.id.as_str(), c.name_key.as_deref()),
                 Customer::from,
             ))
         })
