@@ -339,9 +339,9 @@ fn init_logging(format: LogFormat) {
     use tracing_subscriber::layer::SubscriberExt;
     use tracing_subscriber::util::SubscriberInitExt;
     let filter = log_filter(std::env::var("RUST_LOG").ok().as_deref());
-    // Colours only for a terminal: a log file or a collector gets plain text.
-    let lines = tracing_subscriber::fmt::layer()
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()));
+    // Plain text everywhere, a terminal included: a line reads the same in a
+    // file or a collector, and the binary carries no colour code writer.
+    let lines = tracing_subscriber::fmt::layer().with_ansi(false);
     // The filter alone sets the level below which events are skipped where
     // they are written.
     let logs = tracing_subscriber::registry().with(filter);
