@@ -113,6 +113,20 @@ impl Sorted {
     }
 }
 
+/// The cursor key of the row with key `key` in a list in `sorted` order
+/// (`None`: the key's own); `value` gives the row's value of the order's
+/// sort expression, when the order has one.
+pub fn cursor_key(
+    sorted: Option<Sorted>,
+    key: &str,
+    value: impl FnOnce(&'static str) -> String,
+) -> String {
+    match sorted {
+        Some(sorted) => sorted.key(key, &sorted.order.by.map(value).unwrap_or_default()),
+        None => key.to_owned(),
+    }
+}
+
 /// The longest sort value a cursor may carry.
 const MAX_SORT_VALUE: usize = 1024;
 

@@ -100,13 +100,3 @@ impl AcoRequestOrder {
         })
     }
 }
-
-/// The cursor key of a customer or partner in a list in `sorted` order:
-/// the name's sort key as stored, the value the list's order compares.
-pub fn cursor_key(sorted: Option<Sorted>, id: &str, name_key: Option<&str>) -> String {
-    match sorted {
-        Some(sorted) if sorted.order.by.is_some() => sorted.key(id, name_key.unwrap_or_default()),
-        Some(sorted) => sorted.key(id, ""),
-        None => id.to_owned(),
-    }
-}

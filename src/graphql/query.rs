@@ -3,8 +3,8 @@
 use async_graphql::{Context, ID, Object};
 
 use super::aco::{AcoAgreement, AcoRequest, CreditGrant};
-use super::connection::{Conn, CursorKey, connection, sorted_page_args};
-use super::order::{NameOrder, cursor_key};
+use super::connection::{Conn, CursorKey, connection, cursor_key, sorted_page_args};
+use super::order::NameOrder;
 use super::types::{Customer, CustomerAgreement, Node, Partner, ResellerRelationship, Viewer};
 use super::{actor, lookup, read, to_gql};
 use crate::authz;
@@ -184,12 +184,16 @@ impl CoreQuery {
             };
             let filter = partners::PartnerFilter {
                 partner_type,
-                search: search.map(|s| Search::parse(&s, &["search"])).transpose()?,
+                search: Search::optional(search)?,
                 ..Default::default()
             };
             Ok(connection(
                 partners::page_of(tx, &authz::partner_scope(actor), &filter, &args)?,
-                |p| cursor_key(sorted, p.id.as_str(), p.name_key.as_deref()),
+                |p| {
+                    cursor_key(sorted, p.id.as_str(), |_| {
+                        p.name_key.clone().unwrap_or_default()
+                    })
+                },
                 Partner::from,
             ))
         })
@@ -263,11 +267,15 @@ impl CoreQuery {
             let filter = customers::CustomerFilter {
                 country,
                 segment,
-                search: search.map(|s| Search::parse(&s, &["search"])).transpose()?,
+                search: Search::optional(search)?,
             };
             Ok(connection(
                 customers::page_of(tx, &authz::customer_scope(actor), &filter, &args)?,
-                |c| cursor_key(sorted, c.id.as_str(), c.name_key.as_deref()),
+                |c| {
+                    cursor_key(sorted, c.id.as_str(), |_| {
+                        c.name_key.clone().unwrap_or_default()
+                    })
+                },
                 Customer::from,
             ))
         })

@@ -241,6 +241,11 @@ impl Search {
         Ok(Search { words, whole })
     }
 
+    /// The `search` argument of a list, checked (`None` when not given).
+    pub fn optional(search: Option<String>) -> Result<Option<Search>> {
+        search.map(|s| Search::parse(&s, &["search"])).transpose()
+    }
+
     /// The condition that an object of `kind`, its id `id_column`, matches:
     /// its id among those of the whole text's terms and the first word's
     /// prefix (one set, read in id order, so that a page in id order stops

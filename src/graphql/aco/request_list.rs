@@ -10,7 +10,7 @@ use super::request::AcoRequest;
 use crate::authz;
 use crate::domain::AcoRequestStatus;
 use crate::domain::ids::IdKind;
-use crate::graphql::connection::{Conn, CursorKey, connection, sorted_page_args};
+use crate::graphql::connection::{Conn, CursorKey, connection, cursor_key, sorted_page_args};
 use crate::graphql::loaded;
 use crate::graphql::order::AcoRequestOrder;
 use crate::graphql::plain::PlainObject;
@@ -77,16 +77,10 @@ pub(crate) async fn request_page(
         let prefetch = Arc::new(Prefetch::load(tx, actor, &briefs, wanted)?);
         Ok(connection(
             page,
-            |q| match sorted {
-                Some(sorted) => sorted.key(
-                    q.brief.id.as_str(),
-                    &sorted
-                        .order
-                        .by
-                        .map(|by| q.brief.sort_value(by, q.whole.get_now()))
-                        .unwrap_or_default(),
-                ),
-                None => q.brief.id.to_string(),
+            |q| {
+                cursor_key(sorted, q.brief.id.as_str(), |by| {
+                    q.brief.sort_value(by, q.whole.get_now())
+                })
             },
             |q| {
                 PlainObject(AcoRequest {

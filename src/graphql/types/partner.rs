@@ -229,9 +229,7 @@ impl Partner {
                 CursorKey::Object(IdKind::Customer),
                 sorted,
             )?;
-            let search = search
-                .map(|s| crate::store::search::Search::parse(&s, &["search"]))
-                .transpose()?;
+            let search = crate::store::search::Search::optional(search)?;
             Ok(connection(
                 customers::list_of_partner(
                     tx,
@@ -240,7 +238,11 @@ impl Partner {
                     search.as_ref(),
                     &args,
                 )?,
-                |c| crate::graphql::order::cursor_key(sorted, c.id.as_str(), c.name_key.as_deref()),
+                |c| {
+                    crate::graphql::connection::cursor_key(sorted, c.id.as_str(), |_| {
+                        c.name_key.clone().unwrap_or_default()
+                    })
+                },
                 Customer::from,
             ))
         })
