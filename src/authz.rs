@@ -16,6 +16,7 @@ use crate::store::Tx;
 use crate::store::agreements::AgreementScope;
 use crate::store::benefits::BenefitScope;
 use crate::store::customers::CustomerScope;
+use crate::store::events::{EventScope, Scopes};
 use crate::store::partners::PartnerScope;
 use crate::store::relationships::RelationshipScope;
 use crate::store::requests::RequestScope;
@@ -121,6 +122,30 @@ pub fn usage_scope(tx: &Tx<'_>, actor: &Actor) -> Result<UsageScope> {
 }
 
 /// The benefit credit, if the caller may see it.
+/// Events: those of the objects the caller may see, each judged by its
+/// object's scope when the feed is read; a partner's own affairs (its
+/// authorization, its webhooks) by the partner itself. Programme roles see
+/// every event.
+pub fn event_scope(tx: &Tx<'_>, actor: &Actor) -> Result<EventScope> {
+    if actor.is_program() {
+        return Ok(EventScope::All);
+    }
+    let usage_of = match usage_scope(tx, actor)? {
+        UsageScope::Every => None,
+        UsageScope::Partners(ids) => Some(ids),
+    };
+    Ok(EventScope::Of(Box::new(Scopes {
+        requests: request_scope(actor),
+        agreements: agreement_scope(actor),
+        customers: customer_scope(actor),
+        partners: partner_scope(actor),
+        relationships: relationship_scope(actor),
+        benefits: benefit_scope(actor),
+        usage_of,
+        own_partner: actor.partner_id().cloned(),
+    })))
+}
+
 pub fn find_benefit_credit(
     tx: &Tx<'_>,
     actor: &Actor,

@@ -564,3 +564,114 @@ domain_enum! {
         BusinessEmail = "BUSINESS_EMAIL",
     }
 }
+
+domain_enum! {
+    /// What happened: the type of an event in the feed, in webhook deliveries
+    /// and in subscriptions. Each is written in the transaction of the change
+    /// it reports.
+    EventType {
+        /// A partner submitted an ACO request (FLOW-1); `data` is the history entry.
+        AcoRequestSubmitted = "ACO_REQUEST_SUBMITTED",
+        /// A request moved in its workflow (§5): `data` is the history entry,
+        /// with `action`, `fromStatus` and `toStatus`.
+        AcoRequestStatusChanged = "ACO_REQUEST_STATUS_CHANGED",
+        /// Operations published the ACO agreement for signature (FLOW-9).
+        AgreementPublished = "AGREEMENT_PUBLISHED",
+        /// The customer's signer signed the agreement (FLOW-10).
+        AgreementSigned = "AGREEMENT_SIGNED",
+        /// The signing deadline passed (FLOW-11, AGR-4).
+        AgreementExpired = "AGREEMENT_EXPIRED",
+        /// Operations withdrew the published agreement (FLOW-12).
+        AgreementWithdrawn = "AGREEMENT_WITHDRAWN",
+        /// An ACO credit was granted on signature (LEDGER-1).
+        CreditGranted = "CREDIT_GRANTED",
+        /// A credit's balance reached zero (FLOW-14).
+        CreditExhausted = "CREDIT_EXHAUSTED",
+        /// A credit's period ended with a balance, which lapsed (FLOW-15).
+        CreditLapsed = "CREDIT_LAPSED",
+        /// A usage correction gave a credit a balance back (LEDGER-2).
+        CreditReopened = "CREDIT_REOPENED",
+        /// A month's usage was recorded (LEDGER-2).
+        UsageRecorded = "USAGE_RECORDED",
+        /// A month's usage was corrected; the earlier figures stay in its history (LEDGER-2).
+        UsageCorrected = "USAGE_CORRECTED",
+        /// A partner asked a customer for a reseller relationship.
+        RelationshipRequested = "RELATIONSHIP_REQUESTED",
+        /// A relationship was created active, with its customer.
+        RelationshipCreated = "RELATIONSHIP_CREATED",
+        /// The customer accepted a relationship.
+        RelationshipAccepted = "RELATIONSHIP_ACCEPTED",
+        /// A relationship was revoked.
+        RelationshipRevoked = "RELATIONSHIP_REVOKED",
+        /// A benefit credit was created for a partner.
+        BenefitCreditCreated = "BENEFIT_CREDIT_CREATED",
+        /// A benefit credit was assigned, or reassigned, to a user.
+        BenefitCreditAssigned = "BENEFIT_CREDIT_ASSIGNED",
+        /// A benefit credit's use was recorded.
+        BenefitCreditUsed = "BENEFIT_CREDIT_USED",
+        /// A partner was registered.
+        PartnerCreated = "PARTNER_CREATED",
+        /// A partner's details or links to other partners changed.
+        PartnerUpdated = "PARTNER_UPDATED",
+        /// A partner's CSP authorization changed (§8): its profile, an
+        /// assessment, a demotion, a remediation closed, the MPA signed.
+        PartnerAuthorizationChanged = "PARTNER_AUTHORIZATION_CHANGED",
+        /// A customer was created.
+        CustomerCreated = "CUSTOMER_CREATED",
+        /// A customer's details or agreements changed.
+        CustomerUpdated = "CUSTOMER_UPDATED",
+        /// A webhook subscription was created, changed, deleted, or its
+        /// secret rotated.
+        WebhookSubscriptionChanged = "WEBHOOK_SUBSCRIPTION_CHANGED",
+    }
+}
+
+impl EventType {
+    /// The event a change recorded in an object's history is: every action
+    /// `store::audit::record` is given has one.
+    pub fn of_change(action: &str) -> Option<EventType> {
+        Some(match action {
+            "USAGE_RECORDED" => EventType::UsageRecorded,
+            "USAGE_CORRECTED" => EventType::UsageCorrected,
+            "RELATIONSHIP_REQUESTED" => EventType::RelationshipRequested,
+            "RELATIONSHIP_CREATED" => EventType::RelationshipCreated,
+            "RELATIONSHIP_ACTIVE" => EventType::RelationshipAccepted,
+            "RELATIONSHIP_REVOKED" => EventType::RelationshipRevoked,
+            "BENEFIT_CREDIT_CREATED" => EventType::BenefitCreditCreated,
+            "BENEFIT_CREDIT_ACTIVATED" | "BENEFIT_CREDIT_REASSIGNED" => {
+                EventType::BenefitCreditAssigned
+            }
+            "BENEFIT_CREDIT_USED" => EventType::BenefitCreditUsed,
+            "PARTNER_CREATED" => EventType::PartnerCreated,
+            "PARTNER_UPDATED" | "INDIRECT_PROVIDER_LINKED" | "INDIRECT_RESELLER_LINKED" => {
+                EventType::PartnerUpdated
+            }
+            "PARTNER_PROFILE_UPDATED"
+            | "PARTNER_REASSESSED"
+            | "PARTNER_DEMOTED"
+            | "REMEDIATION_CLOSED"
+            | "PARTNER_AGREEMENT_SIGNED" => EventType::PartnerAuthorizationChanged,
+            "CUSTOMER_CREATED" => EventType::CustomerCreated,
+            "CUSTOMER_UPDATED" | "CUSTOMER_AGREEMENT_RECORDED" | "CUSTOMER_AGREEMENT_CONFIRMED" => {
+                EventType::CustomerUpdated
+            }
+            "WEBHOOK_SUBSCRIPTION_CREATED"
+            | "WEBHOOK_SUBSCRIPTION_UPDATED"
+            | "WEBHOOK_SUBSCRIPTION_DELETED"
+            | "WEBHOOK_SECRET_ROTATED" => EventType::WebhookSubscriptionChanged,
+            _ => return None,
+        })
+    }
+}
+
+domain_enum! {
+    /// Where a webhook delivery stands.
+    WebhookDeliveryStatus {
+        /// Waiting for its first attempt or for a retry.
+        Pending = "PENDING",
+        /// The endpoint answered `2xx`.
+        Succeeded = "SUCCEEDED",
+        /// No attempt succeeded within 24 hours of the event; redeliver it to try again.
+        Failed = "FAILED",
+    }
+}

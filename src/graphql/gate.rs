@@ -61,7 +61,7 @@ pub fn rule(operation: OperationType, field: &str) -> Option<Rule> {
         (
             OperationType::Query,
             "me" | "node" | "nodes" | "partner" | "partners" | "customer" | "customers"
-            | "acoRequest" | "acoRequests",
+            | "acoRequest" | "acoRequests" | "events",
         ) => Authenticated,
         (OperationType::Query, "acoEligibility") => Eligibility,
         (OperationType::Mutation, field) => match field {

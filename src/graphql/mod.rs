@@ -11,6 +11,7 @@ pub mod benefits;
 pub mod connection;
 pub mod cost;
 pub mod credits;
+pub mod events;
 pub mod gate;
 pub mod input;
 pub mod limits;

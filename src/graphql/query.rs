@@ -24,7 +24,7 @@ pub struct CoreQuery;
 /// The query root: `Query` in the schema.
 #[derive(async_graphql::MergedObject, Default)]
 #[graphql(name = "Query")]
-pub struct QueryRoot(CoreQuery, super::aco::AcoQuery);
+pub struct QueryRoot(CoreQuery, super::aco::AcoQuery, super::events::EventQuery);
 
 /// Resolves any id the caller may see; `None` for ids it may not.
 fn find_node(tx: &Tx<'_>, actor: &Actor, kind: IdKind, id: &ObjectId) -> Result<Option<Node>> {

@@ -2,13 +2,14 @@
 //! grants the credit (LEDGER-1) — and the expiry sweep.
 
 use super::Call;
+use super::events::{self, By};
 use super::requests::{Step, load, transition, transition_at};
 use crate::authz::{self, Permission};
 use crate::domain::UserErrorCode;
 use crate::domain::ids::{IdKind, ObjectId};
 use crate::domain::time::Month;
 use crate::domain::workflow::WorkflowAction;
-use crate::domain::{AgreementStatus, GrantStatus, Role, sla};
+use crate::domain::{AgreementStatus, EventType, GrantStatus, Role, sla};
 use crate::error::{Error, Result, UserError};
 use crate::store::Tx;
 use crate::store::agreements::{self, AcoAgreementRow, CreditGrantRow};
@@ -75,6 +76,13 @@ pub fn publish(
         },
     )?;
     agreements::insert(tx, &agreement)?;
+    events::agreement(
+        tx,
+        EventType::AgreementPublished,
+        By::of(&call.actor),
+        call.now,
+        &agreement,
+    )?;
     Ok((row, agreement))
 }
 
@@ -98,6 +106,12 @@ fn close(
             "the agreement changed meanwhile; read it again",
         )));
     }
+    let (kind, by) = match status {
+        AgreementStatus::Signed => (EventType::AgreementSigned, By::of(&call.actor)),
+        AgreementStatus::Withdrawn => (EventType::AgreementWithdrawn, By::of(&call.actor)),
+        _ => (EventType::AgreementExpired, By::SYSTEM),
+    };
+    events::agreement(tx, kind, by, call.now, &agreement)?;
     Ok(agreement)
 }
 
@@ -243,6 +257,13 @@ pub fn sign(tx: &Tx<'_>, call: &Call, agreement_id: &ObjectId) -> Result<Signatu
         granted_at: call.now,
     };
     agreements::insert_grant(tx, &grant)?;
+    events::grant(
+        tx,
+        EventType::CreditGranted,
+        By::of(&call.actor),
+        call.now,
+        &grant,
+    )?;
     // Usage already recorded for this month counts against the new credit at once.
     super::credits::settle(tx, call, &grant.customer_id, &grant.partner_id)?;
     let request = crate::store::requests::get(tx, &request.id)?.unwrap_or(request);

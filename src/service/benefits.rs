@@ -322,5 +322,13 @@ pub fn record_usage(
         call.now,
         &call.actor.subject,
     )?;
+    audit::record(
+        tx,
+        &call.actor,
+        &row.id,
+        "BENEFIT_CREDIT_USED",
+        json!({ "usedOn": day.to_string(), "amount": crate::domain::money::to_text(amount), "purpose": purpose.as_str() }),
+        call.now,
+    )?;
     Ok(row)
 }

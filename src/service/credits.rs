@@ -13,11 +13,12 @@ use crate::domain::ids::ObjectId;
 use crate::domain::ledger::{self, Forecast, Grant, Ledger, Usage};
 use crate::domain::time::Month;
 use crate::domain::workflow::WorkflowAction;
-use crate::domain::{AcoRequestStatus, GrantStatus, PartnerType, Role, sla};
+use super::events::By;
+use crate::domain::{AcoRequestStatus, EventType, GrantStatus, PartnerType, Role, sla};
 use crate::error::{Error, Result, UserError};
 use crate::fields;
 use crate::store::Tx;
-use crate::store::agreements::{self, CreditGrantRow};
+use crate::store::agreements::{self, AgreementScope, CreditGrantRow};
 use crate::store::customers::CustomerRow;
 use crate::store::partners::PartnerRow;
 use crate::store::usage::{self, UsageRow};
@@ -208,6 +209,14 @@ pub fn settle(tx: &Tx<'_>, call: &Call, customer: &ObjectId, partner: &ObjectId)
             continue;
         }
         agreements::set_grant_status(tx, &row.id, state.status)?;
+        let kind = match state.status {
+            GrantStatus::Exhausted => EventType::CreditExhausted,
+            GrantStatus::Lapsed => EventType::CreditLapsed,
+            _ => EventType::CreditReopened,
+        };
+        if let Some(grant) = agreements::find_grant_in(tx, &AgreementScope::All, &row.id)? {
+            super::events::grant(tx, kind, By::SYSTEM, call.now, &grant)?;
+        }
         let Some(mut request) = requests::get(tx, &row.request_id)? else {
             continue;
         };

@@ -11,6 +11,7 @@ pub mod check;
 pub mod credits;
 pub mod customers;
 pub mod eligibility;
+pub mod events;
 pub mod partners;
 pub mod relationships;
 pub mod requests;

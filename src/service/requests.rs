@@ -113,10 +113,9 @@ pub fn submit(
         last_history_id: None,
     };
     requests::insert(tx, &row)?;
-    requests::append_history(
-        tx,
-        &history_entry(&call.actor, &row, "SUBMIT", None, comment),
-    )?;
+    let entry = history_entry(&call.actor, &row, "SUBMIT", None, comment);
+    requests::append_history(tx, &entry)?;
+    super::events::request(tx, &entry, &row)?;
     Ok(row)
 }
 
@@ -267,6 +266,7 @@ pub(crate) fn transition_at(
         Performer::System => crate::domain::actor::SYSTEM.into(),
     };
     requests::append_history(tx, &entry)?;
+    super::events::request(tx, &entry, &row)?;
     Ok(row)
 }
 

@@ -5,7 +5,9 @@ use super::columns::{Instant, instant};
 use super::pagination::{Filter, Page, PageArgs, page, sequence_key, text};
 use crate::domain::actor::Actor;
 use crate::domain::ids::ObjectId;
-use crate::error::Result;
+use super::events::{self, Visibility};
+use crate::domain::EventType;
+use crate::error::{Error, Result};
 use chrono::{DateTime, Utc};
 
 /// One entry of an object's history.
@@ -20,7 +22,8 @@ pub struct ChangeRow {
     pub detail: String,
 }
 
-/// Appends a change to `entity`'s history.
+/// Appends a change to `entity`'s history, and writes the event it is
+/// (`EventType::of_change`) in the same transaction.
 pub fn record(
     tx: &Tx<'_>,
     actor: &Actor,
@@ -44,7 +47,31 @@ pub fn record(
             &detail.to_string(),
         ],
     )?;
-    Ok(())
+    let kind = EventType::of_change(action)
+        .ok_or_else(|| Error::Internal(format!("the change {action} has no event type")))?;
+    // Usage is the partner's whose figures they are; a partner's own affairs
+    // are its own (a webhook's, its owner's).
+    let partner = match Visibility::of(kind) {
+        Visibility::Usage | Visibility::PartnerOwn => detail
+            .get("partnerId")
+            .and_then(|p| p.as_str())
+            .map(|p| ObjectId::from_trusted(p.to_owned()))
+            .or_else(|| entity.as_str().starts_with("prt_").then(|| entity.clone())),
+        _ => None,
+    };
+    events::record(
+        tx,
+        &events::NewEvent {
+            kind,
+            at: now,
+            actor_role: actor.recorded_role(),
+            actor_subject: &actor.subject,
+            object_id: entity,
+            request_id: None,
+            partner_id: partner.as_ref(),
+            data: detail,
+        },
+    )
 }
 
 /// A page of `entity`'s history, oldest first. Entries are paged by their

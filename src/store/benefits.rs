@@ -59,7 +59,7 @@ pub enum BenefitScope {
 
 impl BenefitScope {
     /// The condition on credits (alias `b`).
-    fn filter(&self) -> Filter {
+    pub(crate) fn filter(&self) -> Filter {
         match self {
             BenefitScope::All => Filter::new(),
             BenefitScope::OfPartner(id) => {

@@ -46,6 +46,16 @@ impl Db {
         }
     }
 
+    /// Where the event feed stops reading: `None` on SQLite, whose single
+    /// writer commits events in position order; on PostgreSQL, a position
+    /// behind the clock that every transaction that may still commit is past.
+    pub fn event_horizon(&self) -> Option<i64> {
+        match self {
+            Db::Sqlite(_) => None,
+            Db::Postgres(db) => Some(db.event_horizon()),
+        }
+    }
+
     /// Runs SQLite's migrations only (the `migrate` command).
     pub fn migrate(path: &Path, journal_mode: JournalMode) -> Result<usize> {
         Sqlite::migrate(path, journal_mode)

@@ -22,6 +22,7 @@ pub mod columns;
 mod connection;
 pub mod copy;
 pub mod customers;
+pub mod events;
 mod db;
 mod engine;
 mod guard;

@@ -137,6 +137,20 @@ impl Filter {
         self
     }
 
+    /// Adds a condition that any one of `alternatives` holds (none: nothing
+    /// matches); each keeps its own parameters, in order.
+    pub fn or(mut self, alternatives: &[Filter]) -> Self {
+        if alternatives.is_empty() {
+            return self.nothing();
+        }
+        let sql: Vec<String> = alternatives.iter().map(|f| format!("({})", f.sql())).collect();
+        self.conditions.push(format!("({})", sql.join(" OR ")));
+        for f in alternatives {
+            self.params.extend(f.params.iter().cloned());
+        }
+        self
+    }
+
     /// Matches nothing: the scope of a caller who may see none of these rows.
     pub fn nothing(self) -> Self {
         self.and("FALSE", [])

@@ -118,6 +118,14 @@ impl Postgres {
 
     /// Refuses a database that cannot be reached or whose schema is behind
     /// this binary's migrations, saying which and what to do.
+    /// The position below which every event that will ever commit has
+    /// (see `store::events`).
+    pub fn event_horizon(&self) -> i64 {
+        let lag = event_lag(&self.inner.config);
+        let micros = chrono::Utc::now().timestamp_micros() - lag.as_micros() as i64;
+        micros * 1_024
+    }
+
     pub async fn check_schema(&self) -> Result<()> {
         let (applied, steps) = super::postgres::schema_steps(&self.inner.config).await?;
         if applied < steps {
@@ -190,6 +198,9 @@ fn attempt_once<T>(
     f: impl FnOnce(&Tx<'_>) -> Result<T>,
 ) -> Result<T> {
     let counted = inner.config.count_statements;
+    // A write commits within its transaction's lifetime of the start of
+    // this attempt, or not at all: the event feed's horizon rests on it.
+    let commit_by = (!read_only).then(|| Instant::now() + write_lifetime(&inner.config));
     let mut session = inner.session()?;
     // Its beginning and its end count as statements, as SQLite's do (a
     // statement timeout set with it does not).
@@ -228,6 +239,7 @@ fn attempt_once<T>(
     // The caller stopped waiting: what it asked changes nothing.
     let value = match value {
         Ok(_) if deadline.is_some_and(|d| Instant::now() >= d) => Err(Error::Timeout),
+        Ok(_) if commit_by.is_some_and(|d| Instant::now() >= d) => Err(Error::Timeout),
         value => value,
     };
     let end = if value.is_ok() { "COMMIT" } else { "ROLLBACK" };
@@ -247,6 +259,22 @@ fn attempt_once<T>(
         Err(_) => {}
     }
     value
+}
+
+/// The longest a write transaction lives before it commits: the statement
+/// timeout (the request timeout), or Aurora DSQL's five minutes without one.
+fn write_lifetime(config: &super::postgres::PostgresConfig) -> Duration {
+    if config.statement_timeout.is_zero() {
+        Duration::from_secs(300)
+    } else {
+        config.statement_timeout
+    }
+}
+
+/// How far behind the clock the event feed reads: a write's lifetime, and
+/// two seconds for its commit to land and for clocks of the processes apart.
+pub fn event_lag(config: &super::postgres::PostgresConfig) -> Duration {
+    write_lifetime(config) + Duration::from_secs(2)
 }
 
 /// Whether the server ended the connection.

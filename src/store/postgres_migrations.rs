@@ -17,6 +17,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0002_order_and_search",
         include_str!("../../migrations/postgres/0002_order_and_search.sql"),
     ),
+    (
+        "0003_events_and_webhooks",
+        include_str!("../../migrations/postgres/0003_events_and_webhooks.sql"),
+    ),
 ];
 
 /// One statement of a migration, applied alone.

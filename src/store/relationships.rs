@@ -87,7 +87,7 @@ pub enum RelationshipScope {
 
 impl RelationshipScope {
     /// The condition on relationships (alias `r`).
-    fn filter(&self) -> Filter {
+    pub(crate) fn filter(&self) -> Filter {
         match self {
             RelationshipScope::All => Filter::new(),
             RelationshipScope::OfPartner(id) => {

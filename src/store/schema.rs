@@ -31,6 +31,9 @@ pub(crate) fn migrations() -> Migrations<'static> {
                 Ok(())
             },
         ),
+        M::up(include_str!(
+            "../../migrations/0009_events_and_webhooks.sql"
+        )),
     ])
 }
 

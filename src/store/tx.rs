@@ -272,11 +272,18 @@ impl Tx<'_> {
                 |r| r.get(0),
             )?
             .flatten();
-        let bytes = *uuid::Uuid::new_v4().as_bytes();
-        let random = i64::from(u16::from_le_bytes([bytes[0], bytes[1]]) % 1_024);
-        let now = chrono::Utc::now().timestamp_micros() * 1_024 + random;
+        let now = clock_key();
         Ok(Some(newest.map_or(now, |n| now.max(n + 1))))
     }
+}
+
+/// A key made from the clock, for rows a PostgreSQL engine orders without a
+/// sequence: the microseconds since 1970 times 1,024, plus a random part
+/// that keeps two processes writing in the same microsecond apart.
+pub fn clock_key() -> i64 {
+    let bytes = *uuid::Uuid::new_v4().as_bytes();
+    let random = i64::from(u16::from_le_bytes([bytes[0], bytes[1]]) % 1_024);
+    chrono::Utc::now().timestamp_micros() * 1_024 + random
 }
 
 fn sqlite_params<'p>(params: &'p [&'p dyn Param]) -> impl rusqlite::Params + 'p {

@@ -10,6 +10,7 @@ mod demo;
 mod dsql;
 mod durability;
 mod eligibility;
+mod events;
 mod explorer;
 mod hardening;
 mod isolation;
