@@ -17,6 +17,7 @@ pub mod outbound;
 pub mod server;
 pub mod service;
 pub mod store;
+pub mod webhooks;
 
 pub use config::AppConfig;
 pub use http::build_app;
