@@ -103,7 +103,7 @@ async fn every_change_of_the_workflow_is_an_event_and_a_refusal_is_none() {
     // A refused step (a stale version) changes nothing: no event.
     let refused = world
         .act(
-            &world.reviewer(aco_api::domain::Role::Plsr),
+            &partner.user,
             "cancelAcoRequest",
             &RequestHandle {
                 id: request.id.clone(),
@@ -147,7 +147,7 @@ async fn a_client_resumes_from_its_last_cursor_and_misses_nothing() {
         world.customer(&partner, name).await;
     }
     let (whole, _) = feed(&world.app, &world.admin, None, 100, None).await;
-    assert!(whole.len() >= 10, "{whole:?}");
+    assert!(whole.len() >= 9, "{whole:?}");
     // Pages of every size give the same events, in the same order.
     for size in [1, 2, 3, 7] {
         let (paged, _) = feed(&world.app, &world.admin, None, size, None).await;
