@@ -53,6 +53,7 @@ CREATE TABLE webhook_deliveries (
     status           TEXT NOT NULL,
     attempts         INTEGER NOT NULL,
     next_attempt_at  TEXT,
+    retry_until      TEXT NOT NULL,
     created_at       TEXT NOT NULL,
     last_attempt_at  TEXT,
     delivered_at     TEXT

@@ -17,6 +17,7 @@ use crate::store::agreements::AgreementScope;
 use crate::store::benefits::BenefitScope;
 use crate::store::customers::CustomerScope;
 use crate::store::events::{EventScope, Scopes};
+use crate::store::webhooks::SubscriptionScope;
 use crate::store::partners::PartnerScope;
 use crate::store::relationships::RelationshipScope;
 use crate::store::requests::RequestScope;
@@ -122,6 +123,18 @@ pub fn usage_scope(tx: &Tx<'_>, actor: &Actor) -> Result<UsageScope> {
 }
 
 /// The benefit credit, if the caller may see it.
+/// Webhook subscriptions and their deliveries: a programme admin's are all,
+/// a partner admin's its partner's; other callers have none.
+pub fn webhook_scope(actor: &Actor) -> SubscriptionScope {
+    match &actor.organization {
+        Organization::Program if actor.has_role(Role::ProgramAdmin) => SubscriptionScope::All,
+        Organization::Partner { id, .. } if actor.has_role(Role::PartnerAdmin) => {
+            SubscriptionScope::OfPartner(id.clone())
+        }
+        _ => SubscriptionScope::Nothing,
+    }
+}
+
 /// Events: those of the objects the caller may see, each judged by its
 /// object's scope when the feed is read; a partner's own affairs (its
 /// authorization, its webhooks) by the partner itself. Programme roles see

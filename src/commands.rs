@@ -420,6 +420,7 @@ fn serve(args: ServeArgs, lambda_handler: LambdaHandler) -> Result<(), String> {
             .map_err(|e| e.to_string());
         }
         tokio::spawn(crate::jobs::run_expiry_sweeps(db.clone(), config.clone()));
+        tokio::spawn(crate::jobs::deliverer(db.clone(), &config).run());
         let listener = tokio::net::TcpListener::bind(config.bind)
             .await
             .map_err(|e| format!("binding {}: {e}", config.bind))?;

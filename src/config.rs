@@ -256,6 +256,12 @@ pub struct ServeArgs {
     /// How long a client may take to send a request's body, in seconds (HTTP 408).
     #[arg(long, env = "ACO_BODY_TIMEOUT_SECONDS", default_value_t = 10)]
     pub body_timeout_seconds: u64,
+    /// How long events are kept for the feed and for webhook redeliveries, in days.
+    #[arg(long, env = "ACO_EVENT_RETENTION_DAYS", default_value_t = 90)]
+    pub event_retention_days: u32,
+    /// How long a webhook endpoint may take to answer one delivery, in seconds.
+    #[arg(long, env = "ACO_WEBHOOK_TIMEOUT_SECONDS", default_value_t = 10)]
+    pub webhook_timeout_seconds: u64,
     /// Load the demo data set into an empty database (dev mode only).
     #[arg(long, env = "ACO_DEMO", default_value_t = false)]
     pub demo: bool,
@@ -319,6 +325,10 @@ pub struct AppConfig {
     pub max_in_flight: usize,
     pub header_timeout: std::time::Duration,
     pub body_timeout: std::time::Duration,
+    /// How long events are kept (the sweep removes older ones).
+    pub event_retention: chrono::Duration,
+    /// How long a webhook endpoint may take to answer.
+    pub webhook_timeout: std::time::Duration,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -430,6 +440,8 @@ impl AppConfig {
             max_in_flight: args.max_in_flight.max(1),
             header_timeout: std::time::Duration::from_secs(args.header_timeout_seconds.max(1)),
             body_timeout: std::time::Duration::from_secs(args.body_timeout_seconds.max(1)),
+            event_retention: chrono::Duration::days(i64::from(args.event_retention_days.max(1))),
+            webhook_timeout: std::time::Duration::from_secs(args.webhook_timeout_seconds.clamp(1, 60)),
         })
     }
 
@@ -481,6 +493,8 @@ impl ServeArgs {
             max_in_flight: 512,
             header_timeout_seconds: 10,
             body_timeout_seconds: 10,
+            event_retention_days: 90,
+            webhook_timeout_seconds: 10,
             demo: false,
             now: None,
         }

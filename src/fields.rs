@@ -75,4 +75,7 @@ input_fields! {
     BENEFIT_AMOUNT = &["recordBenefitUsage"], ["amount"];
     BENEFIT_PURPOSE = &["recordBenefitUsage"], ["purpose"];
     BUSINESS_EMAIL = &["updatePartnerProfile"], ["businessEmail"];
+    WEBHOOK_URL = &["createWebhookSubscription", "updateWebhookSubscription"], ["url"];
+    /// The version of a webhook subscription the caller read.
+    WEBHOOK_VERSION = &["updateWebhookSubscription", "deleteWebhookSubscription", "rotateWebhookSecret"], ["version"];
 }

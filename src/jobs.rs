@@ -71,6 +71,9 @@ pub async fn sweep_expired_agreements(db: &Db, config: &AppConfig) -> Result<usi
     if let Err(e) = index_for_search(db).await {
         tracing::error!(error = %e, "indexing names for search failed");
     }
+    if let Err(e) = remove_expired_events(db, config).await {
+        tracing::error!(error = %e, "removing events and deliveries past their retention failed");
+    }
     if let Err(e) = db.refresh_statistics().await {
         tracing::error!(error = %e, "refreshing the query planner's statistics failed");
     }
@@ -106,6 +109,48 @@ pub async fn index_for_search(db: &Db) -> Result<usize> {
             return Ok(indexed);
         }
     }
+}
+
+/// The webhook deliverer of this process, as configured.
+pub fn deliverer(db: Db, config: &AppConfig) -> crate::webhooks::deliver::Deliverer {
+    crate::webhooks::deliver::Deliverer::new(
+        db,
+        crate::webhooks::endpoint::Policy { dev: config.dev },
+        config.webhook_timeout,
+    )
+}
+
+/// How long webhook deliveries and their attempts are kept.
+pub const DELIVERY_RETENTION_DAYS: i64 = 30;
+
+/// Removes the events older than the retention period, and the webhook
+/// deliveries older than 30 days with their attempts, in batches within
+/// Aurora DSQL's limit of rows a transaction. Returns how many of each.
+pub async fn remove_expired_events(db: &Db, config: &AppConfig) -> Result<(usize, usize)> {
+    let before = config.clock.now() - config.event_retention;
+    let mut events = 0;
+    loop {
+        let n = db
+            .write(move |tx| crate::store::events::remove_older(tx, before, 1_000))
+            .await?;
+        events += n;
+        if n == 0 {
+            break;
+        }
+    }
+    let before = chrono::Utc::now() - chrono::Duration::days(DELIVERY_RETENTION_DAYS);
+    let mut deliveries = 0;
+    loop {
+        // Each delivery with its attempts (15 or so at most).
+        let n = db
+            .write(move |tx| crate::store::webhooks::remove_older(tx, before, 100))
+            .await?;
+        deliveries += n;
+        if n == 0 {
+            break;
+        }
+    }
+    Ok((events, deliveries))
 }
 
 /// Rows [`index_for_search`] indexes in one transaction: each writes up to

@@ -109,17 +109,31 @@ pub async fn run_sweep(db: Db, config: AppConfig) -> Result<(), lambda_http::Err
             let swept = crate::jobs::sweep_expired_agreements(&db, &config).await;
             crate::observe::sweep(&swept);
             let expired = swept?;
+            // Webhooks: what is due now (this schedule is their latency here).
+            let delivered = crate::jobs::deliverer(db.clone(), &config)
+                .drain(WEBHOOK_BUDGET)
+                .await
+                .unwrap_or_else(|e| {
+                    tracing::error!(error = %e, "webhook delivery failed");
+                    0
+                });
             tracing::info!(
                 request_id = %event.context.request_id,
                 expired,
                 duration_ms = started.elapsed().as_millis() as u64,
                 "sweep"
             );
-            Ok::<Value, lambda_http::Error>(json!({ "expiredAgreements": expired }))
+            Ok::<Value, lambda_http::Error>(
+                json!({ "expiredAgreements": expired, "webhookSends": delivered }),
+            )
         }
     });
     lambda_http::lambda_runtime::run(handler).await
 }
+
+/// How long one scheduled invocation spends sending webhooks before it
+/// waits for the sends in flight (within the sweep function's timeout).
+const WEBHOOK_BUDGET: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// A CloudFormation custom resource's answer is at most 4,096 bytes: the
 /// reason is cut well within it.

@@ -152,6 +152,16 @@ pub fn write_batch(size: usize) {
 }
 
 /// A sweep ended: how many agreements it expired, or that it failed.
+/// One webhook delivery attempt: whether the endpoint took it, and how long it took.
+pub fn webhook_attempt(delivered: bool, took: std::time::Duration) {
+    if !on() {
+        return;
+    }
+    let outcome = if delivered { "delivered" } else { "failed" };
+    metrics::counter!("aco_webhook_attempts_total", "outcome" => outcome).increment(1);
+    metrics::histogram!("aco_webhook_attempt_duration_seconds").record(took.as_secs_f64());
+}
+
 pub fn sweep(expired: &crate::error::Result<usize>) {
     if !on() {
         return;

@@ -54,6 +54,7 @@ CREATE TABLE IF NOT EXISTS webhook_deliveries (
     status           TEXT NOT NULL,
     attempts         BIGINT NOT NULL,
     next_attempt_at  TEXT,
+    retry_until      TEXT NOT NULL,
     created_at       TEXT NOT NULL,
     last_attempt_at  TEXT,
     delivered_at     TEXT

@@ -17,10 +17,13 @@ pub enum IdKind {
     AcoAgreement,
     CreditGrant,
     BenefitCredit,
+    WebhookSubscription,
+    /// `msg_…`, as Standard Webhooks names a message: a delivery's `webhook-id`.
+    WebhookDelivery,
 }
 
 impl IdKind {
-    const ALL: [IdKind; 8] = [
+    const ALL: [IdKind; 10] = [
         IdKind::Partner,
         IdKind::Customer,
         IdKind::ResellerRelationship,
@@ -29,6 +32,8 @@ impl IdKind {
         IdKind::AcoAgreement,
         IdKind::CreditGrant,
         IdKind::BenefitCredit,
+        IdKind::WebhookSubscription,
+        IdKind::WebhookDelivery,
     ];
 
     fn prefix(self) -> &'static str {
@@ -41,6 +46,8 @@ impl IdKind {
             IdKind::AcoAgreement => "agr",
             IdKind::CreditGrant => "grt",
             IdKind::BenefitCredit => "bcr",
+            IdKind::WebhookSubscription => "whk",
+            IdKind::WebhookDelivery => "msg",
         }
     }
 
@@ -55,6 +62,8 @@ impl IdKind {
             IdKind::AcoAgreement => "AcoAgreement",
             IdKind::CreditGrant => "CreditGrant",
             IdKind::BenefitCredit => "BenefitCredit",
+            IdKind::WebhookSubscription => "WebhookSubscription",
+            IdKind::WebhookDelivery => "WebhookDelivery",
         }
     }
 }

@@ -533,6 +533,13 @@ domain_enum! {
         PurposeRestricted = "PURPOSE_RESTRICTED",
         /// The amount is more than is left of the benefit credit for that period (BEN-1).
         InsufficientCredit = "INSUFFICIENT_CREDIT",
+        /// A webhook endpoint that may not be sent to: not `https`, or a host
+        /// that is or resolves to a loopback, private, link-local or metadata address.
+        WebhookEndpointRefused = "WEBHOOK_ENDPOINT_REFUSED",
+        /// The owner already has as many webhook subscriptions as it may (10).
+        WebhookLimitReached = "WEBHOOK_LIMIT_REACHED",
+        /// The event of a delivery is older than events are kept; it cannot be sent again.
+        EventNoLongerKept = "EVENT_NO_LONGER_KEPT",
     }
 }
 

@@ -64,6 +64,10 @@ pub fn rule(operation: OperationType, field: &str) -> Option<Rule> {
             | "acoRequest" | "acoRequests" | "events",
         ) => Authenticated,
         (OperationType::Query, "acoEligibility") => Eligibility,
+        (
+            OperationType::Query,
+            "webhookSubscriptions" | "webhookSubscription" | "webhookDeliveries",
+        ) => Permission(&service::webhooks::MANAGE),
         (OperationType::Mutation, field) => match field {
             "createPartner" => Permission(&partners::CREATE_PARTNER),
             "updatePartner" => Permission(&partners::UPDATE_PARTNER),
@@ -96,6 +100,11 @@ pub fn rule(operation: OperationType, field: &str) -> Option<Rule> {
             "cancelAcoRequest" => Step(WorkflowAction::Cancel),
             "publishAcoAgreement" => Step(WorkflowAction::PublishAgreement),
             "withdrawAcoAgreement" => Step(WorkflowAction::WithdrawAgreement),
+            "createWebhookSubscription"
+            | "updateWebhookSubscription"
+            | "deleteWebhookSubscription"
+            | "rotateWebhookSecret"
+            | "redeliverWebhookDelivery" => Permission(&service::webhooks::MANAGE),
             _ => return None,
         },
         _ => return None,

@@ -24,7 +24,12 @@ pub struct CoreQuery;
 /// The query root: `Query` in the schema.
 #[derive(async_graphql::MergedObject, Default)]
 #[graphql(name = "Query")]
-pub struct QueryRoot(CoreQuery, super::aco::AcoQuery, super::events::EventQuery);
+pub struct QueryRoot(
+    CoreQuery,
+    super::aco::AcoQuery,
+    super::events::EventQuery,
+    super::webhooks::WebhookQuery,
+);
 
 /// Resolves any id the caller may see; `None` for ids it may not.
 fn find_node(tx: &Tx<'_>, actor: &Actor, kind: IdKind, id: &ObjectId) -> Result<Option<Node>> {
@@ -54,6 +59,8 @@ fn find_node(tx: &Tx<'_>, actor: &Actor, kind: IdKind, id: &ObjectId) -> Result<
         }
         IdKind::BenefitCredit => authz::find_benefit_credit(tx, actor, id)?
             .map(|b| Node::BenefitCredit(super::benefits::BenefitCredit(b))),
+        // Not a node: read through `webhookSubscription(id)`.
+        IdKind::WebhookSubscription | IdKind::WebhookDelivery => None,
     })
 }
 

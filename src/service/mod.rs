@@ -15,6 +15,7 @@ pub mod events;
 pub mod partners;
 pub mod relationships;
 pub mod requests;
+pub mod webhooks;
 
 use chrono::{DateTime, NaiveDate, Utc};
 

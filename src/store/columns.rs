@@ -85,6 +85,8 @@ enum_columns!(
     BenefitPurpose,
     SupportPlan,
     Role,
+    EventType,
+    WebhookDeliveryStatus,
 );
 
 impl ToSql for ObjectId {

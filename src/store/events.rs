@@ -37,6 +37,23 @@ use crate::domain::EventType;
 use crate::domain::ids::ObjectId;
 use crate::error::{Error, Result};
 
+/// Counts the writes this process committed, so that the webhook deliverer
+/// and live subscriptions look for new events at once rather than on their
+/// next tick. (Writes of other processes sharing a PostgreSQL database are
+/// found on that tick.)
+static COMMITTED: std::sync::LazyLock<tokio::sync::watch::Sender<u64>> =
+    std::sync::LazyLock::new(|| tokio::sync::watch::Sender::new(0));
+
+/// Called after each write transaction this process commits.
+pub fn committed() {
+    COMMITTED.send_modify(|n| *n = n.wrapping_add(1));
+}
+
+/// A receiver that wakes after each write this process commits.
+pub fn commits() -> tokio::sync::watch::Receiver<u64> {
+    COMMITTED.subscribe()
+}
+
 /// The version of the envelope and of every type's `data`.
 pub const SCHEMA_VERSION: i64 = 1;
 

@@ -79,10 +79,14 @@ impl Engine for Db {
         F: FnOnce(&Tx<'_>) -> Result<T> + Clone + Send + 'static,
         T: Send + 'static,
     {
-        match self {
+        let written = match self {
             Db::Sqlite(db) => db.write_until(deadline, f).await,
             Db::Postgres(db) => db.write_until(deadline, f).await,
+        };
+        if written.is_ok() {
+            super::events::committed();
         }
+        written
     }
 
     async fn ping(&self) -> bool {

@@ -41,6 +41,7 @@ mod schema;
 pub mod search;
 mod tx;
 pub mod usage;
+pub mod webhooks;
 mod writer;
 
 pub use connection::{JournalMode, StoreConfig, statements_run};

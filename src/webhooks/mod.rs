@@ -6,6 +6,7 @@
 //! The events, the queue that retries and the GraphQL that manages endpoints
 //! are built on these; nothing here stores anything.
 
+pub mod deliver;
 pub mod endpoint;
 pub mod signature;
 pub mod transport;
