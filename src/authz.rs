@@ -17,10 +17,10 @@ use crate::store::agreements::AgreementScope;
 use crate::store::benefits::BenefitScope;
 use crate::store::customers::CustomerScope;
 use crate::store::events::{EventScope, Scopes};
-use crate::store::webhooks::SubscriptionScope;
 use crate::store::partners::PartnerScope;
 use crate::store::relationships::RelationshipScope;
 use crate::store::requests::RequestScope;
+use crate::store::webhooks::SubscriptionScope;
 use crate::store::{agreements, customers, partners, relationships, requests};
 
 /// Partners: programme roles see all; a partner sees itself and the partners it

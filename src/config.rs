@@ -441,7 +441,9 @@ impl AppConfig {
             header_timeout: std::time::Duration::from_secs(args.header_timeout_seconds.max(1)),
             body_timeout: std::time::Duration::from_secs(args.body_timeout_seconds.max(1)),
             event_retention: chrono::Duration::days(i64::from(args.event_retention_days.max(1))),
-            webhook_timeout: std::time::Duration::from_secs(args.webhook_timeout_seconds.clamp(1, 60)),
+            webhook_timeout: std::time::Duration::from_secs(
+                args.webhook_timeout_seconds.clamp(1, 60),
+            ),
         })
     }
 

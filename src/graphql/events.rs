@@ -47,7 +47,10 @@ impl TryFrom<EventRow> for Event {
     fn try_from(r: EventRow) -> Result<Self> {
         Ok(Event {
             actor_role: ActorRole::recorded(&r.actor_role).ok_or_else(|| {
-                Error::Internal(format!("an event names an unknown role: {:?}", r.actor_role))
+                Error::Internal(format!(
+                    "an event names an unknown role: {:?}",
+                    r.actor_role
+                ))
             })?,
             id: r.id,
             kind: r.kind,
@@ -80,12 +83,11 @@ impl EventQuery {
             desc = "Returns the events after this cursor (an edge's `cursor` or `pageInfo.endCursor` of this list)."
         )]
         after: Option<String>,
-        #[graphql(
-            desc = "Returns at most this many events (0 to 100; 20 when omitted)."
-        )]
+        #[graphql(desc = "Returns at most this many events (0 to 100; 20 when omitted).")]
         first: Option<i32>,
-        #[graphql(desc = "Only events of these types; every type when omitted.")]
-        types: Option<Vec<EventType>>,
+        #[graphql(desc = "Only events of these types; every type when omitted.")] types: Option<
+            Vec<EventType>,
+        >,
     ) -> async_graphql::Result<Conn<Event>> {
         let count_total = ctx.look_ahead().field("totalCount").exists();
         let below = app(ctx).db.event_horizon();

@@ -109,8 +109,9 @@ async fn deliveries(
 ) -> async_graphql::Result<Conn<WebhookDelivery>> {
     let count_total = ctx.look_ahead().field("totalCount").exists();
     read(ctx, move |tx, actor| {
-        let id = crate::domain::ids::ObjectId::parse_kind(&subscription, IdKind::WebhookSubscription)
-            .map_err(|e| Error::bad_id(&["subscriptionId"], e))?;
+        let id =
+            crate::domain::ids::ObjectId::parse_kind(&subscription, IdKind::WebhookSubscription)
+                .map_err(|e| Error::bad_id(&["subscriptionId"], e))?;
         store::find_in(tx, &authz::webhook_scope(actor), &id)?.ok_or(Error::NotFound)?;
         let args = PageArgs {
             skip_total: !count_total,
@@ -405,10 +406,7 @@ crate::graphql::mutation::payloads! {
 /// resolves to now (it is checked again at each delivery).
 async fn endpoint_refusal(url: &str, policy: &Policy) -> Option<UserError> {
     let refused = |message: String| {
-        Some(
-            UserError::new(UserErrorCode::WebhookEndpointRefused, message)
-                .at(fields::WEBHOOK_URL),
-        )
+        Some(UserError::new(UserErrorCode::WebhookEndpointRefused, message).at(fields::WEBHOOK_URL))
     };
     let uri = match endpoint::check_url(url, policy) {
         Ok(uri) => uri,
@@ -507,7 +505,10 @@ impl WebhookMutation {
                     .event_types
                     .map(|t| event_types(t, "eventTypes"))
                     .transpose()?,
-                input.description.map(|d| description(Some(d))).transpose()?,
+                input
+                    .description
+                    .map(|d| description(Some(d)))
+                    .transpose()?,
             ))
         })();
         let (id, types, description) = parsed.map_err(|e| to_gql(ctx, e))?;
@@ -547,8 +548,8 @@ impl WebhookMutation {
         input: DeleteWebhookSubscriptionInput,
     ) -> async_graphql::Result<DeleteWebhookSubscriptionPayload> {
         let client_mutation_id = input.client_mutation_id.clone();
-        let id = input_id(&input.id, "id", IdKind::WebhookSubscription)
-            .map_err(|e| to_gql(ctx, e))?;
+        let id =
+            input_id(&input.id, "id", IdKind::WebhookSubscription).map_err(|e| to_gql(ctx, e))?;
         let version = i64::from(input.version);
         let outcome = write(ctx, move |tx, call| service::delete(tx, call, &id, version)).await?;
         Ok(DeleteWebhookSubscriptionPayload::of(
@@ -562,12 +563,11 @@ impl WebhookMutation {
     async fn rotate_webhook_secret(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The subscription and the version read.")]
-        input: RotateWebhookSecretInput,
+        #[graphql(desc = "The subscription and the version read.")] input: RotateWebhookSecretInput,
     ) -> async_graphql::Result<RotateWebhookSecretPayload> {
         let client_mutation_id = input.client_mutation_id.clone();
-        let id = input_id(&input.id, "id", IdKind::WebhookSubscription)
-            .map_err(|e| to_gql(ctx, e))?;
+        let id =
+            input_id(&input.id, "id", IdKind::WebhookSubscription).map_err(|e| to_gql(ctx, e))?;
         let version = i64::from(input.version);
         let outcome = write(ctx, move |tx, call| service::rotate(tx, call, &id, version)).await?;
         Ok(RotateWebhookSecretPayload::of(
@@ -587,8 +587,7 @@ impl WebhookMutation {
         #[graphql(desc = "The delivery.")] input: RedeliverWebhookDeliveryInput,
     ) -> async_graphql::Result<RedeliverWebhookDeliveryPayload> {
         let client_mutation_id = input.client_mutation_id.clone();
-        let id =
-            input_id(&input.id, "id", IdKind::WebhookDelivery).map_err(|e| to_gql(ctx, e))?;
+        let id = input_id(&input.id, "id", IdKind::WebhookDelivery).map_err(|e| to_gql(ctx, e))?;
         let outcome = write(ctx, move |tx, call| {
             service::redeliver(tx, call, &id, chrono::Utc::now())
         })

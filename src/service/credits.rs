@@ -5,6 +5,7 @@
 use rust_decimal::Decimal;
 
 use super::Call;
+use super::events::By;
 use super::requests::transition;
 use crate::authz::{self, Permission};
 use crate::domain::UserErrorCode;
@@ -13,7 +14,6 @@ use crate::domain::ids::ObjectId;
 use crate::domain::ledger::{self, Forecast, Grant, Ledger, Usage};
 use crate::domain::time::Month;
 use crate::domain::workflow::WorkflowAction;
-use super::events::By;
 use crate::domain::{AcoRequestStatus, EventType, GrantStatus, PartnerType, Role, sla};
 use crate::error::{Error, Result, UserError};
 use crate::fields;

@@ -111,8 +111,8 @@ pub struct SubscriptionChanges {
 /// Loads the subscription as the caller sees it and checks the version it saw.
 fn load(tx: &Tx<'_>, call: &Call, id: &ObjectId, version: i64) -> Result<SubscriptionRow> {
     authz::require(&call.actor, &MANAGE)?;
-    let row = webhooks::find_in(tx, &authz::webhook_scope(&call.actor), id)?
-        .ok_or(Error::NotFound)?;
+    let row =
+        webhooks::find_in(tx, &authz::webhook_scope(&call.actor), id)?.ok_or(Error::NotFound)?;
     if row.version != version {
         return Err(conflict(row.version));
     }

@@ -2,11 +2,11 @@
 
 use super::Tx;
 use super::columns::{Instant, instant};
+use super::events::{self, Visibility};
 use super::pagination::{Filter, Page, PageArgs, page, sequence_key, text};
+use crate::domain::EventType;
 use crate::domain::actor::Actor;
 use crate::domain::ids::ObjectId;
-use super::events::{self, Visibility};
-use crate::domain::EventType;
 use crate::error::{Error, Result};
 use chrono::{DateTime, Utc};
 

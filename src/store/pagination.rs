@@ -143,7 +143,10 @@ impl Filter {
         if alternatives.is_empty() {
             return self.nothing();
         }
-        let sql: Vec<String> = alternatives.iter().map(|f| format!("({})", f.sql())).collect();
+        let sql: Vec<String> = alternatives
+            .iter()
+            .map(|f| format!("({})", f.sql()))
+            .collect();
         self.conditions.push(format!("({})", sql.join(" OR ")));
         for f in alternatives {
             self.params.extend(f.params.iter().cloned());

@@ -427,7 +427,10 @@ pub fn remove_older(tx: &Tx<'_>, before: DateTime<Utc>, limit: usize) -> Result<
         .map(|(id, _)| id)
         .collect();
     for id in &old {
-        tx.exec("DELETE FROM webhook_attempts WHERE delivery_id = ?1", &[*id])?;
+        tx.exec(
+            "DELETE FROM webhook_attempts WHERE delivery_id = ?1",
+            &[*id],
+        )?;
         tx.exec("DELETE FROM webhook_deliveries WHERE id = ?1", &[*id])?;
     }
     Ok(old.len())

@@ -286,8 +286,7 @@ fn fan_out_one(
                 status: WebhookDeliveryStatus::Pending,
                 attempts: 0,
                 next_attempt_at: Some(now),
-                retry_until: now
-                    + chrono::Duration::hours(crate::service::webhooks::RETRY_HOURS),
+                retry_until: now + chrono::Duration::hours(crate::service::webhooks::RETRY_HOURS),
                 created_at: now,
                 last_attempt_at: None,
                 delivered_at: None,

@@ -221,8 +221,11 @@ async fn each_reader_sees_the_events_of_the_objects_it_may_see() {
             "USAGE_RECORDED"
         ]
     );
-    assert!(signer.iter().all(|e| e["requestId"] == json!(request.id)
-        || e["type"] == json!("USAGE_RECORDED")));
+    assert!(
+        signer
+            .iter()
+            .all(|e| e["requestId"] == json!(request.id) || e["type"] == json!("USAGE_RECORDED"))
+    );
     // Partner events: the partner's own authorization is its own.
     let (rival_all, _) = feed(&world.app, &rival.admin, None, 100, None).await;
     assert!(

@@ -26,4 +26,5 @@ mod postgres;
 mod schema;
 mod support;
 mod transport;
+mod webhooks;
 mod workflow;
