@@ -1,17 +1,25 @@
 //! The event feed: `events`, a connection a client resumes from its last
 //! cursor, and the same events live over a WebSocket (`Subscription`).
 
-use async_graphql::{Context, Object, SimpleObject};
+use std::collections::VecDeque;
+use std::time::Duration;
 
+use async_graphql::{Context, ID, Object, SimpleObject, Subscription};
+use futures_util::Stream;
+
+use super::aco::AcoRequest;
 use super::connection::{Conn, CursorKey, connection, page_args};
 use super::scalars::{DateTime, Json};
 use super::types::ActorRole;
-use super::{app, read};
+use super::{actor, app, read};
 use crate::authz;
 use crate::domain::EventType;
+use crate::domain::actor::Actor;
+use crate::domain::ids::{IdKind, ObjectId};
 use crate::error::{Error, Result};
 use crate::store::events::{self, EventFilter, EventRow, position_key};
 use crate::store::pagination::PageArgs;
+use crate::store::{Db, Engine};
 
 /// Something that happened: one change, written in the transaction that
 /// made it. The same envelope is a webhook delivery's body.
@@ -109,5 +117,150 @@ impl EventQuery {
             Ok(connection(page, |(key, _)| key.clone(), |(_, e)| e))
         })
         .await
+    }
+}
+
+/// Events as they happen, over a WebSocket (`graphql-transport-ws`),
+/// authenticated by the token in `connection_init` and scoped as the feed.
+#[derive(Default)]
+pub struct EventSubscription;
+
+#[Subscription]
+impl EventSubscription {
+    /// Every change the caller may see from now on, as it is committed: the
+    /// same events as the `events` feed, in the same order (a reconnecting
+    /// client catches up from the feed with its last event's cursor).
+    async fn events(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only events of these types; every type when omitted.")] types: Option<
+            Vec<EventType>,
+        >,
+    ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<Event>> + use<>> {
+        let filter = EventFilter {
+            types: types.unwrap_or_default(),
+            request: None,
+            below: None,
+        };
+        let live = Live::start(ctx, filter).await?;
+        Ok(futures_util::stream::unfold(live, |mut live| async move {
+            let row = live.next().await?;
+            Some((Event::try_from(row).map_err(Into::into), live))
+        }))
+    }
+
+    /// The request each time it changes (a workflow step, its agreement or
+    /// its credit), as the caller sees it then (changes that land together
+    /// are one answer); ends when the caller may no longer see it. `NOT_FOUND` for a request the caller may not see.
+    async fn aco_request_changed(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The request (`req_…`).")] id: ID,
+    ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<AcoRequest>> + use<>> {
+        let id = ObjectId::parse_kind(&id, IdKind::AcoRequest)
+            .map_err(|e| super::to_gql(ctx, Error::bad_id(&["id"], e)))?;
+        let seen = id.clone();
+        read(ctx, move |tx, actor| {
+            authz::find_request(tx, actor, &seen)?.ok_or(Error::NotFound)
+        })
+        .await?;
+        let filter = EventFilter {
+            types: Vec::new(),
+            request: Some(id.clone()),
+            below: None,
+        };
+        let live = Live::start(ctx, filter).await?;
+        Ok(futures_util::stream::unfold(
+            (live, id),
+            |(mut live, id)| async move {
+                live.next().await?;
+                // Several changes read at once are one answer: the request now.
+                live.ready.clear();
+                let (db, actor, request) = (live.db.clone(), live.actor.clone(), id.clone());
+                let now = db
+                    .read(move |tx| authz::find_request(tx, &actor, &request))
+                    .await;
+                match now {
+                    Ok(Some(row)) => Some((Ok(AcoRequest::from(row)), (live, id))),
+                    Ok(None) => None,
+                    Err(e) => Some((Err(async_graphql::Error::new(e.to_string())), (live, id))),
+                }
+            },
+        ))
+    }
+}
+
+/// A reader of the feed that waits for what comes next: after each commit
+/// of this process, and at least every second.
+struct Live {
+    db: Db,
+    actor: Actor,
+    filter: EventFilter,
+    cursor: i64,
+    commits: tokio::sync::watch::Receiver<u64>,
+    ready: VecDeque<EventRow>,
+}
+
+impl Live {
+    /// From the newest event now.
+    async fn start(ctx: &Context<'_>, filter: EventFilter) -> async_graphql::Result<Live> {
+        let db = app(ctx).db.clone();
+        let actor = actor(ctx)?;
+        let below = db.event_horizon();
+        let commits = events::commits();
+        let cursor = db
+            .read(move |tx| events::head(tx, below))
+            .await
+            .map_err(|e| super::to_gql(ctx, e))?;
+        Ok(Live {
+            db,
+            actor,
+            filter,
+            cursor,
+            commits,
+            ready: VecDeque::new(),
+        })
+    }
+
+    /// The next event; `None` when the store fails (the subscription ends).
+    async fn next(&mut self) -> Option<EventRow> {
+        loop {
+            if let Some(row) = self.ready.pop_front() {
+                return Some(row);
+            }
+            let (actor, after) = (self.actor.clone(), self.cursor);
+            let filter = EventFilter {
+                below: self.db.event_horizon(),
+                ..self.filter.clone()
+            };
+            let page = self
+                .db
+                .read(move |tx| {
+                    let args = PageArgs {
+                        first: Some(100),
+                        after: Some(position_key(after)),
+                        skip_total: true,
+                        ..PageArgs::default()
+                    };
+                    events::page_of(tx, &authz::event_scope(tx, &actor)?, &filter, &args)
+                })
+                .await;
+            match page {
+                Ok(page) if !page.items.is_empty() => {
+                    self.cursor = page.items.last().map_or(after, |e| e.position);
+                    self.ready.extend(page.items);
+                }
+                Ok(_) => {
+                    tokio::select! {
+                        _ = self.commits.changed() => {}
+                        () = tokio::time::sleep(Duration::from_secs(1)) => {}
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "a live subscription ended");
+                    return None;
+                }
+            }
+        }
     }
 }

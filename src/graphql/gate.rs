@@ -64,6 +64,7 @@ pub fn rule(operation: OperationType, field: &str) -> Option<Rule> {
             | "acoRequest" | "acoRequests" | "events",
         ) => Authenticated,
         (OperationType::Query, "acoEligibility") => Eligibility,
+        (OperationType::Subscription, "events" | "acoRequestChanged") => Authenticated,
         (
             OperationType::Query,
             "webhookSubscriptions" | "webhookSubscription" | "webhookDeliveries",

@@ -27,7 +27,7 @@ pub mod webhooks;
 
 use std::sync::Arc;
 
-use async_graphql::{Context, EmptySubscription, Schema, SchemaBuilder};
+use async_graphql::{Context, Schema, SchemaBuilder};
 use chrono::{DateTime, Utc};
 
 use crate::config::AppConfig;
@@ -39,7 +39,7 @@ use crate::store::Engine;
 use crate::store::Tx;
 
 /// The subscription root: none yet (the role gate reads its fields too).
-pub type Subscription = EmptySubscription;
+pub type Subscription = events::EventSubscription;
 
 pub type AcoSchema = Schema<query::QueryRoot, mutation::MutationRoot, Subscription>;
 
@@ -109,7 +109,7 @@ fn schema_unlimited() -> SchemaBuilder<query::QueryRoot, mutation::MutationRoot,
     Schema::build(
         query::QueryRoot::default(),
         mutation::MutationRoot::default(),
-        EmptySubscription,
+        events::EventSubscription,
     )
     // Scalars that later fields use; registered so clients see them now.
     .register_output_type::<scalars::Decimal>()

@@ -173,14 +173,20 @@ pub(super) async fn graphql_post(
     execute(&state, &headers, request).await
 }
 
-/// `GET /graphql?query=…` runs queries (never mutations: `405`); without a
-/// query it serves the explorer, when enabled.
-pub(super) async fn graphql_get(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    RawQuery(query): RawQuery,
-    request: GraphQLRequest<Refusal>,
-) -> Response {
+/// `GET /graphql?query=…` runs queries (never mutations: `405`); a
+/// WebSocket upgrade serves subscriptions; without a query it serves the
+/// explorer, when enabled.
+pub(super) async fn graphql_get(State(state): State<AppState>, request: Request) -> Response {
+    if super::subscriptions::wants_upgrade(request.headers()) {
+        let (mut parts, _) = request.into_parts();
+        return super::subscriptions::upgrade(state, &mut parts).await;
+    }
+    type GetParts = (HeaderMap, RawQuery, GraphQLRequest<Refusal>);
+    let extracted = <GetParts as FromRequest<AppState>>::from_request(request, &state).await;
+    let (headers, RawQuery(query), request) = match extracted {
+        Ok(extracted) => extracted,
+        Err(refusal) => return refusal,
+    };
     if query.unwrap_or_default().is_empty() {
         return super::explorer::page(&state);
     }

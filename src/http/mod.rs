@@ -14,6 +14,7 @@ mod explorer;
 mod graphql;
 mod layers;
 mod report;
+mod subscriptions;
 
 use std::sync::Arc;
 

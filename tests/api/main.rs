@@ -24,6 +24,7 @@ mod observe;
 mod plain;
 mod postgres;
 mod schema;
+mod subscriptions;
 mod support;
 mod transport;
 mod webhooks;
