@@ -48,6 +48,7 @@ impl WebhookSubscription {
         &self.0.url
     }
     /// The event types it is sent.
+    #[graphql(complexity = "crate::graphql::cost::items(EventType::ALL.len(), child_complexity)")]
     async fn event_types(&self) -> &[EventType] {
         &self.0.event_types
     }
