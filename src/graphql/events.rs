@@ -125,7 +125,9 @@ impl EventQuery {
 #[derive(Default)]
 pub struct EventSubscription;
 
-#[Subscription]
+/// Live updates over a WebSocket (`graphql-transport-ws` on `GET /graphql`),
+/// authenticated by the token in `connection_init` and scoped as queries are.
+#[Subscription(name = "Subscription")]
 impl EventSubscription {
     /// Every change the caller may see from now on, as it is committed: the
     /// same events as the `events` feed, in the same order (a reconnecting

@@ -26,6 +26,8 @@ const ATTEMPTS_SHOWN: usize = 20;
 /// the types it names that its owner may see.
 pub struct WebhookSubscription(pub SubscriptionRow);
 
+/// An endpoint that is sent, as Standard Webhooks deliveries, the events of
+/// the types it names that its owner may see.
 #[Object(serial)]
 impl WebhookSubscription {
     /// The subscription's id (`whk_…`).
@@ -134,6 +136,8 @@ async fn deliveries(
 /// every attempt, so a receiver can tell a retry from a new message.
 pub struct WebhookDelivery(pub DeliveryRow);
 
+/// One event for one subscription: its id is the `webhook-id` header of
+/// every attempt, so a receiver can tell a retry from a new message.
 #[Object(serial)]
 impl WebhookDelivery {
     /// The delivery's id (`msg_…`), sent as `webhook-id`.

@@ -205,13 +205,24 @@ pub fn count_of(tx: &Tx<'_>, partner: Option<&ObjectId>) -> Result<i64> {
     Ok(count.unwrap_or(0))
 }
 
-/// The ids of the enabled subscriptions, for the deliverer.
-pub fn enabled(tx: &Tx<'_>) -> Result<Vec<ObjectId>> {
+/// The enabled subscriptions and their cursors, for the deliverer.
+pub fn enabled(tx: &Tx<'_>) -> Result<Vec<(ObjectId, i64)>> {
     tx.rows(
-        "SELECT id FROM webhook_subscriptions WHERE enabled = 1 ORDER BY id",
+        "SELECT id, cursor FROM webhook_subscriptions WHERE enabled = 1 ORDER BY id",
         &[],
-        |r| r.get(0),
+        |r| Ok((r.get(0)?, r.get(1)?)),
     )
+}
+
+/// Whether any delivery is due at `now`.
+pub fn any_due(tx: &Tx<'_>, now: DateTime<Utc>) -> Result<bool> {
+    Ok(tx
+        .row(
+            "SELECT 1 FROM webhook_deliveries WHERE next_attempt_at <= ?1 LIMIT 1",
+            &[&instant(now)],
+            |r| r.get::<i64>(0),
+        )?
+        .is_some())
 }
 
 /// One event for one subscription.

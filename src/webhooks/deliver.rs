@@ -54,6 +54,17 @@ fn backoff(failed: i64) -> Duration {
     Duration::from_millis((seconds as f64 * 1_000.0 * (0.8 + 0.4 * random)) as u64)
 }
 
+/// What one step did.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Step {
+    /// Deliveries written.
+    pub written: usize,
+    /// Sends started.
+    pub started: usize,
+    /// No subscription is enabled and nothing is due.
+    pub idle: bool,
+}
+
 /// Sends webhook deliveries for one process.
 #[derive(Clone)]
 pub struct Deliverer {
@@ -81,25 +92,56 @@ impl Deliverer {
         }
     }
 
-    /// Fans out new events and starts sending what is due; returns how many
-    /// deliveries were written and how many sends started.
-    pub async fn step(&self) -> Result<(usize, usize)> {
-        let written = self.fan_out().await?;
-        let sent = self.send_due().await?;
-        Ok((written, sent))
+    /// Fans out new events and starts sending what is due: one read says
+    /// whether there is anything to do, and only then does it write.
+    pub async fn step(&self) -> Result<Step> {
+        let below = self.db.event_horizon();
+        let now = Utc::now();
+        let (subscriptions, head, due) = self
+            .db
+            .read(move |tx| {
+                Ok((
+                    webhooks::enabled(tx)?,
+                    events::head(tx, below)?,
+                    webhooks::any_due(tx, now)?,
+                ))
+            })
+            .await?;
+        let mut step = Step {
+            idle: subscriptions.is_empty() && !due,
+            ..Step::default()
+        };
+        for (id, cursor) in subscriptions {
+            if cursor < head {
+                step.written += self.fan_out(&id).await?;
+            }
+        }
+        if due || step.written > 0 {
+            step.started = self.send_due().await?;
+        }
+        Ok(step)
     }
 
     /// The local server's loop: a step after each commit of this process,
     /// and at least once a second (retries falling due, other processes'
-    /// events on a shared database).
+    /// events on a shared database). With no subscription and nothing due,
+    /// commits do not wake it: the next second's step finds what they wrote.
     pub async fn run(self) {
         let mut commits = events::commits();
         loop {
-            match self.step().await {
+            let idle = match self.step().await {
                 // More waiting than one step claims: go on at once.
-                Ok((_, sent)) if sent > 0 && self.slots.available_permits() > 0 => continue,
-                Ok(_) => {}
-                Err(e) => tracing::error!(error = %e, "webhook delivery failed"),
+                Ok(step) if step.started > 0 && self.slots.available_permits() > 0 => continue,
+                Ok(step) => step.idle,
+                Err(e) => {
+                    tracing::error!(error = %e, "webhook delivery failed");
+                    true
+                }
+            };
+            if idle {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                commits.borrow_and_update();
+                continue;
             }
             tokio::select! {
                 _ = commits.changed() => {}
@@ -114,9 +156,9 @@ impl Deliverer {
         let until = std::time::Instant::now() + budget;
         let mut sent = 0;
         loop {
-            let (written, started) = self.step().await?;
-            sent += started;
-            if (written == 0 && started == 0) || std::time::Instant::now() >= until {
+            let step = self.step().await?;
+            sent += step.started;
+            if (step.written == 0 && step.started == 0) || std::time::Instant::now() >= until {
                 break;
             }
             if self.slots.available_permits() == 0 {
@@ -129,26 +171,22 @@ impl Deliverer {
         Ok(sent)
     }
 
-    /// Writes the deliveries of the events each enabled subscription has not
-    /// yet been considered for.
-    pub async fn fan_out(&self) -> Result<usize> {
-        let ids = self.db.read(webhooks::enabled).await?;
+    /// Writes the deliveries of the events subscription `id` has not yet
+    /// been considered for, a batch a transaction.
+    async fn fan_out(&self, id: &ObjectId) -> Result<usize> {
         let mut written = 0;
-        for id in ids {
-            loop {
-                let below = self.db.event_horizon();
-                let id = id.clone();
-                let (n, more) = self
-                    .db
-                    .write(move |tx| fan_out_one(tx, &id, below, Utc::now()))
-                    .await?;
-                written += n;
-                if !more {
-                    break;
-                }
+        loop {
+            let below = self.db.event_horizon();
+            let id = id.clone();
+            let (n, more) = self
+                .db
+                .write(move |tx| fan_out_one(tx, &id, below, Utc::now()))
+                .await?;
+            written += n;
+            if !more {
+                return Ok(written);
             }
         }
-        Ok(written)
     }
 
     /// Claims the deliveries that are due (as many as there are free slots)

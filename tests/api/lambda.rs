@@ -341,7 +341,10 @@ async fn the_binary_runs_the_sweep_for_a_scheduled_event() {
         ("response", "sweep-1"),
         "{response}"
     );
-    assert_eq!(response, json!({ "expiredAgreements": 1 }));
+    assert_eq!(
+        response,
+        json!({ "expiredAgreements": 1, "webhookSends": 0 })
+    );
 
     let world = World {
         app: TestApp {
