@@ -615,9 +615,12 @@ async function sigkill() {
   for (const r of again) check(before.get(r.envelope.id) === r.msgId, `event ${r.envelope.id}: ${before.get(r.envelope.id)} before, ${r.msgId} after`);
   const ds = await pollDeliveries(sub, (ds) => ds.length === 8 && ds.every((d) => d.status === "SUCCEEDED"), 5_000,
     "the 8 deliveries not all SUCCEEDED");
+  const after = (rs) => rs.map((r) => fmt(r.at - tRestarted)).join(", ") || "none";
+  const fresh = receiver.requests.filter((r) => r.attempt === 1 && r.at > tKilled);
   return (
     `${inFlight} attempts in flight at the kill (${before.size} of 8 events sent); after the restart ` +
-    `${again.length} sent again with the same webhook-id, ${want.length - before.size} sent for the first time; ` +
+    `${again.length} sent again with the same webhook-id (at ${after(again)}), ` +
+    `${want.length - before.size} sent for the first time (at ${after(fresh)}); ` +
     `all 8 arrived ${fmt(tAll - tRestarted)} after the restart (${fmt(tAll - tKilled)} after the kill); ` +
     `attempts recorded ${ds.map((d) => d.attempts).join(",")}`
   );
@@ -691,7 +694,7 @@ async function latency() {
   const line =
     `${total} updates over ${((tIssued - t0) / 1000).toFixed(1)} s (target ${RATE}/s for ${DURATION} s, driven ` +
     `${drivenRate.toFixed(1)}/s to the last answer, ${late} started over ${fmt(interval)} late); ` +
-    `commit→receipt p50 ${fmt(p50)}, p99 ${fmt(p99)}, max ${fmt(max)} (min ${fmt(min)}); ` +
+    `commit→receipt p50 ${fmt(p50)}, p99 ${fmt(p99)}, max ${fmt(max)} (min ${min.toFixed(1)} ms); ` +
     `${receiver.duplicates()} duplicates`;
   check(p99 < P99_LIMIT_MS, `p99 ${fmt(p99)} ≥ ${P99_LIMIT_MS} ms: ${line}`);
   return line;
