@@ -31,7 +31,7 @@ for arg in "$@"; do
     *) binary="$arg" ;;
   esac
 done
-binary="$(realpath "${binary:-${CARGO_TARGET_DIR:-$root/target}/release/aco-api}")"
+binary="$(realpath -m "${binary:-${CARGO_TARGET_DIR:-$root/target}/release/aco-api}")"
 [ -x "$binary" ] || { echo "webhook test: no binary at $binary" >&2; exit 2; }
 
 cd "$root/tests/webhooks"

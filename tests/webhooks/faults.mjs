@@ -294,7 +294,8 @@ class Receiver {
       const msgId = req.headers["webhook-id"];
       const attempt = (this.attempts.get(msgId) ?? 0) + 1;
       this.attempts.set(msgId, attempt);
-      const r = { at, msgId, attempt, headers: { ...req.headers }, raw, verified: false, error: null, envelope: null };
+      // took: answered 2xx at once (a held or hung request is not taken).
+      const r = { at, msgId, attempt, headers: { ...req.headers }, raw, verified: false, error: null, envelope: null, took: false };
       try {
         check(this.secret, "a request before the secret was known");
         r.envelope = new Webhook(this.secret).verify(raw, req.headers);
@@ -306,6 +307,7 @@ class Receiver {
         } catch {}
       }
       const answer = r.verified ? this.behaviour(msgId, attempt) : 400;
+      r.took = typeof answer === "number" && answer >= 200 && answer < 300;
       this.requests.push(r);
       this.#wake();
       if (answer === "hang") {
@@ -329,8 +331,16 @@ class Receiver {
     this.waiters = this.waiters.filter((w) => !w());
   }
 
-  // Waits until `predicate()` holds (checked on each request and every 100 ms).
+  // Waits until `predicate()` holds (checked on each request and every 100 ms);
+  // fails at once when a body does not verify.
   async until(predicate, timeoutMs, what) {
+    const unverified = () => {
+      const bad = this.requests.find((r) => !r.verified);
+      return bad && new Failure(`${this.name}: a delivery did not verify (webhook-id ${bad.msgId}: ${bad.error}); headers ` +
+        `${JSON.stringify({ id: bad.headers["webhook-id"], timestamp: bad.headers["webhook-timestamp"], signature: bad.headers["webhook-signature"] })}, ` +
+        `body ${bad.raw.slice(0, 200)}`);
+    };
+    if (unverified()) throw unverified();
     if (predicate()) return;
     await new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -338,10 +348,11 @@ class Receiver {
         reject(new Failure(`${this.name}: ${what} did not happen within ${timeoutMs / 1000} s`));
       }, timeoutMs);
       const done = () => {
-        if (!predicate()) return false;
+        const failure = unverified();
+        if (!failure && !predicate()) return false;
         clearTimeout(timer);
         clearInterval(poll);
-        resolve();
+        failure ? reject(failure) : resolve();
         return true;
       };
       const poll = setInterval(() => done() && (this.waiters = this.waiters.filter((w) => w !== done)), 100);
@@ -349,8 +360,9 @@ class Receiver {
     });
   }
 
+  // The events the endpoint took: verified, answered 2xx.
   eventIds() {
-    return new Set(this.requests.filter((r) => r.verified).map((r) => r.envelope.id));
+    return new Set(this.requests.filter((r) => r.verified && r.took).map((r) => r.envelope.id));
   }
 
   // Problems with what arrived: a body that does not verify, an envelope
@@ -383,7 +395,8 @@ class Receiver {
   }
 
   duplicates() {
-    return this.requests.filter((r) => r.verified).length - this.eventIds().size;
+    const verified = this.requests.filter((r) => r.verified);
+    return verified.length - new Set(verified.map((r) => r.envelope.id)).size;
   }
 }
 
@@ -593,32 +606,37 @@ async function sigkill() {
   // One more, committed just before the kill: it may not even be claimed yet.
   await createCustomer(CONTOSO_ADMIN(), "Killed Hooks");
   const inFlight = receiver.open.size;
-  const before = new Map(receiver.requests.map((r) => [r.envelope.id, r.msgId]));
   await killServer("SIGKILL");
   const tKilled = performance.now();
   answering = true;
+  // Every request so far hangs, unanswered: the events the dead server was sending.
+  const hung = receiver.requests.length;
+  const before = new Map(receiver.requests.map((r) => [r.envelope.id, r.msgId]));
+  check(receiver.requests.every((r) => !r.took), "a request was answered before the kill");
   await startServer();
   const tRestarted = performance.now();
   const [events] = await feed(ADMIN(), head, types);
   check(events.length === 8, `the feed has ${events.length} events of the 4 customers, not 8`);
   const want = events.map((e) => e.id);
   await receiver
-    .until(() => want.every((id) => receiver.requests.some((r) => r.envelope?.id === id && r.attempt >= (before.has(id) ? 2 : 1))),
-      30_000, "every event after the restart")
+    .until(() => missingFrom(receiver, want).length === 0, 30_000, "every event after the restart")
     .catch((e) => {
       throw new Failure(`${e.message}; missing ${missingFrom(receiver, want).join(", ")}`);
     });
   const tAll = performance.now();
   const problems = receiver.problems();
   check(problems.length === 0, problems.join("; "));
-  const again = receiver.requests.filter((r) => r.attempt >= 2);
-  for (const r of again) check(before.get(r.envelope.id) === r.msgId, `event ${r.envelope.id}: ${before.get(r.envelope.id)} before, ${r.msgId} after`);
+  const taken = receiver.requests.filter((r) => r.took);
+  for (const r of taken) {
+    if (before.has(r.envelope.id)) check(before.get(r.envelope.id) === r.msgId, `event ${r.envelope.id}: ${before.get(r.envelope.id)} before, ${r.msgId} after`);
+  }
+  const again = taken.filter((r) => before.has(r.envelope.id));
   const ds = await pollDeliveries(sub, (ds) => ds.length === 8 && ds.every((d) => d.status === "SUCCEEDED"), 5_000,
     "the 8 deliveries not all SUCCEEDED");
   const after = (rs) => rs.map((r) => fmt(r.at - tRestarted)).join(", ") || "none";
-  const fresh = receiver.requests.filter((r) => r.attempt === 1 && r.at > tKilled);
+  const fresh = taken.filter((r) => !before.has(r.envelope.id));
   return (
-    `${inFlight} attempts in flight at the kill (${before.size} of 8 events sent); after the restart ` +
+    `${inFlight} attempts in flight at the kill (${hung} requests, ${before.size} of 8 events, sent by then); after the restart ` +
     `${again.length} sent again with the same webhook-id (at ${after(again)}), ` +
     `${want.length - before.size} sent for the first time (at ${after(fresh)}); ` +
     `all 8 arrived ${fmt(tAll - tRestarted)} after the restart (${fmt(tAll - tKilled)} after the kill); ` +
