@@ -162,7 +162,8 @@ impl WebhookDelivery {
     async fn status(&self) -> WebhookDeliveryStatus {
         self.0.status
     }
-    /// How many attempts were made.
+    /// How many attempts were recorded (an attempt cut off by a crash of
+    /// the server is not; it is made again after the claim runs out).
     async fn attempts(&self) -> i64 {
         self.0.attempts
     }
