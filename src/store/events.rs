@@ -9,12 +9,13 @@
 //! the position is made from the clock ([`clock_key`]) when the event is
 //! written, and a transaction that began earlier may commit later with a
 //! smaller one. The feed therefore reads only below a **horizon**: a
-//! position every transaction that may still commit is past. A write
-//! transaction on PostgreSQL is never committed past its deadline (at most
-//! the statement timeout), so the horizon is the clock less that timeout and
-//! a margin for the commit and clocks apart (`Db::event_horizon`): a client
-//! resuming from its last cursor never misses an event, at the price of
-//! reading the PostgreSQL feed that far behind.
+//! position every transaction that may still commit is past. The
+//! PostgreSQL engine commits a transaction within two seconds of its first
+//! event (`tx::EVENT_COMMIT_WINDOW`; a later attempt is rolled back and run
+//! again), so the horizon is the clock less that window and a margin for
+//! the commit and clocks apart, five seconds in all (`Db::event_horizon`): a
+//! client resuming from its last cursor never misses an event, at the price
+//! of reading the PostgreSQL feed that far behind.
 //!
 //! **Visibility** is judged when the feed is read, by the scope of the
 //! object each event names: a request's events by the request scope, a
@@ -138,6 +139,7 @@ pub struct NewEvent<'a> {
 /// Writes `event` in the caller's transaction: it commits or rolls back
 /// with the change it reports.
 pub fn record(tx: &Tx<'_>, event: &NewEvent<'_>) -> Result<()> {
+    tx.wrote_event();
     let id = format!("evt_{}", uuid::Uuid::now_v7().simple());
     let visibility = Visibility::of(event.kind).as_str();
     let at = instant(event.at);

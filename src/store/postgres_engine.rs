@@ -121,7 +121,7 @@ impl Postgres {
     /// The position below which every event that will ever commit has
     /// (see `store::events`).
     pub fn event_horizon(&self) -> i64 {
-        let lag = event_lag(&self.inner.config);
+        let lag = EVENT_LAG;
         let micros = chrono::Utc::now().timestamp_micros() - lag.as_micros() as i64;
         micros * 1_024
     }
@@ -198,9 +198,7 @@ fn attempt_once<T>(
     f: impl FnOnce(&Tx<'_>) -> Result<T>,
 ) -> Result<T> {
     let counted = inner.config.count_statements;
-    // A write commits within its transaction's lifetime of the start of
-    // this attempt, or not at all: the event feed's horizon rests on it.
-    let commit_by = (!read_only).then(|| Instant::now() + write_lifetime(&inner.config));
+    let first_event = std::cell::Cell::new(None);
     let mut session = inner.session()?;
     // Its beginning and its end count as statements, as SQLite's do (a
     // statement timeout set with it does not).
@@ -234,12 +232,22 @@ fn attempt_once<T>(
         .batch_execute(&format!("{begin}{own}"))
         .map_err(postgres_error)?;
     let session = std::cell::RefCell::new(session);
-    let value = f(&Tx::postgres(&session, counted));
+    let value = f(&Tx::postgres(&session, counted, &first_event));
     let mut session = session.into_inner();
     // The caller stopped waiting: what it asked changes nothing.
     let value = match value {
         Ok(_) if deadline.is_some_and(|d| Instant::now() >= d) => Err(Error::Timeout),
-        Ok(_) if commit_by.is_some_and(|d| Instant::now() >= d) => Err(Error::Timeout),
+        // Events commit within their window of being written, or the
+        // attempt is run again: the event feed's horizon rests on it.
+        Ok(_)
+            if first_event
+                .get()
+                .is_some_and(|at: Instant| at.elapsed() >= super::tx::EVENT_COMMIT_WINDOW) =>
+        {
+            Err(Error::Contended(
+                "the transaction's events were not ready to commit within their window".into(),
+            ))
+        }
         value => value,
     };
     let end = if value.is_ok() { "COMMIT" } else { "ROLLBACK" };
@@ -261,21 +269,10 @@ fn attempt_once<T>(
     value
 }
 
-/// The longest a write transaction lives before it commits: the statement
-/// timeout (the request timeout), or Aurora DSQL's five minutes without one.
-fn write_lifetime(config: &super::postgres::PostgresConfig) -> Duration {
-    if config.statement_timeout.is_zero() {
-        Duration::from_secs(300)
-    } else {
-        config.statement_timeout
-    }
-}
-
-/// How far behind the clock the event feed reads: a write's lifetime, and
-/// two seconds for its commit to land and for clocks of the processes apart.
-pub fn event_lag(config: &super::postgres::PostgresConfig) -> Duration {
-    write_lifetime(config) + Duration::from_secs(2)
-}
+/// How far behind the clock the event feed reads: the window in which a
+/// transaction's events commit, and three seconds for the commit to land
+/// and for the clocks of the processes apart.
+pub const EVENT_LAG: Duration = Duration::from_secs(5);
 
 /// Whether the server ended the connection.
 fn lost(error: &postgres::Error) -> bool {

@@ -24,6 +24,8 @@ enum Conn<'c> {
         session: &'c std::cell::RefCell<super::postgres::Session>,
         /// Whether its statements count in [`statements_run`](super::statements_run).
         counted: bool,
+        /// When this attempt wrote its first event (see `store::events`).
+        first_event: &'c std::cell::Cell<Option<std::time::Instant>>,
     },
 }
 
@@ -47,8 +49,23 @@ impl<'c> Tx<'c> {
     pub(super) fn postgres(
         session: &'c std::cell::RefCell<super::postgres::Session>,
         counted: bool,
+        first_event: &'c std::cell::Cell<Option<std::time::Instant>>,
     ) -> Self {
-        Tx(Conn::Postgres { session, counted })
+        Tx(Conn::Postgres {
+            session,
+            counted,
+            first_event,
+        })
+    }
+
+    /// Notes that the transaction wrote an event now (PostgreSQL): the engine
+    /// commits it within [`EVENT_COMMIT_WINDOW`] of the first, or not at all.
+    pub(super) fn wrote_event(&self) {
+        if let Conn::Postgres { first_event, .. } = &self.0
+            && first_event.get().is_none()
+        {
+            first_event.set(Some(std::time::Instant::now()));
+        }
     }
 }
 
@@ -190,7 +207,9 @@ impl Tx<'_> {
                     None => Ok(None),
                 }
             }
-            Conn::Postgres { session, counted } => {
+            Conn::Postgres {
+                session, counted, ..
+            } => {
                 let row = Self::on_postgres(session, *counted, sql, |client, statement| {
                     client.query_opt(statement, &postgres_params(params))
                 })?;
@@ -219,7 +238,9 @@ impl Tx<'_> {
                 }
                 Ok(out)
             }
-            Conn::Postgres { session, counted } => {
+            Conn::Postgres {
+                session, counted, ..
+            } => {
                 let rows = Self::on_postgres(session, *counted, sql, |client, statement| {
                     client.query(statement, &postgres_params(params))
                 })?;
@@ -232,7 +253,9 @@ impl Tx<'_> {
     pub fn exec(&self, sql: &str, params: &[&dyn Param]) -> Result<usize> {
         match &self.0 {
             Conn::Sqlite(conn) => Ok(conn.prepare_cached(sql)?.execute(sqlite_params(params))?),
-            Conn::Postgres { session, counted } => {
+            Conn::Postgres {
+                session, counted, ..
+            } => {
                 let changed = Self::on_postgres(session, *counted, sql, |client, statement| {
                     client.execute(statement, &postgres_params(params))
                 })?;
@@ -276,6 +299,11 @@ impl Tx<'_> {
         Ok(Some(newest.map_or(now, |n| now.max(n + 1))))
     }
 }
+
+/// How long after its first event a PostgreSQL transaction may commit: a
+/// later attempt is rolled back and run again, so that the event feed's
+/// horizon need only be this far behind the clock (and a margin).
+pub const EVENT_COMMIT_WINDOW: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// A key made from the clock, for rows a PostgreSQL engine orders without a
 /// sequence: the microseconds since 1970 times 1,024, plus a random part

@@ -67,9 +67,10 @@ async fn every_change_of_the_workflow_is_an_event_and_a_refusal_is_none() {
     let world = World::new();
     let partner = world.signed_partner("Contoso", "DIRECT_BILL").await;
     let customer = world.eligible_customer(&partner, "Fabrikam").await;
+    settle().await;
     let (_, start) = feed(&world.app, &world.admin, None, 100, None).await;
     let (request, agreement) = signed_request(&world, &partner, &customer).await;
-
+    settle().await;
     let (events, end) = feed(&world.app, &world.admin, start.clone(), 100, None).await;
     assert_eq!(
         types(&events),
@@ -113,6 +114,7 @@ async fn every_change_of_the_workflow_is_an_event_and_a_refusal_is_none() {
         )
         .await;
     assert_ne!(refused["userErrors"], json!([]));
+    settle().await;
     let (after, _) = feed(&world.app, &world.admin, end.clone(), 100, None).await;
     assert_eq!(after, Vec::<Value>::new());
 
@@ -128,6 +130,7 @@ async fn every_change_of_the_workflow_is_an_event_and_a_refusal_is_none() {
             .await;
         assert_eq!(data["recordMonthlyUsage"]["userErrors"], json!([]));
     }
+    settle().await;
     let (usage, _) = feed(&world.app, &world.admin, end, 100, None).await;
     assert_eq!(types(&usage), ["USAGE_RECORDED", "USAGE_CORRECTED"]);
     assert_eq!(usage[1]["objectId"], json!(customer.id));
@@ -146,6 +149,7 @@ async fn a_client_resumes_from_its_last_cursor_and_misses_nothing() {
     for name in ["Alpha", "Beta", "Gamma"] {
         world.customer(&partner, name).await;
     }
+    settle().await;
     let (whole, _) = feed(&world.app, &world.admin, None, 100, None).await;
     assert!(whole.len() >= 9, "{whole:?}");
     // Pages of every size give the same events, in the same order.
@@ -156,6 +160,7 @@ async fn a_client_resumes_from_its_last_cursor_and_misses_nothing() {
     // Resumed from the last cursor: only what came since.
     let (_, cursor) = feed(&world.app, &world.admin, None, 5, None).await;
     world.customer(&partner, "Delta").await;
+    settle().await;
     let (since, _) = feed(&world.app, &world.admin, cursor, 5, None).await;
     assert_eq!(
         types(&since),
@@ -190,6 +195,7 @@ async fn each_reader_sees_the_events_of_the_objects_it_may_see() {
     let partner = world.signed_partner("Contoso", "DIRECT_BILL").await;
     let rival = world.signed_partner("Rival", "DIRECT_BILL").await;
     let customer = world.eligible_customer(&partner, "Fabrikam").await;
+    settle().await;
     let (_, start) = feed(&world.app, &world.admin, None, 100, None).await;
     let (request, _) = signed_request(&world, &partner, &customer).await;
     let data = world
@@ -201,7 +207,7 @@ async fn each_reader_sees_the_events_of_the_objects_it_may_see() {
         )
         .await;
     assert_eq!(data["recordMonthlyUsage"]["userErrors"], json!([]));
-
+    settle().await;
     let (everything, _) = feed(&world.app, &world.admin, start.clone(), 100, None).await;
     assert_eq!(everything.len(), 10);
     // The partner sees its request, agreement, credit and usage events.

@@ -47,6 +47,14 @@ pub fn on_postgres() -> bool {
 
 /// Says why a test does not run on PostgreSQL (docs/testing.md lists each),
 /// and whether it does not: `if support::sqlite_only("…") { return; }`.
+/// Waits until what was just written is below the event feed's horizon:
+/// at once on SQLite, five seconds on PostgreSQL (`store::events`).
+pub async fn settle() {
+    if on_postgres() {
+        tokio::time::sleep(std::time::Duration::from_millis(5_300)).await;
+    }
+}
+
 pub fn sqlite_only(why: &str) -> bool {
     if on_postgres() {
         eprintln!("on SQLite only: {why}");

@@ -252,6 +252,7 @@ async fn a_failing_endpoint_gets_the_event_later_with_the_same_id() {
     )
     .await;
     world.customer(&partner, "Fabrikam").await;
+    settle().await;
     deliver(&world.app).await;
     let data = world
         .app
@@ -447,6 +448,7 @@ async fn owners_manage_their_subscriptions_and_nobody_else_sees_them() {
     assert_eq!(message.signature.split(' ').count(), 2);
 
     // The changes are the subscription's history, and its owner's events.
+    settle().await;
     let (events, _) = crate::events::feed(
         &world.app,
         &partner.admin,
@@ -480,6 +482,7 @@ async fn owners_manage_their_subscriptions_and_nobody_else_sees_them() {
         json!(id)
     );
     world.customer(&partner, "Northwind").await;
+    settle().await;
     deliver(&world.app).await;
     assert_eq!(receiver.received().len(), 1);
 }
