@@ -245,3 +245,35 @@ async fn each_reader_sees_the_events_of_the_objects_it_may_see() {
         "{rival_all:?}"
     );
 }
+
+#[tokio::test]
+async fn events_are_kept_for_the_retention_period_then_removed_oldest_first() {
+    let world = World::on(TestApp::configured(|c| {
+        c.clock = at("2027-01-05T10:00:00Z");
+    }));
+    let partner = world.signed_partner("Contoso", "DIRECT_BILL").await;
+    world.customer(&partner, "Old Customer").await;
+    settle().await;
+    let (before, _) = feed(&world.app, &world.admin, None, 100, None).await;
+    // 91 days on: the old events are past the 90 days they are kept.
+    let world = world.at("2027-04-06T10:00:00Z");
+    let young = world.customer(&partner, "Young Customer").await;
+    let config = world.app.config.clone();
+    let (removed, _) = aco_api::jobs::remove_expired_events(&open_store(&config), &config)
+        .await
+        .unwrap();
+    assert_eq!(removed, before.len());
+    settle().await;
+    let (after, _) = feed(&world.app, &world.admin, None, 100, None).await;
+    assert_eq!(
+        types(&after),
+        ["CUSTOMER_CREATED", "RELATIONSHIP_CREATED"],
+        "{after:?}"
+    );
+    assert_eq!(after[0]["objectId"], json!(young.id));
+    // Nothing more is old enough: a second run removes nothing.
+    let (again, _) = aco_api::jobs::remove_expired_events(&open_store(&config), &config)
+        .await
+        .unwrap();
+    assert_eq!(again, 0);
+}
