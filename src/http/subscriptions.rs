@@ -3,7 +3,8 @@
 //! `connection_init` (`{"Authorization": "Bearer …"}`) and is checked as a
 //! request's header is; each operation goes through the same text limits,
 //! document cache and role gate as one sent over HTTP, and the schema's cost
-//! limit; a connection runs at most [`MAX_OPERATIONS`] at once.
+//! limit; a connection runs at most [`MAX_OPERATIONS`] at once, and a
+//! process keeps at most [`MAX_SOCKETS`] connections.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -24,6 +25,32 @@ use crate::graphql::RequestContext;
 
 /// Operations one connection may run at once.
 pub const MAX_OPERATIONS: usize = 10;
+
+/// WebSocket connections one process keeps open at once; more are refused
+/// (HTTP 503) until some close.
+pub const MAX_SOCKETS: usize = 1_024;
+
+static SOCKETS: AtomicUsize = AtomicUsize::new(0);
+
+/// Holds one of the [`MAX_SOCKETS`] places while its connection lives.
+struct Place;
+
+impl Place {
+    fn take() -> Option<Place> {
+        let taken = SOCKETS.fetch_add(1, Ordering::SeqCst);
+        if taken >= MAX_SOCKETS {
+            SOCKETS.fetch_sub(1, Ordering::SeqCst);
+            return None;
+        }
+        Some(Place)
+    }
+}
+
+impl Drop for Place {
+    fn drop(&mut self) {
+        SOCKETS.fetch_sub(1, Ordering::SeqCst);
+    }
+}
 
 /// The largest message a client may send (an operation and its variables).
 const MAX_MESSAGE_BYTES: usize = 64 * 1024;
@@ -58,11 +85,19 @@ pub(super) async fn upgrade(state: AppState, parts: &mut Parts) -> HttpResponse 
         Ok(socket) => socket,
         Err(rejection) => return rejection.into_response(),
     };
+    let Some(place) = Place::take() else {
+        return error_response(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "OVERLOADED",
+            &format!("{MAX_SOCKETS} subscription connections are open; try again later"),
+        );
+    };
     socket
         .protocols(["graphql-transport-ws"])
         .max_message_size(MAX_MESSAGE_BYTES)
         .max_frame_size(MAX_MESSAGE_BYTES)
-        .on_upgrade(move |socket| {
+        .on_upgrade(move |socket| async move {
+            let _place = place;
             let executor = Gated {
                 state: state.clone(),
                 running: Arc::new(AtomicUsize::new(0)),
@@ -70,6 +105,7 @@ pub(super) async fn upgrade(state: AppState, parts: &mut Parts) -> HttpResponse 
             GraphQLWebSocket::new(socket, executor, protocol)
                 .on_connection_init(move |payload| connection_init(state, payload))
                 .serve()
+                .await;
         })
 }
 
