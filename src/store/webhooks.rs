@@ -218,9 +218,9 @@ pub fn enabled(tx: &Tx<'_>) -> Result<Vec<(ObjectId, i64)>> {
 pub fn any_due(tx: &Tx<'_>, now: DateTime<Utc>) -> Result<bool> {
     Ok(tx
         .row(
-            "SELECT 1 FROM webhook_deliveries WHERE next_attempt_at <= ?1 LIMIT 1",
+            "SELECT id FROM webhook_deliveries WHERE next_attempt_at <= ?1 LIMIT 1",
             &[&instant(now)],
-            |r| r.get::<i64>(0),
+            |r| r.get::<String>(0),
         )?
         .is_some())
 }
