@@ -33,7 +33,7 @@ pub fn request(tx: &Tx<'_>, entry: &HistoryRow, row: &AcoRequestRow) -> Result<(
             object_id: &row.id,
             request_id: Some(&row.id),
             partner_id: Some(&row.partner_id),
-            data: json!({
+            data: &json!({
                 "requestId": row.id.as_str(),
                 "customerId": row.customer_id.as_str(),
                 "partnerId": row.partner_id.as_str(),
@@ -43,7 +43,8 @@ pub fn request(tx: &Tx<'_>, entry: &HistoryRow, row: &AcoRequestRow) -> Result<(
                 "comment": entry.comment,
                 "version": row.version,
                 "dueAt": row.due_at.map(instant_text),
-            }),
+            })
+            .to_string(),
         },
     )
 }
@@ -89,7 +90,7 @@ pub fn agreement(
             object_id: &a.id,
             request_id: Some(&a.request_id),
             partner_id: None,
-            data: json!({
+            data: &json!({
                 "agreementId": a.id.as_str(),
                 "requestId": a.request_id.as_str(),
                 "customerId": a.customer_id.as_str(),
@@ -98,7 +99,8 @@ pub fn agreement(
                 "creditPeriodMonths": a.credit_period_months,
                 "expiresAt": instant_text(a.expires_at),
                 "reason": a.closed_reason,
-            }),
+            })
+            .to_string(),
         },
     )
 }
@@ -121,7 +123,7 @@ pub fn grant(
             object_id: &g.id,
             request_id: Some(&g.request_id),
             partner_id: Some(&g.partner_id),
-            data: json!({
+            data: &json!({
                 "grantId": g.id.as_str(),
                 "requestId": g.request_id.as_str(),
                 "agreementId": g.agreement_id.as_str(),
@@ -131,7 +133,8 @@ pub fn grant(
                 "firstMonth": g.first_month.to_string(),
                 "lastMonth": g.last_month.to_string(),
                 "status": g.status.as_str(),
-            }),
+            })
+            .to_string(),
         },
     )
 }

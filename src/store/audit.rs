@@ -33,6 +33,7 @@ pub fn record(
     now: DateTime<Utc>,
 ) -> Result<()> {
     let id = tx.history_id("change_log", "entity_id", entity)?;
+    let text = detail.to_string();
     tx.exec(
         "INSERT INTO change_log (id, entity_id, at, actor_subject, actor_name, actor_role, action, \
             detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -44,7 +45,7 @@ pub fn record(
             &actor.name,
             &actor.recorded_role(),
             &action,
-            &detail.to_string(),
+            &text,
         ],
     )?;
     let kind = EventType::of_change(action)
@@ -69,7 +70,7 @@ pub fn record(
             object_id: entity,
             request_id: None,
             partner_id: partner.as_ref(),
-            data: detail,
+            data: &text,
         },
     )
 }

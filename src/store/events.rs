@@ -133,7 +133,8 @@ pub struct NewEvent<'a> {
     pub request_id: Option<&'a ObjectId>,
     /// The partner whose usage, authorization or webhook it is.
     pub partner_id: Option<&'a ObjectId>,
-    pub data: serde_json::Value,
+    /// A JSON object, as text.
+    pub data: &'a str,
 }
 
 /// Writes `event` in the caller's transaction: it commits or rolls back
@@ -143,7 +144,7 @@ pub fn record(tx: &Tx<'_>, event: &NewEvent<'_>) -> Result<()> {
     let id = format!("evt_{}", uuid::Uuid::now_v7().simple());
     let visibility = Visibility::of(event.kind).as_str();
     let at = instant(event.at);
-    let data = event.data.to_string();
+    let data = event.data;
     let kind = event.kind.as_str();
     const COLUMNS: &str = "id, type, schema_version, at, actor_role, actor_subject, visibility, \
         object_id, request_id, partner_id, data";
