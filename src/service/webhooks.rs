@@ -15,6 +15,7 @@ use crate::error::{Error, Result, UserError};
 use crate::fields;
 use crate::store::webhooks::{self, DeliveryRow, SubscriptionRow};
 use crate::store::{Tx, audit, events};
+use crate::webhooks::deliver::RETRY_HOURS;
 use crate::webhooks::signature::Secret;
 
 pub const MANAGE: Permission = Permission {
@@ -27,9 +28,6 @@ pub const MAX_SUBSCRIPTIONS: i64 = 10;
 
 /// How long the secret before a rotation keeps signing beside the new one.
 pub const ROTATION_OVERLAP_HOURS: i64 = 24;
-
-/// How long a delivery is retried after its event (then it fails).
-pub const RETRY_HOURS: i64 = 24;
 
 /// A subscription to create; its URL already checked (`webhooks::endpoint`).
 #[derive(Debug, Clone)]

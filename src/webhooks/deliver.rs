@@ -35,6 +35,9 @@ use crate::store::pagination::PageArgs;
 use crate::store::webhooks::{self, AttemptRow, DeliveryRow, SubscriptionRow, SubscriptionScope};
 use crate::store::{Db, Engine, Tx, partners};
 
+/// How long a delivery is retried after its event (then it fails).
+pub const RETRY_HOURS: i64 = 24;
+
 /// Events fanned out to one subscription in one transaction (each writes a
 /// delivery: well inside Aurora DSQL's 3,000 rows).
 const FAN_OUT_BATCH: usize = 100;
@@ -324,7 +327,7 @@ fn fan_out_one(
                 status: WebhookDeliveryStatus::Pending,
                 attempts: 0,
                 next_attempt_at: Some(now),
-                retry_until: now + chrono::Duration::hours(crate::service::webhooks::RETRY_HOURS),
+                retry_until: now + chrono::Duration::hours(RETRY_HOURS),
                 created_at: now,
                 last_attempt_at: None,
                 delivered_at: None,
