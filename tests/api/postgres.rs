@@ -65,7 +65,7 @@ async fn migrations_apply_every_step_once_and_again_harmlessly() {
         .await
         .unwrap()
         .get(0);
-    assert_eq!(tables, 25);
+    assert_eq!(tables, 29);
     assert!(columns > 200, "{columns} columns");
 }
 
