@@ -3,11 +3,11 @@
 -- webhook deliverer. Events are kept for a retention period (90 days by
 -- default) and then removed by the sweep, oldest first.
 --
--- `position` orders the feed. Here SQLite assigns it (AUTOINCREMENT: never
--- reused, even after the newest events are removed), and the single writer
--- makes its order the commit order.
+-- `position` orders the feed. Here SQLite assigns it (one more than the
+-- largest: the sweep never removes the newest event, so a position is never
+-- given twice), and the single writer makes its order the commit order.
 CREATE TABLE events (
-    position        INTEGER PRIMARY KEY AUTOINCREMENT,
+    position        INTEGER PRIMARY KEY,
     id              TEXT NOT NULL,
     type            TEXT NOT NULL,
     schema_version  INTEGER NOT NULL,

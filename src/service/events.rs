@@ -16,6 +16,21 @@ use crate::store::agreements::{AcoAgreementRow, CreditGrantRow};
 use crate::store::events::{self, NewEvent};
 use crate::store::requests::{AcoRequestRow, HistoryRow};
 
+/// A request event's `data`: its history entry, and where the request is.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RequestData<'a> {
+    request_id: &'a str,
+    customer_id: &'a str,
+    partner_id: &'a str,
+    action: &'a str,
+    from_status: Option<&'static str>,
+    to_status: &'static str,
+    comment: Option<&'a str>,
+    version: i64,
+    due_at: Option<String>,
+}
+
 /// The request's history entry `entry`, just appended, as an event.
 pub fn request(tx: &Tx<'_>, entry: &HistoryRow, row: &AcoRequestRow) -> Result<()> {
     let kind = if entry.from_status.is_none() {
@@ -23,6 +38,18 @@ pub fn request(tx: &Tx<'_>, entry: &HistoryRow, row: &AcoRequestRow) -> Result<(
     } else {
         EventType::AcoRequestStatusChanged
     };
+    let data = serde_json::to_string(&RequestData {
+        request_id: row.id.as_str(),
+        customer_id: row.customer_id.as_str(),
+        partner_id: row.partner_id.as_str(),
+        action: &entry.action,
+        from_status: entry.from_status.map(|s| s.as_str()),
+        to_status: entry.to_status.as_str(),
+        comment: entry.comment.as_deref(),
+        version: row.version,
+        due_at: row.due_at.map(instant_text),
+    })
+    .map_err(|e| crate::error::Error::Internal(format!("an event's data: {e}")))?;
     events::record(
         tx,
         &NewEvent {
@@ -33,18 +60,7 @@ pub fn request(tx: &Tx<'_>, entry: &HistoryRow, row: &AcoRequestRow) -> Result<(
             object_id: &row.id,
             request_id: Some(&row.id),
             partner_id: Some(&row.partner_id),
-            data: &json!({
-                "requestId": row.id.as_str(),
-                "customerId": row.customer_id.as_str(),
-                "partnerId": row.partner_id.as_str(),
-                "action": entry.action,
-                "fromStatus": entry.from_status.map(|s| s.as_str()),
-                "toStatus": entry.to_status.as_str(),
-                "comment": entry.comment,
-                "version": row.version,
-                "dueAt": row.due_at.map(instant_text),
-            })
-            .to_string(),
+            data: &data,
         },
     )
 }

@@ -3,8 +3,10 @@
 //! reader seeing only the events of objects it may see.
 //!
 //! **Order.** An event's `position` orders the feed. On SQLite the engine
-//! assigns it (`AUTOINCREMENT`), and its single writer makes that order the
-//! order of the commits: a reader never finds a gap filled in later. On
+//! assigns it (one more than the largest), and its single writer makes that order the
+//! order of the commits: a reader never finds a gap filled in later. (The
+//! retention sweep never removes the newest event, so a position once
+//! given is never given again.) On
 //! PostgreSQL there is no sequence to draw from (Aurora DSQL has none), so
 //! the position is made from the clock ([`clock_key`]) when the event is
 //! written, and a transaction that began earlier may commit later with a
@@ -146,14 +148,11 @@ pub fn record(tx: &Tx<'_>, event: &NewEvent<'_>) -> Result<()> {
     let at = instant(event.at);
     let data = event.data;
     let kind = event.kind.as_str();
-    const COLUMNS: &str = "id, type, schema_version, at, actor_role, actor_subject, visibility, \
-        object_id, request_id, partner_id, data";
     if tx.is_postgres() {
         tx.exec(
-            &format!(
-                "INSERT INTO events (position, {COLUMNS}) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
-            ),
+            "INSERT INTO events (position, id, type, schema_version, at, actor_role, \
+                actor_subject, visibility, object_id, request_id, partner_id, data) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
             &[
                 &clock_key(),
                 &id,
@@ -171,9 +170,9 @@ pub fn record(tx: &Tx<'_>, event: &NewEvent<'_>) -> Result<()> {
         )?;
     } else {
         tx.exec(
-            &format!(
-                "INSERT INTO events ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
-            ),
+            "INSERT INTO events (id, type, schema_version, at, actor_role, actor_subject, \
+                visibility, object_id, request_id, partner_id, data) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
             &[
                 &id,
                 &kind,
@@ -424,9 +423,11 @@ pub fn at_position(tx: &Tx<'_>, position: i64) -> Result<Option<EventRow>> {
 /// returns how many. Positions follow time closely enough for retention,
 /// so the scan stops at the first event young enough to keep.
 pub fn remove_older(tx: &Tx<'_>, before: DateTime<Utc>, limit: usize) -> Result<usize> {
+    // Never the newest: SQLite's next position is one more than it.
+    let newest = head(tx, None)?;
     let oldest: Vec<(i64, DateTime<Utc>)> = tx.rows(
-        "SELECT position, at FROM events ORDER BY position LIMIT ?1",
-        &[&(limit as i64)],
+        "SELECT position, at FROM events WHERE position < ?2 ORDER BY position LIMIT ?1",
+        &[&(limit as i64), &newest],
         |r| Ok((r.get(0)?, r.get::<Instant>(1)?.0)),
     )?;
     let Some(last) = oldest.iter().take_while(|(_, at)| *at < before).last() else {
