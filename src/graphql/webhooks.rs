@@ -148,11 +148,12 @@ impl WebhookDelivery {
     async fn event_type(&self) -> EventType {
         self.0.event_type
     }
-    /// The event delivered; `null` once it is older than events are kept.
+    /// The event delivered, if the caller may still see it; `null` once it
+    /// is older than events are kept.
     async fn event(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Event>> {
         let position = self.0.event_position;
-        read(ctx, move |tx, _| {
-            events::at_position(tx, position)?
+        read(ctx, move |tx, actor| {
+            events::find_in(tx, &authz::event_scope(tx, actor)?, position)?
                 .map(Event::try_from)
                 .transpose()
         })

@@ -410,6 +410,21 @@ pub fn head(tx: &Tx<'_>, below: Option<i64>) -> Result<i64> {
     Ok(newest.unwrap_or(0))
 }
 
+/// The event at `position`, if it is in `scope`.
+pub fn find_in(tx: &Tx<'_>, scope: &EventScope, position: i64) -> Result<Option<EventRow>> {
+    let filter = scope.filter();
+    let mut params = filter.bound();
+    params.push(&position);
+    tx.row(
+        &format!(
+            "SELECT {COLUMNS} FROM events e WHERE {} AND e.position = ?",
+            filter.sql()
+        ),
+        &params,
+        read,
+    )
+}
+
 /// The event at `position`, whoever may see it (the deliverer's read).
 pub fn at_position(tx: &Tx<'_>, position: i64) -> Result<Option<EventRow>> {
     tx.row(
