@@ -487,6 +487,7 @@ impl WebhookMutation {
             enabled: input.enabled,
         };
         let outcome = write(ctx, move |tx, call| service::create(tx, call, new)).await?;
+        crate::webhooks::deliver::subscriptions_changed();
         Ok(CreateWebhookSubscriptionPayload::of(
             outcome.map(|row| {
                 let secret = row.secret.clone();
@@ -541,6 +542,7 @@ impl WebhookMutation {
             service::update(tx, call, &id, version, changes)
         })
         .await?;
+        crate::webhooks::deliver::subscriptions_changed();
         Ok(UpdateWebhookSubscriptionPayload::of(
             outcome.map(WebhookSubscription),
             client_mutation_id,
@@ -599,6 +601,7 @@ impl WebhookMutation {
             service::redeliver(tx, call, &id, chrono::Utc::now())
         })
         .await?;
+        crate::webhooks::deliver::subscriptions_changed();
         Ok(RedeliverWebhookDeliveryPayload::of(
             outcome.map(WebhookDelivery),
             client_mutation_id,

@@ -57,6 +57,16 @@ fn backoff(failed: i64) -> Duration {
     Duration::from_millis((seconds as f64 * 1_000.0 * (0.8 + 0.4 * random)) as u64)
 }
 
+/// Counts the webhook subscriptions this process created or changed, so
+/// that a deliverer with nothing to do wakes for the first one at once.
+static SUBSCRIPTIONS: std::sync::LazyLock<tokio::sync::watch::Sender<u64>> =
+    std::sync::LazyLock::new(|| tokio::sync::watch::Sender::new(0));
+
+/// Called once a change to a subscription has committed.
+pub fn subscriptions_changed() {
+    SUBSCRIPTIONS.send_modify(|n| *n = n.wrapping_add(1));
+}
+
 /// What one step did.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Step {
@@ -128,9 +138,11 @@ impl Deliverer {
     /// The local server's loop: a step after each commit of this process,
     /// and at least once a second (retries falling due, other processes'
     /// events on a shared database). With no subscription and nothing due,
-    /// commits do not wake it: the next second's step finds what they wrote.
+    /// commits do not wake it, only a subscription's creation or change (or
+    /// the next second, for another process's).
     pub async fn run(self) {
         let mut commits = events::commits();
+        let mut subscriptions = SUBSCRIPTIONS.subscribe();
         loop {
             let idle = match self.step().await {
                 // More waiting than one step claims: go on at once.
@@ -142,7 +154,10 @@ impl Deliverer {
                 }
             };
             if idle {
-                tokio::time::sleep(Duration::from_secs(1)).await;
+                tokio::select! {
+                    _ = subscriptions.changed() => {}
+                    () = tokio::time::sleep(Duration::from_secs(1)) => {}
+                }
                 commits.borrow_and_update();
                 continue;
             }
