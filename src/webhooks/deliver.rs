@@ -138,8 +138,8 @@ impl Deliverer {
     /// The local server's loop: a step after each commit of this process,
     /// and at least once a second (retries falling due, other processes'
     /// events on a shared database). With no subscription and nothing due,
-    /// commits do not wake it, only a subscription's creation or change (or
-    /// the next second, for another process's).
+    /// commits do not wake it, only a subscription's creation or change (and,
+    /// on a shared PostgreSQL database, every second, for another process's).
     pub async fn run(self) {
         let mut commits = events::commits();
         let mut subscriptions = SUBSCRIPTIONS.subscribe();
@@ -154,9 +154,12 @@ impl Deliverer {
                 }
             };
             if idle {
+                // On SQLite this process is the only one that creates
+                // subscriptions; on a shared PostgreSQL database another may.
+                let shared = self.db.event_horizon().is_some();
                 tokio::select! {
                     _ = subscriptions.changed() => {}
-                    () = tokio::time::sleep(Duration::from_secs(1)) => {}
+                    () = tokio::time::sleep(Duration::from_secs(1)), if shared => {}
                 }
                 commits.borrow_and_update();
                 continue;
