@@ -21,6 +21,8 @@ CREATE TABLE IF NOT EXISTS events (
     partner_id      TEXT,
     data            TEXT NOT NULL
 );
+-- The feed pages by the position's zero-padded text, as its cursors carry it.
+CREATE INDEX IF NOT EXISTS events_by_key ON events ((lpad(position::text, 20, '0')));
 
 -- An endpoint that is sent the events its owner may see (a partner's; a
 -- programme subscription, `partner_id` NULL, is sent every event). `cursor`

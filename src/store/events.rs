@@ -367,6 +367,18 @@ fn read(r: &super::Row<'_>) -> Result<EventRow> {
     })
 }
 
+/// The feed's key as its cursors compare it, read through an index: on
+/// SQLite the position itself (a zero-padded cursor compares as the number
+/// it spells, the column being an integer); on PostgreSQL its zero-padded
+/// text, which migration 0003 indexes.
+fn key(tx: &Tx<'_>) -> String {
+    if tx.is_postgres() {
+        sequence_key(tx, "e.position")
+    } else {
+        "e.position".to_owned()
+    }
+}
+
 /// A page of the events in `scope` that `filter` lets through, in commit
 /// order; its cursors are positions ([`position_key`]).
 pub fn page_of(
@@ -375,7 +387,7 @@ pub fn page_of(
     filter: &EventFilter,
     args: &PageArgs,
 ) -> Result<Page<EventRow>> {
-    let key = sequence_key(tx, "e.position");
+    let key = key(tx);
     let mut sql = scope.filter();
     if !filter.types.is_empty() {
         let mut types: Vec<&str> = filter.types.iter().map(|t| t.as_str()).collect();
