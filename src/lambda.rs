@@ -108,15 +108,26 @@ pub async fn run_sweep(db: Db, config: AppConfig) -> Result<(), lambda_http::Err
             let started = std::time::Instant::now();
             let swept = crate::jobs::sweep_expired_agreements(&db, &config).await;
             crate::observe::sweep(&swept);
-            let expired = swept?;
-            // Webhooks: what is due now (this schedule is their latency here).
+            // Webhooks: what is due now (this schedule is their latency
+            // here), whether or not the sweep succeeded, within what is left
+            // of the invocation less one delivery's timeout and its record.
+            let left = std::time::Duration::from_millis(
+                event
+                    .context
+                    .deadline
+                    .saturating_sub(chrono::Utc::now().timestamp_millis().max(0) as u64),
+            );
+            let budget = WEBHOOK_BUDGET.min(
+                left.saturating_sub(config.webhook_timeout + std::time::Duration::from_secs(5)),
+            );
             let delivered = crate::jobs::deliverer(db.clone(), &config)
-                .drain(WEBHOOK_BUDGET)
+                .drain(budget)
                 .await
                 .unwrap_or_else(|e| {
                     tracing::error!(error = %e, "webhook delivery failed");
                     0
                 });
+            let expired = swept?;
             tracing::info!(
                 request_id = %event.context.request_id,
                 expired,

@@ -29,6 +29,9 @@ pub struct Event {
     /// The event's id (`evt_…`), the same in the feed, in subscriptions and
     /// in webhook bodies.
     pub id: String,
+    /// Its place in the feed: `events(after:)` with it resumes right after
+    /// this event (a subscriber that reconnects catches up with its last one).
+    pub cursor: String,
     /// What happened.
     #[graphql(name = "type")]
     pub kind: EventType,
@@ -60,6 +63,7 @@ impl TryFrom<EventRow> for Event {
                     r.actor_role
                 ))
             })?,
+            cursor: super::connection::encode_cursor(&position_key(r.position)),
             id: r.id,
             kind: r.kind,
             schema_version: i32::try_from(r.schema_version).unwrap_or(i32::MAX),
@@ -185,7 +189,10 @@ impl EventSubscription {
                 match now {
                     Ok(Some(row)) => Some((Ok(AcoRequest::from(row)), (live, id))),
                     Ok(None) => None,
-                    Err(e) => Some((Err(async_graphql::Error::new(e.to_string())), (live, id))),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "reading a request for a subscription failed");
+                        None
+                    }
                 }
             },
         ))

@@ -1,10 +1,17 @@
 //! GraphQL subscriptions over a WebSocket on `GET /graphql`
-//! (`graphql-transport-ws`, served by async-graphql-axum): the token comes in
-//! `connection_init` (`{"Authorization": "Bearer …"}`) and is checked as a
-//! request's header is; each operation goes through the same text limits,
-//! document cache and role gate as one sent over HTTP, and the schema's cost
-//! limit; a connection runs at most [`MAX_OPERATIONS`] at once, and a
-//! process keeps at most [`MAX_SOCKETS`] connections.
+//! (`graphql-transport-ws`, served by async-graphql-axum).
+//!
+//! - The token comes in `connection_init` (`{"Authorization": "Bearer …"}`)
+//!   and is checked as a request's header is; without one, or without
+//!   `connection_init` within [`INIT_TIMEOUT`], the connection is closed.
+//! - Operations run while the token is valid: at its expiry their streams
+//!   end and new ones are refused, so a client connects again with a fresh
+//!   token.
+//! - Only subscriptions run here (queries and mutations go over HTTP, with
+//!   its timeout, answer cap and request log), each through the same text
+//!   limits, document cache and role gate as a request, and the schema's
+//!   cost limit; a connection runs at most [`MAX_OPERATIONS`] at once, and a
+//!   process keeps at most [`MAX_SOCKETS`] connections.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -51,6 +58,9 @@ impl Drop for Place {
         SOCKETS.fetch_sub(1, Ordering::SeqCst);
     }
 }
+
+/// How long a new connection has to send `connection_init`.
+pub const INIT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// The largest message a client may send (an operation and its variables).
 const MAX_MESSAGE_BYTES: usize = 64 * 1024;
@@ -102,37 +112,87 @@ pub(super) async fn upgrade(state: AppState, parts: &mut Parts) -> HttpResponse 
                 state: state.clone(),
                 running: Arc::new(AtomicUsize::new(0)),
             };
-            GraphQLWebSocket::new(socket, executor, protocol)
-                .on_connection_init(move |payload| connection_init(state, payload))
-                .serve()
-                .await;
+            let initialised = Arc::new(std::sync::atomic::AtomicBool::new(false));
+            let flag = initialised.clone();
+            let serve = GraphQLWebSocket::new(socket, executor, protocol)
+                .on_connection_init(move |payload| {
+                    flag.store(true, Ordering::SeqCst);
+                    connection_init(state, payload)
+                })
+                .serve();
+            tokio::pin!(serve);
+            // A connection that never says who it is is closed (dropped).
+            let silent = async {
+                tokio::time::sleep(INIT_TIMEOUT).await;
+                if initialised.load(Ordering::SeqCst) {
+                    std::future::pending::<()>().await;
+                }
+            };
+            tokio::select! {
+                () = &mut serve => {}
+                () = silent => {}
+            }
         })
 }
 
-/// The caller of a connection, from its `connection_init` payload.
+/// The caller of a connection, from its `connection_init` payload, and
+/// when its token expires.
 #[derive(Clone)]
-struct Caller(Option<Actor>);
+struct Caller {
+    actor: Actor,
+    expires: Option<tokio::time::Instant>,
+}
 
 async fn connection_init(
     state: AppState,
     payload: serde_json::Value,
 ) -> async_graphql::Result<Data> {
-    let mut headers = HeaderMap::new();
     let token = ["Authorization", "authorization"]
         .iter()
-        .find_map(|key| payload.get(*key).and_then(|v| v.as_str()));
-    if let Some(token) = token {
-        let value = HeaderValue::from_str(token).map_err(|_| {
-            async_graphql::Error::new("the Authorization value is not a header value")
+        .find_map(|key| payload.get(*key).and_then(|v| v.as_str()))
+        .ok_or_else(|| {
+            async_graphql::Error::new(
+                "a token is required: send {\"Authorization\": \"Bearer <token>\"} in connection_init",
+            )
         })?;
-        headers.insert(AUTHORIZATION, value);
-    }
+    let value = HeaderValue::from_str(token)
+        .map_err(|_| async_graphql::Error::new("the Authorization value is not a header value"))?;
+    let mut headers = HeaderMap::new();
+    headers.insert(AUTHORIZATION, value);
     let actor = authenticate(&state, &headers)
         .await
-        .map_err(|e| async_graphql::Error::new(e.to_string()))?;
+        .map_err(|e| async_graphql::Error::new(e.to_string()))?
+        .ok_or_else(|| async_graphql::Error::new("a token is required"))?;
     let mut data = Data::default();
-    data.insert(Caller(actor));
+    data.insert(Caller {
+        actor,
+        expires: expiry(token),
+    });
     Ok(data)
+}
+
+/// When a verified token expires (its `exp`), as an instant of this process.
+fn expiry(header: &str) -> Option<tokio::time::Instant> {
+    use base64::Engine;
+    let token = header.split_whitespace().last()?;
+    let claims = token.split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(claims.trim_end_matches('='))
+        .ok()?;
+    let exp = serde_json::from_slice::<serde_json::Value>(&bytes)
+        .ok()?
+        .get("exp")?
+        .as_i64()?;
+    let left = exp.saturating_sub(chrono::Utc::now().timestamp()).max(0);
+    Some(tokio::time::Instant::now() + std::time::Duration::from_secs(left as u64))
+}
+
+/// A refusal with an API error code.
+fn refusal(code: &'static str, message: &str) -> ServerError {
+    use async_graphql::ErrorExtensions;
+    async_graphql::Error::new(message)
+        .extend_with(|_, e| e.set("code", code))
+        .into_server_error(Default::default())
 }
 
 /// Runs a connection's operations as HTTP requests run: parsed within the
@@ -170,13 +230,20 @@ impl Executor for Gated {
         request: Request,
         session_data: Option<Arc<Data>>,
     ) -> BoxStream<'static, Response> {
-        let actor = session_data
+        let caller = session_data
             .as_ref()
             .and_then(|data| data.get(&std::any::TypeId::of::<Caller>()))
             .and_then(|caller| caller.downcast_ref::<Caller>())
-            .and_then(|caller| caller.0.clone());
+            .cloned();
+        let expires = caller.as_ref().and_then(|c| c.expires);
+        if expires.is_some_and(|at| at <= tokio::time::Instant::now()) {
+            return refused(refusal(
+                "UNAUTHENTICATED",
+                "the connection's token has expired: connect again with a fresh one",
+            ));
+        }
         let context = RequestContext {
-            actor,
+            actor: caller.map(|c| c.actor),
             request_id: uuid::Uuid::now_v7().to_string(),
             now: self.state.config.clock.now(),
             deadline: None,
@@ -186,6 +253,17 @@ impl Executor for Gated {
             Ok(parsed) => parsed,
             Err(error) => return refused(error),
         };
+        let subscription =
+            crate::graphql::gate::operation(&parsed.document, request.operation_name.as_deref())
+                .is_none_or(|op| {
+                    op.node.ty == async_graphql::parser::types::OperationType::Subscription
+                });
+        if !subscription {
+            return refused(refusal(
+                "BAD_USER_INPUT",
+                "only subscriptions run over a WebSocket; send queries and mutations over HTTP",
+            ));
+        }
         if let Err(error) = crate::graphql::gate::check_operation(
             &parsed.document,
             request.operation_name.as_deref(),
@@ -211,7 +289,15 @@ impl Executor for Gated {
                 .execute_stream_with_session_data(request, data),
             None => self.state.schema.execute_stream(request),
         };
+        // The streams end when the token expires.
+        let expiry = async move {
+            match expires {
+                Some(at) => tokio::time::sleep_until(at).await,
+                None => std::future::pending().await,
+            }
+        };
         responses
+            .take_until(expiry)
             .map(move |response| {
                 let _ = &running;
                 response

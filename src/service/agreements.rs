@@ -275,10 +275,12 @@ pub fn sign(tx: &Tx<'_>, call: &Call, agreement_id: &ObjectId) -> Result<Signatu
 }
 
 /// How many agreements one transaction of the sweep expires at most: each
-/// changes six rows or so (the agreement, its request, their history and
-/// log, the published-agreement row), well inside Aurora DSQL's 3,000 rows
-/// a transaction.
-pub const EXPIRY_BATCH: usize = 250;
+/// changes eight rows or so (the agreement, its request, their history, log
+/// and events, the published-agreement row), well inside Aurora DSQL's 3,000
+/// rows a transaction, in some ten statements: 25 of them commit well within
+/// the two seconds a PostgreSQL transaction has after its first event
+/// (`store::tx::EVENT_COMMIT_WINDOW`) even at a few milliseconds a statement.
+pub const EXPIRY_BATCH: usize = 25;
 
 /// AGR-4, FLOW-11: expires published agreements whose deadline has passed,
 /// at most [`EXPIRY_BATCH`] of them: fewer means none is left. The caller

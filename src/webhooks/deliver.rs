@@ -126,7 +126,13 @@ impl Deliverer {
         };
         for (id, cursor) in subscriptions {
             if cursor < head {
-                step.written += self.fan_out(&id).await?;
+                // One subscription's failure holds back none of the others.
+                match self.fan_out(&id).await {
+                    Ok(written) => step.written += written,
+                    Err(e) => {
+                        tracing::error!(error = %e, subscription = %id, "fanning out events failed");
+                    }
+                }
             }
         }
         if due || step.written > 0 {
@@ -149,8 +155,9 @@ impl Deliverer {
                 Ok(step) if step.started > 0 && self.slots.available_permits() > 0 => continue,
                 Ok(step) => step.idle,
                 Err(e) => {
+                    // Tried again on the next tick, whatever the store.
                     tracing::error!(error = %e, "webhook delivery failed");
-                    true
+                    false
                 }
             };
             if idle {
