@@ -293,3 +293,43 @@ async fn reqwest_free_get(url: &str) -> String {
         .unwrap_or_default()
         .to_owned()
 }
+
+#[tokio::test]
+async fn subscriptions_end_when_the_connection_s_token_expires() {
+    let world = World::new();
+    let url = serve(&world.app).await;
+    let short = mint(
+        PROGRAM_TENANT,
+        &[aco_api::domain::Role::ProgramAdmin],
+        "short-lived",
+        aco_api::config::dev::ISSUER,
+        aco_api::config::dev::AUDIENCE,
+        0,
+        2,
+    );
+    let (mut socket, ack) = connect(&url, Some(&short)).await;
+    assert_eq!(ack["type"], json!("connection_ack"), "{ack}");
+    subscribe(
+        &mut socket,
+        "1",
+        "subscription { events { type } }",
+        json!({}),
+    )
+    .await;
+    // The token's two seconds run out: the subscription is complete.
+    let started = std::time::Instant::now();
+    assert_eq!(
+        receive(&mut socket).await,
+        json!({ "type": "complete", "id": "1" })
+    );
+    assert!(started.elapsed() < Duration::from_secs(5));
+    // And nothing new runs on the connection.
+    subscribe(
+        &mut socket,
+        "2",
+        "subscription { events { type } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(refusal_code(&receive(&mut socket).await), "UNAUTHENTICATED");
+}
