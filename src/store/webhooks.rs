@@ -214,6 +214,17 @@ pub fn enabled(tx: &Tx<'_>) -> Result<Vec<(ObjectId, i64)>> {
     )
 }
 
+/// Whether any delivery waits to be sent, now or later.
+pub fn any_pending(tx: &Tx<'_>) -> Result<bool> {
+    Ok(tx
+        .row(
+            "SELECT id FROM webhook_deliveries WHERE next_attempt_at IS NOT NULL LIMIT 1",
+            &[],
+            |r| r.get::<String>(0),
+        )?
+        .is_some())
+}
+
 /// Whether any delivery is due at `now`.
 pub fn any_due(tx: &Tx<'_>, now: DateTime<Utc>) -> Result<bool> {
     Ok(tx

@@ -74,7 +74,7 @@ pub struct Step {
     pub written: usize,
     /// Sends started.
     pub started: usize,
-    /// No subscription is enabled and nothing is due.
+    /// No subscription is enabled and no delivery waits.
     pub idle: bool,
 }
 
@@ -110,18 +110,21 @@ impl Deliverer {
     pub async fn step(&self) -> Result<Step> {
         let below = self.db.event_horizon();
         let now = Utc::now();
-        let (subscriptions, head, due) = self
+        let (subscriptions, head, due, pending) = self
             .db
             .read(move |tx| {
                 Ok((
                     webhooks::enabled(tx)?,
                     events::head(tx, below)?,
                     webhooks::any_due(tx, now)?,
+                    webhooks::any_pending(tx)?,
                 ))
             })
             .await?;
         let mut step = Step {
-            idle: subscriptions.is_empty() && !due,
+            // Deliveries waiting for a retry (or for their subscription to be
+            // enabled again) keep it ticking: they fall due, or fail in time.
+            idle: subscriptions.is_empty() && !pending,
             ..Step::default()
         };
         for (id, cursor) in subscriptions {
