@@ -173,7 +173,7 @@ async fn send(
 
 /// An error with its causes, which say what actually went wrong (refused,
 /// certificate, DNS): the client's own message alone is "client error (Connect)".
-fn error_chain(error: &dyn std::error::Error) -> String {
+pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
     let mut message = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {

@@ -111,7 +111,7 @@ pub async fn post(message: &Message<'_>, policy: &Policy, timeout: Duration) -> 
     };
     let response = match tokio::time::timeout_at(deadline, client.request(request)).await {
         Ok(Ok(response)) => response,
-        Ok(Err(error)) => return failed(error_chain(&error)),
+        Ok(Err(error)) => return failed(crate::outbound::error_chain(&error)),
         Err(_) => return failed(format!("no answer within {} ms", timeout.as_millis())),
     };
     let status = response.status().as_u16();
@@ -157,19 +157,6 @@ async fn drain(mut body: hyper::body::Incoming) {
             Some(Err(_)) | None => return,
         }
     }
-}
-
-/// An error with its causes, which say what went wrong (refused, certificate,
-/// address not allowed): the client's own message is only "client error (Connect)".
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut message = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        message.push_str(": ");
-        message.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    message
 }
 
 #[cfg(test)]
