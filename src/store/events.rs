@@ -148,46 +148,28 @@ pub fn record(tx: &Tx<'_>, event: &NewEvent<'_>) -> Result<()> {
     let at = instant(event.at);
     let data = event.data;
     let kind = event.kind.as_str();
-    if tx.is_postgres() {
-        tx.exec(
-            "INSERT INTO events (position, id, type, schema_version, at, actor_role, \
-                actor_subject, visibility, object_id, request_id, partner_id, data) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-            &[
-                &clock_key(),
-                &id,
-                &kind,
-                &SCHEMA_VERSION,
-                &at,
-                &event.actor_role,
-                &event.actor_subject,
-                &visibility,
-                event.object_id,
-                &event.request_id,
-                &event.partner_id,
-                &data,
-            ],
-        )?;
-    } else {
-        tx.exec(
-            "INSERT INTO events (id, type, schema_version, at, actor_role, actor_subject, \
-                visibility, object_id, request_id, partner_id, data) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-            &[
-                &id,
-                &kind,
-                &SCHEMA_VERSION,
-                &at,
-                &event.actor_role,
-                &event.actor_subject,
-                &visibility,
-                event.object_id,
-                &event.request_id,
-                &event.partner_id,
-                &data,
-            ],
-        )?;
-    }
+    // SQLite assigns a position given as NULL (one more than the largest);
+    // PostgreSQL has none to assign, so it is made from the clock.
+    let position = tx.is_postgres().then(clock_key);
+    tx.exec(
+        "INSERT INTO events (position, id, type, schema_version, at, actor_role, actor_subject, \
+            visibility, object_id, request_id, partner_id, data) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+        &[
+            &position,
+            &id,
+            &kind,
+            &SCHEMA_VERSION,
+            &at,
+            &event.actor_role,
+            &event.actor_subject,
+            &visibility,
+            event.object_id,
+            &event.request_id,
+            &event.partner_id,
+            &data,
+        ],
+    )?;
     Ok(())
 }
 
