@@ -190,7 +190,7 @@ async fn a_client_resumes_from_its_last_cursor_and_misses_nothing() {
 }
 
 #[tokio::test]
-async fn each_reader_sees_the_events_of_the_objects_it_may_see() {
+async fn role_3_ledger_2_each_reader_sees_the_events_of_the_objects_it_may_see() {
     let world = World::new();
     let partner = world.signed_partner("Contoso", "DIRECT_BILL").await;
     let rival = world.signed_partner("Rival", "DIRECT_BILL").await;

@@ -103,7 +103,7 @@ fn refusal_code(message: &Value) -> &str {
 }
 
 #[tokio::test]
-async fn events_arrive_live_and_each_subscriber_sees_only_its_own() {
+async fn role_3_events_arrive_live_and_each_subscriber_sees_only_its_own() {
     let world = World::new();
     let url = serve(&world.app).await;
     let partner = world.signed_partner("Contoso", "DIRECT_BILL").await;

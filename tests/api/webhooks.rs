@@ -155,7 +155,7 @@ const ALL_TYPES: &[&str] = &[
 ];
 
 #[tokio::test]
-async fn deliveries_are_signed_and_each_owner_gets_only_what_it_may_see() {
+async fn role_3_deliveries_are_signed_and_each_owner_gets_only_what_it_may_see() {
     let world = World::new();
     let partner = world.signed_partner("Contoso", "DIRECT_BILL").await;
     let rival = world.signed_partner("Rival", "DIRECT_BILL").await;
