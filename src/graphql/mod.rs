@@ -23,6 +23,7 @@ pub mod query;
 pub mod scalars;
 pub mod types;
 pub mod variables;
+pub mod webhook_mutation;
 pub mod webhooks;
 
 use std::sync::Arc;

@@ -25,7 +25,7 @@ pub struct MutationRoot(
     super::credits::CreditsMutation,
     super::benefits::BenefitsMutation,
     super::authorization::AuthorizationMutation,
-    super::webhooks::WebhookMutation,
+    super::webhook_mutation::WebhookMutation,
 );
 
 fn checked<T>(ctx: &Context<'_>, value: Result<T>) -> async_graphql::Result<T> {
