@@ -49,6 +49,19 @@ pub(super) fn count_postgres_statement() {
     STATEMENTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
 }
 
+static ROUND_TRIPS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Counts a round trip to a PostgreSQL server (a wait for its answer).
+pub(super) fn count_postgres_round_trip() {
+    ROUND_TRIPS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// How many times the PostgreSQL store's connections opened with
+/// `count_statements` waited for the server's answer.
+pub fn round_trips_run() -> u64 {
+    ROUND_TRIPS.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// How many statements connections opened with `count_statements` have run
 /// (the background checkpointer's are never counted), and statements run on
 /// the PostgreSQL store.

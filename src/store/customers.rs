@@ -3,7 +3,9 @@
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::columns::{Date, Instant, instant};
-use super::pagination::{Filter, Page, PageArgs, find_among, find_one, page, text};
+use std::borrow::Cow;
+
+use super::pagination::{Among, AmongIds, Filter, Page, PageArgs, find_one, page, text};
 use super::{Row, Tx};
 use crate::domain::ids::ObjectId;
 use crate::domain::{
@@ -405,32 +407,38 @@ pub fn confirmations(tx: &Tx<'_>, customer: &ObjectId) -> Result<Vec<McaConfirma
     )
 }
 
-/// The customers with these ids that are in `scope`.
-pub fn find_every(tx: &Tx<'_>, ids: &[&str], scope: &CustomerScope) -> Result<Vec<CustomerRow>> {
-    find_among(
+/// The customers with these ids that are in `scope`: a lookup for
+/// [`Tx::together`].
+pub fn every_among<'a>(
+    tx: &Tx<'_>,
+    ids: &'a [&'a str],
+    scope: &CustomerScope,
+) -> AmongIds<'a, CustomerRow> {
+    Among::new(
         tx,
         COLUMNS,
         "customers c",
         "c.id",
         ids,
-        &scope.filter(),
+        Cow::Owned(scope.filter()),
         read,
     )
 }
 
-/// The id and company name of the customers with these ids that are in `scope`.
-pub fn find_named(
+/// The id and company name of the customers with these ids that are in
+/// `scope`: a lookup for [`Tx::together`].
+pub fn named_among<'a>(
     tx: &Tx<'_>,
-    ids: &[&str],
+    ids: &'a [&'a str],
     scope: &CustomerScope,
-) -> Result<Vec<super::NamedRow>> {
-    find_among(
+) -> AmongIds<'a, super::NamedRow> {
+    Among::new(
         tx,
         "c.id, c.company_name",
         "customers c",
         "c.id",
         ids,
-        &scope.filter(),
+        Cow::Owned(scope.filter()),
         super::NamedRow::map,
     )
 }

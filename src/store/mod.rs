@@ -35,6 +35,7 @@ pub mod postgres;
 mod postgres_engine;
 pub mod postgres_migrations;
 pub mod postgres_roles;
+mod postgres_session;
 pub mod relationships;
 pub mod requests;
 mod schema;
@@ -44,7 +45,7 @@ pub mod usage;
 pub mod webhooks;
 mod writer;
 
-pub use connection::{JournalMode, StoreConfig, statements_run};
+pub use connection::{JournalMode, StoreConfig, round_trips_run, statements_run};
 pub use db::{INLINE_BUDGET, Sqlite};
 pub use engine::Engine;
 pub use handle::Db;

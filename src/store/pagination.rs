@@ -1,5 +1,7 @@
 //! Keyset pagination over id-ordered tables (ids are UUID v7: creation order).
 
+use std::borrow::Cow;
+
 use super::{Param, Row, Tx};
 use crate::error::Result;
 
@@ -385,31 +387,119 @@ pub fn find_among<K, T>(
 where
     K: Param + Ord,
 {
-    let mut unique: Vec<&K> = ids.iter().collect();
-    unique.sort_unstable();
-    unique.dedup();
-    if unique.is_empty() {
-        return Ok(Vec::new());
+    let among = Among::new(
+        tx,
+        columns,
+        from,
+        id_column,
+        ids,
+        Cow::Borrowed(filter),
+        map,
+    );
+    tx.together(&[&among])?;
+    Ok(among.rows())
+}
+
+/// A [`find_among`] not run yet: several are sent to the database together
+/// by [`Tx::together`] (on PostgreSQL in one round trip).
+pub struct Among<'a, K, T, M> {
+    sql: String,
+    /// The distinct ids, then as many NULLs as pad them.
+    ids: Vec<&'a K>,
+    length: usize,
+    none: Option<&'a K>,
+    filter: Cow<'a, Filter>,
+    map: M,
+    found: std::cell::RefCell<Vec<T>>,
+}
+
+impl<'a, K, T, M> Among<'a, K, T, M>
+where
+    K: Param + Ord,
+    M: Fn(&Row<'_>) -> Result<T>,
+{
+    pub fn new(
+        tx: &Tx<'_>,
+        columns: &str,
+        from: &str,
+        id_column: &str,
+        ids: &'a [K],
+        filter: Cow<'a, Filter>,
+        map: M,
+    ) -> Self {
+        let mut unique: Vec<&K> = ids.iter().collect();
+        unique.sort_unstable();
+        unique.dedup();
+        let length = unique.len().next_power_of_two();
+        let sql = if unique.is_empty() {
+            String::new()
+        } else if tx.is_postgres() {
+            format!(
+                "SELECT {columns} FROM {from} WHERE {id_column} IN ({}) AND {}",
+                vec!["?"; length].join(", "),
+                filter.sql()
+            )
+        } else {
+            among_sql(columns, from, id_column, length, &filter)
+        };
+        Among {
+            sql,
+            ids: unique,
+            length,
+            none: None,
+            filter,
+            map,
+            found: std::cell::RefCell::new(Vec::new()),
+        }
     }
-    let length = unique.len().next_power_of_two();
-    let padding: Option<&K> = None;
-    let params: Vec<&dyn Param> = unique
-        .into_iter()
-        .map(|id| id as &dyn Param)
-        .chain(std::iter::repeat(&padding as &dyn Param))
-        .take(length)
-        .chain(filter.params().iter().map(|v| v as &dyn Param))
-        .collect();
-    let sql = if tx.is_postgres() {
-        format!(
-            "SELECT {columns} FROM {from} WHERE {id_column} IN ({}) AND {}",
-            vec!["?"; length].join(", "),
-            filter.sql()
-        )
-    } else {
-        among_sql(columns, from, id_column, length, filter)
-    };
-    tx.rows(&sql, &params, map)
+
+    /// The rows found.
+    pub fn rows(self) -> Vec<T> {
+        self.found.into_inner()
+    }
+}
+
+/// A lookup whose rows are each read by a function.
+pub type Mapped<'a, K, T> = Among<'a, K, T, fn(&Row<'_>) -> Result<T>>;
+
+/// A lookup of rows by their text ids.
+pub type AmongIds<'a, T> = Mapped<'a, &'a str, T>;
+
+/// A statement and its parameters.
+pub type Statement<'a> = (&'a str, Vec<&'a dyn Param>);
+
+/// A lookup [`Tx::together`] runs: its statement, and what takes its rows.
+pub trait Lookup {
+    /// `None` when there is nothing to look up.
+    fn statement(&self) -> Option<Statement<'_>>;
+    fn take(&self, row: &Row<'_>) -> Result<()>;
+}
+
+impl<K, T, M> Lookup for Among<'_, K, T, M>
+where
+    K: Param + Ord,
+    M: Fn(&Row<'_>) -> Result<T>,
+{
+    fn statement(&self) -> Option<Statement<'_>> {
+        if self.ids.is_empty() {
+            return None;
+        }
+        let params = self
+            .ids
+            .iter()
+            .map(|id| *id as &dyn Param)
+            .chain(std::iter::repeat(&self.none as &dyn Param))
+            .take(self.length)
+            .chain(self.filter.params().iter().map(|v| v as &dyn Param))
+            .collect();
+        Some((&self.sql, params))
+    }
+
+    fn take(&self, row: &Row<'_>) -> Result<()> {
+        let value = (self.map)(row)?;
+        self.found.borrow_mut().push(value);
+        Ok(())
+    }
 }
 
 /// The statement of [`find_among`] for `length` ids on SQLite.

@@ -3,7 +3,9 @@
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::columns::{Date, Instant, instant};
-use super::pagination::{Filter, Page, PageArgs, find_among, find_one, page, text};
+use std::borrow::Cow;
+
+use super::pagination::{Among, AmongIds, Filter, Page, PageArgs, find_one, page, text};
 use super::{Param, Row, Tx};
 use crate::domain::ids::ObjectId;
 use crate::domain::{Address, Contact, PartnerType};
@@ -587,28 +589,38 @@ pub fn open_remediation(tx: &Tx<'_>, partner: &ObjectId) -> Result<Option<NaiveD
         .map(|d| d.0))
 }
 
-/// The partners with these ids that are in `scope`.
-pub fn find_every(tx: &Tx<'_>, ids: &[&str], scope: &PartnerScope) -> Result<Vec<PartnerRow>> {
-    find_among(
+/// The partners with these ids that are in `scope`: a lookup for
+/// [`Tx::together`].
+pub fn every_among<'a>(
+    tx: &Tx<'_>,
+    ids: &'a [&'a str],
+    scope: &PartnerScope,
+) -> AmongIds<'a, PartnerRow> {
+    Among::new(
         tx,
         COLUMNS,
         "partners p",
         "p.id",
         ids,
-        &scope.filter(),
+        Cow::Owned(scope.filter()),
         read,
     )
 }
 
-/// The id and company name of the partners with these ids that are in `scope`.
-pub fn find_named(tx: &Tx<'_>, ids: &[&str], scope: &PartnerScope) -> Result<Vec<super::NamedRow>> {
-    find_among(
+/// The id and company name of the partners with these ids that are in
+/// `scope`: a lookup for [`Tx::together`].
+pub fn named_among<'a>(
+    tx: &Tx<'_>,
+    ids: &'a [&'a str],
+    scope: &PartnerScope,
+) -> AmongIds<'a, super::NamedRow> {
+    Among::new(
         tx,
         "p.id, p.company_name",
         "partners p",
         "p.id",
         ids,
-        &scope.filter(),
+        Cow::Owned(scope.filter()),
         super::NamedRow::map,
     )
 }

@@ -1,8 +1,8 @@
 //! The PostgreSQL-compatible store's connections and its migration runner
 //! (PostgreSQL, Aurora PostgreSQL, Aurora DSQL, CockroachDB).
 //!
-//! The engine's connections are synchronous [`Session`]s (the `postgres`
-//! crate; pooled by the engine), the migration runner's and `copy`'s an
+//! The engine's connections are [`Session`]s (tokio-postgres, driven by
+//! the thread that runs the use case; pooled by the engine), the migration runner's and `copy`'s an
 //! async pool (`deadpool-postgres`); either kind is ended and replaced
 //! before it is 55 minutes old (Aurora DSQL ends sessions at 60). TLS is rustls with the certificate and
 //! the host name verified (`sslmode=verify-full`'s meaning), against
@@ -207,33 +207,33 @@ impl PostgresConfig {
     /// written by the thread that runs the use case, with no other thread
     /// to wake for each statement), its `statement_timeout` set.
     pub(super) fn session(&self) -> Result<Session> {
-        let mut config: postgres::Config = self.with_fresh_token()?.into();
+        let mut config = self.with_fresh_token()?;
         config.connect_timeout(Duration::from_secs(10));
-        let connected = if self.tls {
-            config.connect(self.tls_connector()?)
-        } else {
-            config.connect(tokio_postgres::NoTls)
-        };
-        let mut client = connected.map_err(|e| {
+        let refused = |said: String| {
             Error::Internal(format!(
-                "the database at {} cannot be reached: {}",
-                self.describe(),
-                said(&e)
+                "the database at {} cannot be reached: {said}",
+                self.describe()
             ))
-        })?;
+        };
+        let mut session = if self.tls {
+            let tls = self.tls_connector()?;
+            Session::open(self.count_statements, || config.connect(tls), refused)?
+        } else {
+            Session::open(
+                self.count_statements,
+                || config.connect(tokio_postgres::NoTls),
+                refused,
+            )?
+        };
         if !self.statement_timeout.is_zero() {
-            client
+            session
                 .batch_execute(&format!(
                     "SET statement_timeout = {}",
                     self.statement_timeout.as_millis().max(1)
                 ))
                 .map_err(|e| Error::Internal(format!("{}: {}", self.describe(), said(&e))))?;
         }
-        Ok(Session {
-            client,
-            statements: std::collections::HashMap::new(),
-            opened: std::time::Instant::now(),
-        })
+        Ok(session)
     }
 
     /// A pool of async connections, opened as they are first needed: for
@@ -323,29 +323,7 @@ impl Connect for FreshToken {
     }
 }
 
-/// One connection of the engine, with the statements it has prepared (by
-/// their SQLite text: each is converted and prepared once a connection).
-pub struct Session {
-    pub(super) client: postgres::Client,
-    pub(super) statements: std::collections::HashMap<String, postgres::Statement>,
-    pub(super) opened: std::time::Instant,
-}
-
-impl Session {
-    /// The prepared statement of `sql` (written for SQLite: see
-    /// `tx::postgres_sql`), prepared on first use.
-    pub(super) fn statement(
-        &mut self,
-        sql: &str,
-    ) -> std::result::Result<postgres::Statement, postgres::Error> {
-        if let Some(statement) = self.statements.get(sql) {
-            return Ok(statement.clone());
-        }
-        let statement = self.client.prepare(&super::tx::postgres_sql(sql))?;
-        self.statements.insert(sql.to_owned(), statement.clone());
-        Ok(statement)
-    }
-}
+pub use super::postgres_session::Session;
 
 /// `message` without `url`'s password, should it be quoted.
 fn redact(message: &str, url: &str) -> String {

@@ -3,9 +3,10 @@
 //! refuses it for a concurrent one.
 //!
 //! A use case is synchronous (`FnOnce(&Tx) -> Result<T>`), so it runs on a
-//! blocking thread, over a synchronous connection (the `postgres` crate)
-//! whose socket that thread reads and writes itself: a statement costs one
-//! round trip and no other thread's wake-up. Transactions are `REPEATABLE READ` — snapshot isolation,
+//! blocking thread, over a connection whose socket that thread reads and
+//! writes itself ([`Session`](super::postgres::Session)): a statement costs
+//! one round trip and no other thread's wake-up, the transaction's beginning
+//! travels with its first statement, and a read's end is not waited for. Transactions are `REPEATABLE READ` — snapshot isolation,
 //! which is what Aurora DSQL runs — with reads `READ ONLY`. A transaction
 //! that loses to a concurrent one ([`RETRIED`](super::tx::RETRIED): `40001`
 //! and kin, at any statement or at the commit) is rolled back and its use
@@ -60,8 +61,7 @@ impl Inner {
                 .pop();
             match idle {
                 Some(session)
-                    if session.opened.elapsed() < MAX_CONNECTION_AGE
-                        && !session.client.is_closed() =>
+                    if session.opened.elapsed() < MAX_CONNECTION_AGE && !session.is_closed() =>
                 {
                     return Ok(session);
                 }
@@ -227,10 +227,8 @@ fn attempt_once<T>(
             )
         })
         .unwrap_or_default();
-    session
-        .client
-        .batch_execute(&format!("{begin}{own}"))
-        .map_err(postgres_error)?;
+    // Sent with the transaction's first statement, in its round trip.
+    session.begin_with_next(format!("{begin}{own}"));
     let session = std::cell::RefCell::new(session);
     let value = f(&Tx::postgres(&session, counted, &first_event));
     let mut session = session.into_inner();
@@ -250,8 +248,20 @@ fn attempt_once<T>(
         }
         value => value,
     };
+    if session.unbegun() {
+        // No statement ran: no transaction was begun.
+        inner.give_back(session);
+        return value;
+    }
+    if read_only && value.is_ok() {
+        // A read's end has nothing to report: sent, and its answer left for
+        // the connection to read with the next transaction's.
+        session.end_unheard("COMMIT");
+        inner.give_back(session);
+        return value;
+    }
     let end = if value.is_ok() { "COMMIT" } else { "ROLLBACK" };
-    match session.client.batch_execute(end) {
+    match session.batch_execute(end) {
         Ok(()) => inner.give_back(session),
         // The connection is not reused; the commit's refusal is the answer.
         // A connection lost at the commit leaves it unknown whether the
@@ -275,7 +285,7 @@ fn attempt_once<T>(
 pub const EVENT_LAG: Duration = Duration::from_secs(5);
 
 /// Whether the server ended the connection.
-fn lost(error: &postgres::Error) -> bool {
+fn lost(error: &tokio_postgres::Error) -> bool {
     error
         .code()
         .is_some_and(|code| super::tx::LOST.contains(&code.code()))

@@ -550,15 +550,19 @@ pub fn last_history(tx: &Tx<'_>, request: &ObjectId) -> Result<Option<HistoryRow
 }
 
 /// The history entries with these sequence numbers (each request's newest,
-/// from [`AcoRequestRow::last_history_id`]): one query for a page.
-pub fn history_entries(tx: &Tx<'_>, seqs: &[i64]) -> Result<Vec<HistoryRow>> {
-    super::pagination::find_among(
+/// from [`AcoRequestRow::last_history_id`]): one query for a page, a lookup
+/// for [`Tx::together`].
+pub fn history_among<'a>(
+    tx: &Tx<'_>,
+    seqs: &'a [i64],
+) -> super::pagination::Mapped<'a, i64, HistoryRow> {
+    super::pagination::Among::new(
         tx,
         HISTORY_COLUMNS,
         "aco_request_history h",
         "h.id",
         seqs,
-        &super::pagination::Filter::new(),
+        std::borrow::Cow::Owned(super::pagination::Filter::new()),
         map_history,
     )
 }

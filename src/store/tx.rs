@@ -172,23 +172,19 @@ pub(super) fn postgres_sql(sql: &str) -> String {
 }
 
 impl Tx<'_> {
-    /// Runs `run` with the prepared statement of `sql` on the PostgreSQL
-    /// connection.
+    /// Runs `run` on the PostgreSQL connection, counting `statements`.
     fn on_postgres<T>(
         session: &std::cell::RefCell<super::postgres::Session>,
         counted: bool,
-        sql: &str,
-        run: impl FnOnce(
-            &mut postgres::Client,
-            &postgres::Statement,
-        ) -> std::result::Result<T, postgres::Error>,
+        statements: usize,
+        run: impl FnOnce(&mut super::postgres::Session) -> std::result::Result<T, tokio_postgres::Error>,
     ) -> Result<T> {
         if counted {
-            super::connection::count_postgres_statement();
+            for _ in 0..statements {
+                super::connection::count_postgres_statement();
+            }
         }
-        let mut session = session.borrow_mut();
-        let statement = session.statement(sql).map_err(postgres_error)?;
-        run(&mut session.client, &statement).map_err(postgres_error)
+        run(&mut session.borrow_mut()).map_err(postgres_error)
     }
 
     /// The first row `sql` answers, read by `map`; `None` if there is none.
@@ -210,11 +206,11 @@ impl Tx<'_> {
             Conn::Postgres {
                 session, counted, ..
             } => {
-                let row = Self::on_postgres(session, *counted, sql, |client, statement| {
-                    client.query_opt(statement, &postgres_params(params))
+                let rows = Self::on_postgres(session, *counted, 1, |session| {
+                    session.rows(sql, &postgres_params(params))
                 })?;
-                match row {
-                    Some(row) => map(&Row::Postgres(&row)).map(Some),
+                match rows.first() {
+                    Some(row) => map(&Row::Postgres(row)).map(Some),
                     None => Ok(None),
                 }
             }
@@ -241,10 +237,59 @@ impl Tx<'_> {
             Conn::Postgres {
                 session, counted, ..
             } => {
-                let rows = Self::on_postgres(session, *counted, sql, |client, statement| {
-                    client.query(statement, &postgres_params(params))
+                let rows = Self::on_postgres(session, *counted, 1, |session| {
+                    session.rows(sql, &postgres_params(params))
                 })?;
                 rows.iter().map(|row| map(&Row::Postgres(row))).collect()
+            }
+        }
+    }
+
+    /// Runs `lookups`, statements that do not depend on each other, each
+    /// row to its lookup: on PostgreSQL in one round trip.
+    pub fn together(&self, lookups: &[&dyn super::pagination::Lookup]) -> Result<()> {
+        let wanted: Vec<(
+            &dyn super::pagination::Lookup,
+            super::pagination::Statement<'_>,
+        )> = lookups
+            .iter()
+            .filter_map(|l| l.statement().map(|s| (*l, s)))
+            .collect();
+        match &self.0 {
+            Conn::Sqlite(conn) => {
+                for (lookup, (sql, params)) in &wanted {
+                    let mut statement = conn.prepare_cached(sql)?;
+                    let mut rows = statement.query(sqlite_params(params))?;
+                    while let Some(row) = rows.next()? {
+                        lookup.take(&Row::Sqlite(row))?;
+                    }
+                }
+                Ok(())
+            }
+            Conn::Postgres {
+                session, counted, ..
+            } => {
+                if wanted.is_empty() {
+                    return Ok(());
+                }
+                let params: Vec<_> = wanted
+                    .iter()
+                    .map(|(_, (_, p))| postgres_params(p))
+                    .collect();
+                let statements: Vec<(&str, &[&(dyn tokio_postgres::types::ToSql + Sync)])> = wanted
+                    .iter()
+                    .zip(&params)
+                    .map(|((_, (sql, _)), params)| (*sql, params.as_slice()))
+                    .collect();
+                let answers = Self::on_postgres(session, *counted, statements.len(), |session| {
+                    session.rows_together(&statements)
+                })?;
+                for ((lookup, _), rows) in wanted.iter().zip(answers) {
+                    for row in &rows {
+                        lookup.take(&Row::Postgres(row))?;
+                    }
+                }
+                Ok(())
             }
         }
     }
@@ -256,8 +301,8 @@ impl Tx<'_> {
             Conn::Postgres {
                 session, counted, ..
             } => {
-                let changed = Self::on_postgres(session, *counted, sql, |client, statement| {
-                    client.execute(statement, &postgres_params(params))
+                let changed = Self::on_postgres(session, *counted, 1, |session| {
+                    session.execute(sql, &postgres_params(params))
                 })?;
                 Ok(usize::try_from(changed).unwrap_or(usize::MAX))
             }

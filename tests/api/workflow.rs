@@ -956,6 +956,55 @@ async fn a_list_page_costs_the_same_statements_whatever_its_size() {
     );
 }
 
+/// On PostgreSQL a read waits for the server only as often as its statements
+/// depend on each other: the transaction's start goes with the first
+/// statement, the nested customers, partners and last events go together,
+/// and the read's end is not waited for. A round trip is what a read on a
+/// distributed engine pays most for.
+#[tokio::test]
+async fn a_point_read_and_a_list_page_each_wait_for_postgresql_twice() {
+    let _counting = COUNTING_STATEMENTS.lock().await;
+    let app = TestApp::configured(|c| c.store.count_statements = true);
+    let (world, partner, _) = direct_world(app).await;
+    let mut ids = Vec::new();
+    for i in 0..3 {
+        let customer = world.eligible_customer(&partner, &format!("Trip{i}")).await;
+        ids.push(world.submitted(&partner, &customer, None).await);
+    }
+    const ONE: &str = "query($id: ID!) { acoRequest(id: $id) { id status customer { companyName } partner { companyName } lastEvent { action } } }";
+    const PAGE: &str = "{ acoRequests(first: 3) { nodes { id customer { companyName } partner { companyName } lastEvent { action } } } }";
+    let waits = |token: String, query: &'static str, variables: Value| {
+        let world = &world;
+        async move {
+            // The first prepares its statements on the connection.
+            world.app.ok(&token, query, variables.clone()).await;
+            let before = aco_api::store::round_trips_run();
+            let data = world.app.ok(&token, query, variables).await;
+            (data, aco_api::store::round_trips_run() - before)
+        }
+    };
+    let reviewer = world.reviewer(Role::Plsr);
+    let one_id = json!({ "id": ids[1].id });
+    let (one, one_waits) = waits(reviewer.clone(), ONE, one_id.clone()).await;
+    assert_eq!(one["acoRequest"]["customer"]["companyName"], "Trip1");
+    assert_eq!(one["acoRequest"]["lastEvent"]["action"], "SUBMIT");
+    let (page, page_waits) = waits(reviewer, PAGE, json!({})).await;
+    assert_eq!(page["acoRequests"]["nodes"].as_array().unwrap().len(), 3);
+    assert!(page["acoRequests"]["nodes"][2]["partner"]["companyName"].is_string());
+    // A partner's token is one more: its partner is looked up first, in a
+    // read of its own.
+    let (mine, partner_waits) = waits(partner.user.clone(), ONE, one_id).await;
+    assert_eq!(mine["acoRequest"]["customer"]["companyName"], "Trip1");
+    // SQLite is in the process: nothing to wait for.
+    let (two, three) = if on_postgres() { (2, 3) } else { (0, 0) };
+    assert_eq!(one_waits, two, "acoRequest(id)");
+    assert_eq!(page_waits, two, "a list page");
+    assert_eq!(
+        partner_waits, three,
+        "acoRequest(id) with a partner's token"
+    );
+}
+
 /// What a list page costs, in statements (its transaction's beginning and
 /// end among them), on either store.
 const LIST_PAGE_STATEMENTS: u64 = 10;

@@ -16,6 +16,7 @@ use crate::graphql::loaded;
 use crate::graphql::plain;
 use crate::graphql::types::{Customer, Partner};
 use crate::store::customers::CustomerRow;
+use crate::store::pagination::{self, AmongIds};
 use crate::store::partners::PartnerRow;
 use crate::store::requests::AcoRequestBrief;
 use crate::store::{NamedRow, Tx};
@@ -118,57 +119,119 @@ impl NestedNeeds {
 }
 
 impl Prefetch {
-    /// Loads what `wanted` names for `rows`, as `actor` may see it.
+    /// Loads what `wanted` names for `rows`, as `actor` may see it: one
+    /// statement per kind, sent together.
     pub fn load(
         tx: &Tx<'_>,
         actor: &Actor,
         rows: &[&AcoRequestBrief],
         wanted: NestedNeeds,
     ) -> Result<Prefetch> {
-        let mut prefetch = Prefetch::default();
-        if let Some(depth) = wanted.customer {
-            let ids: Vec<&str> = rows.iter().map(|r| r.customer_id.as_str()).collect();
+        let customer_ids: Vec<&str> = match wanted.customer {
+            Some(_) => rows.iter().map(|r| r.customer_id.as_str()).collect(),
+            None => Vec::new(),
+        };
+        let partner_ids: Vec<&str> = match wanted.partner {
+            Some(_) => rows
+                .iter()
+                .map(|r| r.partner_id.as_str())
+                .chain(
+                    rows.iter()
+                        .filter_map(|r| r.indirect_provider_id.as_ref().map(|p| p.as_str())),
+                )
+                .collect(),
+            None => Vec::new(),
+        };
+        let seqs: Vec<i64> = match wanted.last_event {
+            true => rows.iter().filter_map(|r| r.last_history_id).collect(),
+            false => Vec::new(),
+        };
+        let customers = wanted.customer.map(|extent| {
             let scope = authz::customer_scope(actor);
-            prefetch.customers = Some(match depth {
-                Extent::Whole => {
-                    Nested::Whole(by_id(customers::find_every(tx, &ids, &scope)?, |c| &c.id))
-                }
-                Extent::Brief => {
-                    Nested::Brief(by_id(customers::find_named(tx, &ids, &scope)?, |c| &c.id))
-                }
-            });
-        }
-        if let Some(depth) = wanted.partner {
-            let mut ids: Vec<&str> = rows.iter().map(|r| r.partner_id.as_str()).collect();
-            ids.extend(
-                rows.iter()
-                    .filter_map(|r| r.indirect_provider_id.as_ref().map(|p| p.as_str())),
-            );
+            match extent {
+                Extent::Whole => Lookup::Whole(customers::every_among(tx, &customer_ids, &scope)),
+                Extent::Brief => Lookup::Brief(customers::named_among(tx, &customer_ids, &scope)),
+            }
+        });
+        let partners = wanted.partner.map(|extent| {
             let scope = authz::partner_scope(actor);
-            prefetch.partners = Some(match depth {
-                Extent::Whole => {
-                    Nested::Whole(by_id(partners::find_every(tx, &ids, &scope)?, |p| &p.id))
-                }
-                Extent::Brief => {
-                    Nested::Brief(by_id(partners::find_named(tx, &ids, &scope)?, |p| &p.id))
-                }
-            });
+            match extent {
+                Extent::Whole => Lookup::Whole(partners::every_among(tx, &partner_ids, &scope)),
+                Extent::Brief => Lookup::Brief(partners::named_among(tx, &partner_ids, &scope)),
+            }
+        });
+        let events = wanted
+            .last_event
+            .then(|| request_store::history_among(tx, &seqs));
+        let lookups: Vec<&dyn pagination::Lookup> = [
+            customers.as_ref().map(Lookup::lookup),
+            partners.as_ref().map(Lookup::lookup),
+            events.as_ref().map(|e| e as &dyn pagination::Lookup),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        tx.together(&lookups)?;
+        Ok(Prefetch {
+            customers: customers.map(Lookup::nested),
+            partners: partners.map(Lookup::nested),
+            last_events: events
+                .map(|found| {
+                    found
+                        .rows()
+                        .into_iter()
+                        .map(|h| {
+                            Ok((
+                                h.request_id.clone(),
+                                Arc::new(AcoRequestEvent::try_from(h)?),
+                            ))
+                        })
+                        .collect::<Result<_>>()
+                })
+                .transpose()?,
+            ..Prefetch::default()
+        })
+    }
+}
+
+/// The lookup of one kind of nested object, whole or in brief.
+enum Lookup<'a, R> {
+    Whole(AmongIds<'a, R>),
+    Brief(AmongIds<'a, NamedRow>),
+}
+
+impl<R> Lookup<'_, R> {
+    fn lookup(&self) -> &dyn pagination::Lookup {
+        match self {
+            Lookup::Whole(among) => among,
+            Lookup::Brief(among) => among,
         }
-        if wanted.last_event {
-            let seqs: Vec<i64> = rows.iter().filter_map(|r| r.last_history_id).collect();
-            prefetch.last_events = Some(
-                request_store::history_entries(tx, &seqs)?
-                    .into_iter()
-                    .map(|h| {
-                        Ok((
-                            h.request_id.clone(),
-                            Arc::new(AcoRequestEvent::try_from(h)?),
-                        ))
-                    })
-                    .collect::<Result<_>>()?,
-            );
+    }
+}
+
+impl<R: HasId> Lookup<'_, R> {
+    fn nested(self) -> Nested<R> {
+        match self {
+            Lookup::Whole(among) => Nested::Whole(by_id(among.rows(), R::id)),
+            Lookup::Brief(among) => Nested::Brief(by_id(among.rows(), |n| &n.id)),
         }
-        Ok(prefetch)
+    }
+}
+
+/// A row with an object id.
+trait HasId {
+    fn id(&self) -> &ObjectId;
+}
+
+impl HasId for CustomerRow {
+    fn id(&self) -> &ObjectId {
+        &self.id
+    }
+}
+
+impl HasId for PartnerRow {
+    fn id(&self) -> &ObjectId {
+        &self.id
     }
 }
 
