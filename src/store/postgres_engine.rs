@@ -6,8 +6,9 @@
 //! blocking thread, over a connection whose socket that thread reads and
 //! writes itself ([`Session`](super::postgres::Session)): a statement costs
 //! one round trip and no other thread's wake-up, the transaction's beginning
-//! travels with its first statement, and a read's end is not waited for. Transactions are `REPEATABLE READ` — snapshot isolation,
-//! which is what Aurora DSQL runs — with reads `READ ONLY`. A transaction
+//! travels with its first statement, and a read's end is not waited for.
+//! Transactions are `REPEATABLE READ` — snapshot isolation, which is what
+//! Aurora DSQL runs — with reads `READ ONLY`. A transaction
 //! that loses to a concurrent one ([`RETRIED`](super::tx::RETRIED): `40001`
 //! and kin, at any statement or at the commit) is rolled back and its use
 //! case run again from its start on a fresh copy, after a jittered,
