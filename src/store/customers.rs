@@ -5,7 +5,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use super::columns::{Date, Instant, instant};
 use std::borrow::Cow;
 
-use super::pagination::{Among, AmongIds, Filter, Page, PageArgs, find_one, page, text};
+use super::among::{Among, AmongIds};
+use super::pagination::{Filter, Page, PageArgs, find_one, page, text};
 use super::{Row, Tx};
 use crate::domain::ids::ObjectId;
 use crate::domain::{

@@ -15,6 +15,7 @@
 //! either; [`columns`] maps stored values to domain types.
 
 pub mod agreements;
+pub mod among;
 pub mod audit;
 pub mod bench;
 pub mod benefits;

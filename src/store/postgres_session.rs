@@ -84,20 +84,14 @@ impl Session {
         })
     }
 
-    fn client(&self) -> &Client {
-        self.client
-            .as_ref()
-            .expect("a session's client lives until it closes")
-    }
-
     /// Whether the server ended the connection.
     pub(super) fn is_closed(&self) -> bool {
-        self.link.connection.is_none() || self.client().is_closed()
+        self.link.connection.is_none() || live(&self.client).is_closed()
     }
 
     /// Runs `simple` (statements without parameters) now and waits for it.
     pub(super) fn batch_execute(&mut self, simple: &str) -> Result<(), Error> {
-        let client = self.client.as_ref().expect("open");
+        let client = live(&self.client);
         self.link.wait(client.batch_execute(simple))
     }
 
@@ -117,7 +111,7 @@ impl Session {
     /// transaction's end has nothing to report. It is written to the socket
     /// now, so the transaction holds no snapshot while the connection idles.
     pub(super) fn end_unheard(&mut self, end: &'static str) {
-        let client = self.client.as_ref().expect("open");
+        let client = live(&self.client);
         let mut request = std::pin::pin!(client.batch_execute(end));
         let link = &mut self.link;
         link.runtime.block_on(std::future::poll_fn(|cx| {
@@ -135,7 +129,7 @@ impl Session {
         if let Some(statement) = self.statements.get(sql) {
             return Ok(statement.clone());
         }
-        let client = self.client.as_ref().expect("open");
+        let client = live(&self.client);
         let statement = self
             .link
             .wait(client.prepare(&super::tx::postgres_sql(sql)))?;
@@ -156,7 +150,7 @@ impl Session {
             .map(|(sql, _)| self.statement(sql))
             .collect::<Result<Vec<_>, _>>()?;
         let begin = self.begin.take();
-        let client = self.client.as_ref().expect("open");
+        let client = live(&self.client);
         let queries = prepared
             .iter()
             .zip(statements)
@@ -169,7 +163,7 @@ impl Session {
     pub(super) fn rows(&mut self, sql: &str, params: &Params<'_>) -> Result<Vec<Row>, Error> {
         let statement = self.statement(sql)?;
         let begin = self.begin.take();
-        let client = self.client.as_ref().expect("open");
+        let client = live(&self.client);
         let rows = client.query(&statement, params);
         self.link.wait(after(client, begin.as_deref(), rows))
     }
@@ -178,10 +172,17 @@ impl Session {
     pub(super) fn execute(&mut self, sql: &str, params: &Params<'_>) -> Result<u64, Error> {
         let statement = self.statement(sql)?;
         let begin = self.begin.take();
-        let client = self.client.as_ref().expect("open");
+        let client = live(&self.client);
         let changed = client.execute(&statement, params);
         self.link.wait(after(client, begin.as_deref(), changed))
     }
+}
+
+/// The client of a session that is not closing.
+fn live(client: &Option<Client>) -> &Client {
+    client
+        .as_ref()
+        .expect("a session's client lives until it closes")
 }
 
 /// `request` sent right after `begin` (if any) in one write, its answer the

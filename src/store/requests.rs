@@ -555,8 +555,8 @@ pub fn last_history(tx: &Tx<'_>, request: &ObjectId) -> Result<Option<HistoryRow
 pub fn history_among<'a>(
     tx: &Tx<'_>,
     seqs: &'a [i64],
-) -> super::pagination::Mapped<'a, i64, HistoryRow> {
-    super::pagination::Among::new(
+) -> super::among::Mapped<'a, i64, HistoryRow> {
+    super::among::Among::new(
         tx,
         HISTORY_COLUMNS,
         "aco_request_history h",

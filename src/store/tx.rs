@@ -247,11 +247,8 @@ impl Tx<'_> {
 
     /// Runs `lookups`, statements that do not depend on each other, each
     /// row to its lookup: on PostgreSQL in one round trip.
-    pub fn together(&self, lookups: &[&dyn super::pagination::Lookup]) -> Result<()> {
-        let wanted: Vec<(
-            &dyn super::pagination::Lookup,
-            super::pagination::Statement<'_>,
-        )> = lookups
+    pub fn together(&self, lookups: &[&dyn super::among::Lookup]) -> Result<()> {
+        let wanted: Vec<(&dyn super::among::Lookup, super::among::Statement<'_>)> = lookups
             .iter()
             .filter_map(|l| l.statement().map(|s| (*l, s)))
             .collect();

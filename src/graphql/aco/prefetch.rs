@@ -15,8 +15,8 @@ use crate::error::Result;
 use crate::graphql::loaded;
 use crate::graphql::plain;
 use crate::graphql::types::{Customer, Partner};
+use crate::store::among::{self, AmongIds};
 use crate::store::customers::CustomerRow;
-use crate::store::pagination::{self, AmongIds};
 use crate::store::partners::PartnerRow;
 use crate::store::requests::AcoRequestBrief;
 use crate::store::{NamedRow, Tx};
@@ -149,32 +149,32 @@ impl Prefetch {
         let customers = wanted.customer.map(|extent| {
             let scope = authz::customer_scope(actor);
             match extent {
-                Extent::Whole => Lookup::Whole(customers::every_among(tx, &customer_ids, &scope)),
-                Extent::Brief => Lookup::Brief(customers::named_among(tx, &customer_ids, &scope)),
+                Extent::Whole => Load::Whole(customers::every_among(tx, &customer_ids, &scope)),
+                Extent::Brief => Load::Brief(customers::named_among(tx, &customer_ids, &scope)),
             }
         });
         let partners = wanted.partner.map(|extent| {
             let scope = authz::partner_scope(actor);
             match extent {
-                Extent::Whole => Lookup::Whole(partners::every_among(tx, &partner_ids, &scope)),
-                Extent::Brief => Lookup::Brief(partners::named_among(tx, &partner_ids, &scope)),
+                Extent::Whole => Load::Whole(partners::every_among(tx, &partner_ids, &scope)),
+                Extent::Brief => Load::Brief(partners::named_among(tx, &partner_ids, &scope)),
             }
         });
         let events = wanted
             .last_event
             .then(|| request_store::history_among(tx, &seqs));
-        let lookups: Vec<&dyn pagination::Lookup> = [
-            customers.as_ref().map(Lookup::lookup),
-            partners.as_ref().map(Lookup::lookup),
-            events.as_ref().map(|e| e as &dyn pagination::Lookup),
+        let lookups: Vec<&dyn among::Lookup> = [
+            customers.as_ref().map(Load::lookup),
+            partners.as_ref().map(Load::lookup),
+            events.as_ref().map(|e| e as &dyn among::Lookup),
         ]
         .into_iter()
         .flatten()
         .collect();
         tx.together(&lookups)?;
         Ok(Prefetch {
-            customers: customers.map(Lookup::nested),
-            partners: partners.map(Lookup::nested),
+            customers: customers.map(Load::nested),
+            partners: partners.map(Load::nested),
             last_events: events
                 .map(|found| {
                     found
@@ -195,25 +195,25 @@ impl Prefetch {
 }
 
 /// The lookup of one kind of nested object, whole or in brief.
-enum Lookup<'a, R> {
+enum Load<'a, R> {
     Whole(AmongIds<'a, R>),
     Brief(AmongIds<'a, NamedRow>),
 }
 
-impl<R> Lookup<'_, R> {
-    fn lookup(&self) -> &dyn pagination::Lookup {
+impl<R> Load<'_, R> {
+    fn lookup(&self) -> &dyn among::Lookup {
         match self {
-            Lookup::Whole(among) => among,
-            Lookup::Brief(among) => among,
+            Load::Whole(among) => among,
+            Load::Brief(among) => among,
         }
     }
 }
 
-impl<R: HasId> Lookup<'_, R> {
+impl<R: HasId> Load<'_, R> {
     fn nested(self) -> Nested<R> {
         match self {
-            Lookup::Whole(among) => Nested::Whole(by_id(among.rows(), R::id)),
-            Lookup::Brief(among) => Nested::Brief(by_id(among.rows(), |n| &n.id)),
+            Load::Whole(among) => Nested::Whole(by_id(among.rows(), R::id)),
+            Load::Brief(among) => Nested::Brief(by_id(among.rows(), |n| &n.id)),
         }
     }
 }
