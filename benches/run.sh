@@ -130,7 +130,18 @@ run() { # name, path, script, bodies, token[, once: the bodies are writes that c
     grep FIRST_FAILURE <<<"$out" >&2 || true
     exit 1
   fi
-  echo "$rps $p50 $p99"
+  echo "$rps $p50 $p99 $(awk '/requests in/ {print $1}' <<<"$out")"
+}
+
+# Core 0's busy time (user, system, interrupts; not idle, not stolen) in µs.
+tick=$(getconf CLK_TCK)
+busy_us() { awk -v c="cpu$server_cpu" -v t="$tick" '$1 == c { printf "%.0f", ($2 + $3 + $4 + $7 + $8) * 1000000 / t }' /proc/stat; }
+# A measurement's output followed by the server core's busy µs per request
+# (the command prints requests as its fourth word).
+on_core() {
+  local before after out
+  before=$(busy_us); out=$("$@"); after=$(busy_us)
+  echo "$out $(( (after - before) / $(awk '{print ($4 > 0 ? $4 : 1)}' <<<"$out") ))"
 }
 
 # One measurement of an operation, right after one of the yardstick: the ratio
@@ -178,19 +189,50 @@ results=$(
   pair "recordMonthlyUsage" /graphql benches/graphql.lua "$work/A/bodies/recordMonthlyUsage.jsonl" "$ADMIN" once
 )
 # PostGraphile over the same data: the point read and the first list page,
-# each measured right after aco-api's, ROUNDS times.
+# each measured right after aco-api's, ROUNDS times. Beside them, what the
+# server core spends a request: in aco-api, in PostGraphile, in PostgreSQL
+# alone answering aco-api's statements (pgbench from the load's core: no
+# client can do with less), and in aco-api on SQLite over the same dataset
+# (the same HTTP, tokens, GraphQL and answer, the store in-process).
 postgraphile=""
 if [ -n "${POSTGRAPHILE:-}" ] && [ -n "$database_url" ]; then
   bash benches/postgraphile.sh "$work/P" "$database_url" "$work/A/bodies" "$(( PORT + 2 ))" "$server_cpu"
   port[P]=$(( PORT + 2 ))
+  pgbench=$(command -v pgbench || ls /usr/lib/postgresql/*/bin/pgbench 2>/dev/null | sort -V | tail -1 || true)
+  alone() { # name, pgbench script: PostgreSQL alone, as run() prints it
+    local out
+    out=$(taskset -c "$load_cpu" "$pgbench" -n -M prepared -c "$CONNECTIONS" -j 1 -T "$SECONDS_EACH" -f "$1" "$database_url" 2>&1) ||
+      { echo "pgbench: $out" >&2; exit 1; }
+    awk '/^tps/ { tps = $3 } /actually processed/ { n = $NF } END { printf "%d - - %d\n", tps, n }' <<<"$out"
+  }
+  if [ -n "$pgbench" ]; then
+    PATH="$(dirname "$pgbench"):$PATH" bash benches/postgres-alone.sh "$database_url" "$REQUESTS" "$work/Q"
+    port[S]=$(( PORT + 3 ))
+    ln -s "$work/A" "$work/S"
+    taskset -c "$server_cpu" "$bin" serve --dev --bind "127.0.0.1:${port[S]}" --database-path "$work/A/bench.db" >/dev/null 2>&1 &
+    pid[S]=$!
+    for _ in $(seq 100); do curl -sf "http://127.0.0.1:${port[S]}/healthz" >/dev/null && break; sleep 0.1; done
+    SECONDS_EACH=1 BUILD=S run "acoRequest(id) on SQLite" /graphql benches/graphql.lua "$work/A/bodies/acoRequest.jsonl" "$ADMIN" >/dev/null
+  else
+    echo "pgbench not found: PostgreSQL alone is not measured" >&2
+  fi
+  # Warm-up, checked but not reported (Node's compiler too).
+  for body in byId.jsonl firstPage.jsonl; do
+    SECONDS_EACH=1 BUILD=P run "PostGraphile" /graphql benches/graphql.lua "$work/P/bodies/$body" "" >/dev/null
+  done
   postgraphile=$(
     for _ in $(seq "$ROUNDS"); do
-      for op in "acoRequest(id)|acoRequest.jsonl|byId.jsonl" "acoRequests(first: 20)|firstPage.jsonl|firstPage.jsonl"; do
-        IFS='|' read -r name ours theirs <<<"$op"
+      for op in "acoRequest(id)|acoRequest.jsonl|byId.jsonl|acoRequest.sql" "acoRequests(first: 20)|firstPage.jsonl|firstPage.jsonl|firstPage.sql"; do
+        IFS='|' read -r name ours theirs script <<<"$op"
         [ "$ours" = firstPage.jsonl ] && ours="../../P/bodies/aco-firstPage.jsonl"
-        a=$(BUILD=A run "$name" /graphql benches/graphql.lua "$work/A/bodies/$ours" "$ADMIN")
-        p=$(BUILD=P run "PostGraphile $name" /graphql benches/graphql.lua "$work/P/bodies/$theirs" "")
-        echo "$name|$a|$p"
+        a=$(BUILD=A on_core run "$name" /graphql benches/graphql.lua "$work/A/bodies/$ours" "$ADMIN")
+        p=$(BUILD=P on_core run "PostGraphile $name" /graphql benches/graphql.lua "$work/P/bodies/$theirs" "")
+        q="- - - - -"; s="- - - - -"
+        if [ -n "$pgbench" ]; then
+          q=$(on_core alone "$work/Q/$script")
+          s=$(BUILD=S on_core run "$name on SQLite" /graphql benches/graphql.lua "$work/A/bodies/$ours" "$ADMIN")
+        fi
+        echo "$name|$a|$p|$q|$s"
       done
     done
   )
@@ -256,9 +298,13 @@ if [ -n "$postgraphile" ]; then
       return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
     }
     {
-      split($2, a, " "); split($3, p, " ")
+      split($2, a, " "); split($3, p, " "); split($4, q, " "); split($5, s, " ")
       if (!($1 in seen)) { seen[$1] = 1; order[++count] = $1 }
       ours[$1] = ours[$1] " " a[1]; theirs[$1] = theirs[$1] " " p[1]; ratio[$1] = ratio[$1] " " a[1] / p[1]
+      cu[$1] = cu[$1] " " a[5]; pu[$1] = pu[$1] " " p[5]
+      if (q[5] != "-") {
+        qu[$1] = qu[$1] " " q[5]; su[$1] = su[$1] " " s[5]; best[$1] = best[$1] " " p[5] / (q[5] + s[5])
+      }
     }
     END {
       printf "%-28s %14s %18s %10s\n", "operation", "aco-api req/s", "PostGraphile req/s", "ratio"
@@ -266,6 +312,13 @@ if [ -n "$postgraphile" ]; then
         k = order[i]
         printf "%-28s %14.0f %18.0f %10.2f\n", k, median(ours[k]), median(theirs[k]), median(ratio[k])
       }
+      if (qu[order[1]] == "") exit
+      printf "\n%-28s %8s %13s %17s %18s %11s\n", "CPU 0, µs a request", "aco-api", "PostGraphile", "PostgreSQL alone", "aco-api on SQLite", "best ratio"
+      for (i = 1; i <= count; i++) {
+        k = order[i]
+        printf "%-28s %8.0f %13.0f %17.0f %18.0f %11.2f\n", k, median(cu[k]), median(pu[k]), median(qu[k]), median(su[k]), median(best[k])
+      }
+      print "best ratio: PostGraphile'"'"'s µs over the sum of PostgreSQL alone and aco-api on SQLite (the most any client sending these statements could reach)"
     }' <<<"$postgraphile"
   echo "PostGraphile 4 (no authorization: every row to anyone) and aco-api (the programme admin's view), each pinned with PostgreSQL to CPU $server_cpu"
 fi
