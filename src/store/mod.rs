@@ -37,6 +37,7 @@ mod postgres_engine;
 pub mod postgres_migrations;
 pub mod postgres_roles;
 mod postgres_session;
+mod postgres_threads;
 pub mod relationships;
 pub mod requests;
 mod schema;

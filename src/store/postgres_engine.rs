@@ -3,7 +3,8 @@
 //! refuses it for a concurrent one.
 //!
 //! A use case is synchronous (`FnOnce(&Tx) -> Result<T>`), so it runs on a
-//! blocking thread, over a connection whose socket that thread reads and
+//! thread of the engine's own (the most recently idle first:
+//! [`Threads`]), over a connection whose socket that thread reads and
 //! writes itself ([`Session`](super::postgres::Session)): a statement costs
 //! one round trip and no other thread's wake-up, the transaction's beginning
 //! travels with its first statement, and a read's end is not waited for.
@@ -28,6 +29,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
 
 use super::postgres::{MAX_CONNECTION_AGE, PostgresConfig, Session};
+use super::postgres_threads::Threads;
 use super::tx::postgres_error;
 use super::{Engine, Tx};
 use crate::error::{Error, Result};
@@ -46,9 +48,11 @@ struct Inner {
     /// Idle connections, opened as they are first needed.
     idle: std::sync::Mutex<Vec<Session>>,
     /// One per connection the pool may hold: a use case waits for one
-    /// before it takes a blocking thread, so that no more threads wait on
-    /// the database than there are connections to serve them.
+    /// before it takes a thread, so that no more threads wait on the
+    /// database than there are connections to serve them.
     permits: Arc<Semaphore>,
+    /// The threads use cases run on.
+    threads: Arc<Threads>,
 }
 
 impl Inner {
@@ -108,6 +112,7 @@ impl Postgres {
                 config: config.clone(),
                 idle: std::sync::Mutex::new(Vec::new()),
                 permits: Arc::new(Semaphore::new(config.pool_size)),
+                threads: Arc::default(),
             }),
         })
     }
@@ -157,26 +162,26 @@ impl Postgres {
         crate::observe::store_wait("postgres", waiting.elapsed());
         let inner = self.inner.clone();
         let span = tracing::Span::current();
-        tokio::task::spawn_blocking(move || {
-            let _entered = span.enter();
-            let _permit = permit;
-            let mut attempt = 0;
-            loop {
-                attempt += 1;
-                if deadline.is_some_and(|d| Instant::now() >= d) {
-                    return Err(Error::Timeout);
-                }
-                match attempt_once(&inner, deadline, read_only, f.clone()) {
-                    Err(Error::Contended(said)) if attempt < ATTEMPTS => {
-                        tracing::debug!(attempt, %said, "a concurrent transaction won; again");
-                        std::thread::sleep(pause(attempt));
+        let threads = self.inner.threads.clone();
+        threads
+            .run(permit, move || {
+                let _entered = span.enter();
+                let mut attempt = 0;
+                loop {
+                    attempt += 1;
+                    if deadline.is_some_and(|d| Instant::now() >= d) {
+                        return Err(Error::Timeout);
                     }
-                    out => return out,
+                    match attempt_once(&inner, deadline, read_only, f.clone()) {
+                        Err(Error::Contended(said)) if attempt < ATTEMPTS => {
+                            tracing::debug!(attempt, %said, "a concurrent transaction won; again");
+                            std::thread::sleep(pause(attempt));
+                        }
+                        out => return out,
+                    }
                 }
-            }
-        })
-        .await
-        .map_err(|e| Error::Internal(format!("a database task failed: {e}")))?
+            })
+            .await?
     }
 }
 
