@@ -154,6 +154,31 @@ mod tests {
         assert_eq!(seen.len(), 3);
     }
 
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_thread_idle_last_takes_the_next_use_case() {
+        let threads = Arc::new(Threads::default());
+        let permits = Arc::new(Semaphore::new(2));
+        let run_for = |millis| {
+            let (threads, permits) = (threads.clone(), permits.clone());
+            async move {
+                threads
+                    .run(permit(&permits).await, move || {
+                        std::thread::sleep(std::time::Duration::from_millis(millis));
+                        std::thread::current().id()
+                    })
+                    .await
+                    .unwrap()
+            }
+        };
+        let (first, last) = tokio::join!(run_for(5), run_for(60));
+        assert_ne!(first, last);
+        // Both idle again (a permit comes back once its thread is idle).
+        while permits.available_permits() < 2 {
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
+        assert_eq!(run_for(0).await, last);
+    }
+
     #[tokio::test]
     async fn a_use_case_that_panics_is_an_error_and_the_next_runs() {
         let threads = Arc::new(Threads::default());
