@@ -170,7 +170,7 @@ mod tests {
                     .unwrap()
             }
         };
-        let (first, last) = tokio::join!(run_for(5), run_for(60));
+        let (first, last) = tokio::join!(run_for(5), run_for(200));
         assert_ne!(first, last);
         // Both idle again (a permit comes back once its thread is idle).
         while permits.available_permits() < 2 {
