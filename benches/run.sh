@@ -199,7 +199,7 @@ if [ -n "${POSTGRAPHILE:-}" ] && [ -n "$database_url" ]; then
   bash benches/postgraphile.sh "$work/P" "$database_url" "$work/A/bodies" "$(( PORT + 2 ))" "$server_cpu"
   port[P]=$(( PORT + 2 ))
   pgbench=$(command -v pgbench || ls /usr/lib/postgresql/*/bin/pgbench 2>/dev/null | sort -V | tail -1 || true)
-  alone() { # name, pgbench script: PostgreSQL alone, as run() prints it
+  alone() { # pgbench script: PostgreSQL alone, printed as run() prints (tps, -, -, transactions)
     local out
     out=$(taskset -c "$load_cpu" "$pgbench" -n -M prepared -c "$CONNECTIONS" -j 1 -T "$SECONDS_EACH" -f "$1" "$database_url" 2>&1) ||
       { echo "pgbench: $out" >&2; exit 1; }

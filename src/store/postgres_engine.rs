@@ -162,8 +162,8 @@ impl Postgres {
         crate::observe::store_wait("postgres", waiting.elapsed());
         let inner = self.inner.clone();
         let span = tracing::Span::current();
-        let threads = self.inner.threads.clone();
-        threads
+        self.inner
+            .threads
             .run(permit, move || {
                 let _entered = span.enter();
                 let mut attempt = 0;
